@@ -1,0 +1,311 @@
+// bench/server-bench.ts — side-by-side throughput/latency/CPU benchmark of
+// corral vs. a real redis-server (`npm run bench`).
+//
+// Owns: starting one redis-server and one corral node on free ports, running
+// redis-benchmark (one test per invocation, 50 clients, -r 100000, --csv)
+// against each in alternating order over several rounds, measuring each
+// server's CPU time per request from /proc/<pid>/stat, and reporting medians
+// and corral/redis ratios (stdout, bench/results/server-<ts>.json,
+// bench/results/server-latest.md). Process/report helpers live in bench/lib/.
+//
+// Flags: --rounds N  --tests get,set,incr,mset  --pipelines 1,16  --quick
+//        --requests N (all pipelines; env BENCH_REQUESTS)  --clients N
+// Env:   CORRAL_CMD  shell command with {port}, replaces the corral command,
+//        e.g. CORRAL_CMD='redis-server --port {port} --save "" --appendonly no'
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  cpuMicros,
+  freePort,
+  onInterrupt,
+  run,
+  startServer,
+  stopServer,
+  sleep,
+  type ServerProc,
+} from './lib/procs.js';
+import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult } from './lib/report.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const resultsDir = path.join(repoRoot, 'bench', 'results');
+
+type ServerName = 'redis' | 'corral';
+const SERVERS: readonly ServerName[] = ['redis', 'corral'];
+
+interface Settings {
+  rounds: number;
+  tests: string[];
+  pipelines: number[];
+  clients: number;
+  keyspace: number;
+  requests: Record<string, number>; // by pipeline
+  requestsOverridden: boolean; // if not, pipelined MSET (10 keys/request) runs half as many
+  quick: boolean;
+  corralCmd: string;
+}
+
+interface RunRecord {
+  round: number;
+  order: number; // position of this run in the whole sequence
+  server: ServerName;
+  test: string;
+  pipeline: number;
+  requests: number;
+  ok: boolean;
+  error?: string;
+  rps: number;
+  avgMs: number;
+  minMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  wallMs: number;
+  cpuUs: number;
+  cpuUsPerReq: number;
+}
+
+interface SummaryRow {
+  test: string;
+  pipeline: number;
+  redis: ServerSummary;
+  corral: ServerSummary;
+  ratioOps: number; // corral / redis
+  ratioCpuPerReq: number; // corral / redis
+}
+
+interface ServerSummary {
+  runs: number;
+  failed: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuUsPerReq: number;
+}
+
+function parseSettings(): Settings {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string' },
+      tests: { type: 'string' },
+      pipelines: { type: 'string' },
+      requests: { type: 'string' },
+      clients: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const positiveInt = (s: string | undefined, what: string, dflt: number): number => {
+    if (s === undefined || s === '') return dflt;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${what}: expected a positive integer, got "${s}"`);
+    return n;
+  };
+  const quick = values.quick ?? false;
+  const pipelines = (values.pipelines ?? '1,16').split(',').map((p) => positiveInt(p.trim(), '--pipelines', 1));
+  const tests = (values.tests ?? 'get,set,incr,mset').split(',').map((t) => t.trim().toLowerCase());
+  const nAll = values.requests ?? process.env['BENCH_REQUESTS'];
+  const requests: Record<string, number> = {};
+  for (const p of pipelines) {
+    const dflt = quick ? (p === 1 ? 20_000 : 100_000) : p === 1 ? 200_000 : 2_000_000;
+    requests[p] = positiveInt(nAll, '--requests', dflt);
+  }
+  const corralMain = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+  return {
+    rounds: positiveInt(values.rounds, '--rounds', 3),
+    tests,
+    pipelines,
+    clients: positiveInt(values.clients, '--clients', 50),
+    keyspace: 100_000,
+    requests,
+    requestsOverridden: nAll !== undefined && nAll !== '',
+    quick,
+    corralCmd: process.env['CORRAL_CMD'] ?? `'${process.execPath}' '${corralMain}' server --port {port}`,
+  };
+}
+
+function requestsFor(s: Settings, test: string, pipeline: number): number {
+  const n = s.requests[pipeline]!;
+  return !s.requestsOverridden && test === 'mset' && pipeline > 1 ? Math.round(n / 2) : n;
+}
+
+function requestsDesc(s: Settings): string {
+  const all = s.pipelines.map((p) => `P${p}=${s.requests[p]}`).join(' ');
+  return all + (s.requestsOverridden ? '' : ' (pipelined MSET: half)');
+}
+
+/** Parse redis-benchmark 7.0 --csv output: a header line then one quoted row per test. */
+function parseCsv(out: string): Record<string, number> {
+  const lines = out.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('"'));
+  const cells = (l: string): string[] => l.split('","').map((c) => c.replace(/^"|"$/g, ''));
+  const header = lines.find((l) => l.startsWith('"test"'));
+  const row = lines.find((l) => !l.startsWith('"test"'));
+  if (header === undefined || row === undefined) throw new Error('no CSV row in redis-benchmark output');
+  const h = cells(header);
+  const r = cells(row);
+  const o: Record<string, number> = {};
+  h.forEach((k, i) => {
+    if (k !== 'test') o[k] = Number(r[i]);
+  });
+  return o;
+}
+
+async function measure(
+  srv: ServerProc,
+  name: ServerName,
+  test: string,
+  pipeline: number,
+  s: Settings,
+  round: number,
+  order: number,
+): Promise<RunRecord> {
+  if (srv.child.exitCode !== null || srv.child.signalCode !== null) {
+    throw new Error(`${name} server died:\n${srv.tail()}`);
+  }
+  const n = requestsFor(s, test, pipeline);
+  const args = ['-h', '127.0.0.1', '-p', String(srv.port), '-c', String(s.clients), '-n', String(n)];
+  args.push('-r', String(s.keyspace), '-P', String(pipeline), '-t', test, '--csv');
+  const cpu0 = cpuMicros(srv.pid);
+  const t0 = performance.now();
+  const res = await run('redis-benchmark', args);
+  const wallMs = performance.now() - t0;
+  const cpuUs = cpuMicros(srv.pid) - cpu0;
+  const rec: RunRecord = {
+    round, order, server: name, test, pipeline, requests: n, ok: false,
+    rps: NaN, avgMs: NaN, minMs: NaN, p50Ms: NaN, p95Ms: NaN, p99Ms: NaN, maxMs: NaN,
+    wallMs: Math.round(wallMs), cpuUs: Math.round(cpuUs), cpuUsPerReq: cpuUs / n,
+  };
+  try {
+    if (res.code !== 0) throw new Error(`redis-benchmark exited ${res.code}`);
+    const c = parseCsv(res.stdout);
+    Object.assign(rec, {
+      ok: Number.isFinite(c['rps']) && (c['rps'] ?? 0) > 0,
+      rps: c['rps'], avgMs: c['avg_latency_ms'], minMs: c['min_latency_ms'], p50Ms: c['p50_latency_ms'],
+      p95Ms: c['p95_latency_ms'], p99Ms: c['p99_latency_ms'], maxMs: c['max_latency_ms'],
+    });
+    if (!rec.ok) throw new Error('no throughput reported');
+  } catch (err) {
+    rec.error = `${(err as Error).message}: ${(res.stderr + res.stdout).trim().slice(-500)}`;
+  }
+  return rec;
+}
+
+function summarize(runs: RunRecord[], s: Settings): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const test of s.tests) {
+    for (const pipeline of s.pipelines) {
+      const per = (server: ServerName): ServerSummary => {
+        const all = runs.filter((r) => r.server === server && r.test === test && r.pipeline === pipeline);
+        const ok = all.filter((r) => r.ok);
+        return {
+          runs: all.length,
+          failed: all.length - ok.length,
+          rps: median(ok.map((r) => r.rps)),
+          p50Ms: median(ok.map((r) => r.p50Ms)),
+          p99Ms: median(ok.map((r) => r.p99Ms)),
+          cpuUsPerReq: median(ok.map((r) => r.cpuUsPerReq)),
+        };
+      };
+      const redis = per('redis');
+      const corral = per('corral');
+      rows.push({
+        test, pipeline, redis, corral,
+        ratioOps: corral.rps / redis.rps,
+        ratioCpuPerReq: corral.cpuUsPerReq / redis.cpuUsPerReq,
+      });
+    }
+  }
+  return rows;
+}
+
+function table(rows: SummaryRow[]): string {
+  const header = ['test', 'P', 'redis ops/s', 'redis p50', 'redis p99', 'redis cpu us/req',
+    'corral ops/s', 'corral p50', 'corral p99', 'corral cpu us/req', 'ops corral/redis', 'cpu/req corral/redis'];
+  const srv = (x: ServerSummary): string[] =>
+    [fmt(x.rps), fmt(x.p50Ms, 3), fmt(x.p99Ms, 3), fmt(x.cpuUsPerReq, 2)];
+  const body = rows.map((r) => [
+    r.test.toUpperCase() + (r.corral.failed || r.redis.failed ? ` (failed: ${r.redis.failed}/${r.corral.failed})` : ''),
+    String(r.pipeline), ...srv(r.redis), ...srv(r.corral), fmt(r.ratioOps, 2), fmt(r.ratioCpuPerReq, 2),
+  ]);
+  return markdownTable(header, body);
+}
+
+async function main(): Promise<void> {
+  const s = parseSettings();
+  const machine = machineInfo(repoRoot);
+  console.log(describeMachine(machine));
+  const servers: Partial<Record<ServerName, ServerProc>> = {};
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(Object.values(servers).map((p) => stopServer(p)));
+  };
+  const removeHandlers = onInterrupt(stopAll);
+  const started = new Date();
+  const runs: RunRecord[] = [];
+  try {
+    const redisPort = await freePort();
+    servers.redis = await startServer(
+      ['redis-server', '--port', '{port}', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { name: 'redis', port: redisPort, cwd: repoRoot },
+    );
+    const corralPort = await freePort();
+    servers.corral = await startServer(s.corralCmd, { name: 'corral', port: corralPort, cwd: repoRoot });
+    console.log(`redis-server pid ${servers.redis.pid} port ${redisPort}; ` +
+      `corral pid ${servers.corral.pid} port ${corralPort}${process.env['CORRAL_CMD'] ? ' (CORRAL_CMD)' : ''}`);
+    console.log(`rounds ${s.rounds}, tests ${s.tests.join(',')}, pipelines ${s.pipelines.join(',')}, ` +
+      `clients ${s.clients}, -r ${s.keyspace}, requests ${requestsDesc(s)}`);
+
+    // Warm-up (not recorded): fills the keyspace so GETs hit, and warms up corral's JIT.
+    for (const name of SERVERS) {
+      await measure(servers[name]!, name, 'set', 16, { ...s, requests: { 16: s.quick ? 50_000 : 300_000 }, requestsOverridden: true }, 0, 0);
+    }
+
+    const total = s.rounds * s.tests.length * s.pipelines.length * SERVERS.length;
+    for (let round = 1; round <= s.rounds; round++) {
+      const order: ServerName[] = round % 2 === 1 ? ['redis', 'corral'] : ['corral', 'redis'];
+      for (const test of s.tests) {
+        for (const pipeline of s.pipelines) {
+          for (const name of order) {
+            const rec = await measure(servers[name]!, name, test, pipeline, s, round, runs.length + 1);
+            runs.push(rec);
+            const msg = rec.ok
+              ? `${fmt(rec.rps)} ops/s p50 ${fmt(rec.p50Ms, 3)} p99 ${fmt(rec.p99Ms, 3)} ms, cpu ${fmt(rec.cpuUsPerReq, 2)} us/req`
+              : `FAILED ${rec.error}`;
+            console.log(`[${runs.length}/${total}] round ${round} ${test.toUpperCase()} P${pipeline} ${name.padEnd(6)} ${msg}`);
+            await sleep(200);
+          }
+        }
+      }
+    }
+  } finally {
+    await stopAll();
+    removeHandlers();
+  }
+
+  const summary = summarize(runs, s);
+  const md = table(summary);
+  console.log('\n' + md);
+  const stamp = isoStamp(started);
+  const settings = { ...s, corralCmdOverridden: process.env['CORRAL_CMD'] !== undefined };
+  const json = JSON.stringify({ kind: 'server-bench', started: started.toISOString(), machine, settings, summary, runs },
+    (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+  const jsonFile = writeResult(resultsDir, `server-${stamp}.json`, json + '\n');
+  const mdText = [
+    `# corral vs redis-server — ${started.toISOString()}`, '',
+    describeMachine(machine).split('\n').map((l) => `- ${l}`).join('\n'),
+    `- redis-benchmark: ${s.clients} clients, -r ${s.keyspace}, ${s.rounds} rounds (alternating order), ` +
+      `requests ${requestsDesc(s)}${s.quick ? ' (quick)' : ''}`,
+    settings.corralCmdOverridden ? `- corral command overridden: \`${s.corralCmd}\`` : '',
+    '- values are medians over rounds; latencies in ms; cpu = server utime+stime per request', '',
+    md, '', `Raw runs: bench/results/${path.basename(jsonFile)}`, '',
+  ].filter((l, i, a) => l !== '' || a[i - 1] !== '').join('\n');
+  writeResult(resultsDir, 'server-latest.md', mdText);
+  console.log(`\nwrote ${path.relative(repoRoot, jsonFile)} and bench/results/server-latest.md`);
+  if (runs.some((r) => !r.ok)) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,74 @@
+// What a command handler sees: its arguments (offsets into a Buffer, not copies), the reply
+// writer, the store and the client's selected database. One CommandContext is reused for every
+// command a node runs; handlers must not keep references to it or to its arguments.
+
+import type { CommandArgs } from '../protocol/request-parser.js';
+import type { ReplyWriter } from '../protocol/reply-writer.js';
+import type { Keyspace } from '../store/keyspace.js';
+import type { Store } from '../store/store.js';
+import { latin1, parseInteger } from '../util/bytes.js';
+
+/** The part of a connection that data commands need. Server-level handlers use more of it. */
+export interface ClientLike {
+  readonly id: number;
+  db: number;
+}
+
+export class CommandContext {
+  args!: CommandArgs;
+  w!: ReplyWriter;
+  db!: Keyspace;
+  client!: ClientLike;
+  /** Lowercase name of the command being run (for error messages). */
+  name = '';
+  /** The node running the command, opaque here: server-level handlers know its type. */
+  owner: unknown = null;
+
+  constructor(readonly store: Store) {}
+
+  get argc(): number {
+    return this.args.argc;
+  }
+
+  /** Argument i as a latin1 (binary-safe) string. */
+  str(i: number): string {
+    const a = this.args;
+    return latin1(a.buf, a.start[i], a.end[i]);
+  }
+
+  /** Argument i as bytes (a view, valid only during the command). */
+  bytes(i: number): Buffer {
+    const a = this.args;
+    return a.buf.subarray(a.start[i], a.end[i]);
+  }
+
+  argLength(i: number): number {
+    return this.args.end[i] - this.args.start[i];
+  }
+
+  /** Argument i as a 64-bit integer by Redis's rules (values past 2^53 lose precision), or undefined. */
+  int(i: number): number | undefined {
+    const a = this.args;
+    return parseInteger(a.buf, a.start[i], a.end[i]);
+  }
+
+  /** Case-insensitive comparison of argument i with a lowercase ASCII word, without allocating. */
+  is(i: number, lowerWord: string): boolean {
+    const a = this.args;
+    const s = a.start[i];
+    const len = a.end[i] - s;
+    if (len !== lowerWord.length) return false;
+    const buf = a.buf;
+    for (let k = 0; k < len; k++) {
+      let c = buf[s + k];
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== lowerWord.charCodeAt(k)) return false;
+    }
+    return true;
+  }
+
+  /** Argument i lowercased (for option keywords and subcommand names). */
+  lower(i: number): string {
+    return this.str(i).toLowerCase();
+  }
+}

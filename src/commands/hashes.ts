@@ -1,0 +1,3 @@
+// placeholder: hashes commands
+import type { CommandDef } from './table.js';
+export const hashCommands: CommandDef[] = [];

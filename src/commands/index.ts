@@ -1,0 +1,9 @@
+// All data commands (strings, keys, hashes): the table's data-plane part. Server-level commands
+// (connection, transactions, admin) live in server/commands/.
+
+import type { CommandDef } from './table.js';
+import { stringCommands } from './strings.js';
+import { keyCommands } from './keys.js';
+import { hashCommands } from './hashes.js';
+
+export const dataCommands: CommandDef[] = [...stringCommands, ...keyCommands, ...hashCommands];

@@ -1,0 +1,3 @@
+// placeholder: keys commands
+import type { CommandDef } from './table.js';
+export const keyCommands: CommandDef[] = [];

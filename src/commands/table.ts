@@ -1,0 +1,155 @@
+// The command table: each command is data (name, arity, flags, key positions) plus a handler, as
+// in Redis's commands/*.json. Key positions let routing and CROSSSLOT checks stay generic.
+// Container commands (CLIENT, CONFIG, ...) hold their subcommands, looked up by argv[1].
+//
+// Arity follows Redis: n > 0 means exactly n arguments (command name included), n < 0 at least -n.
+
+import type { CommandContext } from './context.js';
+import type { CommandArgs } from '../protocol/request-parser.js';
+import { latin1 } from '../util/bytes.js';
+
+export type Handler = (c: CommandContext) => void;
+
+export const CMD_WRITE = 1 << 0;
+export const CMD_READONLY = 1 << 1;
+/** May add memory: refused with OOM when over maxmemory and nothing can be evicted. */
+export const CMD_DENYOOM = 1 << 2;
+export const CMD_ADMIN = 1 << 3;
+export const CMD_FAST = 1 << 4;
+/** Served before AUTH (AUTH, HELLO, PING? no: only those flagged, as Redis). */
+export const CMD_NO_AUTH = 1 << 5;
+/** Refused inside MULTI. */
+export const CMD_NO_MULTI = 1 << 6;
+export const CMD_LOADING = 1 << 7;
+export const CMD_STALE = 1 << 8;
+export const CMD_SKIP_SLOWLOG = 1 << 9;
+export const CMD_NOSCRIPT = 1 << 10;
+export const CMD_MOVABLE_KEYS = 1 << 11;
+/** Runs immediately even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
+export const CMD_TX_CONTROL = 1 << 12;
+
+const FLAG_NAMES: Array<[number, string]> = [
+  [CMD_WRITE, 'write'],
+  [CMD_READONLY, 'readonly'],
+  [CMD_DENYOOM, 'denyoom'],
+  [CMD_ADMIN, 'admin'],
+  [CMD_NOSCRIPT, 'noscript'],
+  [CMD_LOADING, 'loading'],
+  [CMD_STALE, 'stale'],
+  [CMD_SKIP_SLOWLOG, 'skip_slowlog'],
+  [CMD_FAST, 'fast'],
+  [CMD_NO_AUTH, 'no_auth'],
+  [CMD_NO_MULTI, 'no_multi'],
+  [CMD_MOVABLE_KEYS, 'movablekeys'],
+];
+
+export function flagNames(flags: number): string[] {
+  return FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name);
+}
+
+export interface CommandDef {
+  /** Lowercase name; subcommands use their own name ("setname"), not "client|setname". */
+  name: string;
+  arity: number;
+  flags: number;
+  /** First key argument (0: no keys), last key (-1: the last argument), step between keys. */
+  firstKey?: number;
+  lastKey?: number;
+  keyStep?: number;
+  handler?: Handler;
+  subcommands?: CommandDef[];
+}
+
+export class Command {
+  readonly name: string;
+  /** "client|setname" for subcommands, as Redis names them in errors. */
+  readonly fullName: string;
+  readonly arity: number;
+  readonly flags: number;
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly keyStep: number;
+  readonly handler: Handler;
+  readonly subcommands: Map<string, Command> | null;
+  readonly parent: Command | null;
+  /** Operation counters for INFO commandstats. */
+  calls = 0;
+  usec = 0;
+  rejectedCalls = 0;
+  failedCalls = 0;
+
+  constructor(def: CommandDef, parent: Command | null = null) {
+    this.name = def.name;
+    this.parent = parent;
+    this.fullName = parent === null ? def.name : `${parent.name}|${def.name}`;
+    this.arity = def.arity;
+    this.flags = def.flags;
+    this.firstKey = def.firstKey ?? 0;
+    this.lastKey = def.lastKey ?? this.firstKey;
+    this.keyStep = def.keyStep ?? (this.firstKey > 0 ? 1 : 0);
+    this.handler = def.handler ?? noHandler;
+    this.subcommands = null;
+    if (def.subcommands !== undefined) {
+      const subs = new Map<string, Command>();
+      for (const s of def.subcommands) subs.set(s.name, new Command(s, this));
+      this.subcommands = subs;
+    }
+  }
+
+  /** Argument positions of the keys in a call with argc arguments. */
+  keyPositions(argc: number, out: number[]): number {
+    let n = 0;
+    if (this.firstKey <= 0) return 0;
+    const last = this.lastKey < 0 ? argc + this.lastKey : this.lastKey;
+    for (let i = this.firstKey; i <= last && i < argc; i += this.keyStep) out[n++] = i;
+    return n;
+  }
+}
+
+function noHandler(c: CommandContext): void {
+  c.w.error(`ERR unknown subcommand or wrong number of arguments for '${c.name}'`);
+}
+
+export class CommandTable {
+  private readonly byName = new Map<string, Command>();
+  /** Exact spellings seen on the wire ("GET", "get", "Get") -> command, to skip lowercasing. */
+  private readonly spellings = new Map<string, Command | null>();
+
+  register(defs: CommandDef[]): void {
+    for (const def of defs) {
+      this.byName.set(def.name, new Command(def));
+    }
+    this.spellings.clear();
+  }
+
+  get(name: string): Command | undefined {
+    return this.byName.get(name.toLowerCase());
+  }
+
+  all(): IterableIterator<Command> {
+    return this.byName.values();
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  /** The top-level command named by argv[0], or undefined. */
+  lookupTop(args: CommandArgs): Command | undefined {
+    const name = latin1(args.buf, args.start[0], args.end[0]);
+    let cmd = this.spellings.get(name);
+    if (cmd === undefined) {
+      cmd = this.byName.get(name.toLowerCase()) ?? null;
+      // Only remember spellings of real commands: an attacker's random names must not grow this map.
+      if (cmd !== null && this.spellings.size < 10000) this.spellings.set(name, cmd);
+    }
+    return cmd ?? undefined;
+  }
+
+  /** The command to run for argv: a subcommand for containers called with one, else the top command. */
+  static resolve(top: Command, args: CommandArgs): Command | null {
+    if (top.subcommands === null || args.argc < 2) return top;
+    const sub = latin1(args.buf, args.start[1], args.end[1]).toLowerCase();
+    return top.subcommands.get(sub) ?? null;
+  }
+}

@@ -1,0 +1,250 @@
+// The reply encoder: RESP2 and RESP3 replies appended to one shared slab.
+//
+// Every connection's replies for one event-loop turn are appended here, then handed to the
+// socket as a single `subarray` (one write per connection per turn). The slab is never reused
+// under a pending write: when it fills up, a fresh slab is allocated and the old one is left to
+// the writes that still reference it (the way Node's own Buffer pool works). Replies are written
+// straight into the slab from latin1 strings or Buffers; nothing is allocated per reply except
+// the final subarray.
+
+import type { RespValue } from './resp-value.js';
+import { writeLatin1 } from '../util/bytes.js';
+
+const SLAB_SIZE = 256 * 1024;
+const CRLF = 0x0a0d;
+
+export type RespVersion = 2 | 3;
+
+export class ReplyWriter {
+  /** Protocol of the client being served; set by the dispatcher before each command. */
+  resp: RespVersion = 2;
+  private slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
+  private pos = 0;
+  /** Where the current connection's pending replies begin. */
+  private mark = 0;
+
+  /** Starts collecting replies for one connection. */
+  begin(): void {
+    this.mark = this.pos;
+  }
+
+  /** Bytes collected since begin(). */
+  get pendingBytes(): number {
+    return this.pos - this.mark;
+  }
+
+  /** Takes the replies collected since begin(), or null if there are none. */
+  take(): Buffer | null {
+    if (this.pos === this.mark) return null;
+    const out = this.slab.subarray(this.mark, this.pos);
+    this.mark = this.pos;
+    // Leave room for the next connection without an immediate reallocation.
+    if (this.pos > SLAB_SIZE - 4096) this.newSlab(0);
+    return out;
+  }
+
+  /** Discards what was collected since begin() (for a client being closed). */
+  discard(): void {
+    this.pos = this.mark;
+  }
+
+  private newSlab(need: number): void {
+    const keep = this.pos - this.mark;
+    const size = keep + need > SLAB_SIZE / 2 ? (keep + need) * 2 : SLAB_SIZE;
+    const fresh = Buffer.allocUnsafe(size);
+    if (keep > 0) this.slab.copy(fresh, 0, this.mark, this.pos);
+    this.slab = fresh;
+    this.mark = 0;
+    this.pos = keep;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n > this.slab.length) this.newSlab(n);
+  }
+
+  private crlf(): void {
+    this.slab.writeUInt16LE(CRLF, this.pos);
+    this.pos += 2;
+  }
+
+  /** Writes `<prefix><n>\r\n`; room for it must already be ensured. */
+  private header(prefix: number, n: number): void {
+    const slab = this.slab;
+    slab[this.pos++] = prefix;
+    if (n >= 0 && n < 10) {
+      slab[this.pos++] = 48 + n;
+    } else {
+      this.pos += writeLatin1(slab, String(n), this.pos);
+    }
+    this.crlf();
+  }
+
+  raw(bytes: Buffer): void {
+    this.ensure(bytes.length);
+    bytes.copy(this.slab, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** +status */
+  simple(s: string): void {
+    this.ensure(s.length + 3);
+    this.slab[this.pos++] = 43;
+    this.pos += writeLatin1(this.slab, s, this.pos);
+    this.crlf();
+  }
+
+  ok(): void {
+    this.raw(OK);
+  }
+
+  /** -ERR message (the message includes its code, e.g. "ERR syntax error"). CR/LF become spaces. */
+  error(message: string): void {
+    if (message.indexOf('\r') >= 0 || message.indexOf('\n') >= 0) message = message.replace(/[\r\n]/g, ' ');
+    this.ensure(message.length + 3);
+    this.slab[this.pos++] = 45;
+    this.pos += writeLatin1(this.slab, message, this.pos);
+    this.crlf();
+  }
+
+  integer(n: number | bigint): void {
+    if (typeof n === 'number' && n >= 0 && n < SMALL_INTS.length) {
+      this.raw(SMALL_INTS[n]);
+      return;
+    }
+    const s = String(n);
+    this.ensure(s.length + 3);
+    this.slab[this.pos++] = 58;
+    this.pos += writeLatin1(this.slab, s, this.pos);
+    this.crlf();
+  }
+
+  /** Bulk string from a latin1 string (binary safe). */
+  bulk(s: string): void {
+    const len = s.length;
+    this.ensure(len + 16);
+    this.header(36, len);
+    this.pos += writeLatin1(this.slab, s, this.pos);
+    this.crlf();
+  }
+
+  /** Bulk string from bytes. */
+  bulkBytes(buf: Buffer, start = 0, end = buf.length): void {
+    const len = end - start;
+    this.ensure(len + 16);
+    this.header(36, len);
+    buf.copy(this.slab, this.pos, start, end);
+    this.pos += len;
+    this.crlf();
+  }
+
+  /** Bulk string or null. */
+  bulkOrNull(s: string | undefined | null): void {
+    if (s === undefined || s === null) this.nil();
+    else this.bulk(s);
+  }
+
+  /** Null bulk ($-1) in RESP2, null (_) in RESP3. */
+  nil(): void {
+    this.raw(this.resp === 3 ? NULL3 : NULL_BULK);
+  }
+
+  /** Null array (*-1) in RESP2, null (_) in RESP3. */
+  nullArray(): void {
+    this.raw(this.resp === 3 ? NULL3 : NULL_ARRAY);
+  }
+
+  array(n: number): void {
+    this.ensure(16);
+    this.header(42, n);
+  }
+
+  /** A map of n pairs: %n in RESP3, *2n in RESP2. */
+  map(n: number): void {
+    this.ensure(16);
+    if (this.resp === 3) this.header(37, n);
+    else this.header(42, n * 2);
+  }
+
+  /** A set of n: ~n in RESP3, *n in RESP2. */
+  set(n: number): void {
+    this.ensure(16);
+    this.header(this.resp === 3 ? 126 : 42, n);
+  }
+
+  /** Double: ,x in RESP3, a bulk string in RESP2 (formatted by the caller's rules). */
+  double(text: string): void {
+    if (this.resp === 3) {
+      this.ensure(text.length + 3);
+      this.slab[this.pos++] = 44;
+      this.pos += writeLatin1(this.slab, text, this.pos);
+      this.crlf();
+    } else {
+      this.bulk(text);
+    }
+  }
+
+  /** Boolean: #t/#f in RESP3, :1/:0 in RESP2. */
+  bool(b: boolean): void {
+    if (this.resp === 3) this.raw(b ? TRUE3 : FALSE3);
+    else this.integer(b ? 1 : 0);
+  }
+
+  /** Verbatim text (=len\r\ntxt:...) in RESP3, a bulk string in RESP2. */
+  verbatim(text: string, format = 'txt'): void {
+    if (this.resp !== 3) {
+      this.bulk(text);
+      return;
+    }
+    const len = text.length + 4;
+    this.ensure(len + 16);
+    this.header(61, len);
+    this.pos += writeLatin1(this.slab, format, this.pos);
+    this.slab[this.pos++] = 58;
+    this.pos += writeLatin1(this.slab, text, this.pos);
+    this.crlf();
+  }
+
+  /** Encodes a reply tree. */
+  value(v: RespValue): void {
+    if (v === null) return this.nil();
+    if (typeof v === 'number') return this.integer(v);
+    if (typeof v === 'string') return this.bulk(v);
+    if (Array.isArray(v)) {
+      this.array(v.length);
+      for (const item of v) this.value(item);
+      return;
+    }
+    if ('simple' in v) return this.simple(v.simple);
+    if ('error' in v) return this.error(v.error);
+    if ('double' in v) return this.double(formatDouble(v.double));
+    if ('bool' in v) return this.bool(v.bool);
+    if ('verbatim' in v) return this.verbatim(v.verbatim, v.format);
+    if ('map' in v) {
+      this.map(v.map.length);
+      for (const [k, val] of v.map) {
+        this.value(k);
+        this.value(val);
+      }
+      return;
+    }
+    this.set(v.set.length);
+    for (const item of v.set) this.value(item);
+  }
+}
+
+/** Shortest round-trip formatting, as Redis's %.17g-then-trim does for doubles in RESP3. */
+export function formatDouble(d: number): string {
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (Number.isNaN(d)) return 'nan';
+  return String(d);
+}
+
+const OK = Buffer.from('+OK\r\n');
+const NULL_BULK = Buffer.from('$-1\r\n');
+const NULL_ARRAY = Buffer.from('*-1\r\n');
+const NULL3 = Buffer.from('_\r\n');
+const TRUE3 = Buffer.from('#t\r\n');
+const FALSE3 = Buffer.from('#f\r\n');
+const SMALL_INTS: Buffer[] = [];
+for (let i = 0; i < 1024; i++) SMALL_INTS.push(Buffer.from(`:${i}\r\n`));

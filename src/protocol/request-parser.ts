@@ -1,0 +1,288 @@
+// Incremental parser for client requests: RESP multibulk (`*N\r\n$len\r\narg\r\n...`) and inline
+// commands (`SET k v\n`, as typed into telnet), following Redis 7's networking.c rule for rule,
+// including its error messages.
+//
+// Zero copy in the common case: a request that lies wholly inside one TCP chunk is parsed in
+// place, and its arguments are (start, end) offsets into that chunk. Only a request split across
+// chunks is copied, from its first byte, into a per-connection accumulation buffer that later
+// chunks are appended to. The parse state (arguments done, the pending bulk length) survives
+// between chunks, so a 100 MB value arriving in 64 KB reads is scanned once, not once per read.
+//
+// "Need more bytes" is a normal result (NEED_MORE), not an error. A protocol error leaves
+// `error` set; the connection replies with it and closes, as Redis does.
+
+import { latin1 } from '../util/bytes.js';
+import { splitInlineArgs } from './inline.js';
+
+export const NEED_MORE = 0;
+export const COMMAND_READY = 1;
+export const PROTOCOL_ERROR = 2;
+/** The query buffer passed its limit: close without a reply, as Redis does. */
+export const QUERY_BUFFER_FULL = 3;
+
+export type ParseResult = typeof NEED_MORE | typeof COMMAND_READY | typeof PROTOCOL_ERROR | typeof QUERY_BUFFER_FULL;
+
+/** Longest inline request, or count line, before the parser gives up (Redis PROTO_INLINE_MAX_SIZE). */
+const INLINE_MAX = 64 * 1024;
+const INT_MAX = 2147483647;
+const CR = 13;
+const LF = 10;
+
+export interface ParserLimits {
+  /** proto-max-bulk-len */
+  maxBulkLength: number;
+  /** client-query-buffer-limit */
+  maxQueryBuffer: number;
+}
+
+/**
+ * The arguments of one parsed command: argument i is bytes [start[i], end[i]) of `buf`.
+ * Valid until the next call to `next()`.
+ */
+export interface CommandArgs {
+  buf: Buffer;
+  argc: number;
+  start: number[];
+  end: number[];
+}
+
+export class RequestParser implements CommandArgs {
+  buf: Buffer = Buffer.alloc(0);
+  argc = 0;
+  start: number[] = [];
+  end: number[] = [];
+  error = '';
+  /** Set by the connection: until AUTH, Redis caps multibulk at 10 args and bulks at 16 KB. */
+  unauthenticated = false;
+
+  private src: Buffer = this.buf;
+  private pos = 0;
+  private srcEnd = 0;
+  private fromAcc = false;
+  private acc: Buffer | null = null;
+  private accLen = 0;
+  /** Arguments still expected by the multibulk in progress (0: none in progress). */
+  private argsLeft = 0;
+  /** Length of the bulk whose `$len` line was read but whose bytes have not all arrived, or -1. */
+  private bulkLen = -1;
+  private cmdStart = 0;
+
+  constructor(private readonly limits: ParserLimits) {}
+
+  /** Hands the parser the next chunk read from the socket. Call next() until it returns NEED_MORE. */
+  feed(chunk: Buffer): void {
+    if (this.accLen === 0) {
+      this.src = chunk;
+      this.pos = 0;
+      this.srcEnd = chunk.length;
+      this.fromAcc = false;
+      return;
+    }
+    this.appendToAcc(chunk, 0, chunk.length);
+    this.src = this.acc!;
+    this.srcEnd = this.accLen;
+    this.fromAcc = true;
+  }
+
+  /** Bytes buffered for a request not yet complete (counted against the query buffer limit). */
+  get pendingBytes(): number {
+    return this.accLen;
+  }
+
+  next(): ParseResult {
+    // Empty requests ("*0", "*-1", blank inline lines) run nothing: loop past them.
+    while (this.argsLeft === 0) {
+      if (this.pos >= this.srcEnd) return this.consumedAll();
+      this.cmdStart = this.pos;
+      this.argc = 0;
+      const r = this.src[this.pos] === 42 /* '*' */ ? this.parseCount() : this.parseInline();
+      if (r !== COMMAND_READY) return r;
+      if (this.argc > 0) return COMMAND_READY; // an inline command
+    }
+    return this.parseBulks();
+  }
+
+  private consumedAll(): ParseResult {
+    if (this.fromAcc) {
+      this.accLen = 0;
+      this.fromAcc = false;
+      // Drop a large accumulation buffer so one big request does not pin its memory forever.
+      if (this.acc !== null && this.acc.length > 64 * 1024) this.acc = null;
+    }
+    return NEED_MORE;
+  }
+
+  /** Reads `*<count>\r\n`. On success sets argsLeft (0 for an empty command). */
+  private parseCount(): ParseResult {
+    const src = this.src;
+    const lineStart = this.pos + 1;
+    const cr = this.findCR(lineStart);
+    if (cr < 0 || cr + 1 >= this.srcEnd) {
+      if (this.srcEnd - this.pos > INLINE_MAX) return this.fail('Protocol error: too big mbulk count string');
+      return this.suspend();
+    }
+    const count = parseLineInt(src, lineStart, cr);
+    if (count === undefined || count > INT_MAX || (count > 10 && this.unauthenticated)) {
+      return this.fail('Protocol error: invalid multibulk length');
+    }
+    this.pos = cr + 2;
+    this.argsLeft = count > 0 ? count : 0;
+    this.bulkLen = -1;
+    return COMMAND_READY;
+  }
+
+  private parseBulks(): ParseResult {
+    const src = this.src;
+    const srcEnd = this.srcEnd;
+    while (this.argsLeft > 0) {
+      if (this.bulkLen < 0) {
+        const p = this.pos;
+        const cr = this.findCR(p);
+        if (cr < 0 || cr + 1 >= srcEnd) {
+          if (srcEnd - p > INLINE_MAX) return this.fail('Protocol error: too big bulk count string');
+          return this.suspend();
+        }
+        if (src[p] !== 36 /* '$' */) {
+          return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(src[p])}'`);
+        }
+        const len = parseLineInt(src, p + 1, cr);
+        if (
+          len === undefined ||
+          len < 0 ||
+          len > this.limits.maxBulkLength ||
+          (len > 16384 && this.unauthenticated)
+        ) {
+          return this.fail('Protocol error: invalid bulk length');
+        }
+        this.pos = cr + 2;
+        this.bulkLen = len;
+      }
+      // Redis does not check the two bytes after a bulk: it skips them.
+      if (srcEnd - this.pos < this.bulkLen + 2) return this.suspend();
+      const i = this.argc++;
+      this.start[i] = this.pos;
+      this.end[i] = this.pos + this.bulkLen;
+      this.pos += this.bulkLen + 2;
+      this.bulkLen = -1;
+      this.argsLeft--;
+    }
+    this.buf = src;
+    return COMMAND_READY;
+  }
+
+  private parseInline(): ParseResult {
+    const src = this.src;
+    const lineStart = this.pos;
+    const lf = src.indexOf(LF, lineStart);
+    if (lf < 0 || lf >= this.srcEnd) {
+      if (this.srcEnd - lineStart > INLINE_MAX) return this.fail('Protocol error: too big inline request');
+      return this.suspend();
+    }
+    let lineEnd = lf;
+    if (lineEnd !== lineStart && src[lineEnd - 1] === CR) lineEnd--;
+    const args = splitInlineArgs(src, lineStart, lineEnd);
+    if (args === null) return this.fail('Protocol error: unbalanced quotes in request');
+    this.pos = lf + 1;
+    if (args.argc === 0) return COMMAND_READY; // blank line: next() skips it
+    // The splitter returns fresh arrays: borrowing them leaves nothing shared with later requests.
+    this.buf = args.buf;
+    this.argc = args.argc;
+    this.start = args.start;
+    this.end = args.end;
+    return COMMAND_READY;
+  }
+
+  /**
+   * The current request is incomplete: keep its bytes (from its first byte) in the accumulation
+   * buffer and remember where to resume.
+   */
+  private suspend(): ParseResult {
+    const from = this.cmdStart;
+    if (this.fromAcc) {
+      if (from > 0) {
+        this.acc!.copyWithin(0, from, this.accLen);
+        this.accLen -= from;
+        this.rebase(from);
+      }
+    } else {
+      this.accLen = 0;
+      this.appendToAcc(this.src, from, this.srcEnd);
+      this.rebase(from);
+      this.src = this.acc!;
+      this.fromAcc = true;
+    }
+    this.srcEnd = this.accLen;
+    if (this.accLen > this.limits.maxQueryBuffer) return QUERY_BUFFER_FULL;
+    return NEED_MORE;
+  }
+
+  private rebase(by: number): void {
+    this.pos -= by;
+    this.cmdStart = 0;
+    for (let i = 0; i < this.argc; i++) {
+      this.start[i] -= by;
+      this.end[i] -= by;
+    }
+  }
+
+  private appendToAcc(from: Buffer, start: number, end: number): void {
+    const n = end - start;
+    const need = this.accLen + n;
+    if (this.acc === null || this.acc.length < need) {
+      let size = this.acc === null ? 16 * 1024 : this.acc.length * 2;
+      while (size < need) size *= 2;
+      const grown = Buffer.allocUnsafe(size);
+      if (this.acc !== null && this.accLen > 0) this.acc.copy(grown, 0, 0, this.accLen);
+      this.acc = grown;
+    }
+    from.copy(this.acc, this.accLen, start, end);
+    this.accLen = need;
+  }
+
+  private findCR(from: number): number {
+    const src = this.src;
+    const end = this.srcEnd;
+    // Count and length lines are short: a JS loop beats a native indexOf call for them.
+    const stop = from + 24 < end ? from + 24 : end;
+    for (let i = from; i < stop; i++) if (src[i] === CR) return i;
+    if (stop === end) return -1;
+    const i = src.indexOf(CR, stop);
+    return i >= 0 && i < end ? i : -1;
+  }
+
+  private fail(message: string): ParseResult {
+    this.error = message;
+    this.argsLeft = 0;
+    this.bulkLen = -1;
+    this.accLen = 0;
+    this.fromAcc = false;
+    this.pos = this.srcEnd;
+    return PROTOCOL_ERROR;
+  }
+}
+
+/** Redis string2ll over a count/length line; undefined when not a valid integer. */
+function parseLineInt(buf: Buffer, start: number, end: number): number | undefined {
+  const len = end - start;
+  if (len === 0 || len > 20) return undefined;
+  let i = start;
+  let negative = false;
+  if (buf[i] === 45) {
+    negative = true;
+    if (++i === end) return undefined;
+  }
+  if (buf[i] === 48) return i + 1 === end && !negative ? 0 : undefined;
+  let value = 0;
+  for (; i < end; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return undefined;
+    value = value * 10 + d;
+  }
+  // Beyond 2^53 precision is lost, but every caller rejects such values anyway.
+  return negative ? -value : value;
+}
+
+/** For tests and error excerpts: argument i as a latin1 string. */
+export function argString(args: CommandArgs, i: number): string {
+  return latin1(args.buf, args.start[i], args.end[i]);
+}

@@ -1,0 +1,91 @@
+// One client connection's state: its socket and request parser, selected database, protocol
+// version, name, authentication, transaction (MULTI queue and WATCHed keys) and the figures
+// CLIENT LIST reports.
+
+import type { Socket } from 'node:net';
+import type { ClientLike } from '../commands/context.js';
+import type { Command } from '../commands/table.js';
+import { RequestParser, type CommandArgs, type ParserLimits } from '../protocol/request-parser.js';
+import type { RespVersion } from '../protocol/reply-writer.js';
+
+/** A command queued by MULTI: its arguments copied out of the read buffer. */
+export interface QueuedCommand {
+  cmd: Command;
+  args: CommandArgs;
+}
+
+export class Client implements ClientLike {
+  db = 0;
+  resp: RespVersion = 2;
+  name = '';
+  authenticated: boolean;
+  readonly parser: RequestParser;
+  /** Commands queued since MULTI, or null outside a transaction. */
+  multi: QueuedCommand[] | null = null;
+  /** A queued command was refused: EXEC will abort. */
+  multiDirty = false;
+  /** Flags of the queued commands, or'ed (EXEC is refused under OOM if any may add memory). */
+  multiFlags = 0;
+  /** WATCHed keys as "db\0key" -> expired-at-watch-time, or null. */
+  watched: Map<string, boolean> | null = null;
+  /** A WATCHed key changed: EXEC will fail. */
+  watchDirty = false;
+  closeAfterReply = false;
+  closed = false;
+  readonly createdAt: number;
+  lastInteraction: number;
+  lastCommand = 'NULL';
+  readonly addr: string;
+  readonly laddr: string;
+  /** Reading is paused because replies are not being read fast enough. */
+  paused = false;
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket,
+    limits: ParserLimits,
+    requiresAuth: boolean,
+    now: number,
+  ) {
+    this.parser = new RequestParser(limits);
+    this.authenticated = !requiresAuth;
+    this.parser.unauthenticated = requiresAuth;
+    this.createdAt = now;
+    this.lastInteraction = now;
+    this.addr = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.laddr = formatAddress(socket.localAddress, socket.localPort);
+  }
+
+  setAuthenticated(yes: boolean): void {
+    this.authenticated = yes;
+    this.parser.unauthenticated = !yes;
+  }
+
+  resetTransaction(): void {
+    this.multi = null;
+    this.multiDirty = false;
+    this.multiFlags = 0;
+  }
+}
+
+function formatAddress(host: string | undefined, port: number | undefined): string {
+  if (host === undefined) return '?:0';
+  if (host.startsWith('::ffff:')) host = host.slice(7);
+  return host.includes(':') ? `${host}:${port}` : `${host}:${port}`;
+}
+
+/** Copies a command's arguments into one fresh buffer, for the MULTI queue and the slowlog. */
+export function copyArgs(args: CommandArgs): CommandArgs {
+  let total = 0;
+  for (let i = 0; i < args.argc; i++) total += args.end[i] - args.start[i];
+  const buf = Buffer.allocUnsafe(total);
+  const start: number[] = new Array(args.argc);
+  const end: number[] = new Array(args.argc);
+  let pos = 0;
+  for (let i = 0; i < args.argc; i++) {
+    start[i] = pos;
+    pos += args.buf.copy(buf, pos, args.start[i], args.end[i]);
+    end[i] = pos;
+  }
+  return { buf, argc: args.argc, start, end };
+}

@@ -1,0 +1,14 @@
+// Server-level commands: connection, transactions, introspection and administration.
+
+import type { CommandDef } from '../../commands/table.js';
+import { connectionCommands } from './connection.js';
+import { transactionsCommands } from './transactions.js';
+import { introspectionCommands } from './introspection.js';
+import { adminCommands } from './admin.js';
+
+export const serverCommands: CommandDef[] = [
+  ...connectionCommands,
+  ...transactionsCommands,
+  ...introspectionCommands,
+  ...adminCommands,
+];

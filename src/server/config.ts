@@ -1,0 +1,190 @@
+// Node configuration: every parameter's name, default, parser and formatter, in Redis's
+// spelling, shared by the command line (`--maxmemory 100mb`), config files (`maxmemory 100mb`
+// lines) and CONFIG GET/SET. Appliers that need a running node are attached by the server.
+
+import { EVICTION_POLICIES } from '../store/store.js';
+import { globMatch } from '../util/glob.js';
+
+export type ConfigValue = string | number | boolean;
+
+export interface ParamDef {
+  name: string;
+  kind: 'int' | 'memory' | 'string' | 'bool' | 'enum';
+  default: ConfigValue;
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  /** Cannot be changed by CONFIG SET. */
+  immutable?: boolean;
+  /** Secret: CONFIG GET shows it (as Redis does), but logs must not. */
+  sensitive?: boolean;
+}
+
+const GB = 1024 * 1024 * 1024;
+
+export const PARAMS: ParamDef[] = [
+  { name: 'bind', kind: 'string', default: '127.0.0.1', immutable: true },
+  { name: 'port', kind: 'int', default: 6379, min: 0, max: 65535, immutable: true },
+  { name: 'databases', kind: 'int', default: 16, min: 1, max: 1 << 20, immutable: true },
+  { name: 'maxmemory', kind: 'memory', default: 0 },
+  { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: EVICTION_POLICIES },
+  { name: 'maxmemory-samples', kind: 'int', default: 5, min: 1, max: 64 },
+  { name: 'lfu-log-factor', kind: 'int', default: 10, min: 0, max: 1 << 30 },
+  { name: 'lfu-decay-time', kind: 'int', default: 1, min: 0, max: 1 << 30 },
+  { name: 'requirepass', kind: 'string', default: '', sensitive: true },
+  { name: 'proto-max-bulk-len', kind: 'memory', default: 512 * 1024 * 1024, min: 1024 * 1024 },
+  { name: 'client-query-buffer-limit', kind: 'memory', default: GB, min: 1024 * 1024 },
+  { name: 'maxclients', kind: 'int', default: 10000, min: 1, max: 1 << 30 },
+  { name: 'timeout', kind: 'int', default: 0, min: 0, max: 1 << 30 },
+  { name: 'hz', kind: 'int', default: 10, min: 1, max: 500 },
+  { name: 'slowlog-log-slower-than', kind: 'int', default: 10000, min: -1, max: 2 ** 53 },
+  { name: 'slowlog-max-len', kind: 'int', default: 128, min: 0, max: 2 ** 31 },
+  // corral's only departure from Redis's defaults: a normal client's pending replies are capped
+  // (Redis leaves them unlimited), so a client that never reads cannot exhaust the node's memory.
+  { name: 'client-output-buffer-limit', kind: 'string', default: 'normal 268435456 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60' },
+  { name: 'save', kind: 'string', default: '' },
+  { name: 'appendonly', kind: 'bool', default: false },
+  { name: 'daemonize', kind: 'bool', default: false, immutable: true },
+  { name: 'protected-mode', kind: 'bool', default: true },
+  { name: 'tcp-keepalive', kind: 'int', default: 300, min: 0, max: 1 << 30 },
+  { name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
+  { name: 'logfile', kind: 'string', default: '', immutable: true },
+  { name: 'dir', kind: 'string', default: '', immutable: true },
+  { name: 'dbfilename', kind: 'string', default: 'dump.rdb' },
+  { name: 'cluster-enabled', kind: 'bool', default: false, immutable: true },
+];
+
+export const PARAM_BY_NAME = new Map(PARAMS.map((p) => [p.name, p]));
+
+export class ConfigError extends Error {}
+
+/** Redis memtoull: "100mb" = 100 * 1024^2, "100m" = 100 * 1000^2; plain numbers are bytes. */
+export function parseMemory(text: string): number | undefined {
+  const m = /^(-?\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(text.trim());
+  if (m === null) return undefined;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mul: Record<string, number> = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: GB };
+  const v = n * mul[unit];
+  return Number.isSafeInteger(v) ? v : undefined;
+}
+
+export function parseParam(def: ParamDef, raw: string): ConfigValue {
+  switch (def.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(raw)) throw new ConfigError(`argument couldn't be parsed into an integer`);
+      const n = Number(raw);
+      if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
+        throw new ConfigError(`argument must be between ${def.min} and ${def.max} inclusive`);
+      }
+      return n;
+    }
+    case 'memory': {
+      const n = parseMemory(raw);
+      if (n === undefined) throw new ConfigError(`argument must be a memory value`);
+      if (n < 0) throw new ConfigError(`argument must be a memory value`);
+      if (def.min !== undefined && n < def.min && !(def.name === 'maxmemory')) {
+        throw new ConfigError(`argument must be between ${def.min} and ${Number.MAX_SAFE_INTEGER} inclusive`);
+      }
+      return n;
+    }
+    case 'bool': {
+      const v = raw.toLowerCase();
+      if (v === 'yes') return true;
+      if (v === 'no') return false;
+      throw new ConfigError(`argument must be 'yes' or 'no'`);
+    }
+    case 'enum': {
+      const v = raw.toLowerCase();
+      if (!def.values!.includes(v)) throw new ConfigError(`argument(s) must be one of the following: ${def.values!.join(', ')}`);
+      return v;
+    }
+    default:
+      return raw;
+  }
+}
+
+export function formatParam(def: ParamDef, v: ConfigValue): string {
+  if (def.kind === 'bool') return v ? 'yes' : 'no';
+  return String(v);
+}
+
+/** The live configuration of one node. */
+export class Config {
+  private readonly values = new Map<string, ConfigValue>();
+  /** Called after a parameter changes (CONFIG SET), to apply it to the running node. */
+  onChange: ((name: string, value: ConfigValue) => void) | null = null;
+
+  constructor(overrides: Record<string, string> = {}) {
+    for (const p of PARAMS) this.values.set(p.name, p.default);
+    for (const [k, v] of Object.entries(overrides)) this.setFromText(k, v, true);
+  }
+
+  get(name: string): ConfigValue {
+    const v = this.values.get(name);
+    if (v === undefined) throw new Error(`unknown config ${name}`);
+    return v;
+  }
+
+  int(name: string): number {
+    return this.get(name) as number;
+  }
+
+  str(name: string): string {
+    return this.get(name) as string;
+  }
+
+  /** Sets a parameter from text; `startup` allows immutable parameters. */
+  setFromText(name: string, raw: string, startup = false): void {
+    const def = PARAM_BY_NAME.get(name.toLowerCase());
+    if (def === undefined) throw new ConfigError(`Unknown option or number of arguments for CONFIG SET - '${name}'`);
+    if (def.immutable && !startup) throw new ConfigError(`can't set immutable config`);
+    const value = parseParam(def, raw);
+    this.values.set(def.name, value);
+    if (!startup && this.onChange !== null) this.onChange(def.name, value);
+  }
+
+  /** CONFIG GET: [name, value] pairs for every parameter matching any pattern. */
+  match(patterns: string[]): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const p of PARAMS) {
+      if (patterns.some((pat) => globMatch(pat.toLowerCase(), p.name))) {
+        out.push([p.name, formatParam(p, this.values.get(p.name)!)]);
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * Parses a Redis-style config file: `name value...` lines, `#` comments, quoted values.
+ * Returns name -> raw value (last one wins). Throws ConfigError with the line number on a bad line.
+ */
+export function parseConfigFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const words = splitConfigLine(line);
+    if (words === null) throw new ConfigError(`line ${i + 1}: unbalanced quotes`);
+    const name = words[0].toLowerCase();
+    if (!PARAM_BY_NAME.has(name)) throw new ConfigError(`line ${i + 1}: Bad directive or wrong number of arguments: ${words[0]}`);
+    out[name] = words.slice(1).join(' ');
+  }
+  return out;
+}
+
+function splitConfigLine(line: string): string[] | null {
+  const words: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(\S+)/g;
+  let m: RegExpExecArray | null;
+  let consumed = 0;
+  while ((m = re.exec(line)) !== null) {
+    if (line.slice(consumed, m.index).trim() !== '') return null;
+    words.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2] !== undefined ? m[2] : m[3]);
+    consumed = m.index + m[0].length;
+  }
+  if (/["']/.test(line.slice(consumed))) return null;
+  return words;
+}

@@ -1,0 +1,111 @@
+// Runs one parsed command for a client, with Redis 7's checks in Redis's order: QUIT, command
+// lookup (unknown command, unknown subcommand, arity), authentication, commands refused inside
+// MULTI, the memory limit, then either queueing (inside MULTI) or the call itself, timed for
+// INFO commandstats and the slowlog.
+
+import type { CommandArgs } from '../protocol/request-parser.js';
+import {
+  CMD_DENYOOM,
+  CMD_NO_AUTH,
+  CMD_NO_MULTI,
+  CMD_TX_CONTROL,
+  CommandTable,
+  type Command,
+} from '../commands/table.js';
+import { ERR_NOAUTH, ERR_OOM, errWrongArity } from '../commands/errors.js';
+import { latin1 } from '../util/bytes.js';
+import { copyArgs, type Client } from './client.js';
+import type { CorralNode } from './node.js';
+
+export function dispatch(node: CorralNode, client: Client, args: CommandArgs): void {
+  if (isQuit(args)) {
+    node.writer.ok();
+    client.closeAfterReply = true;
+    return;
+  }
+  const top = node.table.lookupTop(args);
+  if (top === undefined) {
+    reject(node, client, unknownCommand(args));
+    return;
+  }
+  const cmd = CommandTable.resolve(top, args);
+  if (cmd === null) {
+    reject(node, client, `ERR unknown subcommand '${excerpt(latin1(args.buf, args.start[1], args.end[1]))}'. Try ${top.name.toUpperCase()} HELP.`);
+    return;
+  }
+  const argc = args.argc;
+  if ((cmd.arity > 0 && cmd.arity !== argc) || argc < -cmd.arity) {
+    reject(node, client, errWrongArity(cmd.fullName));
+    return;
+  }
+  if (!client.authenticated && (cmd.flags & CMD_NO_AUTH) === 0) {
+    reject(node, client, ERR_NOAUTH);
+    return;
+  }
+  if (client.multi !== null && (cmd.flags & CMD_NO_MULTI) !== 0) {
+    reject(node, client, 'ERR Command not allowed inside a transaction');
+    return;
+  }
+  const store = node.store;
+  if (store.maxmemory !== 0) {
+    const fits = store.evictIfNeeded();
+    const addsMemory =
+      (cmd.flags & CMD_DENYOOM) !== 0 || (cmd.name === 'exec' && client.multi !== null && (client.multiFlags & CMD_DENYOOM) !== 0);
+    if (!fits && addsMemory) {
+      reject(node, client, ERR_OOM);
+      return;
+    }
+  }
+  if (client.multi !== null && (cmd.flags & CMD_TX_CONTROL) === 0) {
+    client.multi.push({ cmd, args: copyArgs(args) });
+    client.multiFlags |= cmd.flags;
+    node.writer.simple('QUEUED');
+    return;
+  }
+  call(node, client, cmd, args);
+}
+
+/** Runs a command (also used by EXEC for each queued command). */
+export function call(node: CorralNode, client: Client, cmd: Command, args: CommandArgs): void {
+  const ctx = node.ctx;
+  ctx.args = args;
+  ctx.client = client;
+  ctx.db = node.store.dbs[client.db];
+  ctx.name = cmd.fullName;
+  const started = performance.now();
+  cmd.handler(ctx);
+  const micros = (performance.now() - started) * 1000;
+  cmd.calls++;
+  cmd.usec += micros;
+  node.stats.commandsProcessed++;
+  client.lastCommand = cmd.fullName;
+  const threshold = node.slowlogThreshold;
+  if (threshold >= 0 && micros >= threshold) node.slowlog.add(args, micros, client);
+}
+
+function reject(node: CorralNode, client: Client, message: string): void {
+  node.writer.error(message);
+  node.stats.rejectedCalls++;
+  if (client.multi !== null) client.multiDirty = true;
+}
+
+function isQuit(args: CommandArgs): boolean {
+  const s = args.start[0];
+  if (args.end[0] - s !== 4) return false;
+  return latin1(args.buf, s, s + 4).toLowerCase() === 'quit';
+}
+
+function excerpt(s: string): string {
+  return s.length > 128 ? s.slice(0, 128) : s;
+}
+
+/** Redis's "unknown command" message, with the argument excerpt capped at about 128 bytes. */
+function unknownCommand(args: CommandArgs): string {
+  let list = '';
+  for (let i = 1; i < args.argc && list.length < 128; i++) {
+    const arg = latin1(args.buf, args.start[i], args.end[i]);
+    list += `'${arg.slice(0, 128 - list.length)}' `;
+  }
+  const name = excerpt(latin1(args.buf, args.start[0], args.end[0]));
+  return `ERR unknown command '${name}', with args beginning with: ${list}`;
+}

@@ -1,0 +1,286 @@
+// A corral node: the TCP listener, client connections and their read/execute/write loop, the
+// periodic cron (active expiry, idle timeouts, ops/sec sampling) and graceful shutdown.
+//
+// The hot path, per chunk read from a socket: feed the parser, run every complete command
+// (replies accumulate in the node's shared ReplyWriter), then hand the socket everything in one
+// write. No promise, closure or object is created per command.
+
+import net from 'node:net';
+import { CommandContext } from '../commands/context.js';
+import { CommandTable, type CommandDef } from '../commands/table.js';
+import { COMMAND_READY, NEED_MORE, PROTOCOL_ERROR } from '../protocol/request-parser.js';
+import { ReplyWriter } from '../protocol/reply-writer.js';
+import { Store, type EvictionPolicy } from '../store/store.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { Client } from './client.js';
+import { Config, type ConfigValue } from './config.js';
+import { dispatch } from './dispatch.js';
+import { Slowlog } from './slowlog.js';
+import { WatchRegistry } from './watch.js';
+import { dataCommands } from '../commands/index.js';
+import { serverCommands } from './commands/index.js';
+
+export interface NodeOptions {
+  /** Parameters by Redis name, as text (from the command line or a config file). */
+  config?: Record<string, string>;
+  clock?: Clock;
+  /** Extra commands (server-level ones are registered by the caller: see server/commands). */
+  commands?: CommandDef[];
+  log?: (line: string) => void;
+}
+
+export class NodeStats {
+  commandsProcessed = 0;
+  connectionsReceived = 0;
+  rejectedConnections = 0;
+  rejectedCalls = 0;
+  netInputBytes = 0;
+  netOutputBytes = 0;
+  /** Ring of (time, commandsProcessed) samples for instantaneous_ops_per_sec. */
+  samples: Array<[number, number]> = [];
+  startedAt = Date.now();
+}
+
+/** When pending output passes this, stop reading from the client until the socket drains. */
+const PAUSE_READ_AT = 1024 * 1024;
+
+export class CorralNode {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly table = new CommandTable();
+  readonly writer = new ReplyWriter();
+  readonly ctx: CommandContext;
+  readonly clients = new Map<number, Client>();
+  readonly stats = new NodeStats();
+  readonly slowlog: Slowlog;
+  readonly watches: WatchRegistry;
+  readonly runId: string;
+  slowlogThreshold: number;
+  private server: net.Server | null = null;
+  private nextClientId = 1;
+  private cron: NodeJS.Timeout | null = null;
+  private outputLimit = 0;
+  private shuttingDown = false;
+  private readonly log: (line: string) => void;
+  /** Resolves when the node has stopped (SHUTDOWN or close()). */
+  readonly stopped: Promise<void>;
+  private resolveStopped!: () => void;
+
+  constructor(options: NodeOptions = {}) {
+    this.config = new Config(options.config ?? {});
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log ?? (() => {});
+    this.store = new Store({ databases: this.config.int('databases'), clock: this.clock });
+    this.ctx = new CommandContext(this.store);
+    this.ctx.w = this.writer;
+    this.ctx.owner = this;
+    this.slowlog = new Slowlog(this.clock);
+    this.watches = new WatchRegistry(this);
+    this.slowlogThreshold = this.config.int('slowlog-log-slower-than');
+    this.runId = randomHex(40);
+    this.table.register(dataCommands);
+    this.table.register(serverCommands);
+    if (options.commands !== undefined) this.table.register(options.commands);
+    this.applyAll();
+    this.config.onChange = (name, value) => this.apply(name, value);
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  private applyAll(): void {
+    for (const name of ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'slowlog-max-len', 'client-output-buffer-limit']) {
+      this.apply(name, this.config.get(name));
+    }
+  }
+
+  private apply(name: string, value: ConfigValue): void {
+    switch (name) {
+      case 'maxmemory':
+        this.store.maxmemory = value as number;
+        break;
+      case 'maxmemory-policy':
+        this.store.evictionPolicy = value as EvictionPolicy;
+        break;
+      case 'maxmemory-samples':
+        this.store.maxmemorySamples = value as number;
+        break;
+      case 'lfu-log-factor':
+        this.store.stats.lfuLogFactor = value as number;
+        break;
+      case 'lfu-decay-time':
+        this.store.stats.lfuDecayTime = value as number;
+        break;
+      case 'slowlog-log-slower-than':
+        this.slowlogThreshold = value as number;
+        break;
+      case 'slowlog-max-len':
+        this.slowlog.maxLen = value as number;
+        break;
+      case 'client-output-buffer-limit': {
+        const m = /normal (\d+)/.exec(String(value));
+        this.outputLimit = m === null ? 0 : Number(m[1]);
+        break;
+      }
+    }
+  }
+
+  get port(): number {
+    const a = this.server?.address();
+    return a !== null && typeof a === 'object' ? a.port : this.config.int('port');
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  listen(): Promise<number> {
+    const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.int('port'), this.config.str('bind').split(' ')[0], () => {
+        server.off('error', reject);
+        const hz = this.config.int('hz');
+        this.cron = setInterval(() => this.runCron(), Math.floor(1000 / hz));
+        this.cron.unref();
+        resolve(this.port);
+      });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    this.stats.connectionsReceived++;
+    if (this.shuttingDown || this.clients.size >= this.config.int('maxclients')) {
+      this.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    const client = new Client(
+      this.nextClientId++,
+      socket,
+      { maxBulkLength: this.config.int('proto-max-bulk-len'), maxQueryBuffer: this.config.int('client-query-buffer-limit') },
+      this.config.str('requirepass') !== '',
+      this.clock.now(),
+    );
+    this.clients.set(client.id, client);
+    socket.on('data', (chunk: Buffer) => this.onData(client, chunk));
+    socket.on('drain', () => this.onDrain(client));
+    socket.on('error', () => this.dropClient(client));
+    socket.on('close', () => this.dropClient(client));
+  }
+
+  /** The hot path: parse and run every complete command in a chunk, then write once. */
+  private onData(client: Client, chunk: Buffer): void {
+    if (client.closed || client.closeAfterReply) return;
+    this.stats.netInputBytes += chunk.length;
+    client.lastInteraction = this.clock.now();
+    const w = this.writer;
+    const parser = client.parser;
+    w.begin();
+    w.resp = client.resp;
+    parser.feed(chunk);
+    let r: number;
+    while ((r = parser.next()) === COMMAND_READY) {
+      dispatch(this, client, parser);
+      if (client.closeAfterReply) break;
+      if (this.outputLimit > 0 && w.pendingBytes + client.socket.writableLength > this.outputLimit) {
+        w.discard();
+        this.log(`client id=${client.id} addr=${client.addr} closed for overcoming of output buffer limits`);
+        this.closeClient(client);
+        return;
+      }
+    }
+    if (r === PROTOCOL_ERROR) {
+      w.error(`ERR ${parser.error}`);
+      client.closeAfterReply = true;
+    } else if (r !== NEED_MORE && r !== COMMAND_READY) {
+      this.log(`closing client id=${client.id} that reached max query buffer length`);
+      w.discard();
+      this.closeClient(client);
+      return;
+    }
+    this.flush(client);
+  }
+
+  /** Writes what the writer collected for this client; ends the socket if it asked to close. */
+  flush(client: Client): void {
+    const out = this.writer.take();
+    const socket = client.socket;
+    if (out !== null) {
+      this.stats.netOutputBytes += out.length;
+      socket.write(out);
+      if (!client.paused && socket.writableLength > PAUSE_READ_AT) {
+        client.paused = true;
+        socket.pause();
+      }
+    }
+    if (client.closeAfterReply) {
+      socket.end();
+      this.dropClient(client);
+    }
+  }
+
+  private onDrain(client: Client): void {
+    if (client.paused) {
+      client.paused = false;
+      client.socket.resume();
+    }
+  }
+
+  closeClient(client: Client): void {
+    client.socket.destroy();
+    this.dropClient(client);
+  }
+
+  private dropClient(client: Client): void {
+    if (client.closed) return;
+    client.closed = true;
+    this.clients.delete(client.id);
+    this.watches.unwatchAll(client);
+  }
+
+  private runCron(): void {
+    const now = this.clock.now();
+    // Active expiry: a quarter of each cron period at most, as Redis's slow cycle.
+    this.store.activeExpireCycle(250 / this.config.int('hz'));
+    const samples = this.stats.samples;
+    samples.push([now, this.stats.commandsProcessed]);
+    if (samples.length > 16) samples.shift();
+    const timeout = this.config.int('timeout');
+    if (timeout > 0) {
+      for (const c of this.clients.values()) {
+        if (c.multi === null && now - c.lastInteraction > timeout * 1000) this.closeClient(c);
+      }
+    }
+  }
+
+  /** instantaneous_ops_per_sec over the recent cron samples. */
+  get opsPerSecond(): number {
+    const s = this.stats.samples;
+    if (s.length < 2) return 0;
+    const [t0, c0] = s[0];
+    const [t1, c1] = s[s.length - 1];
+    return t1 > t0 ? Math.round(((c1 - c0) * 1000) / (t1 - t0)) : 0;
+  }
+
+  /**
+   * Graceful stop: stop accepting, let replies already written reach their clients, close.
+   */
+  async close(): Promise<void> {
+    if (this.shuttingDown) return this.stopped;
+    this.shuttingDown = true;
+    if (this.cron !== null) clearInterval(this.cron);
+    const server = this.server;
+    const closed = server === null ? Promise.resolve() : new Promise<void>((r) => server.close(() => r()));
+    for (const c of this.clients.values()) {
+      c.socket.end();
+      // A client that does not read its last replies must not hold the shutdown forever.
+      setTimeout(() => c.socket.destroy(), 2000).unref();
+    }
+    await closed;
+    this.resolveStopped();
+  }
+}
+
+function randomHex(n: number): string {
+  let s = '';
+  while (s.length < n) s += Math.random().toString(16).slice(2);
+  return s.slice(0, n);
+}

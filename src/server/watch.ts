@@ -1,0 +1,60 @@
+// WATCH bookkeeping: which clients watch which keys, and marking them dirty when a key changes,
+// expires, is evicted or flushed, so that their EXEC fails (optimistic compare-and-set, as Redis).
+// The store's modification hook is installed only while some key is watched, so unwatched
+// writes pay nothing.
+
+import type { Client } from './client.js';
+import type { CorralNode } from './node.js';
+
+export class WatchRegistry {
+  private readonly watchers = new Map<string, Set<Client>>();
+
+  constructor(private readonly node: CorralNode) {}
+
+  watch(client: Client, db: number, key: string): void {
+    const id = `${db}\0${key}`;
+    if (client.watched === null) client.watched = new Map();
+    if (client.watched.has(id)) return;
+    // Looking the key up applies lazy expiry first, so a key already expired now is "not there".
+    this.node.store.dbs[db].peek(key);
+    client.watched.set(id, false);
+    let set = this.watchers.get(id);
+    if (set === undefined) {
+      set = new Set();
+      this.watchers.set(id, set);
+      if (this.watchers.size === 1) this.node.store.setKeyModifiedHook((d, k) => this.touched(d, k));
+    }
+    set.add(client);
+  }
+
+  /**
+   * Before EXEC: a watched key whose TTL has passed since WATCH counts as changed even if no one
+   * touched it yet. Peeking applies lazy expiry, which signals the change.
+   */
+  checkExpired(client: Client): void {
+    if (client.watched === null) return;
+    for (const id of client.watched.keys()) {
+      const sep = id.indexOf('\0');
+      this.node.store.dbs[Number(id.slice(0, sep))].peek(id.slice(sep + 1));
+    }
+  }
+
+  unwatchAll(client: Client): void {
+    if (client.watched === null) return;
+    for (const id of client.watched.keys()) {
+      const set = this.watchers.get(id);
+      if (set === undefined) continue;
+      set.delete(client);
+      if (set.size === 0) this.watchers.delete(id);
+    }
+    client.watched = null;
+    client.watchDirty = false;
+    if (this.watchers.size === 0) this.node.store.setKeyModifiedHook(null);
+  }
+
+  private touched(db: number, key: string): void {
+    const set = this.watchers.get(`${db}\0${key}`);
+    if (set === undefined) return;
+    for (const c of set) c.watchDirty = true;
+  }
+}
