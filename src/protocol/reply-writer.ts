@@ -43,6 +43,18 @@ export class ReplyWriter {
     return out;
   }
 
+  /**
+   * The buffer last returned by take() has been fully handed to the kernel (the socket wrote it
+   * synchronously and holds no reference): reuse its bytes, so replies keep landing in the same,
+   * cache-hot part of the slab.
+   */
+  reuse(taken: Buffer): void {
+    if (taken.buffer === this.slab.buffer && taken.byteOffset + taken.length === this.pos + this.slab.byteOffset) {
+      this.pos -= taken.length;
+      this.mark = this.pos;
+    }
+  }
+
   /** Discards what was collected since begin() (for a client being closed). */
   discard(): void {
     this.pos = this.mark;

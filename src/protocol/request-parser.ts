@@ -69,16 +69,20 @@ export class RequestParser implements CommandArgs {
 
   constructor(private readonly limits: ParserLimits) {}
 
-  /** Hands the parser the next chunk read from the socket. Call next() until it returns NEED_MORE. */
-  feed(chunk: Buffer): void {
+  /**
+   * Hands the parser the next bytes read from the socket (the first `length` bytes of chunk).
+   * Call next() until it returns NEED_MORE. The chunk may be reused by the caller afterwards:
+   * the parser copies whatever it still needs.
+   */
+  feed(chunk: Buffer, length = chunk.length): void {
     if (this.accLen === 0) {
       this.src = chunk;
       this.pos = 0;
-      this.srcEnd = chunk.length;
+      this.srcEnd = length;
       this.fromAcc = false;
       return;
     }
-    this.appendToAcc(chunk, 0, chunk.length);
+    this.appendToAcc(chunk, 0, length);
     this.src = this.acc!;
     this.srcEnd = this.accLen;
     this.fromAcc = true;

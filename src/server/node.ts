@@ -11,7 +11,8 @@ import { CommandTable, type CommandDef } from '../commands/table.js';
 import { COMMAND_READY, NEED_MORE, PROTOCOL_ERROR } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Store, type EvictionPolicy } from '../store/store.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { CachedClock, systemClock, type Clock } from '../util/clock.js';
+import { attachReader } from './socket-reader.js';
 import { Client } from './client.js';
 import { Config, type ConfigValue } from './config.js';
 import { dispatch } from './dispatch.js';
@@ -46,7 +47,8 @@ const PAUSE_READ_AT = 1024 * 1024;
 
 export class CorralNode {
   readonly config: Config;
-  readonly clock: Clock;
+  /** The clock everything in the node reads: refreshed once per batch of commands. */
+  readonly clock: CachedClock;
   readonly store: Store;
   readonly table = new CommandTable();
   readonly writer = new ReplyWriter();
@@ -69,7 +71,7 @@ export class CorralNode {
 
   constructor(options: NodeOptions = {}) {
     this.config = new Config(options.config ?? {});
-    this.clock = options.clock ?? systemClock;
+    this.clock = new CachedClock(options.clock ?? systemClock);
     this.log = options.log ?? (() => {});
     this.store = new Store({ databases: this.config.int('databases'), clock: this.clock });
     this.ctx = new CommandContext(this.store);
@@ -160,22 +162,24 @@ export class CorralNode {
       this.clock.now(),
     );
     this.clients.set(client.id, client);
-    socket.on('data', (chunk: Buffer) => this.onData(client, chunk));
+    if (!attachReader(socket, (buf, length) => this.onData(client, buf, length))) {
+      socket.on('data', (chunk: Buffer) => this.onData(client, chunk, chunk.length));
+    }
     socket.on('drain', () => this.onDrain(client));
     socket.on('error', () => this.dropClient(client));
     socket.on('close', () => this.dropClient(client));
   }
 
   /** The hot path: parse and run every complete command in a chunk, then write once. */
-  private onData(client: Client, chunk: Buffer): void {
+  private onData(client: Client, chunk: Buffer, length: number): void {
     if (client.closed || client.closeAfterReply) return;
-    this.stats.netInputBytes += chunk.length;
-    client.lastInteraction = this.clock.now();
+    this.stats.netInputBytes += length;
+    client.lastInteraction = this.clock.refresh();
     const w = this.writer;
     const parser = client.parser;
     w.begin();
     w.resp = client.resp;
-    parser.feed(chunk);
+    parser.feed(chunk, length);
     let r: number;
     while ((r = parser.next()) === COMMAND_READY) {
       dispatch(this, client, parser);
@@ -206,7 +210,9 @@ export class CorralNode {
     if (out !== null) {
       this.stats.netOutputBytes += out.length;
       socket.write(out);
-      if (!client.paused && socket.writableLength > PAUSE_READ_AT) {
+      // Nothing left queued: the kernel took every byte synchronously.
+      if (socket.writableLength === 0) this.writer.reuse(out);
+      else if (!client.paused && socket.writableLength > PAUSE_READ_AT) {
         client.paused = true;
         socket.pause();
       }
@@ -237,7 +243,7 @@ export class CorralNode {
   }
 
   private runCron(): void {
-    const now = this.clock.now();
+    const now = this.clock.refresh();
     // Active expiry: a quarter of each cron period at most, as Redis's slow cycle.
     this.store.activeExpireCycle(250 / this.config.int('hz'));
     const samples = this.stats.samples;
