@@ -110,16 +110,35 @@ function noHandler(c: CommandContext): void {
   c.w.error(`ERR unknown subcommand or wrong number of arguments for '${c.name}'`);
 }
 
+/**
+ * Hash of a name's bytes, ASCII-lowercased (FNV-1a). Used to find a command from the request
+ * bytes without building a string for its name.
+ */
+function nameHash(buf: Buffer | string, start: number, end: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = start; i < end; i++) {
+    let c = typeof buf === 'string' ? buf.charCodeAt(i) : buf[i];
+    if (c >= 65 && c <= 90) c += 32;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 export class CommandTable {
   private readonly byName = new Map<string, Command>();
-  /** Exact spellings seen on the wire ("GET", "get", "Get") -> command, to skip lowercasing. */
-  private readonly spellings = new Map<string, Command | null>();
+  /** nameHash -> commands whose names have that hash (almost always one). */
+  private readonly byHash = new Map<number, Command[]>();
 
   register(defs: CommandDef[]): void {
     for (const def of defs) {
-      this.byName.set(def.name, new Command(def));
+      const cmd = new Command(def);
+      const old = this.byName.get(def.name);
+      this.byName.set(def.name, cmd);
+      const h = nameHash(def.name, 0, def.name.length);
+      const list = (this.byHash.get(h) ?? []).filter((c) => c !== old);
+      list.push(cmd);
+      this.byHash.set(h, list);
     }
-    this.spellings.clear();
   }
 
   get(name: string): Command | undefined {
@@ -134,16 +153,25 @@ export class CommandTable {
     return this.byName.size;
   }
 
-  /** The top-level command named by argv[0], or undefined. */
+  /** The top-level command named by argv[0] (any letter case), or undefined. */
   lookupTop(args: CommandArgs): Command | undefined {
-    const name = latin1(args.buf, args.start[0], args.end[0]);
-    let cmd = this.spellings.get(name);
-    if (cmd === undefined) {
-      cmd = this.byName.get(name.toLowerCase()) ?? null;
-      // Only remember spellings of real commands: an attacker's random names must not grow this map.
-      if (cmd !== null && this.spellings.size < 10000) this.spellings.set(name, cmd);
+    const buf = args.buf;
+    const start = args.start[0];
+    const end = args.end[0];
+    const list = this.byHash.get(nameHash(buf, start, end));
+    if (list === undefined) return undefined;
+    for (let k = 0; k < list.length; k++) {
+      const name = list[k].name;
+      if (name.length !== end - start) continue;
+      let i = 0;
+      for (; i < name.length; i++) {
+        let c = buf[start + i];
+        if (c >= 65 && c <= 90) c += 32;
+        if (c !== name.charCodeAt(i)) break;
+      }
+      if (i === name.length) return list[k];
     }
-    return cmd ?? undefined;
+    return undefined;
   }
 
   /** The command to run for argv: a subcommand for containers called with one, else the top command. */

@@ -6,6 +6,7 @@
 // write. No promise, closure or object is created per command.
 
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { CommandContext } from '../commands/context.js';
 import { CommandTable, type CommandDef } from '../commands/table.js';
 import { COMMAND_READY, NEED_MORE, PROTOCOL_ERROR } from '../protocol/request-parser.js';
@@ -59,6 +60,8 @@ export class CorralNode {
   readonly watches: WatchRegistry;
   readonly runId: string;
   slowlogThreshold: number;
+  /** performance.now() at the end of the previous command in this batch (see dispatch.call). */
+  lastTick = 0;
   private server: net.Server | null = null;
   private nextClientId = 1;
   private cron: NodeJS.Timeout | null = null;
@@ -175,6 +178,7 @@ export class CorralNode {
     if (client.closed || client.closeAfterReply) return;
     this.stats.netInputBytes += length;
     client.lastInteraction = this.clock.refresh();
+    this.lastTick = performance.now();
     const w = this.writer;
     const parser = client.parser;
     w.begin();

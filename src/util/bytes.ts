@@ -12,9 +12,17 @@ export function latin1(buf: Buffer, start: number, end: number): string {
   return (buf as Latin1Buffer).latin1Slice(start, end);
 }
 
-/** Writes a latin1 string into buf at offset; returns bytes written. */
+/**
+ * Writes a latin1 string into buf at offset; returns bytes written. Short strings are copied by
+ * a JS loop: cheaper than a call into the runtime for the few bytes most replies carry.
+ */
 export function writeLatin1(buf: Buffer, str: string, offset: number): number {
-  return (buf as Latin1Buffer).latin1Write(str, offset, str.length);
+  const len = str.length;
+  if (len < 48) {
+    for (let i = 0; i < len; i++) buf[offset + i] = str.charCodeAt(i);
+    return len;
+  }
+  return (buf as Latin1Buffer).latin1Write(str, offset, len);
 }
 
 const MAX_SAFE_DIGITS = 19;
