@@ -7,6 +7,7 @@ import type { ClientLike } from '../commands/context.js';
 import type { Command } from '../commands/table.js';
 import { RequestParser, type CommandArgs, type ParserLimits } from '../protocol/request-parser.js';
 import type { RespVersion } from '../protocol/reply-writer.js';
+import type { DirectWriter } from './socket-writer.js';
 
 /** A command queued by MULTI: its arguments copied out of the read buffer. */
 export interface QueuedCommand {
@@ -39,6 +40,8 @@ export class Client implements ClientLike {
   readonly laddr: string;
   /** Reading is paused because replies are not being read fast enough. */
   paused = false;
+  /** Writes straight to the socket's handle, or null to use socket.write. */
+  directWriter: DirectWriter | null = null;
 
   constructor(
     readonly id: number,
@@ -59,6 +62,11 @@ export class Client implements ClientLike {
   setAuthenticated(yes: boolean): void {
     this.authenticated = yes;
     this.parser.unauthenticated = !yes;
+  }
+
+  /** Reply bytes written but not yet taken by the kernel. */
+  get pendingOutput(): number {
+    return this.directWriter !== null ? this.directWriter.pendingBytes : this.socket.writableLength;
   }
 
   resetTransaction(): void {

@@ -14,6 +14,7 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Store, type EvictionPolicy } from '../store/store.js';
 import { CachedClock, systemClock, type Clock } from '../util/clock.js';
 import { attachReader } from './socket-reader.js';
+import { createSocketWriter } from './socket-writer.js';
 import { Client } from './client.js';
 import { Config, type ConfigValue } from './config.js';
 import { dispatch } from './dispatch.js';
@@ -168,6 +169,7 @@ export class CorralNode {
     if (!attachReader(socket, (buf, length) => this.onData(client, buf, length))) {
       socket.on('data', (chunk: Buffer) => this.onData(client, chunk, chunk.length));
     }
+    client.directWriter = createSocketWriter(socket, () => this.onDrain(client));
     socket.on('drain', () => this.onDrain(client));
     socket.on('error', () => this.dropClient(client));
     socket.on('close', () => this.dropClient(client));
@@ -188,7 +190,7 @@ export class CorralNode {
     while ((r = parser.next()) === COMMAND_READY) {
       dispatch(this, client, parser);
       if (client.closeAfterReply) break;
-      if (this.outputLimit > 0 && w.pendingBytes + client.socket.writableLength > this.outputLimit) {
+      if (this.outputLimit > 0 && w.pendingBytes + client.pendingOutput > this.outputLimit) {
         w.discard();
         this.log(`client id=${client.id} addr=${client.addr} closed for overcoming of output buffer limits`);
         this.closeClient(client);
@@ -213,10 +215,11 @@ export class CorralNode {
     const socket = client.socket;
     if (out !== null) {
       this.stats.netOutputBytes += out.length;
-      socket.write(out);
-      // Nothing left queued: the kernel took every byte synchronously.
-      if (socket.writableLength === 0) this.writer.reuse(out);
-      else if (!client.paused && socket.writableLength > PAUSE_READ_AT) {
+      const direct = client.directWriter;
+      const tookAll = direct !== null ? direct.write(out) : (socket.write(out), socket.writableLength === 0);
+      // The kernel took every byte synchronously: the slab bytes can be reused at once.
+      if (tookAll) this.writer.reuse(out);
+      else if (!client.paused && client.pendingOutput > PAUSE_READ_AT) {
         client.paused = true;
         socket.pause();
       }
