@@ -2,13 +2,14 @@
 // corral vs. a real redis-server (`npm run bench`).
 //
 // Owns: starting one redis-server and one corral node on free ports, running
-// redis-benchmark (one test per invocation, 50 clients, -r 100000, --csv)
+// redis-benchmark (one test per invocation, 50 clients, --csv; its default single key unless
+// --keyspace N adds -r N)
 // against each in alternating order over several rounds, measuring each
 // server's CPU time per request from /proc/<pid>/stat, and reporting medians
 // and corral/redis ratios (stdout, bench/results/server-<ts>.json,
 // bench/results/server-latest.md). Process/report helpers live in bench/lib/.
 //
-// Flags: --rounds N  --tests get,set,incr,mset  --pipelines 1,16  --quick
+// Flags: --rounds N  --tests get,set,incr,mset  --pipelines 1,16  --quick  --keyspace N
 //        --requests N (all pipelines; env BENCH_REQUESTS)  --clients N
 // Env:   CORRAL_CMD  shell command with {port}, replaces the corral command,
 //        e.g. CORRAL_CMD='redis-server --port {port} --save "" --appendonly no'
@@ -93,6 +94,7 @@ function parseSettings(): Settings {
       pipelines: { type: 'string' },
       requests: { type: 'string' },
       clients: { type: 'string' },
+      keyspace: { type: 'string' },
       quick: { type: 'boolean', default: false },
     },
     strict: true,
@@ -118,7 +120,8 @@ function parseSettings(): Settings {
     tests,
     pipelines,
     clients: positiveInt(values.clients, '--clients', 50),
-    keyspace: 100_000,
+    // 0: redis-benchmark's defaults (the issue's setup); N: -r N random keys.
+    keyspace: values.keyspace === undefined ? 0 : positiveInt(values.keyspace, '--keyspace', 0),
     requests,
     requestsOverridden: nAll !== undefined && nAll !== '',
     quick,
@@ -166,7 +169,8 @@ async function measure(
   }
   const n = requestsFor(s, test, pipeline);
   const args = ['-h', '127.0.0.1', '-p', String(srv.port), '-c', String(s.clients), '-n', String(n)];
-  args.push('-r', String(s.keyspace), '-P', String(pipeline), '-t', test, '--csv');
+  if (s.keyspace > 0) args.push('-r', String(s.keyspace));
+  args.push('-P', String(pipeline), '-t', test, '--csv');
   const cpu0 = cpuMicros(srv.pid);
   const t0 = performance.now();
   const res = await run('redis-benchmark', args);
@@ -254,7 +258,7 @@ async function main(): Promise<void> {
     console.log(`redis-server pid ${servers.redis.pid} port ${redisPort}; ` +
       `corral pid ${servers.corral.pid} port ${corralPort}${process.env['CORRAL_CMD'] ? ' (CORRAL_CMD)' : ''}`);
     console.log(`rounds ${s.rounds}, tests ${s.tests.join(',')}, pipelines ${s.pipelines.join(',')}, ` +
-      `clients ${s.clients}, -r ${s.keyspace}, requests ${requestsDesc(s)}`);
+      `clients ${s.clients}, ${s.keyspace > 0 ? `-r ${s.keyspace}` : "default keys"}, requests ${requestsDesc(s)}`);
 
     // Warm-up (not recorded): fills the keyspace so GETs hit, and warms up corral's JIT.
     for (const name of SERVERS) {
@@ -294,7 +298,7 @@ async function main(): Promise<void> {
   const mdText = [
     `# corral vs redis-server — ${started.toISOString()}`, '',
     describeMachine(machine).split('\n').map((l) => `- ${l}`).join('\n'),
-    `- redis-benchmark: ${s.clients} clients, -r ${s.keyspace}, ${s.rounds} rounds (alternating order), ` +
+    `- redis-benchmark: ${s.clients} clients, ${s.keyspace > 0 ? `-r ${s.keyspace}` : "default keys (no -r)"}, ${s.rounds} rounds (alternating order), ` +
       `requests ${requestsDesc(s)}${s.quick ? ' (quick)' : ''}`,
     settings.corralCmdOverridden ? `- corral command overridden: \`${s.corralCmd}\`` : '',
     '- values are medians over rounds; latencies in ms; cpu = server utime+stime per request', '',

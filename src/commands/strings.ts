@@ -1,10 +1,52 @@
-// String commands: GET, SET and the rest of Redis 7's string family, plus Valkey 8.1's
-// `SET ... IFEQ value` compare-and-set.
+// String commands: Redis 7's string family (GET SET ... SETRANGE), plus Valkey 8.1's
+// `SET ... IFEQ value` compare-and-set, and the option/number parsing helpers keys.ts shares.
 
 import type { CommandContext } from './context.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
-import { ERR_SYNTAX, ERR_WRONGTYPE, errInvalidExpire } from './errors.js';
-import { TYPE_STRING } from '../store/entry.js';
+import {
+  ERR_NOT_FLOAT,
+  ERR_NOT_INTEGER,
+  ERR_OFFSET_RANGE,
+  ERR_OVERFLOW,
+  ERR_INCR_NAN,
+  ERR_STRING_TOO_LONG,
+  ERR_SYNTAX,
+  ERR_WRONGTYPE,
+  errInvalidExpire,
+  errWrongArity,
+} from './errors.js';
+import { TYPE_STRING, stringBytes, type Entry } from '../store/entry.js';
+import { INT64_MAX, INT64_MIN, parseInt64Big, parseInt64String } from '../util/bytes.js';
+
+const ERR_DECR_OVERFLOW = 'ERR decrement would overflow';
+
+
+/**
+ * Argument i equals a lowercase option word the way Redis's strcasecmp sees it: arguments are C
+ * strings there, so "nx\0junk" is NX.
+ */
+export function optIs(c: CommandContext, i: number, word: string): boolean {
+  const a = c.args;
+  const s = a.start[i];
+  const len = a.end[i] - s;
+  const wl = word.length;
+  if (len < wl) return false;
+  const buf = a.buf;
+  for (let k = 0; k < wl; k++) {
+    let ch = buf[s + k];
+    if (ch >= 65 && ch <= 90) ch += 32;
+    if (ch !== word.charCodeAt(k)) return false;
+  }
+  return len === wl || buf[s + wl] === 0;
+}
+
+/** Argument i as an int64 (string2ll rules): a Number when safe, a bigint past 2^53, or undefined. */
+export function int64Arg(c: CommandContext, i: number): number | bigint | undefined {
+  const n = c.int(i);
+  if (n === undefined || Number.isSafeInteger(n)) return n;
+  const a = c.args;
+  return parseInt64Big(a.buf, a.start[i], a.end[i]);
+}
 
 /** Reads a string key for a reply: writes WRONGTYPE and returns null for other types. */
 export function readString(c: CommandContext, key: string): string | undefined | null {
@@ -33,95 +75,569 @@ const SET_PX = 32;
 const SET_EXAT = 64;
 const SET_PXAT = 128;
 const SET_IFEQ = 256;
+const SET_PERSIST = 512;
 const ANY_EXPIRE = SET_EX | SET_PX | SET_EXAT | SET_PXAT;
+const LLONG_MAX_DIV_1000 = 9223372036854775n;
 
 /**
- * Parses an expire argument as Redis's getExpireMillisecondsOrReply: not an integer, zero or
- * negative, or overflowing once converted, is an error. Returns the absolute time in ms, or -1
- * after writing the error.
+ * Redis's getExpireMillisecondsOrReply: not an integer, zero or negative, or overflowing once
+ * converted is an error. Returns the absolute time in ms, or -1 after writing the error. Times
+ * past 2^53 ms are kept as the nearest Number.
  */
 export function parseExpire(c: CommandContext, argIndex: number, flag: number, command: string): number {
-  const n = c.int(argIndex);
+  const n = int64Arg(c, argIndex);
   if (n === undefined) {
-    c.w.error('ERR value is not an integer or out of range');
+    c.w.error(ERR_NOT_INTEGER);
     return -1;
   }
   const seconds = flag === SET_EX || flag === SET_EXAT;
-  if (n <= 0 || (seconds && n > Number.MAX_SAFE_INTEGER / 1000)) {
+  const relative = flag === SET_EX || flag === SET_PX;
+  if (typeof n === 'number' && n > 0 && n < 4e12) {
+    return (seconds ? n * 1000 : n) + (relative ? c.store.clock.now() : 0);
+  }
+  // Rare: non-positive, or large enough that int64 overflow must be checked exactly.
+  if (n <= 0 || (seconds && typeof n === 'bigint' && n > LLONG_MAX_DIV_1000)) {
     c.w.error(errInvalidExpire(command));
     return -1;
   }
-  let ms = seconds ? n * 1000 : n;
-  if (flag === SET_EX || flag === SET_PX) ms += c.store.clock.now();
-  if (ms <= 0 || ms > Number.MAX_SAFE_INTEGER) {
+  let ms = BigInt(n) * (seconds ? 1000n : 1n);
+  if (relative) ms += BigInt(c.store.clock.now());
+  if (ms > INT64_MAX) {
     c.w.error(errInvalidExpire(command));
     return -1;
   }
-  return ms;
+  return Number(ms);
+}
+
+/** The SET/GETEX option flag argument j names, if allowed after `flags` (0: syntax error). */
+function setOption(c: CommandContext, j: number, flags: number, hasNext: boolean, isSet: boolean): number {
+  if (isSet) {
+    if (optIs(c, j, 'nx')) return flags & (SET_XX | SET_IFEQ) ? 0 : SET_NX;
+    if (optIs(c, j, 'xx')) return flags & (SET_NX | SET_IFEQ) ? 0 : SET_XX;
+    if (optIs(c, j, 'get')) return SET_GET;
+    if (optIs(c, j, 'keepttl')) return flags & ANY_EXPIRE ? 0 : SET_KEEPTTL;
+    if (optIs(c, j, 'ifeq')) return flags & (SET_NX | SET_XX | SET_IFEQ) || !hasNext ? 0 : SET_IFEQ;
+  } else if (optIs(c, j, 'persist')) {
+    return flags & ANY_EXPIRE ? 0 : SET_PERSIST;
+  }
+  if (!hasNext || flags & (SET_KEEPTTL | SET_PERSIST)) return 0;
+  let f = 0;
+  if (optIs(c, j, 'ex')) f = SET_EX;
+  else if (optIs(c, j, 'px')) f = SET_PX;
+  else if (optIs(c, j, 'exat')) f = SET_EXAT;
+  else if (optIs(c, j, 'pxat')) f = SET_PXAT;
+  return flags & (ANY_EXPIRE & ~f) ? 0 : f;
+}
+
+// Parsed options of the current SET/GETEX (module state: handlers run one at a time).
+let optExpireArg = 0;
+let optExpireFlag = 0;
+let optIfeqArg = 0;
+
+/** Parses SET (isSet) or GETEX options from argument `from`; -1 after a syntax error reply. */
+function parseSetOptions(c: CommandContext, from: number, isSet: boolean): number {
+  let flags = 0;
+  optExpireArg = optExpireFlag = optIfeqArg = 0;
+  const argc = c.argc;
+  for (let j = from; j < argc; j++) {
+    const f = setOption(c, j, flags, j < argc - 1, isSet);
+    if (f === 0) {
+      c.w.error(ERR_SYNTAX);
+      return -1;
+    }
+    flags |= f;
+    if (f === SET_IFEQ) optIfeqArg = ++j;
+    else if (f & ANY_EXPIRE) {
+      optExpireFlag = f;
+      optExpireArg = ++j;
+    }
+  }
+  return flags;
 }
 
 function setCommand(c: CommandContext): void {
-  let flags = 0;
-  let expireArg = 0;
-  let expireFlag = 0;
-  let ifeqArg = 0;
-  const argc = c.argc;
-  for (let j = 3; j < argc; j++) {
-    const hasNext = j < argc - 1;
-    if (c.is(j, 'nx') && (flags & (SET_XX | SET_IFEQ)) === 0) flags |= SET_NX;
-    else if (c.is(j, 'xx') && (flags & (SET_NX | SET_IFEQ)) === 0) flags |= SET_XX;
-    else if (c.is(j, 'get')) flags |= SET_GET;
-    else if (c.is(j, 'keepttl') && (flags & ANY_EXPIRE) === 0) flags |= SET_KEEPTTL;
-    else if (c.is(j, 'ifeq') && (flags & (SET_NX | SET_XX)) === 0 && hasNext) {
-      flags |= SET_IFEQ;
-      ifeqArg = ++j;
-    } else if (hasNext && (flags & SET_KEEPTTL) === 0 && expireOption(c, j, flags) !== 0) {
-      expireFlag = expireOption(c, j, flags);
-      flags |= expireFlag;
-      expireArg = ++j;
-    } else {
-      c.w.error(ERR_SYNTAX);
-      return;
-    }
-  }
+  const flags = c.argc === 3 ? 0 : parseSetOptions(c, 3, true);
+  if (flags < 0) return;
   let expireAt = flags & SET_KEEPTTL ? -1 : 0;
-  if (expireArg !== 0) {
-    expireAt = parseExpire(c, expireArg, expireFlag, 'set');
+  if (optExpireArg !== 0 && flags !== 0) {
+    expireAt = parseExpire(c, optExpireArg, optExpireFlag, 'set');
     if (expireAt < 0) return;
   }
+  setGeneric(c, flags, expireAt, optIfeqArg);
+}
+
+/** Redis's setGenericCommand (+ IFEQ). Replies OK / nil, or the old value with GET. */
+function setGeneric(c: CommandContext, flags: number, expireAt: number, ifeqArg: number): void {
   const key = c.str(1);
-  const existing = c.db.lookupWrite(key);
-  if (flags & (SET_GET | SET_IFEQ) && existing !== undefined && existing.type !== TYPE_STRING) {
-    c.w.error(ERR_WRONGTYPE);
-    return;
+  if (flags & SET_GET) {
+    const old = readString(c, key);
+    if (old === null) return;
+    c.w.bulkOrNull(old);
   }
-  const old = existing === undefined ? undefined : (existing.value as string);
-  if (flags & SET_GET) c.w.bulkOrNull(old);
-  const abort =
-    (flags & SET_NX && existing !== undefined) ||
-    (flags & SET_XX && existing === undefined) ||
-    (flags & SET_IFEQ && (old === undefined || old !== c.str(ifeqArg)));
-  if (abort) {
-    if ((flags & SET_GET) === 0) c.w.nil();
-    return;
+  if (flags & (SET_NX | SET_XX | SET_IFEQ)) {
+    const existing = c.db.lookupWrite(key);
+    let abort = (flags & SET_NX && existing !== undefined) || (flags & SET_XX && existing === undefined);
+    if (flags & SET_IFEQ) {
+      if (existing !== undefined && existing.type !== TYPE_STRING && (flags & SET_GET) === 0) {
+        c.w.error(ERR_WRONGTYPE);
+        return;
+      }
+      abort = existing === undefined || existing.value !== c.str(ifeqArg);
+    }
+    if (abort) {
+      if ((flags & SET_GET) === 0) c.w.nil();
+      return;
+    }
   }
   c.db.setString(key, c.str(2), expireAt);
   if ((flags & SET_GET) === 0) c.w.ok();
 }
 
-/** The expire flag an option names (EX PX EXAT PXAT), if it may be used with the flags so far. */
-function expireOption(c: CommandContext, j: number, flags: number): number {
-  const others = (f: number) => (flags & (ANY_EXPIRE & ~f)) === 0;
-  if (c.is(j, 'ex') && others(SET_EX)) return SET_EX;
-  if (c.is(j, 'px') && others(SET_PX)) return SET_PX;
-  if (c.is(j, 'exat') && others(SET_EXAT)) return SET_EXAT;
-  if (c.is(j, 'pxat') && others(SET_PXAT)) return SET_PXAT;
-  return 0;
+function setnxCommand(c: CommandContext): void {
+  const key = c.str(1);
+  if (c.db.lookupWrite(key) !== undefined) {
+    c.w.integer(0);
+    return;
+  }
+  c.db.setString(key, c.str(2), 0);
+  c.w.integer(1);
 }
 
-export const EXPIRE_FLAGS = { SET_EX, SET_PX, SET_EXAT, SET_PXAT };
+function setexCommand(c: CommandContext): void {
+  const at = parseExpire(c, 2, c.name === 'setex' ? SET_EX : SET_PX, c.name);
+  if (at < 0) return;
+  c.db.setString(c.str(1), c.str(3), at);
+  c.w.ok();
+}
+
+function getsetCommand(c: CommandContext): void {
+  const key = c.str(1);
+  const old = readString(c, key);
+  if (old === null) return;
+  c.w.bulkOrNull(old);
+  c.db.setString(key, c.str(2), 0);
+}
+
+function getdelCommand(c: CommandContext): void {
+  const key = c.str(1);
+  const old = readString(c, key);
+  if (old === null) return;
+  c.w.bulkOrNull(old);
+  if (old !== undefined) c.db.delete(key);
+}
+
+function getexCommand(c: CommandContext): void {
+  const flags = c.argc === 2 ? 0 : parseSetOptions(c, 2, false);
+  if (flags < 0) return;
+  const e = c.db.lookupRead(c.str(1));
+  if (e === undefined) {
+    c.w.nil();
+    return;
+  }
+  if (e.type !== TYPE_STRING) {
+    c.w.error(ERR_WRONGTYPE);
+    return;
+  }
+  let at = 0;
+  if (optExpireArg !== 0 && flags !== 0) {
+    at = parseExpire(c, optExpireArg, optExpireFlag, 'getex');
+    if (at < 0) return;
+  }
+  c.w.bulk(e.value as string);
+  if (flags & (SET_EXAT | SET_PXAT) && at <= c.store.clock.now()) {
+    c.db.remove(e);
+    c.db.modified(e.key);
+  } else if (flags & ANY_EXPIRE) {
+    c.db.setExpireAt(e, at);
+    c.db.modified(e.key);
+  } else if (flags & SET_PERSIST && e.expireAt !== 0) {
+    c.db.setExpireAt(e, 0);
+    c.db.modified(e.key);
+  }
+}
+
+function mgetCommand(c: CommandContext): void {
+  const argc = c.argc;
+  c.w.array(argc - 1);
+  for (let i = 1; i < argc; i++) {
+    const e = c.db.lookupRead(c.str(i));
+    if (e === undefined || e.type !== TYPE_STRING) c.w.nil();
+    else c.w.bulk(e.value as string);
+  }
+}
+
+function msetCommand(c: CommandContext): void {
+  const argc = c.argc;
+  if ((argc & 1) === 0) {
+    c.w.error(errWrongArity(c.name));
+    return;
+  }
+  const nx = c.name === 'msetnx';
+  if (nx) {
+    for (let i = 1; i < argc; i += 2) {
+      if (c.db.lookupWrite(c.str(i)) !== undefined) {
+        c.w.integer(0);
+        return;
+      }
+    }
+  }
+  for (let i = 1; i < argc; i += 2) c.db.setString(c.str(i), c.str(i + 1), 0);
+  if (nx) c.w.integer(1);
+  else c.w.ok();
+}
+
+/** Looks a key up for writing a string: writes WRONGTYPE and returns null for other types. */
+function writeString(c: CommandContext, key: string): Entry | undefined | null {
+  const e = c.db.lookupWrite(key);
+  if (e !== undefined && e.type !== TYPE_STRING) {
+    c.w.error(ERR_WRONGTYPE);
+    return null;
+  }
+  return e;
+}
+
+/** Replaces a string entry's value in place (keeping its TTL). */
+function replaceValue(c: CommandContext, e: Entry, value: string): void {
+  const delta = stringBytes(value) - stringBytes(e.value as string);
+  e.value = value;
+  c.db.changed(e, delta);
+}
+
+function appendCommand(c: CommandContext): void {
+  const key = c.str(1);
+  const e = writeString(c, key);
+  if (e === null) return;
+  if (e === undefined) {
+    const v = c.str(2);
+    c.db.setString(key, v, 0);
+    c.w.integer(v.length);
+    return;
+  }
+  const old = e.value as string;
+  const total = old.length + c.argLength(2);
+  if (total > c.store.maxStringLength || total > MAX_JS_STRING) {
+    c.w.error(ERR_STRING_TOO_LONG);
+    return;
+  }
+  replaceValue(c, e, old + c.str(2));
+  c.w.integer(total);
+}
+
+function strlenCommand(c: CommandContext): void {
+  const v = readString(c, c.str(1));
+  if (v !== null) c.w.integer(v === undefined ? 0 : v.length);
+}
+
+/** A stored string as an int64 (string2ll rules): Number when safe, bigint past 2^53, or undefined. */
+function storedInt(s: string): number | bigint | undefined {
+  const len = s.length;
+  if (len === 0 || len > 20) return undefined;
+  if (len > 15) {
+    const b = parseInt64String(s);
+    if (b === undefined) return undefined;
+    const n = Number(b);
+    return Number.isSafeInteger(n) ? n : b;
+  }
+  let i = 0;
+  if (s.charCodeAt(0) === 45) {
+    if (len === 1) return undefined;
+    i = 1;
+  }
+  const first = s.charCodeAt(i);
+  if (first === 48) return len === 1 ? 0 : undefined;
+  if (first < 49 || first > 57) return undefined;
+  let v = 0;
+  for (; i < len; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return s.charCodeAt(0) === 45 ? -v : v;
+}
+
+/** INCR/DECR/INCRBY/DECRBY on a key; `by` is already validated. */
+function incrBy(c: CommandContext, by: number | bigint): void {
+  const key = c.str(1);
+  const e = writeString(c, key);
+  if (e === null) return;
+  let cur: number | bigint = 0;
+  if (e !== undefined) {
+    const v = storedInt(e.value as string);
+    if (v === undefined) {
+      c.w.error(ERR_NOT_INTEGER);
+      return;
+    }
+    cur = v;
+  }
+  let result: number | bigint;
+  if (typeof cur === 'number' && typeof by === 'number' && Number.isSafeInteger(cur + by)) {
+    result = cur + by;
+  } else {
+    const big = BigInt(cur) + BigInt(by);
+    if (big > INT64_MAX || big < INT64_MIN) {
+      c.w.error(ERR_OVERFLOW);
+      return;
+    }
+    result = big;
+  }
+  const text = String(result);
+  if (e === undefined) c.db.setString(key, text, 0);
+  else replaceValue(c, e, text);
+  c.w.integer(result);
+}
+
+function incrCommand(c: CommandContext): void {
+  incrBy(c, 1);
+}
+
+function decrCommand(c: CommandContext): void {
+  incrBy(c, -1);
+}
+
+function incrbyCommand(c: CommandContext): void {
+  const by = int64Arg(c, 2);
+  if (by === undefined) c.w.error(ERR_NOT_INTEGER);
+  else incrBy(c, by);
+}
+
+function decrbyCommand(c: CommandContext): void {
+  const by = int64Arg(c, 2);
+  if (by === undefined) c.w.error(ERR_NOT_INTEGER);
+  else if (by === INT64_MIN) c.w.error(ERR_DECR_OVERFLOW);
+  else incrBy(c, typeof by === 'number' ? -by : -by);
+}
+
+function incrbyfloatCommand(c: CommandContext): void {
+  const key = c.str(1);
+  const e = writeString(c, key);
+  if (e === null) return;
+  const cur = e === undefined ? LD_ZERO : parseLongDouble(e.value as string);
+  const by = cur === undefined ? undefined : parseLongDouble(c.str(2));
+  if (cur === undefined || by === undefined) {
+    c.w.error(ERR_NOT_FLOAT);
+    return;
+  }
+  const sum = addLongDouble(cur, by);
+  if (sum === null) {
+    c.w.error(ERR_INCR_NAN);
+    return;
+  }
+  const text = formatLongDouble(sum);
+  if (e === undefined) c.db.setString(key, text, 0);
+  else replaceValue(c, e, text);
+  c.w.bulk(text);
+}
+
+/** GETRANGE and SUBSTR: Redis 7.0's index rules, including `0 -100` returning the first byte. */
+function getrangeCommand(c: CommandContext): void {
+  let start = c.int(2);
+  let end = c.int(3);
+  if (start === undefined || end === undefined) {
+    c.w.error(ERR_NOT_INTEGER);
+    return;
+  }
+  const v = readString(c, c.str(1));
+  if (v === null) return;
+  if (v === undefined) {
+    c.w.bulk('');
+    return;
+  }
+  const len = v.length;
+  if (start < 0 && end < 0 && start > end) {
+    c.w.bulk('');
+    return;
+  }
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len === 0) c.w.bulk('');
+  else c.w.bulk(v.substring(start, end + 1));
+}
+
+/** The longest string V8 can hold: SETRANGE/APPEND past it would throw, so they are refused. */
+const MAX_JS_STRING = (1 << 29) - 24;
+
+function setrangeCommand(c: CommandContext): void {
+  const offset = c.int(2);
+  if (offset === undefined) {
+    c.w.error(ERR_NOT_INTEGER);
+    return;
+  }
+  if (offset < 0) {
+    c.w.error(ERR_OFFSET_RANGE);
+    return;
+  }
+  const key = c.str(1);
+  const e = writeString(c, key);
+  if (e === null) return;
+  const vlen = c.argLength(3);
+  if (vlen === 0) {
+    c.w.integer(e === undefined ? 0 : (e.value as string).length);
+    return;
+  }
+  if (offset + vlen > c.store.maxStringLength || offset + vlen > MAX_JS_STRING) {
+    c.w.error(ERR_STRING_TOO_LONG);
+    return;
+  }
+  const old = e === undefined ? '' : (e.value as string);
+  const head = offset <= old.length ? old.substring(0, offset) : old + '\0'.repeat(offset - old.length);
+  const next = head + c.str(3) + old.substring(offset + vlen);
+  if (e === undefined) c.db.setString(key, next, 0);
+  else replaceValue(c, e, next);
+  c.w.integer(next.length);
+}
+
+// INCRBYFLOAT: C long double arithmetic, emulated exactly with bigints. Redis parses both
+// operands with strtold, adds in long double and prints "%.17Lf" with trailing zeros trimmed. A
+// long double has a 64-bit significand on x86-64 (IEEE quad, 113 bits, on arm64): a JS double
+// would print 10.5 + 0.1 as 10.59999999999999964 where Redis prints 10.6. A value is
+// (-1)^neg * m * 2^e, correctly rounded (ties to even) like glibc's strtold and addition.
+
+const LD_P = process.arch === 'x64' || process.arch === 'ia32' ? 64 : 113;
+const LD_LIMIT = 1n << BigInt(LD_P);
+/** Exponent of the least subnormal; |x| >= 2^LD_MAX_BITS is infinite. */
+const LD_MIN_E = -16382 - (LD_P - 1);
+const LD_MAX_BITS = 16384;
+/** Redis's MAX_LONG_DOUBLE_CHARS: longer strings are not floats. */
+const MAX_LONG_DOUBLE_CHARS = 5 * 1024;
+const TEN_17 = 10n ** 17n;
+const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0, inf: false };
+const FLOAT_RE =
+  /^([+-]?)(?:(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?|0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?|(inf(?:inity)?)|nan(?:\([0-9a-z_]*\))?)$/i;
+
+export interface LongDouble {
+  neg: boolean;
+  m: bigint;
+  e: number;
+  inf: boolean;
+}
+
+function bitLength(x: bigint): number {
+  const h = x.toString(16);
+  return (h.length - 1) * 4 + 32 - Math.clz32(parseInt(h[0], 16));
+}
+
+/** Rounds num/den * 2^e2 (num > 0) to a long double; 0 on underflow to zero, null on overflow. */
+function roundLongDouble(neg: boolean, num: bigint, den: bigint, e2: number): LongDouble | 0 | null {
+  let e = Math.max(LD_MIN_E, bitLength(num) - bitLength(den) + e2 - LD_P);
+  for (;;) {
+    const sh = e2 - e;
+    const n = sh >= 0 ? num << BigInt(sh) : num;
+    const d = sh >= 0 ? den : den << BigInt(-sh);
+    let q = n / d;
+    if (q >= LD_LIMIT) {
+      e++;
+      continue;
+    }
+    const twice = (n - q * d) * 2n;
+    if (twice > d || (twice === d && (q & 1n) === 1n)) q++;
+    if (q === LD_LIMIT) {
+      q >>= 1n;
+      e++;
+    }
+    if (q === 0n) return 0;
+    if (bitLength(q) + e > LD_MAX_BITS) return null;
+    return { neg, m: q, e, inf: false };
+  }
+}
+
+/** Redis's string2ld (strtold that must consume every byte), or undefined if invalid. */
+export function parseLongDouble(s: string): LongDouble | undefined {
+  if (s.length === 0 || s.length >= MAX_LONG_DOUBLE_CHARS) return undefined;
+  const g = FLOAT_RE.exec(s);
+  if (g === null) return undefined;
+  const neg = g[1] === '-';
+  if (g[8] !== undefined) return { neg, m: 0n, e: 0, inf: true };
+  let digits: string;
+  let num: bigint;
+  let den = 1n;
+  let e2 = 0;
+  if (g[5] !== undefined) {
+    const frac = g[6] ?? '';
+    digits = (g[5] + frac).replace(/^0+/, '');
+    if (g[5].length + frac.length === 0) return undefined;
+    if (digits.length === 0) return { neg, m: 0n, e: 0, inf: false };
+    num = BigInt('0x' + digits);
+    e2 = Number(g[7] ?? 0) - 4 * frac.length;
+    const bits = bitLength(num) + e2;
+    if (bits > LD_MAX_BITS + 8 || bits < LD_MIN_E - 8) return undefined;
+  } else if (g[2] !== undefined || g[3] !== undefined) {
+    const frac = g[3] ?? '';
+    if ((g[2] ?? '').length + frac.length === 0) return undefined;
+    digits = ((g[2] ?? '') + frac).replace(/^0+/, '');
+    if (digits.length === 0) return { neg, m: 0n, e: 0, inf: false };
+    const exp10 = Number(g[4] ?? 0) - frac.length;
+    const mag = digits.length + exp10;
+    if (mag > 4940 || mag < -4970) return undefined;
+    num = BigInt(digits);
+    if (exp10 >= 0) num *= 10n ** BigInt(exp10);
+    else den = 10n ** BigInt(-exp10);
+  } else {
+    return undefined; // NaN
+  }
+  const r = roundLongDouble(neg, num, den, e2);
+  return r === 0 || r === null ? undefined : r;
+}
+
+/** a + b in long double; null when the sum is infinite or NaN. */
+export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | null {
+  if (a.inf || b.inf) return null;
+  if (b.m === 0n) return a.m === 0n ? { neg: a.neg && b.neg, m: 0n, e: 0, inf: false } : a;
+  if (a.m === 0n) return b;
+  const e = Math.min(a.e, b.e);
+  const va = a.m << BigInt(a.e - e);
+  const vb = b.m << BigInt(b.e - e);
+  const sum = (a.neg ? -va : va) + (b.neg ? -vb : vb);
+  if (sum === 0n) return { neg: false, m: 0n, e: 0, inf: false };
+  const r = roundLongDouble(sum < 0n, sum < 0n ? -sum : sum, 1n, e);
+  return r === 0 ? { neg: false, m: 0n, e: 0, inf: false } : r;
+}
+
+/** printf("%.17Lf") with trailing zeros (and a bare '.') trimmed, and "-0" as "0" (ld2string). */
+export function formatLongDouble(x: LongDouble): string {
+  const scaled = x.m * TEN_17;
+  let q: bigint;
+  if (x.e >= 0) {
+    q = scaled << BigInt(x.e);
+  } else {
+    const sh = BigInt(-x.e);
+    q = scaled >> sh;
+    const rest = scaled - (q << sh);
+    const half = 1n << (sh - 1n);
+    if (rest > half || (rest === half && (q & 1n) === 1n)) q++;
+  }
+  let s = q.toString();
+  if (s.length < 18) s = '0'.repeat(18 - s.length) + s;
+  const frac = s.substring(s.length - 17).replace(/0+$/, '');
+  const out = (x.neg ? '-' : '') + s.substring(0, s.length - 17) + (frac.length > 0 ? '.' + frac : '');
+  return out === '-0' ? '0' : out;
+}
+
+const STRING_RW = CMD_WRITE | CMD_DENYOOM;
+const KEY1 = { firstKey: 1, lastKey: 1, keyStep: 1 };
 
 export const stringCommands: CommandDef[] = [
-  { name: 'get', arity: 2, flags: CMD_READONLY | CMD_FAST, firstKey: 1, handler: getCommand },
-  { name: 'set', arity: -3, flags: CMD_WRITE | CMD_DENYOOM, firstKey: 1, handler: setCommand },
+  { name: 'get', arity: 2, flags: CMD_READONLY | CMD_FAST, ...KEY1, handler: getCommand },
+  { name: 'set', arity: -3, flags: STRING_RW, ...KEY1, handler: setCommand },
+  { name: 'setnx', arity: 3, flags: STRING_RW | CMD_FAST, ...KEY1, handler: setnxCommand },
+  { name: 'setex', arity: 4, flags: STRING_RW, ...KEY1, handler: setexCommand },
+  { name: 'psetex', arity: 4, flags: STRING_RW, ...KEY1, handler: setexCommand },
+  { name: 'getset', arity: 3, flags: STRING_RW | CMD_FAST, ...KEY1, handler: getsetCommand },
+  { name: 'getdel', arity: 2, flags: CMD_WRITE | CMD_FAST, ...KEY1, handler: getdelCommand },
+  { name: 'getex', arity: -2, flags: CMD_WRITE | CMD_FAST, ...KEY1, handler: getexCommand },
+  { name: 'mget', arity: -2, flags: CMD_READONLY | CMD_FAST, firstKey: 1, lastKey: -1, keyStep: 1, handler: mgetCommand },
+  { name: 'mset', arity: -3, flags: STRING_RW, firstKey: 1, lastKey: -1, keyStep: 2, handler: msetCommand },
+  { name: 'msetnx', arity: -3, flags: STRING_RW, firstKey: 1, lastKey: -1, keyStep: 2, handler: msetCommand },
+  { name: 'append', arity: 3, flags: STRING_RW | CMD_FAST, ...KEY1, handler: appendCommand },
+  { name: 'strlen', arity: 2, flags: CMD_READONLY | CMD_FAST, ...KEY1, handler: strlenCommand },
+  { name: 'incr', arity: 2, flags: STRING_RW | CMD_FAST, ...KEY1, handler: incrCommand },
+  { name: 'decr', arity: 2, flags: STRING_RW | CMD_FAST, ...KEY1, handler: decrCommand },
+  { name: 'incrby', arity: 3, flags: STRING_RW | CMD_FAST, ...KEY1, handler: incrbyCommand },
+  { name: 'decrby', arity: 3, flags: STRING_RW | CMD_FAST, ...KEY1, handler: decrbyCommand },
+  { name: 'incrbyfloat', arity: 3, flags: STRING_RW | CMD_FAST, ...KEY1, handler: incrbyfloatCommand },
+  { name: 'getrange', arity: 4, flags: CMD_READONLY, ...KEY1, handler: getrangeCommand },
+  { name: 'substr', arity: 4, flags: CMD_READONLY, ...KEY1, handler: getrangeCommand },
+  { name: 'setrange', arity: 4, flags: STRING_RW, ...KEY1, handler: setrangeCommand },
 ];

@@ -94,7 +94,7 @@ export class CorralNode {
   }
 
   private applyAll(): void {
-    for (const name of ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'slowlog-max-len', 'client-output-buffer-limit']) {
+    for (const name of ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'slowlog-max-len', 'client-output-buffer-limit', 'proto-max-bulk-len']) {
       this.apply(name, this.config.get(name));
     }
   }
@@ -118,6 +118,9 @@ export class CorralNode {
         break;
       case 'slowlog-log-slower-than':
         this.slowlogThreshold = value as number;
+        break;
+      case 'proto-max-bulk-len':
+        this.store.maxStringLength = value as number;
         break;
       case 'slowlog-max-len':
         this.slowlog.maxLen = value as number;

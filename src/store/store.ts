@@ -40,6 +40,8 @@ export class Store {
   readonly stats: StoreStats;
   maxmemory = 0;
   maxmemorySamples = 5;
+  /** proto-max-bulk-len: the largest string APPEND/SETRANGE may build. */
+  maxStringLength = 512 * 1024 * 1024;
   private policy: EvictionPolicy = 'noeviction';
   private readonly sampleOut: [number, number] = [0, 0];
 

@@ -2,8 +2,19 @@
 // `[abc]`, `[^abc]`, `[a-z]`, and `\x` to match x literally. Works on latin1 strings (bytes).
 
 export function globMatch(pattern: string, text: string, noCase = false): boolean {
+  // Redis's matcher loops only while both sides have bytes left, so an empty string matches only
+  // an empty pattern ("*" matches it in KEYS/SCAN only through their match-everything shortcut).
+  if (text.length === 0) return pattern.length === 0;
+  skipLongerMatches = false;
   return matchFrom(pattern, 0, text, 0, noCase, 0);
 }
+
+/**
+ * Set when a `*` has tried every remaining suffix and failed: an outer `*` trying a longer
+ * prefix cannot succeed either, so it stops (Redis's skipLongerMatches; keeps patterns like
+ * `*a*a*a*b` from going exponential).
+ */
+let skipLongerMatches = false;
 
 function lower(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
@@ -19,9 +30,11 @@ function matchFrom(p: string, pi: number, s: string, si: number, noCase: boolean
     if (pc === 42 /* * */) {
       while (pi + 1 < plen && p.charCodeAt(pi + 1) === 42) pi++;
       if (pi + 1 === plen) return true;
-      for (let k = si; k <= slen; k++) {
+      for (let k = si; k < slen; k++) {
         if (matchFrom(p, pi + 1, s, k, noCase, depth + 1)) return true;
+        if (skipLongerMatches) return false;
       }
+      skipLongerMatches = true;
       return false;
     }
     if (si === slen) return false;
@@ -42,7 +55,7 @@ function matchFrom(p: string, pi: number, s: string, si: number, noCase: boolean
           break;
         }
         const c = p.charCodeAt(pi);
-        if (c === 92 /* \ */ && pi + 2 < plen) {
+        if (c === 92 /* \ */ && pi + 1 < plen) {
           pi++;
           if (p.charCodeAt(pi) === sc) matched = true;
         } else if (c === 93 /* ] */) {
