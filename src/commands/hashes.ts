@@ -1,3 +1,497 @@
-// placeholder: hashes commands
-import type { CommandDef } from './table.js';
-export const hashCommands: CommandDef[] = [];
+// Hash commands (HSET ... HRANDFIELD) as Redis 7.0 replies them. HINCRBYFLOAT shares
+// INCRBYFLOAT's exact long-double arithmetic (strings.ts).
+//
+// A hash is a Map<field, value> of latin1 strings; Maps keep insertion order, as Redis's listpack
+// encoding does for small hashes (<= 128 fields, fields and values <= 64 bytes), so small hashes
+// reply in the same order as Redis. Byte accounting is updated by delta (never recomputed over
+// the whole hash), and every in-place change goes through c.db.changed() for WATCH.
+
+import type { CommandContext } from './context.js';
+import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
+import { ERR_HASH_NOT_FLOAT, ERR_HASH_NOT_INT, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE, ERR_CURSOR, ERR_INCR_NAN, errWrongArity } from './errors.js';
+import { TYPE_HASH, fieldBytes, type Entry, type HashValue } from '../store/entry.js';
+import { INT64_MAX, INT64_MIN, parseInt64Big, parseInt64String } from '../util/bytes.js';
+import { globMatch } from '../util/glob.js';
+import { addLongDouble, formatLongDouble, parseLongDouble, type LongDouble } from '../util/long-double.js';
+
+const ERR_NAN_INCR = 'ERR value is NaN or Infinity';
+const ERR_RANGE = 'ERR value is out of range';
+const ERR_COUNT_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
+/** Redis's listpack limits (hash-max-listpack-entries / -value defaults). */
+const LISTPACK_ENTRIES = 128;
+const LISTPACK_VALUE = 64;
+/**
+ * HRANDFIELD with a negative count repeats fields, so its reply is unbounded; Redis 7.0 tries and
+ * dies on absurd counts. We refuse counts past this instead.
+ */
+const MAX_RANDOM_REPLY = 10_000_000;
+
+/** The hash at key for reading; null after replying WRONGTYPE. */
+function readHash(c: CommandContext, key: string): HashValue | undefined | null {
+  const e = c.db.lookupRead(key);
+  if (e === undefined) return undefined;
+  if (e.type !== TYPE_HASH) {
+    c.w.error(ERR_WRONGTYPE);
+    return null;
+  }
+  return e.value as HashValue;
+}
+
+/** The hash entry at key for writing; null after replying WRONGTYPE. */
+function writeHash(c: CommandContext, key: string): Entry | undefined | null {
+  const e = c.db.lookupWrite(key);
+  if (e !== undefined && e.type !== TYPE_HASH) {
+    c.w.error(ERR_WRONGTYPE);
+    return null;
+  }
+  return e;
+}
+
+/** Sets one field and returns the byte delta (positive for new fields, any sign for updates). */
+function setField(map: HashValue, field: string, value: string): number {
+  const old = map.get(field);
+  map.set(field, value);
+  return old === undefined ? fieldBytes(field, value) : value.length - old.length;
+}
+
+function hsetCommand(c: CommandContext): void {
+  const argc = c.argc;
+  if (argc % 2 === 1) {
+    c.w.error(errWrongArity(c.name));
+    return;
+  }
+  const key = c.str(1);
+  let e = writeHash(c, key);
+  if (e === null) return;
+  if (e === undefined) e = c.db.create(key, TYPE_HASH, new Map());
+  const map = e.value as HashValue;
+  let created = 0;
+  let delta = 0;
+  for (let i = 2; i < argc; i += 2) {
+    const before = map.size;
+    delta += setField(map, c.str(i), c.str(i + 1));
+    created += map.size - before;
+  }
+  c.db.changed(e, delta);
+  if (c.name === 'hset') c.w.integer(created);
+  else c.w.ok();
+}
+
+function hsetnxCommand(c: CommandContext): void {
+  const key = c.str(1);
+  let e = writeHash(c, key);
+  if (e === null) return;
+  const field = c.str(2);
+  if (e !== undefined && (e.value as HashValue).has(field)) {
+    c.w.integer(0);
+    return;
+  }
+  if (e === undefined) e = c.db.create(key, TYPE_HASH, new Map());
+  const value = c.str(3);
+  (e.value as HashValue).set(field, value);
+  c.db.changed(e, fieldBytes(field, value));
+  c.w.integer(1);
+}
+
+function hgetCommand(c: CommandContext): void {
+  const map = readHash(c, c.str(1));
+  if (map === null) return;
+  c.w.bulkOrNull(map?.get(c.str(2)));
+}
+
+function hmgetCommand(c: CommandContext): void {
+  const map = readHash(c, c.str(1));
+  if (map === null) return;
+  const argc = c.argc;
+  c.w.array(argc - 2);
+  for (let i = 2; i < argc; i++) c.w.bulkOrNull(map?.get(c.str(i)));
+}
+
+function hgetallCommand(c: CommandContext): void {
+  const map = readHash(c, c.str(1));
+  if (map === null) return;
+  if (map === undefined) {
+    c.w.map(0);
+    return;
+  }
+  c.w.map(map.size);
+  for (const [f, v] of map) {
+    c.w.bulk(f);
+    c.w.bulk(v);
+  }
+}
+
+function hkeysCommand(c: CommandContext): void {
+  const map = readHash(c, c.str(1));
+  if (map === null) return;
+  if (map === undefined) {
+    c.w.array(0);
+    return;
+  }
+  c.w.array(map.size);
+  for (const f of map.keys()) c.w.bulk(f);
+}
+
+function hvalsCommand(c: CommandContext): void {
+  const map = readHash(c, c.str(1));
+  if (map === null) return;
+  if (map === undefined) {
+    c.w.array(0);
+    return;
+  }
+  c.w.array(map.size);
+  for (const v of map.values()) c.w.bulk(v);
+}
+
+function hdelCommand(c: CommandContext): void {
+  const key = c.str(1);
+  const e = writeHash(c, key);
+  if (e === null) return;
+  if (e === undefined) {
+    c.w.integer(0);
+    return;
+  }
+  const map = e.value as HashValue;
+  let deleted = 0;
+  let delta = 0;
+  for (let i = 2; i < c.argc; i++) {
+    const field = c.str(i);
+    const old = map.get(field);
+    if (old === undefined) continue;
+    map.delete(field);
+    deleted++;
+    delta -= fieldBytes(field, old);
+    if (map.size === 0) break;
+  }
+  if (map.size === 0) c.db.delete(key);
+  else if (deleted > 0) c.db.changed(e, delta);
+  c.w.integer(deleted);
+}
+
+function hexistsCommand(c: CommandContext): void {
+  const map = readHash(c, c.str(1));
+  if (map === null) return;
+  c.w.integer(map !== undefined && map.has(c.str(2)) ? 1 : 0);
+}
+
+function hlenCommand(c: CommandContext): void {
+  const map = readHash(c, c.str(1));
+  if (map === null) return;
+  c.w.integer(map === undefined ? 0 : map.size);
+}
+
+function hstrlenCommand(c: CommandContext): void {
+  const map = readHash(c, c.str(1));
+  if (map === null) return;
+  c.w.integer(map?.get(c.str(2))?.length ?? 0);
+}
+
+/** Stores a counter's new value; creates the hash if needed. */
+function storeField(c: CommandContext, key: string, e: Entry | undefined, field: string, value: string): void {
+  if (e === undefined) e = c.db.create(key, TYPE_HASH, new Map());
+  c.db.changed(e, setField(e.value as HashValue, field, value));
+}
+
+const SAFE = 1e15;
+const LD_ZERO: LongDouble = { neg: false, m: 0n, e: 0, inf: false };
+
+function hincrbyCommand(c: CommandContext): void {
+  const incr = c.int(3);
+  if (incr === undefined) {
+    c.w.error(ERR_NOT_INTEGER);
+    return;
+  }
+  const key = c.str(1);
+  const e = writeHash(c, key);
+  if (e === null) return;
+  const field = c.str(2);
+  const old = e === undefined ? undefined : (e.value as HashValue).get(field);
+  const small = old === undefined ? 0 : smallInteger(old);
+  if (small !== undefined && incr > -SAFE && incr < SAFE) {
+    // Both below 2^50: the sum is exact in a double and cannot overflow int64.
+    const sum = small + incr;
+    storeField(c, key, e, field, String(sum));
+    c.w.integer(sum);
+    return;
+  }
+  const value = old === undefined ? 0n : parseInt64String(old);
+  if (value === undefined) {
+    c.w.error(ERR_HASH_NOT_INT);
+    return;
+  }
+  const sum = value + parseInt64Big(c.args.buf, c.args.start[3], c.args.end[3])!;
+  if (sum > INT64_MAX || sum < INT64_MIN) {
+    c.w.error(ERR_OVERFLOW);
+    return;
+  }
+  storeField(c, key, e, field, String(sum));
+  c.w.integer(sum);
+}
+
+/** A stored value of at most 15 digits in Redis's integer syntax, or undefined. */
+function smallInteger(s: string): number | undefined {
+  const len = s.length;
+  if (len === 0 || len > 16) return undefined;
+  let i = s.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === len || len - i > 15) return undefined;
+  if (s.charCodeAt(i) === 48) return len === 1 ? 0 : undefined;
+  let v = 0;
+  for (; i < len; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return s.charCodeAt(0) === 45 ? -v : v;
+}
+
+function hincrbyfloatCommand(c: CommandContext): void {
+  const incr = parseLongDouble(c.str(3));
+  if (incr === undefined) {
+    c.w.error(ERR_NOT_FLOAT);
+    return;
+  }
+  if (incr.inf) {
+    c.w.error(ERR_NAN_INCR);
+    return;
+  }
+  const key = c.str(1);
+  const e = writeHash(c, key);
+  if (e === null) return;
+  const field = c.str(2);
+  const old = e === undefined ? undefined : (e.value as HashValue).get(field);
+  const value = old === undefined ? LD_ZERO : parseLongDouble(old);
+  if (value === undefined) {
+    c.w.error(ERR_HASH_NOT_FLOAT);
+    return;
+  }
+  const sum = addLongDouble(value, incr);
+  if (sum === null) {
+    c.w.error(ERR_INCR_NAN);
+    return;
+  }
+  const text = formatLongDouble(sum);
+  storeField(c, key, e, field, text);
+  c.w.bulk(text);
+}
+
+/** Whether Redis would still hold this hash as a listpack (and so scan it in one call). */
+function isSmall(map: HashValue): boolean {
+  if (map.size > LISTPACK_ENTRIES) return false;
+  for (const [f, v] of map) if (f.length > LISTPACK_VALUE || v.length > LISTPACK_VALUE) return false;
+  return true;
+}
+
+/** HSCAN iterations in progress over large hashes: live Map iterators by the cursor handed out. */
+interface ScanState {
+  it: IterableIterator<[string, string]>;
+  /** The next field to return, read ahead to know whether the scan is over. */
+  pending: string;
+}
+const scans = new WeakMap<HashValue, Map<number, ScanState>>();
+const MAX_SCANS_PER_HASH = 8;
+
+/** strtoul as parseScanCursorOrReply uses it: -1 when invalid; Infinity past any position. */
+function parseCursor(s: string): number {
+  if (s.length === 0) return 0;
+  if (!/^[+-]?[0-9]+$/.test(s)) return -1;
+  const v = BigInt(s);
+  const abs = v < 0n ? -v : v;
+  if (abs > 18446744073709551615n) return -1;
+  if (v < 0n) return v === 0n ? 0 : Infinity;
+  return Number(v);
+}
+
+function hscanCommand(c: CommandContext): void {
+  const cursor = parseCursor(c.str(2));
+  if (cursor < 0) {
+    c.w.error(ERR_CURSOR);
+    return;
+  }
+  const map = readHash(c, c.str(1));
+  if (map === null) return;
+  if (map === undefined) {
+    c.w.array(2);
+    c.w.bulk('0');
+    c.w.array(0);
+    return;
+  }
+  let count = 10;
+  let pattern: string | null = null;
+  for (let i = 3; i < c.argc; i += 2) {
+    const hasArg = i + 1 < c.argc;
+    if (hasArg && c.is(i, 'count')) {
+      const n = c.int(i + 1);
+      if (n === undefined) {
+        c.w.error(ERR_NOT_INTEGER);
+        return;
+      }
+      if (n < 1) {
+        c.w.error(ERR_SYNTAX);
+        return;
+      }
+      count = n;
+    } else if (hasArg && c.is(i, 'match')) {
+      pattern = c.str(i + 1);
+      if (pattern === '*') pattern = null;
+    } else {
+      c.w.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  const out: string[] = [];
+  let next = 0;
+  if (isSmall(map)) {
+    for (const [f, v] of map) out.push(f, v);
+  } else {
+    next = scanLarge(map, cursor, count, out);
+  }
+  let n = out.length;
+  if (pattern !== null) {
+    n = 0;
+    for (let i = 0; i < out.length; i += 2) {
+      if (!globMatch(pattern, out[i])) continue;
+      out[n++] = out[i];
+      out[n++] = out[i + 1];
+    }
+  }
+  c.w.array(2);
+  c.w.bulk(String(next));
+  c.w.array(n);
+  for (let i = 0; i < n; i++) c.w.bulk(out[i]);
+}
+
+/**
+ * One step over a large hash. The cursor is a position in insertion order; the live Map
+ * iterator left at that position is resumed when cached (Map iterators survive inserts and
+ * deletes, so every field present for the whole scan is returned), else the position is skipped
+ * to (a concurrent delete may then hide a field, as can happen in Redis when a dict shrinks).
+ */
+function scanLarge(map: HashValue, cursor: number, count: number, out: string[]): number {
+  let byCursor = scans.get(map);
+  let state = cursor === 0 ? undefined : byCursor?.get(cursor);
+  if (state !== undefined) {
+    byCursor!.delete(cursor);
+  } else {
+    const it = map.entries();
+    let r = it.next();
+    for (let skip = 0; skip < cursor && !r.done; skip++) r = it.next();
+    if (r.done) return 0;
+    state = { it, pending: r.value[0] };
+  }
+  let pos = cursor;
+  let field: string | undefined = state.pending;
+  for (let taken = 0; taken < count && field !== undefined; taken++) {
+    const value = map.get(field);
+    if (value !== undefined) out.push(field, value);
+    pos++;
+    const r = state.it.next();
+    field = r.done ? undefined : r.value[0];
+  }
+  if (field === undefined) return 0;
+  state.pending = field;
+  if (byCursor === undefined) scans.set(map, (byCursor = new Map()));
+  byCursor.set(pos, state);
+  if (byCursor.size > MAX_SCANS_PER_HASH) byCursor.delete(byCursor.keys().next().value!);
+  return pos;
+}
+
+function hrandfieldCommand(c: CommandContext): void {
+  if (c.argc === 2) {
+    const map = readHash(c, c.str(1));
+    if (map === null) return;
+    if (map === undefined) {
+      c.w.nil();
+      return;
+    }
+    let k = Math.floor(Math.random() * map.size);
+    for (const f of map.keys()) {
+      if (k-- === 0) {
+        c.w.bulk(f);
+        break;
+      }
+    }
+    return;
+  }
+  const parsed = parseInt64Big(c.args.buf, c.args.start[2], c.args.end[2]);
+  if (parsed === undefined) {
+    c.w.error(ERR_NOT_INTEGER);
+    return;
+  }
+  if (parsed === INT64_MIN) {
+    c.w.error(ERR_COUNT_RANGE);
+    return;
+  }
+  const withValues = c.argc === 4 && c.is(3, 'withvalues');
+  if (c.argc > 4 || (c.argc === 4 && !withValues)) {
+    c.w.error(ERR_SYNTAX);
+    return;
+  }
+  if (withValues && (parsed < -(INT64_MAX / 2n) || parsed > INT64_MAX / 2n)) {
+    c.w.error(ERR_RANGE);
+    return;
+  }
+  const map = readHash(c, c.str(1));
+  if (map === null) return;
+  if (map === undefined || parsed === 0n) {
+    c.w.array(0);
+    return;
+  }
+  const unique = parsed > 0n;
+  const big = unique ? parsed : -parsed;
+  const flat = withValues && c.w.resp === 2;
+  if (!unique || big === 1n) {
+    if (big > BigInt(MAX_RANDOM_REPLY)) {
+      c.w.error(ERR_RANGE);
+      return;
+    }
+    // Fields drawn with replacement, in draw order.
+    const count = Number(big);
+    const all = Array.from(map);
+    c.w.array(flat ? count * 2 : count);
+    for (let i = 0; i < count; i++) writePair(c, all[Math.floor(Math.random() * all.length)], withValues, flat);
+    return;
+  }
+  const size = map.size;
+  const count = big >= BigInt(size) ? size : Number(big);
+  c.w.array(flat ? count * 2 : count);
+  // Selection sampling (Knuth's algorithm S): each field is kept with probability
+  // needed/remaining, which picks a uniform subset in one pass, in insertion order as Redis's
+  // listpack sampling returns it.
+  let needed = count;
+  let remaining = size;
+  for (const pair of map) {
+    if (needed === 0) break;
+    if (Math.random() * remaining < needed) {
+      writePair(c, pair, withValues, flat);
+      needed--;
+    }
+    remaining--;
+  }
+}
+
+function writePair(c: CommandContext, pair: [string, string], withValues: boolean, flat: boolean): void {
+  if (withValues && !flat) c.w.array(2);
+  c.w.bulk(pair[0]);
+  if (withValues) c.w.bulk(pair[1]);
+}
+
+const R = CMD_READONLY;
+const W = CMD_WRITE;
+export const hashCommands: CommandDef[] = [
+  { name: 'hset', arity: -4, flags: W | CMD_DENYOOM | CMD_FAST, firstKey: 1, handler: hsetCommand },
+  { name: 'hsetnx', arity: 4, flags: W | CMD_DENYOOM | CMD_FAST, firstKey: 1, handler: hsetnxCommand },
+  { name: 'hget', arity: 3, flags: R | CMD_FAST, firstKey: 1, handler: hgetCommand },
+  { name: 'hmget', arity: -3, flags: R | CMD_FAST, firstKey: 1, handler: hmgetCommand },
+  { name: 'hmset', arity: -4, flags: W | CMD_DENYOOM | CMD_FAST, firstKey: 1, handler: hsetCommand },
+  { name: 'hgetall', arity: 2, flags: R, firstKey: 1, handler: hgetallCommand },
+  { name: 'hdel', arity: -3, flags: W | CMD_FAST, firstKey: 1, handler: hdelCommand },
+  { name: 'hexists', arity: 3, flags: R | CMD_FAST, firstKey: 1, handler: hexistsCommand },
+  { name: 'hlen', arity: 2, flags: R | CMD_FAST, firstKey: 1, handler: hlenCommand },
+  { name: 'hincrby', arity: 4, flags: W | CMD_DENYOOM | CMD_FAST, firstKey: 1, handler: hincrbyCommand },
+  { name: 'hincrbyfloat', arity: 4, flags: W | CMD_DENYOOM | CMD_FAST, firstKey: 1, handler: hincrbyfloatCommand },
+  { name: 'hkeys', arity: 2, flags: R, firstKey: 1, handler: hkeysCommand },
+  { name: 'hvals', arity: 2, flags: R, firstKey: 1, handler: hvalsCommand },
+  { name: 'hstrlen', arity: 3, flags: R | CMD_FAST, firstKey: 1, handler: hstrlenCommand },
+  { name: 'hscan', arity: -3, flags: R, firstKey: 1, handler: hscanCommand },
+  { name: 'hrandfield', arity: -2, flags: R, firstKey: 1, handler: hrandfieldCommand },
+];

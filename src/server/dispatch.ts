@@ -6,6 +6,7 @@
 import type { CommandArgs } from '../protocol/request-parser.js';
 import {
   CMD_DENYOOM,
+  CMD_SKIP_SLOWLOG,
   CMD_NO_AUTH,
   CMD_NO_MULTI,
   CMD_TX_CONTROL,
@@ -36,15 +37,15 @@ export function dispatch(node: CorralNode, client: Client, args: CommandArgs): v
   }
   const argc = args.argc;
   if ((cmd.arity > 0 && cmd.arity !== argc) || argc < -cmd.arity) {
-    reject(node, client, errWrongArity(cmd.fullName));
+    reject(node, client, errWrongArity(cmd.fullName), cmd);
     return;
   }
   if (!client.authenticated && (cmd.flags & CMD_NO_AUTH) === 0) {
-    reject(node, client, ERR_NOAUTH);
+    reject(node, client, ERR_NOAUTH, cmd);
     return;
   }
   if (client.multi !== null && (cmd.flags & CMD_NO_MULTI) !== 0) {
-    reject(node, client, 'ERR Command not allowed inside a transaction');
+    reject(node, client, 'ERR Command not allowed inside a transaction', cmd);
     return;
   }
   const store = node.store;
@@ -53,7 +54,7 @@ export function dispatch(node: CorralNode, client: Client, args: CommandArgs): v
     const addsMemory =
       (cmd.flags & CMD_DENYOOM) !== 0 || (cmd.name === 'exec' && client.multi !== null && (client.multiFlags & CMD_DENYOOM) !== 0);
     if (!fits && addsMemory) {
-      reject(node, client, ERR_OOM);
+      reject(node, client, ERR_OOM, cmd);
       return;
     }
   }
@@ -87,12 +88,24 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   node.stats.commandsProcessed++;
   client.lastCommand = cmd.fullName;
   const threshold = node.slowlogThreshold;
-  if (threshold >= 0 && micros >= threshold) node.slowlog.add(args, micros, client);
+  if (threshold >= 0 && micros >= threshold && (cmd.flags & CMD_SKIP_SLOWLOG) === 0) node.slowlog.add(args, micros, client);
 }
 
-function reject(node: CorralNode, client: Client, message: string): void {
-  node.writer.error(message);
+/**
+ * Refuses a command before it runs. Inside MULTI this dooms the transaction; a refused EXEC
+ * (even outside MULTI, as Redis does) discards it and says why in an EXECABORT error.
+ */
+function reject(node: CorralNode, client: Client, message: string, cmd?: Command): void {
   node.stats.rejectedCalls++;
+  if (cmd !== undefined) cmd.rejectedCalls++;
+  if (cmd !== undefined && cmd.name === 'exec' && cmd.parent === null) {
+    client.resetTransaction();
+    node.watches.unwatchAll(client);
+    const reason = message.startsWith('ERR ') ? message.slice(4) : message;
+    node.writer.error(`EXECABORT Transaction discarded because of: ${reason}`);
+    return;
+  }
+  node.writer.error(message);
   if (client.multi !== null) client.multiDirty = true;
 }
 
