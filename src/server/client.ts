@@ -79,7 +79,7 @@ export class Client implements ClientLike {
 function formatAddress(host: string | undefined, port: number | undefined): string {
   if (host === undefined) return '?:0';
   if (host.startsWith('::ffff:')) host = host.slice(7);
-  return host.includes(':') ? `${host}:${port}` : `${host}:${port}`;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Copies a command's arguments into one fresh buffer, for the MULTI queue and the slowlog. */

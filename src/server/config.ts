@@ -2,7 +2,6 @@
 // spelling, shared by the command line (`--maxmemory 100mb`), config files (`maxmemory 100mb`
 // lines) and CONFIG GET/SET. Appliers that need a running node are attached by the server.
 
-import { EVICTION_POLICIES } from '../store/store.js';
 import { globMatch } from '../util/glob.js';
 
 export type ConfigValue = string | number | boolean;
@@ -14,6 +13,10 @@ export interface ParamDef {
   values?: readonly string[];
   min?: number;
   max?: number;
+  /** The maximum as Redis prints it in range errors, when a JS number cannot (int64 max). */
+  maxLabel?: string;
+  /** Out-of-range values are clamped into [min, max] instead of refused (Redis's hz). */
+  clamp?: boolean;
   /** Cannot be changed by CONFIG SET. */
   immutable?: boolean;
   /** Secret: CONFIG GET shows it (as Redis does), but logs must not. */
@@ -21,24 +24,27 @@ export interface ParamDef {
 }
 
 const GB = 1024 * 1024 * 1024;
+const INT_MAX = 2147483647;
+const LLONG_MAX = { max: Number.MAX_SAFE_INTEGER, maxLabel: '9223372036854775807' };
 
 export const PARAMS: ParamDef[] = [
   { name: 'bind', kind: 'string', default: '127.0.0.1', immutable: true },
   { name: 'port', kind: 'int', default: 6379, min: 0, max: 65535, immutable: true },
   { name: 'databases', kind: 'int', default: 16, min: 1, max: 1 << 20, immutable: true },
   { name: 'maxmemory', kind: 'memory', default: 0 },
-  { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: EVICTION_POLICIES },
-  { name: 'maxmemory-samples', kind: 'int', default: 5, min: 1, max: 64 },
-  { name: 'lfu-log-factor', kind: 'int', default: 10, min: 0, max: 1 << 30 },
-  { name: 'lfu-decay-time', kind: 'int', default: 1, min: 0, max: 1 << 30 },
+  // Listed in Redis's order, which its error message shows.
+  { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] },
+  { name: 'maxmemory-samples', kind: 'int', default: 5, min: 1, max: INT_MAX },
+  { name: 'lfu-log-factor', kind: 'int', default: 10, min: 0, max: INT_MAX },
+  { name: 'lfu-decay-time', kind: 'int', default: 1, min: 0, max: INT_MAX },
   { name: 'requirepass', kind: 'string', default: '', sensitive: true },
-  { name: 'proto-max-bulk-len', kind: 'memory', default: 512 * 1024 * 1024, min: 1024 * 1024 },
-  { name: 'client-query-buffer-limit', kind: 'memory', default: GB, min: 1024 * 1024 },
-  { name: 'maxclients', kind: 'int', default: 10000, min: 1, max: 1 << 30 },
-  { name: 'timeout', kind: 'int', default: 0, min: 0, max: 1 << 30 },
-  { name: 'hz', kind: 'int', default: 10, min: 1, max: 500 },
-  { name: 'slowlog-log-slower-than', kind: 'int', default: 10000, min: -1, max: 2 ** 53 },
-  { name: 'slowlog-max-len', kind: 'int', default: 128, min: 0, max: 2 ** 31 },
+  { name: 'proto-max-bulk-len', kind: 'memory', default: 512 * 1024 * 1024, min: 1024 * 1024, ...LLONG_MAX },
+  { name: 'client-query-buffer-limit', kind: 'memory', default: GB, min: 1024 * 1024, ...LLONG_MAX },
+  { name: 'maxclients', kind: 'int', default: 10000, min: 1, max: 4294967295 },
+  { name: 'timeout', kind: 'int', default: 0, min: 0, max: INT_MAX },
+  { name: 'hz', kind: 'int', default: 10, min: 1, max: 500, clamp: true },
+  { name: 'slowlog-log-slower-than', kind: 'int', default: 10000, min: -1, ...LLONG_MAX },
+  { name: 'slowlog-max-len', kind: 'int', default: 128, min: 0, ...LLONG_MAX },
   // corral's only departure from Redis's defaults: a normal client's pending replies are capped
   // (Redis leaves them unlimited), so a client that never reads cannot exhaust the node's memory.
   { name: 'client-output-buffer-limit', kind: 'string', default: 'normal 268435456 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60' },
@@ -46,8 +52,8 @@ export const PARAMS: ParamDef[] = [
   { name: 'appendonly', kind: 'bool', default: false },
   { name: 'daemonize', kind: 'bool', default: false, immutable: true },
   { name: 'protected-mode', kind: 'bool', default: true },
-  { name: 'tcp-keepalive', kind: 'int', default: 300, min: 0, max: 1 << 30 },
-  { name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
+  { name: 'tcp-keepalive', kind: 'int', default: 300, min: 0, max: INT_MAX },
+  { name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning'] },
   { name: 'logfile', kind: 'string', default: '', immutable: true },
   { name: 'dir', kind: 'string', default: '', immutable: true },
   { name: 'dbfilename', kind: 'string', default: 'dump.rdb' },
@@ -73,20 +79,12 @@ export function parseParam(def: ParamDef, raw: string): ConfigValue {
   switch (def.kind) {
     case 'int': {
       if (!/^-?\d+$/.test(raw)) throw new ConfigError(`argument couldn't be parsed into an integer`);
-      const n = Number(raw);
-      if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
-        throw new ConfigError(`argument must be between ${def.min} and ${def.max} inclusive`);
-      }
-      return n;
+      return checkRange(def, Number(raw));
     }
     case 'memory': {
       const n = parseMemory(raw);
-      if (n === undefined) throw new ConfigError(`argument must be a memory value`);
-      if (n < 0) throw new ConfigError(`argument must be a memory value`);
-      if (def.min !== undefined && n < def.min && !(def.name === 'maxmemory')) {
-        throw new ConfigError(`argument must be between ${def.min} and ${Number.MAX_SAFE_INTEGER} inclusive`);
-      }
-      return n;
+      if (n === undefined || n < 0) throw new ConfigError(`argument must be a memory value`);
+      return checkRange(def, n);
     }
     case 'bool': {
       const v = raw.toLowerCase();
@@ -102,6 +100,14 @@ export function parseParam(def: ParamDef, raw: string): ConfigValue {
     default:
       return raw;
   }
+}
+
+function checkRange(def: ParamDef, n: number): number {
+  const min = def.min ?? 0;
+  const max = def.max ?? Number.MAX_SAFE_INTEGER;
+  if (n >= min && n <= max) return n;
+  if (def.clamp) return n < min ? min : max;
+  throw new ConfigError(`argument must be between ${min} and ${def.maxLabel ?? max} inclusive`);
 }
 
 export function formatParam(def: ParamDef, v: ConfigValue): string {

@@ -76,6 +76,7 @@ export class CorralNode {
   constructor(options: NodeOptions = {}) {
     this.config = new Config(options.config ?? {});
     this.clock = new CachedClock(options.clock ?? systemClock);
+    this.stats.startedAt = this.clock.now();
     this.log = options.log ?? (() => {});
     this.store = new Store({ databases: this.config.int('databases'), clock: this.clock });
     this.ctx = new CommandContext(this.store);
