@@ -33,6 +33,11 @@ export class ReplyWriter {
     return this.pos - this.mark;
   }
 
+  /** The byte at `offset` bytes past begin() (to see whether a reply written there is an error). */
+  byteAt(offset: number): number {
+    return this.slab[this.mark + offset];
+  }
+
   /** Takes the replies collected since begin(), or null if there are none. */
   take(): Buffer | null {
     if (this.pos === this.mark) return null;

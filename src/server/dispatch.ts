@@ -79,7 +79,10 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   ctx.client = client;
   ctx.db = node.store.dbs[client.db];
   ctx.name = cmd.fullName;
+  const w = node.writer;
+  const replyAt = w.pendingBytes;
   cmd.handler(ctx);
+  if (w.pendingBytes > replyAt && w.byteAt(replyAt) === 45 /* '-' */) cmd.failedCalls++;
   const now = performance.now();
   const micros = (now - node.lastTick) * 1000;
   node.lastTick = now;
