@@ -64,7 +64,8 @@ export function splitInlineArgs(src: Buffer, from: number, to: number): CommandA
           break;
         }
         const c = src[p];
-        if (isSpace(c)) done = true;
+        // Inside a word only space, \n, \r and \t end it (\v and \f separate words, not split them).
+        if (c === 32 || c === 10 || c === 13 || c === 9) done = true;
         else if (c === 34) inDouble = true;
         else if (c === 39) inSingle = true;
         else out[w++] = c;

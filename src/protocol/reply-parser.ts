@@ -55,7 +55,8 @@ function parseAt(buf: Buffer, p: number): Result {
     case 61: // =
     case 33: {
       // ! blob error
-      const len = Number(line);
+      const len = /^-?\d+$/.test(line) ? Number(line) : NaN;
+      if (!Number.isInteger(len)) throw new ReplyProtocolError(`invalid length ${JSON.stringify(line)}`);
       if (len < 0) return [null, next];
       if (buf.length < next + len + 2) return INCOMPLETE;
       const s = latin1(buf, next, next + len);
@@ -70,7 +71,8 @@ function parseAt(buf: Buffer, p: number): Result {
     case 37: // %
     case 124: {
       // | attribute
-      const n = Number(line);
+      const n = /^-?\d+$/.test(line) ? Number(line) : NaN;
+      if (!Number.isInteger(n)) throw new ReplyProtocolError(`invalid count ${JSON.stringify(line)}`);
       if (n < 0) return [null, next];
       const count = type === 37 || type === 124 ? n * 2 : n;
       const items: RespValue[] = [];

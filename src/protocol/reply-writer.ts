@@ -249,13 +249,60 @@ export class ReplyWriter {
   }
 }
 
-/** Shortest round-trip formatting, as Redis's %.17g-then-trim does for doubles in RESP3. */
+/**
+ * A double as C's printf("%.17g") prints it, which is how Redis 7.0 sends doubles: the exact
+ * binary value rounded (half to even) to 17 significant digits, trailing zeros dropped, exponent
+ * form below 1e-4 or from 1e17. Computed exactly with bigints, since JS's toPrecision can round
+ * a tie differently from glibc.
+ */
 export function formatDouble(d: number): string {
   if (d === Infinity) return 'inf';
   if (d === -Infinity) return '-inf';
   if (Number.isNaN(d)) return 'nan';
-  return String(d);
+  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  const a = Math.abs(d);
+  DOUBLE_VIEW.setFloat64(0, a);
+  const hi = DOUBLE_VIEW.getUint32(0);
+  const biasedExp = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(DOUBLE_VIEW.getUint32(4));
+  let e = -1074;
+  if (biasedExp !== 0) {
+    m |= 1n << 52n;
+    e = biasedExp - 1075;
+  }
+  // a = num / den exactly.
+  const num = e >= 0 ? m << BigInt(e) : m;
+  const den = e >= 0 ? 1n : 1n << BigInt(-e);
+  const atLeast = (k: number): boolean => (k >= 0 ? num >= 10n ** BigInt(k) * den : num * 10n ** BigInt(-k) >= den);
+  let exp10 = Math.floor(Math.log10(a));
+  while (!atLeast(exp10)) exp10--;
+  while (atLeast(exp10 + 1)) exp10++;
+  const shift = 16 - exp10;
+  const n2 = shift >= 0 ? num * 10n ** BigInt(shift) : num;
+  const d2 = shift >= 0 ? den : den * 10n ** BigInt(-shift);
+  let q = n2 / d2;
+  const twiceRest = 2n * (n2 - q * d2);
+  if (twiceRest > d2 || (twiceRest === d2 && (q & 1n) === 1n)) q += 1n;
+  if (q === 10n ** 17n) {
+    q = 10n ** 16n;
+    exp10++;
+  }
+  const digits = q.toString();
+  let out: string;
+  if (exp10 < -4 || exp10 >= 17) {
+    const mantissa = `${digits[0]}.${digits.slice(1)}`.replace(/\.?0+$/, '');
+    const abs = Math.abs(exp10);
+    out = `${mantissa}e${exp10 < 0 ? '-' : '+'}${abs < 10 ? '0' : ''}${abs}`;
+  } else if (exp10 >= 0) {
+    const frac = digits.slice(exp10 + 1).replace(/0+$/, '');
+    out = frac.length > 0 ? `${digits.slice(0, exp10 + 1)}.${frac}` : digits.slice(0, exp10 + 1);
+  } else {
+    out = `0.${('0'.repeat(-exp10 - 1) + digits).replace(/0+$/, '')}`;
+  }
+  return d < 0 ? `-${out}` : out;
 }
+
+const DOUBLE_VIEW = new DataView(new ArrayBuffer(8));
 
 const OK = Buffer.from('+OK\r\n');
 const NULL_BULK = Buffer.from('$-1\r\n');

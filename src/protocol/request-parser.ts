@@ -25,6 +25,8 @@ export type ParseResult = typeof NEED_MORE | typeof COMMAND_READY | typeof PROTO
 /** Longest inline request, or count line, before the parser gives up (Redis PROTO_INLINE_MAX_SIZE). */
 const INLINE_MAX = 64 * 1024;
 const INT_MAX = 2147483647;
+/** Most arguments one request may carry here (Redis allows INT_MAX; V8 arrays stop near 2^27). */
+const MAX_ARGS = 1 << 25;
 const CR = 13;
 const LF = 10;
 
@@ -126,9 +128,8 @@ export class RequestParser implements CommandArgs {
       return this.suspend();
     }
     const count = parseLineInt(src, lineStart, cr);
-    if (count === undefined || count > INT_MAX || (count > 10 && this.unauthenticated)) {
-      return this.fail('Protocol error: invalid multibulk length');
-    }
+    if (count === undefined || count > INT_MAX) return this.fail('Protocol error: invalid multibulk length');
+    if (count > 10 && this.unauthenticated) return this.fail('Protocol error: unauthenticated multibulk length');
     this.pos = cr + 2;
     this.argsLeft = count > 0 ? count : 0;
     this.bulkLen = -1;
@@ -150,14 +151,10 @@ export class RequestParser implements CommandArgs {
           return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(src[p])}'`);
         }
         const len = parseLineInt(src, p + 1, cr);
-        if (
-          len === undefined ||
-          len < 0 ||
-          len > this.limits.maxBulkLength ||
-          (len > 16384 && this.unauthenticated)
-        ) {
+        if (len === undefined || len < 0 || len > this.limits.maxBulkLength) {
           return this.fail('Protocol error: invalid bulk length');
         }
+        if (len > 16384 && this.unauthenticated) return this.fail('Protocol error: unauthenticated bulk length');
         this.pos = cr + 2;
         this.bulkLen = len;
       }
@@ -216,8 +213,24 @@ export class RequestParser implements CommandArgs {
       this.fromAcc = true;
     }
     this.srcEnd = this.accLen;
-    if (this.accLen > this.limits.maxQueryBuffer) return QUERY_BUFFER_FULL;
-    return NEED_MORE;
+    return this.withinLimits() ? NEED_MORE : QUERY_BUFFER_FULL;
+  }
+
+  /**
+   * Limits on a request still arriving. As Redis, client-query-buffer-limit applies to the bytes
+   * not parsed yet, so one command may be larger than it (MSET of two 700 KB values under a 1 MB
+   * limit). What the parser retains for the command (its bytes, and 16 bytes of offsets per
+   * argument) is capped separately at the query buffer limit plus one maximal argument, and the
+   * argument count at MAX_ARGS, so no request can make the node allocate without bound.
+   */
+  private withinLimits(): boolean {
+    const unparsed = this.srcEnd - this.pos;
+    const retained = this.accLen + this.argc * 16;
+    return (
+      unparsed <= this.limits.maxQueryBuffer &&
+      retained <= this.limits.maxQueryBuffer + this.limits.maxBulkLength &&
+      this.argc <= MAX_ARGS
+    );
   }
 
   private rebase(by: number): void {

@@ -119,7 +119,14 @@ function isQuit(args: CommandArgs): boolean {
   return (b[s] | 32) === 113 && (b[s + 1] | 32) === 117 && (b[s + 2] | 32) === 105 && (b[s + 3] | 32) === 116;
 }
 
+/** Redis prints these with %s: a C string, cut at the first NUL byte. */
+function cString(s: string): string {
+  const nul = s.indexOf('\0');
+  return nul >= 0 ? s.slice(0, nul) : s;
+}
+
 function excerpt(s: string): string {
+  s = cString(s);
   return s.length > 128 ? s.slice(0, 128) : s;
 }
 
@@ -127,7 +134,7 @@ function excerpt(s: string): string {
 function unknownCommand(args: CommandArgs): string {
   let list = '';
   for (let i = 1; i < args.argc && list.length < 128; i++) {
-    const arg = latin1(args.buf, args.start[i], args.end[i]);
+    const arg = cString(latin1(args.buf, args.start[i], args.end[i]));
     list += `'${arg.slice(0, 128 - list.length)}' `;
   }
   const name = excerpt(latin1(args.buf, args.start[0], args.end[0]));

@@ -44,7 +44,11 @@ export class NodeStats {
   startedAt = Date.now();
 }
 
-/** When pending output passes this, stop reading from the client until the socket drains. */
+/**
+ * With no output limit configured (client-output-buffer-limit normal 0), a client whose unread
+ * replies pass this stops being read until its socket drains, so its memory stays bounded. With a
+ * limit (corral's default is 256 MB), the client is disconnected past it instead, as Redis does.
+ */
 const PAUSE_READ_AT = 1024 * 1024;
 
 export class CorralNode {
@@ -223,7 +227,7 @@ export class CorralNode {
       const tookAll = direct !== null ? direct.write(out) : (socket.write(out), socket.writableLength === 0);
       // The kernel took every byte synchronously: the slab bytes can be reused at once.
       if (tookAll) this.writer.reuse(out);
-      else if (!client.paused && client.pendingOutput > PAUSE_READ_AT) {
+      else if (this.outputLimit === 0 && !client.paused && client.pendingOutput > PAUSE_READ_AT) {
         client.paused = true;
         socket.pause();
       }
@@ -263,7 +267,7 @@ export class CorralNode {
     const timeout = this.config.int('timeout');
     if (timeout > 0) {
       for (const c of this.clients.values()) {
-        if (c.multi === null && now - c.lastInteraction > timeout * 1000) this.closeClient(c);
+        if (now - c.lastInteraction > timeout * 1000) this.closeClient(c);
       }
     }
   }
