@@ -159,20 +159,27 @@ describe('reply writer: bookkeeping', () => {
     assert.equal(kept.toString(), '+kept\r\n');
   });
 
-  test('reuse() rewinds only for the last taken buffer', () => {
+  test('reuseBatch() rewinds to the batch start only when nothing was taken since', () => {
     const w = new ReplyWriter();
+    w.markBatch();
     w.begin();
     w.simple('first');
     const a = w.take()!;
+    w.reuseBatch();
     w.begin();
-    w.simple('second');
+    w.simple('again');
     const b = w.take()!;
-    w.reuse(a); // not the last one: must not rewind over b
+    // The batch was reused: the next reply lands on the same bytes as the first.
+    assert.equal(b.byteOffset, a.byteOffset);
+    w.markBatch();
     w.begin();
-    w.simple('third');
-    w.take();
-    assert.equal(b.toString(), '+second\r\n');
-    assert.equal(a.toString(), '+first\r\n');
+    w.simple('kept');
+    const c = w.take()!;
+    w.begin();
+    w.simple('pending');
+    w.reuseBatch(); // replies collected but not taken: must not rewind under them
+    assert.equal(w.take()!.toString(), '+pending\r\n');
+    assert.equal(c.toString(), '+kept\r\n');
   });
 
   test('slab rollover: buffers taken earlier stay intact while more than 256 KB follows', () => {

@@ -48,16 +48,27 @@ export class ReplyWriter {
     return out;
   }
 
+  /** Where the current batch of connections' replies starts (see reuseBatch). */
+  private batchSlab: Buffer | null = null;
+  private batchPos = 0;
+
+  /** Marks the start of a batch of replies that will be written together. */
+  markBatch(): void {
+    this.batchSlab = this.slab;
+    this.batchPos = this.pos;
+  }
+
   /**
-   * The buffer last returned by take() has been fully handed to the kernel (the socket wrote it
-   * synchronously and holds no reference): reuse its bytes, so replies keep landing in the same,
-   * cache-hot part of the slab.
+   * Every buffer taken since markBatch() has been fully handed to the kernel (the sockets wrote
+   * them synchronously and hold no reference): reuse those bytes, so replies keep landing in the
+   * same, cache-hot part of the slab.
    */
-  reuse(taken: Buffer): void {
-    if (taken.buffer === this.slab.buffer && taken.byteOffset + taken.length === this.pos + this.slab.byteOffset) {
-      this.pos -= taken.length;
+  reuseBatch(): void {
+    if (this.batchSlab === this.slab && this.mark === this.pos) {
+      this.pos = this.batchPos;
       this.mark = this.pos;
     }
+    this.batchSlab = null;
   }
 
   /** Discards what was collected since begin() (for a client being closed). */
@@ -84,16 +95,30 @@ export class ReplyWriter {
     this.pos += 2;
   }
 
-  /** Writes `<prefix><n>\r\n`; room for it must already be ensured. */
+  /** Writes `<prefix><n>\r\n`; room for it (24 bytes) must already be ensured. */
   private header(prefix: number, n: number): void {
     const slab = this.slab;
     slab[this.pos++] = prefix;
-    if (n >= 0 && n < 10) {
-      slab[this.pos++] = 48 + n;
-    } else {
-      this.pos += writeLatin1(slab, String(n), this.pos);
-    }
+    if (n >= 0 && n < 10) slab[this.pos++] = 48 + n;
+    else this.decimal(n);
     this.crlf();
+  }
+
+  /** Writes a safe integer's decimal digits straight into the slab (no string built). */
+  private decimal(n: number): void {
+    const slab = this.slab;
+    if (n < 0) {
+      slab[this.pos++] = 45;
+      n = -n;
+    }
+    let digits = 1;
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+    let p = this.pos + digits;
+    this.pos = p;
+    do {
+      slab[--p] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
   }
 
   raw(bytes: Buffer): void {
@@ -124,9 +149,18 @@ export class ReplyWriter {
   }
 
   integer(n: number | bigint): void {
-    if (typeof n === 'number' && n >= 0 && n < SMALL_INTS.length) {
-      this.raw(SMALL_INTS[n]);
-      return;
+    if (typeof n === 'number') {
+      if (n >= 0 && n < SMALL_INTS.length) {
+        this.raw(SMALL_INTS[n]);
+        return;
+      }
+      if (Number.isSafeInteger(n)) {
+        this.ensure(24);
+        this.slab[this.pos++] = 58;
+        this.decimal(n);
+        this.crlf();
+        return;
+      }
     }
     const s = String(n);
     this.ensure(s.length + 3);

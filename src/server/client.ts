@@ -40,6 +40,10 @@ export class Client implements ClientLike {
   readonly laddr: string;
   /** Reading is paused because replies are not being read fast enough. */
   paused = false;
+  /** Replies taken from the writer, to be written at the end of this event-loop turn. */
+  pendingWrite: Buffer | null = null;
+  /** The client is in the node's end-of-turn write queue. */
+  flushQueued = false;
   /** Writes straight to the socket's handle, or null to use socket.write. */
   directWriter: DirectWriter | null = null;
 
@@ -66,7 +70,8 @@ export class Client implements ClientLike {
 
   /** Reply bytes written but not yet taken by the kernel. */
   get pendingOutput(): number {
-    return this.directWriter !== null ? this.directWriter.pendingBytes : this.socket.writableLength;
+    const queued = this.pendingWrite !== null ? this.pendingWrite.length : 0;
+    return queued + (this.directWriter !== null ? this.directWriter.pendingBytes : this.socket.writableLength);
   }
 
   resetTransaction(): void {
