@@ -1,9 +1,19 @@
-// All data commands (strings, keys, hashes): the table's data-plane part. Server-level commands
-// (connection, transactions, admin) live in server/commands/.
+// All data commands (strings, keys, hashes, lists, sets, sorted sets): the table's data-plane
+// part. Server-level commands (connection, transactions, admin) live in server/commands/.
 
 import type { CommandDef } from './table.js';
 import { stringCommands } from './strings.js';
 import { keyCommands } from './keys.js';
 import { hashCommands } from './hashes.js';
+import { listCommands } from './lists.js';
+import { setCommands } from './sets.js';
+import { zsetCommands } from './zsets.js';
 
-export const dataCommands: CommandDef[] = [...stringCommands, ...keyCommands, ...hashCommands];
+export const dataCommands: CommandDef[] = [
+  ...stringCommands,
+  ...keyCommands,
+  ...hashCommands,
+  ...listCommands,
+  ...setCommands,
+  ...zsetCommands,
+];

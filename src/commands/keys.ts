@@ -5,7 +5,7 @@ import type { CommandContext } from './context.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
 import { ERR_CURSOR, ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_NO_SUCH_KEY, ERR_SYNTAX, errInvalidExpire } from './errors.js';
 import { int64Arg, optIs } from './strings.js';
-import { TYPE_HASH, TYPE_STRING, type Entry, type HashValue } from '../store/entry.js';
+import { TYPE_HASH, TYPE_NAMES, TYPE_STRING, type CollectionValue, type Entry, type HashValue } from '../store/entry.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { INT64_MAX } from '../util/bytes.js';
 import { globMatch } from '../util/glob.js';
@@ -43,7 +43,7 @@ function touchCommand(c: CommandContext): void {
 
 function typeName(e: Entry | undefined): string {
   if (e === undefined) return 'none';
-  return e.type === TYPE_STRING ? 'string' : 'hash';
+  return TYPE_NAMES[e.type];
 }
 
 function typeCommand(c: CommandContext): void {
@@ -182,7 +182,9 @@ function persistCommand(c: CommandContext): void {
  * create + setExpireAt.
  */
 function putCopy(db: Keyspace, key: string, src: Entry, copyValue: boolean): void {
-  const value = copyValue && src.type === TYPE_HASH ? new Map(src.value as HashValue) : src.value;
+  let value = src.value;
+  if (copyValue && src.type === TYPE_HASH) value = new Map(src.value as HashValue);
+  else if (copyValue && src.type !== TYPE_STRING) value = (src.value as CollectionValue).clone();
   const e = db.create(key, src.type, value);
   e.lastAccess = src.lastAccess;
   e.lfu = src.lfu;

@@ -7,9 +7,26 @@
 
 export const TYPE_STRING = 0;
 export const TYPE_HASH = 1;
-export type ValueType = typeof TYPE_STRING | typeof TYPE_HASH;
+export const TYPE_LIST = 2;
+export const TYPE_SET = 3;
+export const TYPE_ZSET = 4;
+export type ValueType = typeof TYPE_STRING | typeof TYPE_HASH | typeof TYPE_LIST | typeof TYPE_SET | typeof TYPE_ZSET;
+/** TYPE's reply for each type. */
+export const TYPE_NAMES = ['string', 'hash', 'list', 'set', 'zset'] as const;
 
 export type HashValue = Map<string, string>;
+
+/**
+ * The value of a list, set or sorted set: a container that keeps its own byte estimate up to
+ * date as it changes (so accounting stays O(1) per command), copies itself for COPY, and names
+ * the encoding Redis would report for it (OBJECT ENCODING).
+ */
+export interface CollectionValue {
+  readonly bytes: number;
+  readonly size: number;
+  clone(): CollectionValue;
+  encoding(): string;
+}
 
 /** Per-key overhead: the Map slot, this record, the key string's header. */
 export const ENTRY_OVERHEAD = 112;
@@ -37,7 +54,7 @@ export class Entry {
   constructor(
     public readonly key: string,
     public type: ValueType,
-    public value: string | HashValue,
+    public value: string | HashValue | CollectionValue,
   ) {}
 }
 
@@ -49,9 +66,11 @@ export function entryBytes(e: Entry): number {
   let n = ENTRY_OVERHEAD + stringBytes(e.key);
   if (e.type === TYPE_STRING) {
     n += stringBytes(e.value as string);
-  } else {
+  } else if (e.type === TYPE_HASH) {
     n += HASH_OVERHEAD;
     for (const [f, v] of e.value as HashValue) n += FIELD_OVERHEAD + f.length + v.length;
+  } else {
+    n += (e.value as CollectionValue).bytes;
   }
   return n;
 }

@@ -8,7 +8,7 @@
 // guarantees; a key may be returned twice, also as in Redis.
 
 import type { Clock } from '../util/clock.js';
-import { Entry, TYPE_HASH, TYPE_STRING, entryBytes, type HashValue, type ValueType } from './entry.js';
+import { Entry, TYPE_HASH, TYPE_STRING, entryBytes, type CollectionValue, type HashValue, type ValueType } from './entry.js';
 import type { StoreStats } from './stats.js';
 
 /** Called with a key whose value changed, for WATCH. */
@@ -98,7 +98,7 @@ export class Keyspace {
   }
 
   /** Adds a new, empty-valued entry of a type (the caller fills it and calls changed()). */
-  create(key: string, type: ValueType, value: string | HashValue): Entry {
+  create(key: string, type: ValueType, value: string | HashValue | CollectionValue): Entry {
     const old = this.map.get(key);
     if (old !== undefined) this.remove(old);
     const e = new Entry(key, type, value);

@@ -7,7 +7,7 @@ import { REDIS_COMMAND_META } from '../../commands/redis-meta.js';
 import { CMD_LOADING, CMD_READONLY, CMD_STALE, flagNames, type Command, type CommandDef } from '../../commands/table.js';
 import { ERR_SYNTAX } from '../../commands/errors.js';
 import type { RespValue } from '../../protocol/resp-value.js';
-import { TYPE_STRING, type Entry, type HashValue } from '../../store/entry.js';
+import { TYPE_HASH, TYPE_STRING, type CollectionValue, type Entry, type HashValue } from '../../store/entry.js';
 import { globMatch } from '../../util/glob.js';
 import type { CorralNode } from '../node.js';
 import { CORRAL_VERSION } from '../info.js';
@@ -323,6 +323,7 @@ export function encodingOf(e: Entry): string {
     if (isIntEncodable(s)) return 'int';
     return s.length <= 44 ? 'embstr' : 'raw';
   }
+  if (e.type !== TYPE_HASH) return (e.value as CollectionValue).encoding();
   const h = e.value as HashValue;
   if (h.size > 128) return 'hashtable';
   for (const [f, v] of h) if (f.length > 64 || v.length > 64) return 'hashtable';

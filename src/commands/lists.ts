@@ -1,0 +1,3 @@
+// placeholder: lists commands
+import type { CommandDef } from './table.js';
+export const listCommands: CommandDef[] = [];

@@ -1,0 +1,3 @@
+// placeholder: zsets commands
+import type { CommandDef } from './table.js';
+export const zsetCommands: CommandDef[] = [];
