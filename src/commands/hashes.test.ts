@@ -3,53 +3,16 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandContext } from './context.js';
 import { CommandTable, flagNames } from './table.js';
 import { hashCommands } from './hashes.js';
 import { stringCommands } from './strings.js';
 import { REDIS_COMMAND_META } from './redis-meta.js';
-import { ReplyWriter } from '../protocol/reply-writer.js';
-import { parseReply, type ReplyValue } from '../protocol/reply-parser.js';
+import type { ReplyValue } from '../protocol/reply-parser.js';
 import type { RespValue } from '../protocol/resp-value.js';
-import { Store } from '../store/store.js';
-import { entryBytes } from '../store/entry.js';
-import { ManualClock } from '../util/clock.js';
+import { commandHarness } from '../../test/support/command-harness.js';
 
 function harness() {
-  const clock = new ManualClock();
-  const store = new Store({ databases: 2, clock });
-  const table = new CommandTable();
-  table.register([...stringCommands, ...hashCommands]);
-  const c = new CommandContext(store);
-  c.w = new ReplyWriter();
-  c.client = { id: 1, db: 0 };
-  const modified: string[] = [];
-  store.setKeyModifiedHook((db, key) => modified.push(`${db}:${key}`));
-  const raw = (...argv: string[]): string => {
-    const parts = argv.map((a) => Buffer.from(a, 'latin1'));
-    const start: number[] = [];
-    const end: number[] = [];
-    let off = 0;
-    for (const p of parts) {
-      start.push(off);
-      off += p.length;
-      end.push(off);
-    }
-    c.args = { buf: Buffer.concat(parts), argc: parts.length, start, end };
-    const cmd = table.get(argv[0])!;
-    c.db = store.dbs[c.client.db];
-    c.name = cmd.fullName;
-    c.w.begin();
-    cmd.handler(c);
-    return c.w.take()?.toString('latin1') ?? '';
-  };
-  const run = (...argv: string[]): ReplyValue => parseReply(Buffer.from(raw(...argv), 'latin1'))![0];
-  const accounted = (): void => {
-    let sum = 0;
-    for (const db of store.dbs) for (const e of db.entries()) sum += entryBytes(e);
-    assert.equal(store.usedMemory, sum, 'used memory matches the entries');
-  };
-  return { clock, store, c, raw, run, modified, accounted };
+  return commandHarness([...stringCommands, ...hashCommands], 2);
 }
 
 const WRONGTYPE = { error: 'WRONGTYPE Operation against a key holding the wrong kind of value' };

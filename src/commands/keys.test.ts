@@ -3,56 +3,22 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandContext } from './context.js';
-import { CommandTable, flagNames } from './table.js';
+import { flagNames } from './table.js';
 import { stringCommands } from './strings.js';
 import { keyCommands } from './keys.js';
 import { REDIS_COMMAND_META } from './redis-meta.js';
-import { ReplyWriter } from '../protocol/reply-writer.js';
-import { parseReply, type ReplyValue } from '../protocol/reply-parser.js';
 import type { RespValue } from '../protocol/resp-value.js';
-import { Store } from '../store/store.js';
-import { TYPE_HASH, entryBytes, type HashValue } from '../store/entry.js';
-import { ManualClock } from '../util/clock.js';
+import { TYPE_HASH, type HashValue } from '../store/entry.js';
+import { commandHarness } from '../../test/support/command-harness.js';
 
 function harness() {
-  const clock = new ManualClock();
-  const store = new Store({ databases: 16, clock });
-  const table = new CommandTable();
-  table.register([...stringCommands, ...keyCommands]);
-  const c = new CommandContext(store);
-  c.w = new ReplyWriter();
-  c.client = { id: 1, db: 0 };
-  const modified: string[] = [];
-  store.setKeyModifiedHook((db, key) => modified.push(`${db}:${key}`));
-  const run = (...argv: string[]): ReplyValue => {
-    const parts = argv.map((a) => Buffer.from(a, 'latin1'));
-    const start: number[] = [];
-    const end: number[] = [];
-    let off = 0;
-    for (const p of parts) {
-      start.push(off);
-      off += p.length;
-      end.push(off);
-    }
-    c.args = { buf: Buffer.concat(parts), argc: parts.length, start, end };
-    const cmd = table.get(argv[0])!;
-    c.db = store.dbs[c.client.db];
-    c.name = cmd.fullName;
-    c.w.begin();
-    cmd.handler(c);
-    return parseReply(c.w.take()!)![0];
-  };
+  const h = commandHarness([...stringCommands, ...keyCommands]);
+  /** A hash written straight into the store (the hash commands are not under test here). */
   const hash = (key: string, fields: Record<string, string>, db = 0) => {
-    const ks = store.dbs[db];
+    const ks = h.store.dbs[db];
     ks.changed(ks.create(key, TYPE_HASH, new Map(Object.entries(fields))));
   };
-  const accounted = (): void => {
-    let sum = 0;
-    for (const db of store.dbs) for (const e of db.entries()) sum += entryBytes(e);
-    assert.equal(store.usedMemory, sum, 'used memory matches the entries');
-  };
-  return { clock, store, table, c, run, hash, modified, accounted };
+  return { ...h, hash };
 }
 
 const OK = { simple: 'OK' };

@@ -3,55 +3,18 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandContext } from './context.js';
-import { CommandTable, flagNames } from './table.js';
+import { flagNames } from './table.js';
 import { stringCommands } from './strings.js';
 import { parseLongDouble, addLongDouble, formatLongDouble } from '../util/long-double.js';
 import { keyCommands } from './keys.js';
 import { REDIS_COMMAND_META } from './redis-meta.js';
-import { ReplyWriter } from '../protocol/reply-writer.js';
-import { parseReply, type ReplyValue } from '../protocol/reply-parser.js';
-import { Store } from '../store/store.js';
-import { TYPE_HASH, entryBytes } from '../store/entry.js';
-import { ManualClock } from '../util/clock.js';
+import type { ReplyValue } from '../protocol/reply-parser.js';
+import { TYPE_HASH } from '../store/entry.js';
+import { commandHarness } from '../../test/support/command-harness.js';
 import type { RespValue } from '../protocol/resp-value.js';
 
-/** A store and a context to run commands on directly; replies come back raw or parsed. */
 function harness() {
-  const clock = new ManualClock();
-  const store = new Store({ databases: 16, clock });
-  const table = new CommandTable();
-  table.register([...stringCommands, ...keyCommands]);
-  const c = new CommandContext(store);
-  c.w = new ReplyWriter();
-  c.client = { id: 1, db: 0 };
-  const modified: string[] = [];
-  store.setKeyModifiedHook((db, key) => modified.push(`${db}:${key}`));
-  const raw = (...argv: Array<string | Buffer>): string => {
-    const parts = argv.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a, 'latin1')));
-    const start: number[] = [];
-    const end: number[] = [];
-    let off = 0;
-    for (const p of parts) {
-      start.push(off);
-      off += p.length;
-      end.push(off);
-    }
-    c.args = { buf: Buffer.concat(parts), argc: parts.length, start, end };
-    const cmd = table.get(String(argv[0]))!;
-    c.db = store.dbs[c.client.db];
-    c.name = cmd.fullName;
-    c.w.begin();
-    cmd.handler(c);
-    return c.w.take()?.toString('latin1') ?? '';
-  };
-  const run = (...argv: Array<string | Buffer>): ReplyValue => parseReply(Buffer.from(raw(...argv), 'latin1'))![0];
-  const accounted = (): void => {
-    let sum = 0;
-    for (const db of store.dbs) for (const e of db.entries()) sum += entryBytes(e);
-    assert.equal(store.usedMemory, sum, 'used memory matches the entries');
-  };
-  return { clock, store, table, c, raw, run, modified, accounted };
+  return commandHarness([...stringCommands, ...keyCommands]);
 }
 
 const OK = { simple: 'OK' };

@@ -1,0 +1,49 @@
+// Test support: run command handlers directly on a Store with a ManualClock, no sockets. Replies
+// come back raw (latin1) or parsed; `modified` records WATCH signals; `accounted` checks that
+// used memory equals the sum of the entries' byte estimates.
+
+import assert from 'node:assert/strict';
+import { CommandContext } from '../../src/commands/context.js';
+import { CommandTable, type CommandDef } from '../../src/commands/table.js';
+import { ReplyWriter } from '../../src/protocol/reply-writer.js';
+import { parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
+import { entryBytes } from '../../src/store/entry.js';
+import { Store } from '../../src/store/store.js';
+import { ManualClock } from '../../src/util/clock.js';
+
+export function commandHarness(commands: CommandDef[], databases = 16) {
+  const clock = new ManualClock();
+  const store = new Store({ databases, clock });
+  const table = new CommandTable();
+  table.register(commands);
+  const c = new CommandContext(store);
+  c.w = new ReplyWriter();
+  c.client = { id: 1, db: 0 };
+  const modified: string[] = [];
+  store.setKeyModifiedHook((db, key) => modified.push(`${db}:${key}`));
+  const raw = (...argv: Array<string | Buffer>): string => {
+    const parts = argv.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a, 'latin1')));
+    const start: number[] = [];
+    const end: number[] = [];
+    let off = 0;
+    for (const p of parts) {
+      start.push(off);
+      off += p.length;
+      end.push(off);
+    }
+    c.args = { buf: Buffer.concat(parts), argc: parts.length, start, end };
+    const cmd = table.get(String(argv[0]))!;
+    c.db = store.dbs[c.client.db];
+    c.name = cmd.fullName;
+    c.w.begin();
+    cmd.handler(c);
+    return c.w.take()?.toString('latin1') ?? '';
+  };
+  const run = (...argv: Array<string | Buffer>): ReplyValue => parseReply(Buffer.from(raw(...argv), 'latin1'))![0];
+  const accounted = (): void => {
+    let sum = 0;
+    for (const db of store.dbs) for (const e of db.entries()) sum += entryBytes(e);
+    assert.equal(store.usedMemory, sum, 'used memory matches the entries');
+  };
+  return { clock, store, table, c, raw, run, modified, accounted };
+}
