@@ -4,9 +4,12 @@
 
 import type { CommandArgs } from '../protocol/request-parser.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
+import type { Entry, ValueType } from '../store/entry.js';
 import type { Keyspace } from '../store/keyspace.js';
 import type { Store } from '../store/store.js';
 import { latin1, parseInteger } from '../util/bytes.js';
+
+const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 
 /** The part of a connection that data commands need. Server-level handlers use more of it. */
 export interface ClientLike {
@@ -65,6 +68,29 @@ export class CommandContext {
       if (c !== lowerWord.charCodeAt(k)) return false;
     }
     return true;
+  }
+
+  /**
+   * The live entry at key for a read of a value of `type`: undefined if missing, null after
+   * replying WRONGTYPE when it holds another type. Counts a hit or a miss.
+   */
+  readTyped(key: string, type: ValueType): Entry | undefined | null {
+    const e = this.db.lookupRead(key);
+    if (e !== undefined && e.type !== type) {
+      this.w.error(ERR_WRONGTYPE);
+      return null;
+    }
+    return e;
+  }
+
+  /** As readTyped, for a command that will modify the value (no hit/miss counted). */
+  writeTyped(key: string, type: ValueType): Entry | undefined | null {
+    const e = this.db.lookupWrite(key);
+    if (e !== undefined && e.type !== type) {
+      this.w.error(ERR_WRONGTYPE);
+      return null;
+    }
+    return e;
   }
 
   /** Argument i lowercased (for option keywords and subcommand names). */

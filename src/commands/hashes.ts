@@ -8,7 +8,7 @@
 
 import type { CommandContext } from './context.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
-import { ERR_HASH_NOT_FLOAT, ERR_HASH_NOT_INT, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_OVERFLOW, ERR_SYNTAX, ERR_WRONGTYPE, ERR_CURSOR, ERR_INCR_NAN, errWrongArity } from './errors.js';
+import { ERR_HASH_NOT_FLOAT, ERR_HASH_NOT_INT, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_OVERFLOW, ERR_SYNTAX, ERR_CURSOR, ERR_INCR_NAN, errWrongArity } from './errors.js';
 import { TYPE_HASH, fieldBytes, type Entry, type HashValue } from '../store/entry.js';
 import { INT64_MAX, INT64_MIN, parseInt64Big, parseInt64String } from '../util/bytes.js';
 import { globMatch } from '../util/glob.js';
@@ -28,23 +28,13 @@ const MAX_RANDOM_REPLY = 10_000_000;
 
 /** The hash at key for reading; null after replying WRONGTYPE. */
 function readHash(c: CommandContext, key: string): HashValue | undefined | null {
-  const e = c.db.lookupRead(key);
-  if (e === undefined) return undefined;
-  if (e.type !== TYPE_HASH) {
-    c.w.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return e.value as HashValue;
+  const e = c.readTyped(key, TYPE_HASH);
+  return e == null ? e : (e.value as HashValue);
 }
 
 /** The hash entry at key for writing; null after replying WRONGTYPE. */
 function writeHash(c: CommandContext, key: string): Entry | undefined | null {
-  const e = c.db.lookupWrite(key);
-  if (e !== undefined && e.type !== TYPE_HASH) {
-    c.w.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return e;
+  return c.writeTyped(key, TYPE_HASH);
 }
 
 /** Sets one field and returns the byte delta (positive for new fields, any sign for updates). */

@@ -51,13 +51,8 @@ export function int64Arg(c: CommandContext, i: number): number | bigint | undefi
 
 /** Reads a string key for a reply: writes WRONGTYPE and returns null for other types. */
 export function readString(c: CommandContext, key: string): string | undefined | null {
-  const e = c.db.lookupRead(key);
-  if (e === undefined) return undefined;
-  if (e.type !== TYPE_STRING) {
-    c.w.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return e.value as string;
+  const e = c.readTyped(key, TYPE_STRING);
+  return e == null ? e : (e.value as string);
 }
 
 function getCommand(c: CommandContext): void {
@@ -289,12 +284,7 @@ function msetCommand(c: CommandContext): void {
 
 /** Looks a key up for writing a string: writes WRONGTYPE and returns null for other types. */
 function writeString(c: CommandContext, key: string): Entry | undefined | null {
-  const e = c.db.lookupWrite(key);
-  if (e !== undefined && e.type !== TYPE_STRING) {
-    c.w.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return e;
+  return c.writeTyped(key, TYPE_STRING);
 }
 
 /** Replaces a string entry's value in place (keeping its TTL). */
