@@ -6,10 +6,24 @@ import assert from 'node:assert/strict';
 import { CommandContext } from '../../src/commands/context.js';
 import { CommandTable, type CommandDef } from '../../src/commands/table.js';
 import { ReplyWriter } from '../../src/protocol/reply-writer.js';
+import type { CommandArgs } from '../../src/protocol/request-parser.js';
 import { parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
 import { entryBytes } from '../../src/store/entry.js';
 import { Store } from '../../src/store/store.js';
 import { ManualClock } from '../../src/util/clock.js';
+
+/** Request arguments as the parser would hand them over: offsets into one buffer. */
+export function argsFrom(argv: Array<string | Buffer>): CommandArgs {
+  const parts = argv.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a, 'latin1')));
+  const start: number[] = [];
+  const end: number[] = [];
+  let off = 0;
+  for (const p of parts) {
+    start.push(off);
+    end.push((off += p.length));
+  }
+  return { buf: Buffer.concat(parts), argc: parts.length, start, end };
+}
 
 export function commandHarness(commands: CommandDef[], databases = 16) {
   const clock = new ManualClock();
@@ -22,16 +36,7 @@ export function commandHarness(commands: CommandDef[], databases = 16) {
   const modified: string[] = [];
   store.setKeyModifiedHook((db, key) => modified.push(`${db}:${key}`));
   const raw = (...argv: Array<string | Buffer>): string => {
-    const parts = argv.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a, 'latin1')));
-    const start: number[] = [];
-    const end: number[] = [];
-    let off = 0;
-    for (const p of parts) {
-      start.push(off);
-      off += p.length;
-      end.push(off);
-    }
-    c.args = { buf: Buffer.concat(parts), argc: parts.length, start, end };
+    c.args = argsFrom(argv);
     const cmd = table.get(String(argv[0]))!;
     c.db = store.dbs[c.client.db];
     c.name = cmd.fullName;

@@ -3,39 +3,14 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { CorralNode } from '../node.js';
-import { Client } from '../client.js';
-import { dispatch } from '../dispatch.js';
-import { ManualClock } from '../../util/clock.js';
 import { REDIS_COMMAND_META } from '../../commands/redis-meta.js';
 import { flagNames, type CommandDef } from '../../commands/table.js';
-import { parseReply } from '../../protocol/reply-parser.js';
 import type { RespValue } from '../../protocol/resp-value.js';
 import { adminCommands } from './admin.js';
+import { nodeHarness } from '../../../test/support/node-harness.js';
 
 function harness(config: Record<string, string> = {}) {
-  const clock = new ManualClock();
-  const node = new CorralNode({ config, clock });
-  const limits = { maxBulkLength: 512 * 1024 * 1024, maxQueryBuffer: 1 << 30 };
-  const client = new Client(1, new net.Socket(), limits, false, clock.now());
-  node.clients.set(client.id, client);
-  const run = (...argv: string[]): string => {
-    const parts = argv.map((a) => Buffer.from(a, 'latin1'));
-    const start: number[] = [];
-    const end: number[] = [];
-    let off = 0;
-    for (const p of parts) {
-      start.push(off);
-      end.push((off += p.length));
-    }
-    node.writer.begin();
-    node.writer.resp = client.resp;
-    dispatch(node, client, { buf: Buffer.concat(parts), argc: parts.length, start, end });
-    return node.writer.take()?.toString('latin1') ?? '';
-  };
-  const parsed = (...argv: string[]) => parseReply(Buffer.from(run(...argv), 'latin1'))![0];
-  return { node, clock, client, run, parsed };
+  return nodeHarness(config);
 }
 
 describe('INFO', () => {

@@ -3,43 +3,14 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { CorralNode } from '../node.js';
-import { Client } from '../client.js';
-import { dispatch } from '../dispatch.js';
-import { ManualClock } from '../../util/clock.js';
 import { REDIS_COMMAND_META } from '../../commands/redis-meta.js';
 import { flagNames, type CommandDef } from '../../commands/table.js';
 import type { RespValue } from '../../protocol/resp-value.js';
 import { connectionCommands } from './connection.js';
+import { nodeHarness } from '../../../test/support/node-harness.js';
 
 function harness(config: Record<string, string> = {}) {
-  const clock = new ManualClock();
-  const node = new CorralNode({ config, clock });
-  let nextId = 1;
-  const connect = (): Client => {
-    const limits = { maxBulkLength: 512 * 1024 * 1024, maxQueryBuffer: 1 << 30 };
-    const cl = new Client(nextId++, new net.Socket(), limits, node.config.str('requirepass') !== '', clock.now());
-    node.clients.set(cl.id, cl);
-    return cl;
-  };
-  const client = connect();
-  const runAs = (cl: Client, ...argv: string[]): string => {
-    const parts = argv.map((a) => Buffer.from(a, 'latin1'));
-    const start: number[] = [];
-    const end: number[] = [];
-    let off = 0;
-    for (const p of parts) {
-      start.push(off);
-      end.push((off += p.length));
-    }
-    node.writer.begin();
-    node.writer.resp = cl.resp;
-    dispatch(node, cl, { buf: Buffer.concat(parts), argc: parts.length, start, end });
-    return node.writer.take()?.toString('latin1') ?? '';
-  };
-  const run = (...argv: string[]): string => runAs(client, ...argv);
-  return { node, clock, client, connect, run, runAs };
+  return nodeHarness(config);
 }
 
 const HELLO2 = (id: number) =>
