@@ -17,7 +17,7 @@ get set setnx setex psetex getset getdel getex mget mset msetnx append strlen in
 decrby incrbyfloat getrange setrange substr del unlink exists type touch expire pexpire expireat
 pexpireat ttl pttl expiretime pexpiretime persist rename renamenx copy keys scan randomkey dbsize
 flushdb flushall hset hsetnx hget hmget hmset hgetall hdel hexists hlen hincrby hincrbyfloat hkeys
-hvals hstrlen hscan hrandfield lpush rpush lpushx rpushx lpop rpop lrange llen lindex lset lrem ltrim sadd srem spop scard smembers sismember srandmember zadd zrem zcard zscore zincrby zrange zrank zrevrank zpopmin zpopmax zcount zrevrange multi exec discard watch unwatch ping echo hello auth select quit
+hvals hstrlen hscan hrandfield lpush rpush lpushx rpushx lpop rpop lrange llen lindex lset lrem ltrim sadd srem spop scard smembers sismember srandmember zadd zrem zcard zscore zincrby zrange zrank zrevrank zpopmin zpopmax zcount zrevrange zmscore zlexcount zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex zremrangebyrank zremrangebyscore zremrangebylex smismember linsert lpos rpoplpush lmove smove sinter sunion sdiff sinterstore sunionstore sdiffstore multi exec discard watch unwatch ping echo hello auth select quit
 reset client command info config time memory slowlog shutdown object lastsave save bgsave swapdb
 move readonly readwrite asking cluster
 `

@@ -1,3 +1,494 @@
-// placeholder: sets commands
-import type { CommandDef } from './table.js';
-export const setCommands: CommandDef[] = [];
+// Set commands (SADD ... SRANDMEMBER, SMOVE, SINTER/SUNION/SDIFF[STORE]) as Redis 7.0 replies them, and the set value (SetValue).
+//
+// A set is a dense array of members plus a Map member -> index, so SPOP/SRANDMEMBER pick in O(1)
+// and removal is a swap with the last member. Redis 7.0 keeps a set as an intset while every
+// member is an integer and there are at most 512 (set-max-intset-entries), and never converts
+// back; an intset iterates in numeric order, which we reproduce for SMEMBERS and whole-set
+// replies so small integer sets reply byte for byte as Redis. Hashtable order is random in Redis.
+
+import type { CommandContext } from './context.js';
+import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
+import { STRING_OVERHEAD, TYPE_SET, type CollectionValue, type Entry } from '../store/entry.js';
+import { parseInt64String } from '../util/bytes.js';
+
+const ERR_POSITIVE = 'ERR value is out of range, must be positive';
+const ERR_COUNT_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
+const ERR_RANGE = 'ERR value is out of range';
+/** set-max-intset-entries default. */
+const INTSET_ENTRIES = 512;
+/** SRANDMEMBER with a negative count repeats members: refuse unbounded replies past this. */
+const MAX_RANDOM_REPLY = 10_000_000;
+/** SPOP_MOVE_STRATEGY_MUL in t_set.c: when few members remain, Redis rebuilds the set from them. */
+const SPOP_MOVE_STRATEGY_MUL = 5;
+
+/** The set object (record, array and Map headers). */
+export const SET_OVERHEAD = 160;
+/** Per member: an array slot, a Map entry and the string header. */
+export const SET_MEMBER_OVERHEAD = 48 + STRING_OVERHEAD;
+
+/** Whether Redis would store s in an intset (string2ll accepts it). */
+export function isIntMember(s: string): boolean {
+  const len = s.length;
+  if (len === 0 || len > 20) return false;
+  if (len < 16) {
+    let i = s.charCodeAt(0) === 45 ? 1 : 0;
+    if (i === len) return false;
+    const first = s.charCodeAt(i);
+    if (first === 48) return len === 1;
+    for (; i < len; i++) {
+      const d = s.charCodeAt(i);
+      if (d < 48 || d > 57) return false;
+    }
+    return true;
+  }
+  return parseInt64String(s) !== undefined;
+}
+
+/** Numeric order of two canonical integer strings, without converting them. */
+export function compareIntStrings(a: string, b: string): number {
+  const na = a.charCodeAt(0) === 45;
+  const nb = b.charCodeAt(0) === 45;
+  if (na !== nb) return na ? -1 : 1;
+  let r = a.length - b.length;
+  if (r === 0) r = a < b ? -1 : a > b ? 1 : 0;
+  return na ? -r : r;
+}
+
+export class SetValue implements CollectionValue {
+  private items: string[] = [];
+  private index = new Map<string, number>();
+  /** Whether Redis would still hold this set as an intset. */
+  intset = true;
+  bytes = SET_OVERHEAD;
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  encoding(): string {
+    return this.intset ? 'intset' : 'hashtable';
+  }
+
+  clone(): SetValue {
+    const s = new SetValue();
+    for (const m of this.items) s.add(m);
+    s.intset = this.intset;
+    return s;
+  }
+
+  has(m: string): boolean {
+    return this.index.has(m);
+  }
+
+  add(m: string): boolean {
+    if (this.index.has(m)) return false;
+    this.index.set(m, this.items.length);
+    this.items.push(m);
+    this.bytes += SET_MEMBER_OVERHEAD + m.length;
+    if (this.intset && (this.items.length > INTSET_ENTRIES || !isIntMember(m))) this.intset = false;
+    return true;
+  }
+
+  remove(m: string): boolean {
+    const i = this.index.get(m);
+    if (i === undefined) return false;
+    this.removeAt(i);
+    return true;
+  }
+
+  /** Removes and returns a uniformly random member (the set must not be empty). */
+  popRandom(): string {
+    return this.removeAt((Math.random() * this.items.length) | 0);
+  }
+
+  randomMember(): string {
+    return this.items[(Math.random() * this.items.length) | 0];
+  }
+
+  /** Members in Redis's iteration order where it is deterministic (intset: numeric). */
+  members(): readonly string[] {
+    return this.intset ? this.items.slice().sort(compareIntStrings) : this.items;
+  }
+
+  /** Recomputes the encoding as Redis does when it rebuilds a set from scratch (SPOP case 3). */
+  reencode(): void {
+    this.intset = this.items.length <= INTSET_ENTRIES && this.items.every(isIntMember);
+  }
+
+  private removeAt(i: number): string {
+    const m = this.items[i];
+    const last = this.items.pop()!;
+    if (last !== m) {
+      this.items[i] = last;
+      this.index.set(last, i);
+    }
+    this.index.delete(m);
+    this.bytes -= SET_MEMBER_OVERHEAD + m.length;
+    return m;
+  }
+}
+
+/** The set at key for reading; null after replying WRONGTYPE. */
+function readSet(c: CommandContext, key: string): SetValue | undefined | null {
+  const e = c.db.lookupRead(key);
+  if (e === undefined) return undefined;
+  if (e.type !== TYPE_SET) {
+    c.w.error(ERR_WRONGTYPE);
+    return null;
+  }
+  return e.value as SetValue;
+}
+
+/** The set entry at key for writing; null after replying WRONGTYPE. */
+function writeSet(c: CommandContext, key: string): Entry | undefined | null {
+  const e = c.db.lookupWrite(key);
+  if (e !== undefined && e.type !== TYPE_SET) {
+    c.w.error(ERR_WRONGTYPE);
+    return null;
+  }
+  return e;
+}
+
+function saddCommand(c: CommandContext): void {
+  const key = c.str(1);
+  let e = writeSet(c, key);
+  if (e === null) return;
+  if (e === undefined) e = c.db.create(key, TYPE_SET, new SetValue());
+  const s = e.value as SetValue;
+  const before = s.bytes;
+  let added = 0;
+  for (let i = 2; i < c.argc; i++) if (s.add(c.str(i))) added++;
+  if (added > 0) c.db.changed(e, s.bytes - before);
+  c.w.integer(added);
+}
+
+function sremCommand(c: CommandContext): void {
+  const e = writeSet(c, c.str(1));
+  if (e === null) return;
+  if (e === undefined) {
+    c.w.integer(0);
+    return;
+  }
+  const s = e.value as SetValue;
+  const before = s.bytes;
+  let removed = 0;
+  for (let i = 2; i < c.argc && s.size > 0; i++) if (s.remove(c.str(i))) removed++;
+  if (s.size === 0) c.db.delete(e.key);
+  else if (removed > 0) c.db.changed(e, s.bytes - before);
+  c.w.integer(removed);
+}
+
+function spopCommand(c: CommandContext): void {
+  if (c.argc > 3) {
+    c.w.error(ERR_SYNTAX);
+    return;
+  }
+  let count = -1;
+  if (c.argc === 3) {
+    const n = c.int(2);
+    if (n === undefined || n < 0) {
+      c.w.error(ERR_POSITIVE);
+      return;
+    }
+    count = n;
+  }
+  const e = writeSet(c, c.str(1));
+  if (e === null) return;
+  if (e === undefined) {
+    if (count < 0) c.w.nil();
+    else c.w.set(0);
+    return;
+  }
+  const s = e.value as SetValue;
+  if (count < 0) {
+    const before = s.bytes;
+    c.w.bulk(s.popRandom());
+    if (s.size === 0) c.db.delete(e.key);
+    else c.db.changed(e, s.bytes - before);
+    return;
+  }
+  if (count === 0) {
+    c.w.set(0);
+    return;
+  }
+  const size = s.size;
+  if (count >= size) {
+    // The whole set, in its iteration order, and the key goes.
+    const all = s.members();
+    c.w.set(size);
+    for (let i = 0; i < size; i++) c.w.bulk(all[i]);
+    c.db.delete(e.key);
+    return;
+  }
+  const before = s.bytes;
+  const remaining = size - count;
+  c.w.set(count);
+  if (remaining * SPOP_MOVE_STRATEGY_MUL > count || !s.intset) {
+    for (let i = 0; i < count; i++) c.w.bulk(s.popRandom());
+  } else {
+    // Redis moves the `remaining` survivors to a new set and replies the old one in its
+    // iteration order, which for an intset is numeric.
+    const kept = new SetValue();
+    for (let i = 0; i < remaining; i++) kept.add(s.popRandom());
+    const popped = s.members();
+    for (let i = 0; i < count; i++) {
+      c.w.bulk(popped[i]);
+      s.remove(popped[i]);
+    }
+    for (const m of kept.members()) s.add(m);
+  }
+  if (remaining * SPOP_MOVE_STRATEGY_MUL <= count) s.reencode();
+  c.db.changed(e, s.bytes - before);
+}
+
+function scardCommand(c: CommandContext): void {
+  const s = readSet(c, c.str(1));
+  if (s === null) return;
+  c.w.integer(s === undefined ? 0 : s.size);
+}
+
+function smembersCommand(c: CommandContext): void {
+  const s = readSet(c, c.str(1));
+  if (s === null) return;
+  if (s === undefined) {
+    c.w.set(0);
+    return;
+  }
+  const all = s.members();
+  c.w.set(all.length);
+  for (let i = 0; i < all.length; i++) c.w.bulk(all[i]);
+}
+
+function sismemberCommand(c: CommandContext): void {
+  const s = readSet(c, c.str(1));
+  if (s === null) return;
+  c.w.integer(s !== undefined && s.has(c.str(2)) ? 1 : 0);
+}
+
+function smismemberCommand(c: CommandContext): void {
+  const s = readSet(c, c.str(1));
+  if (s === null) return;
+  const argc = c.argc;
+  c.w.array(argc - 2);
+  for (let i = 2; i < argc; i++) c.w.integer(s !== undefined && s.has(c.str(i)) ? 1 : 0);
+}
+
+function srandmemberCommand(c: CommandContext): void {
+  if (c.argc > 3) {
+    c.w.error(ERR_SYNTAX);
+    return;
+  }
+  if (c.argc === 2) {
+    const s = readSet(c, c.str(1));
+    if (s === null) return;
+    if (s === undefined) c.w.nil();
+    else c.w.bulk(s.randomMember());
+    return;
+  }
+  const n = c.int(2);
+  if (n === undefined) {
+    c.w.error(ERR_NOT_INTEGER);
+    return;
+  }
+  if (n === -9223372036854775808 && c.str(2) === '-9223372036854775808') {
+    c.w.error(ERR_COUNT_RANGE);
+    return;
+  }
+  const s = readSet(c, c.str(1));
+  if (s === null) return;
+  if (s === undefined || n === 0) {
+    c.w.array(0);
+    return;
+  }
+  if (n < 0) {
+    // With replacement, in draw order.
+    if (-n > MAX_RANDOM_REPLY) {
+      c.w.error(ERR_RANGE);
+      return;
+    }
+    c.w.array(-n);
+    for (let i = 0; i < -n; i++) c.w.bulk(s.randomMember());
+    return;
+  }
+  const size = s.size;
+  if (n >= size) {
+    const all = s.members();
+    c.w.array(size);
+    for (let i = 0; i < size; i++) c.w.bulk(all[i]);
+    return;
+  }
+  // Distinct members: a partial Fisher-Yates shuffle over a copy of the member list.
+  const all = s.members().slice();
+  c.w.array(n);
+  for (let i = 0; i < n; i++) {
+    const j = i + ((Math.random() * (size - i)) | 0);
+    const t = all[j];
+    all[j] = all[i];
+    all[i] = t;
+    c.w.bulk(t);
+  }
+}
+
+function smoveCommand(c: CommandContext): void {
+  const srcKey = c.str(1);
+  const dstKey = c.str(2);
+  const src = c.db.lookupWrite(srcKey);
+  let dst = c.db.lookupWrite(dstKey);
+  if (src === undefined) {
+    c.w.integer(0);
+    return;
+  }
+  if (src.type !== TYPE_SET || (dst !== undefined && dst.type !== TYPE_SET)) {
+    c.w.error(ERR_WRONGTYPE);
+    return;
+  }
+  const member = c.str(3);
+  const ss = src.value as SetValue;
+  if (src === dst) {
+    c.w.integer(ss.has(member) ? 1 : 0);
+    return;
+  }
+  const srcBefore = ss.bytes;
+  if (!ss.remove(member)) {
+    c.w.integer(0);
+    return;
+  }
+  if (ss.size === 0) c.db.delete(srcKey);
+  else c.db.changed(src, ss.bytes - srcBefore);
+  if (dst === undefined) dst = c.db.create(dstKey, TYPE_SET, new SetValue());
+  const ds = dst.value as SetValue;
+  const dstBefore = ds.bytes;
+  if (ds.add(member)) c.db.changed(dst, ds.bytes - dstBefore);
+  c.w.integer(1);
+}
+
+const OP_INTER = 0;
+const OP_UNION = 1;
+const OP_DIFF = 2;
+const EMPTY_SET = new SetValue();
+
+/**
+ * SINTER SUNION SDIFF and their STORE forms. Every key is type-checked first (a missing key is
+ * an empty set). The result is built as a new set, so its encoding and iteration order are the
+ * ones Redis's freshly built result set has (numeric when it is an intset), except SINTER's
+ * reply, which Redis emits in the smallest input's order (again numeric for an intset).
+ */
+function setOperation(c: CommandContext, op: number, store: boolean): void {
+  const first = store ? 2 : 1;
+  const argc = c.argc;
+  const sets: SetValue[] = [];
+  let anyMissing = false;
+  for (let i = first; i < argc; i++) {
+    const e = store ? c.db.lookupWrite(c.str(i)) : c.db.lookupRead(c.str(i));
+    if (e === undefined) {
+      anyMissing = true;
+      sets.push(EMPTY_SET);
+      continue;
+    }
+    if (e.type !== TYPE_SET) {
+      c.w.error(ERR_WRONGTYPE);
+      return;
+    }
+    sets.push(e.value as SetValue);
+  }
+  const result = new SetValue();
+  if (op === OP_INTER) {
+    if (!anyMissing) {
+      let smallest = sets[0];
+      for (const s of sets) if (s.size < smallest.size) smallest = s;
+      for (const m of smallest.members()) {
+        let all = true;
+        for (const s of sets) {
+          if (s !== smallest && !s.has(m)) {
+            all = false;
+            break;
+          }
+        }
+        if (all) result.add(m);
+      }
+    }
+  } else if (op === OP_UNION) {
+    for (const s of sets) for (const m of s.members()) result.add(m);
+  } else {
+    const head = sets[0];
+    for (const m of head.members()) {
+      let keep = true;
+      for (let k = 1; k < sets.length; k++) {
+        if (sets[k].has(m)) {
+          keep = false;
+          break;
+        }
+      }
+      if (keep) result.add(m);
+    }
+    // Redis picks between two algorithms by estimated work; the second copies the whole first
+    // set and removes from it, so the result is a hashtable whenever that copy would have been.
+    let one = 0;
+    let two = 0;
+    for (const s of sets) {
+      if (s === EMPTY_SET) continue;
+      one += head.size;
+      two += s.size;
+    }
+    if (Math.floor(one / 2) > two) {
+      result.intset = head.size <= INTSET_ENTRIES && head.members().every(isIntMember);
+    }
+  }
+  // A fresh set's members() is its insertion order unless it is an intset: for SINTER that is
+  // the smallest input's order, as Redis replies it.
+  const order = result.members();
+  if (!store) {
+    c.w.set(order.length);
+    for (let i = 0; i < order.length; i++) c.w.bulk(order[i]);
+    return;
+  }
+  const dstKey = c.str(1);
+  if (result.size === 0) {
+    c.db.delete(dstKey);
+    c.w.integer(0);
+    return;
+  }
+  c.db.create(dstKey, TYPE_SET, result);
+  c.db.modified(dstKey);
+  c.w.integer(result.size);
+}
+
+function sinterCommand(c: CommandContext): void {
+  setOperation(c, OP_INTER, false);
+}
+function sunionCommand(c: CommandContext): void {
+  setOperation(c, OP_UNION, false);
+}
+function sdiffCommand(c: CommandContext): void {
+  setOperation(c, OP_DIFF, false);
+}
+function sinterstoreCommand(c: CommandContext): void {
+  setOperation(c, OP_INTER, true);
+}
+function sunionstoreCommand(c: CommandContext): void {
+  setOperation(c, OP_UNION, true);
+}
+function sdiffstoreCommand(c: CommandContext): void {
+  setOperation(c, OP_DIFF, true);
+}
+
+const R = CMD_READONLY;
+const W = CMD_WRITE;
+export const setCommands: CommandDef[] = [
+  { name: 'sadd', arity: -3, flags: W | CMD_DENYOOM | CMD_FAST, firstKey: 1, handler: saddCommand },
+  { name: 'srem', arity: -3, flags: W | CMD_FAST, firstKey: 1, handler: sremCommand },
+  { name: 'spop', arity: -2, flags: W | CMD_FAST, firstKey: 1, handler: spopCommand },
+  { name: 'scard', arity: 2, flags: R | CMD_FAST, firstKey: 1, handler: scardCommand },
+  { name: 'smembers', arity: 2, flags: R, firstKey: 1, handler: smembersCommand },
+  { name: 'sismember', arity: 3, flags: R | CMD_FAST, firstKey: 1, handler: sismemberCommand },
+  { name: 'smismember', arity: -3, flags: R | CMD_FAST, firstKey: 1, handler: smismemberCommand },
+  { name: 'srandmember', arity: -2, flags: R, firstKey: 1, handler: srandmemberCommand },
+  { name: 'smove', arity: 4, flags: W | CMD_FAST, firstKey: 1, lastKey: 2, handler: smoveCommand },
+  { name: 'sinter', arity: -2, flags: R, firstKey: 1, lastKey: -1, handler: sinterCommand },
+  { name: 'sunion', arity: -2, flags: R, firstKey: 1, lastKey: -1, handler: sunionCommand },
+  { name: 'sdiff', arity: -2, flags: R, firstKey: 1, lastKey: -1, handler: sdiffCommand },
+  { name: 'sinterstore', arity: -3, flags: W | CMD_DENYOOM, firstKey: 1, lastKey: -1, handler: sinterstoreCommand },
+  { name: 'sunionstore', arity: -3, flags: W | CMD_DENYOOM, firstKey: 1, lastKey: -1, handler: sunionstoreCommand },
+  { name: 'sdiffstore', arity: -3, flags: W | CMD_DENYOOM, firstKey: 1, lastKey: -1, handler: sdiffstoreCommand },
+];
