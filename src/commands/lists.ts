@@ -13,23 +13,13 @@ const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 
 /** The list at key for reading; null after replying WRONGTYPE. */
 function readList(c: CommandContext, key: string): Deque | undefined | null {
-  const e = c.db.lookupRead(key);
-  if (e === undefined) return undefined;
-  if (e.type !== TYPE_LIST) {
-    c.w.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return e.value as Deque;
+  const e = c.readTyped(key, TYPE_LIST);
+  return e == null ? e : (e.value as Deque);
 }
 
 /** The list entry at key for writing; null after replying WRONGTYPE. */
 function writeList(c: CommandContext, key: string): Entry | undefined | null {
-  const e = c.db.lookupWrite(key);
-  if (e !== undefined && e.type !== TYPE_LIST) {
-    c.w.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return e;
+  return c.writeTyped(key, TYPE_LIST);
 }
 
 /** After a removal: deletes the key if the list emptied, else accounts the byte change. */

@@ -131,23 +131,13 @@ export class SetValue implements CollectionValue {
 
 /** The set at key for reading; null after replying WRONGTYPE. */
 function readSet(c: CommandContext, key: string): SetValue | undefined | null {
-  const e = c.db.lookupRead(key);
-  if (e === undefined) return undefined;
-  if (e.type !== TYPE_SET) {
-    c.w.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return e.value as SetValue;
+  const e = c.readTyped(key, TYPE_SET);
+  return e == null ? e : (e.value as SetValue);
 }
 
 /** The set entry at key for writing; null after replying WRONGTYPE. */
 function writeSet(c: CommandContext, key: string): Entry | undefined | null {
-  const e = c.db.lookupWrite(key);
-  if (e !== undefined && e.type !== TYPE_SET) {
-    c.w.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return e;
+  return c.writeTyped(key, TYPE_SET);
 }
 
 function saddCommand(c: CommandContext): void {

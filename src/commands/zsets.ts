@@ -7,7 +7,7 @@
 
 import type { CommandContext } from './context.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
-import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX } from './errors.js';
 import { TYPE_ZSET, type Entry } from '../store/entry.js';
 import { SortedSet, parseBound, parseDouble, parseLex, type LexBound, type ScoreBound, type ZItem } from '../store/sorted-set.js';
 import { formatDouble } from '../protocol/reply-writer.js';
@@ -46,23 +46,13 @@ function parseScore(c: CommandContext, i: number): number | undefined {
 
 /** The sorted set at key for reading; null after replying WRONGTYPE. */
 function readZset(c: CommandContext, key: string): SortedSet | undefined | null {
-  const e = c.db.lookupRead(key);
-  if (e === undefined) return undefined;
-  if (e.type !== TYPE_ZSET) {
-    c.w.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return e.value as SortedSet;
+  const e = c.readTyped(key, TYPE_ZSET);
+  return e == null ? e : (e.value as SortedSet);
 }
 
 /** The sorted-set entry at key for writing; null after replying WRONGTYPE. */
 function writeZset(c: CommandContext, key: string): Entry | undefined | null {
-  const e = c.db.lookupWrite(key);
-  if (e !== undefined && e.type !== TYPE_ZSET) {
-    c.w.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return e;
+  return c.writeTyped(key, TYPE_ZSET);
 }
 
 /** %.17g text of a score; integers below 2^53 skip the exact bigint formatter. */

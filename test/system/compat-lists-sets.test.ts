@@ -6,10 +6,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { RawConnection, startCorral, startRedis, transcripts, type Started, type StartedCorral } from '../support/servers.js';
+import { startCorral, startRedis, transcripts, type Started, type StartedCorral } from '../support/servers.js';
 import { parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
+import { flushAll, sameOnBoth, type Cmd } from '../support/compare.js';
 
-type Cmd = Array<string | Buffer | number>;
 const execFileP = promisify(execFile);
 
 let corral: StartedCorral;
@@ -23,30 +23,8 @@ after(async () => {
   await Promise.all([corral?.close(), redis?.close()]);
 });
 
-async function flushBoth(): Promise<void> {
-  for (const port of [corral.port, redis.port]) {
-    const c = await RawConnection.connect(port);
-    await c.call('FLUSHALL');
-    c.close();
-  }
-}
-
-function show(b: Buffer): string {
-  return JSON.stringify(b.toString('latin1'));
-}
-
-/** Runs cmds on both servers (flushed first) in RESP2 and RESP3 and asserts identical bytes. */
-async function same(cmds: Cmd[]): Promise<void> {
-  for (const resp of [2, 3]) {
-    await flushBoth();
-    const setup: Cmd[] = resp === 3 ? [['HELLO', '3']] : [];
-    const [ours, theirs] = await transcripts(corral.port, redis.port, cmds, setup);
-    for (let i = 0; i < cmds.length; i++) {
-      const cmd = cmds[i].map((a) => (Buffer.isBuffer(a) ? a.toString('latin1') : String(a))).join(' ');
-      assert.equal(show(ours[i]), show(theirs[i]), `RESP${resp} #${i} ${JSON.stringify(cmd)}`);
-    }
-  }
-}
+const flushBoth = (): Promise<void> => flushAll([corral.port, redis.port]);
+const same = (cmds: Cmd[]): Promise<void> => sameOnBoth(corral.port, redis.port, cmds);
 
 /** Parsed replies of cmds on both servers (RESP2), for order-free comparison. */
 async function both(cmds: Cmd[]): Promise<[ReplyValue[], ReplyValue[]]> {

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
-import { RawConnection, startCorral, startRedis, transcripts, type Started, type StartedCorral } from '../support/servers.js';
+import { startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
+import { sameOnBoth, type Cmd } from '../support/compare.js';
 
-type Cmd = Array<string | Buffer | number>;
 const run = promisify(execFile);
 
 let corral: StartedCorral;
@@ -24,30 +24,7 @@ after(async () => {
   await redis?.close();
 });
 
-async function flushBoth(): Promise<void> {
-  for (const port of [corral.port, redis.port]) {
-    const c = await RawConnection.connect(port);
-    await c.call('FLUSHALL');
-    c.close();
-  }
-}
-
-function show(b: Buffer): string {
-  return JSON.stringify(b.toString('latin1'));
-}
-
-/** Runs cmds on both servers (flushed first) in RESP2 and RESP3 and asserts identical bytes. */
-async function same(cmds: Cmd[]): Promise<void> {
-  for (const resp of [2, 3]) {
-    await flushBoth();
-    const setup: Cmd[] = resp === 3 ? [['HELLO', '3']] : [];
-    const [ours, theirs] = await transcripts(corral.port, redis.port, cmds, setup);
-    for (let i = 0; i < cmds.length; i++) {
-      const cmd = cmds[i].map((a) => (Buffer.isBuffer(a) ? a.toString('latin1') : String(a))).join(' ');
-      assert.equal(show(ours[i]), show(theirs[i]), `RESP${resp} #${i} ${JSON.stringify(cmd)}`);
-    }
-  }
-}
+const same = (cmds: Cmd[]): Promise<void> => sameOnBoth(corral.port, redis.port, cmds);
 
 const split = (lines: string): Cmd[] => lines.trim().split('\n').map((l) => l.trim().split(' '));
 
