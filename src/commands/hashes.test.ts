@@ -3,13 +3,11 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandTable, flagNames } from './table.js';
 import { hashCommands } from './hashes.js';
 import { stringCommands } from './strings.js';
-import { REDIS_COMMAND_META } from './redis-meta.js';
 import type { ReplyValue } from '../protocol/reply-parser.js';
-import type { RespValue } from '../protocol/resp-value.js';
 import { commandHarness } from '../../test/support/command-harness.js';
+import { assertMatchesRedis } from '../../test/support/redis-meta-check.js';
 
 function harness() {
   return commandHarness([...stringCommands, ...hashCommands], 2);
@@ -19,15 +17,7 @@ const WRONGTYPE = { error: 'WRONGTYPE Operation against a key holding the wrong 
 
 describe('command metadata', () => {
   test('hash commands match redis 7.0 arity, flags and key positions', () => {
-    const t = new CommandTable();
-    t.register(hashCommands);
-    for (const def of hashCommands) {
-      const info = REDIS_COMMAND_META[def.name].info as RespValue[];
-      const cmd = t.get(def.name)!;
-      const flags = (info[2] as { set: Array<{ simple: string }> }).set.map((f) => f.simple).sort();
-      assert.deepEqual([cmd.arity, cmd.firstKey, cmd.lastKey, cmd.keyStep], [info[1], info[3], info[4], info[5]], def.name);
-      assert.deepEqual(flagNames(cmd.flags).sort(), flags, def.name);
-    }
+    assertMatchesRedis(hashCommands);
   });
 });
 

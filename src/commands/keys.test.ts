@@ -3,13 +3,11 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { flagNames } from './table.js';
 import { stringCommands } from './strings.js';
 import { keyCommands } from './keys.js';
-import { REDIS_COMMAND_META } from './redis-meta.js';
-import type { RespValue } from '../protocol/resp-value.js';
 import { TYPE_HASH, type HashValue } from '../store/entry.js';
 import { commandHarness } from '../../test/support/command-harness.js';
+import { assertMatchesRedis } from '../../test/support/redis-meta-check.js';
 
 function harness() {
   const h = commandHarness([...stringCommands, ...keyCommands]);
@@ -24,14 +22,7 @@ function harness() {
 const OK = { simple: 'OK' };
 
 test('key commands match redis 7.0 arity, flags and key positions', () => {
-  const t = harness().table;
-  for (const def of keyCommands) {
-    const info = REDIS_COMMAND_META[def.name].info as RespValue[];
-    const cmd = t.get(def.name)!;
-    const flags = (info[2] as { set: Array<{ simple: string }> }).set.map((f) => f.simple).sort();
-    assert.deepEqual([cmd.arity, cmd.firstKey, cmd.lastKey, cmd.keyStep], info.slice(1, 2).concat(info.slice(3, 6)), def.name);
-    assert.deepEqual(flagNames(cmd.flags).sort(), flags, def.name);
-  }
+  assertMatchesRedis(keyCommands);
 });
 
 describe('expiry', () => {

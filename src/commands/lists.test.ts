@@ -3,12 +3,10 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandTable, flagNames } from './table.js';
 import { listCommands } from './lists.js';
 import { stringCommands } from './strings.js';
-import { REDIS_COMMAND_META } from './redis-meta.js';
-import type { RespValue } from '../protocol/resp-value.js';
 import { commandHarness } from '../../test/support/command-harness.js';
+import { assertMatchesRedis } from '../../test/support/redis-meta-check.js';
 
 function harness() {
   return commandHarness([...stringCommands, ...listCommands], 2);
@@ -18,22 +16,7 @@ const WRONGTYPE = '-WRONGTYPE Operation against a key holding the wrong kind of 
 
 describe('command metadata', () => {
   test('list commands match redis 7.0 arity, flags and key positions', () => {
-    const t = new CommandTable();
-    t.register(listCommands);
-    // Not in the generated metadata yet: as COMMAND INFO on redis-server 7.0.15 gives them.
-    const missing: Record<string, RespValue[]> = {
-      linsert: ['linsert', 5, { set: [{ simple: 'write' }, { simple: 'denyoom' }] }, 1, 1, 1],
-      lpos: ['lpos', -3, { set: [{ simple: 'readonly' }] }, 1, 1, 1],
-      rpoplpush: ['rpoplpush', 3, { set: [{ simple: 'write' }, { simple: 'denyoom' }] }, 1, 2, 1],
-      lmove: ['lmove', 5, { set: [{ simple: 'write' }, { simple: 'denyoom' }] }, 1, 2, 1],
-    };
-    for (const def of listCommands) {
-      const info = (REDIS_COMMAND_META[def.name]?.info ?? missing[def.name]) as RespValue[];
-      const cmd = t.get(def.name)!;
-      const flags = (info[2] as { set: Array<{ simple: string }> }).set.map((f) => f.simple).sort();
-      assert.deepEqual([cmd.arity, cmd.firstKey, cmd.lastKey, cmd.keyStep], [info[1], info[3], info[4], info[5]], def.name);
-      assert.deepEqual(flagNames(cmd.flags).sort(), flags, def.name);
-    }
+    assertMatchesRedis(listCommands);
   });
 });
 

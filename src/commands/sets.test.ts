@@ -5,12 +5,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CommandTable, flagNames } from './table.js';
 import { SetValue, compareIntStrings, isIntMember, setCommands } from './sets.js';
 import { stringCommands } from './strings.js';
-import { REDIS_COMMAND_META } from './redis-meta.js';
-import type { RespValue } from '../protocol/resp-value.js';
 import { commandHarness } from '../../test/support/command-harness.js';
+import { assertMatchesRedis } from '../../test/support/redis-meta-check.js';
 
 function harness() {
   return commandHarness([...stringCommands, ...setCommands], 2);
@@ -21,29 +19,7 @@ const sorted = (v: unknown) => [...(v as string[])].sort();
 
 describe('command metadata', () => {
   test('set commands match redis 7.0 arity, flags and key positions', () => {
-    const t = new CommandTable();
-    t.register(setCommands);
-    // Not in the generated metadata yet: as COMMAND INFO on redis-server 7.0.15 gives them.
-    const R: RespValue = { set: [{ simple: 'readonly' }] };
-    const WD: RespValue = { set: [{ simple: 'write' }, { simple: 'denyoom' }] };
-    const missing: Record<string, RespValue[]> = {
-      smismember: ['smismember', -3, { set: [{ simple: 'readonly' }, { simple: 'fast' }] }, 1, 1, 1],
-      smove: ['smove', 4, { set: [{ simple: 'write' }, { simple: 'fast' }] }, 1, 2, 1],
-      sinter: ['sinter', -2, R, 1, -1, 1],
-      sunion: ['sunion', -2, R, 1, -1, 1],
-      sdiff: ['sdiff', -2, R, 1, -1, 1],
-      sinterstore: ['sinterstore', -3, WD, 1, -1, 1],
-      sunionstore: ['sunionstore', -3, WD, 1, -1, 1],
-      sdiffstore: ['sdiffstore', -3, WD, 1, -1, 1],
-    };
-    for (const def of setCommands) {
-      const meta = REDIS_COMMAND_META[def.name];
-      const info = (meta?.info ?? missing[def.name]) as RespValue[];
-      const cmd = t.get(def.name)!;
-      const flags = (info[2] as { set: Array<{ simple: string }> }).set.map((f) => f.simple).sort();
-      assert.deepEqual([cmd.arity, cmd.firstKey, cmd.lastKey, cmd.keyStep], [info[1], info[3], info[4], info[5]], def.name);
-      assert.deepEqual(flagNames(cmd.flags).sort(), flags, def.name);
-    }
+    assertMatchesRedis(setCommands);
   });
 });
 

@@ -3,15 +3,13 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { flagNames } from './table.js';
 import { stringCommands } from './strings.js';
 import { parseLongDouble, addLongDouble, formatLongDouble } from '../util/long-double.js';
 import { keyCommands } from './keys.js';
-import { REDIS_COMMAND_META } from './redis-meta.js';
 import type { ReplyValue } from '../protocol/reply-parser.js';
 import { TYPE_HASH } from '../store/entry.js';
 import { commandHarness } from '../../test/support/command-harness.js';
-import type { RespValue } from '../protocol/resp-value.js';
+import { assertMatchesRedis } from '../../test/support/redis-meta-check.js';
 
 function harness() {
   return commandHarness([...stringCommands, ...keyCommands]);
@@ -23,14 +21,7 @@ const SYNTAX = { error: 'ERR syntax error' };
 
 describe('command metadata', () => {
   test('string commands match redis 7.0 arity, flags and key positions', () => {
-    const t = harness().table;
-    for (const def of stringCommands) {
-      const info = REDIS_COMMAND_META[def.name].info as RespValue[];
-      const cmd = t.get(def.name)!;
-      const flags = (info[2] as { set: Array<{ simple: string }> }).set.map((f) => f.simple).sort();
-      assert.deepEqual([cmd.arity, cmd.firstKey, cmd.lastKey, cmd.keyStep], info.slice(1, 2).concat(info.slice(3, 6)), def.name);
-      assert.deepEqual(flagNames(cmd.flags).sort(), flags, def.name);
-    }
+    assertMatchesRedis(stringCommands);
   });
 });
 

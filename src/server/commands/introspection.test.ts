@@ -4,12 +4,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { REDIS_COMMAND_META } from '../../commands/redis-meta.js';
-import { flagNames, type CommandDef } from '../../commands/table.js';
 import { ReplyWriter } from '../../protocol/reply-writer.js';
 import type { RespValue } from '../../protocol/resp-value.js';
 import { TYPE_HASH } from '../../store/entry.js';
 import { encodingOf, introspectionCommands } from './introspection.js';
 import { nodeHarness } from '../../../test/support/node-harness.js';
+import { assertMatchesRedis } from '../../../test/support/redis-meta-check.js';
 
 function harness(config: Record<string, string> = {}) {
   return nodeHarness(config);
@@ -153,21 +153,6 @@ describe('OBJECT', () => {
   });
 });
 
-function assertMatchesRedis(defs: CommandDef[], parent = ''): void {
-  for (const def of defs) {
-    const full = parent === '' ? def.name : `${parent}|${def.name}`;
-    let info = REDIS_COMMAND_META[parent === '' ? def.name : parent]?.info as RespValue[] | undefined;
-    if (parent !== '') info = (info?.[9] as RespValue[]).find((s) => Array.isArray(s) && s[0] === full) as RespValue[] | undefined;
-    assert.ok(info, `no Redis metadata for ${full}`);
-    assert.equal(def.arity, info[1], `arity of ${full}`);
-    assert.deepEqual([def.firstKey ?? 0, def.lastKey ?? def.firstKey ?? 0, def.keyStep ?? 0], [info[3], info[4], info[5]], `keys of ${full}`);
-    const theirs = (info[2] as { set: Array<{ simple: string }> }).set.map((f) => f.simple);
-    const modelled = new Set(flagNames(-1));
-    assert.deepEqual(flagNames(def.flags).sort(), theirs.filter((f) => modelled.has(f)).sort(), `flags of ${full}`);
-    if (def.subcommands !== undefined) assertMatchesRedis(def.subcommands, def.name);
-  }
-}
-
 test('arity, key positions and flags are Redis 7.0.15', () => {
-  assertMatchesRedis(introspectionCommands);
+  assertMatchesRedis(introspectionCommands, true);
 });
