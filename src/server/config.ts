@@ -58,6 +58,10 @@ export const PARAMS: ParamDef[] = [
   { name: 'dir', kind: 'string', default: '', immutable: true },
   { name: 'dbfilename', kind: 'string', default: 'dump.rdb' },
   { name: 'cluster-enabled', kind: 'bool', default: false, immutable: true },
+  // The address this node gives in MOVED, CLUSTER SLOTS and its node id (default: bind address).
+  { name: 'cluster-announce-ip', kind: 'string', default: '', immutable: true },
+  // A static topology for nodes started one by one: "host:port[*weight] ...", one shard each.
+  { name: 'cluster-nodes', kind: 'string', default: '', immutable: true },
 ];
 
 export const PARAM_BY_NAME = new Map(PARAMS.map((p) => [p.name, p]));

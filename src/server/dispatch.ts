@@ -48,6 +48,7 @@ export function dispatch(node: CorralNode, client: Client, args: CommandArgs): v
     reject(node, client, 'ERR Command not allowed inside a transaction', cmd);
     return;
   }
+  if (node.cluster !== null && !routedHere(node, client, cmd, args)) return;
   const store = node.store;
   if (store.maxmemory !== 0) {
     const fits = store.evictIfNeeded();
@@ -92,6 +93,27 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   client.lastCommand = cmd.fullName;
   const threshold = node.slowlogThreshold;
   if (threshold >= 0 && micros >= threshold && (cmd.flags & CMD_SKIP_SLOWLOG) === 0) node.slowlog.add(args, micros, client);
+}
+
+/**
+ * Cluster mode: whether this node serves the command; if not, replies the redirect or error as
+ * Redis does (a refused EXEC discards its transaction; any other command inside MULTI dooms it).
+ */
+function routedHere(node: CorralNode, client: Client, cmd: Command, args: CommandArgs): boolean {
+  const cluster = node.cluster!;
+  const inExec = cmd.name === 'exec' && cmd.parent === null;
+  const error = inExec ? (client.multi === null ? null : cluster.routeTransaction(client.multi)) : cluster.route(cmd, args);
+  if (error === null) return true;
+  node.stats.rejectedCalls++;
+  cmd.rejectedCalls++;
+  if (inExec) {
+    client.resetTransaction();
+    node.watches.unwatchAll(client);
+  } else if (client.multi !== null) {
+    client.multiDirty = true;
+  }
+  node.writer.error(error);
+  return false;
 }
 
 /**

@@ -16,10 +16,13 @@ import { CachedClock, systemClock, type Clock } from '../util/clock.js';
 import { attachReader } from './socket-reader.js';
 import { createSocketWriter } from './socket-writer.js';
 import { Client } from './client.js';
-import { Config, type ConfigValue } from './config.js';
+import { Config, ConfigError, type ConfigValue } from './config.js';
 import { dispatch } from './dispatch.js';
 import { Slowlog } from './slowlog.js';
 import { WatchRegistry } from './watch.js';
+import { ClusterState } from './cluster-state.js';
+import { keySlot } from '../cluster/slot.js';
+import { parseClusterNodes, planTopology, type ShardPlan } from '../cluster/plan.js';
 import { dataCommands } from '../commands/index.js';
 import { serverCommands } from './commands/index.js';
 
@@ -64,10 +67,14 @@ export class CorralNode {
   readonly slowlog: Slowlog;
   readonly watches: WatchRegistry;
   readonly runId: string;
+  /** This node's view of the cluster, or null when cluster-enabled is no. */
+  readonly cluster: ClusterState | null;
   slowlogThreshold: number;
   /** performance.now() at the end of the previous command in this batch (see dispatch.call). */
   lastTick = 0;
   private server: net.Server | null = null;
+  /** A static topology from the cluster-nodes parameter, applied once listening. */
+  private readonly staticShards: ShardPlan[] | null = null;
   /** Connections with replies to write at the end of this event-loop turn. */
   private readonly flushQueue: Client[] = [];
   private nextClientId = 1;
@@ -84,7 +91,18 @@ export class CorralNode {
     this.clock = new CachedClock(options.clock ?? systemClock);
     this.stats.startedAt = this.clock.now();
     this.log = options.log ?? (() => {});
-    this.store = new Store({ databases: this.config.int('databases'), clock: this.clock });
+    const clustered = this.config.get('cluster-enabled') === true;
+    this.store = new Store({ databases: this.config.int('databases'), clock: this.clock, slotOf: clustered ? keySlot : undefined });
+    this.cluster = clustered ? new ClusterState(announceHost(this.config)) : null;
+    const clusterNodes = this.config.str('cluster-nodes');
+    if (clusterNodes !== '') {
+      if (!clustered) throw new ConfigError('cluster-nodes needs cluster-enabled yes');
+      try {
+        this.staticShards = parseClusterNodes(clusterNodes);
+      } catch (err) {
+        throw new ConfigError((err as Error).message);
+      }
+    }
     this.ctx = new CommandContext(this.store);
     this.ctx.w = this.writer;
     this.ctx.owner = this;
@@ -156,6 +174,10 @@ export class CorralNode {
         const hz = this.config.int('hz');
         this.cron = setInterval(() => this.runCron(), Math.floor(1000 / hz));
         this.cron.unref();
+        if (this.cluster !== null) {
+          this.cluster.listening(this.port);
+          if (this.staticShards !== null) this.cluster.apply(planTopology(this.staticShards));
+        }
         resolve(this.port);
       });
     });
@@ -339,6 +361,14 @@ export class CorralNode {
     await closed;
     this.resolveStopped();
   }
+}
+
+/** The address other nodes and clients reach this node at: cluster-announce-ip, else the bind address. */
+function announceHost(config: Config): string {
+  const announced = config.str('cluster-announce-ip');
+  if (announced !== '') return announced;
+  const bind = config.str('bind').split(' ')[0];
+  return bind === '0.0.0.0' || bind === '::' || bind === '*' ? '127.0.0.1' : bind;
 }
 
 function randomHex(n: number): string {

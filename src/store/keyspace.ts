@@ -14,16 +14,25 @@ import type { StoreStats } from './stats.js';
 /** Called with a key whose value changed, for WATCH. */
 export type KeyModifiedHook = (db: number, key: string) => void;
 
+/** A key's cluster hash slot (injected: the store knows nothing of clusters). */
+export type SlotOf = (key: string) => number;
+
 export class Keyspace {
   private readonly map = new Map<string, Entry>();
   private readonly all: Entry[] = [];
   private readonly volatile: Entry[] = [];
+  /** Keys per cluster hash slot (CLUSTER COUNTKEYSINSLOT), kept only when slotOf is given. */
+  private readonly slotCounts: Uint32Array | null;
 
   constructor(
     readonly id: number,
     private readonly clock: Clock,
     private readonly stats: StoreStats,
-  ) {}
+    private readonly slotOf: SlotOf | null = null,
+    slotCount = 16384,
+  ) {
+    this.slotCounts = slotOf === null ? null : new Uint32Array(slotCount);
+  }
 
   get size(): number {
     return this.map.size;
@@ -132,6 +141,7 @@ export class Keyspace {
   /** Removes an entry that is known to be in this keyspace (no WATCH signal). */
   remove(e: Entry): void {
     this.map.delete(e.key);
+    if (this.slotCounts !== null) this.slotCounts[this.slotOf!(e.key)]--;
     removeAt(this.all, e, false);
     if (e.volatileIndex >= 0) removeAt(this.volatile, e, true);
     this.stats.usedBytes -= e.bytes;
@@ -224,11 +234,36 @@ export class Keyspace {
     }
   }
 
+  /** Keys held in a cluster hash slot, expired ones included until reclaimed (as Redis). */
+  countInSlot(slot: number): number {
+    return this.slotCounts === null ? 0 : this.slotCounts[slot];
+  }
+
+  /**
+   * Up to `count` live keys of a slot. A walk over the keyspace that stops as soon as it has
+   * found every key the slot holds: the engine keeps no per-slot key list yet.
+   */
+  keysInSlot(slot: number, count: number): string[] {
+    const out: string[] = [];
+    const slotOf = this.slotOf;
+    if (slotOf === null || count <= 0) return out;
+    let remaining = this.slotCounts![slot];
+    const now = this.clock.now();
+    for (const e of this.map.values()) {
+      if (out.length >= count || remaining === 0) break;
+      if (slotOf(e.key) !== slot) continue;
+      remaining--;
+      if (e.expireAt === 0 || e.expireAt > now) out.push(e.key);
+    }
+    return out;
+  }
+
   flush(): number {
     const n = this.map.size;
     for (const e of this.all) this.stats.usedBytes -= e.bytes;
     const keys = this.onModified !== null ? [...this.map.keys()] : [];
     this.map.clear();
+    this.slotCounts?.fill(0);
     this.all.length = 0;
     this.volatile.length = 0;
     for (const k of keys) this.modified(k);
@@ -251,6 +286,7 @@ export class Keyspace {
     e.index = this.all.length;
     this.all.push(e);
     this.map.set(e.key, e);
+    if (this.slotCounts !== null) this.slotCounts[this.slotOf!(e.key)]++;
     e.bytes = entryBytes(e);
     this.stats.usedBytes += e.bytes;
   }

@@ -13,7 +13,7 @@
 
 import type { Clock } from '../util/clock.js';
 import type { Entry } from './entry.js';
-import { Keyspace, type KeyModifiedHook } from './keyspace.js';
+import { Keyspace, type KeyModifiedHook, type SlotOf } from './keyspace.js';
 import { StoreStats } from './stats.js';
 
 export const EVICTION_POLICIES = [
@@ -31,6 +31,8 @@ export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
 export interface StoreOptions {
   databases: number;
   clock: Clock;
+  /** Given in cluster mode: each database then counts its keys per hash slot. */
+  slotOf?: SlotOf;
 }
 
 const EXPIRE_KEYS_PER_LOOP = 20;
@@ -47,7 +49,7 @@ export class Store {
 
   constructor(readonly options: StoreOptions) {
     this.stats = new StoreStats(options.clock);
-    for (let i = 0; i < options.databases; i++) this.dbs.push(new Keyspace(i, options.clock, this.stats));
+    for (let i = 0; i < options.databases; i++) this.dbs.push(new Keyspace(i, options.clock, this.stats, options.slotOf ?? null));
   }
 
   get clock(): Clock {

@@ -5,10 +5,13 @@ import { connectionCommands } from './connection.js';
 import { transactionsCommands } from './transactions.js';
 import { introspectionCommands } from './introspection.js';
 import { adminCommands } from './admin.js';
+import { clusterCommands, corralCommands } from './cluster.js';
 
 export const serverCommands: CommandDef[] = [
   ...connectionCommands,
   ...transactionsCommands,
   ...introspectionCommands,
   ...adminCommands,
+  ...clusterCommands,
+  ...corralCommands,
 ];

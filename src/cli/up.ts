@@ -1,0 +1,62 @@
+// `corral up`: starts a local cluster through the local coordinator, prints how to connect,
+// reports nodes that die, and on Ctrl-C or SIGTERM stops every node and exits.
+
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { LocalCluster } from '../control/local-cluster.js';
+
+const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
+
+/** Runs until a signal; resolves with the exit code. */
+export async function runUp(opts: Record<string, string | undefined>): Promise<number> {
+  const shards = Number(opts.shards ?? 3);
+  const port = Number(opts.port ?? 7000);
+  const host = opts.bind ?? '127.0.0.1';
+  const nodeFlags: string[] = [];
+  if (opts.maxmemory !== undefined) nodeFlags.push('--maxmemory', opts.maxmemory);
+  if (opts.maxmemoryPolicy !== undefined) nodeFlags.push('--maxmemory-policy', opts.maxmemoryPolicy);
+  let cluster: LocalCluster;
+  try {
+    cluster = new LocalCluster({
+      shards,
+      port,
+      host,
+      nodeCommand: { file: process.execPath, args: [MAIN, 'server'] },
+      nodeFlags,
+      vnodes: opts.vnodes === undefined ? undefined : Number(opts.vnodes),
+      log: (line) => console.log(line),
+    });
+  } catch (err) {
+    console.error(`corral: ${(err as Error).message}`);
+    return 1;
+  }
+  let stopping = false;
+  const stopped = new Promise<number>((resolve) => {
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`${signal} received: stopping ${cluster.nodes.length} nodes`);
+      void cluster.stop().then(() => resolve(0));
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  cluster.onNodeExit = (node, code, signal) => {
+    const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+    console.error(`corral: node ${node.host}:${node.port} (pid ${node.child.pid}) ${how}; the slots it served are unavailable until it is back`);
+  };
+  try {
+    const doc = await cluster.start();
+    const counts = doc.shards.map((s) => doc.slots.filter((r) => r[2] === s.id).reduce((n, r) => n + r[1] - r[0] + 1, 0));
+    console.log(`corral cluster up: ${shards} shard${shards === 1 ? '' : 's'}, topology epoch ${doc.epoch}`);
+    cluster.nodes.forEach((n, i) => console.log(`  ${n.host}:${n.port}  pid ${n.child.pid}  primary of ${counts[i]} slots`));
+    console.log(`connect with: redis-cli -c -p ${port}   (Ctrl-C stops the cluster)`);
+  } catch (err) {
+    if (!stopping) {
+      console.error(`corral: the cluster did not start: ${(err as Error).message}`);
+      await cluster.stop();
+      return 1;
+    }
+  }
+  return stopped;
+}

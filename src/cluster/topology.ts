@@ -1,0 +1,190 @@
+// The topology document: the cluster's whole shape as one versioned value (architecture brief,
+// "control plane"): its epoch, the shards (a primary, replicas, a weight), the nodes' addresses,
+// the slot-to-shard table and the slots in migration. This module parses and validates the JSON
+// form and compiles it into the lookup tables a node consults on every keyed command.
+//
+// A node replaces its topology only with a document of a higher epoch (`isNewer`), so an old
+// document arriving late from any source can never undo a newer one.
+
+import { createHash } from 'node:crypto';
+import { SLOT_COUNT } from './slot.js';
+
+export interface TopologyNodeDoc {
+  /** 40 hex characters, as Redis Cluster node ids (see nodeIdFor). */
+  id: string;
+  host: string;
+  port: number;
+}
+
+export interface TopologyShardDoc {
+  id: string;
+  weight: number;
+  /** Node id of the shard's primary. */
+  primary: string;
+  replicas: string[];
+}
+
+export interface SlotMigrationDoc {
+  slot: number;
+  from: string;
+  to: string;
+}
+
+export interface TopologyDoc {
+  epoch: number;
+  shards: TopologyShardDoc[];
+  nodes: TopologyNodeDoc[];
+  /** Inclusive ranges [start, end, shardId]. Slots in no range are unassigned. */
+  slots: Array<[number, number, string]>;
+  migrating: SlotMigrationDoc[];
+}
+
+export class TopologyError extends Error {
+  readonly code = 'E_TOPOLOGY';
+}
+
+/** No shard owns the slot. */
+export const UNASSIGNED = 0xffff;
+
+/** A node id derived from its address, so that every node and tool computes the same one. */
+export function nodeIdFor(host: string, port: number): string {
+  return createHash('sha1').update(`corral-node ${host}:${port}`).digest('hex');
+}
+
+const ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Validates an untrusted value (parsed JSON) as a topology document. */
+export function parseTopology(input: unknown): TopologyDoc {
+  const doc = typeof input === 'string' ? parseJson(input) : input;
+  const fail = (why: string): never => {
+    throw new TopologyError(`invalid topology: ${why}`);
+  };
+  if (typeof doc !== 'object' || doc === null) fail('not an object');
+  const d = doc as Record<string, unknown>;
+  if (!Number.isSafeInteger(d.epoch) || (d.epoch as number) < 0) fail('epoch must be a non-negative integer');
+  if (!Array.isArray(d.nodes) || !Array.isArray(d.shards) || !Array.isArray(d.slots)) fail('nodes, shards and slots must be arrays');
+  const nodes: TopologyNodeDoc[] = [];
+  const nodeIds = new Set<string>();
+  for (const n of d.nodes as unknown[]) {
+    const o = n as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null || typeof o.id !== 'string' || !ID_RE.test(o.id)) fail('a node needs an id of 1-64 letters, digits or ._:-');
+    if (typeof o.host !== 'string' || o.host === '' || /\s/.test(o.host)) fail(`node ${o.id}: bad host`);
+    if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535) fail(`node ${o.id}: bad port`);
+    if (nodeIds.has(o.id as string)) fail(`duplicate node ${o.id}`);
+    nodeIds.add(o.id as string);
+    nodes.push({ id: o.id as string, host: o.host as string, port: o.port as number });
+  }
+  const shards: TopologyShardDoc[] = [];
+  const shardIds = new Set<string>();
+  const placed = new Set<string>();
+  for (const s of d.shards as unknown[]) {
+    const o = s as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null || typeof o.id !== 'string' || !ID_RE.test(o.id)) fail('a shard needs an id');
+    if (shardIds.has(o.id as string)) fail(`duplicate shard ${o.id}`);
+    shardIds.add(o.id as string);
+    const weight = o.weight === undefined ? 1 : o.weight;
+    if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight)) fail(`shard ${o.id}: weight must be a positive number`);
+    const replicas = o.replicas === undefined ? [] : o.replicas;
+    if (!Array.isArray(replicas)) fail(`shard ${o.id}: replicas must be an array`);
+    for (const member of [o.primary, ...(replicas as unknown[])]) {
+      if (typeof member !== 'string' || !nodeIds.has(member)) fail(`shard ${o.id}: unknown node ${String(member)}`);
+      if (placed.has(member as string)) fail(`node ${member} is in two shards`);
+      placed.add(member as string);
+    }
+    shards.push({ id: o.id as string, weight: weight as number, primary: o.primary as string, replicas: replicas as string[] });
+  }
+  const slots: Array<[number, number, string]> = [];
+  const taken = new Uint8Array(SLOT_COUNT);
+  for (const r of d.slots as unknown[]) {
+    if (!Array.isArray(r) || r.length !== 3) fail('a slot range is [start, end, shardId]');
+    const [start, end, shard] = r as unknown[];
+    if (!Number.isInteger(start) || !Number.isInteger(end) || (start as number) < 0 || (end as number) >= SLOT_COUNT || (start as number) > (end as number)) {
+      fail(`bad slot range ${JSON.stringify(r)}`);
+    }
+    if (typeof shard !== 'string' || !shardIds.has(shard)) fail(`slot range ${JSON.stringify(r)}: unknown shard`);
+    for (let i = start as number; i <= (end as number); i++) {
+      if (taken[i]) fail(`slot ${i} is assigned twice`);
+      taken[i] = 1;
+    }
+    slots.push([start as number, end as number, shard as string]);
+  }
+  const migrating: SlotMigrationDoc[] = [];
+  for (const m of (d.migrating ?? []) as unknown[]) {
+    const o = m as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null || !Number.isInteger(o.slot) || (o.slot as number) < 0 || (o.slot as number) >= SLOT_COUNT) fail('a migration needs a slot');
+    if (typeof o.from !== 'string' || !shardIds.has(o.from) || typeof o.to !== 'string' || !shardIds.has(o.to)) fail(`migration of slot ${o.slot}: unknown shard`);
+    migrating.push({ slot: o.slot as number, from: o.from as string, to: o.to as string });
+  }
+  return { epoch: d.epoch as number, shards, nodes, slots, migrating };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new TopologyError(`invalid topology: ${(err as Error).message}`);
+  }
+}
+
+/** A topology document compiled for lookups: slot -> shard index, shard -> primary address. */
+export class Topology {
+  readonly epoch: number;
+  /** Shard index of every slot, or UNASSIGNED. */
+  readonly slotShard = new Uint16Array(SLOT_COUNT).fill(UNASSIGNED);
+  /** "host:port" of each shard's primary, as MOVED and ASK name it. */
+  readonly primaryAddress: string[];
+  readonly nodeById = new Map<string, TopologyNodeDoc>();
+  /** Index of the shard a node belongs to. */
+  readonly shardOfNode = new Map<string, number>();
+  readonly assignedSlots: number;
+
+  constructor(readonly doc: TopologyDoc) {
+    this.epoch = doc.epoch;
+    for (const n of doc.nodes) this.nodeById.set(n.id, n);
+    const shardIndex = new Map<string, number>();
+    doc.shards.forEach((s, i) => {
+      shardIndex.set(s.id, i);
+      this.shardOfNode.set(s.primary, i);
+      for (const r of s.replicas) this.shardOfNode.set(r, i);
+    });
+    this.primaryAddress = doc.shards.map((s) => {
+      const n = this.nodeById.get(s.primary)!;
+      return `${n.host}:${n.port}`;
+    });
+    let assigned = 0;
+    for (const [start, end, shard] of doc.slots) {
+      this.slotShard.fill(shardIndex.get(shard)!, start, end + 1);
+      assigned += end - start + 1;
+    }
+    this.assignedSlots = assigned;
+  }
+
+  get fullCoverage(): boolean {
+    return this.assignedSlots === SLOT_COUNT;
+  }
+
+  /** Whether `doc` should replace this topology. */
+  isNewer(doc: TopologyDoc): boolean {
+    return doc.epoch > this.epoch;
+  }
+
+  /** Contiguous runs of slots with one owner, in slot order: [start, end, shardIndex]. */
+  slotRanges(): Array<[number, number, number]> {
+    const out: Array<[number, number, number]> = [];
+    const t = this.slotShard;
+    let start = 0;
+    for (let i = 1; i <= SLOT_COUNT; i++) {
+      if (i === SLOT_COUNT || t[i] !== t[start]) {
+        if (t[start] !== UNASSIGNED) out.push([start, i - 1, t[start]]);
+        start = i;
+      }
+    }
+    return out;
+  }
+
+  /** The nodes of a shard, primary first. */
+  shardNodes(index: number): TopologyNodeDoc[] {
+    const s = this.doc.shards[index];
+    return [s.primary, ...s.replicas].map((id) => this.nodeById.get(id)!);
+  }
+}

@@ -1,0 +1,102 @@
+// A node's view of the cluster (cluster-enabled yes): who it is, the topology it last applied,
+// and the routing decision taken before every keyed command: serve it here, or reply MOVED,
+// CROSSSLOT or CLUSTERDOWN exactly as Redis Cluster's getNodeByQuery does.
+//
+// Routing order, as Redis: all keys of the command (for EXEC: of every queued command) must hash
+// to one slot, else CROSSSLOT, whoever owns it; a command without keys is served anywhere; with
+// keys, a cluster that is down (no topology yet, or slots left unassigned) refuses it; then the
+// slot's owner serves it and every other node redirects with MOVED.
+
+import type { Command } from '../commands/table.js';
+import type { CommandArgs } from '../protocol/request-parser.js';
+import { keySlotOf } from '../cluster/slot.js';
+import { Topology, UNASSIGNED, nodeIdFor, type TopologyDoc } from '../cluster/topology.js';
+import type { QueuedCommand } from './client.js';
+
+export const ERR_CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
+export const ERR_CLUSTER_DOWN = 'CLUSTERDOWN The cluster is down';
+export const ERR_SLOT_UNBOUND = 'CLUSTERDOWN Hash slot not served';
+
+/** slotOfKeys' result for keys that hash to different slots. */
+const CROSS_SLOT = -2;
+/** slotOfKeys' result for a command without keys. */
+const NO_KEYS = -1;
+
+export class ClusterState {
+  /** Known once the node listens: derived from the address it announces. */
+  myId = '';
+  port = 0;
+  topology: Topology | null = null;
+  /** Index of this node's shard in the topology, or -1 when it is not in it. */
+  myShard = -1;
+  /** Is this node its shard's primary? */
+  isPrimary = false;
+  private readonly keyPositions: number[] = [];
+
+  constructor(readonly host: string) {}
+
+  /** Called when the node is listening: fixes its address and so its id. */
+  listening(port: number): void {
+    this.port = port;
+    this.myId = nodeIdFor(this.host, port);
+  }
+
+  /**
+   * Applies a document if its epoch is newer than the current one (or there is none); returns
+   * whether it did. The switch is one assignment: a command sees the old table or the new one.
+   */
+  apply(doc: TopologyDoc): boolean {
+    if (this.topology !== null && !this.topology.isNewer(doc)) return false;
+    const next = new Topology(doc);
+    const shard = next.shardOfNode.get(this.myId);
+    this.myShard = shard ?? -1;
+    this.isPrimary = shard !== undefined && doc.shards[shard].primary === this.myId;
+    this.topology = next;
+    return true;
+  }
+
+  get epoch(): number {
+    return this.topology?.epoch ?? 0;
+  }
+
+  /** Cluster state as CLUSTER INFO reports it. */
+  get ok(): boolean {
+    return this.topology !== null && this.topology.fullCoverage;
+  }
+
+  /** The error to reply instead of running the command, or null to run it here. */
+  route(cmd: Command, args: CommandArgs): string | null {
+    const slot = this.slotOfKeys(cmd, args, NO_KEYS);
+    return slot === NO_KEYS ? null : this.decide(slot);
+  }
+
+  /** As route, for EXEC: the keys of every queued command together. */
+  routeTransaction(queued: QueuedCommand[]): string | null {
+    let slot = NO_KEYS;
+    for (let i = 0; i < queued.length && slot !== CROSS_SLOT; i++) slot = this.slotOfKeys(queued[i].cmd, queued[i].args, slot);
+    return slot === NO_KEYS ? null : this.decide(slot);
+  }
+
+  private decide(slot: number): string | null {
+    if (slot === CROSS_SLOT) return ERR_CROSSSLOT;
+    const t = this.topology;
+    if (t === null || !t.fullCoverage) return ERR_CLUSTER_DOWN;
+    const owner = t.slotShard[slot];
+    if (owner === UNASSIGNED) return ERR_SLOT_UNBOUND;
+    if (owner === this.myShard && this.isPrimary) return null;
+    return `MOVED ${slot} ${t.primaryAddress[owner]}`;
+  }
+
+  /** The one slot all of a command's keys hash to, combined with `slot` found so far. */
+  private slotOfKeys(cmd: Command, args: CommandArgs, slot: number): number {
+    if (cmd.firstKey <= 0) return slot;
+    const pos = this.keyPositions;
+    const n = cmd.keyPositions(args.argc, pos);
+    for (let i = 0; i < n; i++) {
+      const s = keySlotOf(args.buf, args.start[pos[i]], args.end[pos[i]]);
+      if (slot === NO_KEYS) slot = s;
+      else if (s !== slot) return CROSS_SLOT;
+    }
+    return slot;
+  }
+}
