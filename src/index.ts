@@ -1,6 +1,27 @@
-// corral's public API: the node (to embed one in a process), its configuration, and the typed
-// errors. Nothing else lives here.
+// corral's public API: the node (to embed one in a process), its configuration, the smart client,
+// key-to-slot and topology planning, and the typed errors. Nothing else lives here.
 
 export { CorralNode, type NodeOptions } from './server/node.js';
 export { Config, ConfigError, parseConfigFile, PARAMS } from './server/config.js';
 export { ManualClock, systemClock, type Clock } from './util/clock.js';
+export {
+  CorralClient,
+  createClient,
+  type SetOptions,
+  type ClientOptions,
+  type RetryOptions,
+  type Timers,
+  type ClientStats,
+  type Arg,
+  CorralError,
+  TimeoutError,
+  ConnectionError,
+  ReplyError,
+  ClusterDownError,
+  TooManyRedirectsError,
+  OfflineQueueFullError,
+  ClientClosedError,
+} from './client/index.js';
+export { TopologyError, type TopologyDoc } from './cluster/topology.js';
+export { planTopology, type ShardPlan } from './cluster/plan.js';
+export { keySlot } from './cluster/slot.js';

@@ -1,0 +1,128 @@
+// One command in flight: the record that travels from the caller through the offline queue, a
+// node's write buffer and its FIFO of pending replies (and, on MOVED/ASK/retry, to another
+// node's), until it is settled. Also the reply transforms typed methods ask for.
+//
+// No per-command closure: the promise executor is one module-level function that takes its
+// target from a module variable (`binding`), set just before `new Promise` runs it
+// synchronously. The record itself is not pooled: after a timeout it stays in a FIFO until its
+// late reply arrives, and after a redirect it moves between FIFOs, so knowing when it is free
+// again would cost more bookkeeping than the young-generation allocation it would save.
+
+import { BulkMode } from '../protocol/reply-decoder.js';
+
+export type Arg = string | Buffer | number;
+
+/** How a command's reply is shaped for the caller (a small int, switched on; no closures). */
+export const enum Reply {
+  /** As decoded: strings (or Buffers), numbers, arrays, null. */
+  Raw = 0,
+  /** HGETALL / CONFIG GET: a flat [k, v, ...] array (RESP2) or a Map (RESP3) → plain object. */
+  Object = 1,
+  /** 'OK' → true, null → false (SET ... IFEQ / NX). */
+  OkBool = 2,
+  /** 1 → true, 0 → false. */
+  IntBool = 3,
+  /** Internal command whose reply is dropped (ASKING). */
+  Discard = 4,
+}
+
+/** Lifecycle of a record. */
+export const enum State {
+  /** Not settled: queued, written, or waiting for a retry. */
+  Pending = 0,
+  /** Settled (resolved, rejected or timed out): a reply still owed to it is read and dropped. */
+  Done = 1,
+}
+
+export class Command {
+  resolve: (v: unknown) => void = noop;
+  reject: (e: Error) => void = noop;
+  state: State = State.Pending;
+  /** Redirects (MOVED/ASK) followed so far. */
+  redirects = 0;
+  /** Retries (connection errors, TRYAGAIN, CLUSTERDOWN) used so far. */
+  attempts = 0;
+  /** Absolute time (client clock, ms) after which the command fails with TimeoutError. */
+  deadline = 0;
+  /** Send ASKING before the command (set for one send after an ASK redirect). */
+  asking = false;
+  /** Set for internal commands (topology discovery): never retried or redirected. */
+  internal = false;
+
+  constructor(
+    /** Command name first. Kept for redirects and retries, which re-encode it. */
+    readonly args: Arg[],
+    /** Hash slot of the routing key, or -1 for keyless commands. */
+    public slot: number,
+    readonly reply: Reply,
+    readonly mode: BulkMode,
+  ) {}
+}
+
+function noop(): void {}
+
+let binding: Command | null = null;
+
+function executor(resolve: (v: unknown) => void, reject: (e: Error) => void): void {
+  const c = binding!;
+  c.resolve = resolve;
+  c.reject = reject;
+}
+
+/** The promise a caller awaits for `cmd` (resolve/reject are stored on the record). */
+export function promiseOf(cmd: Command): Promise<unknown> {
+  binding = cmd;
+  const p = new Promise<unknown>(executor);
+  binding = null;
+  return p;
+}
+
+/** The reply shaped as cmd.reply asks. */
+export function shape(kind: Reply, v: unknown): unknown {
+  switch (kind) {
+    case Reply.Raw:
+      return v;
+    case Reply.Object: {
+      const out: Record<string, unknown> = {};
+      if (v instanceof Map) {
+        for (const [k, x] of v) out[String(k)] = x;
+      } else if (Array.isArray(v)) {
+        for (let i = 0; i + 1 < v.length; i += 2) out[String(v[i])] = v[i + 1];
+      }
+      return out;
+    }
+    case Reply.OkBool:
+      return v !== null;
+    case Reply.IntBool:
+      return v === 1 || v === true;
+    default:
+      return v;
+  }
+}
+
+/** The shared record written (for its reply to be dropped) before a command sent after ASK. */
+export const ASKING = new Command(['ASKING'], -1, Reply.Discard, BulkMode.Latin1);
+ASKING.state = State.Done;
+
+/**
+ * Commands whose second run has the effect and reply of the first: reads, and writes that set
+ * a state rather than change it relative to the current one. A command that may already have
+ * reached a node when its connection died is re-sent only if it is one of these; INCR, LPUSH,
+ * APPEND or SET ... GET could otherwise run twice, so they fail with ConnectionError instead.
+ */
+const RESENDABLE = new Set(
+  (
+    'get mget exists ttl pttl expiretime pexpiretime type strlen getrange substr hget hmget hgetall hexists hlen ' +
+    'hkeys hvals hstrlen scard smembers sismember smismember zscore zmscore zrank zrevrank zrange zcard zcount ' +
+    'lrange llen lindex ping echo dbsize keys scan cluster command info ' +
+    'set mset del unlink expire pexpire expireat pexpireat persist hset hmset hdel sadd srem zrem'
+  ).split(' '),
+);
+
+export function safeToResend(args: readonly Arg[]): boolean {
+  const name = String(args[0]).toLowerCase();
+  if (!RESENDABLE.has(name)) return false;
+  if (name !== 'set') return true;
+  for (let i = 3; i < args.length; i++) if (String(args[i]).toLowerCase() === 'get') return false;
+  return true;
+}
