@@ -5,10 +5,11 @@
 // the rounds and corral's ratio to each ioredis setup (stdout, bench/results/client-<ts>.json,
 // bench/results/client-latest.md).
 //
-// By default a 3-node Redis Cluster is started (test/support/redis-cluster.ts) and stopped at
-// the end. `--ports 7000,7001,7002` uses an already running cluster (Redis or corral) instead.
+// By default a 3-shard corral cluster is started with `corral up` and stopped at the end;
+// `--cluster redis` starts a 3-node Redis Cluster instead (test/support/redis-cluster.ts), and
+// `--ports 7000,7001,7002` uses an already running cluster (Redis or corral).
 //
-//   npm run build && node dist/bench/client-bench.js [--ports a,b,c] [--concurrency 200]
+//   npm run build && node dist/bench/client-bench.js [--cluster corral|redis] [--ports a,b,c] [--concurrency 200]
 //     [--rounds 5] [--seconds 2] [--ops get,set,mget] [--mget-keys 10] [--value-size 32]
 //     [--flush microtask|immediate] [--no-write]
 
@@ -18,12 +19,14 @@ import { parseArgs } from 'node:util';
 import { Cluster } from 'ioredis';
 import { createClient, type CorralClient } from '../src/client/index.js';
 import { startRedisCluster } from '../test/support/redis-cluster.js';
+import { freePortRange, startServer, stopServer } from './lib/procs.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult } from './lib/report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: args } = parseArgs({
   options: {
     ports: { type: 'string' },
+    cluster: { type: 'string', default: 'corral' },
     concurrency: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '2' },
@@ -119,9 +122,25 @@ async function runOp(t: Target, op: string): Promise<number> {
 async function main(): Promise<void> {
   let ports: number[];
   let stopCluster: (() => Promise<void>) | null = null;
+  let clusterDesc: string;
   if (args.ports !== undefined) {
     ports = args.ports.split(',').map(Number);
+    clusterDesc = `given ports ${ports.join(',')}`;
+  } else if (args.cluster === 'corral') {
+    const port = await freePortRange(3);
+    const main = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+    const up = await startServer([process.execPath, main, 'up', '--shards', '3', '--port', '{port}'], {
+      name: 'corral up',
+      port,
+      readyLine: /connect with: redis-cli -c -p/,
+      readyTimeoutMs: 30_000,
+    });
+    ports = [port, port + 1, port + 2];
+    stopCluster = () => stopServer(up, 10_000);
+    clusterDesc = '3-shard corral cluster (corral up)';
+    console.log(`started a 3-shard corral cluster on ${ports.join(', ')}`);
   } else {
+    clusterDesc = '3-node Redis Cluster (redis-server)';
     const cluster = await startRedisCluster(3);
     ports = cluster.ports;
     stopCluster = cluster.close;
@@ -172,7 +191,7 @@ async function main(): Promise<void> {
     );
     const machine = machineInfo(repoRoot);
     const setup = `${concurrency} concurrent loops, ${rounds} rounds x ${args.seconds}s, values ${value.length} B, ` +
-      `cluster: ${args.ports !== undefined ? `given ports ${ports.join(',')}` : '3-node Redis Cluster (redis-server)'}`;
+      `cluster: ${clusterDesc}`;
     console.log(`\nmedian ops/s (${setup})\n${table}\n${describeMachine(machine)}`);
     if (!args['no-write']) {
       const stamp = isoStamp();

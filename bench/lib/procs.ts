@@ -45,6 +45,13 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** ms to wait for +PONG (default 15000). */
   readyTimeoutMs?: number;
+  /**
+   * If set, the server is ready only once a line of its stdout/stderr matches this (and it
+   * answers PING), e.g. `corral up`'s "connect with:" line, printed after the topology is set.
+   */
+  readyLine?: RegExp;
+  /** Called right after the process is spawned, before it is ready (to track it for cleanup). */
+  onSpawn?: (p: ServerProc) => void;
 }
 
 /**
@@ -62,8 +69,13 @@ export async function startServer(cmd: string | string[], opts: StartOptions): P
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
+  let sawReadyLine = opts.readyLine === undefined;
   const keep = (buf: Buffer): void => {
-    for (const l of buf.toString('utf8').split('\n')) if (l.trim() !== '') lines.push(l);
+    for (const l of buf.toString('utf8').split('\n')) {
+      if (l.trim() === '') continue;
+      lines.push(l);
+      if (!sawReadyLine && opts.readyLine!.test(l)) sawReadyLine = true;
+    }
     if (lines.length > 40) lines.splice(0, lines.length - 40);
   };
   child.stdout?.on('data', keep);
@@ -83,6 +95,7 @@ export async function startServer(cmd: string | string[], opts: StartOptions): P
     exited,
     tail: () => lines.join('\n'),
   };
+  opts.onSpawn?.(proc);
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 15000);
   let dead: number | string | undefined;
   void exited.then((c) => (dead = c));
@@ -90,10 +103,11 @@ export async function startServer(cmd: string | string[], opts: StartOptions): P
     if (dead !== undefined) {
       throw new Error(`${opts.name} exited (${dead}) before answering PING:\n${proc.tail()}`);
     }
-    if (await pingOnce(opts.port)) return proc;
+    if (sawReadyLine && (await pingOnce(opts.port))) return proc;
     if (Date.now() > deadline) {
       await stopServer(proc);
-      throw new Error(`${opts.name} did not answer PING on port ${opts.port}:\n${proc.tail()}`);
+      const what = sawReadyLine ? 'answer PING' : `print a line matching ${String(opts.readyLine)} and answer PING`;
+      throw new Error(`${opts.name} did not ${what} on port ${opts.port}:\n${proc.tail()}`);
     }
     await sleep(100);
   }
@@ -157,6 +171,45 @@ export function cpuMicros(pid: number): number {
   return ((utime + stime) * 1e6) / clockTicksPerSec();
 }
 
+/** Sum of cpuMicros over several processes (e.g. the nodes of a cluster). */
+export function cpuMicrosTotal(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+}
+
+/**
+ * CPU time (utime+stime) of this process's children that have exited and been waited for, in
+ * microseconds, from /proc/self/stat fields 16 and 17 (cutime, cstime). The difference across
+ * one run() is that command's CPU time (if no other child was reaped meanwhile).
+ */
+export function reapedChildrenCpuMicros(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(rest[16 - 3]) + Number(rest[17 - 3])) * 1e6) / clockTicksPerSec();
+}
+
+/**
+ * Busy CPU time of the whole machine (all cores) in microseconds, from the `cpu` line of
+ * /proc/stat (user+nice+system+irq+softirq+steal). Comparing its difference across a run with
+ * the CPU of the processes measured shows how much CPU everything else on the machine used.
+ */
+export function machineBusyMicros(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '));
+  if (line === undefined) return NaN;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = f[0]! + f[1]! + f[2]! + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  return (busy * 1e6) / clockTicksPerSec();
+}
+
+/** True iff a process with this pid exists (and is not a zombie). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** Resident set size of a process in bytes (from /proc/<pid>/status VmRSS). */
 export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -215,4 +268,26 @@ export function onInterrupt(cleanup: () => Promise<void>): () => void {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A first port P with P .. P+n-1 free, drawn from 12000-18999: below the range the Redis
+ * cluster helper draws from (20000-39999, bus ports +10000) and below the ephemeral range.
+ */
+export async function freePortRange(n: number): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const p = 12000 + Math.floor(Math.random() * 7000);
+    let free = true;
+    for (let k = 0; k < n && free; k++) free = await canListen(p + k);
+    if (free) return p;
+  }
+  throw new Error(`no ${n} consecutive free ports found`);
 }

@@ -1,0 +1,607 @@
+// bench/cluster-bench.ts — side-by-side throughput/latency/CPU benchmark of a 3-shard corral
+// cluster (`corral up --shards 3`) vs. a 3-primary Redis 7 Cluster (`npm run bench:cluster`).
+//
+// Owns: starting both clusters on free ports (Redis through test/support/redis-cluster.ts,
+// corral as a `corral up` child process whose 3 node processes are found with pgrep), running
+// `redis-benchmark --cluster` (one test per invocation, 50 clients, --csv; its default one
+// key per node unless --keyspace N adds -r N) against each in alternating order over several
+// rounds, measuring CPU time per request summed over each cluster's node processes from
+// /proc/<pid>/stat, the share of commands each node served (INFO stats) and redis-benchmark's
+// own CPU, and reporting medians and corral/redis ratios (stdout,
+// bench/results/cluster-<ts>.json, bench/results/cluster-latest.md). Every process it starts
+// is stopped on exit, on error and on Ctrl-C / SIGTERM.
+//
+// Flags: --rounds N (3)  --tests get,set  --pipelines 1,16  --quick  --keyspace N  --clients N (50)
+//        --requests N (all pipelines; env BENCH_REQUESTS; default P1 1M, P>1 10M, i.e. ~8 s
+//        runs on 2 cores, because redis-benchmark --cluster rounds its elapsed time up to a
+//        250 ms tick; --quick: 100k / 1M, only to check that everything works)
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  cpuMicros,
+  freePortRange,
+  isAlive,
+  machineBusyMicros,
+  onInterrupt,
+  reapedChildrenCpuMicros,
+  run,
+  sleep,
+  startServer,
+  stopServer,
+  type ServerProc,
+} from './lib/procs.js';
+import { benchmarkNoise, parseBenchmarkCsv } from './lib/redis-benchmark.js';
+import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult } from './lib/report.js';
+import { startRedisCluster } from '../test/support/redis-cluster.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const resultsDir = path.join(repoRoot, 'bench', 'results');
+const corralMain = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+
+const SHARDS = 3;
+/**
+ * redis-benchmark --cluster always runs threaded (one thread per primary), and threaded it only
+ * notices that all requests are done on its 250 ms throughput timer: the elapsed time it divides
+ * by is rounded up to the next tick, so ops/s is under-reported by up to 250 ms / run time.
+ */
+const REDIS_BENCHMARK_TICK_MS = 250;
+const TARGET_OPS_RATIO = 0.9;
+
+/** Set by the SIGINT/SIGTERM handler, which stops everything and exits by itself. */
+let interrupted = false;
+/** What to await once interrupted: nothing more happens here, the handler exits the process. */
+const never = (): Promise<never> => new Promise<never>(() => {});
+
+type ServerName = 'redis' | 'corral';
+const SERVERS: readonly ServerName[] = ['redis', 'corral'];
+
+interface Settings {
+  rounds: number;
+  tests: string[];
+  pipelines: number[];
+  clients: number;
+  keyspace: number;
+  requests: Record<string, number>; // by pipeline
+  quick: boolean;
+}
+
+/** One running cluster under test. */
+interface ClusterUnderTest {
+  name: ServerName;
+  /** Node ports; redis-benchmark is pointed at ports[0]. */
+  ports: number[];
+  /** The node processes, in the order of ports. */
+  pids: number[];
+  /** Why the cluster can no longer be measured (a node died), or null. */
+  problem(): string | null;
+  /** Stops every process of the cluster and waits for them. Safe to call twice. */
+  stop(): Promise<void>;
+  /** Synchronous last resort (process 'exit'): SIGKILL whatever is still running. */
+  killNow(): void;
+}
+
+interface RunRecord {
+  round: number;
+  order: number;
+  server: ServerName;
+  test: string;
+  pipeline: number;
+  requests: number;
+  ok: boolean;
+  error?: string;
+  /** redis-benchmark output lines other than its CSV and cluster preamble (errors, warnings). */
+  notes: string[];
+  rps: number;
+  avgMs: number;
+  minMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  wallMs: number;
+  /** CPU (utime+stime) of all node processes during the run. */
+  cpuUs: number;
+  cpuUsPerReq: number;
+  cpuUsByNode: number[];
+  /** Node CPU / wall time: how many cores the nodes kept busy together. */
+  serverCores: number;
+  /** redis-benchmark CPU / wall time. */
+  benchCores: number;
+  /** The elapsed time redis-benchmark reports (requests / rps), in s: a multiple of ~250 ms. */
+  runSeconds: number;
+  /** Commands each node processed during the run (INFO stats total_commands_processed). */
+  commandsByNode: number[];
+  /** CPU of the redis-benchmark process itself (all its threads). */
+  benchCpuUs: number;
+  benchCpuUsPerReq: number;
+  /** CPU used by everything else on the machine during the run, in cores (wall-time average). */
+  otherCores: number;
+}
+
+interface ServerSummary {
+  runs: number;
+  failed: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuUsPerReq: number;
+  serverCores: number;
+  benchCores: number;
+  benchCpuUsPerReq: number;
+  otherCores: number;
+  runSeconds: number;
+  /** Median share (0..1) of the commands served by each node. */
+  nodeShare: number[];
+}
+
+interface SummaryRow {
+  test: string;
+  pipeline: number;
+  redis: ServerSummary;
+  corral: ServerSummary;
+  ratioOps: number; // corral / redis
+  ratioCpuPerReq: number; // corral / redis
+  meetsTarget: boolean; // ratioOps >= TARGET_OPS_RATIO
+}
+
+function parseSettings(): Settings {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string' },
+      tests: { type: 'string' },
+      pipelines: { type: 'string' },
+      requests: { type: 'string' },
+      clients: { type: 'string' },
+      keyspace: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const positiveInt = (s: string | undefined, what: string, dflt: number): number => {
+    if (s === undefined || s === '') return dflt;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${what}: expected a positive integer, got "${s}"`);
+    return n;
+  };
+  const quick = values.quick ?? false;
+  const pipelines = (values.pipelines ?? '1,16').split(',').map((p) => positiveInt(p.trim(), '--pipelines', 1));
+  const tests = (values.tests ?? 'get,set').split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
+  const nAll = values.requests ?? process.env['BENCH_REQUESTS'];
+  const requests: Record<string, number> = {};
+  for (const p of pipelines) {
+    // Long enough runs (~8 s on 2 cores) that the 250 ms rounding of the elapsed time stays
+    // small (see REDIS_BENCHMARK_TICK_MS); --quick only checks that everything works.
+    const dflt = quick ? (p === 1 ? 100_000 : 1_000_000) : p === 1 ? 1_000_000 : 10_000_000;
+    requests[p] = positiveInt(nAll, '--requests', dflt);
+  }
+  return {
+    rounds: positiveInt(values.rounds, '--rounds', 3),
+    tests,
+    pipelines,
+    clients: positiveInt(values.clients, '--clients', 50),
+    // 0: redis-benchmark's defaults (one key per node in --cluster mode); N: -r N random keys.
+    keyspace: values.keyspace === undefined ? 0 : positiveInt(values.keyspace, '--keyspace', 0),
+    requests,
+    quick,
+  };
+}
+
+function requestsDesc(s: Settings): string {
+  return s.pipelines.map((p) => `P${p}=${s.requests[p]}`).join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two clusters
+
+/** The command line (NUL-separated argv) of a process, or '' if it is gone. */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+// An interrupt while startRedisCluster() is still starting its redis-servers leaves them (and
+// their temporary directory) unknown to us: they are found as our redis-server children, and
+// their directories are noted while it runs (redis-server chdirs to its --dir; its argv is
+// overwritten by its process title), so they can be removed even if a group SIGINT killed them.
+const redisDirs = new Set<string>();
+
+/** Our redis-server child processes, noting the corral-redis-cluster-* directory of each. */
+function redisChildren(): number[] {
+  let out = '';
+  try {
+    out = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'redis-server'], { encoding: 'utf8' });
+  } catch {
+    return []; // pgrep exits 1: none
+  }
+  const pids = out.split('\n').filter((l) => l.trim() !== '').map(Number);
+  for (const pid of pids) {
+    try {
+      const dir = readlinkSync(`/proc/${pid}/cwd`);
+      if (path.dirname(dir) === tmpdir() && path.basename(dir).startsWith('corral-redis-cluster-')) redisDirs.add(dir);
+    } catch {
+      /* gone, or a zombie */
+    }
+  }
+  return pids;
+}
+
+/** SIGKILLs our redis-server children not in `known`, and removes the directories noted. */
+function killStrayRedis(known: readonly number[]): void {
+  for (const pid of redisChildren()) {
+    if (known.includes(pid)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  for (const dir of redisDirs) rmSync(dir, { recursive: true, force: true });
+}
+
+async function startRedis(track: (c: ClusterUnderTest) => void): Promise<ClusterUnderTest> {
+  const watch = setInterval(redisChildren, 100);
+  let rc: Awaited<ReturnType<typeof startRedisCluster>>;
+  try {
+    rc = await startRedisCluster(SHARDS);
+  } finally {
+    clearInterval(watch);
+  }
+  redisChildren();
+  const children = rc.ports.map((p) => rc.procs.get(p)!);
+  let stopped: Promise<void> | undefined;
+  const c: ClusterUnderTest = {
+    name: 'redis',
+    ports: rc.ports,
+    pids: children.map((ch) => ch.pid ?? -1),
+    problem: () => {
+      const dead = children.findIndex((ch) => ch.exitCode !== null || ch.signalCode !== null);
+      return dead < 0 ? null : `redis-server on port ${rc.ports[dead]} exited (${children[dead]!.exitCode ?? children[dead]!.signalCode})`;
+    },
+    stop: () => (stopped ??= rc.close()),
+    killNow: () => {
+      for (const ch of children) if (ch.exitCode === null && ch.signalCode === null) ch.kill('SIGKILL');
+    },
+  };
+  track(c);
+  return c;
+}
+
+/** Finds the node process serving `port` among the children of `corral up` (pid `parent`). */
+function nodePid(parent: number, port: number, upOutput: string): number {
+  try {
+    const out = execFileSync('pgrep', ['-P', String(parent), '-f', '--', `--port ${port}( |$)`], { encoding: 'utf8' });
+    const pids = out.split('\n').filter((l) => l.trim() !== '').map(Number);
+    if (pids.length === 1) return pids[0]!;
+  } catch {
+    /* pgrep exits 1 when nothing matches: fall back to the pid `corral up` printed */
+  }
+  const m = new RegExp(`:${port}\\s+pid (\\d+)`).exec(upOutput);
+  if (m && cmdline(Number(m[1])).includes(`--port\0${port}\0`)) return Number(m[1]);
+  throw new Error(`could not find the pid of the corral node on port ${port}`);
+}
+
+async function startCorral(track: (c: ClusterUnderTest) => void): Promise<ClusterUnderTest> {
+  // Tracked from the moment it is spawned, so an interrupt during start-up still stops it.
+  let up: ServerProc | undefined;
+  const pids: number[] = [];
+  let stopped: Promise<void> | undefined;
+  const stopNodes = async (): Promise<void> => {
+    if (up !== undefined) await stopServer(up, 10_000); // `corral up` stops its nodes on SIGTERM
+    // Nodes outliving `corral up` (e.g. it was SIGKILLed): kill them by pid.
+    const left = pids.filter((pid) => isAlive(pid) && cmdline(pid).includes(corralMain));
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 50 && left.some(isAlive); i++) await sleep(20);
+  };
+  const c: ClusterUnderTest = {
+    name: 'corral',
+    ports: [],
+    pids,
+    problem: () => {
+      if (up === undefined) return 'not started';
+      if (up.child.exitCode !== null || up.child.signalCode !== null) return `corral up exited:\n${up.tail()}`;
+      const dead = pids.findIndex((pid) => !isAlive(pid));
+      return dead < 0 ? null : `corral node on port ${c.ports[dead]} (pid ${pids[dead]}) died:\n${up.tail()}`;
+    },
+    stop: () => (stopped ??= stopNodes()),
+    killNow: () => {
+      if (up !== undefined && up.child.exitCode === null && up.child.signalCode === null) up.child.kill('SIGKILL');
+      for (const pid of pids) if (isAlive(pid) && cmdline(pid).includes(corralMain)) process.kill(pid, 'SIGKILL');
+    },
+  };
+  track(c);
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 3 && !interrupted; attempt++) {
+    const port = await freePortRange(SHARDS);
+    if (interrupted) break;
+    try {
+      up = await startServer(
+        [process.execPath, corralMain, 'up', '--shards', String(SHARDS), '--port', '{port}'],
+        { name: 'corral up', port, cwd: repoRoot, readyLine: /connect with: redis-cli -c -p/, readyTimeoutMs: 30_000, onSpawn: (p) => (up = p) },
+      );
+    } catch (err) {
+      lastErr = err;
+      if (up !== undefined) await stopServer(up);
+      up = undefined;
+      continue;
+    }
+    c.ports.push(...Array.from({ length: SHARDS }, (_, i) => port + i));
+    for (const p of c.ports) pids.push(nodePid(up.pid, p, up.tail()));
+    return c;
+  }
+  throw lastErr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+/** total_commands_processed of each node (from INFO stats). */
+async function commandsProcessed(ports: number[]): Promise<number[]> {
+  return Promise.all(
+    ports.map(async (port) => {
+      const r = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'INFO', 'stats']);
+      const m = /total_commands_processed:(\d+)/.exec(r.stdout);
+      return m ? Number(m[1]) : NaN;
+    }),
+  );
+}
+
+async function measure(
+  c: ClusterUnderTest,
+  test: string,
+  pipeline: number,
+  requests: number,
+  s: Settings,
+  round: number,
+  order: number,
+): Promise<RunRecord> {
+  const problem = c.problem();
+  if (problem !== null) throw new Error(`${c.name} cluster is down: ${problem}`);
+  const args = ['--cluster', '-h', '127.0.0.1', '-p', String(c.ports[0]), '-c', String(s.clients), '-n', String(requests)];
+  if (s.keyspace > 0) args.push('-r', String(s.keyspace));
+  args.push('-P', String(pipeline), '-t', test, '--csv');
+  const cmds0 = await commandsProcessed(c.ports);
+  const cpu0 = c.pids.map(cpuMicros);
+  const bench0 = reapedChildrenCpuMicros();
+  const machine0 = machineBusyMicros();
+  const t0 = performance.now();
+  const res = await run('redis-benchmark', args);
+  const wallMs = performance.now() - t0;
+  const machineUs = machineBusyMicros() - machine0;
+  const cpuByNode = c.pids.map((pid, i) => (isAlive(pid) ? cpuMicros(pid) - cpu0[i]! : NaN));
+  const benchCpuUs = reapedChildrenCpuMicros() - bench0;
+  const cmds1 = c.problem() === null ? await commandsProcessed(c.ports) : c.ports.map(() => NaN);
+  const cpuUs = cpuByNode.reduce((a, b) => a + b, 0);
+  const rec: RunRecord = {
+    round, order, server: c.name, test, pipeline, requests, ok: false,
+    notes: benchmarkNoise(res.stdout + '\n' + res.stderr),
+    rps: NaN, avgMs: NaN, minMs: NaN, p50Ms: NaN, p95Ms: NaN, p99Ms: NaN, maxMs: NaN,
+    wallMs: Math.round(wallMs),
+    cpuUs: Math.round(cpuUs),
+    cpuUsPerReq: cpuUs / requests,
+    cpuUsByNode: cpuByNode.map(Math.round),
+    serverCores: cpuUs / (wallMs * 1000),
+    // INFO itself is counted once per node in the "after" reading.
+    commandsByNode: cmds1.map((n, i) => n - cmds0[i]! - 1),
+    benchCpuUs: Math.round(benchCpuUs),
+    benchCpuUsPerReq: benchCpuUs / requests,
+    benchCores: benchCpuUs / (wallMs * 1000),
+    runSeconds: NaN,
+    otherCores: Math.max(0, machineUs - cpuUs - benchCpuUs) / (wallMs * 1000),
+  };
+  try {
+    if (res.code !== 0) throw new Error(`redis-benchmark exited ${res.code}`);
+    const row = parseBenchmarkCsv(res.stdout);
+    Object.assign(rec, {
+      rps: row.rps, avgMs: row.avgMs, minMs: row.minMs, p50Ms: row.p50Ms,
+      p95Ms: row.p95Ms, p99Ms: row.p99Ms, maxMs: row.maxMs,
+    });
+    rec.ok = Number.isFinite(row.rps) && row.rps > 0;
+    rec.runSeconds = requests / row.rps;
+    if (!rec.ok) throw new Error('no throughput reported');
+  } catch (err) {
+    rec.error = `${(err as Error).message}: ${(res.stderr + res.stdout).trim().slice(-500)}`;
+  }
+  const served = rec.commandsByNode.reduce((a, b) => a + b, 0);
+  if (Number.isFinite(served) && Math.abs(served - requests) > requests * 0.02) {
+    rec.notes.push(`nodes processed ${served} commands for ${requests} requests`);
+  }
+  return rec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting
+
+function summarize(runs: RunRecord[], s: Settings): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const test of s.tests) {
+    for (const pipeline of s.pipelines) {
+      const per = (server: ServerName): ServerSummary => {
+        const all = runs.filter((r) => r.server === server && r.test === test && r.pipeline === pipeline);
+        const ok = all.filter((r) => r.ok);
+        const shares = ok.map((r) => {
+          const total = r.commandsByNode.reduce((a, b) => a + b, 0);
+          return r.commandsByNode.map((n) => n / total);
+        });
+        return {
+          runs: all.length,
+          failed: all.length - ok.length,
+          rps: median(ok.map((r) => r.rps)),
+          p50Ms: median(ok.map((r) => r.p50Ms)),
+          p99Ms: median(ok.map((r) => r.p99Ms)),
+          cpuUsPerReq: median(ok.map((r) => r.cpuUsPerReq)),
+          serverCores: median(ok.map((r) => r.serverCores)),
+          benchCores: median(ok.map((r) => r.benchCores)),
+          runSeconds: median(ok.map((r) => r.runSeconds)),
+          benchCpuUsPerReq: median(ok.map((r) => r.benchCpuUsPerReq)),
+          otherCores: median(ok.map((r) => r.otherCores)),
+          nodeShare: Array.from({ length: SHARDS }, (_, i) => median(shares.map((sh) => sh[i] ?? NaN))),
+        };
+      };
+      const redis = per('redis');
+      const corral = per('corral');
+      const ratioOps = corral.rps / redis.rps;
+      rows.push({
+        test, pipeline, redis, corral, ratioOps,
+        ratioCpuPerReq: corral.cpuUsPerReq / redis.cpuUsPerReq,
+        meetsTarget: ratioOps >= TARGET_OPS_RATIO,
+      });
+    }
+  }
+  return rows;
+}
+
+function mainTable(rows: SummaryRow[]): string {
+  const header = ['test', 'P', 'redis ops/s', 'redis p50', 'redis p99', 'redis cpu us/req',
+    'corral ops/s', 'corral p50', 'corral p99', 'corral cpu us/req', 'ops corral/redis', 'cpu/req corral/redis',
+    `target ops >= ${TARGET_OPS_RATIO}`];
+  const srv = (x: ServerSummary): string[] =>
+    [fmt(x.rps), fmt(x.p50Ms, 3), fmt(x.p99Ms, 3), fmt(x.cpuUsPerReq, 2)];
+  const body = rows.map((r) => [
+    r.test.toUpperCase() + (r.corral.failed || r.redis.failed ? ` (failed: ${r.redis.failed}/${r.corral.failed})` : ''),
+    String(r.pipeline), ...srv(r.redis), ...srv(r.corral), fmt(r.ratioOps, 2), fmt(r.ratioCpuPerReq, 2),
+    Number.isFinite(r.ratioOps) ? (r.meetsTarget ? 'met' : 'MISSED') : 'n/a',
+  ]);
+  return markdownTable(header, body);
+}
+
+function diagnosticsTable(rows: SummaryRow[]): string {
+  const header = ['test', 'P', 'cluster', 'commands per node %', 'run s', 'nodes cores', 'bench cores', 'other cores',
+    'bench cpu us/req', 'nodes+bench cpu us/req'];
+  const body: string[][] = [];
+  for (const r of rows) {
+    for (const name of SERVERS) {
+      const x = r[name];
+      body.push([
+        r.test.toUpperCase(), String(r.pipeline), name,
+        x.nodeShare.map((v) => (Number.isFinite(v) ? (v * 100).toFixed(0) : 'n/a')).join(' / '),
+        fmt(x.runSeconds, 2), fmt(x.serverCores, 2), fmt(x.benchCores, 2), fmt(x.otherCores, 2),
+        fmt(x.benchCpuUsPerReq, 2), fmt(x.cpuUsPerReq + x.benchCpuUsPerReq, 2),
+      ]);
+    }
+  }
+  return markdownTable(header, body);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const s = parseSettings();
+  const machine = machineInfo(repoRoot);
+  console.log(describeMachine(machine));
+  const clusters: Partial<Record<ServerName, ClusterUnderTest>> = {};
+  const track = (c: ClusterUnderTest): void => void (clusters[c.name] = c);
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(Object.values(clusters).map((c) => c.stop()));
+    killStrayRedis(clusters.redis?.pids ?? []);
+  };
+  const removeHandlers = onInterrupt(async () => {
+    interrupted = true;
+    await stopAll();
+  });
+  const killNow = (): void => {
+    Object.values(clusters).forEach((c) => c.killNow());
+    killStrayRedis([]);
+  };
+  process.on('exit', killNow);
+  const started = new Date();
+  const runs: RunRecord[] = [];
+  // Other work on the machine skews a benchmark that needs every core: measure it first.
+  const idle0 = machineBusyMicros();
+  await sleep(1000);
+  const backgroundCores = (machineBusyMicros() - idle0) / 1e6;
+  console.log(`background load before start: ${fmt(backgroundCores, 2)} of ${machine.cores} cores busy` +
+    (backgroundCores > 0.2 ? ' (WARNING: other processes are using CPU; results will be noisy)' : ''));
+  try {
+    const redis = await startRedis(track);
+    console.log(`redis cluster: ports ${redis.ports.join(',')}, redis-server pids ${redis.pids.join(',')}`);
+    const corral = await startCorral(track);
+    console.log(`corral cluster: ports ${corral.ports.join(',')}, node pids ${corral.pids.join(',')}`);
+    console.log(`rounds ${s.rounds}, tests ${s.tests.join(',')}, pipelines ${s.pipelines.join(',')}, ` +
+      `clients ${s.clients}, ${s.keyspace > 0 ? `-r ${s.keyspace}` : 'default keys (one per node)'}, requests ${requestsDesc(s)}`);
+
+    // Warm-up (not recorded): fills the keyspace so GETs hit, and warms up corral's JIT.
+    for (const c of [redis, corral]) {
+      const w = await measure(c, 'set', 16, s.quick ? 50_000 : 300_000, s, 0, 0);
+      if (interrupted) return never();
+      if (!w.ok) throw new Error(`warm-up against ${c.name} failed: ${w.error}`);
+      if (w.notes.length > 0) console.log(`warm-up ${c.name}: ${w.notes.join(' | ')}`);
+    }
+
+    const total = s.rounds * s.tests.length * s.pipelines.length * SERVERS.length;
+    for (let round = 1; round <= s.rounds; round++) {
+      const order: ServerName[] = round % 2 === 1 ? ['redis', 'corral'] : ['corral', 'redis'];
+      for (const test of s.tests) {
+        for (const pipeline of s.pipelines) {
+          for (const name of order) {
+            const rec = await measure(clusters[name]!, test, pipeline, s.requests[pipeline]!, s, round, runs.length + 1);
+            if (interrupted) return never();
+            runs.push(rec);
+            const share = rec.commandsByNode.map((n) => String(n)).join('/');
+            const msg = rec.ok
+              ? `${fmt(rec.rps)} ops/s p50 ${fmt(rec.p50Ms, 3)} p99 ${fmt(rec.p99Ms, 3)} ms, cpu ${fmt(rec.cpuUsPerReq, 2)} us/req ` +
+                `(nodes ${fmt(rec.serverCores, 2)} cores, bench ${fmt(rec.benchCpuUsPerReq, 2)} us/req, other ${fmt(rec.otherCores, 2)} cores), ` +
+                `commands/node ${share}`
+              : `FAILED ${rec.error}`;
+            console.log(`[${runs.length}/${total}] round ${round} ${test.toUpperCase()} P${pipeline} ${name.padEnd(6)} ${msg}`);
+            if (rec.notes.length > 0) console.log(`    notes: ${rec.notes.join(' | ')}`);
+            await sleep(200);
+          }
+        }
+      }
+    }
+  } finally {
+    await stopAll();
+    removeHandlers();
+  }
+
+  const summary = summarize(runs, s);
+  const md = mainTable(summary);
+  const diag = diagnosticsTable(summary);
+  console.log('\n' + md + '\n\n' + diag);
+  const stamp = isoStamp(started);
+  const settings = { ...s, backgroundCores, shards: SHARDS, targetOpsRatio: TARGET_OPS_RATIO, redisPorts: clusters.redis?.ports, corralPorts: clusters.corral?.ports };
+  const json = JSON.stringify({ kind: 'cluster-bench', started: started.toISOString(), machine, settings, summary, runs },
+    (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+  const jsonFile = writeResult(resultsDir, `cluster-${stamp}.json`, json + '\n');
+  const shortest = Math.min(...summary.flatMap((r) => [r.redis.runSeconds, r.corral.runSeconds]).filter(Number.isFinite));
+  const maxQuantPct = (REDIS_BENCHMARK_TICK_MS / 1000 / shortest) * 100;
+  const notes = [...new Set(runs.flatMap((r) => r.notes.map((n) => `${r.server}: ${n}`)))];
+  const mdText = [
+    `# corral cluster vs Redis Cluster (${SHARDS} shards each) — ${started.toISOString()}`, '',
+    describeMachine(machine).split('\n').map((l) => `- ${l}`).join('\n'),
+    `- background load before start: ${fmt(backgroundCores, 2)} cores busy`,
+    `- corral: \`corral up --shards ${SHARDS}\` (${SHARDS} node processes); redis: ${SHARDS} redis-server primaries, cluster-enabled`,
+    `- redis-benchmark --cluster: ${s.clients} clients, ${s.keyspace > 0 ? `-r ${s.keyspace}` : 'default keys (no -r: one key per node)'}, ` +
+      `${s.rounds} round${s.rounds === 1 ? '' : 's'} (alternating order), requests ${requestsDesc(s)}${s.quick ? ' (quick)' : ''}`,
+    '- values are medians over rounds; latencies in ms; cpu = utime+stime summed over the cluster\'s node processes, per request', '',
+    md, '',
+    '## Diagnostics', '',
+    '- commands per node: share of the commands each node processed (INFO stats); run s: elapsed time redis-benchmark ' +
+      'reports; cores: CPU / wall time of the nodes, of redis-benchmark (which shares the machine\'s cores with them) and of ' +
+      'everything else on the machine (noise if well above 0); bench cpu: redis-benchmark\'s own CPU per request',
+    `- redis-benchmark --cluster runs one thread per primary and only notices the end of a run on its ${REDIS_BENCHMARK_TICK_MS} ms ` +
+      `timer, so its elapsed time is rounded up to a ${REDIS_BENCHMARK_TICK_MS} ms tick: ops/s are under-reported by up to ` +
+      `${fmt(maxQuantPct, 1)}% here (${REDIS_BENCHMARK_TICK_MS} ms / shortest median run), similarly for both clusters`, '',
+    diag, '',
+    ...(notes.length > 0 ? ['Notes from the runs:', '', ...notes.slice(0, 20).map((n) => `- ${n}`), ''] : []),
+    `Raw runs: bench/results/${path.basename(jsonFile)}`, '',
+  ].join('\n');
+  writeResult(resultsDir, 'cluster-latest.md', mdText);
+  console.log(`\nwrote ${path.relative(repoRoot, jsonFile)} and bench/results/cluster-latest.md`);
+  if (runs.some((r) => !r.ok)) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  if (interrupted) return; // the interrupt handler is stopping everything and will exit
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
