@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     const up = await startServer([process.execPath, main, 'up', '--shards', '3', '--port', '{port}'], {
       name: 'corral up',
       port,
-      readyLine: /connect with: redis-cli -c -p/,
+      readyLine: /Ctrl-C stops the cluster/,
       readyTimeoutMs: 30_000,
     });
     ports = [port, port + 1, port + 2];

@@ -325,7 +325,7 @@ async function startCorral(track: (c: ClusterUnderTest) => void): Promise<Cluste
     try {
       up = await startServer(
         [process.execPath, corralMain, 'up', '--shards', String(SHARDS), '--port', '{port}'],
-        { name: 'corral up', port, cwd: repoRoot, readyLine: /connect with: redis-cli -c -p/, readyTimeoutMs: 30_000, onSpawn: (p) => (up = p) },
+        { name: 'corral up', port, cwd: repoRoot, readyLine: /Ctrl-C stops the cluster/, readyTimeoutMs: 30_000, onSpawn: (p) => (up = p) },
       );
     } catch (err) {
       lastErr = err;

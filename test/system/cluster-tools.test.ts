@@ -43,7 +43,7 @@ before(async () => {
   await new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer): void => {
       output += d.toString();
-      if (output.includes('connect with: redis-cli -c -p')) resolve();
+      if (output.includes('Ctrl-C stops the cluster')) resolve();
     };
     up.stdout!.on('data', onData);
     up.stderr!.on('data', onData);
