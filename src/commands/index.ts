@@ -1,5 +1,5 @@
-// All data commands (strings, keys, hashes, lists, sets, sorted sets): the table's data-plane
-// part. Server-level commands (connection, transactions, admin) live in server/commands/.
+// All data commands (strings, keys, hashes, lists, sets, sorted sets, cache-aside leases): the
+// table's data-plane part. Server-level commands (connection, transactions, admin) live in server/commands/.
 
 import type { CommandDef } from './table.js';
 import { stringCommands } from './strings.js';
@@ -8,6 +8,7 @@ import { hashCommands } from './hashes.js';
 import { listCommands } from './lists.js';
 import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
+import { leaseCommands } from './leases.js';
 
 export const dataCommands: CommandDef[] = [
   ...stringCommands,
@@ -16,4 +17,5 @@ export const dataCommands: CommandDef[] = [
   ...listCommands,
   ...setCommands,
   ...zsetCommands,
+  ...leaseCommands,
 ];

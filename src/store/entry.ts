@@ -44,6 +44,8 @@ export class Entry {
   volatileIndex = -1;
   /** Absolute expiry time in ms, 0 for none. */
   expireAt = 0;
+  /** When a value written by CACHE.SET with a grace goes stale (ms), 0 for never (docs/leases.md). */
+  staleAt = 0;
   /** Last access time in ms (LRU, OBJECT IDLETIME; LFU decay). */
   lastAccess = 0;
   /** Redis's logarithmic LFU counter (0-255). */

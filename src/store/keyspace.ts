@@ -10,6 +10,7 @@
 import type { Clock } from '../util/clock.js';
 import { Entry, TYPE_HASH, TYPE_STRING, entryBytes, type CollectionValue, type HashValue, type ValueType } from './entry.js';
 import type { StoreStats } from './stats.js';
+import { LeaseTable } from './leases.js';
 
 /** Called with a key whose value changed, for WATCH. */
 export type KeyModifiedHook = (db: number, key: string) => void;
@@ -23,6 +24,8 @@ export class Keyspace {
   private readonly volatile: Entry[] = [];
   /** Keys per cluster hash slot (CLUSTER COUNTKEYSINSLOT), kept only when slotOf is given. */
   private readonly slotCounts: Uint32Array | null;
+  /** Cache-aside leases (CACHE.GET/SET): voided by any write to their key. */
+  readonly leases: LeaseTable;
 
   constructor(
     readonly id: number,
@@ -32,6 +35,7 @@ export class Keyspace {
     slotCount = 16384,
   ) {
     this.slotCounts = slotOf === null ? null : new Uint32Array(slotCount);
+    this.leases = new LeaseTable(clock, stats);
   }
 
   get size(): number {
@@ -92,6 +96,7 @@ export class Keyspace {
       const before = e.bytes;
       e.type = TYPE_STRING;
       e.value = value;
+      e.staleAt = 0;
       if (expireAt !== -1) this.setExpireAt(e, expireAt);
       else if (e.expireAt !== 0 && e.expireAt <= this.clock.now()) this.setExpireAt(e, 0);
       e.bytes = entryBytes(e);
@@ -132,7 +137,11 @@ export class Keyspace {
   /** Deletes a live key; returns whether it existed. */
   delete(key: string): boolean {
     const e = this.peek(key);
-    if (e === undefined) return false;
+    if (e === undefined) {
+      // A delete is an invalidation even with no value: a load in flight must not write back.
+      if (this.leases.size !== 0) this.leases.void(key);
+      return false;
+    }
     this.remove(e);
     this.modified(key);
     return true;
@@ -165,7 +174,8 @@ export class Keyspace {
   expire(e: Entry): void {
     this.remove(e);
     this.stats.expiredKeys++;
-    this.modified(e.key);
+    // WATCH sees an expiry as a change; a lease does not: the load it stands for is still wanted.
+    if (this.onModified !== null) this.onModified(this.id, e.key);
   }
 
   randomEntry(): Entry | undefined {
@@ -263,6 +273,7 @@ export class Keyspace {
     for (const e of this.all) this.stats.usedBytes -= e.bytes;
     const keys = this.onModified !== null ? [...this.map.keys()] : [];
     this.map.clear();
+    this.leases.clear();
     this.slotCounts?.fill(0);
     this.all.length = 0;
     this.volatile.length = 0;
@@ -280,6 +291,7 @@ export class Keyspace {
   /** Signals a key's change to WATCH. Public so commands that edit entries in place can call it. */
   modified(key: string): void {
     if (this.onModified !== null) this.onModified(this.id, key);
+    if (this.leases.size !== 0) this.leases.void(key);
   }
 
   private insert(e: Entry): void {

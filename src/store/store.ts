@@ -36,6 +36,8 @@ export interface StoreOptions {
 }
 
 const EXPIRE_KEYS_PER_LOOP = 20;
+/** Expired leases reclaimed per database per cycle at most. */
+const LEASE_SWEEP_BUDGET = 1000;
 
 export class Store {
   readonly dbs: Keyspace[] = [];
@@ -144,6 +146,7 @@ export class Store {
     const now = this.clock.now();
     let total = 0;
     for (const db of this.dbs) {
+      if (db.leases.size !== 0) db.leases.sweep(LEASE_SWEEP_BUDGET);
       if (db.volatileCount === 0) continue;
       for (;;) {
         db.expireSample(EXPIRE_KEYS_PER_LOOP, now, this.sampleOut);
