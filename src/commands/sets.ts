@@ -52,7 +52,7 @@ export function compareIntStrings(a: string, b: string): number {
   if (na !== nb) return na ? -1 : 1;
   let r = a.length - b.length;
   if (r === 0) r = a < b ? -1 : a > b ? 1 : 0;
-  return na ? -r : r;
+  return na ? 0 - r : r; // 0 - r: equal negatives compare as +0, not -0
 }
 
 export class SetValue implements CollectionValue {
