@@ -26,14 +26,17 @@ function busPort(port: number): number {
   return port + 10000 <= 65535 ? port + 10000 : port;
 }
 
-function slotsCommand(c: CommandContext): void {
+/** The applied topology, or null after replying (an error, or an empty array before the first). */
+function topologyOrEmpty(c: CommandContext): Topology | null {
   const cluster = clusterOf(c);
-  if (cluster === null) return;
-  const t = cluster.topology;
-  if (t === null) {
-    c.w.array(0);
-    return;
-  }
+  if (cluster === null) return null;
+  if (cluster.topology === null) c.w.array(0);
+  return cluster.topology;
+}
+
+function slotsCommand(c: CommandContext): void {
+  const t = topologyOrEmpty(c);
+  if (t === null) return;
   const ranges = t.slotRanges();
   c.w.array(ranges.length);
   for (const [start, end, shard] of ranges) {
@@ -52,13 +55,8 @@ function slotsCommand(c: CommandContext): void {
 }
 
 function shardsCommand(c: CommandContext): void {
-  const cluster = clusterOf(c);
-  if (cluster === null) return;
-  const t = cluster.topology;
-  if (t === null) {
-    c.w.array(0);
-    return;
-  }
+  const t = topologyOrEmpty(c);
+  if (t === null) return;
   const rangesByShard: Array<Array<[number, number]>> = t.doc.shards.map(() => []);
   for (const [start, end, shard] of t.slotRanges()) rangesByShard[shard].push([start, end]);
   c.w.array(t.doc.shards.length);
