@@ -1,5 +1,5 @@
 // corral's public API: the node (to embed one in a process), its configuration, the smart client,
-// key-to-slot and topology planning, and the typed errors. Nothing else lives here.
+// the cache-aside SDK, key-to-slot and topology planning, and the typed errors. Nothing else lives here.
 
 export { CorralNode, type NodeOptions } from './server/node.js';
 export { Config, ConfigError, parseConfigFile, PARAMS } from './server/config.js';
@@ -25,3 +25,23 @@ export {
 export { TopologyError, type TopologyDoc } from './cluster/topology.js';
 export { planTopology, type ShardPlan } from './cluster/plan.js';
 export { keySlot } from './cluster/slot.js';
+export {
+  Cache,
+  createCache,
+  LoaderTimeoutError,
+  BulkheadFullError,
+  CacheClosedError,
+  type Loader,
+  type LoaderContext,
+  type CacheOptions,
+  type CallOptions,
+  type CacheClient,
+  type Serializer,
+  type WaitPollOptions,
+  type BreakerOptions,
+  type BreakerState,
+  type BulkheadOptions,
+  type CacheStats,
+  type CacheEvents,
+  type CacheEvent,
+} from './cache/index.js';

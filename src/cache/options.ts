@@ -1,0 +1,167 @@
+// Cache options: what createCache and each call accept, the defaults, validation, the per-call
+// merge (call options override the cache's defaults field by field), and TTL jitter. The clock,
+// timers and randomness are injectable, as in the client (src/client/options.ts), so tests move
+// time by hand instead of sleeping.
+//
+// Defaults chosen where the spec left it open (all times in ms):
+//   ttl            required (on createCache or on the call)
+//   jitter         0.1: the ttl written is ttl * (1 + U(-0.1, +0.1)), so keys loaded together
+//                  do not all expire together
+//   grace          0: no stale-while-revalidate window unless asked for. Hot keys are kept warm
+//                  by XFetch instead; with a grace, expired keys are served stale while one
+//                  caller refreshes them
+//   leaseMs        5000: longer than a load should ever take (a load past it cannot be written)
+//   beta           1 (XFetch; 0 disables early refresh)
+//   softTimeout    0: a stale value at hand (STALE_WON) is returned at once and refreshed in the
+//                  background. With N > 0 the refresh is awaited up to N ms first
+//   hardTimeout    0: no limit (the lease still bounds how long others wait for it)
+//   negativeTtl    min(ttl, 5000); 0 = "not found" is not cached
+//   staleOnError   true; errorBackoff 0 (off)
+//   waitPoll       { minDelay: 5, maxDelay: 50, timeout: leaseMs }
+//   breaker        { failureThreshold: 5, resetAfter: 5000, halfOpenProbes: 1, successThreshold: 1 }
+//   bulkhead       { perKey: 1, total: 16, queue: 256 }
+//   cacheTimeout   none: the client's commandTimeout bounds every cache command
+
+import type { CorralClient } from '../client/index.js';
+import type { Timers } from '../client/options.js';
+import type { Clock } from '../util/clock.js';
+import type { BreakerOptions } from './breaker.js';
+import type { BulkheadOptions } from './bulkhead.js';
+
+export type { Timers };
+
+/** Turns values into bytes and back. Buffers bypass it (stored and returned untouched). */
+export interface Serializer {
+  serialize(value: unknown): Buffer | string;
+  deserialize(bytes: Buffer): unknown;
+}
+
+export const jsonSerializer: Serializer = {
+  serialize: (v) => {
+    const s = JSON.stringify(v);
+    if (s === undefined) throw new TypeError('value is not JSON-serializable');
+    return s;
+  },
+  deserialize: (b) => JSON.parse(b.toString('utf8')),
+};
+
+/** How a caller that finds another caller's lease (MISS_WAIT) polls for its value. */
+export interface WaitPollOptions {
+  /** First poll delay; doubles per poll up to maxDelay; each delay is jittered by ±50% (5). */
+  minDelay?: number;
+  maxDelay?: number;
+  /**
+   * Total wait before this caller loads the value itself, without a lease (so without writing
+   * it). Default: leaseMs, the longest a live lease holder can take.
+   */
+  timeout?: number;
+}
+
+/** Options of one call, and the cache-wide defaults they override. */
+export interface CallOptions {
+  ttl?: number;
+  jitter?: number;
+  grace?: number;
+  leaseMs?: number;
+  beta?: number;
+  softTimeout?: number;
+  hardTimeout?: number;
+  negativeTtl?: number;
+  tags?: readonly string[];
+  /** A version stamp: a cached value stored under another version is a miss. */
+  version?: string | number;
+  staleOnError?: boolean;
+  errorBackoff?: number;
+  waitPoll?: WaitPollOptions;
+}
+
+/** The commands the SDK sends: the smart client, or anything with the same two methods. */
+export type CacheClient = Pick<CorralClient, 'send' | 'sendBuffer'>;
+
+export interface CacheOptions extends CallOptions {
+  client: CacheClient;
+  serializer?: Serializer;
+  /** Prepended to every key and tag key (namespacing), default ''. */
+  prefix?: string;
+  breaker?: BreakerOptions;
+  bulkhead?: BulkheadOptions;
+  /** Per cache command, ms; past it the call fails open. Default: the client's commandTimeout. */
+  cacheTimeout?: number;
+  clock?: Clock;
+  timers?: Timers;
+  random?: () => number;
+}
+
+/** A call's options with every default applied. */
+export interface Resolved {
+  ttl: number;
+  jitter: number;
+  grace: number;
+  leaseMs: number;
+  beta: number;
+  softTimeout: number;
+  hardTimeout: number;
+  negativeTtl: number;
+  tags: readonly string[];
+  version: string | undefined;
+  staleOnError: boolean;
+  errorBackoff: number;
+  waitMin: number;
+  waitMax: number;
+  waitTimeout: number;
+}
+
+export const defaultTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+const NO_TAGS: readonly string[] = Object.freeze([]);
+export const MAX_TAGS = 255;
+
+function num(name: string, v: number | undefined, dflt: number, min = 0): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !(v >= min) || v === Infinity) throw new TypeError(`${name} must be a number >= ${min}`);
+  return v;
+}
+
+/**
+ * Merges call options over the defaults. Without a ttl anywhere it throws only when `needTtl`
+ * (a read alone does not need one).
+ */
+export function resolveCall(defaults: CallOptions, call: CallOptions | undefined, needTtl: boolean): Resolved {
+  const o = call === undefined ? defaults : { ...defaults, ...call, waitPoll: { ...defaults.waitPoll, ...call.waitPoll } };
+  const ttl = o.ttl === undefined ? NaN : num('ttl', o.ttl, 0, 1);
+  if (needTtl && Number.isNaN(ttl)) throw new TypeError('ttl is required (on createCache or on the call)');
+  const jitter = num('jitter', o.jitter, 0.1);
+  if (jitter >= 1) throw new TypeError('jitter must be below 1');
+  const leaseMs = Math.round(num('leaseMs', o.leaseMs, 5000, 1));
+  if (leaseMs > 86_400_000) throw new TypeError('leaseMs must be at most 86400000');
+  const tags = o.tags === undefined || o.tags.length === 0 ? NO_TAGS : o.tags;
+  if (tags.length > MAX_TAGS) throw new TypeError(`at most ${MAX_TAGS} tags per key`);
+  for (const t of tags) if (typeof t !== 'string' || t.length === 0) throw new TypeError('tags must be non-empty strings');
+  const waitMin = num('waitPoll.minDelay', o.waitPoll?.minDelay, 5, 1);
+  return {
+    ttl,
+    jitter,
+    grace: Math.round(num('grace', o.grace, 0)),
+    leaseMs,
+    beta: num('beta', o.beta, 1),
+    softTimeout: num('softTimeout', o.softTimeout, 0),
+    hardTimeout: num('hardTimeout', o.hardTimeout, 0),
+    negativeTtl: Math.round(num('negativeTtl', o.negativeTtl, Number.isNaN(ttl) ? 5000 : Math.min(ttl, 5000))),
+    tags,
+    version: o.version === undefined ? undefined : String(o.version),
+    staleOnError: o.staleOnError ?? true,
+    errorBackoff: num('errorBackoff', o.errorBackoff, 0),
+    waitMin,
+    waitMax: Math.max(waitMin, num('waitPoll.maxDelay', o.waitPoll?.maxDelay, 50, 1)),
+    waitTimeout: num('waitPoll.timeout', o.waitPoll?.timeout, leaseMs),
+  };
+}
+
+/** ttl spread uniformly over ±jitter of itself, at least 1 ms. */
+export function jitterTtl(ttl: number, jitter: number, random: () => number): number {
+  if (jitter === 0) return Math.max(1, Math.round(ttl));
+  return Math.max(1, Math.round(ttl * (1 + jitter * (2 * random() - 1))));
+}

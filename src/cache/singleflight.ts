@@ -1,0 +1,67 @@
+// In-process single-flight: concurrent calls for one key share the first caller's promise, so a
+// burst of getOrLoad(k) in one process costs one CACHE.GET and at most one loader call. The
+// entry is removed when the shared promise settles; a call after that starts a new flight (it
+// then finds the value in the cache). Cross-process deduplication is the server's lease.
+
+export class SingleFlight<V> {
+  private readonly flights = new Map<string, Promise<V>>();
+  /** Calls that joined a flight already in progress. */
+  joined = 0;
+
+  /** The flight in progress for `key` (counted as a join), if any. */
+  join(key: string): Promise<V> | undefined {
+    const current = this.flights.get(key);
+    if (current !== undefined) this.joined++;
+    return current;
+  }
+
+  /**
+   * Registers a flight whose owner calls end(key) when it settles (the cache's flow does, in a
+   * `finally` that always runs at least one tick later), saving do()'s wrapping promise on the
+   * hot path.
+   */
+  start(key: string, flight: Promise<V>): void {
+    this.flights.set(key, flight);
+  }
+
+  end(key: string): void {
+    this.flights.delete(key);
+  }
+
+  /** The flight for `key`, started with fn() if none is in progress. */
+  do(key: string, fn: () => Promise<V>): Promise<V> {
+    const current = this.flights.get(key);
+    if (current !== undefined) {
+      this.joined++;
+      return current;
+    }
+    let started: Promise<V>;
+    try {
+      started = fn();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // track() awaits before its `finally`, so the delete always runs after the set below, even
+    // when `started` is already settled.
+    const flight = this.track(key, started);
+    this.flights.set(key, flight);
+    return flight;
+  }
+
+  /** Flights in progress. */
+  get size(): number {
+    return this.flights.size;
+  }
+
+  has(key: string): boolean {
+    return this.flights.has(key);
+  }
+
+  private async track(key: string, p: Promise<V>): Promise<V> {
+    try {
+      return await p;
+    } finally {
+      this.flights.delete(key);
+    }
+  }
+}
