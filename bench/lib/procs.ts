@@ -216,6 +216,21 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+/**
+ * A kB field of /proc/<pid>/status in bytes, e.g. 'VmRSS', 'VmHWM' (peak RSS), 'RssAnon',
+ * 'RssFile', 'VmSwap'. NaN if absent or the process is gone.
+ */
+export function procStatusBytes(pid: number, field: string): number {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return NaN;
+  }
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
 export interface RunResult {
   code: number | string;
   stdout: string;
