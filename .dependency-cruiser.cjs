@@ -1,6 +1,6 @@
 // Keeps the source layout's import directions (docs/architecture.md): each layer may import only
 // the layers listed after it in `order` ... i.e. below it. index.ts and cli/ sit on top.
-const order = ['util', 'protocol', 'store', 'commands', 'cluster', 'control', 'server', 'metrics', 'client', 'cache', 'dashboard', 'cli'];
+const order = ['util', 'protocol', 'store', 'commands', 'cluster', 'control', 'server', 'metrics', 'client', 'cache', 'demo', 'dashboard', 'cli'];
 
 const forbidden = [];
 order.forEach((layer, i) => {

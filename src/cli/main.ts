@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `corral` command: `corral server` runs one node (options as flags or a Redis-style config
 // file), `corral up` a whole local cluster (one node process per shard), `corral ring` shows how
-// the consistent-hash ring places slots.
+// the consistent-hash ring places slots, `corral demo flash-sale` runs the stampede demo.
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -9,6 +9,7 @@ import { CorralNode } from '../server/node.js';
 import { ConfigError, PARAMS, parseConfigFile } from '../server/config.js';
 import { runUp } from './up.js';
 import { ringReport } from '../cluster/ring-report.js';
+import { FLASH_SALE_FLAGS, runFlashSaleDemo } from '../demo/index.js';
 
 const program = new Command();
 program.name('corral').description('A distributed in-memory cache that speaks the Redis protocol').version('0.1.0');
@@ -73,6 +74,16 @@ program
     const vnodes = opts.vnodes === undefined ? undefined : positiveInt(opts.vnodes, '--vnodes');
     console.log(ringReport({ shards, vnodes, sampleKeys: positiveInt(opts.keys, '--keys') }));
   });
+
+const demo = program.command('demo').description('demos that run against a local cluster');
+const flashSale = demo
+  .command('flash-sale')
+  .description('a hot product expiring under load: naive cache-aside vs the SDK, against a real SQL database (PGlite, or PostgreSQL with DATABASE_URL)')
+  .allowExcessArguments(false);
+for (const f of FLASH_SALE_FLAGS) flashSale.option(f.flags, f.description);
+flashSale.action(async (opts: Record<string, string | boolean | undefined>) => {
+  process.exitCode = await runFlashSaleDemo(opts);
+});
 
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);
