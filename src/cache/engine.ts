@@ -62,7 +62,7 @@ import type { Clock } from '../util/clock.js';
 import { Breaker, type BreakerState } from './breaker.js';
 import { Bulkhead } from './bulkhead.js';
 import { Codec } from './codec.js';
-import { decodeEnvelope, F_EMPTY, type Envelope } from './envelope.js';
+import { decodeEnvelope, F_EMPTY, F_NEGATIVE, F_UNDEFINED, type Envelope } from './envelope.js';
 import { BulkheadFullError, CacheClosedError } from './errors.js';
 import { Emitter, newStats, type CacheStats } from './events.js';
 import { CacheOps, Status, type Read } from './ops.js';
@@ -126,7 +126,7 @@ export class Engine {
 
   constructor(options: CacheOptions) {
     const { client, serializer, prefix, breaker, bulkhead, cacheTimeout, clock, timers, random, ...call } = options;
-    if (client === undefined || typeof client.sendBuffer !== 'function') throw new TypeError('client: a CorralClient is required');
+    if (client === undefined || typeof client.sendBuffer !== 'function' || typeof client.cacheGet !== 'function') throw new TypeError('client: a CorralClient is required');
     this.defaults = call;
     this.resolvedDefaults = resolveCall(call, undefined, false);
     this.codec = new Codec(serializer);
@@ -314,8 +314,13 @@ export class Engine {
 
   /** XFetch on a hit: maybe take the lease and refresh before the value goes stale. */
   protected maybeRefreshEarly(k: string, key: string, loader: AnyLoader, o: Resolved, r: Read, env: Envelope, value: unknown): void {
-    if (r.ms < 0 || env.delta <= 0 || this.closed || this.refreshing.has(k)) return;
-    if (!shouldRefreshEarly(r.ms, env.delta, o.beta, this.random)) return;
+    if (env.delta <= 0 || this.closed || this.refreshing.has(k)) return;
+    // A hit carries no expiry (the node replies the bare value): the time left is reckoned from
+    // when the value was stored and the TTL it was stored for (before jitter: an estimate, and
+    // if the value goes stale first, STALE_WON or the miss lease still gives one refresher).
+    const ttl = (env.flags & (F_NEGATIVE | F_UNDEFINED)) !== 0 ? o.negativeTtl : o.ttl;
+    const remaining = env.storedAt + ttl - this.clock.now();
+    if (!shouldRefreshEarly(Math.max(0, remaining), env.delta, o.beta, this.random)) return;
     if (this.backoffs.size > 0 && this.backoffFor(k) !== undefined) return;
     this.refreshing.add(k);
     const t = this.ops

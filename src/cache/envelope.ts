@@ -16,9 +16,10 @@
 //   then per tag: u16 name length, name (utf8), u8 version length, version (ascii digits)
 //   then the payload, to the end
 //
-// The key's logical expiry is not stored: the node knows it (CACHE.GET replies the ms until the
-// value goes stale), so one clock decides it. Tag versions are the ones read *before* the load
-// (cache.ts explains why).
+// The key's expiry is not stored: the node holds it and decides staleness (CACHE.GET replies a
+// fresh hit as the bare value, a stale one with its state). XFetch's estimate of the time left
+// is stored-at + the caller's TTL. Tag versions are the ones read *before* the load (engine.ts
+// explains why).
 
 export const MAGIC = 0xc7;
 export const FORMAT = 1;

@@ -24,7 +24,7 @@ export interface Read {
   status: Status;
   value: Buffer | null;
   token: Arg | null;
-  /** HIT: ms until stale (-1: no TTL); MISS_WON: lease-ms; MISS_WAIT: ms until that lease expires; STALE*: ms until the copy expires. */
+  /** HIT: -1 (the node replies only the value); MISS_WON: lease-ms; MISS_WAIT: ms until that lease expires; STALE*: ms until the copy expires. */
   ms: number;
   tagVersions: Array<string | null> | null;
 }
@@ -70,6 +70,8 @@ function statusOf(s: unknown): Status {
 }
 
 function parseGet(r: unknown): Read {
+  // A fresh hit is the bare value (the bytes GET would reply); every other state an array.
+  if (Buffer.isBuffer(r)) return { status: Status.Hit, value: r, token: null, ms: -1, tagVersions: null };
   if (!Array.isArray(r) || r.length < 4) throw new ReplyError('ERR unexpected CACHE.GET reply');
   const v = r[1];
   return {
@@ -92,7 +94,7 @@ export class CacheOps {
 
   /** CACHE.GET key lease-ms, and GET of each tag's version key, all issued in this turn. */
   read(key: string, leaseMs: number, tags: readonly string[]): Promise<Read> {
-    const sent = this.client.sendBuffer('CACHE.GET', key, leaseMs);
+    const sent = this.client.cacheGet(key, leaseMs);
     // The hit path: one reaction (breaker bookkeeping and parsing together) on the reply.
     const get = this.timeoutMs > 0 ? this.guard('CACHE.GET', sent).then(parseGet) : sent.then(this.okGet, this.fail);
     if (tags.length === 0) return get;

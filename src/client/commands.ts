@@ -70,6 +70,14 @@ export class CorralClient {
     return this.one(Reply.Raw, BulkMode.Buffer, ['GET', key], key) as Promise<Buffer | null>;
   }
 
+  /**
+   * CACHE.GET key lease-ms (docs/leases.md): a fresh hit is the value as a Buffer; any other
+   * state `[status, value, token, ms]`. The cache-aside SDK's hot path, so a typed method.
+   */
+  cacheGet(key: Arg, leaseMs: number): Promise<Buffer | unknown[]> {
+    return this.one(Reply.Raw, BulkMode.Buffer, ['CACHE.GET', key, leaseMs], key) as Promise<Buffer | unknown[]>;
+  }
+
   /** SET: 'OK'; null if NX/XX prevented it; with `get`, the previous value (or null). */
   set(key: Arg, value: Arg, opts?: SetOptions): Promise<string | null> {
     const args: Arg[] = ['SET', key, value];

@@ -1,5 +1,5 @@
-// corral's cache-aside commands (docs/leases.md): CACHE.GET hands a miss or a stale value's
-// refresh to exactly one caller as a lease; CACHE.SET stores a value only under a current lease;
+// corral's cache-aside commands (docs/leases.md): CACHE.GET answers a fresh hit with the value
+// as GET does, and hands a miss or a stale value's refresh to exactly one caller as a lease; CACHE.SET stores a value only under a current lease;
 // CACHE.LEASE asks for a lease on any key (early refresh); CACHE.INVALIDATE deletes or marks
 // stale and voids the lease, so a load that started before it can never write back.
 
@@ -56,13 +56,13 @@ function cacheGetCommand(c: CommandContext): void {
     return;
   }
   const value = e.value as string;
-  const left = e.expireAt === 0 ? -1 : e.expireAt - now;
+  // The hot path: a fresh hit replies the bare value, the same bytes as GET.
   if (e.staleAt === 0 || now < e.staleAt) {
-    reply4(c, 'HIT', value, null, e.staleAt === 0 ? left : e.staleAt - now);
+    c.w.bulk(value);
     return;
   }
   const token = leases.grant(key, leaseMs);
-  reply4(c, token !== null ? 'STALE_WON' : 'STALE', value, token, left);
+  reply4(c, token !== null ? 'STALE_WON' : 'STALE', value, token, e.expireAt === 0 ? -1 : e.expireAt - now);
 }
 
 function cacheLeaseCommand(c: CommandContext): void {

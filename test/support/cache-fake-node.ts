@@ -91,6 +91,10 @@ export class FakeCacheNode implements CacheClient {
     return this.call(true, command, args);
   }
 
+  cacheGet(key: Arg, leaseMs: number): Promise<Buffer | unknown[]> {
+    return this.call(true, 'CACHE.GET', [key, leaseMs]) as Promise<Buffer | unknown[]>;
+  }
+
   /** Commands received with this name. */
   count(name: string): number {
     const up = name.toUpperCase();
@@ -180,10 +184,7 @@ export class FakeCacheNode implements CacheClient {
           if (l !== undefined) return ['MISS_WAIT', null, null, l.expiresAt - now];
           return ['MISS_WON', null, this.grant(key, ms), ms];
         }
-        if (now < e.staleAt) {
-          const left = e.staleAt !== Infinity ? e.staleAt - now : e.expiresAt !== Infinity ? e.expiresAt - now : -1;
-          return ['HIT', e.value, null, left];
-        }
+        if (now < e.staleAt) return e.value;
         if (l !== undefined) return ['STALE', e.value, null, e.expiresAt - now];
         return ['STALE_WON', e.value, this.grant(key, ms), e.expiresAt - now];
       }
