@@ -314,13 +314,16 @@ export class Engine {
 
   /** XFetch on a hit: maybe take the lease and refresh before the value goes stale. */
   protected maybeRefreshEarly(k: string, key: string, loader: AnyLoader, o: Resolved, r: Read, env: Envelope, value: unknown): void {
-    if (env.delta <= 0 || this.closed || this.refreshing.has(k)) return;
+    const delta = env.delta;
+    if (delta <= 0) return;
     // A hit carries no expiry (the node replies the bare value): the time left is reckoned from
     // when the value was stored and the TTL it was stored for (before jitter: an estimate, and
     // if the value goes stale first, STALE_WON or the miss lease still gives one refresher).
     const ttl = (env.flags & (F_NEGATIVE | F_UNDEFINED)) !== 0 ? o.negativeTtl : o.ttl;
     const remaining = env.storedAt + ttl - this.clock.now();
-    if (!shouldRefreshEarly(Math.max(0, remaining), env.delta, o.beta, this.random)) return;
+    // Far from expiry the chance is below exp(-30) (~1e-13): skip the draw (most hits).
+    if (remaining > 30 * delta * o.beta || this.closed || this.refreshing.has(k)) return;
+    if (!shouldRefreshEarly(Math.max(0, remaining), delta, o.beta, this.random)) return;
     if (this.backoffs.size > 0 && this.backoffFor(k) !== undefined) return;
     this.refreshing.add(k);
     const t = this.ops
