@@ -37,7 +37,7 @@ import {
   type ServerProc,
 } from './lib/procs.js';
 import { benchmarkNoise, parseBenchmarkCsv } from './lib/redis-benchmark.js';
-import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult } from './lib/report.js';
+import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
 import { startRedisCluster } from '../test/support/redis-cluster.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -163,14 +163,8 @@ function parseSettings(): Settings {
     },
     strict: true,
   });
-  const positiveInt = (s: string | undefined, what: string, dflt: number): number => {
-    if (s === undefined || s === '') return dflt;
-    const n = Number(s);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${what}: expected a positive integer, got "${s}"`);
-    return n;
-  };
   const quick = values.quick ?? false;
-  const pipelines = (values.pipelines ?? '1,16').split(',').map((p) => positiveInt(p.trim(), '--pipelines', 1));
+  const pipelines = (values.pipelines ?? '1,16').split(',').map((p) => positiveIntFlag(p.trim(), '--pipelines', 1));
   const tests = (values.tests ?? 'get,set').split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
   const nAll = values.requests ?? process.env['BENCH_REQUESTS'];
   const requests: Record<string, number> = {};
@@ -178,15 +172,15 @@ function parseSettings(): Settings {
     // Long enough runs (~8 s on 2 cores) that the 250 ms rounding of the elapsed time stays
     // small (see REDIS_BENCHMARK_TICK_MS); --quick only checks that everything works.
     const dflt = quick ? (p === 1 ? 100_000 : 1_000_000) : p === 1 ? 1_000_000 : 10_000_000;
-    requests[p] = positiveInt(nAll, '--requests', dflt);
+    requests[p] = positiveIntFlag(nAll, '--requests', dflt);
   }
   return {
-    rounds: positiveInt(values.rounds, '--rounds', 3),
+    rounds: positiveIntFlag(values.rounds, '--rounds', 3),
     tests,
     pipelines,
-    clients: positiveInt(values.clients, '--clients', 50),
+    clients: positiveIntFlag(values.clients, '--clients', 50),
     // 0: redis-benchmark's defaults (one key per node in --cluster mode); N: -r N random keys.
-    keyspace: values.keyspace === undefined ? 0 : positiveInt(values.keyspace, '--keyspace', 0),
+    keyspace: values.keyspace === undefined ? 0 : positiveIntFlag(values.keyspace, '--keyspace', 0),
     requests,
     quick,
   };

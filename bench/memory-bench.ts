@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { parseArgs } from 'node:util';
 import { freePort, onInterrupt, procStatusBytes, sleep, startServer, stopServer, type ServerProc } from './lib/procs.js';
-import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult } from './lib/report.js';
+import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
 import { KEY_LEN, RespConn, info, loadKeys } from './lib/resp.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -118,24 +118,18 @@ function parseSettings(): Settings {
     },
     strict: true,
   });
-  const positiveInt = (s: string | undefined, what: string, dflt: number): number => {
-    if (s === undefined || s === '') return dflt;
-    const n = Number(s);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${what}: expected a positive integer, got "${s}"`);
-    return n;
-  };
   const quick = values.quick ?? false;
   const spec = values.cases === 'all' ? ALL_CASES : values.cases ?? (quick ? QUICK_CASES : DEFAULT_CASES);
   const servers = (values.servers ?? 'redis,corral').split(',').map((x) => x.trim()) as ServerName[];
   for (const s of servers) if (s !== 'redis' && s !== 'corral') throw new Error(`--servers: unknown server "${s}"`);
   const h = values['corral-heap'] ?? 'auto';
-  const corralHeap = h === 'auto' || h === 'none' ? h : positiveInt(h, '--corral-heap', 0);
+  const corralHeap = h === 'auto' || h === 'none' ? h : positiveIntFlag(h, '--corral-heap', 0);
   return {
     cases: parseCases(spec),
-    rounds: positiveInt(values.rounds, '--rounds', 1),
+    rounds: positiveIntFlag(values.rounds, '--rounds', 1),
     servers,
-    settleMs: values['settle-ms'] === '0' ? 0 : positiveInt(values['settle-ms'], '--settle-ms', 3000),
-    sockets: positiveInt(values.sockets, '--sockets', 4),
+    settleMs: values['settle-ms'] === '0' ? 0 : positiveIntFlag(values['settle-ms'], '--settle-ms', 3000),
+    sockets: positiveIntFlag(values.sockets, '--sockets', 4),
     corralHeap,
     quick,
     corralCmdOverride: process.env['CORRAL_CMD'] ?? null,

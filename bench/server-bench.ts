@@ -27,7 +27,7 @@ import {
   sleep,
   type ServerProc,
 } from './lib/procs.js';
-import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult } from './lib/report.js';
+import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = path.join(repoRoot, 'bench', 'results');
@@ -99,29 +99,23 @@ function parseSettings(): Settings {
     },
     strict: true,
   });
-  const positiveInt = (s: string | undefined, what: string, dflt: number): number => {
-    if (s === undefined || s === '') return dflt;
-    const n = Number(s);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${what}: expected a positive integer, got "${s}"`);
-    return n;
-  };
   const quick = values.quick ?? false;
-  const pipelines = (values.pipelines ?? '1,16').split(',').map((p) => positiveInt(p.trim(), '--pipelines', 1));
+  const pipelines = (values.pipelines ?? '1,16').split(',').map((p) => positiveIntFlag(p.trim(), '--pipelines', 1));
   const tests = (values.tests ?? 'get,set,incr,mset').split(',').map((t) => t.trim().toLowerCase());
   const nAll = values.requests ?? process.env['BENCH_REQUESTS'];
   const requests: Record<string, number> = {};
   for (const p of pipelines) {
     const dflt = quick ? (p === 1 ? 20_000 : 100_000) : p === 1 ? 200_000 : 2_000_000;
-    requests[p] = positiveInt(nAll, '--requests', dflt);
+    requests[p] = positiveIntFlag(nAll, '--requests', dflt);
   }
   const corralMain = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
   return {
-    rounds: positiveInt(values.rounds, '--rounds', 3),
+    rounds: positiveIntFlag(values.rounds, '--rounds', 3),
     tests,
     pipelines,
-    clients: positiveInt(values.clients, '--clients', 50),
+    clients: positiveIntFlag(values.clients, '--clients', 50),
     // 0: redis-benchmark's defaults (the issue's setup); N: -r N random keys.
-    keyspace: values.keyspace === undefined ? 0 : positiveInt(values.keyspace, '--keyspace', 0),
+    keyspace: values.keyspace === undefined ? 0 : positiveIntFlag(values.keyspace, '--keyspace', 0),
     requests,
     requestsOverridden: nAll !== undefined && nAll !== '',
     quick,

@@ -88,3 +88,11 @@ export function writeResult(dir: string, name: string, content: string): string 
   writeFileSync(file, content);
   return file;
 }
+
+/** A command-line flag that must be a positive integer: its value, `dflt` when absent. */
+export function positiveIntFlag(s: string | undefined, what: string, dflt: number): number {
+  if (s === undefined || s === '') return dflt;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${what}: expected a positive integer, got "${s}"`);
+  return n;
+}
