@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { planTopology } from '../cluster/plan.js';
 import type { TopologyDoc } from '../cluster/topology.js';
 import { callNode, waitForNode } from './node-link.js';
+import { reachableHost } from '../util/address.js';
 
 export interface LocalClusterOptions {
   shards: number;
@@ -24,6 +25,7 @@ export interface LocalClusterOptions {
 }
 
 export interface LocalNodeProcess {
+  /** The address the node announces (and is reached at): the bind address, or loopback for a wildcard bind. */
   host: string;
   port: number;
   child: ChildProcess;
@@ -45,7 +47,7 @@ export class LocalCluster {
   /** Starts every node, waits for each to answer, then gives all of them the topology. */
   async start(): Promise<TopologyDoc> {
     const { shards, port, host } = this.options;
-    for (let i = 0; i < shards; i++) this.spawnNode(host, port + i);
+    for (let i = 0; i < shards; i++) this.spawnNode(host, reachableHost(host), port + i);
     await Promise.all(this.nodes.map((n) => waitForNode(n.host, n.port)));
     const doc = planTopology(
       this.nodes.map((n) => ({ nodes: [{ host: n.host, port: n.port }] })),
@@ -69,9 +71,9 @@ export class LocalCluster {
     this.topology = doc;
   }
 
-  private spawnNode(host: string, port: number): void {
+  private spawnNode(bind: string, host: string, port: number): void {
     const { nodeCommand, nodeFlags = [] } = this.options;
-    const args = [...nodeCommand.args, '--bind', host, '--port', String(port), '--cluster-enabled', 'yes', ...nodeFlags];
+    const args = [...nodeCommand.args, '--bind', bind, '--cluster-announce-ip', host, '--port', String(port), '--cluster-enabled', 'yes', ...nodeFlags];
     const child = spawn(nodeCommand.file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const node: LocalNodeProcess = { host, port, child, exited: false };
     this.nodes.push(node);

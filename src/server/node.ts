@@ -22,6 +22,7 @@ import { Slowlog } from './slowlog.js';
 import { WatchRegistry } from './watch.js';
 import { ClusterState } from './cluster-state.js';
 import { keySlot } from '../cluster/slot.js';
+import { reachableHost } from '../util/address.js';
 import { parseClusterNodes, planTopology, type ShardPlan } from '../cluster/plan.js';
 import { dataCommands } from '../commands/index.js';
 import { serverCommands } from './commands/index.js';
@@ -367,8 +368,7 @@ export class CorralNode {
 function announceHost(config: Config): string {
   const announced = config.str('cluster-announce-ip');
   if (announced !== '') return announced;
-  const bind = config.str('bind').split(' ')[0];
-  return bind === '0.0.0.0' || bind === '::' || bind === '*' ? '127.0.0.1' : bind;
+  return reachableHost(config.str('bind').split(' ')[0]);
 }
 
 function randomHex(n: number): string {
