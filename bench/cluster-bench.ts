@@ -16,29 +16,13 @@
 //        runs on 2 cores, because redis-benchmark --cluster rounds its elapsed time up to a
 //        250 ms tick; --quick: 100k / 1M, only to check that everything works)
 
-import { execFileSync } from 'node:child_process';
-import { readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  cpuMicros,
-  freePortRange,
-  isAlive,
-  machineBusyMicros,
-  onInterrupt,
-  reapedChildrenCpuMicros,
-  run,
-  sleep,
-  startServer,
-  stopServer,
-  type ServerProc,
-} from './lib/procs.js';
+import { cpuMicros, isAlive, machineBusyMicros, onInterrupt, reapedChildrenCpuMicros, run, sleep } from './lib/procs.js';
 import { benchmarkNoise, parseBenchmarkCsv } from './lib/redis-benchmark.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
-import { startRedisCluster } from '../test/support/redis-cluster.js';
+import { killStrayRedis, startCorral, startRedis, type ClusterSetup, type ClusterUnderTest, type ServerName } from './lib/bench-clusters.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = path.join(repoRoot, 'bench', 'results');
@@ -57,8 +41,8 @@ const TARGET_OPS_RATIO = 0.9;
 let interrupted = false;
 /** What to await once interrupted: nothing more happens here, the handler exits the process. */
 const never = (): Promise<never> => new Promise<never>(() => {});
+const setup: ClusterSetup = { shards: SHARDS, repoRoot, corralMain, interrupted: () => interrupted };
 
-type ServerName = 'redis' | 'corral';
 const SERVERS: readonly ServerName[] = ['redis', 'corral'];
 
 interface Settings {
@@ -69,21 +53,6 @@ interface Settings {
   keyspace: number;
   requests: Record<string, number>; // by pipeline
   quick: boolean;
-}
-
-/** One running cluster under test. */
-interface ClusterUnderTest {
-  name: ServerName;
-  /** Node ports; redis-benchmark is pointed at ports[0]. */
-  ports: number[];
-  /** The node processes, in the order of ports. */
-  pids: number[];
-  /** Why the cluster can no longer be measured (a node died), or null. */
-  problem(): string | null;
-  /** Stops every process of the cluster and waits for them. Safe to call twice. */
-  stop(): Promise<void>;
-  /** Synchronous last resort (process 'exit'): SIGKILL whatever is still running. */
-  killNow(): void;
 }
 
 interface RunRecord {
@@ -188,150 +157,6 @@ function parseSettings(): Settings {
 
 function requestsDesc(s: Settings): string {
   return s.pipelines.map((p) => `P${p}=${s.requests[p]}`).join(' ');
-}
-
-// ---------------------------------------------------------------------------------------------
-// The two clusters
-
-/** The command line (NUL-separated argv) of a process, or '' if it is gone. */
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-// An interrupt while startRedisCluster() is still starting its redis-servers leaves them (and
-// their temporary directory) unknown to us: they are found as our redis-server children, and
-// their directories are noted while it runs (redis-server chdirs to its --dir; its argv is
-// overwritten by its process title), so they can be removed even if a group SIGINT killed them.
-const redisDirs = new Set<string>();
-
-/** Our redis-server child processes, noting the corral-redis-cluster-* directory of each. */
-function redisChildren(): number[] {
-  let out = '';
-  try {
-    out = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'redis-server'], { encoding: 'utf8' });
-  } catch {
-    return []; // pgrep exits 1: none
-  }
-  const pids = out.split('\n').filter((l) => l.trim() !== '').map(Number);
-  for (const pid of pids) {
-    try {
-      const dir = readlinkSync(`/proc/${pid}/cwd`);
-      if (path.dirname(dir) === tmpdir() && path.basename(dir).startsWith('corral-redis-cluster-')) redisDirs.add(dir);
-    } catch {
-      /* gone, or a zombie */
-    }
-  }
-  return pids;
-}
-
-/** SIGKILLs our redis-server children not in `known`, and removes the directories noted. */
-function killStrayRedis(known: readonly number[]): void {
-  for (const pid of redisChildren()) {
-    if (known.includes(pid)) continue;
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  for (const dir of redisDirs) rmSync(dir, { recursive: true, force: true });
-}
-
-async function startRedis(track: (c: ClusterUnderTest) => void): Promise<ClusterUnderTest> {
-  const watch = setInterval(redisChildren, 100);
-  let rc: Awaited<ReturnType<typeof startRedisCluster>>;
-  try {
-    rc = await startRedisCluster(SHARDS);
-  } finally {
-    clearInterval(watch);
-  }
-  redisChildren();
-  const children = rc.ports.map((p) => rc.procs.get(p)!);
-  let stopped: Promise<void> | undefined;
-  const c: ClusterUnderTest = {
-    name: 'redis',
-    ports: rc.ports,
-    pids: children.map((ch) => ch.pid ?? -1),
-    problem: () => {
-      const dead = children.findIndex((ch) => ch.exitCode !== null || ch.signalCode !== null);
-      return dead < 0 ? null : `redis-server on port ${rc.ports[dead]} exited (${children[dead]!.exitCode ?? children[dead]!.signalCode})`;
-    },
-    stop: () => (stopped ??= rc.close()),
-    killNow: () => {
-      for (const ch of children) if (ch.exitCode === null && ch.signalCode === null) ch.kill('SIGKILL');
-    },
-  };
-  track(c);
-  return c;
-}
-
-/** Finds the node process serving `port` among the children of `corral up` (pid `parent`). */
-function nodePid(parent: number, port: number, upOutput: string): number {
-  try {
-    const out = execFileSync('pgrep', ['-P', String(parent), '-f', '--', `--port ${port}( |$)`], { encoding: 'utf8' });
-    const pids = out.split('\n').filter((l) => l.trim() !== '').map(Number);
-    if (pids.length === 1) return pids[0]!;
-  } catch {
-    /* pgrep exits 1 when nothing matches: fall back to the pid `corral up` printed */
-  }
-  const m = new RegExp(`:${port}\\s+pid (\\d+)`).exec(upOutput);
-  if (m && cmdline(Number(m[1])).includes(`--port\0${port}\0`)) return Number(m[1]);
-  throw new Error(`could not find the pid of the corral node on port ${port}`);
-}
-
-async function startCorral(track: (c: ClusterUnderTest) => void): Promise<ClusterUnderTest> {
-  // Tracked from the moment it is spawned, so an interrupt during start-up still stops it.
-  let up: ServerProc | undefined;
-  const pids: number[] = [];
-  let stopped: Promise<void> | undefined;
-  const stopNodes = async (): Promise<void> => {
-    if (up !== undefined) await stopServer(up, 10_000); // `corral up` stops its nodes on SIGTERM
-    // Nodes outliving `corral up` (e.g. it was SIGKILLed): kill them by pid.
-    const left = pids.filter((pid) => isAlive(pid) && cmdline(pid).includes(corralMain));
-    for (const pid of left) process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 50 && left.some(isAlive); i++) await sleep(20);
-  };
-  const c: ClusterUnderTest = {
-    name: 'corral',
-    ports: [],
-    pids,
-    problem: () => {
-      if (up === undefined) return 'not started';
-      if (up.child.exitCode !== null || up.child.signalCode !== null) return `corral up exited:\n${up.tail()}`;
-      const dead = pids.findIndex((pid) => !isAlive(pid));
-      return dead < 0 ? null : `corral node on port ${c.ports[dead]} (pid ${pids[dead]}) died:\n${up.tail()}`;
-    },
-    stop: () => (stopped ??= stopNodes()),
-    killNow: () => {
-      if (up !== undefined && up.child.exitCode === null && up.child.signalCode === null) up.child.kill('SIGKILL');
-      for (const pid of pids) if (isAlive(pid) && cmdline(pid).includes(corralMain)) process.kill(pid, 'SIGKILL');
-    },
-  };
-  track(c);
-  let lastErr: unknown;
-  for (let attempt = 0; attempt < 3 && !interrupted; attempt++) {
-    const port = await freePortRange(SHARDS);
-    if (interrupted) break;
-    try {
-      up = await startServer(
-        [process.execPath, corralMain, 'up', '--shards', String(SHARDS), '--port', '{port}'],
-        { name: 'corral up', port, cwd: repoRoot, readyLine: /Ctrl-C stops the cluster/, readyTimeoutMs: 30_000, onSpawn: (p) => (up = p) },
-      );
-    } catch (err) {
-      lastErr = err;
-      if (up !== undefined) await stopServer(up);
-      up = undefined;
-      continue;
-    }
-    c.ports.push(...Array.from({ length: SHARDS }, (_, i) => port + i));
-    for (const p of c.ports) pids.push(nodePid(up.pid, p, up.tail()));
-    return c;
-  }
-  throw lastErr;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -515,9 +340,9 @@ async function main(): Promise<void> {
   console.log(`background load before start: ${fmt(backgroundCores, 2)} of ${machine.cores} cores busy` +
     (backgroundCores > 0.2 ? ' (WARNING: other processes are using CPU; results will be noisy)' : ''));
   try {
-    const redis = await startRedis(track);
+    const redis = await startRedis(setup, track);
     console.log(`redis cluster: ports ${redis.ports.join(',')}, redis-server pids ${redis.pids.join(',')}`);
-    const corral = await startCorral(track);
+    const corral = await startCorral(setup, track);
     console.log(`corral cluster: ports ${corral.ports.join(',')}, node pids ${corral.pids.join(',')}`);
     console.log(`rounds ${s.rounds}, tests ${s.tests.join(',')}, pipelines ${s.pipelines.join(',')}, ` +
       `clients ${s.clients}, ${s.keyspace > 0 ? `-r ${s.keyspace}` : 'default keys (one per node)'}, requests ${requestsDesc(s)}`);
