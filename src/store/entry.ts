@@ -52,6 +52,8 @@ export class Entry {
   lfu = 5;
   /** Bytes charged for this entry. */
   bytes = 0;
+  /** Slot in the allkeys-tinylfu policy's arrays (tinylfu.ts); meaningless under other policies. */
+  slot = -1;
 
   constructor(
     public readonly key: string,

@@ -154,6 +154,7 @@ export class Keyspace {
     removeAt(this.all, e, false);
     if (e.volatileIndex >= 0) removeAt(this.volatile, e, true);
     this.stats.usedBytes -= e.bytes;
+    if (this.stats.tinylfu !== null) this.stats.tinylfu.remove(e);
   }
 
   /** Sets or clears (0) an entry's TTL. A time in the past deletes the key. */
@@ -271,6 +272,8 @@ export class Keyspace {
   flush(): number {
     const n = this.map.size;
     for (const e of this.all) this.stats.usedBytes -= e.bytes;
+    const tinylfu = this.stats.tinylfu;
+    if (tinylfu !== null) for (const e of this.all) tinylfu.remove(e);
     const keys = this.onModified !== null ? [...this.map.keys()] : [];
     this.map.clear();
     this.leases.clear();
@@ -301,6 +304,7 @@ export class Keyspace {
     if (this.slotCounts !== null) this.slotCounts[this.slotOf!(e.key)]++;
     e.bytes = entryBytes(e);
     this.stats.usedBytes += e.bytes;
+    if (this.stats.tinylfu !== null) this.stats.tinylfu.add(e, this.id);
   }
 }
 

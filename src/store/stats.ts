@@ -7,6 +7,7 @@
 
 import type { Clock } from '../util/clock.js';
 import type { Entry } from './entry.js';
+import type { TinyLfu } from './tinylfu.js';
 
 export const LFU_INIT_VAL = 5;
 
@@ -20,6 +21,8 @@ export class StoreStats {
   lfuMode = false;
   lfuLogFactor = 10;
   lfuDecayTime = 1;
+  /** The W-TinyLFU state while allkeys-tinylfu is the policy, else null. */
+  tinylfu: TinyLfu | null = null;
 
   constructor(private readonly clock: Clock) {}
 
@@ -27,6 +30,7 @@ export class StoreStats {
     const now = this.clock.now();
     if (this.lfuMode) e.lfu = lfuIncrement(this.lfuDecayed(e, now), this.lfuLogFactor);
     e.lastAccess = now;
+    if (this.tinylfu !== null) this.tinylfu.onAccess(e);
   }
 
   /** The entry's LFU counter after decay for the minutes it went unaccessed. */

@@ -5,7 +5,8 @@
 // Eviction follows Redis's sampled approximation: when used memory exceeds maxmemory, sample
 // `maxmemory-samples` candidates (from all keys, or only keys with a TTL for volatile-*
 // policies), evict the best by the policy (oldest access, lowest LFU counter, nearest expiry, or
-// any), and repeat until under the limit or nothing is left to evict.
+// any), and repeat until under the limit or nothing is left to evict. allkeys-tinylfu (not a
+// Redis policy) does not sample: W-TinyLFU (tinylfu.ts) names each victim.
 //
 // Active expiry follows Redis's slow cycle: in each database, sample 20 keys with a TTL, delete
 // the expired ones, and repeat while more than a quarter of a sample had expired, until the
@@ -15,6 +16,7 @@ import type { Clock } from '../util/clock.js';
 import type { Entry } from './entry.js';
 import { Keyspace, type KeyModifiedHook, type SlotOf } from './keyspace.js';
 import { StoreStats } from './stats.js';
+import { TinyLfu } from './tinylfu.js';
 
 export const EVICTION_POLICIES = [
   'noeviction',
@@ -25,6 +27,7 @@ export const EVICTION_POLICIES = [
   'volatile-lfu',
   'volatile-random',
   'volatile-ttl',
+  'allkeys-tinylfu',
 ] as const;
 export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
 
@@ -42,12 +45,12 @@ const LEASE_SWEEP_BUDGET = 1000;
 export class Store {
   readonly dbs: Keyspace[] = [];
   readonly stats: StoreStats;
-  maxmemory = 0;
   maxmemorySamples = 5;
   /** proto-max-bulk-len: the largest string APPEND/SETRANGE may build. */
   maxStringLength = 512 * 1024 * 1024;
   private policy: EvictionPolicy = 'noeviction';
   private readonly sampleOut: [number, number] = [0, 0];
+  private maxBytes = 0;
 
   constructor(readonly options: StoreOptions) {
     this.stats = new StoreStats(options.clock);
@@ -65,6 +68,25 @@ export class Store {
   set evictionPolicy(p: EvictionPolicy) {
     this.policy = p;
     this.stats.lfuMode = p === 'allkeys-lfu' || p === 'volatile-lfu';
+    if (p !== 'allkeys-tinylfu') {
+      this.stats.tinylfu = null;
+    } else if (this.stats.tinylfu === null) {
+      // Switching to it: take every key over, in probation, with no frequency yet.
+      const t = new TinyLfu();
+      t.setMaxBytes(this.maxBytes);
+      for (const db of this.dbs) for (const e of db.entries()) t.adopt(e, db.id);
+      this.stats.tinylfu = t;
+    }
+  }
+
+  /** The memory limit in bytes, 0 for none. */
+  get maxmemory(): number {
+    return this.maxBytes;
+  }
+
+  set maxmemory(bytes: number) {
+    this.maxBytes = bytes;
+    this.stats.tinylfu?.setMaxBytes(bytes);
   }
 
   /** Bytes the keyspace holds: keys, values and per-entry overhead. */
@@ -90,8 +112,9 @@ export class Store {
     if (this.maxmemory === 0 || this.stats.usedBytes <= this.maxmemory) return true;
     if (this.policy === 'noeviction') return false;
     const volatileOnly = this.policy.startsWith('volatile-');
+    const tinylfu = this.stats.tinylfu;
     while (this.stats.usedBytes > this.maxmemory) {
-      const victim = this.pickVictim(volatileOnly);
+      const victim = tinylfu !== null ? tinylfu.pickVictim() : this.pickVictim(volatileOnly);
       if (victim === undefined) return false;
       this.dbs[victim.db].remove(victim.entry);
       this.stats.evictedKeys++;

@@ -180,9 +180,15 @@ describe('CONFIG', () => {
   test('config ranges, clamping and enum lists as Redis', () =>
     same([
       ['CONFIG', 'SET', 'timeout', '-1'], ['CONFIG', 'SET', 'slowlog-max-len', '-1'], ['CONFIG', 'SET', 'proto-max-bulk-len', '10'],
-      ['CONFIG', 'SET', 'maxmemory-samples', '0'], ['CONFIG', 'SET', 'maxmemory-policy', 'foo'], ['CONFIG', 'SET', 'loglevel', 'x'],
+      ['CONFIG', 'SET', 'maxmemory-samples', '0'], ['CONFIG', 'SET', 'loglevel', 'x'],
       ['CONFIG', 'SET', 'lfu-log-factor', '-1'], ['CONFIG', 'SET', 'hz', '100000'], ['CONFIG', 'GET', 'hz'], ['CONFIG', 'SET', 'hz', '10'],
     ]));
+
+  test("maxmemory-policy's enum list is Redis's, then corral's allkeys-tinylfu", async () => {
+    const [ours, theirs] = await parsedBoth([['CONFIG', 'SET', 'maxmemory-policy', 'foo']]);
+    const { error } = theirs[0] as { error: string };
+    assert.deepEqual(ours[0], { error: `${error}, allkeys-tinylfu` });
+  });
 });
 
 describe('INFO', () => {

@@ -138,6 +138,20 @@ describe('OBJECT', () => {
     assert.match(run('OBJECT', 'IDLETIME', 'k'), /^-ERR An LFU maxmemory policy is selected, idle time not tracked\./);
   });
 
+  test('allkeys-tinylfu (not a Redis policy): FREQ is the sketch estimate, IDLETIME works', () => {
+    const { run, node, clock } = harness();
+    node.store.dbs[0].setString('k', 'v', 0);
+    assert.equal(run('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-tinylfu'), '+OK\r\n');
+    assert.equal(run('OBJECT', 'FREQ', 'k'), ':0\r\n'); // adopted on the switch: no history
+    run('GET', 'k');
+    run('GET', 'k');
+    assert.equal(run('OBJECT', 'FREQ', 'k'), ':2\r\n');
+    clock.advance(3000);
+    node.clock.refresh();
+    assert.equal(run('OBJECT', 'IDLETIME', 'k'), ':3\r\n');
+    assert.equal(run('OBJECT', 'FREQ', 'nosuch'), '$-1\r\n');
+  });
+
   test('REFCOUNT: shared small integers unless an LRU/LFU policy is in force', () => {
     const { run, node } = harness();
     const db = node.store.dbs[0];

@@ -349,6 +349,12 @@ function objectEncodingCommand(c: CommandContext): void {
 function objectFreqCommand(c: CommandContext): void {
   const e = objectLookup(c);
   if (e === undefined) return;
+  const tinylfu = c.store.stats.tinylfu;
+  if (tinylfu !== null) {
+    // allkeys-tinylfu (not a Redis policy): the sketch's estimate, 0-15.
+    c.w.integer(tinylfu.frequencyOf(e));
+    return;
+  }
   if (!lfuPolicy(c)) {
     c.w.error(
       'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
