@@ -27,6 +27,7 @@ import {
   sleep,
   type ServerProc,
 } from './lib/procs.js';
+import { parseBenchmarkCsv } from './lib/redis-benchmark.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -133,22 +134,6 @@ function requestsDesc(s: Settings): string {
   return all + (s.requestsOverridden ? '' : ' (pipelined MSET: half)');
 }
 
-/** Parse redis-benchmark 7.0 --csv output: a header line then one quoted row per test. */
-function parseCsv(out: string): Record<string, number> {
-  const lines = out.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('"'));
-  const cells = (l: string): string[] => l.split('","').map((c) => c.replace(/^"|"$/g, ''));
-  const header = lines.find((l) => l.startsWith('"test"'));
-  const row = lines.find((l) => !l.startsWith('"test"'));
-  if (header === undefined || row === undefined) throw new Error('no CSV row in redis-benchmark output');
-  const h = cells(header);
-  const r = cells(row);
-  const o: Record<string, number> = {};
-  h.forEach((k, i) => {
-    if (k !== 'test') o[k] = Number(r[i]);
-  });
-  return o;
-}
-
 async function measure(
   srv: ServerProc,
   name: ServerName,
@@ -177,12 +162,8 @@ async function measure(
   };
   try {
     if (res.code !== 0) throw new Error(`redis-benchmark exited ${res.code}`);
-    const c = parseCsv(res.stdout);
-    Object.assign(rec, {
-      ok: Number.isFinite(c['rps']) && (c['rps'] ?? 0) > 0,
-      rps: c['rps'], avgMs: c['avg_latency_ms'], minMs: c['min_latency_ms'], p50Ms: c['p50_latency_ms'],
-      p95Ms: c['p95_latency_ms'], p99Ms: c['p99_latency_ms'], maxMs: c['max_latency_ms'],
-    });
+    const { test: _t, ...c } = parseBenchmarkCsv(res.stdout);
+    Object.assign(rec, c, { ok: Number.isFinite(c.rps) && c.rps > 0 });
     if (!rec.ok) throw new Error('no throughput reported');
   } catch (err) {
     rec.error = `${(err as Error).message}: ${(res.stderr + res.stdout).trim().slice(-500)}`;
