@@ -48,3 +48,18 @@ test('singleflight: a synchronous throw or an already-settled promise leaves no 
   assert.equal(await sf.do('k', () => Promise.resolve(1)), 1);
   assert.equal(sf.size, 0);
 });
+
+test('singleflight: finished flights keep their keys only up to a bound', async () => {
+  const sf = new SingleFlight<number>();
+  for (let i = 0; i < 10_000; i++) await sf.do(`seq${i}`, async () => i);
+  assert.ok(sf.keysHeld <= 4097, `sequential: ${sf.keysHeld} keys held`);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const all = Array.from({ length: 10_000 }, (_, i) => sf.do(`par${i}`, () => gate.then(() => i)));
+  assert.equal(sf.size, 10_000);
+  release();
+  await Promise.all(all);
+  assert.equal(sf.size, 0);
+  assert.ok(sf.keysHeld <= 4097, `concurrent: ${sf.keysHeld} keys held`);
+  assert.ok(!sf.has('par1'));
+});
