@@ -81,6 +81,7 @@ test('bad documents are refused with a reason', () => {
     [{ ...twoShards(), nodes: [{ id: 'has space', host: 'h', port: 1 }] }, /id/],
     [{ ...twoShards(), nodes: [{ id: A, host: '127.0.0.1', port: 70000 }] }, /bad port/],
     [{ ...twoShards(), migrating: [{ slot: 1, from: 's1', to: 'zz' }] }, /unknown shard/],
+    [{ ...twoShards(), shards: Array.from({ length: 16385 }, (_, i) => ({ id: `s${i}`, primary: A, replicas: [] })) }, /at most 16384 shards/],
   ];
   for (const [input, why] of bad) {
     assert.throws(() => parseTopology(input), (err: unknown) => err instanceof TopologyError && why.test((err as Error).message), JSON.stringify(input));

@@ -63,6 +63,8 @@ export function parseTopology(input: unknown): TopologyDoc {
   const d = doc as Record<string, unknown>;
   if (!Number.isSafeInteger(d.epoch) || (d.epoch as number) < 0) fail('epoch must be a non-negative integer');
   if (!Array.isArray(d.nodes) || !Array.isArray(d.shards) || !Array.isArray(d.slots)) fail('nodes, shards and slots must be arrays');
+  // Shard indices live in a Uint16Array beside UNASSIGNED; no cluster has more shards than slots.
+  if ((d.shards as unknown[]).length > SLOT_COUNT) fail(`at most ${SLOT_COUNT} shards`);
   const nodes: TopologyNodeDoc[] = [];
   const nodeIds = new Set<string>();
   for (const n of d.nodes as unknown[]) {
