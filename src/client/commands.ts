@@ -60,6 +60,11 @@ export class CorralClient {
     return this.core.issue(new Command(args, slotOf(key), reply, mode));
   }
 
+  /** A command whose reply is returned as decoded (strings as utf8). */
+  private raw<T>(args: Arg[], key: Arg): Promise<T> {
+    return this.core.issue(new Command(args, slotOf(key), Reply.Raw, BulkMode.Utf8)) as Promise<T>;
+  }
+
   // ---- strings ------------------------------------------------------------------------------
 
   get(key: Arg): Promise<string | null> {
@@ -187,6 +192,161 @@ export class CorralClient {
 
   hdel(key: Arg, ...fields: Arg[]): Promise<number> {
     return this.one(Reply.Raw, BulkMode.Utf8, ['HDEL', key, ...fields], key) as Promise<number>;
+  }
+
+  hmget(key: Arg, ...fields: Arg[]): Promise<Array<string | null>> {
+    return this.raw(['HMGET', key, ...fields], key);
+  }
+
+  hexists(key: Arg, field: Arg): Promise<boolean> {
+    return this.one(Reply.IntBool, BulkMode.Utf8, ['HEXISTS', key, field], key) as Promise<boolean>;
+  }
+
+  hlen(key: Arg): Promise<number> {
+    return this.raw(['HLEN', key], key);
+  }
+
+  hkeys(key: Arg): Promise<string[]> {
+    return this.raw(['HKEYS', key], key);
+  }
+
+  hvals(key: Arg): Promise<string[]> {
+    return this.raw(['HVALS', key], key);
+  }
+
+  hincrBy(key: Arg, field: Arg, by: number): Promise<number> {
+    return this.raw(['HINCRBY', key, field, by], key);
+  }
+
+  // ---- more strings and keys ----------------------------------------------------------------
+
+  append(key: Arg, value: Arg): Promise<number> {
+    return this.raw(['APPEND', key, value], key);
+  }
+
+  strlen(key: Arg): Promise<number> {
+    return this.raw(['STRLEN', key], key);
+  }
+
+  getdel(key: Arg): Promise<string | null> {
+    return this.raw(['GETDEL', key], key);
+  }
+
+  getrange(key: Arg, start: number, end: number): Promise<string> {
+    return this.raw(['GETRANGE', key, start, end], key);
+  }
+
+  /** INCRBYFLOAT: the new value as Redis prints it (a string). */
+  incrByFloat(key: Arg, by: number): Promise<string> {
+    return this.raw(['INCRBYFLOAT', key, by], key);
+  }
+
+  /** TYPE: 'string', 'hash', 'list', 'set', 'zset', or 'none'. */
+  type(key: Arg): Promise<string> {
+    return this.raw(['TYPE', key], key);
+  }
+
+  persist(key: Arg): Promise<boolean> {
+    return this.one(Reply.IntBool, BulkMode.Utf8, ['PERSIST', key], key) as Promise<boolean>;
+  }
+
+  /** RENAME (both keys in one slot in a cluster: use a hash tag). */
+  rename(key: Arg, newKey: Arg): Promise<'OK'> {
+    return this.raw(['RENAME', key, newKey], key);
+  }
+
+  // ---- lists ---------------------------------------------------------------------------------
+
+  /** LPUSH: the list's new length. */
+  lpush(key: Arg, ...values: Arg[]): Promise<number> {
+    return this.raw(['LPUSH', key, ...values], key);
+  }
+
+  rpush(key: Arg, ...values: Arg[]): Promise<number> {
+    return this.raw(['RPUSH', key, ...values], key);
+  }
+
+  lpop(key: Arg): Promise<string | null> {
+    return this.raw(['LPOP', key], key);
+  }
+
+  rpop(key: Arg): Promise<string | null> {
+    return this.raw(['RPOP', key], key);
+  }
+
+  lrange(key: Arg, start: number, stop: number): Promise<string[]> {
+    return this.raw(['LRANGE', key, start, stop], key);
+  }
+
+  llen(key: Arg): Promise<number> {
+    return this.raw(['LLEN', key], key);
+  }
+
+  lindex(key: Arg, index: number): Promise<string | null> {
+    return this.raw(['LINDEX', key, index], key);
+  }
+
+  ltrim(key: Arg, start: number, stop: number): Promise<'OK'> {
+    return this.raw(['LTRIM', key, start, stop], key);
+  }
+
+  // ---- sets ----------------------------------------------------------------------------------
+
+  /** SADD: how many members were new. */
+  sadd(key: Arg, ...members: Arg[]): Promise<number> {
+    return this.raw(['SADD', key, ...members], key);
+  }
+
+  srem(key: Arg, ...members: Arg[]): Promise<number> {
+    return this.raw(['SREM', key, ...members], key);
+  }
+
+  smembers(key: Arg): Promise<string[]> {
+    return this.raw(['SMEMBERS', key], key);
+  }
+
+  sismember(key: Arg, member: Arg): Promise<boolean> {
+    return this.one(Reply.IntBool, BulkMode.Utf8, ['SISMEMBER', key, member], key) as Promise<boolean>;
+  }
+
+  scard(key: Arg): Promise<number> {
+    return this.raw(['SCARD', key], key);
+  }
+
+  // ---- sorted sets ---------------------------------------------------------------------------
+
+  /** ZADD key score member [score member ...]: how many members were new. */
+  zadd(key: Arg, ...scoreMembers: Arg[]): Promise<number> {
+    return this.raw(['ZADD', key, ...scoreMembers], key);
+  }
+
+  /** ZINCRBY: the member's new score as Redis prints it. */
+  zincrBy(key: Arg, by: number, member: Arg): Promise<string> {
+    return this.raw(['ZINCRBY', key, by, member], key);
+  }
+
+  /** ZSCORE: the score as Redis prints it, or null. */
+  zscore(key: Arg, member: Arg): Promise<string | null> {
+    return this.raw(['ZSCORE', key, member], key);
+  }
+
+  zrank(key: Arg, member: Arg): Promise<number | null> {
+    return this.raw(['ZRANK', key, member], key);
+  }
+
+  zrem(key: Arg, ...members: Arg[]): Promise<number> {
+    return this.raw(['ZREM', key, ...members], key);
+  }
+
+  zcard(key: Arg): Promise<number> {
+    return this.raw(['ZCARD', key], key);
+  }
+
+  /** ZRANGE by index; with `withScores`, member, score, member, score... as Redis replies. */
+  zrange(key: Arg, start: number, stop: number, opts?: { withScores?: boolean }): Promise<string[]> {
+    const args: Arg[] = ['ZRANGE', key, start, stop];
+    if (opts?.withScores === true) args.push('WITHSCORES');
+    return this.raw(args, key);
   }
 
   // ---- server -------------------------------------------------------------------------------

@@ -70,6 +70,50 @@ describe('corral client on a corral cluster', () => {
     await assert.rejects(client.get('h'), (err: unknown) => err instanceof ReplyError && err.code === 'E_REPLY' && /WRONGTYPE/.test(err.message));
   });
 
+  test('typed methods for hashes, strings, keys, lists, sets and sorted sets', async () => {
+    await client.hset('th', { a: '1', b: '2' });
+    assert.deepEqual(await client.hmget('th', 'a', 'zz', 'b'), ['1', null, '2']);
+    assert.equal(await client.hexists('th', 'a'), true);
+    assert.equal(await client.hlen('th'), 2);
+    assert.deepEqual((await client.hkeys('th')).sort(), ['a', 'b']);
+    assert.deepEqual((await client.hvals('th')).sort(), ['1', '2']);
+    assert.equal(await client.hincrBy('th', 'a', 9), 10);
+    assert.equal(await client.append('ts', 'ab'), 2);
+    assert.equal(await client.append('ts', 'cd'), 4);
+    assert.equal(await client.strlen('ts'), 4);
+    assert.equal(await client.getrange('ts', 1, 2), 'bc');
+    assert.equal(await client.incrByFloat('tf', 1.5), '1.5');
+    assert.equal(await client.type('th'), 'hash');
+    assert.equal(await client.type('nothing'), 'none');
+    assert.equal(await client.getdel('ts'), 'abcd');
+    assert.equal(await client.get('ts'), null);
+    await client.set('{tk}a', 'x', { ex: 100 });
+    assert.equal(await client.persist('{tk}a'), true);
+    assert.equal(await client.rename('{tk}a', '{tk}b'), 'OK');
+    assert.equal(await client.get('{tk}b'), 'x');
+    assert.equal(await client.rpush('tl', 'a', 'b', 'c'), 3);
+    assert.equal(await client.lpush('tl', 'z'), 4);
+    assert.deepEqual(await client.lrange('tl', 0, -1), ['z', 'a', 'b', 'c']);
+    assert.equal(await client.lindex('tl', 1), 'a');
+    assert.equal(await client.lpop('tl'), 'z');
+    assert.equal(await client.rpop('tl'), 'c');
+    assert.equal(await client.ltrim('tl', 0, 0), 'OK');
+    assert.equal(await client.llen('tl'), 1);
+    assert.equal(await client.sadd('tset', 'a', 'b', 'a'), 2);
+    assert.equal(await client.sismember('tset', 'b'), true);
+    assert.equal(await client.srem('tset', 'b', 'q'), 1);
+    assert.deepEqual(await client.smembers('tset'), ['a']);
+    assert.equal(await client.scard('tset'), 1);
+    assert.equal(await client.zadd('tz', 1, 'one', 2, 'two'), 2);
+    assert.equal(await client.zincrBy('tz', 2.5, 'one'), '3.5');
+    assert.equal(await client.zscore('tz', 'one'), '3.5');
+    assert.equal(await client.zrank('tz', 'one'), 1);
+    assert.equal(await client.zrank('tz', 'none'), null);
+    assert.deepEqual(await client.zrange('tz', 0, -1, { withScores: true }), ['two', '2', 'one', '3.5']);
+    assert.equal(await client.zrem('tz', 'two'), 1);
+    assert.equal(await client.zcard('tz'), 1);
+  });
+
   test('after a topology change the client follows MOVED with one refresh', async () => {
     const key = 'moving-key';
     const slot = keySlot(key);
