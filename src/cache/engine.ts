@@ -66,6 +66,7 @@ import { decodeEnvelope, F_EMPTY, F_NEGATIVE, F_UNDEFINED, type Envelope } from 
 import { BulkheadFullError, CacheClosedError } from './errors.js';
 import { Emitter, newStats, type CacheStats } from './events.js';
 import { CacheOps, Status, type Read } from './ops.js';
+import { raceTimeout } from './race.js';
 import { defaultTimers, jitterTtl, resolveCall, type CacheClient, type CacheOptions, type CallOptions, type Resolved, type Timers } from './options.js';
 import { runLoader, type Loader } from './run-loader.js';
 import { SingleFlight } from './singleflight.js';
@@ -288,20 +289,9 @@ export class Engine {
   }
 
   protected raceSoft(task: Promise<unknown>, ms: number): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const t = this.timers.setTimeout(() => resolve(SOFT), ms);
-      task.then(
-        (v) => {
-          this.timers.clearTimeout(t);
-          resolve(v);
-        },
-        (e) => {
-          this.timers.clearTimeout(t);
-          reject(e);
-        },
-      );
-    });
+    return raceTimeout(this.timers, task, ms, () => SOFT);
   }
+
 
   /** STALE_WON: the caller is served the stale value; one refresh runs behind it. */
   protected refreshInBackground(k: string, key: string, loader: AnyLoader, o: Resolved, token: Arg, tagVersions: Array<string | null> | null, stale: unknown): void {

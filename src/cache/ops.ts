@@ -9,6 +9,7 @@ import type { Arg } from '../client/command.js';
 import type { Breaker } from './breaker.js';
 import { CacheTimeoutError } from './errors.js';
 import type { CacheClient, Timers } from './options.js';
+import { raceTimeout } from './race.js';
 
 /** CACHE.GET's status (docs/leases.md). */
 export const enum Status {
@@ -203,18 +204,9 @@ export class CacheOps {
   }
 
   private withTimeout(name: string, p: Promise<unknown>): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const t = this.timers.setTimeout(() => reject(new CacheTimeoutError(name, this.timeoutMs)), this.timeoutMs);
-      p.then(
-        (v) => {
-          this.timers.clearTimeout(t);
-          resolve(v);
-        },
-        (e) => {
-          this.timers.clearTimeout(t);
-          reject(e);
-        },
-      );
+    return raceTimeout(this.timers, p, this.timeoutMs, () => {
+      throw new CacheTimeoutError(name, this.timeoutMs);
     });
   }
+
 }
