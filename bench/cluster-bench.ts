@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpuMicros, isAlive, machineBusyMicros, onInterrupt, reapedChildrenCpuMicros, run, sleep } from './lib/procs.js';
-import { benchmarkNoise, parseBenchmarkCsv } from './lib/redis-benchmark.js';
+import { benchmarkNoise, parseBenchmarkCsv, type BenchmarkCsvRow } from './lib/redis-benchmark.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
 import { killStrayRedis, startCorral, startRedis, type ClusterSetup, type ClusterUnderTest, type ServerName } from './lib/bench-clusters.js';
 
@@ -55,7 +55,8 @@ interface Settings {
   quick: boolean;
 }
 
-interface RunRecord {
+/** One redis-benchmark run: its CSV figures (BenchmarkCsvRow) plus what the harness measured. */
+interface RunRecord extends Omit<BenchmarkCsvRow, 'test'> {
   round: number;
   order: number;
   server: ServerName;
@@ -66,13 +67,6 @@ interface RunRecord {
   error?: string;
   /** redis-benchmark output lines other than its CSV and cluster preamble (errors, warnings). */
   notes: string[];
-  rps: number;
-  avgMs: number;
-  minMs: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  maxMs: number;
   wallMs: number;
   /** CPU (utime+stime) of all node processes during the run. */
   cpuUs: number;

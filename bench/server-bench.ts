@@ -27,7 +27,7 @@ import {
   sleep,
   type ServerProc,
 } from './lib/procs.js';
-import { parseBenchmarkCsv } from './lib/redis-benchmark.js';
+import { parseBenchmarkCsv, type BenchmarkCsvRow } from './lib/redis-benchmark.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -48,7 +48,8 @@ interface Settings {
   corralCmd: string;
 }
 
-interface RunRecord {
+/** One redis-benchmark run: its CSV figures (BenchmarkCsvRow) plus what the harness measured. */
+interface RunRecord extends Omit<BenchmarkCsvRow, 'test'> {
   round: number;
   order: number; // position of this run in the whole sequence
   server: ServerName;
@@ -57,13 +58,6 @@ interface RunRecord {
   requests: number;
   ok: boolean;
   error?: string;
-  rps: number;
-  avgMs: number;
-  minMs: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  maxMs: number;
   wallMs: number;
   cpuUs: number;
   cpuUsPerReq: number;
