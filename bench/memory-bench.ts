@@ -1,4 +1,4 @@
-// bench/memory-bench.ts — memory per key of corral vs a real redis-server (`npm run bench:memory`).
+// bench/memory-bench.ts — memory per key of corral vs a real redis-server, and RSS under churn with maxmemory set (`npm run bench:memory`).
 //
 // Owns: for each case (N keys of 16 bytes, V-byte string values), starting one server at a time
 // on a free port (redis-server with persistence off, or a corral node), reading its RSS right after
@@ -24,6 +24,16 @@
 // here) is reached at ~3.3M keys and the process dies ("JavaScript heap out of memory"), so
 // --corral-heap auto raises --max-old-space-size for that case and the report says so. A case is
 // skipped (and reported) if MemAvailable is too small for it.
+//
+// Churn case (`--cases churn`, also in `all`; bench/lib/churn.ts): each server with maxmemory M
+// and an allkeys-* policy takes phases of pipelined SETs of random keys from a keyspace ~10x
+// larger than fits (default 100 B values, then 1 KB, then 50 B..4 KB log-uniform; 1.5 x M of
+// key + value bytes each), VmRSS and used_memory sampled every 250 ms; it checks the requirement
+// peak RSS - empty baseline <= 1.1 x M (PASS/FAIL), and reports final RSS, peak used_memory and
+// evicted_keys. Flags: --churn-maxmemory 256mb  --churn-policy allkeys-lru (corral also takes
+// allkeys-tinylfu; redis then runs allkeys-lru)  --churn-phases 100,1K,50-4K (N or MIN-MAX, K =
+// 1024)  --churn-phase-data 1.5 (x M per phase)  --churn-keyspace auto|N  --churn-sample-ms 250
+// --churn-seed 1. A quick check: `--cases churn --churn-maxmemory 64mb` (well under a minute).
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,11 +43,13 @@ import { parseArgs } from 'node:util';
 import { freePort, onInterrupt, procStatusBytes, sleep, startServer, stopServer, type ServerProc } from './lib/procs.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
 import { KEY_LEN, RespConn, info, loadKeys } from './lib/resp.js';
+import {
+  churnMarkdown, churnMemoryNeed, churnTables, describeChurnRun, parseChurnSettings, runChurn, skippedChurnRun, summarizeChurn,
+  type ChurnRun, type ChurnSettings, type ServerName,
+} from './lib/churn.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = path.join(repoRoot, 'bench', 'results');
-
-type ServerName = 'redis' | 'corral';
 
 interface Case {
   name: string;
@@ -54,6 +66,8 @@ interface Settings {
   corralHeap: 'auto' | 'none' | number;
   quick: boolean;
   corralCmdOverride: string | null;
+  /** The churn case's settings, or null when `churn` is not among --cases. */
+  churn: ChurnSettings | null;
 }
 
 interface Measurement {
@@ -82,7 +96,7 @@ interface Measurement {
 }
 
 const DEFAULT_CASES = '1Mx100,1Mx1K,5Mx100';
-const ALL_CASES = '1Mx100,1Mx1K,5Mx100,5Mx1K';
+const ALL_CASES = '1Mx100,1Mx1K,5Mx100,5Mx1K,churn';
 const QUICK_CASES = '100Kx100,100Kx1K';
 
 function parseCount(s: string, what: string): number {
@@ -92,8 +106,9 @@ function parseCount(s: string, what: string): number {
   return Math.round(Number(m[1]) * mult);
 }
 
+/** The <keys>x<value> cases of a --cases spec (the `churn` token is not one of them). */
 function parseCases(spec: string): Case[] {
-  return spec.split(',').map((c) => {
+  return spec.split(',').filter((c) => c.trim() !== 'churn').map((c) => {
     const [k, v] = c.trim().split(/x/i);
     if (k === undefined || v === undefined) throw new Error(`--cases: expected <keys>x<value>, got "${c}"`);
     const keys = parseCount(k, '--cases keys');
@@ -115,6 +130,13 @@ function parseSettings(): Settings {
       sockets: { type: 'string' },
       'corral-heap': { type: 'string' },
       quick: { type: 'boolean', default: false },
+      'churn-maxmemory': { type: 'string' },
+      'churn-policy': { type: 'string' },
+      'churn-phases': { type: 'string' },
+      'churn-phase-data': { type: 'string' },
+      'churn-keyspace': { type: 'string' },
+      'churn-sample-ms': { type: 'string' },
+      'churn-seed': { type: 'string' },
     },
     strict: true,
   });
@@ -133,6 +155,12 @@ function parseSettings(): Settings {
     corralHeap,
     quick,
     corralCmdOverride: process.env['CORRAL_CMD'] ?? null,
+    churn: spec.split(',').some((c) => c.trim() === 'churn')
+      ? parseChurnSettings({
+          maxmemory: values['churn-maxmemory'], policy: values['churn-policy'], phases: values['churn-phases'],
+          phaseData: values['churn-phase-data'], keyspace: values['churn-keyspace'], sampleMs: values['churn-sample-ms'], seed: values['churn-seed'],
+        })
+      : null,
   };
 }
 
@@ -319,7 +347,7 @@ async function main(): Promise<void> {
   const s = parseSettings();
   const machine = machineInfo(repoRoot);
   console.log(describeMachine(machine));
-  console.log(`cases ${s.cases.map((c) => c.name).join(', ')}; servers ${s.servers.join(',')}; rounds ${s.rounds}; ` +
+  console.log(`cases ${[...s.cases.map((c) => c.name), ...(s.churn ? ['churn'] : [])].join(', ')}; servers ${s.servers.join(',')}; rounds ${s.rounds}; ` +
     `settle ${s.settleMs} ms; loader ${s.sockets} sockets; node default heap limit ${fmt(getHeapStatistics().heap_size_limit / 2 ** 20)} MB`);
   let current: ServerProc | null = null;
   const stopAll = async (): Promise<void> => {
@@ -328,6 +356,12 @@ async function main(): Promise<void> {
   const removeHandlers = onInterrupt(stopAll);
   const started = new Date();
   const all: Measurement[] = [];
+  const churnRuns: ChurnRun[] = [];
+  const cs = s.churn;
+  if (cs !== null) {
+    console.log(`churn: maxmemory ${cs.maxmemorySpec} (${fmt(cs.maxmemory)} B), policy corral ${cs.policy} / redis ${cs.redisPolicy}, ` +
+      `phases ${cs.phases.map((p) => p.name).join(' | ')} B x ${cs.phaseData} x M each, keyspace ${fmt(cs.keyspace)}`);
+  }
   try {
     for (let round = 1; round <= s.rounds; round++) {
       for (const [ci, c] of s.cases.entries()) {
@@ -357,6 +391,19 @@ async function main(): Promise<void> {
           console.log(`[round ${round}] ${c.name} ${server.padEnd(6)} ${msg}`);
         }
       }
+      if (cs === null) continue;
+      // Churn: corral first in odd rounds, one server at a time.
+      const corralFirst = s.servers.includes('corral') ? ['corral', ...s.servers.filter((x) => x !== 'corral')] as ServerName[] : s.servers;
+      for (const server of round % 2 === 1 ? corralFirst : [...corralFirst].reverse()) {
+        const avail = memAvailable();
+        const heap = typeof s.corralHeap === 'number' ? s.corralHeap : null;
+        const rec = churnMemoryNeed(cs) > avail * 0.9
+          ? skippedChurnRun(cs, server, round, churnRuns.length + 1, `skipped: needs ~${fmt(churnMemoryNeed(cs) / 2 ** 30, 1)} GiB, ${fmt(avail / 2 ** 30, 1)} GiB available`)
+          : await runChurn(cs, { repoRoot, sockets: s.sockets, settleMs: s.settleMs, corralCmdOverride: s.corralCmdOverride, corralHeapMb: heap },
+            server, round, churnRuns.length + 1, (p) => (current = p));
+        churnRuns.push(rec);
+        console.log(`[round ${round}] churn ${server.padEnd(6)} ${describeChurnRun(rec)}`);
+      }
     }
   } finally {
     await stopAll();
@@ -365,16 +412,20 @@ async function main(): Promise<void> {
 
   const rows = summarize(all, s);
   const t = tables(rows);
-  console.log('\n' + t.main + '\n\n' + t.detail);
+  if (rows.length > 0) console.log('\n' + t.main + '\n\n' + t.detail);
+  const churnRows = cs !== null ? summarizeChurn(churnRuns, cs, [...new Set(churnRuns.map((r) => r.server))]) : [];
+  if (cs !== null) {
+    const ct = churnTables(churnRows, cs);
+    console.log(`\nchurn, maxmemory M = ${cs.maxmemorySpec}:\n` + ct.main + '\n\n' + ct.phases);
+  }
   const stamp = isoStamp(started);
   const json = JSON.stringify(
-    { kind: 'memory-bench', started: started.toISOString(), machine, settings: s, nodeDefaultHeapLimit: getHeapStatistics().heap_size_limit, summary: rows, runs: all },
+    { kind: 'memory-bench', started: started.toISOString(), machine, settings: s, nodeDefaultHeapLimit: getHeapStatistics().heap_size_limit, summary: rows, runs: all,
+      ...(cs !== null ? { churn: { summary: churnRows, runs: churnRuns } } : {}) },
     (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
   const jsonFile = writeResult(resultsDir, `memory-${stamp}.json`, json + '\n');
   const raised = rows.filter((r) => r.per.corral.heapMb !== null);
-  const mdText = [
-    `# Memory per key: corral vs redis-server — ${started.toISOString()}`, '',
-    describeMachine(machine).split('\n').map((l) => `- ${l}`).join('\n'),
+  const perKeyLines = rows.length === 0 ? [] : [
     `- cases (keys x value bytes, 16-byte keys): ${s.cases.map((c) => c.name).join(', ')}${s.quick ? ' (quick)' : ''}; ` +
       `${s.rounds} round(s)${s.rounds > 1 ? ', order flipped each round, medians' : ''}`,
     '- one server at a time, fresh process per case: redis-server `--save "" --appendonly no`; corral `server` with defaults' +
@@ -387,12 +438,23 @@ async function main(): Promise<void> {
         raised.map((r) => `${r.case.name} (--max-old-space-size=${r.per.corral.heapMb})`).join(', ')
       : '',
     '', t.main, '', t.detail, '',
-    all.some((m) => !m.ok) ? 'Failures:\n\n' + all.filter((m) => !m.ok).map((m) => `- ${m.case} ${m.server}: ${m.error}`).join('\n') + '\n' : '',
+  ];
+  const failures = [
+    ...all.filter((m) => !m.ok).map((m) => `- ${m.case} ${m.server}: ${m.error}`),
+    ...churnRuns.filter((r) => !r.ok).map((r) => `- churn ${r.server} (round ${r.round}): ${r.error}`),
+  ];
+  const mdText = [
+    `# Memory${rows.length > 0 ? ' per key' : ''}${cs !== null ? (rows.length > 0 ? ' and under churn' : ' under churn') : ''}: ` +
+      `corral vs redis-server — ${started.toISOString()}`, '',
+    describeMachine(machine).split('\n').map((l) => `- ${l}`).join('\n'),
+    ...perKeyLines,
+    '', cs !== null ? churnMarkdown(churnRows, cs, churnRuns, s.settleMs, s.sockets) : '', '',
+    failures.length > 0 ? 'Failures:\n\n' + failures.join('\n') + '\n' : '',
     `Raw runs: bench/results/${path.basename(jsonFile)}`, '',
   ].filter((l, i, a) => l !== '' || a[i - 1] !== '').join('\n');
   writeResult(resultsDir, 'memory-latest.md', mdText);
   console.log(`\nwrote ${path.relative(repoRoot, jsonFile)} and bench/results/memory-latest.md`);
-  if (all.some((m) => !m.ok)) process.exitCode = 1;
+  if (failures.length > 0) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {
