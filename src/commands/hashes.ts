@@ -1,15 +1,17 @@
 // Hash commands (HSET ... HRANDFIELD) as Redis 7.0 replies them. HINCRBYFLOAT shares
 // INCRBYFLOAT's exact long-double arithmetic (strings.ts).
 //
-// A hash is a Map<field, value> of latin1 strings; Maps keep insertion order, as Redis's listpack
-// encoding does for small hashes (<= 128 fields, fields and values <= 64 bytes), so small hashes
-// reply in the same order as Redis. Byte accounting is updated by delta (never recomputed over
-// the whole hash), and every in-place change goes through c.db.changed() for WATCH.
+// A hash is a HashValue (store/hash-value.ts): packed into one buffer in insertion order while
+// Redis would keep it as a listpack (<= 512 fields, fields and values <= 64 bytes), so small
+// hashes reply in the same order as Redis, and a Map once Redis would have converted it. Byte
+// accounting is updated by the change in the value's `bytes` (never recomputed over the whole
+// hash), and every in-place change goes through c.db.changed() for WATCH.
 
 import type { CommandContext } from './context.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
 import { ERR_HASH_NOT_FLOAT, ERR_HASH_NOT_INT, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_OVERFLOW, ERR_SYNTAX, ERR_CURSOR, ERR_INCR_NAN, errWrongArity } from './errors.js';
-import { TYPE_HASH, fieldBytes, type Entry, type HashValue } from '../store/entry.js';
+import { TYPE_HASH, type Entry } from '../store/entry.js';
+import { HashValue } from '../store/hash-value.js';
 import { INT64_MAX, INT64_MIN, parseInt64Big, parseInt64String } from '../util/bytes.js';
 import { globMatch } from '../util/glob.js';
 import { addLongDouble, formatLongDouble, parseLongDouble, type LongDouble } from '../util/long-double.js';
@@ -17,9 +19,6 @@ import { addLongDouble, formatLongDouble, parseLongDouble, type LongDouble } fro
 const ERR_NAN_INCR = 'ERR value is NaN or Infinity';
 const ERR_RANGE = 'ERR value is out of range';
 const ERR_COUNT_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
-/** Redis's listpack limits (hash-max-listpack-entries / -value defaults). */
-const LISTPACK_ENTRIES = 128;
-const LISTPACK_VALUE = 64;
 /**
  * HRANDFIELD with a negative count repeats fields, so its reply is unbounded; Redis 7.0 tries and
  * dies on absurd counts. We refuse counts past this instead.
@@ -37,13 +36,6 @@ function writeHash(c: CommandContext, key: string): Entry | undefined | null {
   return c.writeTyped(key, TYPE_HASH);
 }
 
-/** Sets one field and returns the byte delta (positive for new fields, any sign for updates). */
-function setField(map: HashValue, field: string, value: string): number {
-  const old = map.get(field);
-  map.set(field, value);
-  return old === undefined ? fieldBytes(field, value) : value.length - old.length;
-}
-
 function hsetCommand(c: CommandContext): void {
   const argc = c.argc;
   if (argc % 2 === 1) {
@@ -53,16 +45,12 @@ function hsetCommand(c: CommandContext): void {
   const key = c.str(1);
   let e = writeHash(c, key);
   if (e === null) return;
-  if (e === undefined) e = c.db.create(key, TYPE_HASH, new Map());
-  const map = e.value as HashValue;
+  if (e === undefined) e = c.db.create(key, TYPE_HASH, new HashValue());
+  const h = e.value as HashValue;
+  const before = h.bytes;
   let created = 0;
-  let delta = 0;
-  for (let i = 2; i < argc; i += 2) {
-    const before = map.size;
-    delta += setField(map, c.str(i), c.str(i + 1));
-    created += map.size - before;
-  }
-  c.db.changed(e, delta);
+  for (let i = 2; i < argc; i += 2) if (h.set(c.str(i), c.str(i + 1))) created++;
+  c.db.changed(e, h.bytes - before);
   if (c.name === 'hset') c.w.integer(created);
   else c.w.ok();
 }
@@ -76,61 +64,57 @@ function hsetnxCommand(c: CommandContext): void {
     c.w.integer(0);
     return;
   }
-  if (e === undefined) e = c.db.create(key, TYPE_HASH, new Map());
-  const value = c.str(3);
-  (e.value as HashValue).set(field, value);
-  c.db.changed(e, fieldBytes(field, value));
+  if (e === undefined) e = c.db.create(key, TYPE_HASH, new HashValue());
+  const h = e.value as HashValue;
+  const before = h.bytes;
+  h.set(field, c.str(3));
+  c.db.changed(e, h.bytes - before);
   c.w.integer(1);
 }
 
 function hgetCommand(c: CommandContext): void {
-  const map = readHash(c, c.str(1));
-  if (map === null) return;
-  c.w.bulkOrNull(map?.get(c.str(2)));
+  const h = readHash(c, c.str(1));
+  if (h === null) return;
+  if (h === undefined || !h.replyValue(c.str(2), c.w)) c.w.nil();
 }
 
 function hmgetCommand(c: CommandContext): void {
-  const map = readHash(c, c.str(1));
-  if (map === null) return;
+  const h = readHash(c, c.str(1));
+  if (h === null) return;
   const argc = c.argc;
   c.w.array(argc - 2);
-  for (let i = 2; i < argc; i++) c.w.bulkOrNull(map?.get(c.str(i)));
+  for (let i = 2; i < argc; i++) if (h === undefined || !h.replyValue(c.str(i), c.w)) c.w.nil();
 }
 
 function hgetallCommand(c: CommandContext): void {
-  const map = readHash(c, c.str(1));
-  if (map === null) return;
-  if (map === undefined) {
+  const h = readHash(c, c.str(1));
+  if (h === null) return;
+  if (h === undefined) {
     c.w.map(0);
     return;
   }
-  c.w.map(map.size);
-  for (const [f, v] of map) {
-    c.w.bulk(f);
-    c.w.bulk(v);
+  c.w.map(h.size);
+  h.replyPairs(c.w, 2);
+}
+
+/** HKEYS (part 0) and HVALS (part 1). */
+function writeParts(c: CommandContext, part: 0 | 1): void {
+  const h = readHash(c, c.str(1));
+  if (h === null) return;
+  if (h === undefined) {
+    c.w.array(0);
+    return;
   }
+  c.w.array(h.size);
+  h.replyPairs(c.w, part);
 }
 
 function hkeysCommand(c: CommandContext): void {
-  const map = readHash(c, c.str(1));
-  if (map === null) return;
-  if (map === undefined) {
-    c.w.array(0);
-    return;
-  }
-  c.w.array(map.size);
-  for (const f of map.keys()) c.w.bulk(f);
+  writeParts(c, 0);
 }
 
 function hvalsCommand(c: CommandContext): void {
-  const map = readHash(c, c.str(1));
-  if (map === null) return;
-  if (map === undefined) {
-    c.w.array(0);
-    return;
-  }
-  c.w.array(map.size);
-  for (const v of map.values()) c.w.bulk(v);
+  writeParts(c, 1);
 }
 
 function hdelCommand(c: CommandContext): void {
@@ -141,45 +125,40 @@ function hdelCommand(c: CommandContext): void {
     c.w.integer(0);
     return;
   }
-  const map = e.value as HashValue;
+  const h = e.value as HashValue;
+  const before = h.bytes;
   let deleted = 0;
-  let delta = 0;
-  for (let i = 2; i < c.argc; i++) {
-    const field = c.str(i);
-    const old = map.get(field);
-    if (old === undefined) continue;
-    map.delete(field);
-    deleted++;
-    delta -= fieldBytes(field, old);
-    if (map.size === 0) break;
-  }
-  if (map.size === 0) c.db.delete(key);
-  else if (deleted > 0) c.db.changed(e, delta);
+  for (let i = 2; i < c.argc && h.size > 0; i++) if (h.delete(c.str(i))) deleted++;
+  if (h.size === 0) c.db.delete(key);
+  else if (deleted > 0) c.db.changed(e, h.bytes - before);
   c.w.integer(deleted);
 }
 
 function hexistsCommand(c: CommandContext): void {
-  const map = readHash(c, c.str(1));
-  if (map === null) return;
-  c.w.integer(map !== undefined && map.has(c.str(2)) ? 1 : 0);
+  const h = readHash(c, c.str(1));
+  if (h === null) return;
+  c.w.integer(h !== undefined && h.has(c.str(2)) ? 1 : 0);
 }
 
 function hlenCommand(c: CommandContext): void {
-  const map = readHash(c, c.str(1));
-  if (map === null) return;
-  c.w.integer(map === undefined ? 0 : map.size);
+  const h = readHash(c, c.str(1));
+  if (h === null) return;
+  c.w.integer(h === undefined ? 0 : h.size);
 }
 
 function hstrlenCommand(c: CommandContext): void {
-  const map = readHash(c, c.str(1));
-  if (map === null) return;
-  c.w.integer(map?.get(c.str(2))?.length ?? 0);
+  const h = readHash(c, c.str(1));
+  if (h === null) return;
+  c.w.integer(h === undefined ? 0 : h.strlen(c.str(2)));
 }
 
 /** Stores a counter's new value; creates the hash if needed. */
 function storeField(c: CommandContext, key: string, e: Entry | undefined, field: string, value: string): void {
-  if (e === undefined) e = c.db.create(key, TYPE_HASH, new Map());
-  c.db.changed(e, setField(e.value as HashValue, field, value));
+  if (e === undefined) e = c.db.create(key, TYPE_HASH, new HashValue());
+  const h = e.value as HashValue;
+  const before = h.bytes;
+  h.set(field, value);
+  c.db.changed(e, h.bytes - before);
 }
 
 const SAFE = 1e15;
@@ -264,13 +243,6 @@ function hincrbyfloatCommand(c: CommandContext): void {
   c.w.bulk(text);
 }
 
-/** Whether Redis would still hold this hash as a listpack (and so scan it in one call). */
-function isSmall(map: HashValue): boolean {
-  if (map.size > LISTPACK_ENTRIES) return false;
-  for (const [f, v] of map) if (f.length > LISTPACK_VALUE || v.length > LISTPACK_VALUE) return false;
-  return true;
-}
-
 /** HSCAN iterations in progress over large hashes: live Map iterators by the cursor handed out. */
 interface ScanState {
   it: IterableIterator<[string, string]>;
@@ -297,9 +269,9 @@ function hscanCommand(c: CommandContext): void {
     c.w.error(ERR_CURSOR);
     return;
   }
-  const map = readHash(c, c.str(1));
-  if (map === null) return;
-  if (map === undefined) {
+  const h = readHash(c, c.str(1));
+  if (h === null) return;
+  if (h === undefined) {
     c.w.array(2);
     c.w.bulk('0');
     c.w.array(0);
@@ -330,10 +302,11 @@ function hscanCommand(c: CommandContext): void {
   }
   const out: string[] = [];
   let next = 0;
-  if (isSmall(map)) {
-    for (const [f, v] of map) out.push(f, v);
+  if (h.encoding() === 'listpack') {
+    // Redis returns a listpack whole, whatever the cursor and COUNT.
+    h.forEach((f, v) => out.push(f, v));
   } else {
-    next = scanLarge(map, cursor, count, out);
+    next = scanLarge(h, cursor, count, out);
   }
   let n = out.length;
   if (pattern !== null) {
@@ -356,13 +329,13 @@ function hscanCommand(c: CommandContext): void {
  * deletes, so every field present for the whole scan is returned), else the position is skipped
  * to (a concurrent delete may then hide a field, as can happen in Redis when a dict shrinks).
  */
-function scanLarge(map: HashValue, cursor: number, count: number, out: string[]): number {
-  let byCursor = scans.get(map);
+function scanLarge(h: HashValue, cursor: number, count: number, out: string[]): number {
+  let byCursor = scans.get(h);
   let state = cursor === 0 ? undefined : byCursor?.get(cursor);
   if (state !== undefined) {
     byCursor!.delete(cursor);
   } else {
-    const it = map.entries();
+    const it = h.entries();
     let r = it.next();
     for (let skip = 0; skip < cursor && !r.done; skip++) r = it.next();
     if (r.done) return 0;
@@ -371,7 +344,7 @@ function scanLarge(map: HashValue, cursor: number, count: number, out: string[])
   let pos = cursor;
   let field: string | undefined = state.pending;
   for (let taken = 0; taken < count && field !== undefined; taken++) {
-    const value = map.get(field);
+    const value = h.get(field);
     if (value !== undefined) out.push(field, value);
     pos++;
     const r = state.it.next();
@@ -379,7 +352,7 @@ function scanLarge(map: HashValue, cursor: number, count: number, out: string[])
   }
   if (field === undefined) return 0;
   state.pending = field;
-  if (byCursor === undefined) scans.set(map, (byCursor = new Map()));
+  if (byCursor === undefined) scans.set(h, (byCursor = new Map()));
   byCursor.set(pos, state);
   if (byCursor.size > MAX_SCANS_PER_HASH) byCursor.delete(byCursor.keys().next().value!);
   return pos;
@@ -387,19 +360,10 @@ function scanLarge(map: HashValue, cursor: number, count: number, out: string[])
 
 function hrandfieldCommand(c: CommandContext): void {
   if (c.argc === 2) {
-    const map = readHash(c, c.str(1));
-    if (map === null) return;
-    if (map === undefined) {
-      c.w.nil();
-      return;
-    }
-    let k = Math.floor(Math.random() * map.size);
-    for (const f of map.keys()) {
-      if (k-- === 0) {
-        c.w.bulk(f);
-        break;
-      }
-    }
+    const h = readHash(c, c.str(1));
+    if (h === null) return;
+    if (h === undefined) c.w.nil();
+    else c.w.bulk(h.randomField());
     return;
   }
   const parsed = parseInt64Big(c.args.buf, c.args.start[2], c.args.end[2]);
@@ -420,9 +384,9 @@ function hrandfieldCommand(c: CommandContext): void {
     c.w.error(ERR_RANGE);
     return;
   }
-  const map = readHash(c, c.str(1));
-  if (map === null) return;
-  if (map === undefined || parsed === 0n) {
+  const h = readHash(c, c.str(1));
+  if (h === null) return;
+  if (h === undefined || parsed === 0n) {
     c.w.array(0);
     return;
   }
@@ -436,12 +400,12 @@ function hrandfieldCommand(c: CommandContext): void {
     }
     // Fields drawn with replacement, in draw order.
     const count = Number(big);
-    const all = Array.from(map);
+    const all = Array.from(h.entries());
     c.w.array(flat ? count * 2 : count);
     for (let i = 0; i < count; i++) writePair(c, all[Math.floor(Math.random() * all.length)], withValues, flat);
     return;
   }
-  const size = map.size;
+  const size = h.size;
   const count = big >= BigInt(size) ? size : Number(big);
   c.w.array(flat ? count * 2 : count);
   // Selection sampling (Knuth's algorithm S): each field is kept with probability
@@ -449,7 +413,7 @@ function hrandfieldCommand(c: CommandContext): void {
   // listpack sampling returns it.
   let needed = count;
   let remaining = size;
-  for (const pair of map) {
+  for (const pair of h.entries()) {
     if (needed === 0) break;
     if (Math.random() * remaining < needed) {
       writePair(c, pair, withValues, flat);

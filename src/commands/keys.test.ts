@@ -5,7 +5,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringCommands } from './strings.js';
 import { keyCommands } from './keys.js';
-import { TYPE_HASH, type HashValue } from '../store/entry.js';
+import { TYPE_HASH } from '../store/entry.js';
+import { HashValue } from '../store/hash-value.js';
 import { commandHarness } from '../../test/support/command-harness.js';
 import { assertMatchesRedis } from '../../test/support/redis-meta-check.js';
 
@@ -14,7 +15,7 @@ function harness() {
   /** A hash written straight into the store (the hash commands are not under test here). */
   const hash = (key: string, fields: Record<string, string>, db = 0) => {
     const ks = h.store.dbs[db];
-    ks.changed(ks.create(key, TYPE_HASH, new Map(Object.entries(fields))));
+    ks.changed(ks.create(key, TYPE_HASH, HashValue.fromPairs(Object.entries(fields))));
   };
   return { ...h, hash };
 }
@@ -176,7 +177,7 @@ describe('RENAME and COPY', () => {
     (store.dbs[0].peek('h')!.value as HashValue).set('g', 'w');
     store.dbs[0].changed(store.dbs[0].peek('h')!);
     const copy = store.dbs[3].peek('h')!;
-    assert.deepEqual([...(copy.value as HashValue).keys()], ['f']);
+    assert.deepEqual([...(copy.value as HashValue).entries()], [['f', 'v']]);
     assert.equal(copy.expireAt, store.dbs[0].peek('h')!.expireAt);
     assert.equal(run('COPY', 'h', 'h', 'DB', '3'), 0);
     assert.equal(run('COPY', 'h', 'h', 'DB', '3', 'REPLACE'), 1);

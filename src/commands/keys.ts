@@ -5,7 +5,7 @@ import type { CommandContext } from './context.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
 import { ERR_CURSOR, ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_NO_SUCH_KEY, ERR_SYNTAX, errInvalidExpire } from './errors.js';
 import { int64Arg, optIs } from './strings.js';
-import { TYPE_HASH, TYPE_NAMES, TYPE_STRING, type CollectionValue, type Entry, type HashValue } from '../store/entry.js';
+import { TYPE_NAMES, TYPE_STRING, type CollectionValue, type Entry } from '../store/entry.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { INT64_MAX } from '../util/bytes.js';
 import { globMatch } from '../util/glob.js';
@@ -177,15 +177,15 @@ function persistCommand(c: CommandContext): void {
 }
 
 /**
- * Adds `src`'s value (the same object, or a copy of a hash) under `key` in `db`, with its TTL
+ * Adds `src`'s value (the same object, or a copy of it) under `key` in `db`, with its TTL
  * and access data, replacing what was there. The Keyspace has no rename, so this is built from
  * create + setExpireAt.
  */
 function putCopy(db: Keyspace, key: string, src: Entry, copyValue: boolean): void {
+  const type = src.type;
   let value = src.value;
-  if (copyValue && src.type === TYPE_HASH) value = new Map(src.value as HashValue);
-  else if (copyValue && src.type !== TYPE_STRING) value = (src.value as CollectionValue).clone();
-  const e = db.create(key, src.type, value);
+  if (copyValue && type !== TYPE_STRING) value = (value as CollectionValue).clone();
+  const e = type === TYPE_STRING ? db.setString(key, value as string, 0) : db.create(key, type, value as CollectionValue);
   e.lastAccess = src.lastAccess;
   e.lfu = src.lfu;
   if (src.expireAt !== 0) db.setExpireAt(e, src.expireAt);
@@ -350,7 +350,7 @@ function randomkeyCommand(c: CommandContext): void {
       c.w.nil();
       return;
     }
-    if (c.db.peek(e.key) === e) {
+    if (c.db.peek(e.key) !== undefined) {
       c.w.bulk(e.key);
       return;
     }

@@ -5,7 +5,7 @@
 
 import type { CommandContext } from './context.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_WRITE, type CommandDef } from './table.js';
-import { ERR_NOT_INTEGER, ERR_SYNTAX } from './errors.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
 import { TYPE_STRING } from '../store/entry.js';
 
 const MAX_LEASE_MS = 86_400_000;
@@ -44,9 +44,25 @@ function reply4(c: CommandContext, status: string, value: string | null, token: 
 function cacheGetCommand(c: CommandContext): void {
   const leaseMs = intArg(c, 2, 1, MAX_LEASE_MS);
   if (leaseMs === undefined) return;
+  // The hot path: a fresh hit replies the bare value, the same bytes as GET, with no handle.
+  const a = c.args;
+  const db = c.db;
+  const id = db.findRead(a.buf, a.start[1], a.end[1]);
+  if (id >= 0 && db.typeOf(id) === TYPE_STRING) {
+    const staleAt = db.staleAtOf(id);
+    if (staleAt === 0 || c.store.clock.now() < staleAt) {
+      db.table.view(id);
+      c.w.bulkBytes(db.table.vbuf, db.table.vstart, db.table.vend);
+      return;
+    }
+  }
   const key = c.str(1);
-  const e = c.readTyped(key, TYPE_STRING);
-  if (e === null) return;
+  // findRead counted the hit or miss; peek does not count again.
+  const e = id < 0 ? undefined : db.peek(key);
+  if (e !== undefined && e.type !== TYPE_STRING) {
+    c.w.error(ERR_WRONGTYPE);
+    return;
+  }
   const leases = c.db.leases;
   const now = c.store.clock.now();
   if (e === undefined) {
@@ -56,11 +72,6 @@ function cacheGetCommand(c: CommandContext): void {
     return;
   }
   const value = e.value as string;
-  // The hot path: a fresh hit replies the bare value, the same bytes as GET.
-  if (e.staleAt === 0 || now < e.staleAt) {
-    c.w.bulk(value);
-    return;
-  }
   const token = leases.grant(key, leaseMs);
   reply4(c, token !== null ? 'STALE_WON' : 'STALE', value, token, e.expireAt === 0 ? -1 : e.expireAt - now);
 }

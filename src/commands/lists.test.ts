@@ -52,7 +52,7 @@ describe('list commands', () => {
     assert.equal(raw('RPOP', 'l', '0'), '*0\r\n');
     assert.equal(raw('RPOP', 'l', '5'), '*2\r\n$1\r\nc\r\n$1\r\nb\r\n');
     assert.equal(store.dbs[0].peek('l'), undefined, 'an emptied list is deleted');
-    assert.equal(store.usedMemory, 0);
+    assert.equal(store.dataBytes, 0);
     assert.equal(raw('LPOP', 'l'), '$-1\r\n');
     assert.equal(raw('LPOP', 'l', '0'), '*-1\r\n');
     assert.equal(raw('LPOP', 'l', '-1'), '-ERR value is out of range, must be positive\r\n');
@@ -92,7 +92,7 @@ describe('list commands', () => {
     assert.equal(raw('LTRIM', 'l', '5', '10'), '+OK\r\n');
     assert.equal(store.dbs[0].peek('l'), undefined);
     assert.equal(raw('LTRIM', 'nokey', '0', '1'), '+OK\r\n');
-    assert.equal(store.usedMemory, 0);
+    assert.equal(store.dataBytes, 0);
   });
 
   test('LINSERT, LPOS, LMOVE/RPOPLPUSH: accounting, WATCH, emptied source deleted', () => {

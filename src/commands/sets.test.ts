@@ -69,7 +69,7 @@ describe('set commands', () => {
     accounted();
     assert.equal(run('SREM', 's', '-5', '10', '3', 'abc', 'x'), 4);
     assert.equal(store.dbs[0].peek('s'), undefined);
-    assert.equal(store.usedMemory, 0);
+    assert.equal(store.dataBytes, 0);
     c.w.resp = 3;
     assert.equal(raw('SMEMBERS', 'nokey'), '~0\r\n');
   });

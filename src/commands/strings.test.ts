@@ -8,6 +8,7 @@ import { parseLongDouble, addLongDouble, formatLongDouble } from '../util/long-d
 import { keyCommands } from './keys.js';
 import type { ReplyValue } from '../protocol/reply-parser.js';
 import { TYPE_HASH } from '../store/entry.js';
+import { HashValue } from '../store/hash-value.js';
 import { commandHarness } from '../../test/support/command-harness.js';
 import { assertMatchesRedis } from '../../test/support/redis-meta-check.js';
 
@@ -94,7 +95,7 @@ describe('SET and friends', () => {
     assert.deepEqual(run('SET', 'k', 'v', 'IFEQ'), SYNTAX);
     assert.deepEqual(run('SET', 'k', 'v', 'IFEQ', 'v', 'IFEQ', 'v'), SYNTAX);
     const db = store.dbs[0];
-    db.changed(db.create('h', TYPE_HASH, new Map([['f', 'v']])));
+    db.changed(db.create('h', TYPE_HASH, HashValue.fromPairs([['f', 'v']])));
     assert.deepEqual(run('SET', 'h', 'v', 'IFEQ', 'v'), WRONGTYPE);
     assert.deepEqual(run('SET', 'h', 'v', 'IFEQ', 'v', 'GET'), WRONGTYPE);
     assert.deepEqual(run('TYPE', 'h'), { simple: 'hash' });

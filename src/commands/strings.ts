@@ -16,7 +16,7 @@ import {
   errWrongArity,
 } from './errors.js';
 import { TYPE_STRING, stringBytes, type Entry } from '../store/entry.js';
-import { INT64_MAX, INT64_MIN, parseInt64Big, parseInt64String } from '../util/bytes.js';
+import { INT64_MAX, INT64_MIN, latin1, parseInt64Big, parseInt64String, writeLatin1 } from '../util/bytes.js';
 import { LD_ZERO, addLongDouble, formatLongDouble, parseLongDouble } from '../util/long-double.js';
 
 const ERR_DECR_OVERFLOW = 'ERR decrement would overflow';
@@ -55,11 +55,39 @@ export function readString(c: CommandContext, key: string): string | undefined |
   return e == null ? e : (e.value as string);
 }
 
+/**
+ * Replies the string value at argument i's key (nil when missing), without making a string or a
+ * handle: the value's bytes are copied from the key table into the reply. Returns false after
+ * replying WRONGTYPE (only when `strict`; otherwise other types reply nil, as MGET does).
+ */
+function replyStringAt(c: CommandContext, i: number, strict: boolean): boolean {
+  const a = c.args;
+  const db = c.db;
+  const id = db.findRead(a.buf, a.start[i], a.end[i]);
+  if (id < 0) {
+    c.w.nil();
+  } else if (db.typeOf(id) !== TYPE_STRING) {
+    if (strict) {
+      c.w.error(ERR_WRONGTYPE);
+      return false;
+    }
+    c.w.nil();
+  } else {
+    const t = db.table;
+    t.view(id);
+    c.w.bulkBytes(t.vbuf, t.vstart, t.vend);
+  }
+  return true;
+}
+
 function getCommand(c: CommandContext): void {
-  const v = readString(c, c.str(1));
-  if (v === null) return;
-  if (v === undefined) c.w.nil();
-  else c.w.bulk(v);
+  replyStringAt(c, 1, true);
+}
+
+/** Sets argument ki's key to argument vi's bytes (see Keyspace.setStringBytes for expireAt). */
+function setArgs(c: CommandContext, ki: number, vi: number, expireAt: number): void {
+  const a = c.args;
+  c.db.setStringBytes(a.buf, a.start[ki], a.end[ki], a.buf, a.start[vi], a.end[vi], expireAt);
 }
 
 const SET_NX = 1;
@@ -164,14 +192,11 @@ function setCommand(c: CommandContext): void {
 
 /** Redis's setGenericCommand (+ IFEQ). Replies OK / nil, or the old value with GET. */
 function setGeneric(c: CommandContext, flags: number, expireAt: number, ifeqArg: number): void {
-  const key = c.str(1);
   if (flags & SET_GET) {
-    const old = readString(c, key);
-    if (old === null) return;
-    c.w.bulkOrNull(old);
+    if (!replyStringAt(c, 1, true)) return;
   }
   if (flags & (SET_NX | SET_XX | SET_IFEQ)) {
-    const existing = c.db.lookupWrite(key);
+    const existing = c.db.lookupWrite(c.str(1));
     let abort = (flags & SET_NX && existing !== undefined) || (flags & SET_XX && existing === undefined);
     if (flags & SET_IFEQ) {
       if (existing !== undefined && existing.type !== TYPE_STRING && (flags & SET_GET) === 0) {
@@ -185,24 +210,24 @@ function setGeneric(c: CommandContext, flags: number, expireAt: number, ifeqArg:
       return;
     }
   }
-  c.db.setString(key, c.str(2), expireAt);
+  setArgs(c, 1, 2, expireAt);
   if ((flags & SET_GET) === 0) c.w.ok();
 }
 
 function setnxCommand(c: CommandContext): void {
-  const key = c.str(1);
-  if (c.db.lookupWrite(key) !== undefined) {
+  const a = c.args;
+  if (c.db.findWrite(a.buf, a.start[1], a.end[1]) >= 0) {
     c.w.integer(0);
     return;
   }
-  c.db.setString(key, c.str(2), 0);
+  setArgs(c, 1, 2, 0);
   c.w.integer(1);
 }
 
 function setexCommand(c: CommandContext): void {
   const at = parseExpire(c, 2, c.name === 'setex' ? SET_EX : SET_PX, c.name);
   if (at < 0) return;
-  c.db.setString(c.str(1), c.str(3), at);
+  setArgs(c, 1, 3, at);
   c.w.ok();
 }
 
@@ -255,11 +280,7 @@ function getexCommand(c: CommandContext): void {
 function mgetCommand(c: CommandContext): void {
   const argc = c.argc;
   c.w.array(argc - 1);
-  for (let i = 1; i < argc; i++) {
-    const e = c.db.lookupRead(c.str(i));
-    if (e === undefined || e.type !== TYPE_STRING) c.w.nil();
-    else c.w.bulk(e.value as string);
-  }
+  for (let i = 1; i < argc; i++) replyStringAt(c, i, false);
 }
 
 function msetCommand(c: CommandContext): void {
@@ -270,14 +291,15 @@ function msetCommand(c: CommandContext): void {
   }
   const nx = c.name === 'msetnx';
   if (nx) {
+    const a = c.args;
     for (let i = 1; i < argc; i += 2) {
-      if (c.db.lookupWrite(c.str(i)) !== undefined) {
+      if (c.db.findWrite(a.buf, a.start[i], a.end[i]) >= 0) {
         c.w.integer(0);
         return;
       }
     }
   }
-  for (let i = 1; i < argc; i += 2) c.db.setString(c.str(i), c.str(i + 1), 0);
+  for (let i = 1; i < argc; i += 2) setArgs(c, i, i + 1, 0);
   if (nx) c.w.integer(1);
   else c.w.ok();
 }
@@ -346,14 +368,43 @@ function storedInt(s: string): number | bigint | undefined {
   return s.charCodeAt(0) === 45 ? -v : v;
 }
 
+/** storedInt of bytes; short values are parsed in place. */
+function storedIntAt(b: Buffer, start: number, end: number): number | bigint | undefined {
+  const len = end - start;
+  if (len === 0 || len > 15) return len === 0 ? undefined : storedInt(latin1(b, start, end));
+  let i = start;
+  const negative = b[i] === 45;
+  if (negative) {
+    if (len === 1) return undefined;
+    i++;
+  }
+  if (b[i] === 48) return len === 1 ? 0 : undefined;
+  let v = 0;
+  for (; i < end; i++) {
+    const d = b[i] - 48;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return negative ? -v : v;
+}
+
+/** Holds a counter's new digits on their way into the key table. */
+let digits = Buffer.allocUnsafe(32);
+
 /** INCR/DECR/INCRBY/DECRBY on a key; `by` is already validated. */
 function incrBy(c: CommandContext, by: number | bigint): void {
-  const key = c.str(1);
-  const e = writeString(c, key);
-  if (e === null) return;
+  const a = c.args;
+  const db = c.db;
+  const id = db.findWrite(a.buf, a.start[1], a.end[1]);
   let cur: number | bigint = 0;
-  if (e !== undefined) {
-    const v = storedInt(e.value as string);
+  if (id >= 0) {
+    if (db.typeOf(id) !== TYPE_STRING) {
+      c.w.error(ERR_WRONGTYPE);
+      return;
+    }
+    const t = db.table;
+    t.view(id);
+    const v = storedIntAt(t.vbuf, t.vstart, t.vend);
     if (v === undefined) {
       c.w.error(ERR_NOT_INTEGER);
       return;
@@ -372,8 +423,10 @@ function incrBy(c: CommandContext, by: number | bigint): void {
     result = big;
   }
   const text = String(result);
-  if (e === undefined) c.db.setString(key, text, 0);
-  else replaceValue(c, e, text);
+  if (digits.length < text.length) digits = Buffer.allocUnsafe(text.length * 2);
+  const n = writeLatin1(digits, text, 0);
+  if (id < 0) db.setStringBytes(a.buf, a.start[1], a.end[1], digits, 0, n, 0);
+  else db.replaceStringBytes(id, digits, 0, n);
   c.w.integer(result);
 }
 

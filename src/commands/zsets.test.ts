@@ -37,7 +37,7 @@ describe('writes', () => {
     accounted();
     assert.equal(run('ZREM', 'z', 'b', 'c'), 2);
     assert.equal(run('EXISTS', 'z'), 0, 'emptied key deleted');
-    assert.equal(store.usedMemory, 0);
+    assert.equal(store.dataBytes, 0);
   });
 
   test('ZADD errors are raised before any change', () => {

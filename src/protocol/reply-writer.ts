@@ -183,7 +183,14 @@ export class ReplyWriter {
     const len = end - start;
     this.ensure(len + 16);
     this.header(36, len);
-    buf.copy(this.slab, this.pos, start, end);
+    if (len <= 48) {
+      // Buffer#copy has a fixed cost (~80 ns) that dwarfs a short loop.
+      const slab = this.slab;
+      let p = this.pos;
+      for (let i = start; i < end; i++) slab[p++] = buf[i];
+    } else {
+      buf.copy(this.slab, this.pos, start, end);
+    }
     this.pos += len;
     this.crlf();
   }

@@ -33,7 +33,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'databases', kind: 'int', default: 16, min: 1, max: 1 << 20, immutable: true },
   { name: 'maxmemory', kind: 'memory', default: 0 },
   // Listed in Redis's order, which its error message shows.
-  { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction', 'allkeys-tinylfu'] },
+  { name: 'maxmemory-policy', kind: 'enum', default: 'allkeys-tinylfu', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction', 'allkeys-tinylfu'] },
   { name: 'maxmemory-samples', kind: 'int', default: 5, min: 1, max: INT_MAX },
   { name: 'lfu-log-factor', kind: 'int', default: 10, min: 0, max: INT_MAX },
   { name: 'lfu-decay-time', kind: 'int', default: 1, min: 0, max: INT_MAX },

@@ -21,7 +21,7 @@ import { dispatch } from './dispatch.js';
 import { Slowlog } from './slowlog.js';
 import { WatchRegistry } from './watch.js';
 import { ClusterState } from './cluster-state.js';
-import { keySlot } from '../cluster/slot.js';
+import { keySlotOf } from '../cluster/slot.js';
 import { reachableHost } from '../util/address.js';
 import { parseClusterNodes, planTopology, type ShardPlan } from '../cluster/plan.js';
 import { dataCommands } from '../commands/index.js';
@@ -93,7 +93,7 @@ export class CorralNode {
     this.stats.startedAt = this.clock.now();
     this.log = options.log ?? (() => {});
     const clustered = this.config.get('cluster-enabled') === true;
-    this.store = new Store({ databases: this.config.int('databases'), clock: this.clock, slotOf: clustered ? keySlot : undefined });
+    this.store = new Store({ databases: this.config.int('databases'), clock: this.clock, slotOf: clustered ? keySlotOf : undefined });
     this.cluster = clustered ? new ClusterState(announceHost(this.config)) : null;
     const clusterNodes = this.config.str('cluster-nodes');
     if (clusterNodes !== '') {

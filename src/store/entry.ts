@@ -1,9 +1,14 @@
-// One key's record in the keyspace, and the estimate of the bytes it holds.
+// A key's handle as commands see it, and the value types.
 //
-// Strings are latin1 JS strings (one char per byte: binary safe, and V8 stores them one byte per
-// char). Hashes are Maps of field to value, both latin1 strings. The byte estimate counts the
-// key, the value and a fixed per-object overhead measured on V8 (see docs/architecture.md); it is
-// what used_memory and maxmemory are accounted in.
+// The keyspace keeps no object per string key (key-table.ts): a lookup of a string key returns a
+// short-lived handle naming the key's id, whose fields read and write the key table. A key of
+// another type (hash, list, set, sorted set) has a JS object for its value anyway; its handle is
+// made once and kept with the value, so looking it up allocates nothing. Hot commands (GET, SET,
+// MGET, MSET, INCR...) skip handles and work on ids and bytes.
+//
+// Strings are latin1 JS strings at this interface (one char per byte: binary safe).
+
+import type { HashValue } from './hash-value.js';
 
 export const TYPE_STRING = 0;
 export const TYPE_HASH = 1;
@@ -14,7 +19,7 @@ export type ValueType = typeof TYPE_STRING | typeof TYPE_HASH | typeof TYPE_LIST
 /** TYPE's reply for each type. */
 export const TYPE_NAMES = ['string', 'hash', 'list', 'set', 'zset'] as const;
 
-export type HashValue = Map<string, string>;
+export type { HashValue };
 
 /**
  * The value of a list, set or sorted set: a container that keeps its own byte estimate up to
@@ -28,58 +33,118 @@ export interface CollectionValue {
   encoding(): string;
 }
 
-/** Per-key overhead: the Map slot, this record, the key string's header. */
-export const ENTRY_OVERHEAD = 112;
-/** Per-string overhead (V8 SeqOneByteString header, rounded). */
+/** Per-string overhead of a V8 string (containers' estimates of their members use it). */
 export const STRING_OVERHEAD = 16;
-/** Per-hash-field overhead: the Map slot plus two string headers. */
-export const FIELD_OVERHEAD = 64;
-/** A hash's own Map object. */
-export const HASH_OVERHEAD = 96;
+/** A non-string value's handle and its slot in the keyspace's object map. */
+export const OBJECT_OVERHEAD = 96;
+
+/** What a handle reads and writes through (the keyspace). */
+export interface EntryHost {
+  typeOf(id: number): ValueType;
+  stringOf(id: number): string;
+  replaceString(e: Entry, value: string): void;
+  expireAtOf(id: number): number;
+  staleAtOf(id: number): number;
+  setStaleAt(id: number, at: number): void;
+  lastAccessOf(id: number): number;
+  setLastAccess(id: number, ms: number): void;
+  lfuOf(id: number): number;
+  setLfu(id: number, counter: number): void;
+  bytesOf(e: Entry): number;
+  tinySlotOf(id: number): number;
+}
+
+export type EntryValue = string | HashValue | CollectionValue;
 
 export class Entry {
-  /** Position in the keyspace's dense key array (for O(1) random sampling). */
-  index = -1;
-  /** Position in the dense array of keys that have a TTL, or -1. */
-  volatileIndex = -1;
-  /** Absolute expiry time in ms, 0 for none. */
-  expireAt = 0;
-  /** When a value written by CACHE.SET with a grace goes stale (ms), 0 for never (docs/leases.md). */
-  staleAt = 0;
-  /** Last access time in ms (LRU, OBJECT IDLETIME; LFU decay). */
-  lastAccess = 0;
-  /** Redis's logarithmic LFU counter (0-255). */
-  lfu = 5;
-  /** Bytes charged for this entry. */
-  bytes = 0;
-  /** Slot in the allkeys-tinylfu policy's arrays (tinylfu.ts); meaningless under other policies. */
-  slot = -1;
+  /** Set once the key is removed: the handle then answers from a snapshot taken at removal. */
+  private snapshot: { type: ValueType; value: EntryValue; expireAt: number; lastAccess: number; lfu: number } | null = null;
+  /** Bytes charged for a non-string value (its container's estimate when last accounted). */
+  objBytes = 0;
 
   constructor(
-    public readonly key: string,
-    public type: ValueType,
-    public value: string | HashValue | CollectionValue,
+    private readonly host: EntryHost,
+    /** The key's id in its key table (valid while the key exists). */
+    readonly id: number,
+    readonly key: string,
+    /** The value of a non-string key; null for strings (their bytes live in the key table). */
+    public obj: HashValue | CollectionValue | null,
   ) {}
+
+  get type(): ValueType {
+    return this.snapshot !== null ? this.snapshot.type : this.host.typeOf(this.id);
+  }
+
+  get value(): EntryValue {
+    if (this.snapshot !== null) return this.snapshot.value;
+    return this.obj ?? this.host.stringOf(this.id);
+  }
+
+  /** Replaces a string key's value in place, keeping its TTL. */
+  set value(v: EntryValue) {
+    this.host.replaceString(this, v as string);
+  }
+
+  /** Absolute expiry time in ms, 0 for none. */
+  get expireAt(): number {
+    return this.snapshot !== null ? this.snapshot.expireAt : this.host.expireAtOf(this.id);
+  }
+
+  /** When a value written by CACHE.SET with a grace goes stale (ms), 0 for never (docs/leases.md). */
+  get staleAt(): number {
+    return this.snapshot !== null ? 0 : this.host.staleAtOf(this.id);
+  }
+
+  set staleAt(at: number) {
+    this.host.setStaleAt(this.id, at);
+  }
+
+  /** Last access time in ms (LRU, OBJECT IDLETIME; LFU decay). */
+  get lastAccess(): number {
+    return this.snapshot !== null ? this.snapshot.lastAccess : this.host.lastAccessOf(this.id);
+  }
+
+  set lastAccess(ms: number) {
+    this.host.setLastAccess(this.id, ms);
+  }
+
+  /** Redis's logarithmic LFU counter (0-255). */
+  get lfu(): number {
+    return this.snapshot !== null ? this.snapshot.lfu : this.host.lfuOf(this.id);
+  }
+
+  set lfu(counter: number) {
+    this.host.setLfu(this.id, counter);
+  }
+
+  /** The key's allkeys-tinylfu slot (-1 when that policy is not tracking). */
+  get slot(): number {
+    return this.host.tinySlotOf(this.id);
+  }
+
+  /** The keyspace keeps the slot; tinylfu.ts's Entry-based wrappers assign it, to no effect. */
+  set slot(_slot: number) {}
+
+  /** Bytes charged for this key (MEMORY USAGE). */
+  get bytes(): number {
+    return this.host.bytesOf(this);
+  }
+
+  /** Called by the keyspace just before the key's id is freed. */
+  detach(): void {
+    this.snapshot = { type: this.type, value: this.value, expireAt: this.expireAt, lastAccess: this.lastAccess, lfu: this.lfu };
+  }
+
+  get detached(): boolean {
+    return this.snapshot !== null;
+  }
 }
 
 export function stringBytes(s: string): number {
   return STRING_OVERHEAD + ((s.length + 7) & ~7);
 }
 
-export function entryBytes(e: Entry): number {
-  let n = ENTRY_OVERHEAD + stringBytes(e.key);
-  if (e.type === TYPE_STRING) {
-    n += stringBytes(e.value as string);
-  } else if (e.type === TYPE_HASH) {
-    n += HASH_OVERHEAD;
-    for (const [f, v] of e.value as HashValue) n += FIELD_OVERHEAD + f.length + v.length;
-  } else {
-    n += (e.value as CollectionValue).bytes;
-  }
-  return n;
-}
-
-/** Bytes one hash field adds. */
-export function fieldBytes(field: string, value: string): number {
-  return FIELD_OVERHEAD + field.length + value.length;
+/** The byte estimate of a non-string value. */
+export function objectBytes(v: HashValue | CollectionValue): number {
+  return v.bytes;
 }

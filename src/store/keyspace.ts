@@ -1,31 +1,59 @@
-// One logical database: the key -> entry map, TTLs with lazy expiry, the dense arrays that make
-// random sampling O(1) (eviction, active expiry, RANDOMKEY), and byte accounting.
+// One logical database: keys in a key table (key-table.ts: typed-array index and columns, bytes
+// in slab chunks), TTLs with lazy expiry plus an expiry index grouped by time (expiry-index.ts),
+// values of non-string types as JS objects, byte accounting, and the handles commands use
+// (entry.ts). Hot commands call the byte-level methods (findRead, setStringBytes...) and never
+// make a handle.
 //
-// Dense arrays: `all` holds every entry and `volatile` every entry with a TTL; each entry knows
-// its index in both, and removal swaps the last element into the hole. SCAN walks `all` from the
-// top down: a removal only moves an element from the top (already visited, or about to be) into
-// a lower slot, so every key present for the whole scan is returned at least once, as Redis
-// guarantees; a key may be returned twice, also as in Redis.
+// SCAN walks ids upwards. An id is stable for as long as its key exists, so every key present
+// for the whole scan is returned exactly once; a key added during it may or may not be.
 
+import { latin1, writeLatin1 } from '../util/bytes.js';
 import type { Clock } from '../util/clock.js';
-import { Entry, TYPE_HASH, TYPE_STRING, entryBytes, type CollectionValue, type HashValue, type ValueType } from './entry.js';
-import type { StoreStats } from './stats.js';
+import {
+  Entry,
+  OBJECT_OVERHEAD,
+  TYPE_HASH,
+  TYPE_STRING,
+  objectBytes,
+  type CollectionValue,
+  type EntryHost,
+  type HashValue,
+  type ValueType,
+} from './entry.js';
+import { ExpiryIndex } from './expiry-index.js';
+import { ITEM_HEADER, KeyTable, META_LIVE, META_TTL, META_TYPE } from './key-table.js';
 import { LeaseTable } from './leases.js';
+import { SlabAllocator, chunkSizeFor } from './slab.js';
+import type { StoreStats } from './stats.js';
 
 /** Called with a key whose value changed, for WATCH. */
 export type KeyModifiedHook = (db: number, key: string) => void;
 
-/** A key's cluster hash slot (injected: the store knows nothing of clusters). */
-export type SlotOf = (key: string) => number;
+/** The cluster hash slot of key bytes (injected: the store knows nothing of clusters). */
+export type SlotOf = (buf: Buffer, start: number, end: number) => number;
 
-export class Keyspace {
-  private readonly map = new Map<string, Entry>();
-  private readonly all: Entry[] = [];
-  private readonly volatile: Entry[] = [];
+/** Keys and values up to this size are copied through one reused scratch buffer. */
+const SCRATCH_MAX = 64 * 1024;
+
+export class Keyspace implements EntryHost {
+  readonly table: KeyTable;
+  private readonly ttl: ExpiryIndex;
+  /** Handles of the keys whose value is a JS object (every type but string), by id. */
+  private readonly objects = new Map<number, Entry>();
+  private objectBytes = 0;
+  /** CACHE.SET grace: when a value goes stale, by id (few keys have one). */
+  private staleTimes: Map<number, number> | null = null;
+  /** The access column counts ms from here. */
+  private readonly accessBase: number;
+  /** allkeys-tinylfu's slot of each id, while that policy is active. */
+  private tinySlots: Int32Array | null = null;
   /** Keys per cluster hash slot (CLUSTER COUNTKEYSINSLOT), kept only when slotOf is given. */
   private readonly slotCounts: Uint32Array | null;
+  private scratch = Buffer.allocUnsafe(1024);
   /** Cache-aside leases (CACHE.GET/SET): voided by any write to their key. */
   readonly leases: LeaseTable;
+  /** Set by the server when any client WATCHes a key in this database; null otherwise. */
+  onModified: KeyModifiedHook | null = null;
 
   constructor(
     readonly id: number,
@@ -33,216 +61,409 @@ export class Keyspace {
     private readonly stats: StoreStats,
     private readonly slotOf: SlotOf | null = null,
     slotCount = 16384,
+    pagePool: Buffer[] = [],
   ) {
     this.slotCounts = slotOf === null ? null : new Uint32Array(slotCount);
     this.leases = new LeaseTable(clock, stats);
+    this.table = new KeyTable(new SlabAllocator(pagePool));
+    this.accessBase = clock.now();
+    this.ttl = new ExpiryIndex(this.accessBase);
+    this.table.onGrow = (n) => this.grow(n);
   }
 
   get size(): number {
-    return this.map.size;
+    return this.table.count;
   }
 
   get volatileCount(): number {
-    return this.volatile.length;
+    return this.ttl.count;
   }
+
+  /** Bytes this database holds: item chunks, index and columns, the TTL index, object values. */
+  get bytes(): number {
+    const t = this.table;
+    return t.slab.liveBytes + t.structureBytes + this.ttl.bytes + this.objectBytes + (this.tinySlots?.byteLength ?? 0);
+  }
+
+  /** Bytes of keys and values alone: `bytes` less the index, columns and TTL index. */
+  get dataBytes(): number {
+    return this.table.slab.liveBytes + this.objectBytes;
+  }
+
+  /** Bytes of slab pages held but not used by items (rounding excluded): fragmentation. */
+  get slabFreeBytes(): number {
+    const s = this.table.slab;
+    return s.heldBytes - s.liveBytes;
+  }
+
+  // ---- byte-level access (hot commands) ----
+
+  /** The live id of a key for a read (hit/miss counted, access noted), or -1. */
+  findRead(buf: Buffer, start: number, end: number): number {
+    const id = this.table.findBytes(buf, start, end);
+    if (id < 0 || this.isExpired(id)) {
+      if (id >= 0) this.expireId(id, null);
+      this.stats.misses++;
+      return -1;
+    }
+    this.stats.hits++;
+    this.touch(id);
+    return id;
+  }
+
+  /** The live id of a key for a write (access noted), or -1. */
+  findWrite(buf: Buffer, start: number, end: number): number {
+    const id = this.table.findBytes(buf, start, end);
+    if (id < 0) return -1;
+    if (this.isExpired(id)) {
+      this.expireId(id, null);
+      return -1;
+    }
+    this.touch(id);
+    return id;
+  }
+
+  typeOf(id: number): ValueType {
+    return (this.table.meta[id] & META_TYPE) as ValueType;
+  }
+
+  /** Points table.vbuf/vstart/vend at a string id's value. */
+  view(id: number): void {
+    this.table.view(id);
+  }
+
+  /**
+   * Sets a string value from bytes. `expireAt`: absolute ms, 0 for no TTL, -1 to keep the
+   * existing TTL. Returns the id.
+   */
+  setStringBytes(kb: Buffer, ks: number, ke: number, vb: Buffer, vs: number, ve: number, expireAt: number): number {
+    const t = this.table;
+    let id = t.findBytes(kb, ks, ke);
+    if (id >= 0 && this.isExpired(id)) {
+      this.expireId(id, null);
+      id = -1;
+    }
+    const vlen = ve - vs;
+    const klen = ke - ks;
+    if (id < 0) {
+      const ttl = expireAt > 0;
+      const loc = t.slab.alloc(KeyTable.itemSize(klen, vlen, ttl));
+      const voff = t.writeHeader(loc, klen, vlen);
+      const b = t.slab.bufferOf(loc);
+      copyBytes(kb, ks, ke, b, voff - klen);
+      copyBytes(vb, vs, ve, b, voff);
+      id = t.insert(t.lastHash, loc, TYPE_STRING | (ttl ? META_TTL : 0));
+      if (ttl) {
+        t.writeExpireAt(id, expireAt);
+        this.ttl.add(id, expireAt, t.capacity);
+      }
+      this.added(id, kb, ks, ke);
+    } else {
+      const at = expireAt === -1 ? t.expireAt(id) : expireAt;
+      this.writeValue(id, vb, vs, ve, at);
+      this.touch(id);
+    }
+    if (this.onModified !== null || this.leases.size !== 0) this.modified(latin1Of(kb, ks, ke));
+    if (t.slab.wantDefrag) this.defragmentNow();
+    return id;
+  }
+
+  /** One page's evacuation, asked for by the allocator under churn (see SlabAllocator.wantDefrag). */
+  private defragmentNow(): void {
+    this.table.slab.wantDefrag = false;
+    this.defragment(performance.now() + 0.5, 1);
+  }
+
+  /** Replaces a live string id's value with bytes, keeping its TTL (INCR and friends). */
+  replaceStringBytes(id: number, vb: Buffer, vs: number, ve: number): void {
+    this.writeValue(id, vb, vs, ve, this.table.expireAt(id));
+    if (this.onModified !== null || this.leases.size !== 0) this.modified(this.table.keyString(id));
+  }
+
+  // ---- handles (every other command) ----
 
   /** Looks a key up for reading: expired keys are deleted, hits and misses counted, access noted. */
   lookupRead(key: string): Entry | undefined {
-    const e = this.map.get(key);
-    if (e === undefined) {
-      this.stats.misses++;
-      return undefined;
-    }
-    if (e.expireAt !== 0 && e.expireAt <= this.clock.now()) {
-      this.expire(e);
+    const id = this.table.findString(key);
+    if (id < 0 || this.isExpired(id)) {
+      if (id >= 0) this.expireId(id, key);
       this.stats.misses++;
       return undefined;
     }
     this.stats.hits++;
-    this.stats.touch(e);
-    return e;
+    this.touch(id);
+    return this.handle(id, key);
   }
 
   /** Looks a key up for writing: expired keys are deleted; no hit/miss counted. */
   lookupWrite(key: string): Entry | undefined {
-    const e = this.map.get(key);
-    if (e === undefined) return undefined;
-    if (e.expireAt !== 0 && e.expireAt <= this.clock.now()) {
-      this.expire(e);
-      return undefined;
-    }
-    this.stats.touch(e);
-    return e;
+    const id = this.liveId(key);
+    if (id < 0) return undefined;
+    this.touch(id);
+    return this.handle(id, key);
   }
 
   /** Existence check without side effects other than lazy expiry (EXISTS, TYPE, TTL...). */
   peek(key: string): Entry | undefined {
-    const e = this.map.get(key);
-    if (e === undefined) return undefined;
-    if (e.expireAt !== 0 && e.expireAt <= this.clock.now()) {
-      this.expire(e);
-      return undefined;
-    }
-    return e;
+    const id = this.liveId(key);
+    return id < 0 ? undefined : this.handle(id, key);
   }
 
-  /**
-   * Sets a string value. `expireAt`: absolute ms, 0 for no TTL, -1 to keep the existing TTL.
-   * Returns the entry.
-   */
+  /** Sets a string value (see setStringBytes). Returns the entry. */
   setString(key: string, value: string, expireAt: number): Entry {
-    let e = this.map.get(key);
-    if (e !== undefined) {
-      const before = e.bytes;
-      e.type = TYPE_STRING;
-      e.value = value;
-      e.staleAt = 0;
-      if (expireAt !== -1) this.setExpireAt(e, expireAt);
-      else if (e.expireAt !== 0 && e.expireAt <= this.clock.now()) this.setExpireAt(e, 0);
-      e.bytes = entryBytes(e);
-      this.stats.usedBytes += e.bytes - before;
+    const kl = key.length;
+    const vl = value.length;
+    let id: number;
+    if (kl + vl <= SCRATCH_MAX) {
+      if (this.scratch.length < kl + vl) this.scratch = Buffer.allocUnsafe(Math.max(kl + vl, this.scratch.length * 2));
+      const s = this.scratch;
+      writeLatin1(s, key, 0);
+      writeLatin1(s, value, kl);
+      id = this.setStringBytes(s, 0, kl, s, kl, kl + vl, expireAt);
     } else {
-      e = new Entry(key, TYPE_STRING, value);
-      this.insert(e);
-      if (expireAt > 0) this.setExpireAt(e, expireAt);
+      id = this.setStringBytes(Buffer.from(key, 'latin1'), 0, kl, Buffer.from(value, 'latin1'), 0, vl, expireAt);
     }
-    this.stats.touch(e);
-    this.modified(key);
-    return e;
+    return this.handle(id, key);
   }
 
-  /** Adds a new, empty-valued entry of a type (the caller fills it and calls changed()). */
-  create(key: string, type: ValueType, value: string | HashValue | CollectionValue): Entry {
-    const old = this.map.get(key);
-    if (old !== undefined) this.remove(old);
-    const e = new Entry(key, type, value);
-    this.insert(e);
-    this.stats.touch(e);
+  /** Adds a new key holding a JS-object value (the caller fills it and calls changed()). */
+  create(key: string, type: ValueType, value: HashValue | CollectionValue): Entry {
+    const old = this.table.findString(key);
+    if (old >= 0) this.removeId(old);
+    const t = this.table;
+    const loc = t.slab.alloc(KeyTable.itemSize(key.length, 0, false));
+    const off = t.writeHeader(loc, key.length, 0);
+    writeLatin1(t.slab.bufferOf(loc), key, off - key.length);
+    const id = t.insert(t.lastHash, loc, type);
+    const e = new Entry(this, id, key, value);
+    e.objBytes = OBJECT_OVERHEAD + objectBytes(value);
+    this.objectBytes += e.objBytes;
+    this.objects.set(id, e);
+    this.added(id, null, 0, 0);
     return e;
   }
 
   /** Call after changing an entry's value in place: re-accounts bytes and signals WATCH. */
   changed(e: Entry, byteDelta?: number): void {
-    if (byteDelta === undefined) {
-      const before = e.bytes;
-      e.bytes = entryBytes(e);
-      this.stats.usedBytes += e.bytes - before;
-    } else {
-      e.bytes += byteDelta;
-      this.stats.usedBytes += byteDelta;
+    if (e.obj !== null && !e.detached) {
+      const bytes = byteDelta === undefined ? OBJECT_OVERHEAD + objectBytes(e.obj) : e.objBytes + byteDelta;
+      this.objectBytes += bytes - e.objBytes;
+      e.objBytes = bytes;
+      const tiny = this.stats.tinylfu;
+      if (tiny !== null && this.tinySlots !== null) tiny.resize(this.tinySlots[e.id], this.costOf(e.id));
     }
     this.modified(e.key);
   }
 
   /** Deletes a live key; returns whether it existed. */
   delete(key: string): boolean {
-    const e = this.peek(key);
-    if (e === undefined) {
+    const id = this.liveId(key);
+    if (id < 0) {
       // A delete is an invalidation even with no value: a load in flight must not write back.
       if (this.leases.size !== 0) this.leases.void(key);
       return false;
     }
-    this.remove(e);
+    this.removeId(id);
     this.modified(key);
     return true;
   }
 
   /** Removes an entry that is known to be in this keyspace (no WATCH signal). */
   remove(e: Entry): void {
-    this.map.delete(e.key);
-    if (this.slotCounts !== null) this.slotCounts[this.slotOf!(e.key)]--;
-    removeAt(this.all, e, false);
-    if (e.volatileIndex >= 0) removeAt(this.volatile, e, true);
-    this.stats.usedBytes -= e.bytes;
-    if (this.stats.tinylfu !== null) this.stats.tinylfu.remove(e);
+    if (e.detached) return;
+    e.detach();
+    this.removeId(e.id);
   }
 
-  /** Sets or clears (0) an entry's TTL. A time in the past deletes the key. */
+  /** Sets or clears (0) an entry's TTL. */
   setExpireAt(e: Entry, at: number): void {
-    if (at === 0) {
-      if (e.volatileIndex >= 0) removeAt(this.volatile, e, true);
-      e.expireAt = 0;
-      return;
-    }
-    e.expireAt = at;
-    if (e.volatileIndex < 0) {
-      e.volatileIndex = this.volatile.length;
-      this.volatile.push(e);
-    }
+    this.setExpireId(e.id, at);
   }
 
   /** Deletes an entry whose TTL passed, counting it as expired. */
   expire(e: Entry): void {
-    this.remove(e);
-    this.stats.expiredKeys++;
-    // WATCH sees an expiry as a change; a lease does not: the load it stands for is still wanted.
-    if (this.onModified !== null) this.onModified(this.id, e.key);
+    if (e.detached) return;
+    e.detach();
+    this.expireId(e.id, e.key);
   }
 
   randomEntry(): Entry | undefined {
     // Expired keys found by sampling are reclaimed; give up after a bounded number of tries.
-    for (let tries = 0; tries < 100 && this.all.length > 0; tries++) {
-      const e = this.all[(Math.random() * this.all.length) | 0];
-      if (e.expireAt !== 0 && e.expireAt <= this.clock.now()) {
-        this.expire(e);
+    for (let tries = 0; tries < 100; tries++) {
+      const id = this.sampleId(false);
+      if (id < 0) return undefined;
+      if (this.isExpired(id)) {
+        this.expireId(id, null);
         continue;
       }
-      return e;
+      return this.handle(id, this.table.keyString(id));
     }
-    return this.all.length > 0 ? this.all[(Math.random() * this.all.length) | 0] : undefined;
+    const id = this.sampleId(false);
+    return id < 0 ? undefined : this.handle(id, this.table.keyString(id));
   }
 
-  /** A random entry for eviction: from all keys, or only keys with a TTL. */
-  sample(volatileOnly: boolean): Entry | undefined {
-    const arr = volatileOnly ? this.volatile : this.all;
-    if (arr.length === 0) return undefined;
-    return arr[(Math.random() * arr.length) | 0];
-  }
-
-  /**
-   * One active-expiry pass: samples up to `count` keys with a TTL and deletes the expired ones.
-   * Returns [sampled, expired].
-   */
-  expireSample(count: number, now: number, out: [number, number]): void {
-    const vol = this.volatile;
-    let sampled = 0;
-    let expired = 0;
-    for (let i = 0; i < count && vol.length > 0; i++) {
-      const e = vol[(Math.random() * vol.length) | 0];
-      sampled++;
-      if (e.expireAt <= now) {
-        this.expire(e);
-        expired++;
-      }
+  /** A random live id (from all keys, or from keys with a TTL), or -1 if there is none. */
+  sampleId(volatileOnly: boolean): number {
+    if (volatileOnly) return this.ttl.sample();
+    const t = this.table;
+    if (t.count === 0) return -1;
+    const meta = t.meta;
+    const hw = t.highWater;
+    for (let tries = 0; tries < 32; tries++) {
+      const id = (Math.random() * hw) | 0;
+      if (meta[id] & META_LIVE) return id;
     }
-    out[0] = sampled;
-    out[1] = expired;
+    // Sparse after many deletions: walk from a random id to the next live one.
+    let id = (Math.random() * hw) | 0;
+    while ((meta[id] & META_LIVE) === 0) id = id + 1 === hw ? 0 : id + 1;
+    return id;
   }
 
-  /**
-   * SCAN step: visits up to `count` slots below `cursor` (0 starts from the top) and returns the
-   * next cursor (0 when done). Expired keys are skipped.
-   */
-  scan(cursor: number, count: number, visit: (e: Entry) => void): number {
-    let top = cursor === 0 ? this.all.length : Math.min(cursor, this.all.length);
+  /** Last access (ms) of an id. */
+  lastAccessOf(id: number): number {
     const now = this.clock.now();
-    const stop = Math.max(0, top - count);
-    const batch: Entry[] = [];
-    while (top > stop) batch.push(this.all[--top]);
-    for (const e of batch) {
-      if (e.expireAt !== 0 && e.expireAt <= now) continue;
-      visit(e);
+    return now - ((now - this.accessBase - this.table.access[id]) >>> 0);
+  }
+
+  setLastAccess(id: number, ms: number): void {
+    this.table.access[id] = (ms - this.accessBase) >>> 0;
+  }
+
+  lfuOf(id: number): number {
+    return this.table.lfu[id];
+  }
+
+  setLfu(id: number, counter: number): void {
+    this.table.lfu[id] = counter;
+  }
+
+  expireAtOf(id: number): number {
+    return this.table.expireAt(id);
+  }
+
+  staleAtOf(id: number): number {
+    return this.staleTimes === null ? 0 : (this.staleTimes.get(id) ?? 0);
+  }
+
+  setStaleAt(id: number, at: number): void {
+    if (at === 0) this.staleTimes?.delete(id);
+    else (this.staleTimes ??= new Map()).set(id, at);
+  }
+
+  stringOf(id: number): string {
+    return this.table.valueString(id);
+  }
+
+  replaceString(e: Entry, value: string): void {
+    let s: Buffer;
+    if (value.length > SCRATCH_MAX) s = Buffer.allocUnsafe(value.length);
+    else {
+      if (this.scratch.length < value.length) this.scratch = Buffer.allocUnsafe(Math.max(value.length, this.scratch.length * 2));
+      s = this.scratch;
     }
-    return top;
+    writeLatin1(s, value, 0);
+    this.writeValue(e.id, s, 0, value.length, this.table.expireAt(e.id));
+  }
+
+  /** Bytes charged for a key (MEMORY USAGE): its chunk, its share of the columns, its object. */
+  bytesOf(e: Entry): number {
+    return this.costOf(e.id) + 22;
+  }
+
+  /** What a key costs the policy: its chunk plus its object value's estimate. */
+  costOf(id: number): number {
+    const t = this.table;
+    const own = t.slab.sizeOf(t.loc[id]);
+    return (t.meta[id] & META_TYPE) === TYPE_STRING ? own : own + this.objects.get(id)!.objBytes;
+  }
+
+  /**
+   * Active expiry: deletes keys of TTL buckets that have ended, until none is left or
+   * performance.now() passes `deadline`. Returns the number expired.
+   */
+  expireDue(now: number, deadline: number): number {
+    let n = 0;
+    for (;;) {
+      const id = this.ttl.firstDue(now);
+      if (id < 0) break;
+      // A key not yet expired in an ended bucket means the clock went back: stop for this cycle.
+      if (this.table.expireAt(id) > now) break;
+      this.expireId(id, null);
+      if ((++n & 31) === 0 && performance.now() > deadline) return n;
+    }
+    // The bucket under way: some of its keys may have expired already.
+    const t = this.table;
+    for (let id = this.ttl.firstStarted(now); id >= 0; ) {
+      const next = this.ttl.nextInBucket(id);
+      if (t.expireAt(id) <= now) {
+        this.expireId(id, null);
+        n++;
+      }
+      id = next;
+    }
+    return n;
+  }
+
+  /** The key with the earliest expiry by bucket, or -1 (volatile-ttl's exact choice). */
+  earliestExpiring(): number {
+    return this.ttl.earliest();
+  }
+
+  /**
+   * Moves the live chunks off slab pages of over-provisioned size classes (see slab.ts) until
+   * `deadline`; returns the number of pages freed.
+   */
+  defragment(deadline: number, maxPages = Infinity): number {
+    const t = this.table;
+    const slab = t.slab;
+    let freed = 0;
+    while (freed < maxPages && performance.now() < deadline) {
+      const page = slab.evacuationCandidate();
+      if (page < 0) break;
+      const chunks = slab.beginEvacuation(page);
+      for (let c = 0; c < chunks; c++) {
+        const loc = slab.chunkLocation(page, c);
+        if (!slab.isLive(loc)) continue;
+        const id = t.idAt(loc);
+        if (id < 0) continue;
+        const used = t.usedSize(id);
+        t.relocate(id, used, used);
+      }
+      slab.endEvacuation(page);
+      freed++;
+    }
+    return freed;
+  }
+
+  /** SCAN step over ids from `cursor` (0 starts); returns the next cursor, 0 when done. */
+  scan(cursor: number, count: number, visit: (e: Entry) => void): number {
+    const t = this.table;
+    const stop = Math.min(t.highWater, cursor + count);
+    for (let id = cursor; id < stop; id++) {
+      if ((t.meta[id] & META_LIVE) === 0 || this.isExpired(id)) continue;
+      visit(this.handle(id, t.keyString(id)));
+    }
+    return stop >= t.highWater ? 0 : stop;
   }
 
   /** Every live key (KEYS); expired ones are skipped, not reclaimed. */
   forEachLive(visit: (e: Entry) => void): void {
-    const now = this.clock.now();
-    for (const e of this.map.values()) {
-      if (e.expireAt !== 0 && e.expireAt <= now) continue;
-      visit(e);
+    for (const e of this.entries()) visit(e);
+  }
+
+  /** Handles of every live key. */
+  *entries(): IterableIterator<Entry> {
+    const t = this.table;
+    for (let id = 0; id < t.highWater; id++) {
+      if ((t.meta[id] & META_LIVE) === 0 || this.isExpired(id)) continue;
+      yield this.handle(id, t.keyString(id));
     }
+  }
+
+  /** Live ids (for policies that adopt every key). */
+  *ids(): IterableIterator<number> {
+    const t = this.table;
+    for (let id = 0; id < t.highWater; id++) if (t.meta[id] & META_LIVE) yield id;
   }
 
   /** Keys held in a cluster hash slot, expired ones included until reclaimed (as Redis). */
@@ -250,46 +471,38 @@ export class Keyspace {
     return this.slotCounts === null ? 0 : this.slotCounts[slot];
   }
 
-  /**
-   * Up to `count` live keys of a slot. A walk over the keyspace that stops as soon as it has
-   * found every key the slot holds: the engine keeps no per-slot key list yet.
-   */
+  /** Up to `count` live keys of a slot: a walk over the ids that stops once the slot is done. */
   keysInSlot(slot: number, count: number): string[] {
     const out: string[] = [];
     const slotOf = this.slotOf;
     if (slotOf === null || count <= 0) return out;
     let remaining = this.slotCounts![slot];
-    const now = this.clock.now();
-    for (const e of this.map.values()) {
-      if (out.length >= count || remaining === 0) break;
-      if (slotOf(e.key) !== slot) continue;
+    const t = this.table;
+    for (let id = 0; id < t.highWater && out.length < count && remaining > 0; id++) {
+      if ((t.meta[id] & META_LIVE) === 0) continue;
+      if (this.slotOfId(id) !== slot) continue;
       remaining--;
-      if (e.expireAt === 0 || e.expireAt > now) out.push(e.key);
+      if (!this.isExpired(id)) out.push(t.keyString(id));
     }
     return out;
   }
 
   flush(): number {
-    const n = this.map.size;
-    for (const e of this.all) this.stats.usedBytes -= e.bytes;
-    const tinylfu = this.stats.tinylfu;
-    if (tinylfu !== null) for (const e of this.all) tinylfu.remove(e);
-    const keys = this.onModified !== null ? [...this.map.keys()] : [];
-    this.map.clear();
+    const n = this.table.count;
+    const keys: string[] = [];
+    if (this.onModified !== null) for (const id of this.ids()) keys.push(this.table.keyString(id));
+    const tiny = this.stats.tinylfu;
+    if (tiny !== null && this.tinySlots !== null) for (const id of this.ids()) tiny.remove(this.tinySlots[id]);
+    this.table.clear();
+    this.ttl.clear();
+    this.objects.clear();
+    this.objectBytes = 0;
+    this.staleTimes = null;
     this.leases.clear();
     this.slotCounts?.fill(0);
-    this.all.length = 0;
-    this.volatile.length = 0;
     for (const k of keys) this.modified(k);
     return n;
   }
-
-  entries(): IterableIterator<Entry> {
-    return this.map.values();
-  }
-
-  /** Set by the server when any client WATCHes a key in this database; null otherwise. */
-  onModified: KeyModifiedHook | null = null;
 
   /** Signals a key's change to WATCH. Public so commands that edit entries in place can call it. */
   modified(key: string): void {
@@ -297,28 +510,181 @@ export class Keyspace {
     if (this.leases.size !== 0) this.leases.void(key);
   }
 
-  private insert(e: Entry): void {
-    e.index = this.all.length;
-    this.all.push(e);
-    this.map.set(e.key, e);
-    if (this.slotCounts !== null) this.slotCounts[this.slotOf!(e.key)]++;
-    e.bytes = entryBytes(e);
-    this.stats.usedBytes += e.bytes;
-    if (this.stats.tinylfu !== null) this.stats.tinylfu.add(e, this.id);
+  /** Evicts a key (maxmemory): removes it and signals WATCH and leases. */
+  evict(id: number): void {
+    const key = this.onModified !== null || this.leases.size !== 0 ? this.table.keyString(id) : null;
+    this.removeId(id);
+    if (key !== null) this.modified(key);
+  }
+
+  /** allkeys-tinylfu's slot of a live id (-1 when that policy is not active). */
+  tinySlotOf(id: number): number {
+    return this.tinySlots === null ? -1 : this.tinySlots[id];
+  }
+
+  /**
+   * The bytes `bytes` should report, recomputed from every key (tests check that the
+   * incremental accounting matches it).
+   */
+  recomputeBytes(): number {
+    const t = this.table;
+    let n = t.structureBytes + this.ttl.bytes + (this.tinySlots?.byteLength ?? 0);
+    for (const id of this.ids()) {
+      n += t.slab.sizeOf(t.loc[id]);
+      const e = this.objects.get(id);
+      if (e !== undefined) n += OBJECT_OVERHEAD + objectBytes(e.obj!);
+    }
+    return n;
+  }
+
+  /** Starts (slots given) or stops (null) keeping allkeys-tinylfu slots; see Store. */
+  setTinySlots(slots: Int32Array | null): void {
+    this.tinySlots = slots;
+  }
+
+  // ---- internals ----
+
+  private handle(id: number, key: string): Entry {
+    if ((this.table.meta[id] & META_TYPE) !== TYPE_STRING) return this.objects.get(id)!;
+    return new Entry(this, id, key, null);
+  }
+
+  /** The cluster slot of an id's key, from its bytes in the key table. */
+  private slotOfId(id: number): number {
+    const t = this.table;
+    t.locate(t.loc[id]);
+    const start = t.co + ITEM_HEADER;
+    return this.slotOf!(t.cb, start, start + t.cw[t.co >> 2]);
+  }
+
+  private liveId(key: string): number {
+    const id = this.table.findString(key);
+    if (id < 0) return -1;
+    if (this.isExpired(id)) {
+      this.expireId(id, key);
+      return -1;
+    }
+    return id;
+  }
+
+  private isExpired(id: number): boolean {
+    return (this.table.meta[id] & META_TTL) !== 0 && this.table.expireAt(id) <= this.clock.now();
+  }
+
+  private touch(id: number): void {
+    const t = this.table;
+    const stats = this.stats;
+    const rel = (this.clock.now() - this.accessBase) >>> 0;
+    if (stats.lfuMode) t.lfu[id] = stats.lfuIncrement(stats.lfuDecayed(t.lfu[id], (rel - t.access[id]) >>> 0));
+    t.access[id] = rel;
+    if (stats.tinylfu !== null && this.tinySlots !== null) stats.tinylfu.onAccess(this.tinySlots[id]);
+  }
+
+  /** Bookkeeping for a new id: access time, slot counts, the policy's tracking (its first access). */
+  private added(id: number, kb: Buffer | null, ks: number, ke: number): void {
+    this.table.access[id] = (this.clock.now() - this.accessBase) >>> 0;
+    if (this.slotCounts !== null) this.slotCounts[kb === null ? this.slotOfId(id) : this.slotOf!(kb, ks, ke)]++;
+    const tiny = this.stats.tinylfu;
+    if (tiny !== null && this.tinySlots !== null) this.tinySlots[id] = tiny.add(this.id, id, this.table.hash[id], this.costOf(id));
+  }
+
+  /** Replaces a live id's value with string bytes and sets its TTL (0 for none). */
+  private writeValue(id: number, vb: Buffer, vs: number, ve: number, at: number): void {
+    const t = this.table;
+    const meta = t.meta[id];
+    if ((meta & META_TYPE) !== TYPE_STRING) this.dropObject(id);
+    const klen = t.keyLength(id);
+    const vlen = ve - vs;
+    const ttl = at > 0;
+    const need = KeyTable.itemSize(klen, vlen, ttl);
+    let loc = t.loc[id];
+    if (chunkSizeFor(need) !== t.slab.sizeOf(loc)) loc = t.relocate(id, need, ITEM_HEADER + klen);
+    const voff = t.writeHeader(loc, klen, vlen);
+    copyBytes(vb, vs, ve, t.slab.bufferOf(loc), voff);
+    t.meta[id] = META_LIVE | TYPE_STRING | (ttl ? META_TTL : 0);
+    if (ttl) {
+      t.writeExpireAt(id, at);
+      if (meta & META_TTL) this.ttl.move(id, at);
+      else this.ttl.add(id, at, t.capacity);
+    } else if (meta & META_TTL) {
+      this.ttl.remove(id);
+    }
+    if (this.staleTimes !== null) this.staleTimes.delete(id);
+    const tiny = this.stats.tinylfu;
+    if (tiny !== null && this.tinySlots !== null) tiny.resize(this.tinySlots[id], this.costOf(id));
+  }
+
+  private setExpireId(id: number, at: number): void {
+    const t = this.table;
+    const meta = t.meta[id];
+    if (at === 0) {
+      if (meta & META_TTL) {
+        this.ttl.remove(id);
+        t.meta[id] = meta & ~META_TTL;
+      }
+      return;
+    }
+    if (meta & META_TTL) {
+      t.writeExpireAt(id, at);
+      this.ttl.move(id, at);
+      return;
+    }
+    const used = t.usedSize(id);
+    if (chunkSizeFor(used + 8) !== t.slab.sizeOf(t.loc[id])) t.relocate(id, used + 8, used);
+    t.meta[id] = meta | META_TTL;
+    t.writeExpireAt(id, at);
+    this.ttl.add(id, at, t.capacity);
+  }
+
+  private dropObject(id: number): void {
+    const e = this.objects.get(id)!;
+    e.detach();
+    this.objectBytes -= e.objBytes;
+    this.objects.delete(id);
+  }
+
+  private removeId(id: number): void {
+    const t = this.table;
+    const meta = t.meta[id];
+    if (meta & META_TTL) this.ttl.remove(id);
+    const tiny = this.stats.tinylfu;
+    if (tiny !== null && this.tinySlots !== null) tiny.remove(this.tinySlots[id]);
+    if ((meta & META_TYPE) !== TYPE_STRING) this.dropObject(id);
+    if (this.slotCounts !== null) this.slotCounts[this.slotOfId(id)]--;
+    if (this.staleTimes !== null) this.staleTimes.delete(id);
+    t.remove(id);
+  }
+
+  private expireId(id: number, key: string | null): void {
+    const k = this.onModified !== null ? (key ?? this.table.keyString(id)) : null;
+    this.removeId(id);
+    this.stats.expiredKeys++;
+    // WATCH sees an expiry as a change; a lease does not: the load it stands for is still wanted.
+    if (k !== null) this.onModified!(this.id, k);
+  }
+
+  private grow(capacity: number): void {
+    this.ttl.grow(capacity);
+    if (this.tinySlots !== null) {
+      const s = new Int32Array(capacity);
+      // Shrinking happens only on flush, after every slot was released.
+      if (capacity > this.tinySlots.length) s.set(this.tinySlots);
+      this.tinySlots = s;
+    }
   }
 }
 
-/** Swap-remove an entry from a dense array, fixing the moved element's index. */
-function removeAt(arr: Entry[], e: Entry, isVolatile: boolean): void {
-  const i = isVolatile ? e.volatileIndex : e.index;
-  const last = arr.pop()!;
-  if (last !== e) {
-    arr[i] = last;
-    if (isVolatile) last.volatileIndex = i;
-    else last.index = i;
+/** Copies bytes: a loop for short runs, where Buffer#copy's fixed cost (~80 ns) dominates. */
+function copyBytes(from: Buffer, start: number, end: number, to: Buffer, at: number): void {
+  if (end - start <= 48) {
+    for (let i = start; i < end; i++) to[at++] = from[i];
+  } else {
+    from.copy(to, at, start, end);
   }
-  if (isVolatile) e.volatileIndex = -1;
-  else e.index = -1;
+}
+
+function latin1Of(b: Buffer, start: number, end: number): string {
+  return latin1(b, start, end);
 }
 
 export { TYPE_HASH, TYPE_STRING };

@@ -6,12 +6,12 @@
 // 255 with the default factor 10; it decays by one per lfu-decay-time minutes without access.
 
 import type { Clock } from '../util/clock.js';
-import type { Entry } from './entry.js';
 import type { TinyLfu } from './tinylfu.js';
 
 export const LFU_INIT_VAL = 5;
 
 export class StoreStats {
+  /** Bytes held outside the databases' own accounting (leases). */
   usedBytes = 0;
   hits = 0;
   misses = 0;
@@ -24,21 +24,22 @@ export class StoreStats {
   /** The W-TinyLFU state while allkeys-tinylfu is the policy, else null. */
   tinylfu: TinyLfu | null = null;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(readonly clock: Clock) {}
 
-  touch(e: Entry): void {
-    const now = this.clock.now();
-    if (this.lfuMode) e.lfu = lfuIncrement(this.lfuDecayed(e, now), this.lfuLogFactor);
-    e.lastAccess = now;
-    if (this.tinylfu !== null) this.tinylfu.onAccess(e);
+  /** An LFU counter after decay for `idleMs` without access. */
+  lfuDecayed(counter: number, idleMs: number): number {
+    if (this.lfuDecayTime <= 0) return counter;
+    const periods = Math.floor(idleMs / 60000 / this.lfuDecayTime);
+    if (periods <= 0) return counter;
+    return periods > counter ? 0 : counter - periods;
   }
 
-  /** The entry's LFU counter after decay for the minutes it went unaccessed. */
-  lfuDecayed(e: Entry, now = this.clock.now()): number {
-    if (this.lfuDecayTime <= 0) return e.lfu;
-    const periods = Math.floor((now - e.lastAccess) / 60000 / this.lfuDecayTime);
-    if (periods <= 0) return e.lfu;
-    return periods > e.lfu ? 0 : e.lfu - periods;
+  /** Redis's probabilistic logarithmic increment. */
+  lfuIncrement(counter: number): number {
+    if (counter >= 255) return 255;
+    const base = counter - LFU_INIT_VAL;
+    const p = 1 / ((base < 0 ? 0 : base) * this.lfuLogFactor + 1);
+    return Math.random() < p ? counter + 1 : counter;
   }
 
   resetCounters(): void {
@@ -47,11 +48,4 @@ export class StoreStats {
     this.expiredKeys = 0;
     this.evictedKeys = 0;
   }
-}
-
-function lfuIncrement(counter: number, logFactor: number): number {
-  if (counter >= 255) return 255;
-  const base = counter - LFU_INIT_VAL;
-  const p = 1 / ((base < 0 ? 0 : base) * logFactor + 1);
-  return Math.random() < p ? counter + 1 : counter;
 }

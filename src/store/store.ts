@@ -8,12 +8,11 @@
 // any), and repeat until under the limit or nothing is left to evict. allkeys-tinylfu (not a
 // Redis policy) does not sample: W-TinyLFU (tinylfu.ts) names each victim.
 //
-// Active expiry follows Redis's slow cycle: in each database, sample 20 keys with a TTL, delete
-// the expired ones, and repeat while more than a quarter of a sample had expired, until the
-// cycle's time budget runs out.
+// Active expiry takes the TTL buckets that have ended (expiry-index.ts) and deletes their keys,
+// within the cycle's time budget; what budget is left moves live chunks off sparse slab pages
+// (slab.ts), so memory freed by evictions and deletions goes back to where it is needed.
 
 import type { Clock } from '../util/clock.js';
-import type { Entry } from './entry.js';
 import { Keyspace, type KeyModifiedHook, type SlotOf } from './keyspace.js';
 import { StoreStats } from './stats.js';
 import { TinyLfu } from './tinylfu.js';
@@ -38,7 +37,6 @@ export interface StoreOptions {
   slotOf?: SlotOf;
 }
 
-const EXPIRE_KEYS_PER_LOOP = 20;
 /** Expired leases reclaimed per database per cycle at most. */
 const LEASE_SWEEP_BUDGET = 1000;
 
@@ -49,12 +47,17 @@ export class Store {
   /** proto-max-bulk-len: the largest string APPEND/SETRANGE may build. */
   maxStringLength = 512 * 1024 * 1024;
   private policy: EvictionPolicy = 'noeviction';
-  private readonly sampleOut: [number, number] = [0, 0];
   private maxBytes = 0;
+  /** The item budget last given to W-TinyLFU. */
+  private tinyBudget = -1;
+  /** Spare slab pages shared by the databases. */
+  private readonly pagePool: Buffer[] = [];
 
   constructor(readonly options: StoreOptions) {
     this.stats = new StoreStats(options.clock);
-    for (let i = 0; i < options.databases; i++) this.dbs.push(new Keyspace(i, options.clock, this.stats, options.slotOf ?? null));
+    for (let i = 0; i < options.databases; i++) {
+      this.dbs.push(new Keyspace(i, options.clock, this.stats, options.slotOf ?? null, 16384, this.pagePool));
+    }
   }
 
   get clock(): Clock {
@@ -68,15 +71,7 @@ export class Store {
   set evictionPolicy(p: EvictionPolicy) {
     this.policy = p;
     this.stats.lfuMode = p === 'allkeys-lfu' || p === 'volatile-lfu';
-    if (p !== 'allkeys-tinylfu') {
-      this.stats.tinylfu = null;
-    } else if (this.stats.tinylfu === null) {
-      // Switching to it: take every key over, in probation, with no frequency yet.
-      const t = new TinyLfu();
-      t.setMaxBytes(this.maxBytes);
-      for (const db of this.dbs) for (const e of db.entries()) t.adopt(e, db.id);
-      this.stats.tinylfu = t;
-    }
+    this.syncTinyLfu();
   }
 
   /** The memory limit in bytes, 0 for none. */
@@ -86,12 +81,59 @@ export class Store {
 
   set maxmemory(bytes: number) {
     this.maxBytes = bytes;
-    this.stats.tinylfu?.setMaxBytes(bytes);
+    this.tinyBudget = -1;
+    this.syncTinyLfu();
   }
 
-  /** Bytes the keyspace holds: keys, values and per-entry overhead. */
+  /**
+   * allkeys-tinylfu tracks keys only while a memory limit is set: with none it never evicts,
+   * and the hot path then pays nothing for it. On starting, it takes every key over, in
+   * probation, with no frequency yet.
+   */
+  private syncTinyLfu(): void {
+    const want = this.policy === 'allkeys-tinylfu' && this.maxBytes > 0;
+    if (!want) {
+      if (this.stats.tinylfu !== null) {
+        this.stats.tinylfu = null;
+        for (const db of this.dbs) db.setTinySlots(null);
+      }
+      return;
+    }
+    if (this.stats.tinylfu !== null) return;
+    const t = new TinyLfu();
+    t.setMaxBytes(this.maxBytes);
+    this.tinyBudget = -1;
+    this.stats.tinylfu = t;
+    for (const db of this.dbs) {
+      const slots = new Int32Array(db.table.capacity);
+      for (const id of db.ids()) slots[id] = t.adopt(db.id, id, db.table.hash[id], db.costOf(id));
+      db.setTinySlots(slots);
+    }
+  }
+
+  /**
+   * Bytes the keyspace holds: item chunks (as allocated, rounding included), the index and
+   * columns, TTL index, object values' estimates, leases and the policy's own tracking.
+   */
   get usedMemory(): number {
-    return this.stats.usedBytes;
+    let n = this.stats.usedBytes;
+    for (const db of this.dbs) n += db.bytes;
+    const t = this.stats.tinylfu;
+    return t === null ? n : n + t.bytes;
+  }
+
+  /** Bytes of keys, values and leases alone (usedMemory less the index and columns). */
+  get dataBytes(): number {
+    let n = this.stats.usedBytes;
+    for (const db of this.dbs) n += db.dataBytes;
+    return n;
+  }
+
+  /** Slab bytes held but free: inside pages in use, plus the empty pages kept for reuse. */
+  get slabFreeBytes(): number {
+    let n = this.dbs[0].table.slab.spareBytes;
+    for (const db of this.dbs) n += db.slabFreeBytes;
+    return n;
   }
 
   get keyCount(): number {
@@ -109,75 +151,100 @@ export class Store {
    * noeviction, or no candidate left): the caller then refuses commands that add data.
    */
   evictIfNeeded(): boolean {
-    if (this.maxmemory === 0 || this.stats.usedBytes <= this.maxmemory) return true;
+    if (this.maxBytes === 0) return true;
+    const tinylfu = this.stats.tinylfu;
+    const used = this.usedMemory;
+    if (tinylfu !== null) {
+      // W-TinyLFU sizes its window and segments from the bytes items may take: the limit less
+      // what the index, columns and its own arrays hold.
+      const budget = Math.max(0, this.maxBytes - (used - this.dataBytes));
+      if (budget !== this.tinyBudget) tinylfu.setMaxBytes((this.tinyBudget = budget));
+    }
+    if (used <= this.maxBytes) return true;
     if (this.policy === 'noeviction') return false;
     const volatileOnly = this.policy.startsWith('volatile-');
-    const tinylfu = this.stats.tinylfu;
-    while (this.stats.usedBytes > this.maxmemory) {
-      const victim = tinylfu !== null ? tinylfu.pickVictim() : this.pickVictim(volatileOnly);
-      if (victim === undefined) return false;
-      this.dbs[victim.db].remove(victim.entry);
+    while (this.usedMemory > this.maxBytes) {
+      if (tinylfu !== null) {
+        const slot = tinylfu.pickVictimSlot();
+        if (slot < 0) return false;
+        this.dbs[tinylfu.slotDb(slot)].evict(tinylfu.slotId(slot));
+      } else if (!this.evictSampled(volatileOnly)) {
+        return false;
+      }
       this.stats.evictedKeys++;
-      this.dbs[victim.db].modified(victim.entry.key);
     }
     return true;
   }
 
-  private pickVictim(volatileOnly: boolean): { db: number; entry: Entry } | undefined {
-    let best: Entry | undefined;
-    let bestDb = -1;
+  /** Redis's sampled eviction: the best of `maxmemory-samples` candidates per database. */
+  private evictSampled(volatileOnly: boolean): boolean {
+    let best = -1;
+    let bestDb: Keyspace | null = null;
     let bestScore = Infinity;
     const now = this.clock.now();
     for (const db of this.dbs) {
       if ((volatileOnly ? db.volatileCount : db.size) === 0) continue;
-      for (let i = 0; i < this.maxmemorySamples; i++) {
-        const e = db.sample(volatileOnly);
-        if (e === undefined) break;
-        const score = this.evictionScore(e, now);
+      if (this.policy === 'volatile-ttl') {
+        // The TTL index names the earliest bucket: sample within it and its neighbours.
+        const id = db.earliestExpiring();
+        const score = id < 0 ? Infinity : db.expireAtOf(id);
         if (score < bestScore) {
           bestScore = score;
-          best = e;
-          bestDb = db.id;
+          best = id;
+          bestDb = db;
+        }
+      }
+      for (let i = 0; i < this.maxmemorySamples; i++) {
+        const id = db.sampleId(volatileOnly);
+        if (id < 0) break;
+        const score = this.evictionScore(db, id, now);
+        if (score < bestScore) {
+          bestScore = score;
+          best = id;
+          bestDb = db;
         }
       }
     }
-    return best === undefined ? undefined : { db: bestDb, entry: best };
+    if (bestDb === null) return false;
+    bestDb.evict(best);
+    return true;
   }
 
   /** Lower is evicted first. */
-  private evictionScore(e: Entry, now: number): number {
+  private evictionScore(db: Keyspace, id: number, now: number): number {
     switch (this.policy) {
       case 'allkeys-lru':
       case 'volatile-lru':
-        return e.lastAccess;
+        return db.lastAccessOf(id);
       case 'allkeys-lfu':
-      case 'volatile-lfu':
-        return this.stats.lfuDecayed(e, now) * 1e15 + e.lastAccess;
+      case 'volatile-lfu': {
+        const last = db.lastAccessOf(id);
+        return this.stats.lfuDecayed(db.lfuOf(id), now - last) * 1e15 + last;
+      }
       case 'volatile-ttl':
-        return e.expireAt;
+        return db.expireAtOf(id);
       default:
         return Math.random();
     }
   }
 
   /**
-   * Active expiry: reclaims expired keys for up to `budgetMs` of CPU time. Returns the number of
-   * keys expired.
+   * Active expiry, then slab defragmentation, for up to `budgetMs` of CPU time. Returns the
+   * number of keys expired.
    */
   activeExpireCycle(budgetMs: number): number {
     const started = performance.now();
+    const deadline = started + budgetMs;
     const now = this.clock.now();
     let total = 0;
     for (const db of this.dbs) {
       if (db.leases.size !== 0) db.leases.sweep(LEASE_SWEEP_BUDGET);
-      if (db.volatileCount === 0) continue;
-      for (;;) {
-        db.expireSample(EXPIRE_KEYS_PER_LOOP, now, this.sampleOut);
-        total += this.sampleOut[1];
-        if (this.sampleOut[1] * 4 <= this.sampleOut[0] || db.volatileCount === 0) break;
-        if (performance.now() - started > budgetMs) return total;
-      }
-      if (performance.now() - started > budgetMs) break;
+      if (db.volatileCount !== 0) total += db.expireDue(now, deadline);
+      if (performance.now() > deadline) return total;
+    }
+    for (const db of this.dbs) {
+      if (db.size !== 0) db.defragment(deadline);
+      if (performance.now() > deadline) break;
     }
     return total;
   }

@@ -1,21 +1,28 @@
-// Unit tests for allkeys-tinylfu (W-TinyLFU): the sketch, exact eviction order on a tiny byte
-// budget (window admission duels, scan resistance), runtime policy switches, and a fast-check
-// model test of set/get/delete under a small maxmemory.
+// Unit tests for allkeys-tinylfu (W-TinyLFU): the sketch; the integer slot API (exact eviction
+// order on a tiny byte budget, slot reuse, sizes, memory report, a fast-check model); and through
+// the Entry-based wrappers the old keyspace uses: window admission duels, scan resistance,
+// runtime policy switches, and a model test of set/get/delete under a small maxmemory.
+// (The hill climber has its own file, tinylfu-climber.test.ts.)
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ManualClock } from '../util/clock.js';
 import { Store, type EvictionPolicy } from './store.js';
-import { FrequencySketch, SEG_PROBATION, SEG_PROTECTED, SEG_WINDOW, hashKey } from './tinylfu.js';
+import { FrequencySketch, SEG_PROBATION, SEG_PROTECTED, SEG_WINDOW, SLOT_BYTES, TinyLfu, hashKey } from './tinylfu.js';
 
-/** Keys and values of 1-8 chars: every entry then weighs 112 + 24 + 24 bytes. */
-const E = 160;
+/** The tests' keys (1-3 chars) with 1-char values: every item takes a 16-byte chunk. */
+const E = 16;
 
+/**
+ * A store whose limit fits `entries` such keys beyond what it holds empty (its index, columns and
+ * the policy's arrays: constant while a test stays within their initial 16 slots).
+ */
 function store(entries: number, policy: EvictionPolicy = 'allkeys-tinylfu'): Store {
   const s = new Store({ databases: 2, clock: new ManualClock() });
   s.evictionPolicy = policy;
-  s.maxmemory = entries * E;
+  s.maxmemory = 1 << 30; // allkeys-tinylfu tracks keys only under a limit
+  s.maxmemory = s.usedMemory + entries * E;
   if (s.stats.tinylfu !== null) s.stats.tinylfu.random = () => 1; // never the 1/128 coin
   return s;
 }
@@ -44,6 +51,181 @@ describe('FrequencySketch', () => {
     // 20 additions counted (until saturation: 15); 160 trigger the halving.
     for (let i = 0; i < 145; i++) sk.increment(hashKey(`k${i}`));
     assert.ok(sk.frequency(h) <= 8 && sk.frequency(h) >= 6, `halved: ${sk.frequency(h)}`);
+  });
+});
+
+/** A byte-budget cache of named keys of database 0 over the integer API, as the engine drives it. */
+class SlotCache {
+  readonly t = new TinyLfu({ adaptive: false });
+  readonly slots = new Map<string, { slot: number; bytes: number }>();
+  private readonly names: string[] = [];
+  used = 0;
+
+  constructor(readonly maxBytes: number) {
+    this.t.random = () => 1;
+    this.t.setMaxBytes(maxBytes);
+  }
+
+  slot(key: string): number {
+    return this.slots.get(key)!.slot;
+  }
+
+  set(key: string, bytes = 100): void {
+    const k = this.slots.get(key);
+    if (k !== undefined) {
+      this.t.onAccess(k.slot);
+      return;
+    }
+    let id = this.names.indexOf(key);
+    if (id < 0) id = this.names.push(key) - 1;
+    this.slots.set(key, { slot: this.t.add(0, id, hashKey(key), bytes), bytes });
+    this.used += bytes;
+    while (this.used > this.maxBytes) {
+      const v = this.t.pickVictimSlot();
+      assert.ok(v >= 0);
+      this.delete(this.names[this.t.slotId(v)]);
+    }
+  }
+
+  get(key: string, times = 1): void {
+    for (let i = 0; i < times; i++) this.t.onAccess(this.slot(key));
+  }
+
+  delete(key: string): void {
+    const k = this.slots.get(key)!;
+    this.t.remove(k.slot);
+    this.used -= k.bytes;
+    this.slots.delete(key);
+  }
+
+  keys(): string[] {
+    return [...this.slots.keys()].sort();
+  }
+}
+
+describe('integer slot API', () => {
+  test('window admission: the same duels as through the Entry wrappers', () => {
+    const c = new SlotCache(400);
+    c.set('a');
+    c.get('a', 3);
+    c.set('b');
+    c.set('c');
+    c.set('d');
+    assert.equal(c.t.frequencyOfSlot(c.slot('a')), 4, 'the add counts as one access');
+    assert.equal(c.t.segmentOfSlot(c.slot('a')), SEG_PROBATION);
+    assert.equal(c.t.segmentOfSlot(c.slot('d')), SEG_WINDOW);
+    c.set('x'); // d (1) loses to a (4)
+    assert.deepEqual(c.keys(), ['a', 'b', 'c', 'x']);
+    c.set('y');
+    c.set('z');
+    c.get('z', 5);
+    c.set('w'); // z (6) beats a (4)
+    assert.deepEqual(c.keys(), ['b', 'c', 'w', 'z']);
+  });
+
+  test('slots carry database and id, are reused after removal, and read 0 when free', () => {
+    const t = new TinyLfu();
+    const a = t.add(3, 0xfffffffe, hashKey('a'), 10);
+    const b = t.add(0, 7, -123456789, 20); // a signed hash (the engine's Int32Array column)
+    assert.deepEqual([t.slotDb(a), t.slotId(a), t.slotDb(b), t.slotId(b)], [3, 0xfffffffe, 0, 7]);
+    assert.equal(t.frequencyOfSlot(b), 1);
+    t.onAccess(b);
+    assert.equal(t.sketch.frequency(-123456789 >>> 0), 2, 'signed and unsigned hashes are one key');
+    assert.equal(t.count, 2);
+    assert.deepEqual(t.segBytes, [0, 30, 0, 0]);
+    t.remove(a);
+    assert.equal(t.segmentOfSlot(a), 0);
+    assert.equal(t.frequencyOfSlot(-1), 0);
+    assert.equal(t.segmentOfSlot(-1), 0);
+    assert.equal(t.add(1, 9, hashKey('c'), 5), a, 'the freed slot is handed out again');
+    assert.deepEqual([t.slotDb(a), t.slotId(a), t.count], [1, 9, 2]);
+    t.resize(a, 105);
+    assert.deepEqual(t.segBytes, [0, 125, 0, 0]);
+    t.remove(a);
+    t.remove(b);
+    assert.equal(t.pickVictimSlot(), -1);
+    assert.deepEqual(t.segBytes, [0, 0, 0, 0]);
+  });
+
+  test('adopt enters probation with no access; bytes reports the typed arrays', () => {
+    const t = new TinyLfu();
+    const empty = t.bytes;
+    assert.equal(empty, 16 * SLOT_BYTES + t.sketch.bytes);
+    const s = t.adopt(0, 1, hashKey('k'), 50);
+    assert.equal(t.segmentOfSlot(s), SEG_PROBATION);
+    assert.equal(t.frequencyOfSlot(s), 0);
+    for (let i = 0; i < 1000; i++) t.add(0, i + 2, hashKey(`k${i}`), 50);
+    // 1001 slots: the columns grew by halves to >= 1001, the sketch to 1024 keys x 8 bytes.
+    assert.equal(t.sketch.bytes, 1024 * 8);
+    const slots = (t.bytes - t.sketch.bytes) / SLOT_BYTES;
+    assert.ok(slots >= 1001 && slots < 1001 * 1.5, `${slots} slots`);
+  });
+
+  test('a big value evicts several keys, each the loser of a duel with the oldest candidate', () => {
+    const c = new SlotCache(1000);
+    c.set('v1');
+    c.set('v2');
+    c.get('v2', 6); // 7, in the window
+    c.set('hot'); // v2 drained to probation
+    c.get('hot', 4); // 5, in the window
+    c.set('big', 900); // hot drained: the candidate; 200 bytes over
+    // hot (5) beats v1 (1), then duels v2 (7) and loses: the frequent key outlives both.
+    assert.deepEqual(c.keys(), ['big', 'v2']);
+    assert.equal(c.used, 1000);
+  });
+});
+
+type SlotOp = { op: 'add'; db: number; bytes: number } | { op: 'access' | 'remove' | 'evict'; pick: number } | { op: 'resize'; pick: number; bytes: number };
+
+describe('integer slot API model', () => {
+  test('segment bytes, counts and slot fields match a model under any sequence', () => {
+    const op: fc.Arbitrary<SlotOp> = fc.oneof(
+      { weight: 5, arbitrary: fc.record({ op: fc.constant('add' as const), db: fc.nat(3), bytes: fc.integer({ min: 1, max: 300 }) }) },
+      { weight: 5, arbitrary: fc.record({ op: fc.constant('access' as const), pick: fc.nat() }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('remove' as const, 'evict' as const), pick: fc.nat() }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('resize' as const), pick: fc.nat(), bytes: fc.integer({ min: 0, max: 300 }) }) },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2000 }), fc.boolean(), fc.array(op, { maxLength: 300 }), (max, adaptive, ops) => {
+        const t = new TinyLfu({ adaptive, minSample: 10, sampleFactor: 1 });
+        t.random = () => 0;
+        t.setMaxBytes(max);
+        const model = new Map<number, { db: number; id: number; bytes: number }>();
+        let nextId = 0;
+        for (const o of ops) {
+          const live = [...model.keys()];
+          if (o.op === 'add') {
+            const id = nextId++;
+            const s = t.add(o.db, id, hashKey(`k${id}`), o.bytes);
+            assert.ok(!model.has(s), 'a live slot handed out twice');
+            model.set(s, { db: o.db, id, bytes: o.bytes });
+          } else if (live.length > 0) {
+            const s = o.op === 'evict' ? t.pickVictimSlot() : live[o.pick % live.length];
+            assert.ok(model.has(s), `victim ${s} is not tracked`);
+            if (o.op === 'access') t.onAccess(s);
+            else if (o.op === 'resize') {
+              t.resize(s, o.bytes);
+              model.get(s)!.bytes = o.bytes;
+            } else {
+              t.remove(s);
+              model.delete(s);
+            }
+          } else {
+            assert.equal(t.pickVictimSlot(), -1);
+          }
+          let bytes = 0;
+          for (const [s, m] of model) {
+            bytes += m.bytes;
+            assert.deepEqual([t.slotDb(s), t.slotId(s)], [m.db, m.id]);
+            assert.ok(t.segmentOfSlot(s) >= SEG_WINDOW);
+          }
+          assert.equal(t.count, model.size);
+          assert.equal(t.segBytes[1] + t.segBytes[2] + t.segBytes[3], bytes);
+          assert.ok(t.windowShare >= 0 && t.windowShare <= 0.99);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -100,7 +282,7 @@ describe('allkeys-tinylfu eviction', () => {
 
   test('OBJECT FREQ reads the sketch; deleting, flushing and switching policies keep it consistent', () => {
     const s = store(0);
-    s.maxmemory = 0;
+    s.maxmemory = 1 << 30;
     set(s, 'a');
     get(s, 'a', 2);
     const t = s.stats.tinylfu!;
@@ -120,7 +302,7 @@ describe('allkeys-tinylfu eviction', () => {
     const t2 = s.stats.tinylfu!;
     assert.notEqual(t2, t);
     assert.equal(t2.count, 6);
-    s.maxmemory = 3 * E;
+    s.maxmemory = s.usedMemory - 3 * E;
     assert.equal(s.evictIfNeeded(), true);
     assert.deepEqual(keys(s), ['k3', 'k4', 'k5']);
   });
@@ -143,9 +325,12 @@ describe('allkeys-tinylfu model', () => {
       { weight: 1, arbitrary: fc.record({ op: fc.constant('flush' as const), db: fc.nat(1) }) },
     );
     fc.assert(
-      fc.property(fc.integer({ min: 200, max: 3000 }), fc.array(op, { maxLength: 300 }), (maxmemory, ops) => {
+      fc.property(fc.integer({ min: 1500, max: 4000 }), fc.array(op, { maxLength: 300 }), (headroom, ops) => {
         const s = new Store({ databases: 2, clock: new ManualClock() });
         s.evictionPolicy = 'allkeys-tinylfu';
+        s.maxmemory = 1 << 30;
+        // The limit sits above what the empty store holds (index, columns, the policy's arrays).
+        const maxmemory = s.usedMemory + headroom;
         s.maxmemory = maxmemory;
         const model = [new Map<string, string>(), new Map<string, string>()];
         for (const o of ops) {
@@ -178,7 +363,7 @@ describe('allkeys-tinylfu model', () => {
           const t = s.stats.tinylfu;
           if (t !== null) {
             assert.equal(t.count, s.keyCount);
-            assert.equal(t.segBytes[1] + t.segBytes[2] + t.segBytes[3], s.usedMemory);
+            assert.equal(t.segBytes[1] + t.segBytes[2] + t.segBytes[3], s.dataBytes);
           }
         }
         for (let i = 0; i < 2; i++) {

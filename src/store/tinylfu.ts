@@ -1,45 +1,80 @@
 // The allkeys-tinylfu eviction policy: W-TinyLFU (Caffeine's design, Einziger, Friedman & Manes,
-// "TinyLFU: A Highly Efficient Cache Admission Policy"), adapted to a byte budget.
+// "TinyLFU: A Highly Efficient Cache Admission Policy"), adapted to a byte budget, on integer slots.
 //
-// - A count-min sketch of 4-bit counters (4 rows) estimates every key's recent access frequency,
-//   for keys held and keys recently evicted alike (it stores hashes, not keys). After
-//   10 x capacity increments every counter is halved ("aging"), so old popularity fades.
-//   No doorkeeper.
-// - A window LRU of 1% of maxmemory (bytes) takes every new key; a fixed size, no hill climbing.
-// - The main space (99%) is a segmented LRU: probation (20% of it) and protected (80%). A hit in
-//   probation promotes to protected; protected overflow is demoted to probation's MRU end.
+// - A count-min sketch (tinylfu-sketch.ts) estimates every key's recent access frequency, for
+//   keys held and keys recently evicted alike. No doorkeeper.
+// - A window LRU takes every new key. Its share of maxmemory starts at 1% and is adapted by a hill
+//   climber (tinylfu-climber.ts) that compares the policy's hit rate sample after sample.
+// - The main space (the rest) is a segmented LRU: probation (20% of it) and protected (80%). A hit
+//   in probation promotes to protected; protected overflow is demoted to probation's MRU end.
 // - Admission: keys pushed out of the window enter probation's MRU end as candidates; while the
 //   store is over maxmemory, the oldest candidate duels probation's LRU victim, and the one with
 //   the lower sketch frequency is evicted (the candidate on a tie; a warm candidate, frequency
-//   >= 6, is admitted anyway with probability 1/128, Caffeine's defence against hash flooding).
-//   A burst of one-hit keys (a scan) thus loses every duel and never displaces the hot set.
+//   >= 6, is admitted anyway with probability 1/128, Caffeine's defence against hash flooding). A
+//   candidate that wins stays the candidate while more room is needed, so every eviction is the
+//   loser of a duel. A burst of one-hit keys (a scan) thus loses every duel and never displaces
+//   the hot set.
 //
-// Budgets are in bytes (each entry's `bytes`, as used_memory counts them); with maxmemory 0 the
+// Budgets are in bytes (each key's byte size, as used_memory counts them); with maxmemory 0 the
 // segments are unbounded (everything stays in the window, in LRU order) until a limit is set.
 //
-// Memory: per-entry state lives in typed arrays indexed by a slot id (struct of arrays), so the
-// Entry only carries `slot` (one 8-byte field, present whatever the policy). While the policy is
-// active a tracked entry costs 28 bytes here: the Entry reference (8), prev and next links (4 + 4),
-// the key's 32-bit hash (4, so the sketch never rehashes the key on an access), the bytes charged
-// to its segment (4) and its segment and database (4); plus the sketch, 8 bytes per entry of
-// capacity (rounded up to a power of two), and the arrays' doubling slack. None of it is counted
-// in used_memory (as Redis does not count its eviction pool).
+// Interface: the engine tracks each key by a slot this class hands out (add/adopt), passing the
+// key's database, its integer id in that database, a 32-bit hash of its bytes and its byte size,
+// and reports accesses, size changes and removals by slot; pickVictimSlot() names the next key to
+// evict. The creating write of a key is part of add(): the engine must not also call onAccess()
+// for it. The Entry-taking overloads are the old keyspace's thin wrappers, to be deleted with it.
+//
+// Memory: per-slot state is a struct of typed arrays, 24 bytes a slot: prev and next links (4 + 4;
+// a free slot's next links the free list), key hash (4), bytes charged (4), database and segment
+// (4), key id (4). The arrays grow by half when full (so up to 1.5x the keys tracked) and never
+// shrink. Plus the sketch, 8 bytes per tracked key rounded up to a power of two. `bytes` totals
+// them; the old keyspace's Entry references (8 bytes a slot) are not counted.
 
 import type { Entry } from './entry.js';
+import { DEFAULT_CLIMBER, HillClimber, type ClimberOptions } from './tinylfu-climber.js';
+import { DEFAULT_SKETCH, FrequencySketch, type SketchOptions } from './tinylfu-sketch.js';
+
+export { FrequencySketch } from './tinylfu-sketch.js';
+export { HillClimber, type ClimberOptions } from './tinylfu-climber.js';
 
 const NIL = -1;
 export const SEG_WINDOW = 1;
 export const SEG_PROBATION = 2;
 export const SEG_PROTECTED = 3;
 
-/** Window share of maxmemory (fixed: no adaptive hill climbing yet). */
-export const WINDOW_SHARE = 0.01;
+/** Bytes of typed-array state per slot (the sketch's 8 per key of capacity come on top). */
+export const SLOT_BYTES = 24;
 /** Protected share of the main space. */
 export const PROTECTED_SHARE = 0.8;
 /** A candidate at least this frequent is admitted on a lost duel with probability 1/128. */
 const ADMIT_HASHDOS_THRESHOLD = 6;
+/** At most this many keys change segment per call (window drain, protected demotion), as Caffeine. */
+const MAX_TRANSFER = 1000;
 
-const SEEDS = [0x97cb3127, 0x9d2c5680, 0x5bd1e995, 0x68b3c2f1];
+export interface TinyLfuOptions {
+  /** Initial window share of maxmemory (Caffeine: 1%). */
+  windowShare: number;
+  /** Whether the hill climber adapts the window share. */
+  adaptive: boolean;
+  /** Sample length, in events per tracked key (Caffeine: 10, its sketch's aging period). */
+  sampleFactor: number;
+  /** Sample length floor, in events. */
+  minSample: number;
+  /** Largest window share the climber may reach (the main space keeps the rest). */
+  maxWindowShare: number;
+  climber: ClimberOptions;
+  sketch: SketchOptions;
+}
+
+export const DEFAULT_OPTIONS: TinyLfuOptions = {
+  windowShare: 0.01,
+  adaptive: true,
+  sampleFactor: 10,
+  minSample: 1000,
+  maxWindowShare: 0.99,
+  climber: DEFAULT_CLIMBER,
+  sketch: DEFAULT_SKETCH,
+};
 
 /** FNV-1a over the key's chars (latin1: one byte each), then murmur3's finalizer. */
 export function hashKey(key: string): number {
@@ -52,197 +87,219 @@ export function hashKey(key: string): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/**
- * Count-min sketch of 4-bit counters: 4 rows in one table of 32-bit words (8 counters each;
- * row i uses counters 2i and 2i+1 of the word its hash picks), 2 words per entry of capacity.
- */
-export class FrequencySketch {
-  private table: Uint32Array;
-  private mask: number;
-  private sampleSize: number;
-  private additions = 0;
-
-  constructor(capacity = 16) {
-    this.table = new Uint32Array(0);
-    this.mask = 0;
-    this.sampleSize = 0;
-    this.resize(capacity);
-  }
-
-  /** Grows the table for `capacity` entries (the counts restart, as Caffeine's do). */
-  ensureCapacity(capacity: number): void {
-    if (capacity * 2 > this.table.length) this.resize(capacity);
-  }
-
-  private resize(capacity: number): void {
-    let n = 16;
-    while (n < capacity) n *= 2;
-    this.table = new Uint32Array(n * 2);
-    this.mask = n * 2 - 1;
-    this.sampleSize = 10 * n;
-    this.additions = 0;
-  }
-
-  frequency(hash: number): number {
-    let min = 15;
-    for (let i = 0; i < 4; i++) {
-      const x = rowHash(hash, i);
-      const v = (this.table[x & this.mask] >>> (((i << 1) | (x >>> 31)) << 2)) & 15;
-      if (v < min) min = v;
-    }
-    return min;
-  }
-
-  increment(hash: number): void {
-    let added = false;
-    const t = this.table;
-    for (let i = 0; i < 4; i++) {
-      const x = rowHash(hash, i);
-      const w = x & this.mask;
-      const shift = ((i << 1) | (x >>> 31)) << 2;
-      if (((t[w] >>> shift) & 15) < 15) {
-        t[w] += 1 << shift;
-        added = true;
-      }
-    }
-    if (added && ++this.additions >= this.sampleSize) this.reset();
-  }
-
-  /** Aging: halves every counter (and the addition count, less the truncation error). */
-  private reset(): void {
-    const t = this.table;
-    let odd = 0;
-    for (let i = 0; i < t.length; i++) {
-      odd += popcount(t[i] & 0x11111111);
-      t[i] = (t[i] >>> 1) & 0x77777777;
-    }
-    this.additions = (this.additions - (odd >>> 2)) >>> 1;
-  }
-}
-
-function rowHash(hash: number, i: number): number {
-  let x = Math.imul((hash + SEEDS[i]) | 0, 0x9e3779b1);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x85ebca6b);
-  return (x ^ (x >>> 13)) >>> 0;
-}
-
-function popcount(v: number): number {
-  v -= (v >>> 1) & 0x55555555;
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
-}
-
 export class TinyLfu {
-  readonly sketch = new FrequencySketch();
-  /** Entries tracked. */
+  readonly sketch: FrequencySketch;
+  readonly climber: HillClimber;
+  readonly options: TinyLfuOptions;
+  /** Keys tracked. */
   count = 0;
   /** For admission's 1/128 coin (injectable for tests). */
   random: () => number = Math.random;
-  private entries: (Entry | undefined)[] = [];
+  /** Bytes per segment (index by SEG_*). */
+  readonly segBytes = [0, 0, 0, 0];
   private prev = new Int32Array(16);
   private next = new Int32Array(16);
   private hash = new Uint32Array(16);
   private charged = new Uint32Array(16);
-  /** db << 2 | segment. */
+  /** db << 2 | segment; 0 for a free slot. */
   private meta = new Uint32Array(16);
-  private freeSlots: number[] = [];
+  private ids = new Uint32Array(16);
+  /** Slots ever handed out; slots below it are tracked or on the free list. */
+  private highWater = 0;
+  private freeHead = NIL;
   private readonly head = [NIL, NIL, NIL, NIL];
   private readonly tail = [NIL, NIL, NIL, NIL];
-  /** Bytes per segment (index by SEG_*). */
-  readonly segBytes = [0, 0, 0, 0];
   /** The oldest window key moved to probation and not yet admitted or rejected, or NIL. */
   private candidate = NIL;
   private maxBytes = Infinity;
+  private share: number;
   private windowMax = Infinity;
   private protectedMax = Infinity;
+  /** Events per climber batch; Infinity until the budget is first reached. */
+  private batchSize = Infinity;
+  /** Whether the climber is counting (the budget has been reached since it was set). */
+  private sampling = false;
+  /** The old keyspace's entries by slot (wrappers only). */
+  private entries: (Entry | undefined)[] = [];
+  /** The slot the old keyspace just added: its touch that follows is part of the add. */
+  private pendingAdd = NIL;
 
-  /** Sizes the segments for a byte budget (0: unbounded). */
-  setMaxBytes(max: number): void {
-    this.maxBytes = max <= 0 ? Infinity : max;
-    if (max <= 0) {
-      this.windowMax = Infinity;
-      this.protectedMax = Infinity;
-    } else {
-      this.windowMax = max * WINDOW_SHARE;
-      this.protectedMax = (max - this.windowMax) * PROTECTED_SHARE;
-    }
+  constructor(options: Partial<TinyLfuOptions> = {}) {
+    this.options = { ...DEFAULT_OPTIONS, ...options };
+    this.share = this.options.windowShare;
+    this.climber = new HillClimber(this.options.climber);
+    this.sketch = new FrequencySketch(16, this.options.sketch);
   }
 
-  /** A new key of database `db`: enters the window's MRU end. Its bytes must be set. */
-  add(e: Entry, db: number): void {
+  /** Typed-array bytes held (slot columns and sketch), for used_memory. */
+  get bytes(): number {
+    return this.prev.byteLength + this.next.byteLength + this.hash.byteLength + this.charged.byteLength +
+      this.meta.byteLength + this.ids.byteLength + this.sketch.bytes;
+  }
+
+  /** The window's current share of maxmemory. */
+  get windowShare(): number {
+    return this.share;
+  }
+
+  /** Sizes the segments for a byte budget (0: unbounded). The climber starts over. */
+  setMaxBytes(max: number): void {
+    this.maxBytes = max <= 0 ? Infinity : max;
+    this.sampling = false;
+    this.batchSize = Infinity;
+    this.climber.restart();
+    this.applyShare();
+  }
+
+  /**
+   * A new key: enters the window's MRU end; counts as one access to it and as a miss for the
+   * climber. `keyHash` is any 32-bit hash of the key (signed or not). Returns its slot.
+   */
+  add(db: number, id: number, keyHash: number, bytes: number): number;
+  /** @deprecated Old keyspace: a new entry of database `db` (its bytes set). */
+  add(e: Entry, db: number): void;
+  add(a: Entry | number, b: number, keyHash = 0, bytes = 0): number {
+    if (typeof a !== 'number') {
+      const slot = this.add(b, 0, hashKey(a.key), a.bytes);
+      this.entries[slot] = a;
+      a.slot = slot;
+      this.pendingAdd = slot;
+      return slot;
+    }
     // Candidates are the keys drained since the store went over its budget: if it is within it,
     // keys drained earlier are plain probation members (as in Caffeine, where a maintenance run's
     // candidates are only the keys that run moved out of the window).
     if (this.segBytes[SEG_WINDOW] + this.segBytes[SEG_PROBATION] + this.segBytes[SEG_PROTECTED] <= this.maxBytes) this.candidate = NIL;
-    const id = this.track(e, db, SEG_WINDOW);
-    this.linkTail(SEG_WINDOW, id);
+    const slot = this.track(a, b, keyHash, bytes, SEG_WINDOW);
+    this.linkTail(SEG_WINDOW, slot);
+    this.sketch.increment(this.hash[slot]);
+    this.climber.misses++;
     this.drainWindow();
+    if (this.climber.events >= this.batchSize) this.endBatch();
+    return slot;
   }
 
-  /** An existing key taken over on a policy switch: enters probation, with no frequency yet. */
-  adopt(e: Entry, db: number): void {
-    this.linkTail(SEG_PROBATION, this.track(e, db, SEG_PROBATION));
-  }
-
-  /** An access (read or write) to a tracked entry. */
-  onAccess(e: Entry): void {
-    const id = e.slot;
-    this.sketch.increment(this.hash[id]);
-    const seg = this.meta[id] & 3;
-    const bytes = Math.min(e.bytes, 0xffffffff);
-    if (bytes !== this.charged[id]) {
-      this.segBytes[seg] += bytes - this.charged[id];
-      this.charged[id] = bytes;
+  /** A key taken over on a policy switch: enters probation, with no access counted. */
+  adopt(db: number, id: number, keyHash: number, bytes: number): number;
+  /** @deprecated Old keyspace. */
+  adopt(e: Entry, db: number): void;
+  adopt(a: Entry | number, b: number, keyHash = 0, bytes = 0): number {
+    if (typeof a !== 'number') {
+      const slot = this.adopt(b, 0, hashKey(a.key), a.bytes);
+      this.entries[slot] = a;
+      a.slot = slot;
+      return slot;
     }
+    const slot = this.track(a, b, keyHash, bytes, SEG_PROBATION);
+    this.linkTail(SEG_PROBATION, slot);
+    return slot;
+  }
+
+  /** An access (read or write) to a tracked key: a hit for the climber. */
+  onAccess(slot: number): void;
+  /** @deprecated Old keyspace: also picks up a change of e.bytes. */
+  onAccess(e: Entry): void;
+  onAccess(a: Entry | number): void {
+    if (typeof a !== 'number') {
+      const slot = a.slot;
+      if (a.bytes !== this.charged[slot]) this.resize(slot, a.bytes);
+      const added = this.pendingAdd === slot;
+      this.pendingAdd = NIL;
+      if (!added) this.onAccess(slot);
+      return;
+    }
+    this.sketch.increment(this.hash[a]);
+    this.climber.hits++;
+    const seg = this.meta[a] & 3;
     if (seg === SEG_PROBATION) {
-      this.move(id, SEG_PROTECTED);
-      // Protected overflow goes back to probation (keeping at least the key just promoted).
-      while (this.segBytes[SEG_PROTECTED] > this.protectedMax && this.head[SEG_PROTECTED] !== this.tail[SEG_PROTECTED]) {
-        this.move(this.head[SEG_PROTECTED], SEG_PROBATION);
-      }
-    } else if (this.tail[seg] !== id) {
-      this.move(id, seg);
+      this.move(a, SEG_PROTECTED);
+      this.demoteProtected();
+    } else if (this.tail[seg] !== a) {
+      this.move(a, seg);
     }
+    if (this.climber.events >= this.batchSize) this.endBatch();
   }
 
-  /** Stops tracking an entry (deleted, expired, evicted, flushed). */
-  remove(e: Entry): void {
-    const id = e.slot;
-    this.unlink(id);
-    this.segBytes[this.meta[id] & 3] -= this.charged[id];
-    this.entries[id] = undefined;
-    this.freeSlots.push(id);
-    e.slot = -1;
+  /** A tracked key's byte size changed. */
+  resize(slot: number, bytes: number): void {
+    const b = Math.min(bytes, 0xffffffff);
+    this.segBytes[this.meta[slot] & 3] += b - this.charged[slot];
+    this.charged[slot] = b;
+  }
+
+  /** Stops tracking a key (deleted, expired, evicted, flushed); its slot is reused. */
+  remove(slot: number): void;
+  /** @deprecated Old keyspace. */
+  remove(e: Entry): void;
+  remove(a: Entry | number): void {
+    if (typeof a !== 'number') {
+      this.entries[a.slot] = undefined;
+      this.remove(a.slot);
+      a.slot = -1;
+      return;
+    }
+    if (this.pendingAdd === a) this.pendingAdd = NIL;
+    this.unlink(a);
+    this.segBytes[this.meta[a] & 3] -= this.charged[a];
+    this.meta[a] = 0;
+    this.next[a] = this.freeHead;
+    this.freeHead = a;
     this.count--;
   }
 
-  /** The sketch's estimate of a tracked entry's frequency (OBJECT FREQ), 0-15. */
-  frequencyOf(e: Entry): number {
-    return e.slot < 0 ? 0 : this.sketch.frequency(this.hash[e.slot]);
+  slotDb(slot: number): number {
+    return this.meta[slot] >>> 2;
   }
 
-  /** Which segment holds an entry (SEG_*), 0 if untracked. */
+  slotId(slot: number): number {
+    return this.ids[slot];
+  }
+
+  /** The sketch's estimate of a tracked key's frequency (OBJECT FREQ), 0-15; 0 for slot < 0. */
+  frequencyOfSlot(slot: number): number {
+    return slot < 0 ? 0 : this.sketch.frequency(this.hash[slot]);
+  }
+
+  /** Which segment holds a key (SEG_*), 0 if untracked (slot < 0 or free). */
+  segmentOfSlot(slot: number): number {
+    return slot < 0 ? 0 : this.meta[slot] & 3;
+  }
+
+  /** @deprecated Old keyspace. */
+  frequencyOf(e: Entry): number {
+    return this.frequencyOfSlot(e.slot);
+  }
+
+  /** @deprecated Old keyspace. */
   segmentOf(e: Entry): number {
-    return e.slot < 0 ? 0 : this.meta[e.slot] & 3;
+    return this.segmentOfSlot(e.slot);
   }
 
   /**
-   * The next entry to evict, with its database, or undefined when nothing is tracked: the loser
-   * of the oldest candidate's duel with probation's LRU key, else probation's LRU key, else
-   * protected's, else the window's. The caller removes it (which calls remove()).
+   * The next key to evict, or -1 when nothing is tracked: the loser of the oldest candidate's
+   * duel with probation's LRU key, else probation's LRU key, else protected's, else the window's.
+   * The caller removes it. Called only while over budget: the first call starts the climber.
    */
-  pickVictim(): { db: number; entry: Entry } | undefined {
-    this.drainWindow();
-    let id = this.head[SEG_PROBATION];
-    if (id === NIL) {
-      id = this.head[SEG_PROTECTED] !== NIL ? this.head[SEG_PROTECTED] : this.head[SEG_WINDOW];
-      if (id === NIL) return undefined;
-    } else {
-      const cand = this.candidate;
-      if (cand !== NIL && cand !== id && !this.admit(this.hash[cand], this.hash[id])) id = cand;
+  pickVictimSlot(): number {
+    if (!this.sampling && this.maxBytes !== Infinity && this.options.adaptive) {
+      this.sampling = true;
+      this.climber.restart();
+      this.nextSample();
     }
-    return { db: this.meta[id] >>> 2, entry: this.entries[id]! };
+    this.drainWindow();
+    const victim = this.head[SEG_PROBATION];
+    if (victim === NIL) {
+      return this.head[SEG_PROTECTED] !== NIL ? this.head[SEG_PROTECTED] : this.head[SEG_WINDOW];
+    }
+    const cand = this.candidate;
+    if (cand === NIL || cand === victim) return victim;
+    return this.admit(this.hash[cand], this.hash[victim]) ? victim : cand;
+  }
+
+  /** @deprecated Old keyspace: pickVictimSlot() with the slot's database and entry. */
+  pickVictim(): { db: number; entry: Entry } | undefined {
+    const slot = this.pickVictimSlot();
+    return slot === NIL ? undefined : { db: this.slotDb(slot), entry: this.entries[slot]! };
   }
 
   private admit(candidateHash: number, victimHash: number): boolean {
@@ -252,71 +309,110 @@ export class TinyLfu {
     return candidateFreq >= ADMIT_HASHDOS_THRESHOLD && this.random() < 1 / 128;
   }
 
-  /** Moves window overflow (all but the MRU key) to probation's MRU end, as candidates. */
-  private drainWindow(): void {
-    while (this.segBytes[SEG_WINDOW] > this.windowMax && this.head[SEG_WINDOW] !== this.tail[SEG_WINDOW]) {
-      const id = this.head[SEG_WINDOW];
-      this.move(id, SEG_PROBATION);
-      if (this.candidate === NIL) this.candidate = id;
+  /** Sizes the next sample's batches from the keys tracked now. */
+  private nextSample(): void {
+    const o = this.options;
+    this.batchSize = Math.max(1, Math.round(Math.max(o.minSample, o.sampleFactor * this.count) / o.climber.batches));
+  }
+
+  private endBatch(): void {
+    if (this.climber.endBatch()) this.climb();
+  }
+
+  /** A sample is complete: moves the window share as the climber says. */
+  private climb(): void {
+    const move = this.climber.adjust();
+    this.nextSample();
+    const share = Math.min(this.options.maxWindowShare, Math.max(0, this.share + move));
+    if (share === this.share) return;
+    this.share = share;
+    this.applyShare();
+    this.demoteProtected();
+    this.drainWindow();
+  }
+
+  private applyShare(): void {
+    if (this.maxBytes === Infinity) {
+      this.windowMax = Infinity;
+      this.protectedMax = Infinity;
+    } else {
+      this.windowMax = this.maxBytes * this.share;
+      this.protectedMax = (this.maxBytes - this.windowMax) * PROTECTED_SHARE;
     }
   }
 
-  private track(e: Entry, db: number, seg: number): number {
-    let id = this.freeSlots.pop();
-    if (id === undefined) {
-      id = this.entries.length;
-      this.entries.push(e);
-      if (id >= this.prev.length) this.grow();
-    } else {
-      this.entries[id] = e;
+  /** Moves window overflow (all but the MRU key) to probation's MRU end, as candidates. */
+  private drainWindow(): void {
+    for (let n = 0; n < MAX_TRANSFER && this.segBytes[SEG_WINDOW] > this.windowMax && this.head[SEG_WINDOW] !== this.tail[SEG_WINDOW]; n++) {
+      const slot = this.head[SEG_WINDOW];
+      this.move(slot, SEG_PROBATION);
+      if (this.candidate === NIL) this.candidate = slot;
     }
-    e.slot = id;
-    this.hash[id] = hashKey(e.key);
-    this.charged[id] = Math.min(e.bytes, 0xffffffff);
-    this.meta[id] = (db << 2) | seg;
-    this.segBytes[seg] += this.charged[id];
+  }
+
+  /** Protected overflow goes back to probation (keeping at least protected's MRU key). */
+  private demoteProtected(): void {
+    for (let n = 0; n < MAX_TRANSFER && this.segBytes[SEG_PROTECTED] > this.protectedMax && this.head[SEG_PROTECTED] !== this.tail[SEG_PROTECTED]; n++) {
+      this.move(this.head[SEG_PROTECTED], SEG_PROBATION);
+    }
+  }
+
+  private track(db: number, id: number, keyHash: number, bytes: number, seg: number): number {
+    let slot = this.freeHead;
+    if (slot !== NIL) {
+      this.freeHead = this.next[slot];
+    } else {
+      slot = this.highWater++;
+      if (slot >= this.prev.length) this.grow();
+    }
+    this.hash[slot] = keyHash >>> 0;
+    this.ids[slot] = id >>> 0;
+    this.charged[slot] = Math.min(bytes, 0xffffffff);
+    this.meta[slot] = (db << 2) | seg;
+    this.segBytes[seg] += this.charged[slot];
     this.count++;
     this.sketch.ensureCapacity(this.count);
-    return id;
+    return slot;
   }
 
   private grow(): void {
-    const n = this.prev.length * 2;
+    const n = this.prev.length + (this.prev.length >>> 1);
     const g = <T extends Int32Array | Uint32Array>(a: T, b: T): T => (b.set(a), b);
     this.prev = g(this.prev, new Int32Array(n));
     this.next = g(this.next, new Int32Array(n));
     this.hash = g(this.hash, new Uint32Array(n));
     this.charged = g(this.charged, new Uint32Array(n));
     this.meta = g(this.meta, new Uint32Array(n));
+    this.ids = g(this.ids, new Uint32Array(n));
   }
 
   /** Unlinks and relinks at segment `seg`'s MRU end, moving the bytes with it. */
-  private move(id: number, seg: number): void {
-    const from = this.meta[id] & 3;
-    this.unlink(id);
-    this.segBytes[from] -= this.charged[id];
-    this.segBytes[seg] += this.charged[id];
-    this.meta[id] = (this.meta[id] & ~3) | seg;
-    this.linkTail(seg, id);
+  private move(slot: number, seg: number): void {
+    const from = this.meta[slot] & 3;
+    this.unlink(slot);
+    this.segBytes[from] -= this.charged[slot];
+    this.segBytes[seg] += this.charged[slot];
+    this.meta[slot] = (this.meta[slot] & ~3) | seg;
+    this.linkTail(seg, slot);
   }
 
-  private unlink(id: number): void {
-    const seg = this.meta[id] & 3;
-    const p = this.prev[id];
-    const n = this.next[id];
-    if (id === this.candidate) this.candidate = n;
+  private unlink(slot: number): void {
+    const seg = this.meta[slot] & 3;
+    const p = this.prev[slot];
+    const n = this.next[slot];
+    if (slot === this.candidate) this.candidate = n;
     if (p === NIL) this.head[seg] = n;
     else this.next[p] = n;
     if (n === NIL) this.tail[seg] = p;
     else this.prev[n] = p;
   }
 
-  private linkTail(seg: number, id: number): void {
+  private linkTail(seg: number, slot: number): void {
     const t = this.tail[seg];
-    this.prev[id] = t;
-    this.next[id] = NIL;
-    if (t === NIL) this.head[seg] = id;
-    else this.next[t] = id;
-    this.tail[seg] = id;
+    this.prev[slot] = t;
+    this.next[slot] = NIL;
+    if (t === NIL) this.head[seg] = slot;
+    else this.next[t] = slot;
+    this.tail[seg] = slot;
   }
 }

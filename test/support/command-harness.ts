@@ -8,7 +8,6 @@ import { CommandTable, type CommandDef } from '../../src/commands/table.js';
 import { ReplyWriter } from '../../src/protocol/reply-writer.js';
 import type { CommandArgs } from '../../src/protocol/request-parser.js';
 import { parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
-import { entryBytes } from '../../src/store/entry.js';
 import { Store } from '../../src/store/store.js';
 import { ManualClock } from '../../src/util/clock.js';
 
@@ -46,8 +45,8 @@ export function commandHarness(commands: CommandDef[], databases = 16) {
   };
   const run = (...argv: Array<string | Buffer>): ReplyValue => parseReply(Buffer.from(raw(...argv), 'latin1'))![0];
   const accounted = (): void => {
-    let sum = 0;
-    for (const db of store.dbs) for (const e of db.entries()) sum += entryBytes(e);
+    let sum = store.stats.usedBytes + (store.stats.tinylfu?.bytes ?? 0);
+    for (const db of store.dbs) sum += db.recomputeBytes();
     assert.equal(store.usedMemory, sum, 'used memory matches the entries');
   };
   return { clock, store, table, c, raw, run, modified, accounted };

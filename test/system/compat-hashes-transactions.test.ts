@@ -118,11 +118,11 @@ describe('hashes, byte for byte with redis 7.0', () => {
 
   test('large hashes hold the same fields (compared as sets)', async () => {
     const fields: string[] = [];
-    for (let i = 0; i < 300; i++) fields.push(`field:${i}`, String(i * 7));
+    for (let i = 0; i < 600; i++) fields.push(`field:${i}`, String(i * 7));
     const long = 'x'.repeat(100);
     const [ours, theirs] = await both([
       ['HSET', 'big', ...fields], ['HSET', 'wide', 'a', '1', 'b', long], ['HGETALL', 'big'], ['HKEYS', 'big'], ['HVALS', 'big'],
-      ['HGETALL', 'wide'], ['HLEN', 'big'], ['HRANDFIELD', 'big', '1000', 'WITHVALUES'], ['HDEL', 'big', 'field:0', 'field:299'], ['HLEN', 'big'],
+      ['HGETALL', 'wide'], ['HLEN', 'big'], ['HRANDFIELD', 'big', '1000', 'WITHVALUES'], ['HDEL', 'big', 'field:0', 'field:599'], ['HLEN', 'big'],
     ]);
     assert.deepEqual(ours[0], theirs[0]);
     assert.deepEqual(pairsSorted(ours[2]), pairsSorted(theirs[2]));
@@ -131,6 +131,29 @@ describe('hashes, byte for byte with redis 7.0', () => {
     assert.deepEqual(pairsSorted(ours[5]), pairsSorted(theirs[5]));
     assert.deepEqual(pairsSorted(ours[7]), pairsSorted(theirs[7]));
     assert.deepEqual(ours.slice(8), theirs.slice(8));
+  });
+
+  test('OBJECT ENCODING around the listpack limits (512 fields, 64-byte items), never back; COPY and RENAME keep it', () => {
+    const pairs = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => [`f${from + i}`, `v${from + i}`]).flat();
+    const enc = (key: string): Cmd => ['OBJECT', 'ENCODING', key];
+    return same([
+      ['HSET', 'small', ...pairs(512)], enc('small'), ['HSET', 'small', 'f0', 'again'], enc('small'), ['HGETALL', 'small'],
+      ['HRANDFIELD', 'small', '600', 'WITHVALUES'], ['HSCAN', 'small', '0', 'COUNT', '5'], ['HSCAN', 'small', '77'],
+      ['HSET', 'small', 'f512', 'v'], enc('small'), ['HDEL', 'small', 'f512', 'f511'], enc('small'), ['HLEN', 'small'],
+      ['HSET', 'bulk', ...pairs(513)], enc('bulk'), ['HSET', 'bulk512', ...pairs(256), ...pairs(256)], enc('bulk512'),
+      ['HSET', 'bulk512', ...pairs(256, 256)], enc('bulk512'), ['HSET', 'bulk512', 'f0', 'x'], enc('bulk512'),
+      ['HSET', 'z', ...pairs(129)], enc('z'), ['HGETALL', 'z'],
+      ['HSET', 'edge', 'f', 'x'.repeat(64)], ['HSET', 'edge', 'k'.repeat(64), 'v'], enc('edge'), ['HGETALL', 'edge'],
+      ['HSET', 'edge', 'g', 'y'.repeat(65)], enc('edge'), ['HDEL', 'edge', 'g'], enc('edge'), ['HSTRLEN', 'edge', 'f'],
+      ['HSET', 'longfield', 'k'.repeat(65), 'v'], enc('longfield'), ['HSET', 'mixed', 'a', '1', 'b', 'x'.repeat(65)], enc('mixed'),
+      ['HSETNX', 'nx', 'f', '1'], ['HSETNX', 'nx', 'f', 'z'.repeat(65)], enc('nx'), ['HSETNX', 'nx', 'g', 'z'.repeat(65)], enc('nx'),
+      ['HINCRBY', 'inc', 'f', '1'], enc('inc'), ['HINCRBY', 'inc', 'k'.repeat(65), '1'], enc('inc'),
+      ['HINCRBYFLOAT', 'flt', 'f', '1.5'], enc('flt'), ['HINCRBYFLOAT', 'flt', 'f', '1e70'], enc('flt'),
+      ['HSET', 'bin', Buffer.from('\x00\xff'.repeat(32), 'latin1'), Buffer.alloc(64)], enc('bin'), ['HGETALL', 'bin'],
+      ['COPY', 'small', 'small2'], enc('small2'), ['COPY', 'edge', 'edge2'], enc('edge2'), ['COPY', 'bin', 'bin2'], enc('bin2'),
+      ['RENAME', 'bin2', 'bin3'], enc('bin3'), ['HGETALL', 'bin3'], ['HDEL', 'bin3', Buffer.from('\x00\xff'.repeat(32), 'latin1')],
+      enc('bin3'), ['HSET', 'bin3', 'a', 'b'], enc('bin3'),
+    ]);
   });
 
   test('a full HSCAN of a large hash returns the same fields', async () => {

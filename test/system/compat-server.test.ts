@@ -162,7 +162,7 @@ describe('CONFIG', () => {
     same([
       ['CONFIG', 'HELP'], ['CONFIG', 'GET'], ['CONFIG', 'GET', 'nosuch'], ['CONFIG', 'GET', 'save'], ['CONFIG', 'GET', 'appendonly'],
       ...[
-        'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'requirepass',
+        'maxmemory', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'requirepass',
         'proto-max-bulk-len', 'client-query-buffer-limit', 'maxclients', 'timeout', 'hz', 'slowlog-log-slower-than',
         'slowlog-max-len', 'databases', 'daemonize', 'protected-mode', 'tcp-keepalive', 'loglevel', 'logfile', 'dbfilename',
         'cluster-enabled', 'bind',
@@ -183,6 +183,12 @@ describe('CONFIG', () => {
       ['CONFIG', 'SET', 'maxmemory-samples', '0'], ['CONFIG', 'SET', 'loglevel', 'x'],
       ['CONFIG', 'SET', 'lfu-log-factor', '-1'], ['CONFIG', 'SET', 'hz', '100000'], ['CONFIG', 'GET', 'hz'], ['CONFIG', 'SET', 'hz', '10'],
     ]));
+
+  test("maxmemory-policy defaults to corral's allkeys-tinylfu where Redis has noeviction", async () => {
+    const [[ours], [theirs]] = await parsedBoth([['CONFIG', 'GET', 'maxmemory-policy']]);
+    assert.deepEqual(ours, ['maxmemory-policy', 'allkeys-tinylfu']);
+    assert.deepEqual(theirs, ['maxmemory-policy', 'noeviction']);
+  });
 
   test("maxmemory-policy's enum list is Redis's, then corral's allkeys-tinylfu", async () => {
     const [ours, theirs] = await parsedBoth([['CONFIG', 'SET', 'maxmemory-policy', 'foo']]);

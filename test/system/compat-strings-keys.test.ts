@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { RawConnection, startCorral, startRedis, transcripts, type Started, type StartedCorral } from '../support/servers.js';
 import { parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
 import { TYPE_HASH } from '../../src/store/entry.js';
+import { HashValue } from '../../src/store/hash-value.js';
 
 type Cmd = Array<string | Buffer | number>;
 type Hashes = Record<string, Record<string, string>>;
@@ -39,7 +40,7 @@ async function reset(hashes: Hashes = {}): Promise<void> {
   corral.node.store.flushAll();
   const db = corral.node.store.dbs[0];
   for (const [key, fields] of Object.entries(hashes)) {
-    const e = db.create(key, TYPE_HASH, new Map(Object.entries(fields)));
+    const e = db.create(key, TYPE_HASH, HashValue.fromPairs(Object.entries(fields)));
     db.changed(e);
   }
 }

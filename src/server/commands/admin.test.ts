@@ -70,7 +70,7 @@ describe('CONFIG', () => {
     assert.equal(run('CONFIG', 'GET', 'appendonly'), '*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n');
     assert.equal(run('CONFIG', 'GET', 'MAXMEMORY', 'maxmemory'), '*2\r\n$9\r\nMAXMEMORY\r\n$1\r\n0\r\n');
     assert.equal(run('CONFIG', 'GET', 'nosuch'), '*0\r\n');
-    assert.deepEqual(parsed('CONFIG', 'GET', 'MAXMEMORY-*'), ['maxmemory-policy', 'noeviction', 'maxmemory-samples', '5']);
+    assert.deepEqual(parsed('CONFIG', 'GET', 'MAXMEMORY-*'), ['maxmemory-policy', 'allkeys-tinylfu', 'maxmemory-samples', '5']);
     client.resp = 3;
     assert.equal(run('CONFIG', 'GET', 'hz'), '%1\r\n$2\r\nhz\r\n$2\r\n10\r\n');
   });

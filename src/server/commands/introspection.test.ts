@@ -7,6 +7,7 @@ import { REDIS_COMMAND_META } from '../../commands/redis-meta.js';
 import { ReplyWriter } from '../../protocol/reply-writer.js';
 import type { RespValue } from '../../protocol/resp-value.js';
 import { TYPE_HASH } from '../../store/entry.js';
+import { HashValue } from '../../store/hash-value.js';
 import { encodingOf, introspectionCommands } from './introspection.js';
 import { nodeHarness } from '../../../test/support/node-harness.js';
 import { assertMatchesRedis } from '../../../test/support/redis-meta-check.js';
@@ -118,10 +119,12 @@ describe('OBJECT', () => {
       db.setString('k', v, 0);
       assert.equal(run('OBJECT', 'ENCODING', 'k'), `$${enc.length}\r\n${enc}\r\n`, v);
     }
-    const h = db.create('h', TYPE_HASH, new Map([['f', 'v']]));
+    const h = db.create('h', TYPE_HASH, HashValue.fromPairs([['f', 'v']]));
     assert.equal(encodingOf(h), 'listpack');
-    (h.value as Map<string, string>).set('long', 'x'.repeat(65));
+    (h.value as HashValue).set('long', 'x'.repeat(65));
     assert.equal(encodingOf(h), 'hashtable');
+    (h.value as HashValue).delete('long');
+    assert.equal(encodingOf(h), 'hashtable', 'never converts back');
     assert.equal(run('OBJECT', 'ENCODING', 'nosuch'), '$-1\r\n');
   });
 
@@ -142,7 +145,9 @@ describe('OBJECT', () => {
     const { run, node, clock } = harness();
     node.store.dbs[0].setString('k', 'v', 0);
     assert.equal(run('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-tinylfu'), '+OK\r\n');
-    assert.equal(run('OBJECT', 'FREQ', 'k'), ':0\r\n'); // adopted on the switch: no history
+    assert.match(run('OBJECT', 'FREQ', 'k'), /^-ERR An LFU maxmemory policy is not selected/); // no limit: nothing tracked
+    assert.equal(run('CONFIG', 'SET', 'maxmemory', '100mb'), '+OK\r\n');
+    assert.equal(run('OBJECT', 'FREQ', 'k'), ':0\r\n'); // adopted when tracking starts: no history
     run('GET', 'k');
     run('GET', 'k');
     assert.equal(run('OBJECT', 'FREQ', 'k'), ':2\r\n');

@@ -7,7 +7,7 @@ import { REDIS_COMMAND_META } from '../../commands/redis-meta.js';
 import { CMD_LOADING, CMD_READONLY, CMD_STALE, flagNames, type Command, type CommandDef } from '../../commands/table.js';
 import { ERR_SYNTAX } from '../../commands/errors.js';
 import type { RespValue } from '../../protocol/resp-value.js';
-import { TYPE_HASH, TYPE_STRING, type CollectionValue, type Entry, type HashValue } from '../../store/entry.js';
+import { TYPE_STRING, type CollectionValue, type Entry } from '../../store/entry.js';
 import { globMatch } from '../../util/glob.js';
 import type { CorralNode } from '../node.js';
 import { CORRAL_VERSION } from '../info.js';
@@ -316,18 +316,14 @@ function isIntEncodable(s: string): boolean {
   return n >= -(2n ** 63n) && n < 2n ** 63n;
 }
 
-/** The encoding Redis would report for this value (hash-max-listpack-* at their defaults). */
+/** The encoding Redis would report for this value (each collection tracks it as Redis converts). */
 export function encodingOf(e: Entry): string {
   if (e.type === TYPE_STRING) {
     const s = e.value as string;
     if (isIntEncodable(s)) return 'int';
     return s.length <= 44 ? 'embstr' : 'raw';
   }
-  if (e.type !== TYPE_HASH) return (e.value as CollectionValue).encoding();
-  const h = e.value as HashValue;
-  if (h.size > 128) return 'hashtable';
-  for (const [f, v] of h) if (f.length > 64 || v.length > 64) return 'hashtable';
-  return 'listpack';
+  return (e.value as CollectionValue).encoding();
 }
 
 function lfuPolicy(c: CommandContext): boolean {
@@ -351,8 +347,9 @@ function objectFreqCommand(c: CommandContext): void {
   if (e === undefined) return;
   const tinylfu = c.store.stats.tinylfu;
   if (tinylfu !== null) {
-    // allkeys-tinylfu (not a Redis policy): the sketch's estimate, 0-15.
-    c.w.integer(tinylfu.frequencyOf(e));
+    // allkeys-tinylfu (not a Redis policy) with maxmemory set: the sketch's estimate, 0-15.
+    // Without a limit it tracks nothing and answers as Redis does for a non-LFU policy.
+    c.w.integer(tinylfu.frequencyOfSlot(c.db.tinySlotOf(e.id)));
     return;
   }
   if (!lfuPolicy(c)) {
@@ -361,7 +358,7 @@ function objectFreqCommand(c: CommandContext): void {
     );
     return;
   }
-  c.w.integer(c.store.stats.lfuDecayed(e));
+  c.w.integer(c.store.stats.lfuDecayed(e.lfu, c.store.clock.now() - e.lastAccess));
 }
 
 function objectIdletimeCommand(c: CommandContext): void {

@@ -1,0 +1,212 @@
+// Property tests of HashValue against a Map model: contents, insertion order, the encoding Redis
+// 7.0 would report (listpack until a 513th field or an item over 64 bytes, never back), the byte
+// estimate, clone, and the packed form's writeTo/fromBytes round trip.
+
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { HashValue, type BulkSink, LISTPACK_ENTRIES, LISTPACK_VALUE, PACKED_OVERHEAD, TABLE_FIELD_OVERHEAD, TABLE_OVERHEAD } from './hash-value.js';
+
+/** A latin1 (binary) string of 0..max bytes. */
+const bytes = (max: number) => fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: max }).map((a) => String.fromCharCode(...a));
+/** Fields drawn from a small set (so that updates and deletes hit), or arbitrary. */
+const field = fc.oneof(fc.constantFrom('a', 'b', 'c', '', 'f\x00', '\xff\xfe', 'x'.repeat(64)), bytes(8), bytes(70));
+const value = fc.oneof(fc.constantFrom('', '1', 'v'.repeat(64), 'w'.repeat(65)), bytes(12), bytes(70));
+
+type Op =
+  | { op: 'set'; f: string; v: string }
+  | { op: 'del'; f: string }
+  | { op: 'bulk'; from: number; n: number; v: string }
+  | { op: 'clone' }
+  | { op: 'reload' };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 10, arbitrary: fc.record({ op: fc.constant('set' as const), f: field, v: value }) },
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('del' as const), f: field }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('bulk' as const), from: fc.nat(400), n: fc.integer({ min: 1, max: 300 }), v: bytes(10) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'clone' as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'reload' as const }) },
+);
+
+/** The model: a Map (its insertion order is a listpack's) and whether Redis would have converted. */
+class Model {
+  map = new Map<string, string>();
+  table = false;
+  set(f: string, v: string): boolean {
+    const isNew = !this.map.has(f);
+    this.map.set(f, v);
+    if (f.length > LISTPACK_VALUE || v.length > LISTPACK_VALUE || this.map.size > LISTPACK_ENTRIES) this.table = true;
+    return isNew;
+  }
+}
+
+/** Collects what replyValue and replyPairs write. */
+class Sink implements BulkSink {
+  out: string[] = [];
+  bulk(s: string): void {
+    this.out.push(s);
+  }
+  bulkBytes(buf: Buffer, start: number, end: number): void {
+    this.out.push(buf.toString('latin1', start, end));
+  }
+}
+
+function check(h: HashValue, m: Model, probe: string[]): void {
+  assert.equal(h.size, m.map.size);
+  assert.deepEqual([...h.entries()], [...m.map.entries()], 'same pairs in insertion order');
+  const viaForEach: Array<[string, string]> = [];
+  h.forEach((f, v) => viaForEach.push([f, v]));
+  assert.deepEqual(viaForEach, [...m.map.entries()]);
+  for (const part of [0, 1, 2] as const) {
+    const sink = new Sink();
+    h.replyPairs(sink, part);
+    assert.deepEqual(sink.out, [...m.map].flatMap(([f, v]) => (part === 0 ? [f] : part === 1 ? [v] : [f, v])));
+  }
+  for (const f of probe) {
+    assert.equal(h.get(f), m.map.get(f));
+    assert.equal(h.has(f), m.map.has(f));
+    assert.equal(h.strlen(f), m.map.get(f)?.length ?? 0);
+    const sink = new Sink();
+    assert.equal(h.replyValue(f, sink), m.map.has(f));
+    assert.deepEqual(sink.out, m.map.has(f) ? [m.map.get(f)] : []);
+  }
+  assert.equal(h.encoding(), m.table ? 'hashtable' : 'listpack');
+  if (m.table) {
+    let n = TABLE_OVERHEAD;
+    for (const [f, v] of m.map) n += TABLE_FIELD_OVERHEAD + f.length + v.length;
+    assert.equal(h.bytes, n);
+  } else {
+    const used = h.packedLength;
+    let expected = 0;
+    for (const [f, v] of m.map) expected += 2 + f.length + v.length;
+    assert.equal(used, expected, 'one length byte per item');
+    const capacity = h.bytes - PACKED_OVERHEAD;
+    assert.ok(capacity >= used && capacity <= Math.max(16, 2 * used), `capacity ${capacity} for ${used} bytes`);
+    if (used === 0) assert.equal(capacity, 0, 'an empty packed hash holds no buffer');
+  }
+}
+
+describe('HashValue against a Map model', () => {
+  test('random edits keep contents, order, encoding and bytes', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+        let h = new HashValue();
+        const m = new Model();
+        const probe = ['a', 'b', 'zz'];
+        for (const o of ops) {
+          if (o.op === 'set') {
+            assert.equal(h.set(o.f, o.v), m.set(o.f, o.v));
+            probe.push(o.f);
+          } else if (o.op === 'del') {
+            assert.equal(h.delete(o.f), m.map.delete(o.f));
+            probe.push(o.f);
+          } else if (o.op === 'bulk') {
+            for (let i = o.from; i < o.from + o.n; i++) assert.equal(h.set(`k${i}`, o.v), m.set(`k${i}`, o.v));
+          } else if (o.op === 'clone') {
+            const copy = h.clone();
+            check(copy, m, probe);
+            copy.set('only-in-copy', 'x');
+            assert.equal(h.has('only-in-copy'), m.map.has('only-in-copy'), 'a clone is independent');
+            h = copy;
+            m.set('only-in-copy', 'x');
+          } else if (h.encoding() === 'listpack') {
+            // reload: the packed form read back as a view over a scratch buffer.
+            const scratch = Buffer.alloc(h.packedLength + 8, 0xee);
+            assert.equal(h.writeTo(scratch, 4), 4 + h.packedLength);
+            const before = Buffer.from(scratch);
+            h = HashValue.fromBytes(scratch, 4, 4 + h.packedLength);
+            check(h, m, probe);
+            h.set('after-reload', 'y');
+            m.set('after-reload', 'y');
+            assert.deepEqual(scratch, before, 'fromBytes is copy-on-write: the source is never written');
+          }
+          check(h, m, probe);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('many hashes edited in turn stay apart (they share arena chunks)', () => {
+    const edit = fc.tuple(fc.nat(19), fc.boolean(), fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), bytes(40));
+    fc.assert(
+      fc.property(fc.array(edit, { maxLength: 400 }), (edits) => {
+        const hashes = Array.from({ length: 20 }, () => new HashValue());
+        const models = hashes.map(() => new Model());
+        for (const [i, isSet, f, v] of edits) {
+          if (isSet) assert.equal(hashes[i].set(f, v), models[i].set(f, v));
+          else assert.equal(hashes[i].delete(f), models[i].map.delete(f));
+        }
+        hashes.forEach((h, i) => check(h, models[i], []));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('conversion thresholds: 512 fields and 64-byte items stay packed, one more converts for good', () => {
+    const h = new HashValue();
+    for (let i = 0; i < LISTPACK_ENTRIES - 1; i++) h.set(`f${i}`, 'v');
+    h.set('f0', 'v'.repeat(64));
+    h.set('x'.repeat(64), 'v');
+    assert.equal(h.size, LISTPACK_ENTRIES);
+    assert.equal(h.encoding(), 'listpack');
+    h.set('one-more', 'v');
+    assert.equal(h.encoding(), 'hashtable');
+    h.delete('one-more');
+    h.delete('f1');
+    assert.equal(h.encoding(), 'hashtable', 'never converts back');
+    const long = HashValue.fromPairs([['f', 'v'.repeat(65)]]);
+    assert.equal(long.encoding(), 'hashtable');
+    const longField = HashValue.fromPairs([['f'.repeat(65), '']]);
+    assert.equal(longField.encoding(), 'hashtable');
+    assert.throws(() => long.packedLength, RangeError);
+  });
+
+  test('randomField picks every field', () => {
+    for (const n of [1, 5, 200]) {
+      const h = new HashValue();
+      for (let i = 0; i < n; i++) h.set(`f${i}`, String(i));
+      const seen = new Set<string>();
+      for (let i = 0; i < n * 40; i++) seen.add(h.randomField());
+      assert.equal(seen.size, n, `${n} fields (${h.encoding()})`);
+    }
+  });
+});
+
+describe('packed form', () => {
+  test('format: varint length + bytes, field then value, in insertion order', () => {
+    const h = HashValue.fromPairs([['ab', 'xyz'], ['', '\x00\xff']]);
+    const out = Buffer.alloc(h.packedLength);
+    h.writeTo(out, 0);
+    assert.deepEqual([...out], [2, 97, 98, 3, 120, 121, 122, 0, 2, 0, 255]);
+  });
+
+  test('fromBytes: multi-byte lengths and more than 512 pairs become a hashtable of copies', () => {
+    const long = 'L'.repeat(200);
+    const buf = Buffer.concat([Buffer.from([1, 0x66, 0xc8, 0x01]), Buffer.from(long, 'latin1'), Buffer.from([0, 0])]);
+    const h = HashValue.fromBytes(buf, 0, buf.length);
+    assert.equal(h.encoding(), 'hashtable');
+    buf.fill(0);
+    assert.deepEqual([...h.entries()], [['f', long], ['', '']]);
+    const parts: number[] = [];
+    for (let i = 0; i <= LISTPACK_ENTRIES; i++) parts.push(2, i >> 8, i & 255, 0); // 513 two-byte fields, empty values
+    const many = HashValue.fromBytes(Buffer.from(parts), 0, parts.length);
+    assert.equal(many.encoding(), 'hashtable');
+    assert.equal(many.size, LISTPACK_ENTRIES + 1);
+    const most = HashValue.fromBytes(Buffer.from(parts), 0, parts.length - 4);
+    assert.equal(most.encoding(), 'listpack');
+    assert.equal(most.size, LISTPACK_ENTRIES);
+  });
+
+  test('fromBytes refuses a truncated pair', () => {
+    const h = HashValue.fromPairs([['field', 'value'], ['g', 'w']]);
+    const out = Buffer.alloc(h.packedLength);
+    h.writeTo(out, 0);
+    for (let end = 1; end < out.length; end++) {
+      if (end === 12) continue; // a pair boundary: the first pair alone is valid
+      assert.throws(() => HashValue.fromBytes(out, 0, end), RangeError, `end ${end}`);
+    }
+    assert.equal(HashValue.fromBytes(out, 0, 12).size, 1);
+    assert.equal(HashValue.fromBytes(out, 0, 0).size, 0);
+  });
+});

@@ -1,0 +1,438 @@
+// The hash value (HSET ... HRANDFIELD): small hashes packed into one buffer region, as Redis keeps
+// them in a listpack, and large ones in a Map; the byte estimate and the encoding Redis 7.0 would
+// report.
+//
+// Packed format (encoding 'listpack'): the pairs in insertion order, each written as
+//
+//     varint(field length) field bytes varint(value length) value bytes
+//
+// where varint is unsigned LEB128 (7 bits per byte, low group first, the high bit set on every
+// byte but the last). No header, count or terminator: the format's length is packedLength, and
+// fromBytes counts the pairs. A packed hash only holds fields and values of at most
+// LISTPACK_VALUE (64) bytes, so its lengths are single bytes, which the accessors rely on;
+// longer lengths are valid in the format, and fromBytes turns such a hash into a hashtable, as
+// Redis converts a listpack it loads that is over the limits.
+//
+// Lookups scan the pairs (at most 512, comparing lengths before bytes), as Redis scans a listpack.
+// An edit shifts the bytes after the changed pair in place when the region has room, else moves
+// the pairs to a region of the next size class (packed-arena.ts), which amortises growth; a hash
+// down to half its region moves to a smaller one. `bytes` counts the region's capacity plus
+// PACKED_OVERHEAD.
+//
+// Conversion to a Map (encoding 'hashtable') happens exactly where Redis 7.0 converts: a field or
+// value longer than 64 bytes is stored, or a 513th field is added (hash-max-listpack-value 64 and
+// hash-max-listpack-entries 512, Redis's defaults: corral has no such CONFIG parameters; note
+// that sorted sets convert past 128, hashes past 512). It never converts back.
+// Fields and values are latin1 strings at this interface (one char per byte, binary safe).
+
+import type { CollectionValue } from './entry.js';
+import { EMPTY, allocate, release, trackedSlot, type Slot } from './packed-arena.js';
+import { latin1, writeLatin1 } from '../util/bytes.js';
+
+/** Redis 7.0's hash-max-listpack-entries and hash-max-listpack-value defaults (config.c). */
+export const LISTPACK_ENTRIES = 512;
+export const LISTPACK_VALUE = 64;
+/** The object, its Slot and the registry's cell for it (measured on Node 20). */
+export const PACKED_OVERHEAD = 184;
+/** The object and its Map, empty (a Map object, plus this object). */
+export const TABLE_OVERHEAD = 160;
+/** Per field of a hashtable: the Map slot plus two string headers (as entry.ts's FIELD_OVERHEAD). */
+export const TABLE_FIELD_OVERHEAD = 64;
+
+// Lengths of a packed hash are one varint byte only while the limit stays below 128.
+if (LISTPACK_VALUE >= 0x80) throw new Error('packed hash lengths must fit one varint byte');
+
+/** The Slot of every hash that holds no region (new, emptied, converted). Never written (not
+ * frozen, so that all Slots keep one shape). */
+const NO_MEMORY: Slot = { buf: EMPTY, base: 0, cap: 0 };
+
+/** Where replyValue and replyPairs write: the reply writer's bulk-string methods. */
+export interface BulkSink {
+  bulk(s: string): void;
+  bulkBytes(buf: Buffer, start: number, end: number): void;
+}
+
+function tableFieldBytes(field: string, value: string): number {
+  return TABLE_FIELD_OVERHEAD + field.length + value.length;
+}
+
+export class HashValue implements CollectionValue {
+  /**
+   * Where the packed pairs are: mem.buf[mem.base, mem.base + used). The hash owns the region iff
+   * mem.cap > 0 (then mem is tracked by the arena); else mem is NO_MEMORY or a fromBytes view.
+   */
+  private mem: Slot = NO_MEMORY;
+  private used = 0;
+  private count = 0;
+  /** The hashtable, once converted. */
+  private map: Map<string, string> | null = null;
+  private tableBytes = 0;
+
+  /** A hash of these pairs, set in order (the conversion rules apply as for HSET). */
+  static fromPairs(pairs: Iterable<readonly [string, string]>): HashValue {
+    const h = new HashValue();
+    for (const [f, v] of pairs) h.set(f, v);
+    return h;
+  }
+
+  /**
+   * The hash whose packed form is buf[start, end) (as writeTo wrote it). A view, not a copy:
+   * reads come straight from buf until the first edit, which copies the pairs into the hash's own
+   * memory (buf is never written); the caller must keep those bytes unchanged until then. If a
+   * length is over 64 bytes or there are more than 512 pairs the result is a hashtable holding
+   * copies. Throws RangeError on malformed bytes. Fields are trusted to be distinct.
+   */
+  static fromBytes(buf: Buffer, start: number, end: number): HashValue {
+    let p = start;
+    let pairs = 0;
+    let small = true;
+    while (p < end) {
+      for (let k = 0; k < 2; k++) {
+        let len = 0;
+        for (let shift = 0; ; shift += 7) {
+          if (p >= end || shift > 28) throw new RangeError('malformed packed hash');
+          const byte = buf[p++];
+          len += (byte & 0x7f) * 2 ** shift;
+          if (byte < 0x80) break;
+        }
+        if (len > LISTPACK_VALUE) small = false;
+        p += len;
+      }
+      if (p > end) throw new RangeError('malformed packed hash');
+      pairs++;
+    }
+    const h = new HashValue();
+    if (small && pairs <= LISTPACK_ENTRIES) {
+      if (pairs > 0) h.mem = { buf, base: start, cap: 0 };
+      h.used = end - start;
+      h.count = pairs;
+      return h;
+    }
+    h.map = new Map();
+    h.tableBytes = TABLE_OVERHEAD;
+    for (p = start; p < end; ) {
+      const f = readItem(buf, p);
+      const v = readItem(buf, next);
+      p = next;
+      h.tableSet(f, v);
+    }
+    return h;
+  }
+
+  get size(): number {
+    return this.map !== null ? this.map.size : this.count;
+  }
+
+  get bytes(): number {
+    if (this.map !== null) return this.tableBytes;
+    const cap = this.mem.cap;
+    return PACKED_OVERHEAD + (cap > this.used ? cap : this.used);
+  }
+
+  encoding(): string {
+    return this.map !== null ? 'hashtable' : 'listpack';
+  }
+
+  clone(): HashValue {
+    const h = new HashValue();
+    if (this.map !== null) {
+      h.map = new Map(this.map);
+      h.tableBytes = this.tableBytes;
+    } else if (this.used > 0) {
+      const m = trackedSlot(h);
+      allocate(m, this.used);
+      this.mem.buf.copy(m.buf, m.base, this.mem.base, this.mem.base + this.used);
+      h.mem = m;
+      h.used = this.used;
+      h.count = this.count;
+    }
+    return h;
+  }
+
+  get(field: string): string | undefined {
+    if (this.map !== null) return this.map.get(field);
+    const p = this.locate(field);
+    if (p < 0) return undefined;
+    const b = this.mem.buf;
+    const q = p + 1 + b[p];
+    return latin1(b, q + 1, q + 1 + b[q]);
+  }
+
+  has(field: string): boolean {
+    return this.map !== null ? this.map.has(field) : this.locate(field) >= 0;
+  }
+
+  /** The value's length in bytes, 0 for a missing field (HSTRLEN). */
+  strlen(field: string): number {
+    if (this.map !== null) return this.map.get(field)?.length ?? 0;
+    const p = this.locate(field);
+    const b = this.mem.buf;
+    return p < 0 ? 0 : b[p + 1 + b[p]];
+  }
+
+  /** Sets field to value, converting as Redis's hashTypeSet does; returns whether field is new. */
+  set(field: string, value: string): boolean {
+    if (this.map === null) {
+      if (field.length <= LISTPACK_VALUE && value.length <= LISTPACK_VALUE) return this.packedSet(field, value);
+      this.convert();
+    }
+    return this.tableSet(field, value);
+  }
+
+  /** Removes field; returns whether it was there. */
+  delete(field: string): boolean {
+    const map = this.map;
+    if (map !== null) {
+      const old = map.get(field);
+      if (old === undefined) return false;
+      map.delete(field);
+      this.tableBytes -= tableFieldBytes(field, old);
+      return true;
+    }
+    const p = this.locate(field);
+    if (p < 0) return false;
+    const b = this.mem.buf;
+    const q = p + 1 + b[p];
+    this.splice(p - this.mem.base, q + 1 + b[q] - p, 0);
+    this.count--;
+    return true;
+  }
+
+  /** Writes field's value as a bulk string and returns true, or returns false if it is missing. */
+  replyValue(field: string, w: BulkSink): boolean {
+    if (this.map !== null) {
+      const v = this.map.get(field);
+      if (v !== undefined) w.bulk(v);
+      return v !== undefined;
+    }
+    const p = this.locate(field);
+    if (p < 0) return false;
+    const b = this.mem.buf;
+    const q = p + 1 + b[p];
+    w.bulkBytes(b, q + 1, q + 1 + b[q]);
+    return true;
+  }
+
+  /**
+   * Writes every pair's field (part 0), value (part 1) or both (part 2) as bulk strings, in
+   * insertion order, straight from the packed bytes (HGETALL, HKEYS, HVALS).
+   */
+  replyPairs(w: BulkSink, part: 0 | 1 | 2): void {
+    const map = this.map;
+    if (map !== null) {
+      for (const [f, v] of map) {
+        if (part !== 1) w.bulk(f);
+        if (part !== 0) w.bulk(v);
+      }
+      return;
+    }
+    const b = this.mem.buf;
+    const end = this.mem.base + this.used;
+    for (let p = this.mem.base; p < end; ) {
+      const q = p + 1 + b[p];
+      const after = q + 1 + b[q];
+      if (part !== 1) w.bulkBytes(b, p + 1, q);
+      if (part !== 0) w.bulkBytes(b, q + 1, after);
+      p = after;
+    }
+  }
+
+  /** Calls fn for every pair in insertion order; the hash must not be edited meanwhile. */
+  forEach(fn: (field: string, value: string) => void): void {
+    const map = this.map;
+    if (map !== null) {
+      for (const [f, v] of map) fn(f, v);
+      return;
+    }
+    const b = this.mem.buf;
+    const end = this.mem.base + this.used;
+    for (let p = this.mem.base; p < end; ) {
+      const f = readItem(b, p);
+      const v = readItem(b, next);
+      p = next;
+      fn(f, v);
+    }
+  }
+
+  /**
+   * The pairs in insertion order. A hashtable's iterator is its Map's: it survives edits and
+   * returns every field present from start to end (HSCAN relies on it). A packed hash must not
+   * be edited while iterated.
+   */
+  entries(): IterableIterator<[string, string]> {
+    return this.map !== null ? this.map.entries() : this.packedEntries();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+
+  /** A uniformly random field (the hash must not be empty). */
+  randomField(): string {
+    let k = Math.floor(Math.random() * this.size);
+    if (this.map !== null) {
+      // A Map has no random access: walk to the k-th key.
+      const it = this.map.keys();
+      while (k-- > 0) it.next();
+      return it.next().value!;
+    }
+    const b = this.mem.buf;
+    let p = this.mem.base;
+    for (; k > 0; k--) {
+      const q = p + 1 + b[p];
+      p = q + 1 + b[q];
+    }
+    return latin1(b, p + 1, p + 1 + b[p]);
+  }
+
+  /** Bytes writeTo writes: the packed form (listpack encoding only). */
+  get packedLength(): number {
+    if (this.map !== null) throw new RangeError('a hashtable hash has no packed form');
+    return this.used;
+  }
+
+  /** Writes the packed form (listpack encoding only) at buf[offset]; returns the offset after it. */
+  writeTo(buf: Buffer, offset: number): number {
+    if (this.map !== null) throw new RangeError('a hashtable hash has no packed form');
+    this.mem.buf.copy(buf, offset, this.mem.base, this.mem.base + this.used);
+    return offset + this.used;
+  }
+
+  /** Absolute position in mem.buf of field's pair, or -1. */
+  private locate(field: string): number {
+    const n = field.length;
+    if (n > LISTPACK_VALUE) return -1;
+    const b = this.mem.buf;
+    const end = this.mem.base + this.used;
+    for (let p = this.mem.base; p < end; ) {
+      const len = b[p];
+      // Fields often share a prefix (user:1, user:2): try the last byte before the rest.
+      if (len === n && (n === 0 || b[p + n] === field.charCodeAt(n - 1))) {
+        let i = 0;
+        while (i < n && b[p + 1 + i] === field.charCodeAt(i)) i++;
+        if (i === n) return p;
+      }
+      const q = p + 1 + len;
+      p = q + 1 + b[q];
+    }
+    return -1;
+  }
+
+  private packedSet(field: string, value: string): boolean {
+    const p = this.locate(field);
+    const vlen = value.length;
+    if (p >= 0) {
+      // Replace the value's length and bytes; the pair keeps its place (as in a listpack).
+      const at = p - this.mem.base + 1 + field.length;
+      this.splice(at, 1 + this.mem.buf[p + 1 + field.length], 1 + vlen);
+      const b = this.mem.buf;
+      const q = this.mem.base + at;
+      b[q] = vlen;
+      writeLatin1(b, value, q + 1);
+      return false;
+    }
+    const at = this.used;
+    const flen = field.length;
+    this.splice(at, 0, 2 + flen + vlen);
+    const b = this.mem.buf;
+    const q = this.mem.base + at;
+    b[q] = flen;
+    writeLatin1(b, field, q + 1);
+    b[q + 1 + flen] = vlen;
+    writeLatin1(b, value, q + 2 + flen);
+    if (++this.count > LISTPACK_ENTRIES) this.convert();
+    return true;
+  }
+
+  /**
+   * Replaces bytes [at, at + removed) of the packed pairs (offsets from mem.base) with `inserted`
+   * bytes of undefined content, for the caller to fill. In place when the hash owns a region with
+   * room that is not twice too big; else the pairs move to a region sized for them (copied before
+   * the old region is released, as the arena may hand that region straight back).
+   */
+  private splice(at: number, removed: number, inserted: number): void {
+    const m = this.mem;
+    const used = this.used;
+    const size = used - removed + inserted;
+    const cap = m.cap;
+    if (size === 0) {
+      this.dropMemory();
+    } else if (cap > 0 && size <= cap && (size > cap >> 1 || cap <= 16)) {
+      if (removed !== inserted) m.buf.copyWithin(m.base + at + inserted, m.base + at + removed, m.base + used);
+    } else {
+      const oldBuf = m.buf;
+      const oldBase = m.base;
+      const target = cap > 0 ? m : trackedSlot(this);
+      allocate(target, size);
+      oldBuf.copy(target.buf, target.base, oldBase, oldBase + at);
+      oldBuf.copy(target.buf, target.base + at + inserted, oldBase + at + removed, oldBase + used);
+      if (cap > 0) release(oldBuf, oldBase, cap);
+      this.mem = target;
+    }
+    this.used = size;
+  }
+
+  /** Releases the region (if owned); the tracked Slot is left empty for the registry to ignore. */
+  private dropMemory(): void {
+    const m = this.mem;
+    if (m.cap > 0) {
+      release(m.buf, m.base, m.cap);
+      m.buf = EMPTY;
+      m.cap = 0;
+    }
+    this.mem = NO_MEMORY;
+  }
+
+  private convert(): void {
+    const pairs: string[] = [];
+    this.forEach((f, v) => pairs.push(f, v));
+    this.dropMemory();
+    this.used = 0;
+    this.count = 0;
+    this.map = new Map();
+    this.tableBytes = TABLE_OVERHEAD;
+    for (let i = 0; i < pairs.length; i += 2) this.tableSet(pairs[i], pairs[i + 1]);
+  }
+
+  private tableSet(field: string, value: string): boolean {
+    const map = this.map!;
+    const old = map.get(field);
+    map.set(field, value);
+    if (old === undefined) {
+      this.tableBytes += tableFieldBytes(field, value);
+      return true;
+    }
+    this.tableBytes += value.length - old.length;
+    return false;
+  }
+
+  private *packedEntries(): IterableIterator<[string, string]> {
+    const b = this.mem.buf;
+    const end = this.mem.base + this.used;
+    for (let p = this.mem.base; p < end; ) {
+      const f = readItem(b, p);
+      const v = readItem(b, next);
+      p = next;
+      yield [f, v];
+    }
+  }
+}
+
+/** Where readItem stopped (a module-level out-parameter: no tuple allocation per item). */
+let next = 0;
+
+/** The varint-prefixed item at b[p] as a latin1 string; sets `next` to the position after it. */
+function readItem(b: Buffer, p: number): string {
+  let len = b[p++];
+  if (len >= 0x80) {
+    // Multi-byte lengths only occur in fromBytes input (see the file comment).
+    len &= 0x7f;
+    for (let shift = 7; ; shift += 7) {
+      const byte = b[p++];
+      len += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+  }
+  next = p + len;
+  return latin1(b, p, next);
+}

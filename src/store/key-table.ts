@@ -1,0 +1,360 @@
+// The key table: one database's keys, found by hash in an open-addressing index of typed arrays,
+// each key an integer id whose metadata sits in typed-array columns and whose bytes (key, value,
+// TTL) sit in a slab chunk. No JS object is made per key, so the garbage collector's work does
+// not grow with the number of keys.
+//
+// Item layout in its chunk: u32 key length, u32 value length, the key, the value, then a float64
+// expiry time (ms) when the id's TTL bit is set. Values of types other than string are JS
+// objects held by the keyspace; their chunk holds the key alone.
+//
+// Index: linear probing over a power-of-two Int32Array of id + 1 (0 = empty), at most 3/4 full.
+// A lookup compares the 32-bit hash column before the key bytes. Deletion shifts later members
+// of the probe run back into the hole (no tombstones), so lookups never slow down with churn.
+
+import { latin1 } from '../util/bytes.js';
+import { CHUNK_BITS, CHUNK_MASK, LARGE_BASE, SlabAllocator } from './slab.js';
+
+export const META_LIVE = 0x80;
+export const META_TTL = 0x40;
+export const META_TYPE = 0x07;
+/** Header bytes before the key. */
+export const ITEM_HEADER = 8;
+
+/**
+ * 32-bit hash of bytes: murmur3's block mixing over little-endian words, then its finaliser.
+ * hashString gives the same value for a latin1 string of the same bytes.
+ */
+export function hashBytes(b: Buffer, start: number, end: number): number {
+  let h = end - start;
+  let i = start;
+  for (; i + 4 <= end; i += 4) h = mixBlock(h, b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
+  let k = 0;
+  for (let shift = 0; i < end; i++, shift += 8) k |= b[i] << shift;
+  return fmix(h ^ mixTail(k));
+}
+
+export function hashString(s: string): number {
+  const end = s.length;
+  let h = end;
+  let i = 0;
+  for (; i + 4 <= end; i += 4) {
+    h = mixBlock(h, (s.charCodeAt(i) & 0xff) | ((s.charCodeAt(i + 1) & 0xff) << 8) | ((s.charCodeAt(i + 2) & 0xff) << 16) | ((s.charCodeAt(i + 3) & 0xff) << 24));
+  }
+  let k = 0;
+  for (let shift = 0; i < end; i++, shift += 8) k |= (s.charCodeAt(i) & 0xff) << shift;
+  return fmix(h ^ mixTail(k));
+}
+
+function mixTail(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
+}
+
+function mixBlock(h: number, k: number): number {
+  h ^= mixTail(k);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+const INITIAL_IDS = 16;
+const INITIAL_SLOTS = 32;
+
+export class KeyTable {
+  readonly slab: SlabAllocator;
+  meta = new Uint8Array(INITIAL_IDS);
+  lfu = new Uint8Array(INITIAL_IDS);
+  /** Last access, ms since `accessBase`, wrapping at 2^32 (49 days). */
+  access = new Uint32Array(INITIAL_IDS);
+  loc = new Uint32Array(INITIAL_IDS);
+  hash = new Int32Array(INITIAL_IDS);
+  private slots = new Int32Array(INITIAL_SLOTS);
+  private mask = INITIAL_SLOTS - 1;
+  /** Free ids, chained through their loc column: id + 1 of the first, 0 for none. */
+  private freeHead = 0;
+  /** Ids ever handed out: every live id is below it. */
+  highWater = 0;
+  count = 0;
+  /** The hash of the key last looked up by findBytes/findString (insert takes it). */
+  lastHash = 0;
+  /** Filled by view(): the value bytes of one item. */
+  vbuf: Buffer = Buffer.alloc(0);
+  vstart = 0;
+  vend = 0;
+  /** Filled by locate(): an item's buffer, a u32 view of it, and the item's offset. */
+  cb: Buffer = Buffer.alloc(0);
+  cw: Uint32Array = new Uint32Array(0);
+  co = 0;
+  /** Called when the columns grow, with the new capacity (the keyspace grows its own). */
+  onGrow: ((capacity: number) => void) | null = null;
+
+  constructor(slab: SlabAllocator) {
+    this.slab = slab;
+  }
+
+  get capacity(): number {
+    return this.meta.length;
+  }
+
+  /** Bytes of the index and the columns. */
+  get structureBytes(): number {
+    return this.slots.byteLength + this.meta.length * 14;
+  }
+
+  /** Points cb/cw/co at the item at `loc`. */
+  locate(loc: number): void {
+    const slab = this.slab;
+    if (loc < LARGE_BASE) {
+      const p = loc >>> CHUNK_BITS;
+      this.cb = slab.pages[p]!;
+      this.cw = slab.words[p]!;
+      this.co = (loc & CHUNK_MASK) * slab.pageChunk[p];
+    } else {
+      this.cb = slab.large[loc - LARGE_BASE]!;
+      this.cw = slab.largeWords[loc - LARGE_BASE]!;
+      this.co = 0;
+    }
+  }
+
+  findBytes(buf: Buffer, start: number, end: number): number {
+    const h = (this.lastHash = hashBytes(buf, start, end));
+    const len = end - start;
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const v = slots[i];
+      if (v === 0) return -1;
+      const id = v - 1;
+      if (this.hash[id] !== h) continue;
+      this.locate(this.loc[id]);
+      const off = this.co;
+      if (this.cw[off >> 2] !== len) continue;
+      const b = this.cb;
+      let k = off + ITEM_HEADER;
+      let j = start;
+      while (j < end && b[k] === buf[j]) {
+        k++;
+        j++;
+      }
+      if (j === end) return id;
+    }
+  }
+
+  findString(key: string): number {
+    const h = (this.lastHash = hashString(key));
+    const len = key.length;
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const v = slots[i];
+      if (v === 0) return -1;
+      const id = v - 1;
+      if (this.hash[id] !== h) continue;
+      this.locate(this.loc[id]);
+      const off = this.co;
+      if (this.cw[off >> 2] !== len) continue;
+      const b = this.cb;
+      const base = off + ITEM_HEADER;
+      let j = 0;
+      while (j < len && b[base + j] === (key.charCodeAt(j) & 0xff)) j++;
+      if (j === len) return id;
+    }
+  }
+
+  /**
+   * Allocates an item for a new key whose bytes the caller writes at `loc` (see writeHeader);
+   * returns its id.
+   */
+  insert(h: number, loc: number, meta: number): number {
+    let id: number;
+    if (this.freeHead !== 0) {
+      id = this.freeHead - 1;
+      this.freeHead = this.loc[id];
+    } else {
+      id = this.highWater++;
+      if (id >= this.meta.length) this.growColumns();
+    }
+    this.meta[id] = meta | META_LIVE;
+    this.loc[id] = loc;
+    this.hash[id] = h;
+    this.lfu[id] = 5;
+    this.count++;
+    if (this.count * 4 > this.slots.length * 3) this.growIndex();
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = h & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = id + 1;
+    return id;
+  }
+
+  /** Removes a live id from the index and frees its chunk and id. */
+  remove(id: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = this.hash[id] & mask;
+    while (slots[i] !== id + 1) i = (i + 1) & mask;
+    // Backward-shift deletion: move each later member of the run whose home slot is not in
+    // (hole, its position] into the hole.
+    let hole = i;
+    for (let j = (i + 1) & mask; slots[j] !== 0; j = (j + 1) & mask) {
+      const home = this.hash[slots[j] - 1] & mask;
+      const fits = hole <= j ? home <= hole || home > j : home <= hole && home > j;
+      if (fits) {
+        slots[hole] = slots[j];
+        hole = j;
+      }
+    }
+    slots[hole] = 0;
+    this.slab.free(this.loc[id]);
+    this.meta[id] = 0;
+    this.loc[id] = this.freeHead;
+    this.freeHead = id + 1;
+    this.count--;
+  }
+
+  /** Drops every key and shrinks the index and columns back to their initial size. */
+  clear(): void {
+    this.slab.clear();
+    this.meta = new Uint8Array(INITIAL_IDS);
+    this.lfu = new Uint8Array(INITIAL_IDS);
+    this.access = new Uint32Array(INITIAL_IDS);
+    this.loc = new Uint32Array(INITIAL_IDS);
+    this.hash = new Int32Array(INITIAL_IDS);
+    this.slots = new Int32Array(INITIAL_SLOTS);
+    this.mask = INITIAL_SLOTS - 1;
+    if (this.onGrow !== null) this.onGrow(INITIAL_IDS);
+    this.freeHead = 0;
+    this.highWater = 0;
+    this.count = 0;
+  }
+
+  /** Writes an item's header at loc and points cb/cw/co at it; returns the value's offset. */
+  writeHeader(loc: number, keyLen: number, valueLen: number): number {
+    this.locate(loc);
+    const w = this.co >> 2;
+    this.cw[w] = keyLen;
+    this.cw[w + 1] = valueLen;
+    return this.co + ITEM_HEADER + keyLen;
+  }
+
+  keyLength(id: number): number {
+    this.locate(this.loc[id]);
+    return this.cw[this.co >> 2];
+  }
+
+  /** The key as a latin1 string. */
+  keyString(id: number): string {
+    this.locate(this.loc[id]);
+    const off = this.co;
+    return latin1(this.cb, off + ITEM_HEADER, off + ITEM_HEADER + this.cw[off >> 2]);
+  }
+
+  /** Points vbuf/vstart/vend at the item's value bytes. */
+  view(id: number): void {
+    this.locate(this.loc[id]);
+    const w = this.co >> 2;
+    const start = this.co + ITEM_HEADER + this.cw[w];
+    this.vbuf = this.cb;
+    this.vstart = start;
+    this.vend = start + this.cw[w + 1];
+  }
+
+  valueString(id: number): string {
+    this.view(id);
+    return latin1(this.vbuf, this.vstart, this.vend);
+  }
+
+  valueLength(id: number): number {
+    this.locate(this.loc[id]);
+    return this.cw[(this.co >> 2) + 1];
+  }
+
+  /** Bytes an item with this key, value and TTL flag takes before rounding. */
+  static itemSize(keyLen: number, valueLen: number, ttl: boolean): number {
+    return ITEM_HEADER + keyLen + valueLen + (ttl ? 8 : 0);
+  }
+
+  /** The id's expiry time in ms, 0 for none. */
+  expireAt(id: number): number {
+    if ((this.meta[id] & META_TTL) === 0) return 0;
+    this.locate(this.loc[id]);
+    const w = this.co >> 2;
+    return this.cb.readDoubleLE(this.co + ITEM_HEADER + this.cw[w] + this.cw[w + 1]);
+  }
+
+  /** Writes the expiry time of an item that has room for it (TTL bit set, size includes it). */
+  writeExpireAt(id: number, at: number): void {
+    this.locate(this.loc[id]);
+    const w = this.co >> 2;
+    this.cb.writeDoubleLE(at, this.co + ITEM_HEADER + this.cw[w] + this.cw[w + 1]);
+  }
+
+  /** Bytes the id's item uses (unrounded), from its header. */
+  usedSize(id: number): number {
+    this.locate(this.loc[id]);
+    const w = this.co >> 2;
+    return ITEM_HEADER + this.cw[w] + this.cw[w + 1] + (this.meta[id] & META_TTL ? 8 : 0);
+  }
+
+  /**
+   * Moves an id's item to a new chunk of `size` bytes (to add a TTL, or off a page being
+   * evacuated), copying `copyBytes` of it; returns the new location.
+   */
+  relocate(id: number, size: number, copyBytes: number): number {
+    const from = this.loc[id];
+    const to = this.slab.alloc(size);
+    const src = this.slab.bufferOf(from);
+    const so = this.slab.offsetOf(from);
+    src.copy(this.slab.bufferOf(to), this.slab.offsetOf(to), so, so + copyBytes);
+    this.loc[id] = to;
+    this.slab.free(from);
+    return to;
+  }
+
+  /** The id whose item is at `loc`, found through its key (for evacuation), or -1. */
+  idAt(loc: number): number {
+    this.locate(loc);
+    const start = this.co + ITEM_HEADER;
+    const id = this.findBytes(this.cb, start, start + this.cw[this.co >> 2]);
+    return id >= 0 && this.loc[id] === loc ? id : -1;
+  }
+
+  private growColumns(): void {
+    const n = this.meta.length * 2;
+    this.meta = copyInto(new Uint8Array(n), this.meta);
+    this.lfu = copyInto(new Uint8Array(n), this.lfu);
+    this.access = copyInto(new Uint32Array(n), this.access);
+    this.loc = copyInto(new Uint32Array(n), this.loc);
+    this.hash = copyInto(new Int32Array(n), this.hash);
+    if (this.onGrow !== null) this.onGrow(n);
+  }
+
+  private growIndex(): void {
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = slots.length - 1;
+    for (let k = 0; k < old.length; k++) {
+      const v = old[k];
+      if (v === 0) continue;
+      let i = this.hash[v - 1] & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = v;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
+
+function copyInto<T extends Uint8Array | Uint32Array | Int32Array>(to: T, from: T): T {
+  to.set(from as never);
+  return to;
+}
