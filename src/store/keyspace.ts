@@ -8,94 +8,13 @@
 // for the whole scan is returned exactly once; a key added during it may or may not be.
 
 import { latin1, writeLatin1 } from '../util/bytes.js';
-import type { Clock } from '../util/clock.js';
-import {
-  Entry,
-  OBJECT_OVERHEAD,
-  TYPE_HASH,
-  TYPE_STRING,
-  objectBytes,
-  type CollectionValue,
-  type EntryHost,
-  type HashValue,
-  type ValueType,
-} from './entry.js';
-import { ExpiryIndex } from './expiry-index.js';
-import { ITEM_HEADER, KeyTable, META_LIVE, META_TTL, META_TYPE } from './key-table.js';
-import { LeaseTable } from './leases.js';
-import { SlabAllocator, chunkSizeFor } from './slab.js';
-import type { StoreStats } from './stats.js';
+import { Entry, OBJECT_OVERHEAD, TYPE_HASH, TYPE_STRING, objectBytes, type CollectionValue, type HashValue, type ValueType } from './entry.js';
+import { KeyTable, META_LIVE, META_TTL } from './key-table.js';
+import { KeyspaceCore, SCRATCH_MAX, copyBytes, latin1Of } from './keyspace-core.js';
 
-/** Called with a key whose value changed, for WATCH. */
-export type KeyModifiedHook = (db: number, key: string) => void;
+export type { KeyModifiedHook, SlotOf } from './keyspace-core.js';
 
-/** The cluster hash slot of key bytes (injected: the store knows nothing of clusters). */
-export type SlotOf = (buf: Buffer, start: number, end: number) => number;
-
-/** Keys and values up to this size are copied through one reused scratch buffer. */
-const SCRATCH_MAX = 64 * 1024;
-
-export class Keyspace implements EntryHost {
-  readonly table: KeyTable;
-  private readonly ttl: ExpiryIndex;
-  /** Handles of the keys whose value is a JS object (every type but string), by id. */
-  private readonly objects = new Map<number, Entry>();
-  private objectBytes = 0;
-  /** CACHE.SET grace: when a value goes stale, by id (few keys have one). */
-  private staleTimes: Map<number, number> | null = null;
-  /** The access column counts ms from here. */
-  private readonly accessBase: number;
-  /** allkeys-tinylfu's slot of each id, while that policy is active. */
-  private tinySlots: Int32Array | null = null;
-  /** Keys per cluster hash slot (CLUSTER COUNTKEYSINSLOT), kept only when slotOf is given. */
-  private readonly slotCounts: Uint32Array | null;
-  private scratch = Buffer.allocUnsafe(1024);
-  /** Cache-aside leases (CACHE.GET/SET): voided by any write to their key. */
-  readonly leases: LeaseTable;
-  /** Set by the server when any client WATCHes a key in this database; null otherwise. */
-  onModified: KeyModifiedHook | null = null;
-
-  constructor(
-    readonly id: number,
-    private readonly clock: Clock,
-    private readonly stats: StoreStats,
-    private readonly slotOf: SlotOf | null = null,
-    slotCount = 16384,
-    pagePool: Buffer[] = [],
-  ) {
-    this.slotCounts = slotOf === null ? null : new Uint32Array(slotCount);
-    this.leases = new LeaseTable(clock, stats);
-    this.table = new KeyTable(new SlabAllocator(pagePool));
-    this.accessBase = clock.now();
-    this.ttl = new ExpiryIndex(this.accessBase);
-    this.table.onGrow = (n) => this.grow(n);
-  }
-
-  get size(): number {
-    return this.table.count;
-  }
-
-  get volatileCount(): number {
-    return this.ttl.count;
-  }
-
-  /** Bytes this database holds: item chunks, index and columns, the TTL index, object values. */
-  get bytes(): number {
-    const t = this.table;
-    return t.slab.liveBytes + t.structureBytes + this.ttl.bytes + this.objectBytes + (this.tinySlots?.byteLength ?? 0);
-  }
-
-  /** Bytes of keys and values alone: `bytes` less the index, columns and TTL index. */
-  get dataBytes(): number {
-    return this.table.slab.liveBytes + this.objectBytes;
-  }
-
-  /** Bytes of slab pages held but not used by items (rounding excluded): fragmentation. */
-  get slabFreeBytes(): number {
-    const s = this.table.slab;
-    return s.heldBytes - s.liveBytes;
-  }
-
+export class Keyspace extends KeyspaceCore {
   // ---- byte-level access (hot commands) ----
 
   /** The live id of a key for a read (hit/miss counted, access noted), or -1. */
@@ -121,10 +40,6 @@ export class Keyspace implements EntryHost {
     }
     this.touch(id);
     return id;
-  }
-
-  typeOf(id: number): ValueType {
-    return (this.table.meta[id] & META_TYPE) as ValueType;
   }
 
   /** Points table.vbuf/vstart/vend at a string id's value. */
@@ -319,64 +234,6 @@ export class Keyspace implements EntryHost {
     return id;
   }
 
-  /** Last access (ms) of an id. */
-  lastAccessOf(id: number): number {
-    const now = this.clock.now();
-    return now - ((now - this.accessBase - this.table.access[id]) >>> 0);
-  }
-
-  setLastAccess(id: number, ms: number): void {
-    this.table.access[id] = (ms - this.accessBase) >>> 0;
-  }
-
-  lfuOf(id: number): number {
-    return this.table.lfu[id];
-  }
-
-  setLfu(id: number, counter: number): void {
-    this.table.lfu[id] = counter;
-  }
-
-  expireAtOf(id: number): number {
-    return this.table.expireAt(id);
-  }
-
-  staleAtOf(id: number): number {
-    return this.staleTimes === null ? 0 : (this.staleTimes.get(id) ?? 0);
-  }
-
-  setStaleAt(id: number, at: number): void {
-    if (at === 0) this.staleTimes?.delete(id);
-    else (this.staleTimes ??= new Map()).set(id, at);
-  }
-
-  stringOf(id: number): string {
-    return this.table.valueString(id);
-  }
-
-  replaceString(e: Entry, value: string): void {
-    let s: Buffer;
-    if (value.length > SCRATCH_MAX) s = Buffer.allocUnsafe(value.length);
-    else {
-      if (this.scratch.length < value.length) this.scratch = Buffer.allocUnsafe(Math.max(value.length, this.scratch.length * 2));
-      s = this.scratch;
-    }
-    writeLatin1(s, value, 0);
-    this.writeValue(e.id, s, 0, value.length, this.table.expireAt(e.id));
-  }
-
-  /** Bytes charged for a key (MEMORY USAGE): its chunk, its share of the columns, its object. */
-  bytesOf(e: Entry): number {
-    return this.costOf(e.id) + 22;
-  }
-
-  /** What a key costs the policy: its chunk plus its object value's estimate. */
-  costOf(id: number): number {
-    const t = this.table;
-    const own = t.slab.sizeOf(t.loc[id]);
-    return (t.meta[id] & META_TYPE) === TYPE_STRING ? own : own + this.objects.get(id)!.objBytes;
-  }
-
   /**
    * Active expiry: deletes keys of TTL buckets that have ended, until none is left or
    * performance.now() passes `deadline`. Returns the number expired.
@@ -504,22 +361,11 @@ export class Keyspace implements EntryHost {
     return n;
   }
 
-  /** Signals a key's change to WATCH. Public so commands that edit entries in place can call it. */
-  modified(key: string): void {
-    if (this.onModified !== null) this.onModified(this.id, key);
-    if (this.leases.size !== 0) this.leases.void(key);
-  }
-
   /** Evicts a key (maxmemory): removes it and signals WATCH and leases. */
   evict(id: number): void {
     const key = this.onModified !== null || this.leases.size !== 0 ? this.table.keyString(id) : null;
     this.removeId(id);
     if (key !== null) this.modified(key);
-  }
-
-  /** allkeys-tinylfu's slot of a live id (-1 when that policy is not active). */
-  tinySlotOf(id: number): number {
-    return this.tinySlots === null ? -1 : this.tinySlots[id];
   }
 
   /**
@@ -536,155 +382,6 @@ export class Keyspace implements EntryHost {
     }
     return n;
   }
-
-  /** Starts (slots given) or stops (null) keeping allkeys-tinylfu slots; see Store. */
-  setTinySlots(slots: Int32Array | null): void {
-    this.tinySlots = slots;
-  }
-
-  // ---- internals ----
-
-  private handle(id: number, key: string): Entry {
-    if ((this.table.meta[id] & META_TYPE) !== TYPE_STRING) return this.objects.get(id)!;
-    return new Entry(this, id, key, null);
-  }
-
-  /** The cluster slot of an id's key, from its bytes in the key table. */
-  private slotOfId(id: number): number {
-    const t = this.table;
-    t.locate(t.loc[id]);
-    const start = t.co + ITEM_HEADER;
-    return this.slotOf!(t.cb, start, start + t.cw[t.co >> 2]);
-  }
-
-  private liveId(key: string): number {
-    const id = this.table.findString(key);
-    if (id < 0) return -1;
-    if (this.isExpired(id)) {
-      this.expireId(id, key);
-      return -1;
-    }
-    return id;
-  }
-
-  private isExpired(id: number): boolean {
-    return (this.table.meta[id] & META_TTL) !== 0 && this.table.expireAt(id) <= this.clock.now();
-  }
-
-  private touch(id: number): void {
-    const t = this.table;
-    const stats = this.stats;
-    const rel = (this.clock.now() - this.accessBase) >>> 0;
-    if (stats.lfuMode) t.lfu[id] = stats.lfuIncrement(stats.lfuDecayed(t.lfu[id], (rel - t.access[id]) >>> 0));
-    t.access[id] = rel;
-    if (stats.tinylfu !== null && this.tinySlots !== null) stats.tinylfu.onAccess(this.tinySlots[id]);
-  }
-
-  /** Bookkeeping for a new id: access time, slot counts, the policy's tracking (its first access). */
-  private added(id: number, kb: Buffer | null, ks: number, ke: number): void {
-    this.table.access[id] = (this.clock.now() - this.accessBase) >>> 0;
-    if (this.slotCounts !== null) this.slotCounts[kb === null ? this.slotOfId(id) : this.slotOf!(kb, ks, ke)]++;
-    const tiny = this.stats.tinylfu;
-    if (tiny !== null && this.tinySlots !== null) this.tinySlots[id] = tiny.add(this.id, id, this.table.hash[id], this.costOf(id));
-  }
-
-  /** Replaces a live id's value with string bytes and sets its TTL (0 for none). */
-  private writeValue(id: number, vb: Buffer, vs: number, ve: number, at: number): void {
-    const t = this.table;
-    const meta = t.meta[id];
-    if ((meta & META_TYPE) !== TYPE_STRING) this.dropObject(id);
-    const klen = t.keyLength(id);
-    const vlen = ve - vs;
-    const ttl = at > 0;
-    const need = KeyTable.itemSize(klen, vlen, ttl);
-    let loc = t.loc[id];
-    if (chunkSizeFor(need) !== t.slab.sizeOf(loc)) loc = t.relocate(id, need, ITEM_HEADER + klen);
-    const voff = t.writeHeader(loc, klen, vlen);
-    copyBytes(vb, vs, ve, t.slab.bufferOf(loc), voff);
-    t.meta[id] = META_LIVE | TYPE_STRING | (ttl ? META_TTL : 0);
-    if (ttl) {
-      t.writeExpireAt(id, at);
-      if (meta & META_TTL) this.ttl.move(id, at);
-      else this.ttl.add(id, at, t.capacity);
-    } else if (meta & META_TTL) {
-      this.ttl.remove(id);
-    }
-    if (this.staleTimes !== null) this.staleTimes.delete(id);
-    const tiny = this.stats.tinylfu;
-    if (tiny !== null && this.tinySlots !== null) tiny.resize(this.tinySlots[id], this.costOf(id));
-  }
-
-  private setExpireId(id: number, at: number): void {
-    const t = this.table;
-    const meta = t.meta[id];
-    if (at === 0) {
-      if (meta & META_TTL) {
-        this.ttl.remove(id);
-        t.meta[id] = meta & ~META_TTL;
-      }
-      return;
-    }
-    if (meta & META_TTL) {
-      t.writeExpireAt(id, at);
-      this.ttl.move(id, at);
-      return;
-    }
-    const used = t.usedSize(id);
-    if (chunkSizeFor(used + 8) !== t.slab.sizeOf(t.loc[id])) t.relocate(id, used + 8, used);
-    t.meta[id] = meta | META_TTL;
-    t.writeExpireAt(id, at);
-    this.ttl.add(id, at, t.capacity);
-  }
-
-  private dropObject(id: number): void {
-    const e = this.objects.get(id)!;
-    e.detach();
-    this.objectBytes -= e.objBytes;
-    this.objects.delete(id);
-  }
-
-  private removeId(id: number): void {
-    const t = this.table;
-    const meta = t.meta[id];
-    if (meta & META_TTL) this.ttl.remove(id);
-    const tiny = this.stats.tinylfu;
-    if (tiny !== null && this.tinySlots !== null) tiny.remove(this.tinySlots[id]);
-    if ((meta & META_TYPE) !== TYPE_STRING) this.dropObject(id);
-    if (this.slotCounts !== null) this.slotCounts[this.slotOfId(id)]--;
-    if (this.staleTimes !== null) this.staleTimes.delete(id);
-    t.remove(id);
-  }
-
-  private expireId(id: number, key: string | null): void {
-    const k = this.onModified !== null ? (key ?? this.table.keyString(id)) : null;
-    this.removeId(id);
-    this.stats.expiredKeys++;
-    // WATCH sees an expiry as a change; a lease does not: the load it stands for is still wanted.
-    if (k !== null) this.onModified!(this.id, k);
-  }
-
-  private grow(capacity: number): void {
-    this.ttl.grow(capacity);
-    if (this.tinySlots !== null) {
-      const s = new Int32Array(capacity);
-      // Shrinking happens only on flush, after every slot was released.
-      if (capacity > this.tinySlots.length) s.set(this.tinySlots);
-      this.tinySlots = s;
-    }
-  }
-}
-
-/** Copies bytes: a loop for short runs, where Buffer#copy's fixed cost (~80 ns) dominates. */
-function copyBytes(from: Buffer, start: number, end: number, to: Buffer, at: number): void {
-  if (end - start <= 48) {
-    for (let i = start; i < end; i++) to[at++] = from[i];
-  } else {
-    from.copy(to, at, start, end);
-  }
-}
-
-function latin1Of(b: Buffer, start: number, end: number): string {
-  return latin1(b, start, end);
 }
 
 export { TYPE_HASH, TYPE_STRING };
