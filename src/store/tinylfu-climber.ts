@@ -36,7 +36,7 @@ export interface ClimberOptions {
   batches: number;
 }
 
-export const DEFAULT_CLIMBER: ClimberOptions = { initialStep: 0.0625, decay: 0.98, restartThreshold: 0.05, tolerance: 3, batches: 10 };
+export const DEFAULT_CLIMBER: ClimberOptions = { initialStep: 0.0625, decay: 0.98, restartThreshold: 0.05, tolerance: 3, batches: 20 };
 
 export class HillClimber {
   /** The current batch's hits and misses (the caller counts them). */

@@ -4,7 +4,9 @@
 // - A count-min sketch (tinylfu-sketch.ts) estimates every key's recent access frequency, for
 //   keys held and keys recently evicted alike. No doorkeeper.
 // - A window LRU takes every new key. Its share of maxmemory starts at 1% and is adapted by a hill
-//   climber (tinylfu-climber.ts) that compares the policy's hit rate sample after sample.
+//   climber (tinylfu-climber.ts) that compares the policy's hit rate sample after sample: hits are
+//   onAccess() calls, misses add() calls, a sample is 10 x the keys tracked of them (in 20 batches
+//   for its noise estimate), counted from the first eviction after a budget is set.
 // - The main space (the rest) is a segmented LRU: probation (20% of it) and protected (80%). A hit
 //   in probation promotes to protected; protected overflow is demoted to probation's MRU end.
 // - Admission: keys pushed out of the window enter probation's MRU end as candidates; while the
@@ -28,7 +30,8 @@
 // a free slot's next links the free list), key hash (4), bytes charged (4), database and segment
 // (4), key id (4). The arrays grow by half when full (so up to 1.5x the keys tracked) and never
 // shrink. Plus the sketch, 8 bytes per tracked key rounded up to a power of two. `bytes` totals
-// them; the old keyspace's Entry references (8 bytes a slot) are not counted.
+// them: 38-46 bytes per tracked key from 10K to 5M keys. The Entry wrappers' references (8 bytes
+// a slot, only when they are used) are not counted.
 
 import type { Entry } from './entry.js';
 import { DEFAULT_CLIMBER, HillClimber, type ClimberOptions } from './tinylfu-climber.js';
@@ -48,6 +51,8 @@ export const SLOT_BYTES = 24;
 export const PROTECTED_SHARE = 0.8;
 /** A candidate at least this frequent is admitted on a lost duel with probability 1/128. */
 const ADMIT_HASHDOS_THRESHOLD = 6;
+/** A budget change beyond this share of the budget restarts the climber. */
+const BUDGET_RESTART = 0.1;
 /** At most this many keys change segment per call (window drain, protected demotion), as Caffeine. */
 const MAX_TRANSFER = 1000;
 
@@ -142,12 +147,19 @@ export class TinyLfu {
     return this.share;
   }
 
-  /** Sizes the segments for a byte budget (0: unbounded). The climber starts over. */
+  /**
+   * Sizes the segments for a byte budget (0: unbounded). The store calls it whenever its own
+   * overhead moves the budget, so the climber starts over only when the budget becomes bounded or
+   * unbounded or moves by more than a tenth; smaller changes just rescale the segments.
+   */
   setMaxBytes(max: number): void {
+    const prev = this.maxBytes;
     this.maxBytes = max <= 0 ? Infinity : max;
-    this.sampling = false;
-    this.batchSize = Infinity;
-    this.climber.restart();
+    if (prev === Infinity || this.maxBytes === Infinity || Math.abs(this.maxBytes - prev) > prev * BUDGET_RESTART) {
+      this.sampling = false;
+      this.batchSize = Infinity;
+      this.climber.restart();
+    }
     this.applyShare();
   }
 
