@@ -208,6 +208,16 @@ export abstract class KeyspaceCore implements EntryHost {
   protected writeValue(id: number, vb: Buffer, vs: number, ve: number, at: number): void {
     const t = this.table;
     const meta = t.meta[id];
+    if (meta === (META_LIVE | TYPE_STRING) && at <= 0) {
+      // A string without a TTL replaced by one of the same length (counters, mostly): in place.
+      t.locate(t.loc[id]);
+      const w = t.co >> 2;
+      if (t.cw[w + 1] === ve - vs) {
+        copyBytes(vb, vs, ve, t.cb, t.co + ITEM_HEADER + t.cw[w]);
+        if (this.staleTimes !== null) this.staleTimes.delete(id);
+        return;
+      }
+    }
     if ((meta & META_TYPE) !== TYPE_STRING) this.dropObject(id);
     const klen = t.keyLength(id);
     const vlen = ve - vs;
