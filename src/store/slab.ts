@@ -181,7 +181,7 @@ export class SlabAllocator {
 
   /**
    * The page most worth evacuating, or -1: in the class whose pages hold the most free bytes, if
-   * that is at least two pages' worth and a tenth of the class, its emptiest partial page.
+   * that is at least two of its average pages and a tenth of the class, its emptiest partial page.
    */
   evacuationCandidate(): number {
     let bestCls = -1;
@@ -189,7 +189,7 @@ export class SlabAllocator {
     for (let c = 0; c < CLASS_COUNT; c++) {
       const held = this.classHeld[c];
       const free = held - this.classLive[c];
-      if (free > bestFree && free >= fullPageBytes(c) && free * 10 >= held) {
+      if (free > bestFree && free >= (2 * held) / this.classPages[c] && free * 10 >= held) {
         bestFree = free;
         bestCls = c;
       }
@@ -260,8 +260,8 @@ export class SlabAllocator {
   }
 
   /**
-   * A class's first pages are small (4 KB, doubling with each page it holds), so a class with
-   * few items does not hold a whole page: with ~285 classes, that would be 18 MB or more.
+   * A class's pages grow with it (see below), so a class with few items does not hold a whole
+   * 64 KB page: with ~285 classes, that would be 18 MB or more.
    */
   private newPage(cls: number): number {
     let p = this.freePageNumbers.pop();
@@ -273,7 +273,11 @@ export class SlabAllocator {
       if (p >= this.pageChunk.length) this.growPageArrays();
     }
     const size = CLASS_SIZES[cls];
-    const bytes = Math.min(fullPageBytes(cls), Math.max(size * 4, 4096 << Math.min(this.classPages[cls], 4)));
+    // About an eighth of what the class holds (4 KB or 4 chunks at least): a partly filled last
+    // page then wastes at most ~1/8 of a class, however few items it has.
+    let bytes = 4096;
+    while (bytes < size * 4 || bytes * 8 < this.classHeld[cls]) bytes *= 2;
+    bytes = Math.min(fullPageBytes(cls), bytes);
     const cap = Math.min(Math.floor(bytes / size), CHUNK_MASK + 1);
     const buf = bytes === PAGE_SIZE && this.spare.length > 0 ? this.spare.pop()! : Buffer.allocUnsafeSlow(bytes);
     this.pages[p] = buf;
