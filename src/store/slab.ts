@@ -260,8 +260,8 @@ export class SlabAllocator {
   }
 
   /**
-   * A class's pages grow with it (see below), so a class with few items does not hold a whole
-   * 64 KB page: with ~285 classes, that would be 18 MB or more.
+   * A class's first pages are small, so a class with few items does not hold a whole 64 KB
+   * page: with ~285 classes, that would be 18 MB or more.
    */
   private newPage(cls: number): number {
     let p = this.freePageNumbers.pop();
@@ -273,11 +273,10 @@ export class SlabAllocator {
       if (p >= this.pageChunk.length) this.growPageArrays();
     }
     const size = CLASS_SIZES[cls];
-    // About an eighth of what the class holds (4 KB or 4 chunks at least): a partly filled last
-    // page then wastes at most ~1/8 of a class, however few items it has.
-    let bytes = 4096;
-    while (bytes < size * 4 || bytes * 8 < this.classHeld[cls]) bytes *= 2;
-    bytes = Math.min(fullPageBytes(cls), bytes);
+    // 4 KB (or 4 chunks) for a class's first page, doubling with each page it holds. (Sizing
+    // pages to an eighth of the class instead made RSS worse under mixed sizes: more small
+    // buffers for malloc to fragment.)
+    const bytes = Math.min(fullPageBytes(cls), Math.max(size * 4, 4096 << Math.min(this.classPages[cls], 4)));
     const cap = Math.min(Math.floor(bytes / size), CHUNK_MASK + 1);
     const buf = bytes === PAGE_SIZE && this.spare.length > 0 ? this.spare.pop()! : Buffer.allocUnsafeSlow(bytes);
     this.pages[p] = buf;
