@@ -51,7 +51,6 @@ export interface EntryHost {
   lfuOf(id: number): number;
   setLfu(id: number, counter: number): void;
   bytesOf(e: Entry): number;
-  tinySlotOf(id: number): number;
 }
 
 export type EntryValue = string | HashValue | CollectionValue;
@@ -116,14 +115,6 @@ export class Entry {
   set lfu(counter: number) {
     this.host.setLfu(this.id, counter);
   }
-
-  /** The key's allkeys-tinylfu slot (-1 when that policy is not tracking). */
-  get slot(): number {
-    return this.host.tinySlotOf(this.id);
-  }
-
-  /** The keyspace keeps the slot; tinylfu.ts's Entry-based wrappers assign it, to no effect. */
-  set slot(_slot: number) {}
 
   /** Bytes charged for this key (MEMORY USAGE). */
   get bytes(): number {

@@ -24,16 +24,14 @@
 // key's database, its integer id in that database, a 32-bit hash of its bytes and its byte size,
 // and reports accesses, size changes and removals by slot; pickVictimSlot() names the next key to
 // evict. The creating write of a key is part of add(): the engine must not also call onAccess()
-// for it. The Entry-taking overloads are the old keyspace's thin wrappers, to be deleted with it.
+// for it.
 //
 // Memory: per-slot state is a struct of typed arrays, 24 bytes a slot: prev and next links (4 + 4;
 // a free slot's next links the free list), key hash (4), bytes charged (4), database and segment
 // (4), key id (4). The arrays grow by half when full (so up to 1.5x the keys tracked) and never
 // shrink. Plus the sketch, 8 bytes per tracked key rounded up to a power of two. `bytes` totals
-// them: 38-46 bytes per tracked key from 10K to 5M keys. The Entry wrappers' references (8 bytes
-// a slot, only when they are used) are not counted.
+// them: 38-46 bytes per tracked key from 10K to 5M keys.
 
-import type { Entry } from './entry.js';
 import { DEFAULT_CLIMBER, HillClimber, type ClimberOptions } from './tinylfu-climber.js';
 import { DEFAULT_SKETCH, FrequencySketch, type SketchOptions } from './tinylfu-sketch.js';
 
@@ -124,10 +122,6 @@ export class TinyLfu {
   private batchSize = Infinity;
   /** Whether the climber is counting (the budget has been reached since it was set). */
   private sampling = false;
-  /** The old keyspace's entries by slot (wrappers only). */
-  private entries: (Entry | undefined)[] = [];
-  /** The slot the old keyspace just added: its touch that follows is part of the add. */
-  private pendingAdd = NIL;
 
   constructor(options: Partial<TinyLfuOptions> = {}) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
@@ -167,22 +161,12 @@ export class TinyLfu {
    * A new key: enters the window's MRU end; counts as one access to it and as a miss for the
    * climber. `keyHash` is any 32-bit hash of the key (signed or not). Returns its slot.
    */
-  add(db: number, id: number, keyHash: number, bytes: number): number;
-  /** @deprecated Old keyspace: a new entry of database `db` (its bytes set). */
-  add(e: Entry, db: number): void;
-  add(a: Entry | number, b: number, keyHash = 0, bytes = 0): number {
-    if (typeof a !== 'number') {
-      const slot = this.add(b, 0, hashKey(a.key), a.bytes);
-      this.entries[slot] = a;
-      a.slot = slot;
-      this.pendingAdd = slot;
-      return slot;
-    }
+  add(db: number, id: number, keyHash: number, bytes: number): number {
     // Candidates are the keys drained since the store went over its budget: if it is within it,
     // keys drained earlier are plain probation members (as in Caffeine, where a maintenance run's
     // candidates are only the keys that run moved out of the window).
     if (this.segBytes[SEG_WINDOW] + this.segBytes[SEG_PROBATION] + this.segBytes[SEG_PROTECTED] <= this.maxBytes) this.candidate = NIL;
-    const slot = this.track(a, b, keyHash, bytes, SEG_WINDOW);
+    const slot = this.track(db, id, keyHash, bytes, SEG_WINDOW);
     this.linkTail(SEG_WINDOW, slot);
     this.sketch.increment(this.hash[slot]);
     this.climber.misses++;
@@ -192,34 +176,14 @@ export class TinyLfu {
   }
 
   /** A key taken over on a policy switch: enters probation, with no access counted. */
-  adopt(db: number, id: number, keyHash: number, bytes: number): number;
-  /** @deprecated Old keyspace. */
-  adopt(e: Entry, db: number): void;
-  adopt(a: Entry | number, b: number, keyHash = 0, bytes = 0): number {
-    if (typeof a !== 'number') {
-      const slot = this.adopt(b, 0, hashKey(a.key), a.bytes);
-      this.entries[slot] = a;
-      a.slot = slot;
-      return slot;
-    }
-    const slot = this.track(a, b, keyHash, bytes, SEG_PROBATION);
+  adopt(db: number, id: number, keyHash: number, bytes: number): number {
+    const slot = this.track(db, id, keyHash, bytes, SEG_PROBATION);
     this.linkTail(SEG_PROBATION, slot);
     return slot;
   }
 
   /** An access (read or write) to a tracked key: a hit for the climber. */
-  onAccess(slot: number): void;
-  /** @deprecated Old keyspace: also picks up a change of e.bytes. */
-  onAccess(e: Entry): void;
-  onAccess(a: Entry | number): void {
-    if (typeof a !== 'number') {
-      const slot = a.slot;
-      if (a.bytes !== this.charged[slot]) this.resize(slot, a.bytes);
-      const added = this.pendingAdd === slot;
-      this.pendingAdd = NIL;
-      if (!added) this.onAccess(slot);
-      return;
-    }
+  onAccess(a: number): void {
     this.sketch.increment(this.hash[a]);
     this.climber.hits++;
     const seg = this.meta[a] & 3;
@@ -240,17 +204,7 @@ export class TinyLfu {
   }
 
   /** Stops tracking a key (deleted, expired, evicted, flushed); its slot is reused. */
-  remove(slot: number): void;
-  /** @deprecated Old keyspace. */
-  remove(e: Entry): void;
-  remove(a: Entry | number): void {
-    if (typeof a !== 'number') {
-      this.entries[a.slot] = undefined;
-      this.remove(a.slot);
-      a.slot = -1;
-      return;
-    }
-    if (this.pendingAdd === a) this.pendingAdd = NIL;
+  remove(a: number): void {
     this.unlink(a);
     this.segBytes[this.meta[a] & 3] -= this.charged[a];
     this.meta[a] = 0;
@@ -277,16 +231,6 @@ export class TinyLfu {
     return slot < 0 ? 0 : this.meta[slot] & 3;
   }
 
-  /** @deprecated Old keyspace. */
-  frequencyOf(e: Entry): number {
-    return this.frequencyOfSlot(e.slot);
-  }
-
-  /** @deprecated Old keyspace. */
-  segmentOf(e: Entry): number {
-    return this.segmentOfSlot(e.slot);
-  }
-
   /**
    * The next key to evict, or -1 when nothing is tracked: the loser of the oldest candidate's
    * duel with probation's LRU key, else probation's LRU key, else protected's, else the window's.
@@ -306,12 +250,6 @@ export class TinyLfu {
     const cand = this.candidate;
     if (cand === NIL || cand === victim) return victim;
     return this.admit(this.hash[cand], this.hash[victim]) ? victim : cand;
-  }
-
-  /** @deprecated Old keyspace: pickVictimSlot() with the slot's database and entry. */
-  pickVictim(): { db: number; entry: Entry } | undefined {
-    const slot = this.pickVictimSlot();
-    return slot === NIL ? undefined : { db: this.slotDb(slot), entry: this.entries[slot]! };
   }
 
   private admit(candidateHash: number, victimHash: number): boolean {
