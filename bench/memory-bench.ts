@@ -13,16 +13,17 @@
 // Flags: --cases 1Mx100,1Mx1K,5Mx100 (default; `all` = those + 5Mx1K; <keys>x<value bytes>, K/M
 //        suffixes)  --quick (100Kx100,100Kx1K)  --rounds N (1)  --servers redis,corral
 //        --settle-ms N (3000: idle time after the load before the settled RSS reading)
-//        --sockets N (4)  --corral-heap auto|none|<MB>: node --max-old-space-size for corral.
+//        --sockets N (4)  --corral-heap none|auto|<MB>: node --max-old-space-size for corral (none).
 //        auto (default) leaves node's default heap limit (4144 MB on this machine) unless the
 //        case's data cannot fit in it, then raises it (and the report says so).
 // Env:   CORRAL_CMD  shell command with {port}, replaces the corral command (no heap flag added).
 //
 // What the default covers: 1M x 100 B, 1M x 1 KB and 5M x 100 B (about a minute on 2 cores; at
 // most ~2 GB RSS per server). `--cases all` adds 5M x 1 KB (about 2 minutes more; ~6.7 GB per
-// server, one at a time): corral as shipped cannot hold it, node's default V8 heap limit (4144 MB
-// here) is reached at ~3.3M keys and the process dies ("JavaScript heap out of memory"), so
-// --corral-heap auto raises --max-old-space-size for that case and the report says so. A case is
+// server, one at a time). corral keeps keys and values off the V8 heap, so it needs no raised
+// heap limit (--corral-heap none, the default); the Map store before it died at ~3.3M such keys
+// under node's default limit, which --corral-heap auto (raise --max-old-space-size where a Map
+// store would need it) still reproduces for old builds via CORRAL_CMD. A case is
 // skipped (and reported) if MemAvailable is too small for it.
 //
 // Churn case (`--cases churn`, also in `all`; bench/lib/churn.ts): each server with maxmemory M
@@ -144,7 +145,7 @@ function parseSettings(): Settings {
   const spec = values.cases === 'all' ? ALL_CASES : values.cases ?? (quick ? QUICK_CASES : DEFAULT_CASES);
   const servers = (values.servers ?? 'redis,corral').split(',').map((x) => x.trim()) as ServerName[];
   for (const s of servers) if (s !== 'redis' && s !== 'corral') throw new Error(`--servers: unknown server "${s}"`);
-  const h = values['corral-heap'] ?? 'auto';
+  const h = values['corral-heap'] ?? 'none';
   const corralHeap = h === 'auto' || h === 'none' ? h : positiveIntFlag(h, '--corral-heap', 0);
   return {
     cases: parseCases(spec),
