@@ -1,5 +1,5 @@
-// All data commands (strings, keys, hashes, lists, sets, sorted sets, cache-aside leases): the
-// table's data-plane part. Server-level commands (connection, transactions, admin) live in server/commands/.
+// All data commands (strings, keys, hashes, lists, sets, sorted sets, cache-aside leases,
+// DUMP/RESTORE): the table's data-plane part. Server-level commands (connection, transactions, admin) live in server/commands/.
 
 import type { CommandDef } from './table.js';
 import { stringCommands } from './strings.js';
@@ -9,6 +9,7 @@ import { listCommands } from './lists.js';
 import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
 import { leaseCommands } from './leases.js';
+import { dumpCommands } from './dump.js';
 
 export const dataCommands: CommandDef[] = [
   ...stringCommands,
@@ -18,4 +19,5 @@ export const dataCommands: CommandDef[] = [
   ...setCommands,
   ...zsetCommands,
   ...leaseCommands,
+  ...dumpCommands,
 ];

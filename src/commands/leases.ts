@@ -126,7 +126,7 @@ const KEY1 = { firstKey: 1, lastKey: 1, keyStep: 1 };
 export const leaseCommands: CommandDef[] = [
   { name: 'cache.get', arity: 3, flags: CMD_WRITE | CMD_FAST, ...KEY1, handler: cacheGetCommand },
   { name: 'cache.lease', arity: 3, flags: CMD_WRITE | CMD_FAST, ...KEY1, handler: cacheLeaseCommand },
-  { name: 'cache.set', arity: -5, flags: CMD_WRITE | CMD_DENYOOM, ...KEY1, handler: cacheSetCommand },
-  { name: 'cache.invalidate', arity: -2, flags: CMD_WRITE | CMD_FAST, ...KEY1, handler: cacheInvalidateCommand },
+  { name: 'cache.set', arity: -5, flags: CMD_WRITE | CMD_DENYOOM, ...KEY1, stateFromArgc: 1, handler: cacheSetCommand },
+  { name: 'cache.invalidate', arity: -2, flags: CMD_WRITE | CMD_FAST, ...KEY1, stateFromArgc: 1, handler: cacheInvalidateCommand },
 ];
 

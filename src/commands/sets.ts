@@ -468,7 +468,7 @@ const W = CMD_WRITE;
 export const setCommands: CommandDef[] = [
   { name: 'sadd', arity: -3, flags: W | CMD_DENYOOM | CMD_FAST, firstKey: 1, handler: saddCommand },
   { name: 'srem', arity: -3, flags: W | CMD_FAST, firstKey: 1, handler: sremCommand },
-  { name: 'spop', arity: -2, flags: W | CMD_FAST, firstKey: 1, handler: spopCommand },
+  { name: 'spop', arity: -2, flags: W | CMD_FAST, firstKey: 1, stateFromArgc: 1, handler: spopCommand },
   { name: 'scard', arity: 2, flags: R | CMD_FAST, firstKey: 1, handler: scardCommand },
   { name: 'smembers', arity: 2, flags: R, firstKey: 1, handler: smembersCommand },
   { name: 'sismember', arity: 3, flags: R | CMD_FAST, firstKey: 1, handler: sismemberCommand },

@@ -538,13 +538,13 @@ const KEY1 = { firstKey: 1, lastKey: 1, keyStep: 1 };
 
 export const stringCommands: CommandDef[] = [
   { name: 'get', arity: 2, flags: CMD_READONLY | CMD_FAST, ...KEY1, handler: getCommand },
-  { name: 'set', arity: -3, flags: STRING_RW, ...KEY1, handler: setCommand },
+  { name: 'set', arity: -3, flags: STRING_RW, ...KEY1, stateFromArgc: 4, handler: setCommand },
   { name: 'setnx', arity: 3, flags: STRING_RW | CMD_FAST, ...KEY1, handler: setnxCommand },
-  { name: 'setex', arity: 4, flags: STRING_RW, ...KEY1, handler: setexCommand },
-  { name: 'psetex', arity: 4, flags: STRING_RW, ...KEY1, handler: setexCommand },
+  { name: 'setex', arity: 4, flags: STRING_RW, ...KEY1, stateFromArgc: 1, handler: setexCommand },
+  { name: 'psetex', arity: 4, flags: STRING_RW, ...KEY1, stateFromArgc: 1, handler: setexCommand },
   { name: 'getset', arity: 3, flags: STRING_RW | CMD_FAST, ...KEY1, handler: getsetCommand },
   { name: 'getdel', arity: 2, flags: CMD_WRITE | CMD_FAST, ...KEY1, handler: getdelCommand },
-  { name: 'getex', arity: -2, flags: CMD_WRITE | CMD_FAST, ...KEY1, handler: getexCommand },
+  { name: 'getex', arity: -2, flags: CMD_WRITE | CMD_FAST, ...KEY1, stateFromArgc: 3, handler: getexCommand },
   { name: 'mget', arity: -2, flags: CMD_READONLY | CMD_FAST, firstKey: 1, lastKey: -1, keyStep: 1, handler: mgetCommand },
   { name: 'mset', arity: -3, flags: STRING_RW, firstKey: 1, lastKey: -1, keyStep: 2, handler: msetCommand },
   { name: 'msetnx', arity: -3, flags: STRING_RW, firstKey: 1, lastKey: -1, keyStep: 2, handler: msetCommand },

@@ -58,6 +58,12 @@ export interface CommandDef {
   keyStep?: number;
   handler?: Handler;
   subcommands?: CommandDef[];
+  /**
+   * corral's, not Redis's: from this many arguments on, a call is replicated as the state of the
+   * keys it touched rather than as the command (its effect depends on the time or chance: a
+   * relative TTL, a random pick). 1: always; absent: never (docs/replication.md).
+   */
+  stateFromArgc?: number;
 }
 
 export class Command {
@@ -70,6 +76,8 @@ export class Command {
   readonly lastKey: number;
   readonly keyStep: number;
   readonly handler: Handler;
+  /** See CommandDef.stateFromArgc; 0: replicated as the command. */
+  readonly stateFromArgc: number;
   readonly subcommands: Map<string, Command> | null;
   readonly parent: Command | null;
   /** Operation counters for INFO commandstats. */
@@ -88,6 +96,7 @@ export class Command {
     this.lastKey = def.lastKey ?? this.firstKey;
     this.keyStep = def.keyStep ?? (this.firstKey > 0 ? 1 : 0);
     this.handler = def.handler ?? noHandler;
+    this.stateFromArgc = def.stateFromArgc ?? 0;
     this.subcommands = null;
     if (def.subcommands !== undefined) {
       const subs = new Map<string, Command>();

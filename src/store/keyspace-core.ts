@@ -1,11 +1,19 @@
 // The state of one database and the mechanics under the Keyspace API (keyspace.ts): the key
 // table, the TTL index, object values and their handles, byte accounting, access bookkeeping for
-// the eviction policies, and the internal add/replace/remove/expire steps every command path
-// shares. Keyspace adds the lookups and writes commands call.
+// the eviction policies, the replication switches (replicaMode, ignoreExpiry, onKeyRemoved) and
+// the internal add/replace/remove/expire steps every command path shares. Keyspace adds the
+// lookups and writes commands call.
+//
+// Expiry under replication (Redis's rules for replicas): with replicaMode set, a key whose TTL
+// has passed is *logically* missing (every lookup answers as if it were gone) but is never
+// deleted on this node's authority: the primary decides and sends DEL. A write that finds such a
+// key replaces it as if it were absent. With ignoreExpiry set (while the primary's stream is
+// applied) TTLs are not looked at all, so the stream sees the dataset the primary saw. Both cost
+// the hot path nothing for keys without a TTL: isExpired tests them only behind META_TTL.
 
 import { latin1, writeLatin1 } from '../util/bytes.js';
 import type { Clock } from '../util/clock.js';
-import { Entry, TYPE_STRING, type EntryHost, type ValueType } from './entry.js';
+import { Entry, TYPE_STRING, type CollectionValue, type EntryHost, type HashValue, type ValueType } from './entry.js';
 import { ExpiryIndex } from './expiry-index.js';
 import { ITEM_HEADER, KeyTable, META_LIVE, META_TTL, META_TYPE } from './key-table.js';
 import { LeaseTable } from './leases.js';
@@ -14,6 +22,13 @@ import type { StoreStats } from './stats.js';
 
 /** Called with a key whose value changed, for WATCH. */
 export type KeyModifiedHook = (db: number, key: string) => void;
+
+/**
+ * Called when a key is removed by lazy or active expiry or by eviction (never by a command), so
+ * the node can send replicas a DEL. `key` is a view of the key's bytes in the key table, valid
+ * only during the call (copy it to keep it); the hook must not touch the store.
+ */
+export type KeyRemovedHook = (db: number, key: Buffer) => void;
 
 /** The cluster hash slot of key bytes (injected: the store knows nothing of clusters). */
 export type SlotOf = (buf: Buffer, start: number, end: number) => number;
@@ -40,10 +55,16 @@ export abstract class KeyspaceCore implements EntryHost {
   readonly leases: LeaseTable;
   /** Set by the server when any client WATCHes a key in this database; null otherwise. */
   onModified: KeyModifiedHook | null = null;
+  /** Expiry and eviction removals, for replication (Store.onKeyRemoved sets it on every database). */
+  onKeyRemoved: KeyRemovedHook | null = null;
+  /** A replica: expired keys are logically missing but never deleted here (see the file comment). */
+  replicaMode = false;
+  /** Applying the primary's stream: every key counts as live whatever its TTL. */
+  ignoreExpiry = false;
 
   constructor(
     readonly id: number,
-    protected readonly clock: Clock,
+    readonly clock: Clock,
     protected readonly stats: StoreStats,
     protected readonly slotOf: SlotOf | null = null,
     slotCount = 16384,
@@ -113,8 +134,14 @@ export abstract class KeyspaceCore implements EntryHost {
   }
 
   setStaleAt(id: number, at: number): void {
+    this.stats.dirty++;
     if (at === 0) this.staleTimes?.delete(id);
     else (this.staleTimes ??= new Map()).set(id, at);
+  }
+
+  /** The value object of a live non-string id (its handle's obj). */
+  objectOf(id: number): HashValue | CollectionValue {
+    return this.objects.get(id)!.obj!;
   }
 
   stringOf(id: number): string {
@@ -129,6 +156,7 @@ export abstract class KeyspaceCore implements EntryHost {
       s = this.scratch;
     }
     writeLatin1(s, value, 0);
+    this.stats.dirty++;
     this.writeValue(e.id, s, 0, value.length, this.table.expireAt(e.id));
   }
 
@@ -144,8 +172,17 @@ export abstract class KeyspaceCore implements EntryHost {
     return (t.meta[id] & META_TYPE) === TYPE_STRING ? own : own + this.objects.get(id)!.objBytes;
   }
 
-  /** Signals a key's change to WATCH. Public so commands that edit entries in place can call it. */
+  /**
+   * Signals a key's change to WATCH and voids its lease, and counts a change to the dataset.
+   * Public so commands that edit entries in place can call it.
+   */
   modified(key: string): void {
+    this.stats.dirty++;
+    this.signal(key);
+  }
+
+  /** WATCH and lease upkeep for a key that changed or went, without counting a change (eviction, flush). */
+  protected signal(key: string): void {
     if (this.onModified !== null) this.onModified(this.id, key);
     if (this.leases.size !== 0) this.leases.void(key);
   }
@@ -177,14 +214,37 @@ export abstract class KeyspaceCore implements EntryHost {
     const id = this.table.findString(key);
     if (id < 0) return -1;
     if (this.isExpired(id)) {
-      this.expireId(id, key);
+      this.expireLazily(id, key);
       return -1;
     }
     return id;
   }
 
+  /**
+   * Whether a live id's TTL has passed, so that it counts as missing. Keys without a TTL pay one
+   * bit test; ignoreExpiry is read only for keys with one.
+   */
   protected isExpired(id: number): boolean {
-    return (this.table.meta[id] & META_TTL) !== 0 && this.table.expireAt(id) <= this.clock.now();
+    return (this.table.meta[id] & META_TTL) !== 0 && !this.ignoreExpiry && this.table.expireAt(id) <= this.clock.now();
+  }
+
+  /** Whether an id holds a key that is live now: present and not logically expired. */
+  isLiveForCopy(id: number): boolean {
+    return id >= 0 && id < this.table.highWater && (this.table.meta[id] & META_LIVE) !== 0 && !this.isExpired(id);
+  }
+
+  /** A lookup found an expired id: a primary deletes it (an expiry); a replica leaves it. */
+  protected expireLazily(id: number, key: string | null): void {
+    if (!this.replicaMode) this.expireId(id, key);
+  }
+
+  /**
+   * An expired id found by a write that will recreate its key: removed as part of that write
+   * (on a replica, where it may not be expired by itself), else expired first as on any lookup.
+   */
+  protected dropExpired(id: number, key: string | null): void {
+    if (this.replicaMode) this.removeId(id);
+    else this.expireId(id, key);
   }
 
   protected touch(id: number): void {
@@ -283,10 +343,19 @@ export abstract class KeyspaceCore implements EntryHost {
 
   protected expireId(id: number, key: string | null): void {
     const k = this.onModified !== null ? (key ?? this.table.keyString(id)) : null;
+    if (this.onKeyRemoved !== null) this.reportRemoved(id);
     this.removeId(id);
     this.stats.expiredKeys++;
     // WATCH sees an expiry as a change; a lease does not: the load it stands for is still wanted.
     if (k !== null) this.onModified!(this.id, k);
+  }
+
+  /** Hands onKeyRemoved a view of an id's key bytes (the id must still be live). */
+  protected reportRemoved(id: number): void {
+    const t = this.table;
+    t.locate(t.loc[id]);
+    const start = t.co + ITEM_HEADER;
+    this.onKeyRemoved!(this.id, t.cb.subarray(start, start + t.cw[t.co >> 2]));
   }
 
   protected grow(capacity: number): void {

@@ -5,14 +5,23 @@
 // make a handle.
 //
 // SCAN walks ids upwards. An id is stable for as long as its key exists, so every key present
-// for the whole scan is returned exactly once; a key added during it may or may not be.
+// for the whole scan is returned exactly once; a key added during it may or may not be. A
+// replication snapshot (snapshotStep) walks the same way.
+//
+// Every write a command makes counts in stats.dirty (one increment on the GET/SET paths):
+// setStringBytes, replaceStringBytes, replaceString, create, changed, delete of a live key,
+// remove, setExpireAt, setStaleAt, modified and flush. Expiry and eviction do not count; they
+// call onKeyRemoved instead (keyspace-core.ts).
 
 import { latin1, writeLatin1 } from '../util/bytes.js';
 import { Entry, OBJECT_OVERHEAD, TYPE_HASH, TYPE_STRING, objectBytes, type CollectionValue, type HashValue, type ValueType } from './entry.js';
 import { KeyTable, META_LIVE, META_TTL } from './key-table.js';
 import { KeyspaceCore, SCRATCH_MAX, copyBytes, latin1Of } from './keyspace-core.js';
 
-export type { KeyModifiedHook, SlotOf } from './keyspace-core.js';
+export type { KeyModifiedHook, KeyRemovedHook, SlotOf } from './keyspace-core.js';
+
+/** Ids a snapshot step looks at per key it may return, at most (bounds a step over sparse ids). */
+const SNAPSHOT_IDS_PER_KEY = 16;
 
 export class Keyspace extends KeyspaceCore {
   // ---- byte-level access (hot commands) ----
@@ -21,7 +30,7 @@ export class Keyspace extends KeyspaceCore {
   findRead(buf: Buffer, start: number, end: number): number {
     const id = this.table.findBytes(buf, start, end);
     if (id < 0 || this.isExpired(id)) {
-      if (id >= 0) this.expireId(id, null);
+      if (id >= 0) this.expireLazily(id, null);
       this.stats.misses++;
       return -1;
     }
@@ -35,7 +44,7 @@ export class Keyspace extends KeyspaceCore {
     const id = this.table.findBytes(buf, start, end);
     if (id < 0) return -1;
     if (this.isExpired(id)) {
-      this.expireId(id, null);
+      this.expireLazily(id, null);
       return -1;
     }
     this.touch(id);
@@ -54,10 +63,13 @@ export class Keyspace extends KeyspaceCore {
   setStringBytes(kb: Buffer, ks: number, ke: number, vb: Buffer, vs: number, ve: number, expireAt: number): number {
     const t = this.table;
     let id = t.findBytes(kb, ks, ke);
+    // Kept: the hooks an expiry calls may look keys up, which overwrites t.lastHash.
+    const hash = t.lastHash;
     if (id >= 0 && this.isExpired(id)) {
-      this.expireId(id, null);
+      this.dropExpired(id, null);
       id = -1;
     }
+    this.stats.dirty++;
     const vlen = ve - vs;
     const klen = ke - ks;
     if (id < 0) {
@@ -67,7 +79,7 @@ export class Keyspace extends KeyspaceCore {
       const b = t.slab.bufferOf(loc);
       copyBytes(kb, ks, ke, b, voff - klen);
       copyBytes(vb, vs, ve, b, voff);
-      id = t.insert(t.lastHash, loc, TYPE_STRING | (ttl ? META_TTL : 0));
+      id = t.insert(hash, loc, TYPE_STRING | (ttl ? META_TTL : 0));
       if (ttl) {
         t.writeExpireAt(id, expireAt);
         this.ttl.add(id, expireAt, t.capacity);
@@ -78,7 +90,7 @@ export class Keyspace extends KeyspaceCore {
       this.writeValue(id, vb, vs, ve, at);
       this.touch(id);
     }
-    if (this.onModified !== null || this.leases.size !== 0) this.modified(latin1Of(kb, ks, ke));
+    if (this.onModified !== null || this.leases.size !== 0) this.signal(latin1Of(kb, ks, ke));
     if (t.slab.wantDefrag) this.defragmentNow();
     return id;
   }
@@ -91,8 +103,9 @@ export class Keyspace extends KeyspaceCore {
 
   /** Replaces a live string id's value with bytes, keeping its TTL (INCR and friends). */
   replaceStringBytes(id: number, vb: Buffer, vs: number, ve: number): void {
+    this.stats.dirty++;
     this.writeValue(id, vb, vs, ve, this.table.expireAt(id));
-    if (this.onModified !== null || this.leases.size !== 0) this.modified(this.table.keyString(id));
+    if (this.onModified !== null || this.leases.size !== 0) this.signal(this.table.keyString(id));
   }
 
   // ---- handles (every other command) ----
@@ -101,7 +114,7 @@ export class Keyspace extends KeyspaceCore {
   lookupRead(key: string): Entry | undefined {
     const id = this.table.findString(key);
     if (id < 0 || this.isExpired(id)) {
-      if (id >= 0) this.expireId(id, key);
+      if (id >= 0) this.expireLazily(id, key);
       this.stats.misses++;
       return undefined;
     }
@@ -145,6 +158,7 @@ export class Keyspace extends KeyspaceCore {
   create(key: string, type: ValueType, value: HashValue | CollectionValue): Entry {
     const old = this.table.findString(key);
     if (old >= 0) this.removeId(old);
+    this.stats.dirty++;
     const t = this.table;
     const loc = t.slab.alloc(KeyTable.itemSize(key.length, 0, false));
     const off = t.writeHeader(loc, key.length, 0);
@@ -183,21 +197,23 @@ export class Keyspace extends KeyspaceCore {
     return true;
   }
 
-  /** Removes an entry that is known to be in this keyspace (no WATCH signal). */
+  /** Removes an entry that is known to be in this keyspace (no WATCH signal: the caller's job). */
   remove(e: Entry): void {
     if (e.detached) return;
+    this.stats.dirty++;
     e.detach();
     this.removeId(e.id);
   }
 
   /** Sets or clears (0) an entry's TTL. */
   setExpireAt(e: Entry, at: number): void {
+    this.stats.dirty++;
     this.setExpireId(e.id, at);
   }
 
-  /** Deletes an entry whose TTL passed, counting it as expired. */
+  /** Deletes an entry whose TTL passed, counting it as expired (nothing on a replica). */
   expire(e: Entry): void {
-    if (e.detached) return;
+    if (e.detached || this.replicaMode) return;
     e.detach();
     this.expireId(e.id, e.key);
   }
@@ -208,10 +224,22 @@ export class Keyspace extends KeyspaceCore {
       const id = this.sampleId(false);
       if (id < 0) return undefined;
       if (this.isExpired(id)) {
-        this.expireId(id, null);
+        this.expireLazily(id, null);
         continue;
       }
       return this.handle(id, this.table.keyString(id));
+    }
+    if (this.replicaMode) {
+      // Expired keys stay on a replica, so sampling may keep finding them (RANDOMKEY would then
+      // loop): walk from a random id to a live key instead, or answer none.
+      const t = this.table;
+      const hw = t.highWater;
+      const from = (Math.random() * hw) | 0;
+      for (let k = 0; k < hw; k++) {
+        const id = from + k < hw ? from + k : from + k - hw;
+        if (t.meta[id] & META_LIVE && !this.isExpired(id)) return this.handle(id, t.keyString(id));
+      }
+      return undefined;
     }
     const id = this.sampleId(false);
     return id < 0 ? undefined : this.handle(id, this.table.keyString(id));
@@ -236,7 +264,8 @@ export class Keyspace extends KeyspaceCore {
 
   /**
    * Active expiry: deletes keys of TTL buckets that have ended, until none is left or
-   * performance.now() passes `deadline`. Returns the number expired.
+   * performance.now() passes `deadline`. Returns the number expired. (Store does not call it on
+   * a replica, whose keys go only by the primary's DEL.)
    */
   expireDue(now: number, deadline: number): number {
     let n = 0;
@@ -303,6 +332,28 @@ export class Keyspace extends KeyspaceCore {
     return stop >= t.highWater ? 0 : stop;
   }
 
+  /**
+   * One step of a replication snapshot: visits up to `maxKeys` live keys (logically expired ones
+   * skipped) with ids from `cursor` upwards (0 starts), looking at no more than
+   * maxKeys x SNAPSHOT_IDS_PER_KEY ids, and returns the cursor to continue from, 0 once every id
+   * was looked at. As with SCAN, ids are stable while their key exists, so a key present for the
+   * whole walk is visited exactly once; one added or removed meanwhile may or may not be. The
+   * visitor may read the keyspace (dumpKey) but must not write it.
+   */
+  snapshotStep(cursor: number, maxKeys: number, visit: (key: string, id: number) => void): number {
+    const t = this.table;
+    const limit = Math.max(1, maxKeys);
+    const stop = Math.min(t.highWater, cursor + limit * SNAPSHOT_IDS_PER_KEY);
+    let n = 0;
+    let id = cursor;
+    for (; id < stop && n < limit; id++) {
+      if ((t.meta[id] & META_LIVE) === 0 || this.isExpired(id)) continue;
+      n++;
+      visit(t.keyString(id), id);
+    }
+    return id >= t.highWater ? 0 : id;
+  }
+
   /** Every live key (KEYS); expired ones are skipped, not reclaimed. */
   forEachLive(visit: (e: Entry) => void): void {
     for (const e of this.entries()) visit(e);
@@ -344,8 +395,13 @@ export class Keyspace extends KeyspaceCore {
     return out;
   }
 
+  /**
+   * Drops every key. Counts as a change even when empty (n + 1), as Redis forces FLUSHDB and
+   * FLUSHALL into the replication stream whether or not they removed anything.
+   */
   flush(): number {
     const n = this.table.count;
+    this.stats.dirty += n + 1;
     const keys: string[] = [];
     if (this.onModified !== null) for (const id of this.ids()) keys.push(this.table.keyString(id));
     const tiny = this.stats.tinylfu;
@@ -357,15 +413,19 @@ export class Keyspace extends KeyspaceCore {
     this.staleTimes = null;
     this.leases.clear();
     this.slotCounts?.fill(0);
-    for (const k of keys) this.modified(k);
+    for (const k of keys) this.signal(k);
     return n;
   }
 
-  /** Evicts a key (maxmemory): removes it and signals WATCH and leases. */
+  /**
+   * Evicts a key (maxmemory): removes it and signals WATCH and leases; onKeyRemoved is told, and
+   * the dataset's dirty count does not move (the primary sends replicas a DEL for it instead).
+   */
   evict(id: number): void {
     const key = this.onModified !== null || this.leases.size !== 0 ? this.table.keyString(id) : null;
+    if (this.onKeyRemoved !== null) this.reportRemoved(id);
     this.removeId(id);
-    if (key !== null) this.modified(key);
+    if (key !== null) this.signal(key);
   }
 
   /**

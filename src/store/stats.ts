@@ -1,5 +1,5 @@
 // Counters shared by all databases of a store (bytes held, hits, misses, expired and evicted
-// keys) and the per-access bookkeeping that LRU and LFU eviction read.
+// keys, changes to the dataset) and the per-access bookkeeping that LRU and LFU eviction read.
 //
 // LFU follows Redis (evict.c): an 8-bit logarithmic counter. An access increments it with
 // probability 1 / ((counter - 5) * lfu-log-factor + 1), so about a million hits saturate it at
@@ -17,6 +17,13 @@ export class StoreStats {
   misses = 0;
   expiredKeys = 0;
   evictedKeys = 0;
+  /**
+   * Changes made to the dataset by commands (Redis's server.dirty): moved by every write that
+   * changes a key, its TTL or a whole database; never by expiry or eviction, and not reset by
+   * CONFIG RESETSTAT. The node compares it before and after a command to decide whether to
+   * propagate it. Only its movement is meaningful, not the exact count.
+   */
+  dirty = 0;
   /** Whether an LFU policy is active (accesses then bump the counter instead of only the time). */
   lfuMode = false;
   lfuLogFactor = 10;

@@ -11,9 +11,16 @@
 // Active expiry takes the TTL buckets that have ended (expiry-index.ts) and deletes their keys,
 // within the cycle's time budget; what budget is left moves live chunks off sparse slab pages
 // (slab.ts), so memory freed by evictions and deletions goes back to where it is needed.
+//
+// Replication: `dirty` counts the changes commands make (the node propagates a command when it
+// moved); `onKeyRemoved` reports keys removed by expiry or eviction (the primary sends DEL for
+// them); `replicaMode` makes a replica leave expiry and eviction to its primary (expired keys
+// read as missing but stay until the primary's DEL, active expiry and eviction do nothing, as
+// Redis's replicas with replica-ignore-maxmemory); `ignoreExpiry` is set while the primary's
+// stream is applied, so every key counts as live whatever its TTL.
 
 import type { Clock } from '../util/clock.js';
-import { Keyspace, type KeyModifiedHook, type SlotOf } from './keyspace.js';
+import { Keyspace, type KeyModifiedHook, type KeyRemovedHook, type SlotOf } from './keyspace.js';
 import { StoreStats } from './stats.js';
 import { TinyLfu } from './tinylfu.js';
 
@@ -52,6 +59,9 @@ export class Store {
   private tinyBudget = -1;
   /** Spare slab pages shared by the databases. */
   private readonly pagePool: Buffer[] = [];
+  private replica = false;
+  private ignoringExpiry = false;
+  private removedHook: KeyRemovedHook | null = null;
 
   constructor(readonly options: StoreOptions) {
     this.stats = new StoreStats(options.clock);
@@ -62,6 +72,52 @@ export class Store {
 
   get clock(): Clock {
     return this.options.clock;
+  }
+
+  /** Changes made to the dataset by commands (see StoreStats.dirty). */
+  get dirty(): number {
+    return this.stats.dirty;
+  }
+
+  set dirty(n: number) {
+    this.stats.dirty = n;
+  }
+
+  /**
+   * A replica: keys whose TTL passed read as missing but are never deleted here; active expiry
+   * and eviction do nothing (the primary's DELs remove keys).
+   */
+  get replicaMode(): boolean {
+    return this.replica;
+  }
+
+  set replicaMode(on: boolean) {
+    this.replica = on;
+    for (const db of this.dbs) db.replicaMode = on;
+  }
+
+  /** While set (applying the primary's stream), every key is live whatever its TTL. */
+  get ignoreExpiry(): boolean {
+    return this.ignoringExpiry;
+  }
+
+  set ignoreExpiry(on: boolean) {
+    if (on === this.ignoringExpiry) return;
+    this.ignoringExpiry = on;
+    for (const db of this.dbs) db.ignoreExpiry = on;
+  }
+
+  /**
+   * Told of every key removed by expiry (lazy or active) or eviction, never of removals made by
+   * commands; see KeyRemovedHook for what it may do. null (the default) costs nothing.
+   */
+  get onKeyRemoved(): KeyRemovedHook | null {
+    return this.removedHook;
+  }
+
+  set onKeyRemoved(hook: KeyRemovedHook | null) {
+    this.removedHook = hook;
+    for (const db of this.dbs) db.onKeyRemoved = hook;
   }
 
   get evictionPolicy(): EvictionPolicy {
@@ -148,10 +204,11 @@ export class Store {
 
   /**
    * Evicts until used memory is under maxmemory. Returns false when it cannot get there (policy
-   * noeviction, or no candidate left): the caller then refuses commands that add data.
+   * noeviction, or no candidate left): the caller then refuses commands that add data. A replica
+   * never evicts and always returns true (Redis's replica-ignore-maxmemory yes).
    */
   evictIfNeeded(): boolean {
-    if (this.maxBytes === 0) return true;
+    if (this.maxBytes === 0 || this.replica) return true;
     const tinylfu = this.stats.tinylfu;
     const used = this.usedMemory;
     if (tinylfu !== null) {
@@ -230,7 +287,8 @@ export class Store {
 
   /**
    * Active expiry, then slab defragmentation, for up to `budgetMs` of CPU time. Returns the
-   * number of keys expired.
+   * number of keys expired. A replica expires nothing (its primary sends DEL), nor does any
+   * store while ignoreExpiry is set; leases are swept and slab pages defragmented all the same.
    */
   activeExpireCycle(budgetMs: number): number {
     const started = performance.now();
@@ -239,7 +297,7 @@ export class Store {
     let total = 0;
     for (const db of this.dbs) {
       if (db.leases.size !== 0) db.leases.sweep(LEASE_SWEEP_BUDGET);
-      if (db.volatileCount !== 0) total += db.expireDue(now, deadline);
+      if (db.volatileCount !== 0 && !this.replica && !this.ignoringExpiry) total += db.expireDue(now, deadline);
       if (performance.now() > deadline) return total;
     }
     for (const db of this.dbs) {

@@ -1,0 +1,131 @@
+// DUMP and RESTORE as Redis 7.0 replies them (cluster.c's dumpCommand and restoreCommand), over
+// corral's own payload format (store/dump.ts: not Redis's RDB, so payloads move between corral
+// nodes only; a Redis payload is refused with Redis's own checksum error, and Redis refuses ours).
+//
+// RESTORE checks in Redis's order, which decides the error a bad call gets: the options (syntax,
+// IDLETIME, FREQ), then BUSYKEY, then the TTL, then the payload's frame, then its content. A TTL
+// already past creates nothing and replies OK (deleting the key under REPLACE), except on a
+// replica or in the primary's stream (restoreValue). IDLETIME applies under a non-LFU policy and
+// FREQ under an LFU one, as objectSetLRUOrLFU does; the other is accepted and ignored.
+//
+// This file also hands the store the set value's constructor (registerSetType): SetValue lives in
+// commands/sets.ts, which the store may not import.
+
+import type { CommandContext } from './context.js';
+import { CMD_DENYOOM, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX } from './errors.js';
+import { int64Arg, optIs } from './strings.js';
+import { SetValue } from './sets.js';
+import { INT64_MAX } from '../util/bytes.js';
+import { ERR_BUSYKEY, RestoreError, decodeDump, dumpId, registerSetType, restoreValue, type DumpedValue } from '../store/dump.js';
+
+registerSetType(() => new SetValue());
+
+const ERR_TTL = 'ERR Invalid TTL value, must be >= 0';
+const ERR_IDLETIME = 'ERR Invalid IDLETIME value, must be >= 0';
+const ERR_FREQ = 'ERR Invalid FREQ value, must be >= 0 and <= 255';
+/** The access column holds ms since a base in a u32: an idle time past it is kept at the most it holds. */
+const MAX_IDLE_MS = 2 ** 32 - 1;
+
+function dumpCommand(c: CommandContext): void {
+  const a = c.args;
+  const id = c.db.findRead(a.buf, a.start[1], a.end[1]);
+  if (id < 0) {
+    c.w.nil();
+    return;
+  }
+  const payload = dumpId(c.db, id);
+  c.w.bulkBytes(payload, 0, payload.length);
+}
+
+/** An integer argument as getLongLongFromObjectOrReply reads it; undefined after the error reply. */
+function longArg(c: CommandContext, i: number): number | undefined {
+  const n = int64Arg(c, i);
+  if (n === undefined) {
+    c.w.error(ERR_NOT_INTEGER);
+    return undefined;
+  }
+  return Number(n);
+}
+
+/**
+ * The absolute expiry RESTORE's ttl argument names (0: none). Redis adds a relative ttl to the
+ * time in int64 arithmetic: past INT64_MAX it wraps negative, a time already past, which is
+ * answered here with 1 (the earliest positive time). Times past 2^53 ms are kept as the nearest
+ * Number, as the EXPIRE family keeps them.
+ */
+function restoreExpireAt(c: CommandContext, ttl: number, absttl: boolean, now: number): number {
+  if (ttl === 0) return 0;
+  if (absttl) return ttl;
+  if (ttl > Number.MAX_SAFE_INTEGER && BigInt(int64Arg(c, 2)!) + BigInt(now) > INT64_MAX) return 1;
+  return ttl + now;
+}
+
+function restoreCommand(c: CommandContext): void {
+  let replace = false;
+  let absttl = false;
+  let idle = -1;
+  let freq = -1;
+  const argc = c.argc;
+  for (let j = 4; j < argc; j++) {
+    const more = j + 1 < argc;
+    if (optIs(c, j, 'replace')) {
+      replace = true;
+    } else if (optIs(c, j, 'absttl')) {
+      absttl = true;
+    } else if (optIs(c, j, 'idletime') && more && freq === -1) {
+      const n = longArg(c, ++j);
+      if (n === undefined) return;
+      if (n < 0) return c.w.error(ERR_IDLETIME);
+      idle = n;
+    } else if (optIs(c, j, 'freq') && more && idle === -1) {
+      const n = longArg(c, ++j);
+      if (n === undefined) return;
+      if (n < 0 || n > 255) return c.w.error(ERR_FREQ);
+      freq = n;
+    } else {
+      return c.w.error(ERR_SYNTAX);
+    }
+  }
+  const key = c.str(1);
+  if (!replace && c.db.lookupWrite(key) !== undefined) return c.w.error(ERR_BUSYKEY);
+  const ttl = longArg(c, 2);
+  if (ttl === undefined) return;
+  if (ttl < 0) return c.w.error(ERR_TTL);
+  const now = c.store.clock.now();
+  let value: DumpedValue;
+  try {
+    value = decodeDump(c.bytes(3));
+  } catch (err) {
+    if (err instanceof RestoreError) return c.w.error(err.message);
+    throw err;
+  }
+  const expireAt = restoreExpireAt(c, ttl, absttl, now);
+  let e;
+  try {
+    e = restoreValue(c.db, key, value, { expireAt, replace });
+  } catch (err) {
+    if (err instanceof RestoreError) return c.w.error(err.message);
+    throw err;
+  }
+  if (e !== null) {
+    if (c.store.stats.lfuMode) {
+      if (freq >= 0) {
+        e.lfu = freq;
+        e.lastAccess = now;
+      }
+    } else if (idle >= 0) {
+      e.lastAccess = now - Math.min(idle * 1000, MAX_IDLE_MS);
+    }
+  }
+  c.w.ok();
+}
+
+const KEY1 = { firstKey: 1, lastKey: 1, keyStep: 1 };
+
+export const dumpCommands: CommandDef[] = [
+  { name: 'dump', arity: 2, flags: CMD_READONLY, ...KEY1, handler: dumpCommand },
+  // Replicated as the key's state (RESTORE ... ABSTTL REPLACE, or DEL): a relative TTL depends on
+  // when it runs, as Redis rewrites it to an absolute one for its replicas.
+  { name: 'restore', arity: -4, flags: CMD_WRITE | CMD_DENYOOM, ...KEY1, stateFromArgc: 1, handler: restoreCommand },
+];
