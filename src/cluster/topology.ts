@@ -14,6 +14,11 @@ export interface TopologyNodeDoc {
   id: string;
   host: string;
   port: number;
+  /**
+   * Set by the controller when the node is believed down (CLUSTER NODES shows `fail`, CLUSTER
+   * SLOTS leaves a failed replica out, as Redis does); absent or false when healthy.
+   */
+  failed?: boolean;
 }
 
 export interface TopologyShardDoc {
@@ -74,7 +79,8 @@ export function parseTopology(input: unknown): TopologyDoc {
     if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535) fail(`node ${o.id}: bad port`);
     if (nodeIds.has(o.id as string)) fail(`duplicate node ${o.id}`);
     nodeIds.add(o.id as string);
-    nodes.push({ id: o.id as string, host: o.host as string, port: o.port as number });
+    if (o.failed !== undefined && typeof o.failed !== 'boolean') fail(`node ${o.id}: failed must be a boolean`);
+    nodes.push(o.failed === true ? { id: o.id as string, host: o.host as string, port: o.port as number, failed: true } : { id: o.id as string, host: o.host as string, port: o.port as number });
   }
   const shards: TopologyShardDoc[] = [];
   const shardIds = new Set<string>();

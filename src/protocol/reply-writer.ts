@@ -223,6 +223,12 @@ export class ReplyWriter {
     else this.header(42, n * 2);
   }
 
+  /** An out-of-band push of n elements: >n in RESP3, *n in RESP2 (as pub/sub messages). */
+  push(n: number): void {
+    this.ensure(16);
+    this.header(this.resp === 3 ? 62 : 42, n);
+  }
+
   /** A set of n: ~n in RESP3, *n in RESP2. */
   set(n: number): void {
     this.ensure(16);

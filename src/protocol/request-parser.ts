@@ -90,6 +90,21 @@ export class RequestParser implements CommandArgs {
     this.fromAcc = true;
   }
 
+  /**
+   * Between commands: copies the bytes not parsed yet out of the caller's chunk (which the caller
+   * may reuse), so parsing can resume later without a new feed (a client blocked by WAIT).
+   */
+  preserve(): void {
+    if (this.fromAcc || this.pos >= this.srcEnd) return;
+    this.accLen = 0;
+    this.appendToAcc(this.src, this.pos, this.srcEnd);
+    this.src = this.acc!;
+    this.srcEnd = this.accLen;
+    this.pos = 0;
+    this.cmdStart = 0;
+    this.fromAcc = true;
+  }
+
   /** Bytes buffered for a request not yet complete (counted against the query buffer limit). */
   get pendingBytes(): number {
     return this.accLen;

@@ -44,6 +44,14 @@ export class Client implements ClientLike {
   pendingWrite: Buffer | null = null;
   /** The client is in the node's end-of-turn write queue. */
   flushQueued = false;
+  /** Waiting for WAIT/WAITOFFSET: its next commands run when it is unblocked. */
+  blocked = false;
+  /** Attached as a replica (PSYNC): its socket carries the replication stream. */
+  replica = false;
+  /** REPLCONF listening-port. */
+  replicaListeningPort = 0;
+  /** READONLY (cluster mode): read commands for a replica's slots are served here. */
+  readonlyMode = false;
   /** Writes straight to the socket's handle, or null to use socket.write. */
   directWriter: DirectWriter | null = null;
 

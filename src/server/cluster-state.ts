@@ -65,25 +65,26 @@ export class ClusterState {
   }
 
   /** The error to reply instead of running the command, or null to run it here. */
-  route(cmd: Command, args: CommandArgs): string | null {
+  route(cmd: Command, args: CommandArgs, readOk = false): string | null {
     const slot = this.slotOfKeys(cmd, args, NO_KEYS);
-    return slot === NO_KEYS ? null : this.decide(slot);
+    return slot === NO_KEYS ? null : this.decide(slot, readOk);
   }
 
   /** As route, for EXEC: the keys of every queued command together. */
-  routeTransaction(queued: QueuedCommand[]): string | null {
+  routeTransaction(queued: QueuedCommand[], readOk = false): string | null {
     let slot = NO_KEYS;
     for (let i = 0; i < queued.length && slot !== CROSS_SLOT; i++) slot = this.slotOfKeys(queued[i].cmd, queued[i].args, slot);
-    return slot === NO_KEYS ? null : this.decide(slot);
+    return slot === NO_KEYS ? null : this.decide(slot, readOk);
   }
 
-  private decide(slot: number): string | null {
+  /** readOk: a read from a READONLY client, which a replica of the slot's shard serves. */
+  private decide(slot: number, readOk: boolean): string | null {
     if (slot === CROSS_SLOT) return ERR_CROSSSLOT;
     const t = this.topology;
     if (t === null || !t.fullCoverage) return ERR_CLUSTER_DOWN;
     const owner = t.slotShard[slot];
     if (owner === UNASSIGNED) return ERR_SLOT_UNBOUND;
-    if (owner === this.myShard && this.isPrimary) return null;
+    if (owner === this.myShard && (this.isPrimary || readOk)) return null;
     return `MOVED ${slot} ${t.primaryAddress[owner]}`;
   }
 

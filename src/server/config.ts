@@ -62,6 +62,23 @@ export const PARAMS: ParamDef[] = [
   { name: 'cluster-announce-ip', kind: 'string', default: '', immutable: true },
   // A static topology for nodes started one by one: "host:port[*weight] ...", one shard each.
   { name: 'cluster-nodes', kind: 'string', default: '', immutable: true },
+  // Replication (docs/replication.md), with Redis's names and defaults.
+  { name: 'replicaof', kind: 'string', default: '' },
+  { name: 'repl-backlog-size', kind: 'memory', default: 1024 * 1024, min: 1, ...LLONG_MAX },
+  { name: 'repl-timeout', kind: 'int', default: 60, min: 1, max: INT_MAX },
+  { name: 'repl-ping-replica-period', kind: 'int', default: 10, min: 1, max: INT_MAX },
+  { name: 'replica-read-only', kind: 'bool', default: true },
+  { name: 'replica-serve-stale-data', kind: 'bool', default: true },
+  // The control plane (docs/replication.md): `local:host:port` (corral up's coordinator) or an
+  // etcd URL list, and the cluster's name there; empty for a node without one.
+  { name: 'coordinator', kind: 'string', default: '', immutable: true },
+  { name: 'cluster-name', kind: 'string', default: 'corral', immutable: true },
+  // How many primaries the control plane waits for before it writes the first topology.
+  { name: 'cluster-shards', kind: 'int', default: 3, min: 1, max: 16384, immutable: true },
+  // The write lease a primary holds from the controller (ms), and the controller's own lease
+  // from the coordinator (ms; etcd rounds it up to whole seconds).
+  { name: 'cluster-lease-ms', kind: 'int', default: 1000, min: 100, max: 60000, immutable: true },
+  { name: 'controller-lease-ms', kind: 'int', default: 5000, min: 1000, max: 600000, immutable: true },
 ];
 
 export const PARAM_BY_NAME = new Map(PARAMS.map((p) => [p.name, p]));

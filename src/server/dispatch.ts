@@ -6,6 +6,9 @@
 import type { CommandArgs } from '../protocol/request-parser.js';
 import {
   CMD_DENYOOM,
+  CMD_LOADING,
+  CMD_READONLY,
+  CMD_WRITE,
   CMD_SKIP_SLOWLOG,
   CMD_NO_AUTH,
   CMD_NO_MULTI,
@@ -49,6 +52,13 @@ export function dispatch(node: CorralNode, client: Client, args: CommandArgs): v
     return;
   }
   if (node.cluster !== null && !routedHere(node, client, cmd, args)) return;
+  const isWrite = (cmd.flags & CMD_WRITE) !== 0 || (cmd.name === 'exec' && client.multi !== null && (client.multiFlags & CMD_WRITE) !== 0);
+  // A primary whose write lease lapsed (or that a manual failover paused) takes no writes: it
+  // may no longer be the primary (docs/replication.md). Clients refresh and retry.
+  if (isWrite && node.writeFence !== 0 && node.lastTick >= node.writeFence && node.replication.role === 'master') {
+    reject(node, client, 'CLUSTERDOWN The cluster is down', cmd);
+    return;
+  }
   const store = node.store;
   if (store.maxmemory !== 0) {
     const fits = store.evictIfNeeded();
@@ -56,6 +66,16 @@ export function dispatch(node: CorralNode, client: Client, args: CommandArgs): v
       (cmd.flags & CMD_DENYOOM) !== 0 || (cmd.name === 'exec' && client.multi !== null && (client.multiFlags & CMD_DENYOOM) !== 0);
     if (!fits && addsMemory) {
       reject(node, client, ERR_OOM, cmd);
+      return;
+    }
+  }
+  if (node.replication.role === 'slave') {
+    if (isWrite && node.config.get('replica-read-only') === true) {
+      reject(node, client, "READONLY You can't write against a read only replica.", cmd);
+      return;
+    }
+    if (node.replication.loading && (cmd.flags & CMD_LOADING) === 0) {
+      reject(node, client, 'LOADING Redis is loading the dataset in memory', cmd);
       return;
     }
   }
@@ -82,7 +102,12 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   ctx.name = cmd.fullName;
   const w = node.writer;
   const replyAt = w.pendingBytes;
+  const stream = node.replStream;
+  const dirtyBefore = stream !== null ? node.store.dirty : 0;
   cmd.handler(ctx);
+  if (stream !== null && (cmd.flags & CMD_WRITE) !== 0 && node.store.dirty !== dirtyBefore) {
+    stream.propagate(cmd, args, client.db, cmd.stateFromArgc !== 0 && args.argc >= cmd.stateFromArgc);
+  }
   if (w.pendingBytes > replyAt && w.byteAt(replyAt) === 45 /* '-' */) cmd.failedCalls++;
   const now = performance.now();
   const micros = (now - node.lastTick) * 1000;
@@ -102,7 +127,9 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
 function routedHere(node: CorralNode, client: Client, cmd: Command, args: CommandArgs): boolean {
   const cluster = node.cluster!;
   const inExec = cmd.name === 'exec' && cmd.parent === null;
-  const error = inExec ? (client.multi === null ? null : cluster.routeTransaction(client.multi)) : cluster.route(cmd, args);
+  // READONLY: a replica serves reads of its shard's slots (for EXEC, if every queued command reads).
+  const readOk = client.readonlyMode && (inExec ? (client.multiFlags & CMD_WRITE) === 0 : (cmd.flags & CMD_READONLY) !== 0);
+  const error = inExec ? (client.multi === null ? null : cluster.routeTransaction(client.multi, readOk)) : cluster.route(cmd, args, readOk);
   if (error === null) return true;
   node.stats.rejectedCalls++;
   cmd.rejectedCalls++;

@@ -228,19 +228,7 @@ function stats(node: CorralNode): string {
 }
 
 function replication(node: CorralNode): string {
-  return lines('Replication', [
-    ['role', 'master'],
-    ['connected_slaves', 0],
-    ['master_failover_state', 'no-failover'],
-    ['master_replid', node.runId],
-    ['master_replid2', '0000000000000000000000000000000000000000'],
-    ['master_repl_offset', 0],
-    ['second_repl_offset', -1],
-    ['repl_backlog_active', 0],
-    ['repl_backlog_size', 1048576],
-    ['repl_backlog_first_byte_offset', 0],
-    ['repl_backlog_histlen', 0],
-  ]);
+  return `# Replication\r\n${node.replication.info()}`;
 }
 
 function cpu(): string {

@@ -26,6 +26,11 @@ import { reachableHost } from '../util/address.js';
 import { parseClusterNodes, planTopology, type ShardPlan } from '../cluster/plan.js';
 import { dataCommands } from '../commands/index.js';
 import { serverCommands } from './commands/index.js';
+import { NodeReplication } from './replication.js';
+import type { ReplicationSource } from '../cluster/replication/source.js';
+import { nodeIdFor, type TopologyDoc } from '../cluster/topology.js';
+import { NodeAgent, type Dialer } from '../control/agent.js';
+import { writeTopologyFrame } from './commands/control.js';
 
 export interface NodeOptions {
   /** Parameters by Redis name, as text (from the command line or a config file). */
@@ -34,6 +39,11 @@ export interface NodeOptions {
   /** Extra commands (server-level ones are registered by the caller: see server/commands). */
   commands?: CommandDef[];
   log?: (line: string) => void;
+  /**
+   * Rewrites the addresses the node connects to, for the control plane and for replication
+   * (tests route them through a fault-injecting proxy).
+   */
+  dial?: Dialer;
 }
 
 export class NodeStats {
@@ -70,6 +80,23 @@ export class CorralNode {
   readonly runId: string;
   /** This node's view of the cluster, or null when cluster-enabled is no. */
   readonly cluster: ClusterState | null;
+  /** Replication role, source and link (server/replication.ts). */
+  readonly replication: NodeReplication;
+  /** Where writes are propagated: the replication source while this node is a primary with one. */
+  replStream: ReplicationSource | null = null;
+  /**
+   * performance.now() after which writes are refused (the control plane's write lease, or a
+   * pause for a manual failover); 0 when nothing fences this node (no control plane).
+   */
+  writeFence = 0;
+  /** Called when the replication role or link state changes (the control plane reports it). */
+  onRoleChange: (() => void) | null = null;
+  /** The control-plane agent, when the node was started with a coordinator. */
+  agent: NodeAgent | null = null;
+  /** The write lease's end (performance.now()), and a manual failover's pause. */
+  private leaseFence = 0;
+  private pausedUntil = 0;
+  private pauseTimer: NodeJS.Timeout | null = null;
   slowlogThreshold: number;
   /** performance.now() at the end of the previous command in this batch (see dispatch.call). */
   lastTick = 0;
@@ -83,6 +110,8 @@ export class CorralNode {
   private outputLimit = 0;
   private shuttingDown = false;
   private readonly log: (line: string) => void;
+  /** See NodeOptions.dial. */
+  readonly dial: Dialer | undefined;
   /** Resolves when the node has stopped (SHUTDOWN or close()). */
   readonly stopped: Promise<void>;
   private resolveStopped!: () => void;
@@ -92,6 +121,7 @@ export class CorralNode {
     this.clock = new CachedClock(options.clock ?? systemClock);
     this.stats.startedAt = this.clock.now();
     this.log = options.log ?? (() => {});
+    this.dial = options.dial;
     const clustered = this.config.get('cluster-enabled') === true;
     this.store = new Store({ databases: this.config.int('databases'), clock: this.clock, slotOf: clustered ? keySlotOf : undefined });
     this.cluster = clustered ? new ClusterState(announceHost(this.config)) : null;
@@ -114,6 +144,7 @@ export class CorralNode {
     this.table.register(dataCommands);
     this.table.register(serverCommands);
     if (options.commands !== undefined) this.table.register(options.commands);
+    this.replication = new NodeReplication(this);
     this.applyAll();
     this.config.onChange = (name, value) => this.apply(name, value);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
@@ -151,6 +182,9 @@ export class CorralNode {
       case 'slowlog-max-len':
         this.slowlog.maxLen = value as number;
         break;
+      case 'repl-backlog-size':
+        this.replication?.resizeBacklog(value as number);
+        break;
       case 'client-output-buffer-limit': {
         const m = /normal (\d+)/.exec(String(value));
         this.outputLimit = m === null ? 0 : Number(m[1]);
@@ -177,8 +211,11 @@ export class CorralNode {
         this.cron.unref();
         if (this.cluster !== null) {
           this.cluster.listening(this.port);
-          if (this.staticShards !== null) this.cluster.apply(planTopology(this.staticShards));
+          if (this.staticShards !== null) this.applyTopology(planTopology(this.staticShards));
         }
+        if (this.cluster !== null && this.config.str('coordinator') !== '') this.startAgent();
+        const replicaof = this.config.str('replicaof').trim().split(/\s+/);
+        if (replicaof.length === 2 && this.cluster === null) this.replication.becomeReplicaOf(replicaof[0], Number(replicaof[1]));
         resolve(this.port);
       });
     });
@@ -212,13 +249,25 @@ export class CorralNode {
   private onData(client: Client, chunk: Buffer, length: number): void {
     if (client.closed || client.closeAfterReply) return;
     this.stats.netInputBytes += length;
+    if (client.blocked) {
+      // Read before the pause took effect: keep the bytes for when the client is unblocked.
+      client.parser.feed(chunk, length);
+      client.parser.preserve();
+      return;
+    }
     client.lastInteraction = this.clock.refresh();
     this.lastTick = performance.now();
     const w = this.writer;
-    const parser = client.parser;
     w.begin();
     w.resp = client.resp;
-    parser.feed(chunk, length);
+    client.parser.feed(chunk, length);
+    this.runCommands(client);
+  }
+
+  /** Runs every complete command the client's parser holds, then queues the replies. */
+  private runCommands(client: Client): void {
+    const w = this.writer;
+    const parser = client.parser;
     let r: number;
     while ((r = parser.next()) === COMMAND_READY) {
       dispatch(this, client, parser);
@@ -228,6 +277,11 @@ export class CorralNode {
         this.log(`client id=${client.id} addr=${client.addr} closed for overcoming of output buffer limits`);
         this.closeClient(client);
         return;
+      }
+      if (client.blocked) {
+        // WAIT and friends: the rest of what was read runs once the client is unblocked.
+        parser.preserve();
+        break;
       }
     }
     if (r === PROTOCOL_ERROR) {
@@ -240,6 +294,145 @@ export class CorralNode {
       return;
     }
     this.queueOutput(client);
+  }
+
+  /** Stops running a client's commands (its reply comes later: see unblockClient). */
+  blockClient(client: Client): void {
+    client.blocked = true;
+    if (!client.paused) client.socket.pause();
+  }
+
+  /** Writes a blocked client's deferred reply, then runs what it sent meanwhile. */
+  unblockClient(client: Client, reply: (client: Client) => void): void {
+    if (!client.blocked || client.closed) return;
+    client.blocked = false;
+    client.lastInteraction = this.clock.refresh();
+    this.lastTick = performance.now();
+    const w = this.writer;
+    w.begin();
+    w.resp = client.resp;
+    reply(client);
+    this.runCommands(client);
+    if (!client.blocked && !client.paused && !client.closed) client.socket.resume();
+  }
+
+  /** Sends a client's replies so far at once (before raw bytes follow them: PSYNC). */
+  writeNow(client: Client): void {
+    const out = this.writer.take();
+    if (client.pendingWrite !== null) {
+      this.writeOut(client, client.pendingWrite);
+      client.pendingWrite = null;
+    }
+    if (out !== null) this.writeOut(client, Buffer.from(out));
+  }
+
+  /** Raw bytes to a client's socket (the replication stream to a replica). */
+  writeRaw(client: Client, buf: Buffer): void {
+    if (client.closed) return;
+    this.writeOut(client, buf);
+  }
+
+  /** Applies a topology document (if newer) and takes the role it gives this node. */
+  applyTopology(doc: TopologyDoc): boolean {
+    const cluster = this.cluster;
+    if (cluster === null || !cluster.apply(doc)) return false;
+    const t = cluster.topology!;
+    if (cluster.myShard >= 0) {
+      if (cluster.isPrimary) this.replication.becomePrimary();
+      else {
+        const [host, port] = splitAddress(t.primaryAddress[cluster.myShard]);
+        this.replication.becomeReplicaOf(host, port);
+      }
+    }
+    // Not now: a command (CORRAL SETTOPOLOGY) may be writing its client's replies.
+    if (this.topologyWatchers.size !== 0) setImmediate(() => this.pushTopology(this.cluster!.epoch));
+    if (this.onTopology !== null) this.onTopology(doc);
+    return true;
+  }
+
+  private startAgent(): void {
+    const cluster = this.cluster!;
+    const agent = new NodeAgent(
+      {
+        member: { id: nodeIdFor(cluster.host, this.port), host: cluster.host, port: this.port, runId: this.runId },
+        applyTopology: (doc) => this.applyTopology(doc),
+        topology: () => cluster.topology?.doc ?? null,
+        report: () => {
+          const r = this.replication;
+          return {
+            epoch: cluster.epoch,
+            role: cluster.myShard < 0 ? 'none' : r.role === 'master' ? 'primary' : 'replica',
+            replid: r.replid,
+            offset: r.offset,
+            masterLinkUp: r.link?.up ?? false,
+          };
+        },
+        setWriteFence: (until) => this.setLeaseFence(until),
+        log: (line) => this.log(line),
+      },
+      {
+        dial: this.dial,
+        coordinator: this.config.str('coordinator'),
+        clusterName: this.config.str('cluster-name'),
+        desiredShards: this.config.int('cluster-shards'),
+        leaseMs: this.config.int('cluster-lease-ms'),
+        controllerLeaseMs: this.config.int('controller-lease-ms'),
+      },
+    );
+    this.agent = agent;
+    void agent.start().catch((err: Error) => this.log(`control plane: ${err.message}`));
+  }
+
+  private setLeaseFence(until: number): void {
+    this.leaseFence = until;
+    this.writeFence = this.pausedUntil > performance.now() ? 1 : until;
+  }
+
+  /** Refuses writes for ms (a manual failover's pause; 0 resumes). Returns the offset reached. */
+  pauseWrites(ms: number): number {
+    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
+    this.replication.source?.flush();
+    if (ms <= 0) {
+      this.pausedUntil = 0;
+      this.writeFence = this.leaseFence;
+    } else {
+      this.pausedUntil = performance.now() + ms;
+      this.writeFence = 1;
+      this.pauseTimer = setTimeout(() => this.pauseWrites(0), ms);
+      this.pauseTimer.unref();
+    }
+    return this.replication.offset;
+  }
+
+  /** Called after a topology is applied. */
+  onTopology: ((doc: TopologyDoc) => void) | null = null;
+  /** Connections that asked to be told of topology changes (CORRAL WATCHTOPOLOGY). */
+  readonly topologyWatchers = new Set<Client>();
+
+  /** Pushes `topology <epoch>` to every watching connection. */
+  private pushTopology(epoch: number): void {
+    if (this.topologyWatchers.size === 0) return;
+    const w = this.writer;
+    for (const c of this.topologyWatchers) {
+      if (c.closed) {
+        this.topologyWatchers.delete(c);
+        continue;
+      }
+      w.begin();
+      w.resp = c.resp;
+      writeTopologyFrame(w, epoch);
+      const out = w.take();
+      if (out !== null) this.writeOut(c, Buffer.from(out));
+    }
+  }
+
+  roleChanged(): void {
+    if (this.onRoleChange !== null) this.onRoleChange();
+  }
+
+  logLine(line: string): void {
+    this.log(line);
   }
 
   /**
@@ -319,6 +512,8 @@ export class CorralNode {
     client.closed = true;
     this.clients.delete(client.id);
     this.watches.unwatchAll(client);
+    if (client.replica) this.replication.replicaGone(client);
+    this.topologyWatchers.delete(client);
   }
 
   private runCron(): void {
@@ -352,6 +547,8 @@ export class CorralNode {
     if (this.shuttingDown) return this.stopped;
     this.shuttingDown = true;
     if (this.cron !== null) clearInterval(this.cron);
+    this.replication.close();
+    if (this.agent !== null) await this.agent.stop();
     const server = this.server;
     const closed = server === null ? Promise.resolve() : new Promise<void>((r) => server.close(() => r()));
     for (const c of this.clients.values()) {
@@ -369,6 +566,11 @@ function announceHost(config: Config): string {
   const announced = config.str('cluster-announce-ip');
   if (announced !== '') return announced;
   return reachableHost(config.str('bind').split(' ')[0]);
+}
+
+function splitAddress(addr: string): [string, number] {
+  const i = addr.lastIndexOf(':');
+  return [addr.slice(0, i), Number(addr.slice(i + 1))];
 }
 
 function randomHex(n: number): string {

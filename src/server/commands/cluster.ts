@@ -4,13 +4,15 @@
 // document (a node has no cluster bus: the document is the whole truth).
 
 import type { CommandContext } from '../../commands/context.js';
-import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_STALE, type CommandDef } from '../../commands/table.js';
+import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE, type CommandDef } from '../../commands/table.js';
 import { ERR_NOT_INTEGER } from '../../commands/errors.js';
 import { SLOT_COUNT, keySlot } from '../../cluster/slot.js';
 import { TopologyError, parseTopology, type Topology, type TopologyNodeDoc } from '../../cluster/topology.js';
 import type { ClusterState } from '../cluster-state.js';
 import { writeHelp } from './connection.js';
-import { nodeOf } from './util.js';
+import { corralReplicationCommands } from './replication.js';
+import { clusterFailoverCommand, corralControlCommands } from './control.js';
+import { clientOf, nodeOf } from './util.js';
 
 const ERR_DISABLED = 'ERR This instance has cluster support disabled';
 
@@ -40,7 +42,8 @@ function slotsCommand(c: CommandContext): void {
   const ranges = t.slotRanges();
   c.w.array(ranges.length);
   for (const [start, end, shard] of ranges) {
-    const nodes = t.shardNodes(shard);
+    // As Redis: a replica marked failed is left out.
+    const nodes = t.shardNodes(shard).filter((n, i) => i === 0 || n.failed !== true);
     c.w.array(2 + nodes.length);
     c.w.integer(start);
     c.w.integer(end);
@@ -57,6 +60,8 @@ function slotsCommand(c: CommandContext): void {
 function shardsCommand(c: CommandContext): void {
   const t = topologyOrEmpty(c);
   if (t === null) return;
+  const node = nodeOf(c);
+  const myId = node.cluster!.myId;
   const rangesByShard: Array<Array<[number, number]>> = t.doc.shards.map(() => []);
   for (const [start, end, shard] of t.slotRanges()) rangesByShard[shard].push([start, end]);
   c.w.array(t.doc.shards.length);
@@ -83,10 +88,11 @@ function shardsCommand(c: CommandContext): void {
       c.w.bulk(n.host);
       c.w.bulk('role');
       c.w.bulk(n.id === shard.primary ? 'master' : 'replica');
+      // Offsets are not gossiped (no cluster bus): a node knows its own; `corral cluster status` asks each.
       c.w.bulk('replication-offset');
-      c.w.integer(0);
+      c.w.integer(n.id === myId ? node.replication.offset : 0);
       c.w.bulk('health');
-      c.w.bulk('online');
+      c.w.bulk(n.failed === true ? 'failed' : n.id === myId && node.replication.loading ? 'loading' : 'online');
     }
   });
 }
@@ -103,10 +109,10 @@ export function nodesText(cluster: ClusterState, now: number): string {
     seen.add(n.id);
     const isPrimary = shard >= 0 && t.doc.shards[shard].primary === n.id;
     const me = n.id === cluster.myId;
-    const flags = `${me ? 'myself,' : ''}${isPrimary || shard < 0 ? 'master' : 'slave'}`;
+    const flags = `${me ? 'myself,' : ''}${isPrimary || shard < 0 ? 'master' : 'slave'}${n.failed === true ? ',fail' : ''}`;
     const master = isPrimary || shard < 0 ? '-' : t.doc.shards[shard].primary;
     const slots = isPrimary ? slotsOf[shard] : [];
-    out += `${n.id} ${n.host}:${n.port}@${busPort(n.port)} ${flags} ${master} 0 ${me ? 0 : now} ${t.epoch} connected`;
+    out += `${n.id} ${n.host}:${n.port}@${busPort(n.port)} ${flags} ${master} 0 ${me ? 0 : now} ${t.epoch} ${n.failed === true ? 'disconnected' : 'connected'}`;
     out += slots.length > 0 ? ` ${slots.join(' ')}\n` : '\n';
   };
   t.doc.shards.forEach((_, i) => {
@@ -227,9 +233,11 @@ function clusterHelpCommand(c: CommandContext): void {
   if (clusterOf(c) !== null) writeHelp(c, CLUSTER_HELP);
 }
 
-/** READONLY / READWRITE: replica reads arrive with replication; until then both only answer OK. */
+/** READONLY / READWRITE: whether this connection's reads may be served by a replica of the slot. */
 function readModeCommand(c: CommandContext): void {
-  if (clusterOf(c) !== null) c.w.ok();
+  if (clusterOf(c) === null) return;
+  clientOf(c).readonlyMode = c.name === 'readonly';
+  c.w.ok();
 }
 
 /** ASKING: accepted; slot migration (a later stage) is what gives it an effect. */
@@ -249,7 +257,7 @@ function setTopologyCommand(c: CommandContext): void {
   if (cluster === null) return;
   try {
     const doc = parseTopology(c.bytes(2).toString('utf8'));
-    c.w.integer(cluster.apply(doc) ? 1 : 0);
+    c.w.integer(nodeOf(c).applyTopology(doc) ? 1 : 0);
   } catch (err) {
     if (!(err instanceof TopologyError)) throw err;
     c.w.error(`ERR ${err.message}`);
@@ -274,6 +282,7 @@ export const clusterCommands: CommandDef[] = [
     flags: 0,
     subcommands: [
       { name: 'countkeysinslot', arity: 3, flags: S, handler: countkeysinslotCommand },
+      { name: 'failover', arity: -2, flags: CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE, handler: clusterFailoverCommand },
       { name: 'getkeysinslot', arity: 4, flags: S, handler: getkeysinslotCommand },
       { name: 'help', arity: 2, flags: S | CMD_LOADING, handler: clusterHelpCommand },
       { name: 'info', arity: 2, flags: S, handler: infoCommand },
@@ -300,6 +309,8 @@ export const corralCommands: CommandDef[] = [
       { name: 'topology', arity: 2, flags: CMD_ADMIN | S, handler: topologyCommand },
       { name: 'settopology', arity: 3, flags: CMD_ADMIN | S, handler: setTopologyCommand },
       { name: 'help', arity: 2, flags: S | CMD_LOADING, handler: (c) => writeHelp(c, CORRAL_HELP) },
+      ...corralReplicationCommands,
+      ...corralControlCommands,
     ],
   },
 ];

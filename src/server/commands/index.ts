@@ -6,6 +6,7 @@ import { transactionsCommands } from './transactions.js';
 import { introspectionCommands } from './introspection.js';
 import { adminCommands } from './admin.js';
 import { clusterCommands, corralCommands } from './cluster.js';
+import { replicationCommands } from './replication.js';
 
 export const serverCommands: CommandDef[] = [
   ...connectionCommands,
@@ -14,4 +15,5 @@ export const serverCommands: CommandDef[] = [
   ...adminCommands,
   ...clusterCommands,
   ...corralCommands,
+  ...replicationCommands,
 ];

@@ -58,12 +58,16 @@ function execCommand(c: CommandContext): void {
   node.watches.unwatchAll(client);
   const w = node.writer;
   w.array(queue.length);
+  // Replicas get the transaction's writes between MULTI and EXEC, and apply them at once.
+  const stream = node.replStream;
+  stream?.beginTransaction();
   for (let i = 0; i < queue.length; i++) {
     const q = queue[i];
     call(node, client, q.cmd, q.args);
     // A queued HELLO may switch the protocol for the replies that follow it.
     w.resp = client.resp;
   }
+  stream?.endTransaction();
   client.resetTransaction();
 }
 

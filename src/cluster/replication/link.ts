@@ -1,0 +1,301 @@
+// The replica's side of replication: one connection to the primary that performs Redis's
+// handshake (PING, REPLCONF listening-port, REPLCONF capa, PSYNC <replid> <offset>), then applies
+// what the primary sends: after `+FULLRESYNC <replid> <offset>` the dataset is dropped and the
+// snapshot's commands are applied up to the `CORRAL SYNCEND` marker; after `+CONTINUE <replid>`
+// (or after SYNCEND) the stream, whose bytes advance the replication offset. It acknowledges
+// its offset when the primary asks (REPLCONF GETACK) and once a second, and reconnects with
+// PSYNC after a lost connection, so a short disconnect resumes from the primary's backlog.
+//
+// A transaction in the stream (MULTI ... EXEC) is applied in one go once EXEC has arrived, so a
+// reader on the replica never sees half of it.
+
+import net from 'node:net';
+import type { CommandArgs } from '../../protocol/request-parser.js';
+import { COMMAND_READY, NEED_MORE, RequestParser } from '../../protocol/request-parser.js';
+import { parseReply } from '../../protocol/reply-parser.js';
+import { encodedLength } from './stream-buffer.js';
+
+export interface ReplicaHost {
+  /** Runs one command of the primary's stream: no reply, no routing; TTLs do not expire keys. */
+  apply(args: CommandArgs): void;
+  /** A full copy starts: drop every key. */
+  resetDataset(): void;
+  /** A stream command was applied: its canonical bytes, for this node's own backlog. */
+  applied(args: CommandArgs, offset: number): void;
+  /** The link's state changed (INFO, LOADING replies, the control plane's reports). */
+  stateChanged(): void;
+  log(line: string): void;
+}
+
+export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
+
+export interface LinkStart {
+  replid: string;
+  /** The last offset applied (PSYNC asks for offset + 1); -1 for none. */
+  offset: number;
+}
+
+export interface LinkOptions {
+  listeningPort: number;
+  /** No byte from the primary for this long: the link is dropped and re-made (repl-timeout). */
+  timeoutMs: number;
+  /** Delay before reconnecting after a failure. */
+  retryMs?: number;
+}
+
+const ACK_EVERY_MS = 1000;
+
+export class ReplicationLink {
+  state: LinkState = 'connect';
+  replid: string;
+  /** Last offset applied. */
+  offset: number;
+  /** Date.now() of the last byte from the primary. */
+  lastIoAt = 0;
+  /** Date.now() when the link went down (INFO master_link_down_since_seconds). */
+  downSince = Date.now();
+  syncKeys = 0;
+  syncStartedAt = 0;
+  fullSyncs = 0;
+  partialSyncs = 0;
+  private socket: net.Socket | null = null;
+  private parser: RequestParser | null = null;
+  private handshakeBuf: Buffer = Buffer.alloc(0);
+  private handshakeStep = 0;
+  private inSnapshot = false;
+  private tx: CommandArgs[] | null = null;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private ackTimer: NodeJS.Timeout | null = null;
+  private ackWanted = false;
+  /** Called when the applied offset moves (read-your-writes waiters). */
+  onOffset: ((offset: number) => void) | null = null;
+
+  constructor(
+    readonly host: ReplicaHost,
+    readonly primaryHost: string,
+    readonly primaryPort: number,
+    start: LinkStart,
+    private readonly options: LinkOptions,
+  ) {
+    this.replid = start.replid;
+    this.offset = start.offset;
+  }
+
+  get up(): boolean {
+    return this.state === 'connected';
+  }
+
+  start(): void {
+    this.connect();
+    this.ackTimer = setInterval(() => this.tick(), 100);
+    this.ackTimer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.ackTimer !== null) clearInterval(this.ackTimer);
+    this.socket?.destroy();
+    this.socket = null;
+    this.setState('connect');
+  }
+
+  private setState(s: LinkState): void {
+    if (this.state === s) return;
+    if (this.state === 'connected') this.downSince = Date.now();
+    this.state = s;
+    this.host.stateChanged();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.setState('connecting');
+    const socket = net.connect({ host: this.primaryHost, port: this.primaryPort });
+    socket.setNoDelay(true);
+    this.socket = socket;
+    this.handshakeBuf = Buffer.alloc(0);
+    this.handshakeStep = 0;
+    this.parser = null;
+    this.inSnapshot = false;
+    this.tx = null;
+    socket.once('connect', () => {
+      this.lastIoAt = Date.now();
+      this.setState('handshake');
+      socket.write(encode(['PING']));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.socket !== socket) return;
+      this.lastIoAt = Date.now();
+      try {
+        this.onData(chunk);
+      } catch (err) {
+        this.host.log(`replication link to ${this.primaryHost}:${this.primaryPort}: ${(err as Error).message}`);
+        this.drop();
+      }
+    });
+    const lost = (): void => {
+      if (this.socket !== socket) return;
+      this.drop();
+    };
+    socket.once('error', lost);
+    socket.once('close', lost);
+  }
+
+  /** Drops the connection and retries after a pause. */
+  private drop(): void {
+    this.socket?.destroy();
+    this.socket = null;
+    if (this.inSnapshot) {
+      // A half-applied snapshot is not a dataset: the next attempt must be a full copy.
+      this.replid = '?';
+      this.offset = -1;
+      this.inSnapshot = false;
+    }
+    this.setState('connect');
+    if (this.stopped) return;
+    this.retryTimer = setTimeout(() => this.connect(), this.options.retryMs ?? 100);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.parser === null) {
+      this.handshakeBuf = this.handshakeBuf.length === 0 ? chunk : Buffer.concat([this.handshakeBuf, chunk]);
+      const rest = this.handshake();
+      if (rest === null) return;
+      chunk = rest;
+    }
+    const p = this.parser!;
+    p.feed(chunk, chunk.length);
+    let r: number;
+    while ((r = p.next()) === COMMAND_READY) this.command(p);
+    if (r !== NEED_MORE) throw new Error(`bad replication stream: ${p.error || 'query buffer full'}`);
+    if (this.ackWanted) this.sendAck();
+  }
+
+  /** Runs the handshake on buffered replies; returns the bytes after it once the stream starts. */
+  private handshake(): Buffer | null {
+    const socket = this.socket!;
+    for (;;) {
+      const r = parseReply(this.handshakeBuf);
+      if (r === null) return null;
+      const [reply, next] = r;
+      this.handshakeBuf = this.handshakeBuf.subarray(next);
+      const err = typeof reply === 'object' && reply !== null && 'error' in reply ? (reply as { error: string }).error : null;
+      const line = typeof reply === 'object' && reply !== null && 'simple' in reply ? (reply as { simple: string }).simple : '';
+      switch (this.handshakeStep++) {
+        case 0: // PING
+          if (err !== null && !err.startsWith('NOAUTH')) throw new Error(`primary answered PING with ${err}`);
+          socket.write(encode(['REPLCONF', 'listening-port', String(this.options.listeningPort)]));
+          break;
+        case 1: // REPLCONF listening-port
+          socket.write(encode(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']));
+          break;
+        case 2: // REPLCONF capa
+          socket.write(encode(['PSYNC', this.replid, String(this.offset < 0 ? -1 : this.offset + 1)]));
+          break;
+        default: {
+          if (err !== null) throw new Error(`primary refused PSYNC: ${err}`);
+          const words = line.split(' ');
+          if (words[0] === 'FULLRESYNC' && words.length === 3) {
+            this.replid = words[1];
+            this.offset = Number(words[2]);
+            this.inSnapshot = true;
+            this.syncKeys = 0;
+            this.syncStartedAt = Date.now();
+            this.fullSyncs++;
+            this.host.resetDataset();
+            this.setState('sync');
+          } else if (words[0] === 'CONTINUE') {
+            if (words[1] !== undefined && words[1] !== '') this.replid = words[1];
+            this.partialSyncs++;
+            this.setState('connected');
+          } else {
+            throw new Error(`unexpected PSYNC reply: ${line} (corral replicates only from corral)`);
+          }
+          this.parser = new RequestParser({ maxBulkLength: 1 << 30, maxQueryBuffer: 2 ** 40 });
+          const rest = this.handshakeBuf;
+          this.handshakeBuf = Buffer.alloc(0);
+          return rest;
+        }
+      }
+    }
+  }
+
+  private command(a: CommandArgs): void {
+    if (this.inSnapshot) {
+      if (isWord(a, 0, 'corral') && a.argc === 2 && isWord(a, 1, 'syncend')) {
+        this.inSnapshot = false;
+        this.host.log(`full copy from ${this.primaryHost}:${this.primaryPort} applied: ${this.syncKeys} keys in ${Date.now() - this.syncStartedAt} ms`);
+        this.setState('connected');
+        return;
+      }
+      this.host.apply(a);
+      if (!isWord(a, 0, 'select')) this.syncKeys++;
+      return;
+    }
+    this.offset += encodedLength(a);
+    this.host.applied(a, this.offset);
+    if (isWord(a, 0, 'replconf')) {
+      if (a.argc >= 2 && isWord(a, 1, 'getack')) this.ackWanted = true;
+    } else if (isWord(a, 0, 'ping')) {
+      // heartbeat
+    } else if (isWord(a, 0, 'multi')) {
+      this.tx = [];
+    } else if (isWord(a, 0, 'exec') && this.tx !== null) {
+      const tx = this.tx;
+      this.tx = null;
+      for (const c of tx) this.host.apply(c);
+    } else if (this.tx !== null) {
+      this.tx.push(copyArgs(a));
+    } else {
+      this.host.apply(a);
+    }
+    if (this.onOffset !== null) this.onOffset(this.offset);
+  }
+
+  private sendAck(): void {
+    this.ackWanted = false;
+    if (this.socket !== null && this.state === 'connected') this.socket.write(encode(['REPLCONF', 'ACK', String(this.offset)]));
+    this.lastAckAt = Date.now();
+  }
+
+  private lastAckAt = 0;
+
+  private tick(): void {
+    const now = Date.now();
+    if (this.socket !== null && this.state !== 'connecting' && now - this.lastIoAt > this.options.timeoutMs) {
+      this.host.log(`replication link to ${this.primaryHost}:${this.primaryPort} timed out`);
+      this.drop();
+      return;
+    }
+    if (this.state === 'connected' && now - this.lastAckAt >= ACK_EVERY_MS) this.sendAck();
+  }
+}
+
+function encode(words: string[]): Buffer {
+  let s = `*${words.length}\r\n`;
+  for (const w of words) s += `$${Buffer.byteLength(w, 'latin1')}\r\n${w}\r\n`;
+  return Buffer.from(s, 'latin1');
+}
+
+function isWord(a: CommandArgs, i: number, lower: string): boolean {
+  const s = a.start[i];
+  if (a.end[i] - s !== lower.length) return false;
+  for (let k = 0; k < lower.length; k++) if ((a.buf[s + k] | 32) !== lower.charCodeAt(k)) return false;
+  return true;
+}
+
+function copyArgs(a: CommandArgs): CommandArgs {
+  const start: number[] = [];
+  const end: number[] = [];
+  let total = 0;
+  for (let i = 0; i < a.argc; i++) total += a.end[i] - a.start[i];
+  const buf = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (let i = 0; i < a.argc; i++) {
+    start.push(pos);
+    pos += a.buf.copy(buf, pos, a.start[i], a.end[i]);
+    end.push(pos);
+  }
+  return { buf, argc: a.argc, start, end };
+}

@@ -1,0 +1,384 @@
+// The primary's side of replication: the replication id and offset, the backlog, the stream of
+// writes sent to every replica, PSYNC (resume from the backlog, or a full copy), the full copy
+// itself, and the replicas' acknowledged offsets (WAIT, INFO replication).
+//
+// The stream is commands in RESP, as Redis's: each write a client ran that changed the dataset,
+// with SELECT when the database changes, PING as a heartbeat, REPLCONF GETACK when someone waits
+// for acknowledgements, and DEL for every key removed by expiry or eviction (replicas never
+// expire or evict on their own authority). Commands whose effect depends on when or where they
+// run (relative TTLs, SPOP's random choice, ...) are flagged in the command table and sent as
+// their effect instead: the state of each key they touched (`SET key value PXAT t`, `RESTORE key
+// t payload REPLACE ABSTTL`, or `DEL key`).
+//
+// The full copy without fork. A replica asking for a full copy gets `+FULLRESYNC <replid>
+// <offset>`, then every live key as a command (SET/RESTORE, the snapshot), streamed a few
+// milliseconds of work per event-loop turn and only while the socket keeps up, then a `CORRAL
+// SYNCEND` marker, then the stream from <offset> on, which was buffered for it meanwhile. The
+// snapshot is not a point-in-time image: a key may be copied before or after a write made during
+// the copy. So while any copy is in progress, every write is propagated as the state of the keys
+// it touched, never as the command. Applying "set key K to state S" is idempotent, and the last
+// state of K in the stream is K's state after its last write, so a replica that applies the
+// snapshot and then the buffered stream ends where the primary is, whichever version of K the
+// snapshot caught. Commands that touch every key (FLUSHALL, FLUSHDB) are sent as they are: they
+// are idempotent too.
+
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import type { CommandArgs } from '../../protocol/request-parser.js';
+import type { Command } from '../../commands/table.js';
+import type { Store } from '../../store/store.js';
+import type { Keyspace } from '../../store/keyspace.js';
+import { TYPE_STRING } from '../../store/entry.js';
+import { dumpKey } from '../../store/dump.js';
+import { latin1 } from '../../util/bytes.js';
+import { ReplicationBacklog } from './backlog.js';
+import { StreamBuffer } from './stream-buffer.js';
+
+/** A connection to a replica, as the server gives it to the source. */
+export interface ReplicaConnection {
+  readonly id: number;
+  /** The replica's IP as seen from here. */
+  readonly ip: string;
+  write(buf: Buffer): void;
+  /** Bytes written but not yet taken by the kernel. */
+  readonly pendingBytes: number;
+  close(): void;
+}
+
+export type ReplicaState = 'wait_bgsave' | 'send_bulk' | 'online';
+
+export class ReplicaPeer {
+  state: ReplicaState = 'wait_bgsave';
+  /** Offset the replica acknowledged (REPLCONF ACK). */
+  ackOffset = 0;
+  /** Date.now() of the last acknowledgement. */
+  ackAt = 0;
+  listeningPort = 0;
+  /** The stream produced while its snapshot is sent, sent after it. */
+  pending: Buffer[] = [];
+  pendingBytes = 0;
+  sync: SnapshotJob | null = null;
+
+  constructor(readonly conn: ReplicaConnection) {}
+}
+
+interface SnapshotJob {
+  db: number;
+  cursor: number;
+  keys: number;
+  startedAt: number;
+}
+
+export interface ReplicationSourceOptions {
+  store: Store;
+  backlogSize: number;
+  log: (line: string) => void;
+  /** Most stream bytes buffered for a replica during its full copy (client-output-buffer-limit replica). */
+  maxSyncBuffer?: number;
+}
+
+const SYNCEND = Buffer.from('*2\r\n$6\r\nCORRAL\r\n$7\r\nSYNCEND\r\n');
+/** Work per event-loop turn while sending a snapshot. */
+const SNAPSHOT_STEP_MS = 2;
+/** A snapshot waits while this many bytes are queued on the replica's socket. */
+const SNAPSHOT_SOCKET_HIGH = 4 * 1024 * 1024;
+
+export function newReplicationId(): string {
+  return randomBytes(20).toString('hex');
+}
+
+export class ReplicationSource {
+  replid = newReplicationId();
+  /** The previous replication id, and the first offset not covered by it (PSYNC2). */
+  replid2 = '0000000000000000000000000000000000000000';
+  secondReplOffset = -1;
+  readonly backlog: ReplicationBacklog;
+  readonly replicas: ReplicaPeer[] = [];
+  /** The database the stream last SELECTed; -1 forces a SELECT before the next command. */
+  private streamDb = -1;
+  /** This turn's stream bytes, sent to every replica at the end of the turn. */
+  private readonly turn = new StreamBuffer();
+  private flushScheduled = false;
+  private syncs = 0;
+  /** Inside EXEC: MULTI is written before the first propagated command, EXEC after the last. */
+  private txDepth = 0;
+  private txOpened = false;
+  private readonly keyPos: number[] = [];
+  private readonly scratch = new StreamBuffer(4096);
+  /** Called after acknowledgements arrive (WAIT). */
+  onAck: (() => void) | null = null;
+
+  constructor(private readonly options: ReplicationSourceOptions, startOffset = 0) {
+    this.backlog = new ReplicationBacklog(options.backlogSize, startOffset);
+  }
+
+  get offset(): number {
+    return this.backlog.offset;
+  }
+
+  /** Replicas that finished their copy. */
+  get onlineCount(): number {
+    let n = 0;
+    for (const r of this.replicas) if (r.state === 'online') n++;
+    return n;
+  }
+
+  /** Whether some full copy is in progress (writes then propagate as key states). */
+  get copying(): boolean {
+    return this.syncs > 0;
+  }
+
+  // ---- the stream ----
+
+  /**
+   * A command that changed the dataset, run by a client in database `db`. Sent as it is, or as
+   * the state of the keys it touched (flagged commands, or during a full copy).
+   */
+  propagate(cmd: Command, args: CommandArgs, db: number, asState: boolean): void {
+    this.openTx();
+    if (asState || this.syncs > 0) {
+      const n = cmd.keyPositions(args.argc, this.keyPos);
+      if (n > 0) {
+        const keyspace = this.options.store.dbs[db];
+        for (let i = 0; i < n; i++) {
+          const p = this.keyPos[i];
+          this.emitState(keyspace, db, latin1(args.buf, args.start[p], args.end[p]));
+        }
+        return;
+      }
+    }
+    this.select(db);
+    this.turn.args(args);
+    this.appended();
+  }
+
+  /** A key removed by expiry or eviction: replicas delete it too. */
+  keyRemoved(db: number, key: string): void {
+    this.openTx();
+    this.select(db);
+    this.turn.strings('DEL', key);
+    this.appended();
+  }
+
+  /** A command of the source's own (PING, REPLCONF GETACK). */
+  emit(...words: string[]): void {
+    this.turn.strings(...words);
+    this.appended();
+  }
+
+  /** The state of one key: SET/RESTORE with its absolute TTL, or DEL. */
+  private emitState(keyspace: Keyspace, db: number, key: string): void {
+    this.select(db);
+    stateCommand(keyspace, key, this.turn);
+    this.appended();
+  }
+
+  private select(db: number): void {
+    if (db === this.streamDb) return;
+    this.streamDb = db;
+    this.turn.strings('SELECT', String(db));
+  }
+
+  beginTransaction(): void {
+    this.txDepth++;
+  }
+
+  endTransaction(): void {
+    if (--this.txDepth > 0) return;
+    if (this.txOpened) {
+      this.txOpened = false;
+      this.turn.strings('EXEC');
+      this.appended();
+    }
+  }
+
+  private openTx(): void {
+    if (this.txDepth > 0 && !this.txOpened) {
+      this.txOpened = true;
+      this.turn.strings('MULTI');
+    }
+  }
+
+  private appended(): void {
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushBound);
+    }
+  }
+
+  private readonly flushBound = (): void => this.flush();
+
+  /** Sends this turn's stream: into the backlog, and to every replica (once per turn). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.txOpened) return; // a transaction is being written; it is flushed whole
+    const n = this.turn.length;
+    if (n === 0) return;
+    this.backlog.append(this.turn.buf, 0, n);
+    let copy: Buffer | null = null;
+    for (const r of this.replicas) {
+      if (r.state === 'online') {
+        r.conn.write((copy ??= Buffer.from(this.turn.buf.subarray(0, n))));
+      } else {
+        const b = (copy ??= Buffer.from(this.turn.buf.subarray(0, n)));
+        r.pending.push(b);
+        r.pendingBytes += b.length;
+        if (r.pendingBytes > (this.options.maxSyncBuffer ?? 256 * 1024 * 1024)) {
+          this.options.log(`replica ${r.conn.ip}:${r.listeningPort}: stream buffered during the full copy passed its limit; dropping it`);
+          r.conn.close();
+        }
+      }
+    }
+    this.turn.clear();
+  }
+
+  // ---- replicas ----
+
+  /**
+   * PSYNC from a replica: resume from the backlog when it asks for our history (or the one we
+   * continued, up to where we forked from it) and the backlog still holds its next byte;
+   * otherwise a full copy. Returns the peer, now attached.
+   */
+  attach(conn: ReplicaConnection, replid: string, wantOffset: number, listeningPort: number): ReplicaPeer {
+    this.flush();
+    const peer = new ReplicaPeer(conn);
+    peer.listeningPort = listeningPort;
+    peer.ackAt = Date.now();
+    const ours = replid === this.replid || (replid === this.replid2 && wantOffset <= this.secondReplOffset);
+    if (ours && this.backlog.has(wantOffset)) {
+      conn.write(Buffer.from(`+CONTINUE ${this.replid}\r\n`));
+      const tail = this.backlog.copyFrom(wantOffset)!;
+      if (tail.length > 0) conn.write(tail);
+      peer.state = 'online';
+      peer.ackOffset = wantOffset - 1;
+      this.replicas.push(peer);
+      this.options.log(`replica ${conn.ip}:${listeningPort} resumed from offset ${wantOffset} (${tail.length} bytes from the backlog)`);
+      return peer;
+    }
+    conn.write(Buffer.from(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`));
+    // The stream after the copy starts with a SELECT, whatever the last one was.
+    this.streamDb = -1;
+    peer.state = 'send_bulk';
+    peer.sync = { db: 0, cursor: 0, keys: 0, startedAt: performance.now() };
+    this.syncs++;
+    this.replicas.push(peer);
+    this.options.log(`replica ${conn.ip}:${listeningPort} needs a full copy (asked ${replid} ${wantOffset}); starting at offset ${this.offset}`);
+    setImmediate(() => this.snapshotStep(peer));
+    return peer;
+  }
+
+  detach(conn: ReplicaConnection): void {
+    const i = this.replicas.findIndex((r) => r.conn === conn);
+    if (i < 0) return;
+    const peer = this.replicas[i];
+    this.replicas.splice(i, 1);
+    if (peer.sync !== null) {
+      peer.sync = null;
+      this.syncs--;
+    }
+  }
+
+  ack(conn: ReplicaConnection, offset: number): void {
+    const peer = this.replicas.find((r) => r.conn === conn);
+    if (peer === undefined) return;
+    if (offset > peer.ackOffset) peer.ackOffset = offset;
+    peer.ackAt = Date.now();
+    if (this.onAck !== null) this.onAck();
+  }
+
+  /** Online replicas that acknowledged at least `offset`. */
+  ackedCount(offset: number): number {
+    let n = 0;
+    for (const r of this.replicas) if (r.state === 'online' && r.ackOffset >= offset) n++;
+    return n;
+  }
+
+  /** Sends a few milliseconds' worth of snapshot, then yields; ends with SYNCEND and the buffered stream. */
+  private snapshotStep(peer: ReplicaPeer): void {
+    const job = peer.sync;
+    if (job === null || !this.replicas.includes(peer)) return;
+    if (peer.conn.pendingBytes > SNAPSHOT_SOCKET_HIGH) {
+      setTimeout(() => this.snapshotStep(peer), 1);
+      return;
+    }
+    const deadline = performance.now() + SNAPSHOT_STEP_MS;
+    const out = this.scratch;
+    const dbs = this.options.store.dbs;
+    let lastDb = -1;
+    while (job.db < dbs.length && performance.now() < deadline) {
+      const keyspace = dbs[job.db];
+      const db = job.db;
+      job.cursor = keyspace.snapshotStep(job.cursor, 64, (key) => {
+        if (lastDb !== db) {
+          out.strings('SELECT', String(db));
+          lastDb = db;
+        }
+        stateCommand(keyspace, key, out);
+        job.keys++;
+      });
+      if (job.cursor === 0) job.db++;
+      if (out.length > 1 << 20) break;
+    }
+    if (out.length > 0) peer.conn.write(out.take());
+    if (job.db < dbs.length) {
+      setImmediate(() => this.snapshotStep(peer));
+      return;
+    }
+    this.flush();
+    peer.conn.write(SYNCEND);
+    for (const b of peer.pending) peer.conn.write(b);
+    peer.pending = [];
+    peer.pendingBytes = 0;
+    peer.sync = null;
+    peer.state = 'online';
+    this.syncs--;
+    this.options.log(`full copy to ${peer.conn.ip}:${peer.listeningPort} sent: ${job.keys} keys in ${Math.round(performance.now() - job.startedAt)} ms`);
+  }
+
+  /** Becoming a replica: forget the replicas (they reconnect to us or follow the topology). */
+  closeAll(): void {
+    for (const r of [...this.replicas]) r.conn.close();
+    this.replicas.length = 0;
+    this.syncs = 0;
+  }
+
+  /** Forces a SELECT before the next command (a new history, or a resumed one). */
+  resetSelect(): void {
+    this.streamDb = -1;
+  }
+}
+
+/** Encodes a key's current state as a command: SET (strings), RESTORE (other types), or DEL. */
+export function stateCommand(keyspace: Keyspace, key: string, out: StreamBuffer): void {
+  const id = keyspace.table.findString(key);
+  if (id < 0 || !keyspace.isLiveForCopy(id)) {
+    out.strings('DEL', key);
+    return;
+  }
+  const at = keyspace.expireAtOf(id);
+  if (keyspace.typeOf(id) === TYPE_STRING && keyspace.staleAtOf(id) === 0) {
+    keyspace.view(id);
+    const t = keyspace.table;
+    out.command(at > 0 ? 5 : 3);
+    out.arg('SET');
+    out.arg(key);
+    out.argBytes(t.vbuf, t.vstart, t.vend);
+    if (at > 0) {
+      out.arg('PXAT');
+      out.arg(String(at));
+    }
+    return;
+  }
+  const payload = dumpKey(keyspace, key);
+  if (payload === null) {
+    out.strings('DEL', key);
+    return;
+  }
+  out.command(6);
+  out.arg('RESTORE');
+  out.arg(key);
+  out.arg(String(at));
+  out.argBytes(payload, 0, payload.length);
+  out.arg('REPLACE');
+  out.arg('ABSTTL');
+}

@@ -1,0 +1,115 @@
+// A growable byte buffer that RESP commands are encoded into: the replication stream of one
+// event-loop turn, or one step of a snapshot. Encoding is canonical (`*N\r\n$len\r\n...\r\n`), so a
+// replica that re-encodes what it applied gets the primary's bytes, and offsets agree.
+
+import type { CommandArgs } from '../../protocol/request-parser.js';
+
+export class StreamBuffer {
+  buf: Buffer;
+  length = 0;
+
+  constructor(initial = 16 * 1024) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+
+  private decimal(n: number): void {
+    if (n < 10) {
+      this.buf[this.length++] = 48 + n;
+      return;
+    }
+    this.length += this.buf.write(String(n), this.length, 'latin1');
+  }
+
+  private header(prefix: number, n: number): void {
+    this.ensure(24);
+    this.buf[this.length++] = prefix;
+    this.decimal(n);
+    this.buf[this.length++] = 13;
+    this.buf[this.length++] = 10;
+  }
+
+  /** `*n\r\n`: a command of n arguments follows. */
+  command(n: number): void {
+    this.header(42, n);
+  }
+
+  argBytes(src: Buffer, start: number, end: number): void {
+    const len = end - start;
+    this.header(36, len);
+    this.ensure(len + 2);
+    if (len <= 32) for (let i = start; i < end; i++) this.buf[this.length++] = src[i];
+    else {
+      src.copy(this.buf, this.length, start, end);
+      this.length += len;
+    }
+    this.buf[this.length++] = 13;
+    this.buf[this.length++] = 10;
+  }
+
+  /** A latin1 (binary-safe) string argument. */
+  arg(s: string): void {
+    const len = s.length;
+    this.header(36, len);
+    this.ensure(len + 2);
+    this.length += this.buf.write(s, this.length, 'latin1');
+    this.buf[this.length++] = 13;
+    this.buf[this.length++] = 10;
+  }
+
+  /** A whole command from its parsed arguments. */
+  args(a: CommandArgs): void {
+    this.command(a.argc);
+    for (let i = 0; i < a.argc; i++) this.argBytes(a.buf, a.start[i], a.end[i]);
+  }
+
+  /** A whole command from strings. */
+  strings(...words: string[]): void {
+    this.command(words.length);
+    for (const w of words) this.arg(w);
+  }
+
+  /** The bytes written since `from` (a view, valid until the next write). */
+  view(from = 0): Buffer {
+    return this.buf.subarray(from, this.length);
+  }
+
+  /** A copy of everything written, and an empty buffer again. */
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.length));
+    this.length = 0;
+    return out;
+  }
+
+  clear(): void {
+    this.length = 0;
+    if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(16 * 1024);
+  }
+}
+
+/** Bytes of the canonical encoding of a command (what it adds to the replication offset). */
+export function encodedLength(a: CommandArgs): number {
+  let n = 3 + digits(a.argc);
+  for (let i = 0; i < a.argc; i++) {
+    const len = a.end[i] - a.start[i];
+    n += 5 + digits(len) + len;
+  }
+  return n;
+}
+
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}

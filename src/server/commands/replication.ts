@@ -1,0 +1,158 @@
+// Replication commands in Redis's forms: REPLICAOF / SLAVEOF, ROLE, WAIT, and the replica's side
+// of the handshake (REPLCONF, PSYNC; SYNC is refused: corral replicas always PSYNC). Plus
+// corral's own CORRAL OFFSET / WAITOFFSET, on which the client's read-your-writes stands
+// (docs/replication.md): OFFSET answers the offset a primary's stream has reached, WAITOFFSET
+// makes a replica wait until it has applied an offset, or says STALE.
+
+import type { CommandContext } from '../../commands/context.js';
+import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_NO_MULTI, CMD_STALE, type CommandDef } from '../../commands/table.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors.js';
+import { clientOf, nodeOf } from './util.js';
+
+function replicaofCommand(c: CommandContext): void {
+  const node = nodeOf(c);
+  if (node.cluster !== null) {
+    c.w.error('ERR REPLICAOF not allowed in cluster mode.');
+    return;
+  }
+  if (c.is(1, 'no') && c.is(2, 'one')) {
+    node.replication.becomePrimary();
+    c.w.ok();
+    return;
+  }
+  const port = c.int(2);
+  if (port === undefined || port < 0 || port > 65535) {
+    c.w.error('ERR Invalid master port');
+    return;
+  }
+  const host = c.str(1);
+  const r = node.replication;
+  if (r.role === 'slave' && r.masterHost === host && r.masterPort === port) {
+    c.w.simple('OK Already connected to specified master');
+    return;
+  }
+  r.becomeReplicaOf(host, port);
+  c.w.ok();
+}
+
+function roleCommand(c: CommandContext): void {
+  nodeOf(c).replication.writeRole();
+}
+
+/** Redis's getTimeoutFromObjectOrReply for milliseconds. */
+function timeoutArg(c: CommandContext, i: number): number | undefined {
+  const t = c.int(i);
+  if (t === undefined) {
+    c.w.error('ERR timeout is not an integer or out of range');
+    return undefined;
+  }
+  if (t < 0) {
+    c.w.error('ERR timeout is negative');
+    return undefined;
+  }
+  return t;
+}
+
+function waitCommand(c: CommandContext): void {
+  const n = c.int(1);
+  if (n === undefined) {
+    c.w.error(ERR_NOT_INTEGER);
+    return;
+  }
+  const timeout = timeoutArg(c, 2);
+  if (timeout === undefined) return;
+  const client = clientOf(c);
+  // Inside MULTI a WAIT cannot block: it answers what is acknowledged now.
+  nodeOf(c).replication.wait(client, n, client.multi !== null ? -1 : timeout);
+}
+
+function replconfCommand(c: CommandContext): void {
+  const node = nodeOf(c);
+  const client = clientOf(c);
+  if ((c.argc - 1) % 2 !== 0) {
+    c.w.error(ERR_SYNTAX);
+    return;
+  }
+  for (let i = 1; i < c.argc; i += 2) {
+    const opt = c.lower(i);
+    if (opt === 'listening-port') {
+      const port = c.int(i + 1);
+      if (port === undefined) {
+        c.w.error(ERR_NOT_INTEGER);
+        return;
+      }
+      client.replicaListeningPort = port;
+    } else if (opt === 'ack') {
+      // An acknowledgement gets no reply, as Redis.
+      const offset = c.int(i + 1);
+      if (offset !== undefined) node.replication.ack(client, offset);
+      return;
+    } else if (opt === 'getack') {
+      return;
+    } else if (opt === 'capa' || opt === 'ip-address' || opt === 'rdb-only' || opt === 'rdb-filter-only') {
+      // Accepted: corral replicas always speak PSYNC2 and load from the stream.
+    } else {
+      c.w.error(`ERR Unrecognized REPLCONF option: ${c.str(i)}`);
+      return;
+    }
+  }
+  c.w.ok();
+}
+
+function psyncCommand(c: CommandContext): void {
+  const client = clientOf(c);
+  if (client.replica) return; // already attached; Redis ignores it too
+  const offset = c.int(2);
+  if (offset === undefined) {
+    c.w.error(ERR_NOT_INTEGER);
+    return;
+  }
+  nodeOf(c).replication.psync(client, c.str(1), offset);
+}
+
+function syncCommand(c: CommandContext): void {
+  c.w.error('ERR corral replicas use PSYNC; SYNC (the pre-2.8 protocol) is not supported');
+}
+
+function offsetCommand(c: CommandContext): void {
+  const r = nodeOf(c).replication;
+  r.source?.flush();
+  c.w.integer(r.offset);
+}
+
+function waitOffsetCommand(c: CommandContext): void {
+  const offset = c.int(2);
+  if (offset === undefined) {
+    c.w.error(ERR_NOT_INTEGER);
+    return;
+  }
+  const timeout = timeoutArg(c, 3);
+  if (timeout === undefined) return;
+  const client = clientOf(c);
+  nodeOf(c).replication.waitOffset(client, offset, client.multi !== null ? 0 : timeout);
+}
+
+function replidCommand(c: CommandContext): void {
+  const r = nodeOf(c).replication;
+  c.w.array(2);
+  c.w.bulk(r.replid);
+  c.w.integer(r.offset);
+}
+
+const ADMIN = CMD_ADMIN | CMD_NOSCRIPT;
+export const replicationCommands: CommandDef[] = [
+  { name: 'replicaof', arity: 3, flags: ADMIN | CMD_STALE, handler: replicaofCommand },
+  { name: 'slaveof', arity: 3, flags: ADMIN | CMD_STALE, handler: replicaofCommand },
+  { name: 'role', arity: 1, flags: CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST, handler: roleCommand },
+  { name: 'wait', arity: 3, flags: CMD_NOSCRIPT, handler: waitCommand },
+  { name: 'replconf', arity: -1, flags: ADMIN | CMD_LOADING | CMD_STALE, handler: replconfCommand },
+  { name: 'psync', arity: -3, flags: ADMIN | CMD_NO_MULTI, handler: psyncCommand },
+  { name: 'sync', arity: 1, flags: ADMIN | CMD_NO_MULTI, handler: syncCommand },
+];
+
+/** CORRAL subcommands for replication (the container is in cluster.ts). */
+export const corralReplicationCommands: CommandDef[] = [
+  { name: 'offset', arity: 2, flags: CMD_FAST | CMD_LOADING | CMD_STALE, handler: offsetCommand },
+  { name: 'waitoffset', arity: 4, flags: CMD_LOADING | CMD_STALE, handler: waitOffsetCommand },
+  { name: 'replid', arity: 2, flags: CMD_FAST | CMD_LOADING | CMD_STALE, handler: replidCommand },
+];

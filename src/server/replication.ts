@@ -1,0 +1,433 @@
+// A node's replication role and its surfaces: which role it plays (primary, or replica of a
+// host:port), the source that streams its writes to replicas (cluster/replication/source.ts),
+// the link that applies its primary's stream (cluster/replication/link.ts), and what clients see
+// of them: PSYNC and REPLCONF from replicas, WAIT, the offset waits behind read-your-writes,
+// ROLE, and INFO's replication section.
+//
+// Roles change in one place (becomePrimary / becomeReplicaOf), whether REPLICAOF asked for it or
+// the cluster's topology did. A demoted primary keeps its replication id and offset and asks its
+// new primary to continue from them (PSYNC2): if the new primary's history contains them (it was
+// this node's replica and has everything this node wrote) the stream resumes; if this node wrote
+// what the new primary never received, the new primary answers with a full copy and those writes
+// are dropped — that is the loss docs/replication.md counts.
+
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { CommandArgs } from '../protocol/request-parser.js';
+import { CommandTable } from '../commands/table.js';
+import { latin1 } from '../util/bytes.js';
+import { ReplicationSource, newReplicationId, type ReplicaConnection } from '../cluster/replication/source.js';
+import { ReplicationLink, type ReplicaHost } from '../cluster/replication/link.js';
+import { StreamBuffer } from '../cluster/replication/stream-buffer.js';
+import { Client } from './client.js';
+import { call } from './dispatch.js';
+import type { CorralNode } from './node.js';
+
+/** A client blocked until replicas acknowledge an offset (WAIT) or this replica reaches one. */
+interface OffsetWaiter {
+  client: Client;
+  offset: number;
+  /** WAIT: replicas wanted; WAITOFFSET: 0. */
+  replicas: number;
+  /** performance.now() deadline, Infinity for none. */
+  deadline: number;
+  kind: 'wait' | 'waitoffset';
+}
+
+const FAKE_SOCKET = { remoteAddress: undefined, remotePort: undefined, localAddress: undefined, localPort: undefined } as unknown as Socket;
+
+export class NodeReplication implements ReplicaHost {
+  role: 'master' | 'slave' = 'master';
+  masterHost = '';
+  masterPort = 0;
+  /** The stream this node writes (as primary) and the backlog it keeps (either role). */
+  source: ReplicationSource | null = null;
+  link: ReplicationLink | null = null;
+  private readonly masterClient: Client;
+  private readonly waiters: OffsetWaiter[] = [];
+  private readonly encoded = new StreamBuffer(4096);
+  private pingTimer: NodeJS.Timeout | null = null;
+  private ackCheckQueued = false;
+  private waitTimer: NodeJS.Timeout | null = null;
+  /** Clients attached as replicas, by client id. */
+  private readonly replicaConns = new Map<number, ReplicaConnection>();
+
+  constructor(private readonly node: CorralNode) {
+    this.masterClient = new Client(0, FAKE_SOCKET, { maxBulkLength: 1 << 30, maxQueryBuffer: 2 ** 40 }, false, Date.now());
+    this.masterClient.name = 'master';
+  }
+
+  /** The source writes go to: set only while this node is a primary. */
+  private setPropagating(): void {
+    this.node.replStream = this.role === 'master' ? this.source : null;
+    this.node.store.onKeyRemoved = this.node.replStream === null ? null : (db, key) => this.node.replStream!.keyRemoved(db, key.toString('latin1'));
+  }
+
+  private ensureSource(): ReplicationSource {
+    if (this.source === null) {
+      this.source = new ReplicationSource({ store: this.node.store, backlogSize: this.node.config.int('repl-backlog-size'), log: (l) => this.log(l) });
+      // Not inside the replica's batch (REPLCONF ACK): unblocking writes another client's reply.
+      this.source.onAck = () => {
+        if (this.waiters.length !== 0 && !this.ackCheckQueued) {
+          this.ackCheckQueued = true;
+          setImmediate(() => {
+            this.ackCheckQueued = false;
+            this.checkWaiters();
+          });
+        }
+      };
+      this.setPropagating();
+    }
+    return this.source;
+  }
+
+  resizeBacklog(bytes: number): void {
+    this.source?.backlog.resize(bytes);
+  }
+
+  // ---- roles ----
+
+  /** REPLICAOF NO ONE, or a topology that names this node primary. */
+  becomePrimary(): void {
+    if (this.role === 'master') return;
+    this.link?.stop();
+    this.link = null;
+    this.role = 'master';
+    this.masterHost = '';
+    this.masterPort = 0;
+    const s = this.source;
+    if (s !== null) {
+      // PSYNC2: keep answering for the old history up to here, under a new id from now on.
+      s.replid2 = s.replid;
+      s.secondReplOffset = s.offset + 1;
+      s.replid = newReplicationId();
+      s.resetSelect();
+    }
+    this.node.store.replicaMode = false;
+    this.startPings();
+    this.setPropagating();
+    this.log(`now a primary${s === null ? '' : ` (replication id ${s.replid}, offset ${s.offset})`}`);
+    this.node.roleChanged();
+  }
+
+  /** REPLICAOF host port, or a topology that names this node a replica. */
+  becomeReplicaOf(host: string, port: number): void {
+    if (this.role === 'slave' && this.masterHost === host && this.masterPort === port) return;
+    this.link?.stop();
+    const s = this.ensureSource();
+    s.closeAll();
+    this.role = 'slave';
+    this.masterHost = host;
+    this.masterPort = port;
+    this.node.store.replicaMode = true;
+    this.stopPings();
+    this.setPropagating();
+    this.failWaiters();
+    const to = this.node.dial?.(host, port) ?? { host, port };
+    const link = new ReplicationLink(this, to.host, to.port, { replid: s.replid, offset: s.offset }, {
+      listeningPort: this.node.port,
+      timeoutMs: this.node.config.int('repl-timeout') * 1000,
+    });
+    link.onOffset = () => {
+      if (this.waiters.length !== 0) this.checkWaiters();
+    };
+    this.link = link;
+    link.start();
+    this.log(`replicating from ${host}:${port}`);
+    this.node.roleChanged();
+  }
+
+  private startPings(): void {
+    if (this.pingTimer !== null) return;
+    const period = this.node.config.int('repl-ping-replica-period') * 1000;
+    // Replicas also need a heartbeat for their link timeout; once a second at most.
+    this.pingTimer = setInterval(() => {
+      const s = this.source;
+      if (s !== null && s.replicas.length > 0) s.emit('PING');
+    }, Math.min(period, 1000));
+    this.pingTimer.unref();
+  }
+
+  private stopPings(): void {
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+  }
+
+  close(): void {
+    this.link?.stop();
+    this.stopPings();
+    if (this.waitTimer !== null) clearInterval(this.waitTimer);
+  }
+
+  // ---- ReplicaHost: applying the primary's stream ----
+
+  apply(args: CommandArgs): void {
+    const node = this.node;
+    const top = node.table.lookupTop(args);
+    const cmd = top === undefined ? null : CommandTable.resolve(top, args);
+    if (cmd === null) {
+      this.log(`replication stream: unknown command ${latin1(args.buf, args.start[0], args.end[0])}`);
+      return;
+    }
+    const store = node.store;
+    const w = node.writer;
+    w.begin();
+    store.ignoreExpiry = true;
+    node.lastTick = performance.now();
+    try {
+      call(node, this.masterClient, cmd, args);
+    } finally {
+      store.ignoreExpiry = false;
+      w.discard();
+    }
+  }
+
+  resetDataset(): void {
+    this.node.store.flushAll();
+    this.masterClient.db = 0;
+  }
+
+  applied(args: CommandArgs, offset: number): void {
+    const s = this.source!;
+    this.encoded.length = 0;
+    this.encoded.args(args);
+    s.backlog.append(this.encoded.buf, 0, this.encoded.length);
+    if (s.backlog.offset !== offset) s.backlog.reset(offset);
+    const link = this.link!;
+    if (s.replid !== link.replid) s.replid = link.replid;
+  }
+
+  stateChanged(): void {
+    const link = this.link;
+    if (link === null || this.source === null) return;
+    // After a full copy the backlog restarts at the copy's offset, under the primary's id.
+    if (link.state === 'sync' || (link.state === 'connected' && this.source.replid !== link.replid)) {
+      this.source.replid = link.replid;
+      this.source.backlog.reset(link.offset);
+      this.source.replid2 = '0000000000000000000000000000000000000000';
+      this.source.secondReplOffset = -1;
+    }
+    this.node.roleChanged();
+  }
+
+  log(line: string): void {
+    this.node.logLine(line);
+  }
+
+  /** Serving reads on a replica: refused while a full copy is being loaded. */
+  get loading(): boolean {
+    return this.link !== null && this.link.state === 'sync';
+  }
+
+  /** The offset this node has: its stream's (primary) or what it applied (replica). */
+  get offset(): number {
+    if (this.role === 'slave' && this.link !== null) return Math.max(0, this.link.offset);
+    return this.source?.offset ?? 0;
+  }
+
+  get replid(): string {
+    return this.source?.replid ?? this.idleReplid;
+  }
+
+  /** The id INFO shows before any replication happened. */
+  private readonly idleReplid = newReplicationId();
+
+  // ---- the primary's side: replicas attaching ----
+
+  psync(client: Client, replid: string, wantOffset: number): void {
+    if (this.role === 'slave') {
+      this.node.writer.error('ERR corral does not chain replicas: replicate from the primary');
+      return;
+    }
+    const node = this.node;
+    // Whatever was answered before (PING, REPLCONF) goes first.
+    node.writeNow(client);
+    const s = this.ensureSource();
+    this.startPings();
+    const conn: ReplicaConnection = {
+      id: client.id,
+      ip: client.addr.slice(0, client.addr.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
+      write: (buf) => node.writeRaw(client, buf),
+      get pendingBytes() {
+        return client.pendingOutput;
+      },
+      close: () => node.closeClient(client),
+    };
+    client.replica = true;
+    this.replicaConns.set(client.id, conn);
+    s.attach(conn, replid, wantOffset, client.replicaListeningPort);
+  }
+
+  replicaGone(client: Client): void {
+    const conn = this.replicaConns.get(client.id);
+    if (conn === undefined) return;
+    this.replicaConns.delete(client.id);
+    this.source?.detach(conn);
+    this.source?.onAck?.();
+  }
+
+  ack(client: Client, offset: number): void {
+    const conn = this.replicaConns.get(client.id);
+    if (conn !== undefined) this.source?.ack(conn, offset);
+  }
+
+  // ---- WAIT and WAITOFFSET ----
+
+  /** WAIT numreplicas timeout: replies now, or blocks the client until enough acks or the timeout. */
+  wait(client: Client, replicas: number, timeoutMs: number): void {
+    const s = this.source;
+    if (this.role === 'slave') {
+      this.node.writer.error('ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.');
+      return;
+    }
+    if (s === null) {
+      this.node.writer.integer(0);
+      return;
+    }
+    s.flush();
+    const offset = s.offset;
+    const acked = s.ackedCount(offset);
+    if (acked >= replicas || (timeoutMs < 0)) {
+      this.node.writer.integer(acked);
+      return;
+    }
+    s.emit('REPLCONF', 'GETACK', '*');
+    this.block({ client, offset, replicas, deadline: timeoutMs === 0 ? Infinity : performance.now() + timeoutMs, kind: 'wait' });
+  }
+
+  /**
+   * CORRAL WAITOFFSET offset timeout (read-your-writes on a replica): replies this node's offset
+   * once it has applied `offset`, or an error at the timeout so the client reads from the primary.
+   */
+  waitOffset(client: Client, offset: number, timeoutMs: number): void {
+    if (this.offset >= offset || this.role === 'master') {
+      this.node.writer.integer(this.offset);
+      return;
+    }
+    if (timeoutMs <= 0) {
+      this.node.writer.error(`STALE this replica is at offset ${this.offset}, behind ${offset}`);
+      return;
+    }
+    this.block({ client, offset, replicas: 0, deadline: performance.now() + timeoutMs, kind: 'waitoffset' });
+  }
+
+  private block(w: OffsetWaiter): void {
+    this.waiters.push(w);
+    this.node.blockClient(w.client);
+    if (this.waitTimer === null) {
+      this.waitTimer = setInterval(() => this.checkWaiters(), 5);
+      this.waitTimer.unref();
+    }
+  }
+
+  private checkWaiters(): void {
+    const list = this.waiters;
+    if (list.length === 0) return;
+    const now = performance.now();
+    for (let i = 0; i < list.length; i++) {
+      const w = list[i];
+      let reply: ((client: Client) => void) | null = null;
+      if (w.client.closed) {
+        reply = () => {};
+      } else if (w.kind === 'wait') {
+        const acked = this.source?.ackedCount(w.offset) ?? 0;
+        if (acked >= w.replicas || now >= w.deadline) reply = () => this.node.writer.integer(acked);
+      } else if (this.offset >= w.offset) {
+        const at = this.offset;
+        reply = () => this.node.writer.integer(at);
+      } else if (now >= w.deadline) {
+        const at = this.offset;
+        reply = () => this.node.writer.error(`STALE this replica is at offset ${at}, behind ${w.offset}`);
+      }
+      if (reply === null) continue;
+      list.splice(i--, 1);
+      if (!w.client.closed) this.node.unblockClient(w.client, reply);
+    }
+    if (list.length === 0 && this.waitTimer !== null) {
+      clearInterval(this.waitTimer);
+      this.waitTimer = null;
+    }
+  }
+
+  /** Role change: blocked WAITs answer with what they have. */
+  private failWaiters(): void {
+    for (const w of this.waiters) w.deadline = 0;
+    this.checkWaiters();
+  }
+
+  // ---- reports ----
+
+  /** INFO's replication section. */
+  info(): string {
+    const lines: string[] = [];
+    const s = this.source;
+    if (this.role === 'master') {
+      lines.push('role:master');
+      const replicas = s?.replicas ?? [];
+      lines.push(`connected_slaves:${replicas.length}`);
+      replicas.forEach((r, i) => {
+        const state = r.state === 'online' ? 'online' : r.state;
+        const lag = r.state === 'online' ? Math.floor((Date.now() - r.ackAt) / 1000) : 0;
+        lines.push(`slave${i}:ip=${r.conn.ip},port=${r.listeningPort},state=${state},offset=${r.ackOffset},lag=${lag}`);
+      });
+    } else {
+      const link = this.link!;
+      lines.push('role:slave');
+      lines.push(`master_host:${this.masterHost}`);
+      lines.push(`master_port:${this.masterPort}`);
+      lines.push(`master_link_status:${link.up ? 'up' : 'down'}`);
+      lines.push(`master_last_io_seconds_ago:${link.lastIoAt === 0 ? -1 : Math.floor((Date.now() - link.lastIoAt) / 1000)}`);
+      lines.push(`master_sync_in_progress:${link.state === 'sync' ? 1 : 0}`);
+      lines.push(`slave_read_repl_offset:${Math.max(0, link.offset)}`);
+      lines.push(`slave_repl_offset:${Math.max(0, link.offset)}`);
+      if (link.state === 'sync') {
+        lines.push(`master_sync_total_bytes:-1`);
+        lines.push(`master_sync_read_bytes:0`);
+        lines.push(`master_sync_left_bytes:-1`);
+        lines.push(`master_sync_perc:0.00`);
+        lines.push(`master_sync_last_io_seconds_ago:${Math.floor((Date.now() - link.lastIoAt) / 1000)}`);
+      }
+      if (!link.up) lines.push(`master_link_down_since_seconds:${Math.floor((Date.now() - link.downSince) / 1000)}`);
+      lines.push('slave_priority:100');
+      lines.push(`slave_read_only:${this.node.config.get('replica-read-only') === true ? 1 : 0}`);
+      lines.push('replica_announced:1');
+      lines.push('connected_slaves:0');
+    }
+    lines.push('master_failover_state:no-failover');
+    lines.push(`master_replid:${this.replid}`);
+    lines.push(`master_replid2:${s?.replid2 ?? '0000000000000000000000000000000000000000'}`);
+    lines.push(`master_repl_offset:${this.offset}`);
+    lines.push(`second_repl_offset:${s?.secondReplOffset ?? -1}`);
+    lines.push(`repl_backlog_active:${s === null ? 0 : 1}`);
+    lines.push(`repl_backlog_size:${s?.backlog.size ?? this.node.config.int('repl-backlog-size')}`);
+    lines.push(`repl_backlog_first_byte_offset:${s === null ? 0 : s.backlog.firstOffset}`);
+    lines.push(`repl_backlog_histlen:${s?.backlog.histlen ?? 0}`);
+    return lines.join('\r\n') + '\r\n';
+  }
+
+  /** ROLE's reply. */
+  writeRole(): void {
+    const w = this.node.writer;
+    if (this.role === 'master') {
+      const replicas = this.source?.replicas.filter((r) => r.state === 'online') ?? [];
+      w.array(3);
+      w.bulk('master');
+      w.integer(this.offset);
+      w.array(replicas.length);
+      for (const r of replicas) {
+        w.array(3);
+        w.bulk(r.conn.ip);
+        w.bulk(String(r.listeningPort));
+        w.bulk(String(r.ackOffset));
+      }
+      return;
+    }
+    const link = this.link!;
+    w.array(5);
+    w.bulk('slave');
+    w.bulk(this.masterHost);
+    w.integer(this.masterPort);
+    w.bulk(link.state === 'connecting' ? 'connecting' : link.state === 'handshake' ? 'handshake' : link.state === 'sync' ? 'sync' : link.state === 'connected' ? 'connected' : 'connect');
+    w.integer(link.state === 'connected' ? Math.max(0, link.offset) : -1);
+  }
+}

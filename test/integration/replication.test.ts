@@ -1,0 +1,247 @@
+// Black-box tests of primary -> replica replication between in-process nodes over real sockets:
+// REPLICAOF, the full copy (every type, TTLs, while writes continue), the stream, partial resync
+// from the backlog, WAIT, ROLE and INFO replication, read-only replicas, expiry as deletion, and
+// REPLICAOF NO ONE.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCorral, RawConnection, type StartedCorral } from '../support/servers.js';
+import type { ReplyValue } from '../../src/protocol/reply-parser.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function infoField(info: ReplyValue, name: string): string | undefined {
+  const text = typeof info === 'string' ? info : (info as { verbatim: string }).verbatim;
+  const m = new RegExp(`^${name}:(.*)\\r$`, 'm').exec(text);
+  return m?.[1];
+}
+
+async function info(c: RawConnection, field: string): Promise<string | undefined> {
+  return infoField(await c.call('INFO', 'replication'), field);
+}
+
+/** Every key of every database with its DUMP payload and PTTL-derived absolute expiry. */
+async function snapshot(c: RawConnection): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let db = 0; db < 3; db++) {
+    await c.call('SELECT', db);
+    let cursor = '0';
+    do {
+      const r = (await c.call('SCAN', cursor, 'COUNT', 1000)) as [string, string[]];
+      cursor = r[0];
+      for (const k of r[1]) {
+        const dump = await c.call('DUMP', k);
+        const at = await c.call('PEXPIRETIME', k);
+        out.set(`${db}:${k}`, `${JSON.stringify(dump)} ${at}`);
+      }
+    } while (cursor !== '0');
+  }
+  await c.call('SELECT', 0);
+  return out;
+}
+
+async function pair(config: Record<string, string> = {}): Promise<{ p: StartedCorral; r: StartedCorral; pc: RawConnection; rc: RawConnection; close(): Promise<void> }> {
+  const p = await startCorral(config);
+  const r = await startCorral(config);
+  const pc = await RawConnection.connect(p.port);
+  const rc = await RawConnection.connect(r.port);
+  return {
+    p,
+    r,
+    pc,
+    rc,
+    close: async () => {
+      pc.close();
+      rc.close();
+      await r.close();
+      await p.close();
+    },
+  };
+}
+
+async function fill(c: RawConnection, prefix: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await c.call('SET', `${prefix}:s:${i}`, `v${i}`);
+    if (i % 10 === 0) {
+      await c.call('HSET', `${prefix}:h:${i}`, 'a', '1', 'b', String(i));
+      await c.call('RPUSH', `${prefix}:l:${i}`, 'x', 'y', String(i));
+      await c.call('SADD', `${prefix}:set:${i}`, 'm1', 'm2', String(i));
+      await c.call('ZADD', `${prefix}:z:${i}`, '1.5', 'a', '-inf', 'b', String(i), 'c');
+      await c.call('SET', `${prefix}:ttl:${i}`, 'x', 'PX', 600_000);
+      await c.call('HSET', `${prefix}:httl:${i}`, 'f', 'v');
+      await c.call('PEXPIRE', `${prefix}:httl:${i}`, 900_000);
+    }
+  }
+}
+
+test('replication: full copy of every type with TTLs, then the stream; ROLE, INFO, WAIT, read-only replica', async () => {
+  const t = await pair();
+  try {
+    await fill(t.pc, 'a', 500);
+    await t.pc.call('SELECT', 2);
+    await t.pc.call('SET', 'in-db-2', 'yes');
+    await t.pc.call('SELECT', 0);
+    assert.deepEqual(await t.rc.call('REPLICAOF', '127.0.0.1', t.p.port), { simple: 'OK' });
+    await until('link up', async () => (await info(t.rc, 'master_link_status')) === 'up');
+    // Writes after the copy arrive through the stream.
+    await t.pc.call('SET', 'after', '1');
+    await t.pc.call('INCRBY', 'counter', 5);
+    await t.pc.call('LPUSH', 'a:l:0', 'pushed');
+    await t.pc.call('DEL', 'a:s:1');
+    assert.equal(await t.pc.call('WAIT', 1, 2000), 1);
+    assert.deepEqual(await snapshot(t.rc), await snapshot(t.pc));
+    // ROLE and INFO on both sides.
+    const roleP = (await t.pc.call('ROLE')) as ReplyValue[];
+    assert.equal(roleP[0], 'master');
+    assert.equal(typeof roleP[1], 'number');
+    assert.equal((roleP[2] as ReplyValue[]).length, 1);
+    const roleR = (await t.rc.call('ROLE')) as ReplyValue[];
+    assert.deepEqual(roleR.slice(0, 4), ['slave', '127.0.0.1', t.p.port, 'connected']);
+    assert.equal(await info(t.pc, 'connected_slaves'), '1');
+    assert.match((await info(t.pc, 'slave0'))!, new RegExp(`^ip=127\\.0\\.0\\.1,port=${t.r.port},state=online,offset=\\d+,lag=\\d+$`));
+    assert.equal(await info(t.rc, 'role'), 'slave');
+    assert.equal(await info(t.rc, 'master_port'), String(t.p.port));
+    assert.equal(await info(t.rc, 'master_repl_offset'), await info(t.pc, 'master_repl_offset'));
+    assert.equal(await info(t.rc, 'master_replid'), await info(t.pc, 'master_replid'));
+    // A replica is read-only, as Redis.
+    assert.deepEqual(await t.rc.call('SET', 'x', '1'), { error: "READONLY You can't write against a read only replica." });
+    assert.equal(await t.rc.call('GET', 'after'), '1');
+  } finally {
+    await t.close();
+  }
+});
+
+test('replication: a full copy taken while writes continue ends identical to the primary', async () => {
+  const t = await pair();
+  try {
+    await fill(t.pc, 'b', 3000);
+    // Bulk: enough keys that the copy spans many event-loop turns.
+    for (let j = 0; j < 40; j++) {
+      const args: string[] = [];
+      for (let i = 0; i < 1000; i++) args.push(`b:bulk:${j}:${i}`, 'x'.repeat(50));
+      await t.pc.call('MSET', ...args);
+    }
+    let stop = false;
+    const writer = (async () => {
+      const c = await RawConnection.connect(t.p.port);
+      let i = 0;
+      while (!stop) {
+        const k = i % 400;
+        await c.call('INCR', `b:ctr:${k}`);
+        await c.call('RPUSH', `b:l:${(k % 30) * 10}`, String(i));
+        await c.call('HINCRBY', `b:h:${(k % 30) * 10}`, 'n', 1);
+        await c.call('SET', `b:s:${k}`, `w${i}`, 'EX', 100);
+        if (i % 7 === 0) await c.call('DEL', `b:s:${(k * 3) % 3000}`);
+        if (i % 11 === 0) await c.call('SPOP', `b:set:${(k % 30) * 10}`);
+        i++;
+      }
+      c.close();
+      return i;
+    })();
+    await sleep(20);
+    await t.rc.call('REPLICAOF', '127.0.0.1', t.p.port);
+    await until('link up', async () => (await info(t.rc, 'master_link_status')) === 'up');
+    await sleep(100);
+    stop = true;
+    const writes = await writer;
+    assert.ok(writes > 20, `writes during the copy: ${writes}`);
+    assert.equal(await t.pc.call('WAIT', 1, 5000), 1);
+    assert.deepEqual(await snapshot(t.rc), await snapshot(t.pc));
+  } finally {
+    await t.close();
+  }
+});
+
+test('replication: a replica that reconnects resumes from the backlog (partial resync)', async () => {
+  const t = await pair();
+  try {
+    await fill(t.pc, 'c', 200);
+    await t.rc.call('REPLICAOF', '127.0.0.1', t.p.port);
+    await until('link up', async () => (await info(t.rc, 'master_link_status')) === 'up');
+    // Drop the replica's connection from the primary's side.
+    const list = (await t.pc.call('CLIENT', 'LIST')) as string;
+    const text = typeof list === 'string' ? list : (list as { verbatim: string }).verbatim;
+    const line = text.split('\n').find((l) => l.includes('cmd=psync') || l.includes('cmd=replconf'));
+    assert.ok(line, `replica connection in CLIENT LIST: ${text}`);
+    const id = /id=(\d+)/.exec(line!)![1];
+    await t.pc.call('SET', 'during', '1');
+    await t.pc.call('CLIENT', 'KILL', 'ID', id);
+    await t.pc.call('SET', 'after-kill', '2');
+    await until('link up again', async () => (await t.rc.call('GET', 'after-kill')) === '2');
+    const link = t.r.node.replication.link!;
+    assert.equal(link.fullSyncs, 1, 'one full copy only');
+    assert.ok(link.partialSyncs >= 1, 'resumed from the backlog');
+    assert.deepEqual(await snapshot(t.rc), await snapshot(t.pc));
+  } finally {
+    await t.close();
+  }
+});
+
+test('replication: expiry on the primary reaches the replica as a deletion; the replica never expires on its own', async () => {
+  const t = await pair();
+  try {
+    await t.rc.call('REPLICAOF', '127.0.0.1', t.p.port);
+    await until('link up', async () => (await info(t.rc, 'master_link_status')) === 'up');
+    // The replica applies the primary's stream with expiry switched off, and in replica mode
+    // hides keys whose TTL passed (reads) without deleting them.
+    await t.pc.call('SET', 'short', 'v', 'PX', 50);
+    assert.equal(await t.pc.call('WAIT', 1, 2000), 1);
+    assert.equal(await t.rc.call('GET', 'short'), 'v');
+    // Stop the primary's active expiry from reaching it first: the replica alone must not delete.
+    await sleep(120);
+    assert.equal(await t.rc.call('GET', 'short'), null, 'hidden once its TTL passed');
+    // The primary deletes it (lazily here) and the DEL reaches the replica.
+    assert.equal(await t.pc.call('GET', 'short'), null);
+    assert.equal(await t.pc.call('WAIT', 1, 2000), 1);
+    assert.equal(await t.rc.call('DBSIZE'), 0);
+  } finally {
+    await t.close();
+  }
+});
+
+test('replication: REPLICAOF NO ONE promotes the replica with its data; WAIT answers at once without replicas', async () => {
+  const t = await pair();
+  try {
+    await fill(t.pc, 'd', 100);
+    await t.rc.call('REPLICAOF', '127.0.0.1', t.p.port);
+    await until('link up', async () => (await info(t.rc, 'master_link_status')) === 'up');
+    assert.equal(await t.pc.call('WAIT', 1, 2000), 1);
+    assert.deepEqual(await t.rc.call('REPLICAOF', 'NO', 'ONE'), { simple: 'OK' });
+    assert.equal(await info(t.rc, 'role'), 'master');
+    assert.deepEqual(await t.rc.call('SET', 'now-writable', '1'), { simple: 'OK' });
+    assert.equal(await t.rc.call('GET', 'd:s:5'), 'v5');
+    assert.equal(await t.rc.call('WAIT', 0, 0), 0);
+    assert.equal(await t.rc.call('WAIT', 1, 50), 0);
+    // The old id continues as replid2 (PSYNC2): the old primary could resume from it.
+    assert.equal(await info(t.rc, 'master_replid2'), await info(t.pc, 'master_replid'));
+    assert.deepEqual(await t.rc.call('REPLICAOF', '127.0.0.1', 'notaport'), { error: 'ERR Invalid master port' });
+  } finally {
+    await t.close();
+  }
+});
+
+test('replication: WAIT blocks until the replica acknowledges; commands pipelined after it wait too', async () => {
+  const t = await pair();
+  try {
+    await t.rc.call('REPLICAOF', '127.0.0.1', t.p.port);
+    await until('link up', async () => (await info(t.rc, 'master_link_status')) === 'up');
+    const raw = await t.pc.sendRaw('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$4\r\n1000\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n', 3);
+    assert.equal(raw.toString(), '+OK\r\n:1\r\n$1\r\nv\r\n');
+    // Two replicas wanted, one present: WAIT returns 1 at its timeout.
+    const started = Date.now();
+    assert.equal(await t.pc.call('WAIT', 2, 150), 1);
+    assert.ok(Date.now() - started >= 140);
+    assert.deepEqual(await t.pc.call('WAIT', 'x', 1), { error: 'ERR value is not an integer or out of range' });
+    assert.deepEqual(await t.pc.call('WAIT', 1, -1), { error: 'ERR timeout is negative' });
+  } finally {
+    await t.close();
+  }
+});
