@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { CorralNode } from '../server/node.js';
 import { ConfigError, PARAMS, parseConfigFile } from '../server/config.js';
 import { runUp } from './up.js';
+import { clusterFailover, clusterStatus } from './cluster-ops.js';
 import { ringReport } from '../cluster/ring-report.js';
 import { FLASH_SALE_FLAGS, runFlashSaleDemo } from '../demo/index.js';
 
@@ -22,6 +23,8 @@ const server = program
 for (const p of PARAMS) {
   server.option(`--${p.name} <value>`, `${p.name} (default: ${p.kind === 'bool' ? (p.default ? 'yes' : 'no') : JSON.stringify(p.default)})`);
 }
+server.option('--etcd <urls>', 'join a cluster whose control plane is etcd (comma-separated endpoints); implies --cluster-enabled yes');
+server.option('--cluster <name>', 'the cluster\'s name in etcd (with --etcd)');
 server.action(async (configFile: string | undefined, opts: Record<string, string>) => {
   const config: Record<string, string> = { port: '7379' };
   try {
@@ -30,6 +33,11 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
       const v = opts[camel(p.name)];
       if (v !== undefined) config[p.name] = v;
     }
+    if (opts.etcd !== undefined) {
+      config.coordinator = opts.etcd;
+      config['cluster-enabled'] = 'yes';
+    }
+    if (opts.cluster !== undefined) config['cluster-name'] = opts.cluster;
     const node = new CorralNode({ config, log: (line) => console.log(line) });
     const port = await node.listen();
     console.log(`corral node listening on ${node.config.str('bind')}:${port} (pid ${process.pid}); connect with: redis-cli${node.cluster !== null ? " -c" : ""} -p ${port}`);
@@ -51,7 +59,8 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
 program
   .command('up')
   .description('run a local cluster: one node process per shard on consecutive ports')
-  .option('--shards <n>', 'number of shards (one node each)', '3')
+  .option('--shards <n>', 'number of shards', '3')
+  .option('--replicas <n>', 'replicas per shard (one node process each)', '1')
   .option('--port <port>', 'port of the first node', '7000')
   .option('--bind <address>', 'address every node listens on', '127.0.0.1')
   .option('--maxmemory <bytes>', 'memory limit of each node (e.g. 100mb)')
@@ -73,6 +82,26 @@ program
     const shards = positiveInt(opts.shards, '--shards');
     const vnodes = opts.vnodes === undefined ? undefined : positiveInt(opts.vnodes, '--vnodes');
     console.log(ringReport({ shards, vnodes, sampleKeys: positiveInt(opts.keys, '--keys') }));
+  });
+
+const clusterCmd = program.command('cluster').description('inspect and operate a running cluster');
+clusterCmd
+  .command('status')
+  .description('shards, roles, replication offsets and lag, topology epoch, controller and leases')
+  .requiredOption('--cluster <host:port>', 'any node of the cluster')
+  .option('--json', 'print JSON')
+  .allowExcessArguments(false)
+  .action(async (opts: { cluster: string; json?: boolean }) => {
+    process.exitCode = await clusterStatus(opts.cluster, opts.json === true);
+  });
+clusterCmd
+  .command('failover')
+  .description('hand a shard to one of its replicas without losing writes (as Redis CLUSTER FAILOVER)')
+  .argument('<replica>', 'host:port of the replica to promote')
+  .option('--timeout <ms>', 'how long to wait for the switch', '10000')
+  .allowExcessArguments(false)
+  .action(async (replica: string, opts: { timeout: string }) => {
+    process.exitCode = await clusterFailover(replica, Number(opts.timeout));
   });
 
 const demo = program.command('demo').description('demos that run against a local cluster');

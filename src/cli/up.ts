@@ -1,5 +1,6 @@
-// `corral up`: starts a local cluster through the local coordinator, prints how to connect,
-// reports nodes that die, and on Ctrl-C or SIGTERM stops every node and exits.
+// `corral up`: starts a local cluster through the local coordinator (shards, each with replicas),
+// prints how to connect, restarts nodes that die (they rejoin as replicas), and on Ctrl-C or
+// SIGTERM stops every node and exits.
 
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -10,6 +11,7 @@ const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
 /** Runs until a signal; resolves with the exit code. */
 export async function runUp(opts: Record<string, string | undefined>): Promise<number> {
   const shards = Number(opts.shards ?? 3);
+  const replicas = Number(opts.replicas ?? 1);
   const port = Number(opts.port ?? 7000);
   const host = opts.bind ?? '127.0.0.1';
   const nodeFlags: string[] = [];
@@ -19,8 +21,10 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
   try {
     cluster = new LocalCluster({
       shards,
+      replicas,
       port,
       host,
+      restart: true,
       nodeCommand: { file: process.execPath, args: [MAIN, 'server'] },
       nodeFlags,
       vnodes: opts.vnodes === undefined ? undefined : Number(opts.vnodes),
@@ -43,13 +47,22 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
   });
   cluster.onNodeExit = (node, code, signal) => {
     const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-    console.error(`corral: node ${node.host}:${node.port} (pid ${node.child.pid}) ${how}; the slots it served are unavailable until it is back`);
+    const next = replicas > 0 ? 'a replica takes over its slots if it was a primary; ' : 'its slots are unavailable until it is back; ';
+    console.error(`corral: node ${node.host}:${node.port} (pid ${node.child.pid}) ${how}: ${next}restarting it`);
   };
+  cluster.onNodeRestart = (node) => console.log(`corral: node ${node.host}:${node.port} restarted (pid ${node.child.pid}); it rejoins as a replica if its shard failed over`);
   try {
     const doc = await cluster.start();
     const counts = doc.shards.map((s) => doc.slots.filter((r) => r[2] === s.id).reduce((n, r) => n + r[1] - r[0] + 1, 0));
-    console.log(`corral cluster up: ${shards} shard${shards === 1 ? '' : 's'}, topology epoch ${doc.epoch}`);
-    cluster.nodes.forEach((n, i) => console.log(`  ${n.host}:${n.port}  pid ${n.child.pid}  primary of ${counts[i]} slots`));
+    console.log(`corral cluster up: ${shards} shard${shards === 1 ? '' : 's'}, ${replicas} replica${replicas === 1 ? '' : 's'} each, topology epoch ${doc.epoch}, coordinator ${cluster.coordinatorAddress}`);
+    const byPort = new Map(doc.nodes.map((n) => [n.port, n.id]));
+    for (const n of cluster.nodes) {
+      const id = byPort.get(n.port)!;
+      const i = doc.shards.findIndex((s) => s.primary === id);
+      const role = i >= 0 ? `primary of ${counts[i]} slots` : `replica of ${doc.nodes.find((x) => x.id === doc.shards.find((s) => s.replicas.includes(id))!.primary)!.port}`;
+      console.log(`  ${n.host}:${n.port}  pid ${n.child.pid}  ${role}`);
+    }
+    console.log(`status: corral cluster status --cluster ${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
     console.log(`connect with: redis-cli -c -p ${port}   (Ctrl-C stops the cluster)`);
   } catch (err) {
     if (!stopping) {

@@ -1,18 +1,25 @@
-// The local coordinator behind `corral up`: runs a whole cluster on one machine. It starts one
-// node per shard as a separate OS process on consecutive ports, plans the topology (ring ->
-// slot table, epoch 1), hands it to every node, reports a node that dies, and stops them all.
-//
-// It is the single writer of the topology document for its cluster, so it needs no election:
-// later stages (failover, rebalancing) write epoch + 1 documents through the same push.
+// The local cluster behind `corral up`: a whole cluster on one machine. It runs the local
+// coordinator (local-coordinator-server.ts) in this process, writes the first topology document
+// (the ring's slot table over `shards` primaries, each with `replicas` replicas: epoch 1), and
+// starts one node process per node on consecutive ports — primaries first, then the replicas —
+// each pointed at the coordinator. From then on the nodes run the cluster themselves: they elect
+// a controller among them, renew their write leases with it, and follow the topology it writes.
+// This process restarts a node process that dies, on the same port; the restarted node finds
+// itself a replica in the current topology (its shard failed over while it was gone) and copies
+// its data back from its new primary.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { planTopology } from '../cluster/plan.js';
 import type { TopologyDoc } from '../cluster/topology.js';
-import { callNode, waitForNode } from './node-link.js';
+import { waitForNode } from './node-link.js';
 import { reachableHost } from '../util/address.js';
+import { LocalCoordinatorServer } from './local-coordinator-server.js';
+import { LocalCoordinator } from './local-coordinator.js';
 
 export interface LocalClusterOptions {
   shards: number;
+  /** Replicas per shard. */
+  replicas?: number;
   /** Port of the first node; the others follow consecutively. */
   port: number;
   host: string;
@@ -21,6 +28,8 @@ export interface LocalClusterOptions {
   /** Extra `--name value` flags for every node (maxmemory, policy...). */
   nodeFlags?: string[];
   vnodes?: number;
+  /** Restart a node process that dies (corral up does; tests that kill nodes may not). */
+  restart?: boolean;
   log: (line: string) => void;
 }
 
@@ -30,53 +39,78 @@ export interface LocalNodeProcess {
   port: number;
   child: ChildProcess;
   exited: boolean;
+  restarts: number;
 }
 
 export class LocalCluster {
   readonly nodes: LocalNodeProcess[] = [];
   topology: TopologyDoc | null = null;
+  private coordinatorServer: LocalCoordinatorServer | null = null;
+  /** "host:port" of the coordinator the nodes use. */
+  coordinatorAddress = '';
   private stopping = false;
   /** Called when a node process exits while the cluster is meant to be running. */
   onNodeExit: ((node: LocalNodeProcess, code: number | null, signal: string | null) => void) | null = null;
+  /** Called when a dead node process is started again. */
+  onNodeRestart: ((node: LocalNodeProcess) => void) | null = null;
 
   constructor(private readonly options: LocalClusterOptions) {
+    const replicas = options.replicas ?? 0;
     if (!Number.isInteger(options.shards) || options.shards < 1 || options.shards > 1000) throw new RangeError('shards must be an integer from 1 to 1000');
-    if (!Number.isInteger(options.port) || options.port < 1 || options.port + options.shards - 1 > 65535) throw new RangeError('ports must lie between 1 and 65535');
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 10) throw new RangeError('replicas must be an integer from 0 to 10');
+    const count = options.shards * (1 + replicas);
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port + count - 1 > 65535) throw new RangeError('ports must lie between 1 and 65535');
   }
 
-  /** Starts every node, waits for each to answer, then gives all of them the topology. */
+  get size(): number {
+    return this.options.shards * (1 + (this.options.replicas ?? 0));
+  }
+
+  /** Starts the coordinator and every node, writes the first topology, waits until all answer. */
   async start(): Promise<TopologyDoc> {
     const { shards, port, host } = this.options;
-    for (let i = 0; i < shards; i++) this.spawnNode(host, reachableHost(host), port + i);
+    const replicas = this.options.replicas ?? 0;
+    const announce = reachableHost(host);
+    const server = new LocalCoordinatorServer();
+    this.coordinatorServer = server;
+    const cport = await server.start('127.0.0.1', 0);
+    this.coordinatorAddress = `127.0.0.1:${cport}`;
+    const plan = Array.from({ length: shards }, (_, i) => ({
+      nodes: [{ host: announce, port: port + i }, ...Array.from({ length: replicas }, (_, r) => ({ host: announce, port: port + shards + r * shards + i }))],
+    }));
+    const doc = planTopology(plan, { epoch: 1, vnodes: this.options.vnodes });
+    const coordinator = new LocalCoordinator(this.coordinatorAddress);
+    try {
+      if (!(await coordinator.casTopology(0, doc))) throw new Error('the coordinator already holds a topology');
+    } finally {
+      await coordinator.close();
+    }
+    this.topology = doc;
+    for (let i = 0; i < this.size; i++) this.spawnNode(host, announce, port + i);
     await Promise.all(this.nodes.map((n) => waitForNode(n.host, n.port)));
-    const doc = planTopology(
-      this.nodes.map((n) => ({ nodes: [{ host: n.host, port: n.port }] })),
-      { epoch: 1, vnodes: this.options.vnodes },
-    );
-    await this.publish(doc);
     return doc;
   }
 
-  /** Hands a topology document to every live node; fails if a live node refuses it. */
-  async publish(doc: TopologyDoc): Promise<void> {
-    const json = JSON.stringify(doc);
-    await Promise.all(
-      this.nodes
-        .filter((n) => !n.exited)
-        .map(async (n) => {
-          const r = await callNode(n.host, n.port, ['CORRAL', 'SETTOPOLOGY', json], 5000);
-          if (typeof r === 'object' && r !== null && 'error' in r) throw new Error(`${n.host}:${n.port} refused the topology: ${r.error}`);
-        }),
-    );
-    this.topology = doc;
+  private nodeArgs(bind: string, host: string, port: number): string[] {
+    const { nodeCommand, nodeFlags = [] } = this.options;
+    return [
+      ...nodeCommand.args,
+      '--bind', bind,
+      '--cluster-announce-ip', host,
+      '--port', String(port),
+      '--cluster-enabled', 'yes',
+      '--coordinator', `local:${this.coordinatorAddress}`,
+      '--cluster-shards', String(this.options.shards),
+      ...nodeFlags,
+    ];
   }
 
-  private spawnNode(bind: string, host: string, port: number): void {
-    const { nodeCommand, nodeFlags = [] } = this.options;
-    const args = [...nodeCommand.args, '--bind', bind, '--cluster-announce-ip', host, '--port', String(port), '--cluster-enabled', 'yes', ...nodeFlags];
-    const child = spawn(nodeCommand.file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const node: LocalNodeProcess = { host, port, child, exited: false };
-    this.nodes.push(node);
+  private spawnNode(bind: string, host: string, port: number, existing?: LocalNodeProcess): void {
+    const child = spawn(this.options.nodeCommand.file, this.nodeArgs(bind, host, port), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const node: LocalNodeProcess = existing ?? { host, port, child, exited: false, restarts: 0 };
+    node.child = child;
+    node.exited = false;
+    if (existing === undefined) this.nodes.push(node);
     const prefix = `[${port}] `;
     const forward = (chunk: Buffer): void => {
       for (const line of chunk.toString().split('\n')) if (line.trim() !== '') this.options.log(prefix + line);
@@ -85,11 +119,21 @@ export class LocalCluster {
     child.stderr!.on('data', forward);
     child.once('exit', (code, signal) => {
       node.exited = true;
-      if (!this.stopping && this.onNodeExit !== null) this.onNodeExit(node, code, signal);
+      if (this.stopping) return;
+      if (this.onNodeExit !== null) this.onNodeExit(node, code, signal);
+      if (this.options.restart === false) return;
+      // Back off if it keeps dying (a port taken by someone else, say): 0.2 s, 0.4 s, ... 5 s.
+      const delay = Math.min(5000, 200 * 2 ** Math.min(node.restarts, 5));
+      setTimeout(() => {
+        if (this.stopping) return;
+        node.restarts++;
+        this.spawnNode(bind, host, port, node);
+        if (this.onNodeRestart !== null) this.onNodeRestart(node);
+      }, delay).unref();
     });
   }
 
-  /** Stops every node (SIGTERM, then SIGKILL after a grace period) and waits for them to exit. */
+  /** Stops every node (SIGTERM, then SIGKILL after a grace period), then the coordinator. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
     await Promise.all(
@@ -106,5 +150,6 @@ export class LocalCluster {
           }),
       ),
     );
+    await this.coordinatorServer?.close();
   }
 }

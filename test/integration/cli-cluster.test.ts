@@ -59,7 +59,7 @@ function start(args: string[], ready: RegExp): Promise<Proc> {
 }
 
 test('corral up: three node processes serve every slot to ioredis; SIGTERM stops them all, exit 0', async () => {
-  const port = await freeRun(3);
+  const port = await freeRun(6);
   const up = await start(['up', '--shards', '3', '--port', String(port), '--maxmemory', '50mb'], /Ctrl-C stops the cluster/);
   const client = new Cluster([{ host: '127.0.0.1', port: port + 1 }]);
   try {
@@ -75,7 +75,7 @@ test('corral up: three node processes serve every slot to ioredis; SIGTERM stops
   }
   up.child.kill('SIGTERM');
   assert.equal(await up.exit, 0);
-  for (let i = 0; i < 3; i++) assert.ok(await canListen(port + i), `port ${port + i} released`);
+  for (let i = 0; i < 6; i++) assert.ok(await canListen(port + i), `port ${port + i} released`);
 });
 
 test('corral up refuses impossible settings with a clear message', async () => {

@@ -1,0 +1,311 @@
+// A node's part in the control plane (every node started with a coordinator runs one):
+//   - registers itself (id, address, run id) under a coordinator lease;
+//   - watches the topology document and applies each newer one (the node takes the role it
+//     gives: primary, or replica of its shard's primary);
+//   - renews its write lease with the elected controller every renewEveryMs and sets the node's
+//     write fence from each grant (decisions.ts nodeWriteDeadline): a primary that cannot renew
+//     stops taking writes before the controller may promote anyone in its place;
+//   - campaigns to be the controller whenever there is none, and runs the controller when it
+//     wins; when the controller's process is proven gone (its address refuses connections, or
+//     another run id answers), removes its record so that a new one is elected at once instead
+//     of after its coordinator lease runs out.
+
+import { performance } from 'node:perf_hooks';
+import type { TopologyDoc } from '../cluster/topology.js';
+import type { Coordinator, CoordinatorLease, MemberRecord } from './coordinator.js';
+import { ControlLink, ControlLinkError, probeNode } from './control-link.js';
+import { Controller, type RenewalReport } from './controller.js';
+import { DEFAULT_LEASE_PARAMS, nodeWriteDeadline, type LeaseParams } from './decisions.js';
+import { LocalCoordinator } from './local-coordinator.js';
+
+/** What the agent needs of its node. */
+export interface AgentHost {
+  readonly member: MemberRecord;
+  applyTopology(doc: TopologyDoc): boolean;
+  /** The document the node has applied, or null. */
+  topology(): TopologyDoc | null;
+  /** The node's report for a renewal (role, replication id and offset, link state). */
+  report(): Omit<RenewalReport, 'id' | 'runId'>;
+  /** performance.now() after which writes are refused. */
+  setWriteFence(until: number): void;
+  log(line: string): void;
+}
+
+/** Where to connect for an address: tests route control-plane links through a fault proxy. */
+export type Dialer = (host: string, port: number) => { host: string; port: number };
+
+export interface AgentOptions {
+  /** Rewrites the addresses the agent connects to (coordinator, controller); tests only. */
+  dial?: Dialer;
+  /** `local:host:port`, or etcd endpoints (`http://host:2379[,http://...]`). */
+  coordinator: string;
+  clusterName: string;
+  desiredShards: number;
+  leaseMs: number;
+  controllerLeaseMs: number;
+}
+
+/** Opens the coordinator a `coordinator` setting names. */
+export async function openCoordinator(spec: string, clusterName: string): Promise<Coordinator> {
+  if (spec.startsWith('local:')) return new LocalCoordinator(spec.slice('local:'.length));
+  const endpoints = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const { EtcdCoordinator } = await import('./etcd-coordinator.js');
+  return new EtcdCoordinator(endpoints, clusterName);
+}
+
+export class NodeAgent {
+  private coordinator: Coordinator | null = null;
+  private lease: CoordinatorLease | null = null;
+  controller: Controller | null = null;
+  /** The controller record as last seen. */
+  controllerRecord: MemberRecord | null = null;
+  private controllerLink: ControlLink | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private readonly watches: Array<{ close(): void }> = [];
+  private renewing = false;
+  private campaigning = false;
+  private checkingController = false;
+  readonly params: LeaseParams;
+  /** performance.now() of the last grant (status reports). */
+  lastGrantAt = -Infinity;
+  lastGrantMs = 0;
+  private stopped = false;
+  private lastRenewError = '';
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly host: AgentHost,
+    private readonly options: AgentOptions,
+  ) {
+    this.params = { ...DEFAULT_LEASE_PARAMS, leaseMs: options.leaseMs };
+  }
+
+  async start(): Promise<void> {
+    let spec = this.options.coordinator;
+    const dial = this.options.dial;
+    if (dial !== undefined && spec.startsWith('local:')) {
+      const addr = spec.slice('local:'.length);
+      const i = addr.lastIndexOf(':');
+      const to = dial(addr.slice(0, i), Number(addr.slice(i + 1)));
+      spec = `local:${to.host}:${to.port}`;
+    }
+    const c = await openCoordinator(spec, this.options.clusterName);
+    this.coordinator = c;
+    // Writes are refused until the first grant: a node that just started may not be primary.
+    this.host.setWriteFence(1);
+    for (;;) {
+      try {
+        this.lease = await c.grantLease(this.options.controllerLeaseMs);
+        await c.register(this.host.member, this.lease);
+        break;
+      } catch (err) {
+        if (this.stopped) return;
+        this.host.log(`control plane: cannot register with ${c.description} (${(err as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    this.lease.onLost = () => this.leaseLost();
+    this.watches.push(c.watchTopology((doc) => this.topologyArrived(doc)));
+    this.watches.push(c.watchController((rec) => this.controllerChanged(rec)));
+    this.renewTimer = setInterval(() => void this.renew(), this.params.renewEveryMs);
+    this.host.log(`control plane: registered with ${c.description}`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.renewTimer !== null) clearInterval(this.renewTimer);
+    for (const w of this.watches) w.close();
+    this.controllerLink?.close();
+    const ctl = this.controller;
+    this.controller = null;
+    ctl?.stop();
+    const c = this.coordinator;
+    if (c !== null) {
+      if (ctl !== null) await c.resign(this.host.member).catch(() => {});
+      this.lease?.close();
+      await c.close().catch(() => {});
+    }
+  }
+
+  /** Documents are applied one at a time, in order (a demotion may wait: see below). */
+  private applying: Promise<void> = Promise.resolve();
+
+  private topologyArrived(doc: TopologyDoc): void {
+    this.applying = this.applying.then(() => this.applyInOrder(doc)).catch((err: Error) => this.host.log(`control plane: ${err.message}`));
+  }
+
+  /**
+   * A document that takes this node's shard away from it waits (up to a moment) until the new
+   * primary has applied it. Otherwise, in between, this node would send clients to the new
+   * primary (MOVED) while the new primary, not yet knowing, sends them back: a redirect loop
+   * that exhausts clients' redirect limits. Meanwhile this node takes no writes (its lease is no
+   * longer renewed, or a manual failover paused it), so nothing is lost by waiting.
+   */
+  private async applyInOrder(doc: TopologyDoc): Promise<void> {
+    const current = this.host.topology();
+    if (current !== null && doc.epoch <= current.epoch) return;
+    const myId = this.host.member.id;
+    const mine = current?.shards.find((s) => s.primary === myId);
+    const successorId = mine === undefined ? undefined : doc.shards.find((s) => s.id === mine.id)?.primary;
+    if (successorId !== undefined && successorId !== myId) {
+      const n = doc.nodes.find((x) => x.id === successorId);
+      if (n !== undefined) {
+        const link = this.link(n.host, n.port);
+        const until = performance.now() + 500;
+        try {
+          while (performance.now() < until && !this.stopped) {
+            const r = await link.call(['CORRAL', 'CONTROL'], 200).catch(() => null);
+            if (Array.isArray(r)) {
+              const i = r.indexOf('epoch');
+              if (i >= 0 && Number(r[i + 1]) >= doc.epoch) break;
+            }
+            await new Promise((res) => setTimeout(res, 5));
+          }
+        } finally {
+          link.close();
+        }
+      }
+    }
+    this.host.applyTopology(doc);
+  }
+
+  /** The coordinator dropped our lease (expired while unreachable): register again, step down. */
+  private leaseLost(): void {
+    if (this.stopped) return;
+    this.host.log('control plane: coordinator lease lost; registering again');
+    const ctl = this.controller;
+    this.controller = null;
+    ctl?.stop();
+    void (async () => {
+      const c = this.coordinator!;
+      for (;;) {
+        if (this.stopped) return;
+        try {
+          this.lease = await c.grantLease(this.options.controllerLeaseMs);
+          this.lease.onLost = () => this.leaseLost();
+          await c.register(this.host.member, this.lease);
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    })();
+  }
+
+  private controllerChanged(rec: MemberRecord | null): void {
+    const same = rec !== null && this.controllerRecord !== null && rec.host === this.controllerRecord.host && rec.port === this.controllerRecord.port;
+    this.controllerRecord = rec;
+    if (!same || this.controllerLink === null) {
+      this.controllerLink?.close();
+      this.controllerLink = rec === null ? null : this.link(rec.host, rec.port);
+    }
+    if (this.controller !== null && (rec === null || rec.runId !== this.host.member.runId)) {
+      this.host.log('control plane: no longer the controller');
+      const ctl = this.controller;
+      this.controller = null;
+      ctl.stop();
+    }
+    if (rec === null) void this.campaign();
+  }
+
+  private async campaign(): Promise<void> {
+    if (this.campaigning || this.stopped || this.lease === null) return;
+    this.campaigning = true;
+    try {
+      // A node that just started waits a moment: the nodes started with it register meanwhile,
+      // and a controller elected then does not take them for dead.
+      const wait = this.startedAt + this.params.leaseMs - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      // A short random delay spreads the candidates; the coordinator decides anyway.
+      await new Promise((r) => setTimeout(r, Math.random() * 30));
+      const won = await this.coordinator!.campaign(this.host.member, this.lease);
+      if (won && this.controller === null && !this.stopped) {
+        this.controller = new Controller({
+          coordinator: this.coordinator!,
+          self: this.host.member,
+          lease: this.lease,
+          params: this.params,
+          desiredShards: this.options.desiredShards,
+          log: (l) => this.host.log(l),
+        });
+        this.controller.start();
+      }
+    } catch (err) {
+      this.host.log(`control plane: campaign failed (${(err as Error).message})`);
+    } finally {
+      this.campaigning = false;
+    }
+  }
+
+  /** One renewal: report, and set the write fence from the grant. */
+  private async renew(): Promise<void> {
+    if (this.renewing || this.stopped) return;
+    const link = this.controllerLink;
+    const rec = this.controllerRecord;
+    if (link === null || rec === null) {
+      if (rec === null) void this.campaign();
+      return;
+    }
+    this.renewing = true;
+    const r = this.host.report();
+    const sentAt = performance.now();
+    try {
+      let ms: number;
+      if (this.controller !== null) {
+        ms = this.controller.renew({ id: this.host.member.id, runId: this.host.member.runId, ...r });
+      } else {
+        const reply = await link.call(
+          ['CORRAL', 'LEASE', this.host.member.id, this.host.member.runId, String(r.epoch), r.role, r.replid, String(r.offset), r.masterLinkUp ? '1' : '0'],
+          this.params.leaseMs / 2,
+        );
+        if (typeof reply !== 'number') throw new Error(`controller answered ${JSON.stringify(reply)}`);
+        ms = reply;
+      }
+      if (ms > 0) {
+        this.lastGrantAt = sentAt;
+        this.lastGrantMs = ms;
+        this.host.setWriteFence(nodeWriteDeadline(sentAt, ms, this.params));
+      }
+      this.lastRenewError = '';
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (msg !== this.lastRenewError) this.host.log(`control plane: lease renewal failed: ${msg}`);
+      this.lastRenewError = msg;
+      if (err instanceof ControlLinkError && err.reason === 'ECONNREFUSED') void this.checkController(rec);
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private link(host: string, port: number): ControlLink {
+    const to = this.options.dial?.(host, port) ?? { host, port };
+    return new ControlLink(to.host, to.port);
+  }
+
+  /** The controller refused a connection: if its process is proven gone, clear its record. */
+  private async checkController(rec: MemberRecord): Promise<void> {
+    if (this.checkingController) return;
+    this.checkingController = true;
+    try {
+      const to = this.options.dial?.(rec.host, rec.port) ?? rec;
+      const result = await probeNode(to.host, to.port, rec.runId, 200);
+      if (result === 'dead' && this.coordinator !== null) {
+        const evicted = await this.coordinator.evictController(rec);
+        if (evicted) this.host.log(`control plane: controller ${rec.host}:${rec.port} is gone; electing another`);
+      }
+    } catch {
+      /* the coordinator may be down too */
+    } finally {
+      this.checkingController = false;
+    }
+  }
+
+  /** A renewal arriving here (CORRAL LEASE): only the controller answers. */
+  renewFrom(report: RenewalReport): number | null {
+    return this.controller === null ? null : this.controller.renew(report);
+  }
+
+  get coordinatorDescription(): string {
+    return this.coordinator?.description ?? this.options.coordinator;
+  }
+}

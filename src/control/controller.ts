@@ -1,0 +1,222 @@
+// The controller's loop: the thin I/O around the pure decisions of decisions.ts. One controller
+// runs at a time, inside whichever node won the election (agent.ts). It
+//   - answers write-lease renewals (CORRAL LEASE) from every node, recording what each reports;
+//   - every tick, asks decisions.ts what to do: probe suspects (probeNode: a refused connection
+//     or another run id proves a process gone), write a new topology document (compare-and-write
+//     by epoch through the coordinator), step a manual failover;
+//   - carries that out, one document write at a time.
+//
+// Times are this process's performance.now(): the lease arithmetic needs only rates, not
+// synchronized clocks (docs/replication.md).
+
+import { performance } from 'node:perf_hooks';
+import type { TopologyDoc } from '../cluster/topology.js';
+import type { Coordinator, CoordinatorLease, MemberRecord } from './coordinator.js';
+import { ControlLink, probeNode } from './control-link.js';
+import { DEFAULT_LEASE_PARAMS, applyGrant, applyProbe, applyRenewal, beginManualFailover, decide, grant, type ControllerView, type LeaseParams, type ManualFailover, type NodeCommand, type NodeStatus } from './decisions.js';
+
+/** What a node reports with each renewal. */
+export interface RenewalReport {
+  id: string;
+  runId: string;
+  epoch: number;
+  role: 'primary' | 'replica' | 'none';
+  replid: string;
+  offset: number;
+  masterLinkUp: boolean;
+}
+
+export interface ControllerOptions {
+  coordinator: Coordinator;
+  self: MemberRecord;
+  /** The coordinator lease the controller record is held under. */
+  lease: CoordinatorLease;
+  params?: Partial<LeaseParams>;
+  desiredShards: number;
+  log: (line: string) => void;
+  tickMs?: number;
+}
+
+const PROBE_TIMEOUT_MS = 200;
+const DRIFT = 0.001;
+
+export class Controller {
+  readonly params: LeaseParams;
+  readonly electedAt = performance.now();
+  readonly nodes = new Map<string, NodeStatus>();
+  doc: TopologyDoc | null = null;
+  members: MemberRecord[] = [];
+  manual: ManualFailover | null = null;
+  /** A document being compare-and-written (grants follow it meanwhile: decisions.ts). */
+  pending: TopologyDoc | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly probing = new Set<string>();
+  private coordinatorRefused = false;
+  private lastCoordinatorProbe = 0;
+  private readonly closers: Array<{ close(): void }> = [];
+  private readonly links = new Map<string, ControlLink>();
+  private lastReasons = '';
+  stopped = false;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.params = { ...DEFAULT_LEASE_PARAMS, ...options.params };
+  }
+
+  start(): void {
+    const c = this.options.coordinator;
+    this.closers.push(c.watchTopology((doc) => {
+      if (this.doc === null || doc.epoch > this.doc.epoch) this.doc = doc;
+    }));
+    this.closers.push(c.watchMembers((m) => (this.members = m)));
+    this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 25);
+    this.options.log(`controller: elected (${this.options.coordinator.description})`);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    for (const c of this.closers) c.close();
+    for (const l of this.links.values()) l.close();
+  }
+
+  /** Until when this controller may grant leases (see decisions.ts and docs/replication.md). */
+  authorityUntil(): number {
+    if (this.coordinatorRefused) return Infinity;
+    const lease = this.options.lease;
+    return lease.lastConfirmedSentAt() + lease.ttlMs * (1 - DRIFT) / (1 + DRIFT) - this.params.marginMs;
+  }
+
+  private view(now: number): ControllerView {
+    return {
+      now,
+      electedAt: this.electedAt,
+      authorityUntil: this.authorityUntil(),
+      params: this.params,
+      doc: this.doc,
+      nodes: this.nodes,
+      members: this.members,
+      desiredShards: this.options.desiredShards,
+      manual: this.manual,
+      pending: this.pending,
+    };
+  }
+
+  /**
+   * A renewal from a node: records it and returns the lease granted (ms, 0 for none). Renewal,
+   * grant and their record happen at one `now`, in one synchronous section (decisions.ts).
+   */
+  renew(r: RenewalReport): number {
+    const now = performance.now();
+    const status = applyRenewal(this.nodes.get(r.id), r.id, { runId: r.runId, role: r.role, epoch: r.epoch, replid: r.replid, offset: r.offset, masterLinkUp: r.masterLinkUp }, now);
+    this.nodes.set(r.id, status);
+    const ms = grant(this.view(now), r.id);
+    this.nodes.set(r.id, applyGrant(status, now, ms, this.params));
+    return ms;
+  }
+
+  /** `corral cluster failover REPLICA`: starts a manual failover to `replicaId`. */
+  requestFailover(replicaId: string): string | null {
+    const r = beginManualFailover(this.view(performance.now()), replicaId);
+    if ('error' in r) return r.error;
+    this.manual = r.manual;
+    this.options.log(`controller: manual failover of shard ${r.manual.shard} to ${replicaId} requested`);
+    return null;
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = performance.now();
+    this.watchCoordinator(now);
+    const d = decide(this.view(now));
+    if (d.reasons.length > 0) {
+      const text = d.reasons.join('; ');
+      if (text !== this.lastReasons) this.options.log(`controller: ${text}`);
+      this.lastReasons = text;
+    }
+    this.manual = d.manual;
+    for (const id of d.probes) this.probe(id);
+    for (const a of d.actions) this.act(a);
+    if (d.publish !== null) this.publish(d.publish);
+  }
+
+  /** Notices a coordinator that refuses connections (its process is down: no one else can be elected). */
+  private watchCoordinator(now: number): void {
+    const lease = this.options.lease;
+    const stale = now - lease.lastConfirmedSentAt() > lease.ttlMs / 3 + 200;
+    if (!stale) {
+      if (this.coordinatorRefused) this.options.log('controller: the coordinator answers again');
+      this.coordinatorRefused = false;
+      return;
+    }
+    if (now - this.lastCoordinatorProbe < 200) return;
+    this.lastCoordinatorProbe = now;
+    void this.options.coordinator.probe(200).then((r) => {
+      const refused = r === 'refused';
+      if (refused && !this.coordinatorRefused) this.options.log('controller: the coordinator refuses connections: serving with the topology we have, no failovers until it is back');
+      this.coordinatorRefused = refused;
+    });
+  }
+
+  private probe(id: string): void {
+    if (this.probing.has(id) || this.doc === null) return;
+    const n = this.doc.nodes.find((x) => x.id === id);
+    if (n === undefined) return;
+    this.probing.add(id);
+    const runId = this.nodes.get(id)?.runId ?? null;
+    void probeNode(n.host, n.port, runId, PROBE_TIMEOUT_MS).then((result) => {
+      this.probing.delete(id);
+      // A refused connection proves a process gone only if one was there: a node that never
+      // registered nor renewed may simply not have started yet.
+      const known = this.members.some((m) => m.id === id) || (this.nodes.get(id)?.lastRenewalAt ?? -Infinity) > -Infinity;
+      if (result === 'dead' && !known) result = 'unknown';
+      this.nodes.set(id, applyProbe(this.nodes.get(id), id, result, performance.now()));
+    });
+  }
+
+  private link(id: string): ControlLink | null {
+    const n = this.doc?.nodes.find((x) => x.id === id);
+    if (n === undefined) return null;
+    let l = this.links.get(id);
+    if (l === undefined || l.host !== n.host || l.port !== n.port) {
+      l?.close();
+      l = new ControlLink(n.host, n.port);
+      this.links.set(id, l);
+    }
+    return l;
+  }
+
+  private act(a: NodeCommand): void {
+    const link = this.link(a.node);
+    if (link === null) return;
+    if (a.kind === 'pause-writes') {
+      void link.call(['CORRAL', 'PAUSEWRITES', String(Math.max(1, Math.round(a.forMs)))], 1000).then(
+        (r) => {
+          if (typeof r === 'number' && this.manual !== null && this.manual.primary === a.node) this.manual = { ...this.manual, pausedOffset: r };
+        },
+        () => {},
+      );
+    } else if (a.kind === 'resume-writes') {
+      void link.call(['CORRAL', 'PAUSEWRITES', '0'], 1000).catch(() => {});
+    }
+  }
+
+  private publish(doc: TopologyDoc): void {
+    if (this.pending !== null) return;
+    const expected = doc.epoch - 1;
+    // Set before yielding: a renewal handled while the write is in flight is granted by it.
+    this.pending = doc;
+    void this.options.coordinator.casTopology(expected, doc).then(
+      (ok) => {
+        this.pending = null;
+        if (ok) {
+          if (this.doc === null || doc.epoch > this.doc.epoch) this.doc = doc;
+          this.options.log(`controller: published topology epoch ${doc.epoch}`);
+        }
+      },
+      (err: Error) => {
+        this.pending = null;
+        this.options.log(`controller: could not write the topology (${err.message}); retrying`);
+      },
+    );
+  }
+}

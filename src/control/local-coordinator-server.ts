@@ -1,0 +1,388 @@
+// The local coordinator's server: the in-memory store behind `corral up` on one machine, serving a
+// small RESP protocol on a TCP port. It holds one cluster's shared state (coordinator.ts): the
+// topology document with its epoch, member registrations, the controller record, and the leases
+// they hang on. There is no consensus and no persistence: it is one process, and when it goes,
+// the state goes with it (the supervisor that runs it writes the document again).
+//
+// Commands (RESP2 multibulk requests; replies RESP2, pushes RESP3 `>` frames). Records travel as
+// UTF-8 JSON bulks; lease ids are decimal strings.
+//
+//   PING                                    +PONG
+//   COORD TOPOLOGY GET                      the document's JSON, or nil
+//   COORD TOPOLOGY CAS <expected> <json>    :1 written, :0 refused. Written only if the stored
+//                                           epoch is <expected> (0: none stored) and the
+//                                           document (validated) has a greater epoch
+//   COORD LEASE GRANT <ttl-ms>              *2 [id, ttl-ms]
+//   COORD LEASE KEEPALIVE <id>              :ttl-ms (expiry moved to now + ttl), or -NOLEASE
+//   COORD LEASE REVOKE <id>                 :1 revoked, :0 no such lease
+//   COORD MEMBER REGISTER <lease> <json>    +OK, or -NOLEASE. Replaces the member's record (by
+//                                           id) and attaches it to the lease
+//   COORD MEMBER LIST                       *N member JSONs, by id
+//   COORD CONTROLLER CAMPAIGN <lease> <json>  :1 if the candidate now holds the record (written
+//                                           now, or already held by the same id and runId), :0
+//                                           if another holds it, -NOLEASE
+//   COORD CONTROLLER GET                    the controller's JSON, or nil
+//   COORD CONTROLLER EVICT <id> <runId>     :1 and the holder's lease revoked if the record is
+//                                           still that member, else :0
+//   COORD CONTROLLER RESIGN <id> <runId>    :1 record deleted if held by that member (its lease
+//                                           stays), else :0
+//   COORD WATCH TOPOLOGY|MEMBERS|CONTROLLER +OK, then at once a push of the current state and a
+//                                           push after every change, for as long as the
+//                                           connection lives (one connection may watch several):
+//       >2 topology <json|nil>   >2 members *N<json...>   >2 controller <json|nil>
+//
+// Leases: each has a timer set at its expiry (now + ttl, re-armed by every keep-alive), so a
+// lapsed lease is removed within a timer tick of its expiry, not at the next poll. Removing a
+// lease removes the member records and the controller record attached to it, and every change
+// is pushed to the watchers before the command that caused it is answered (or, for an expiry,
+// from the timer callback): a watcher sees changes in the order they happened.
+//
+// Lease ids are random 48-bit numbers, so a client of a server that restarted on the same port
+// (all state lost) gets -NOLEASE for its old lease rather than refreshing someone else's.
+
+import net from 'node:net';
+import { randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { COMMAND_READY, PROTOCOL_ERROR, QUERY_BUFFER_FULL, RequestParser, type CommandArgs } from '../protocol/request-parser.js';
+import { ReplyWriter } from '../protocol/reply-writer.js';
+import { parseTopology } from '../cluster/topology.js';
+import type { MemberRecord } from './coordinator.js';
+import { memberFromJson } from './local-coordinator.js';
+
+/** Longest ttl a lease may ask for (a day), and the shortest. */
+const MAX_TTL_MS = 86_400_000;
+const MIN_TTL_MS = 10;
+
+interface LeaseState {
+  id: string;
+  ttlMs: number;
+  expiresAt: number;
+  timer: NodeJS.Timeout;
+  /** Member ids registered under this lease. */
+  members: Set<string>;
+}
+
+interface Subject {
+  topology: boolean;
+  members: boolean;
+  controller: boolean;
+}
+
+class ProtocolReject extends Error {}
+
+/** Parses and checks a member record sent by a client. */
+function parseMember(json: string): MemberRecord {
+  const m = memberFromJson(json);
+  if (m === null) throw new ProtocolReject('ERR invalid member record: needs id, host, port, runId');
+  return m;
+}
+
+export class LocalCoordinatorServer {
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly watchers = new Map<net.Socket, Subject>();
+  /** Replies to the connection being served; pushes are encoded apart (pushWriter). */
+  private readonly writer = new ReplyWriter();
+  private readonly pushWriter = new ReplyWriter();
+
+  private topology: { json: Buffer; epoch: number } | null = null;
+  private readonly leases = new Map<string, LeaseState>();
+  private readonly members = new Map<string, { json: Buffer; leaseId: string }>();
+  private controller: { record: MemberRecord; json: Buffer; leaseId: string } | null = null;
+
+  /** Listens; port 0 picks an ephemeral port. Resolves with the port. */
+  start(host = '127.0.0.1', port = 0): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer((socket) => this.accept(socket));
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        this.server = server;
+        resolve((server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  /** Stops listening, drops every connection and forgets all state. */
+  close(): Promise<void> {
+    for (const lease of this.leases.values()) clearTimeout(lease.timer);
+    this.leases.clear();
+    this.members.clear();
+    this.controller = null;
+    this.topology = null;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    this.watchers.clear();
+    const server = this.server;
+    this.server = null;
+    if (server === null) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    this.sockets.add(socket);
+    const parser = new RequestParser({ maxBulkLength: 64 * 1024 * 1024, maxQueryBuffer: 128 * 1024 * 1024 });
+    socket.on('data', (chunk: Buffer) => {
+      parser.feed(chunk);
+      const w = this.writer;
+      w.begin();
+      let r;
+      while ((r = parser.next()) === COMMAND_READY) this.execute(socket, parser);
+      let closeAfter = false;
+      if (r === PROTOCOL_ERROR) {
+        w.error(`ERR ${parser.error}`);
+        closeAfter = true;
+      } else if (r === QUERY_BUFFER_FULL) {
+        closeAfter = true;
+      }
+      const out = w.take();
+      if (out !== null) socket.write(out);
+      if (closeAfter) socket.end();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.watchers.delete(socket);
+    });
+  }
+
+  private execute(socket: net.Socket, args: CommandArgs): void {
+    const w = this.writer;
+    const arg = (i: number): string => args.buf.toString('utf8', args.start[i], args.end[i]);
+    const name = args.argc > 0 ? arg(0).toUpperCase() : '';
+    try {
+      if (name === 'PING') return w.simple('PONG');
+      if (name !== 'COORD' || args.argc < 3) throw new ProtocolReject(`ERR unknown command '${name}'`);
+      const verb = `${arg(1).toUpperCase()} ${arg(2).toUpperCase()}`;
+      const need = (n: number): void => {
+        if (args.argc !== n) throw new ProtocolReject(`ERR wrong number of arguments for 'COORD ${verb}'`);
+      };
+      switch (verb) {
+        case 'TOPOLOGY GET':
+          need(3);
+          return this.bulkOrNil(this.topology?.json ?? null);
+        case 'TOPOLOGY CAS':
+          need(5);
+          return w.integer(this.casTopology(int(arg(3)), arg(4)) ? 1 : 0);
+        case 'LEASE GRANT': {
+          need(4);
+          const ttl = int(arg(3));
+          if (ttl < MIN_TTL_MS || ttl > MAX_TTL_MS) throw new ProtocolReject(`ERR ttl must be ${MIN_TTL_MS}-${MAX_TTL_MS} ms`);
+          const lease = this.grant(ttl);
+          w.array(2);
+          w.bulk(lease.id);
+          return w.integer(ttl);
+        }
+        case 'LEASE KEEPALIVE': {
+          need(4);
+          const lease = this.lease(arg(3));
+          this.arm(lease);
+          return w.integer(lease.ttlMs);
+        }
+        case 'LEASE REVOKE': {
+          need(4);
+          const lease = this.leases.get(arg(3));
+          if (lease !== undefined) this.expire(lease);
+          return w.integer(lease === undefined ? 0 : 1);
+        }
+        case 'MEMBER REGISTER': {
+          need(5);
+          const lease = this.lease(arg(3));
+          const json = arg(4);
+          const member = parseMember(json);
+          const old = this.members.get(member.id);
+          if (old !== undefined) this.leases.get(old.leaseId)?.members.delete(member.id);
+          this.members.set(member.id, { json: Buffer.from(json, 'utf8'), leaseId: lease.id });
+          lease.members.add(member.id);
+          this.pushMembers();
+          return w.ok();
+        }
+        case 'MEMBER LIST':
+          need(3);
+          return this.writeMembers(w);
+        case 'CONTROLLER CAMPAIGN': {
+          need(5);
+          const lease = this.lease(arg(3));
+          const json = arg(4);
+          const candidate = parseMember(json);
+          if (this.controller !== null) return w.integer(sameMember(this.controller.record, candidate) ? 1 : 0);
+          this.controller = { record: candidate, json: Buffer.from(json, 'utf8'), leaseId: lease.id };
+          this.pushController();
+          return w.integer(1);
+        }
+        case 'CONTROLLER GET':
+          need(3);
+          return this.bulkOrNil(this.controller?.json ?? null);
+        case 'CONTROLLER EVICT':
+        case 'CONTROLLER RESIGN': {
+          need(5);
+          const c = this.controller;
+          if (c === null || c.record.id !== arg(3) || c.record.runId !== arg(4)) return w.integer(0);
+          this.controller = null;
+          this.pushController();
+          // Evicting a dead controller also ends its lease, so its member record goes too.
+          if (verb === 'CONTROLLER EVICT') {
+            const lease = this.leases.get(c.leaseId);
+            if (lease !== undefined) this.expire(lease);
+          }
+          return w.integer(1);
+        }
+        case 'WATCH TOPOLOGY':
+        case 'WATCH MEMBERS':
+        case 'WATCH CONTROLLER': {
+          need(3);
+          const subject = this.watchers.get(socket) ?? { topology: false, members: false, controller: false };
+          this.watchers.set(socket, subject);
+          w.ok();
+          // The current state goes out in the same write as the +OK, before any later change.
+          if (verb === 'WATCH TOPOLOGY') {
+            subject.topology = true;
+            this.encodeTopologyPush(w);
+          } else if (verb === 'WATCH MEMBERS') {
+            subject.members = true;
+            this.encodeMembersPush(w);
+          } else {
+            subject.controller = true;
+            this.encodeControllerPush(w);
+          }
+          return;
+        }
+        default:
+          throw new ProtocolReject(`ERR unknown subcommand 'COORD ${verb}'`);
+      }
+    } catch (err) {
+      if (err instanceof ProtocolReject) return w.error(err.message);
+      w.error(`ERR ${(err as Error).message}`);
+    }
+  }
+
+  private casTopology(expected: number, json: string): boolean {
+    const doc = parseTopology(json); // throws E_TOPOLOGY on an invalid document
+    const stored = this.topology?.epoch ?? 0;
+    if (stored !== expected || !(doc.epoch > expected)) return false;
+    this.topology = { json: Buffer.from(JSON.stringify(doc), 'utf8'), epoch: doc.epoch };
+    this.pushTo('topology', (w) => this.encodeTopologyPush(w));
+    return true;
+  }
+
+  private grant(ttlMs: number): LeaseState {
+    let id: string;
+    do id = String(randomInt(1, 2 ** 48 - 1));
+    while (this.leases.has(id));
+    const lease: LeaseState = { id, ttlMs, expiresAt: 0, timer: undefined as unknown as NodeJS.Timeout, members: new Set() };
+    this.leases.set(id, lease);
+    this.arm(lease);
+    return lease;
+  }
+
+  /** (Re)sets the lease's expiry to now + ttl. */
+  private arm(lease: LeaseState): void {
+    clearTimeout(lease.timer);
+    lease.expiresAt = performance.now() + lease.ttlMs;
+    lease.timer = setTimeout(() => this.onTimer(lease), lease.ttlMs);
+  }
+
+  private onTimer(lease: LeaseState): void {
+    if (this.leases.get(lease.id) !== lease) return;
+    // A timer may fire a little early relative to performance.now(); never expire before time.
+    const left = lease.expiresAt - performance.now();
+    if (left > 0) {
+      lease.timer = setTimeout(() => this.onTimer(lease), Math.ceil(left));
+      return;
+    }
+    this.expire(lease);
+  }
+
+  /** Removes the lease and everything attached to it, and tells the watchers. */
+  private expire(lease: LeaseState): void {
+    clearTimeout(lease.timer);
+    this.leases.delete(lease.id);
+    let membersChanged = false;
+    for (const id of lease.members) {
+      const m = this.members.get(id);
+      if (m !== undefined && m.leaseId === lease.id) {
+        this.members.delete(id);
+        membersChanged = true;
+      }
+    }
+    if (membersChanged) this.pushMembers();
+    if (this.controller !== null && this.controller.leaseId === lease.id) {
+      this.controller = null;
+      this.pushController();
+    }
+  }
+
+  private lease(id: string): LeaseState {
+    const lease = this.leases.get(id);
+    if (lease === undefined) throw new ProtocolReject(`NOLEASE lease ${id} not found`);
+    return lease;
+  }
+
+  private bulkOrNil(json: Buffer | null): void {
+    if (json === null) this.writer.nil();
+    else this.writer.bulkBytes(json);
+  }
+
+  private writeMembers(w: ReplyWriter): void {
+    const ids = [...this.members.keys()].sort();
+    w.array(ids.length);
+    for (const id of ids) w.bulkBytes(this.members.get(id)!.json);
+  }
+
+  private encodeTopologyPush(w: ReplyWriter): void {
+    w.raw(PUSH2);
+    w.bulk('topology');
+    if (this.topology === null) w.nil();
+    else w.bulkBytes(this.topology.json);
+  }
+
+  private encodeMembersPush(w: ReplyWriter): void {
+    w.raw(PUSH2);
+    w.bulk('members');
+    this.writeMembers(w);
+  }
+
+  private encodeControllerPush(w: ReplyWriter): void {
+    w.raw(PUSH2);
+    w.bulk('controller');
+    if (this.controller === null) w.nil();
+    else w.bulkBytes(this.controller.json);
+  }
+
+  private pushMembers(): void {
+    this.pushTo('members', (w) => this.encodeMembersPush(w));
+  }
+
+  private pushController(): void {
+    this.pushTo('controller', (w) => this.encodeControllerPush(w));
+  }
+
+  /**
+   * Encodes one push frame (apart from the replies under way) and writes the same bytes to every
+   * connection watching the subject, at once.
+   */
+  private pushTo(subject: keyof Subject, encode: (w: ReplyWriter) => void): void {
+    let frame: Buffer | null = null;
+    for (const [socket, s] of this.watchers) {
+      if (!s[subject] || socket.destroyed) continue;
+      if (frame === null) {
+        this.pushWriter.begin();
+        encode(this.pushWriter);
+        frame = this.pushWriter.take();
+      }
+      if (frame !== null) socket.write(frame);
+    }
+  }
+}
+
+const PUSH2 = Buffer.from('>2\r\n');
+
+function int(s: string): number {
+  if (!/^-?\d{1,16}$/.test(s)) throw new ProtocolReject('ERR value is not an integer or out of range');
+  return Number(s);
+}
+
+function sameMember(a: MemberRecord, b: MemberRecord): boolean {
+  return a.id === b.id && a.runId === b.runId;
+}

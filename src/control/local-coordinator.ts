@@ -1,0 +1,529 @@
+// The local coordinator's client: implements Coordinator (coordinator.ts) over the RESP protocol
+// that local-coordinator-server.ts serves (its header lists the commands). Also owns what both
+// backends share: the typed CoordinatorError and the member record validator.
+//
+// Connections:
+//   - one request connection, opened on demand, one command at a time in FIFO order; every call
+//     has a deadline. A call that times out keeps its place in the FIFO (its late reply is
+//     dropped), so the connection stays in step. When the connection fails, every call in flight
+//     rejects with E_COORDINATOR_UNAVAILABLE and the next call opens a new one.
+//   - one connection per watch, in push mode: the server sends the current state as soon as the
+//     watch is set up and a push after every change. When it is lost, the watch reconnects with
+//     a backoff (50 ms doubling to 1 s) and the server's first push re-delivers the current state.
+//
+// Leases: a keep-alive every ttl/3 on the request connection. lastConfirmedSentAt() is the
+// performance.now() at which the last keep-alive the server answered (or the grant) was sent: the
+// server moved the expiry to (its receipt time + ttl), which is no earlier than that send time +
+// ttl. A failed keep-alive (server unreachable) is retried at the next tick; only the server's
+// -NOLEASE (expired or revoked) fires onLost. close() stops the keep-alives and lets the lease
+// expire by itself; revoke() also ends it at once.
+
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { encodeCommand, parseReply, type ReplyValue } from '../protocol/reply-parser.js';
+import type { RespValue } from '../protocol/resp-value.js';
+import { parseTopology, type TopologyDoc } from '../cluster/topology.js';
+import type { Closable, Coordinator, CoordinatorLease, MemberRecord, Reachability } from './coordinator.js';
+
+export type CoordinatorErrorCode =
+  /** The coordinator could not be reached, or the connection broke with the call in flight. */
+  | 'E_COORDINATOR_UNAVAILABLE'
+  /** No answer within the call's deadline. */
+  | 'E_COORDINATOR_TIMEOUT'
+  /** The coordinator answered something this client does not understand, or an error. */
+  | 'E_COORDINATOR_REPLY'
+  /** The lease named in the call no longer exists at the coordinator. */
+  | 'E_LEASE_LOST'
+  /** The Coordinator was closed. */
+  | 'E_COORDINATOR_CLOSED';
+
+export class CoordinatorError extends Error {
+  constructor(
+    readonly code: CoordinatorErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CoordinatorError';
+  }
+}
+
+/** Validates an untrusted value (parsed JSON, or its text) as a member record; null if invalid. */
+export function memberFromJson(input: unknown): MemberRecord | null {
+  let v = input;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return null;
+    }
+  }
+  const o = v as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null) return null;
+  if (typeof o.id !== 'string' || o.id === '' || typeof o.host !== 'string' || o.host === '' || typeof o.runId !== 'string') return null;
+  if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535) return null;
+  return { id: o.id, host: o.host, port: o.port as number, runId: o.runId };
+}
+
+/** The JSON a member is stored as (fixed field order, so equal records have equal text). */
+export function memberJson(m: MemberRecord): string {
+  return JSON.stringify({ id: m.id, host: m.host, port: m.port, runId: m.runId });
+}
+
+/** "host:port" (or "[v6]:port") to its parts. */
+export function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  const port = Number(address.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`not a host:port address: ${address}`);
+  return { host: address.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** TCP connect: 'refused' on ECONNREFUSED, 'unreachable' on timeout or another error. */
+export function tcpReach(host: string, port: number, timeoutMs: number): Promise<net.Socket | 'refused' | 'unreachable'> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('unreachable');
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(err.code === 'ECONNREFUSED' ? 'refused' : 'unreachable');
+    });
+  });
+}
+
+/** Bulk strings arrive as latin1 code units; records are UTF-8. */
+function utf8(s: string): string {
+  return Buffer.from(s, 'latin1').toString('utf8');
+}
+
+function isError(r: ReplyValue): r is { error: string } {
+  return typeof r === 'object' && r !== null && !Array.isArray(r) && 'error' in r;
+}
+
+interface PendingCall {
+  resolve: (r: ReplyValue) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  settled: boolean;
+}
+
+/** The request connection: one command at a time, replies matched in FIFO order. */
+class RespLink {
+  private socket: net.Socket | null = null;
+  private readonly pending: PendingCall[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  private closed = false;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+  ) {}
+
+  call(args: Array<string | number>, timeoutMs: number): Promise<ReplyValue> {
+    if (this.closed) return Promise.reject(new CoordinatorError('E_COORDINATOR_CLOSED', 'coordinator client closed'));
+    const socket = this.socket ?? this.open();
+    return new Promise((resolve, reject) => {
+      const call: PendingCall = {
+        resolve,
+        reject,
+        settled: false,
+        timer: setTimeout(() => {
+          call.settled = true;
+          reject(new CoordinatorError('E_COORDINATOR_TIMEOUT', `${this.host}:${this.port}: no reply within ${timeoutMs} ms`));
+        }, timeoutMs),
+      };
+      this.pending.push(call);
+      socket.write(encodeCommand(args));
+    });
+  }
+
+  private open(): net.Socket {
+    const socket = net.connect({ host: this.host, port: this.port });
+    socket.setNoDelay(true);
+    this.socket = socket;
+    this.buf = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      let off = 0;
+      for (;;) {
+        let r: [ReplyValue, number] | null;
+        try {
+          r = parseReply(this.buf, off);
+        } catch (err) {
+          return this.fail(socket, `bad reply: ${(err as Error).message}`);
+        }
+        if (r === null) break;
+        off = r[1];
+        const call = this.pending.shift();
+        if (call === undefined) return this.fail(socket, 'reply to no request');
+        clearTimeout(call.timer);
+        if (!call.settled) call.resolve(r[0]);
+      }
+      this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
+    });
+    socket.on('error', (err) => this.fail(socket, err.message));
+    socket.on('close', () => this.fail(socket, 'connection closed'));
+    return socket;
+  }
+
+  private fail(socket: net.Socket, why: string): void {
+    socket.destroy();
+    if (this.socket !== socket) return;
+    this.socket = null;
+    for (const call of this.pending.splice(0)) {
+      clearTimeout(call.timer);
+      if (!call.settled) call.reject(new CoordinatorError('E_COORDINATOR_UNAVAILABLE', `${this.host}:${this.port}: ${why}`));
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.socket !== null) this.fail(this.socket, 'coordinator client closed');
+  }
+}
+
+/** One watch connection: subscribes, hands every push's value on, reconnects when lost. */
+class PushWatch implements Closable {
+  private socket: net.Socket | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private delayMs = 50;
+  private closed = false;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly subject: 'TOPOLOGY' | 'MEMBERS' | 'CONTROLLER',
+    private readonly onPush: (value: RespValue) => void,
+    private readonly onClose: (w: PushWatch) => void,
+  ) {
+    this.connect();
+  }
+
+  private connect(): void {
+    this.timer = null;
+    if (this.closed) return;
+    const socket = net.connect({ host: this.host, port: this.port });
+    this.socket = socket;
+    let buf: Buffer = Buffer.alloc(0);
+    socket.once('connect', () => socket.write(encodeCommand(['COORD', 'WATCH', this.subject])));
+    socket.on('data', (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      let off = 0;
+      for (;;) {
+        let r: [ReplyValue, number] | null;
+        try {
+          r = parseReply(buf, off);
+        } catch {
+          socket.destroy();
+          return;
+        }
+        if (r === null) break;
+        off = r[1];
+        const v = r[0];
+        if (typeof v === 'object' && v !== null && !Array.isArray(v) && 'push' in v) {
+          this.delayMs = 50; // subscribed: the next loss starts its backoff afresh
+          if (!this.closed) this.onPush(v.push[1]);
+        } else if (isError(v)) {
+          socket.destroy();
+          return;
+        }
+      }
+      buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      if (this.socket !== socket || this.closed) return;
+      this.socket = null;
+      this.timer = setTimeout(() => this.connect(), this.delayMs);
+      this.delayMs = Math.min(this.delayMs * 2, 1000);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.socket?.destroy();
+    this.socket = null;
+    this.onClose(this);
+  }
+}
+
+export class LocalLease implements CoordinatorLease {
+  onLost: (() => void) | null = null;
+  private confirmedSentAt: number;
+  private readonly timer: NodeJS.Timeout;
+  private inFlight = false;
+  private stopped = false;
+
+  constructor(
+    private readonly link: RespLink,
+    readonly id: string,
+    readonly ttlMs: number,
+    grantSentAt: number,
+    private readonly onClose: (l: LocalLease) => void,
+  ) {
+    this.confirmedSentAt = grantSentAt;
+    this.timer = setInterval(() => this.keepAlive(), Math.max(1, Math.floor(ttlMs / 3)));
+  }
+
+  lastConfirmedSentAt(): number {
+    return this.confirmedSentAt;
+  }
+
+  private keepAlive(): void {
+    if (this.inFlight || this.stopped) return;
+    this.inFlight = true;
+    const sentAt = performance.now();
+    this.link.call(['COORD', 'LEASE', 'KEEPALIVE', this.id], this.ttlMs).then(
+      (r) => {
+        this.inFlight = false;
+        if (typeof r === 'number') {
+          if (sentAt > this.confirmedSentAt) this.confirmedSentAt = sentAt;
+        } else if (isError(r) && r.error.startsWith('NOLEASE')) {
+          this.lost();
+        }
+      },
+      () => {
+        this.inFlight = false; // unreachable or slow: the next tick tries again
+      },
+    );
+  }
+
+  /** The coordinator says the lease is gone: stop, and tell the holder once. */
+  lost(): void {
+    if (this.stopped) return;
+    this.stop();
+    this.onLost?.();
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.onClose(this);
+  }
+
+  /** Stops the keep-alives; the lease expires ttl after the last one. */
+  close(): void {
+    if (!this.stopped) this.stop();
+  }
+
+  /** Stops the keep-alives and ends the lease now (its records go with it). */
+  async revoke(timeoutMs = 2000): Promise<void> {
+    this.close();
+    await this.link.call(['COORD', 'LEASE', 'REVOKE', this.id], timeoutMs);
+  }
+}
+
+export interface LocalCoordinatorOptions {
+  /** Deadline of each call to the server (default 2000 ms). */
+  callTimeoutMs?: number;
+}
+
+export class LocalCoordinator implements Coordinator {
+  readonly description: string;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly link: RespLink;
+  private readonly timeoutMs: number;
+  private readonly watches = new Set<PushWatch>();
+  private readonly leases = new Set<LocalLease>();
+
+  constructor(address: string, options: LocalCoordinatorOptions = {}) {
+    ({ host: this.host, port: this.port } = splitAddress(address));
+    this.description = `local ${address}`;
+    this.link = new RespLink(this.host, this.port);
+    this.timeoutMs = options.callTimeoutMs ?? 2000;
+  }
+
+  private async call(args: Array<string | number>): Promise<ReplyValue> {
+    const r = await this.link.call(args, this.timeoutMs);
+    if (isError(r)) {
+      if (r.error.startsWith('NOLEASE')) throw new CoordinatorError('E_LEASE_LOST', `${this.description}: ${r.error}`);
+      throw new CoordinatorError('E_COORDINATOR_REPLY', `${this.description}: ${args.slice(0, 3).join(' ')}: ${r.error}`);
+    }
+    return r;
+  }
+
+  /** A call made under a lease: the server's -NOLEASE also tells the lease it is lost. */
+  private async callUnder(lease: CoordinatorLease, args: Array<string | number>): Promise<ReplyValue> {
+    try {
+      return await this.call(args);
+    } catch (err) {
+      if (err instanceof CoordinatorError && err.code === 'E_LEASE_LOST' && lease instanceof LocalLease) lease.lost();
+      throw err;
+    }
+  }
+
+  private unexpected(what: string, r: ReplyValue): CoordinatorError {
+    return new CoordinatorError('E_COORDINATOR_REPLY', `${this.description}: unexpected reply to ${what}: ${JSON.stringify(r)}`);
+  }
+
+  async readTopology(): Promise<TopologyDoc | null> {
+    const r = await this.call(['COORD', 'TOPOLOGY', 'GET']);
+    if (r === null) return null;
+    if (typeof r !== 'string') throw this.unexpected('TOPOLOGY GET', r);
+    return parseTopology(utf8(r));
+  }
+
+  async casTopology(expectedEpoch: number, doc: TopologyDoc): Promise<boolean> {
+    if (!(doc.epoch > expectedEpoch)) return false;
+    const r = await this.call(['COORD', 'TOPOLOGY', 'CAS', expectedEpoch, JSON.stringify(doc)]);
+    if (r !== 0 && r !== 1) throw this.unexpected('TOPOLOGY CAS', r);
+    return r === 1;
+  }
+
+  watchTopology(onDoc: (doc: TopologyDoc) => void): Closable {
+    // Re-deliveries after a reconnect may repeat the last document; never go back in epoch.
+    let last = -1;
+    return this.watch('TOPOLOGY', (v) => {
+      let doc: TopologyDoc;
+      try {
+        if (typeof v !== 'string') return;
+        doc = parseTopology(utf8(v));
+      } catch {
+        return; // the server validates what it stores: nothing to deliver from garbage
+      }
+      if (doc.epoch < last) return;
+      last = doc.epoch;
+      onDoc(doc);
+    });
+  }
+
+  async grantLease(ttlMs: number): Promise<CoordinatorLease> {
+    const ttl = Math.max(10, Math.ceil(ttlMs));
+    const sentAt = performance.now();
+    const r = await this.call(['COORD', 'LEASE', 'GRANT', ttl]);
+    if (!Array.isArray(r) || typeof r[0] !== 'string' || typeof r[1] !== 'number') throw this.unexpected('LEASE GRANT', r);
+    const lease = new LocalLease(this.link, r[0], r[1], sentAt, (l) => this.leases.delete(l));
+    this.leases.add(lease);
+    return lease;
+  }
+
+  async register(member: MemberRecord, lease: CoordinatorLease): Promise<void> {
+    await this.callUnder(lease, ['COORD', 'MEMBER', 'REGISTER', lease.id, memberJson(member)]);
+  }
+
+  async members(): Promise<MemberRecord[]> {
+    const r = await this.call(['COORD', 'MEMBER', 'LIST']);
+    if (!Array.isArray(r)) throw this.unexpected('MEMBER LIST', r);
+    return this.memberList(r);
+  }
+
+  private memberList(items: RespValue[]): MemberRecord[] {
+    const out: MemberRecord[] = [];
+    for (const item of items) {
+      const m = typeof item === 'string' ? memberFromJson(utf8(item)) : null;
+      if (m === null) throw this.unexpected('a member list', item);
+      out.push(m);
+    }
+    return out;
+  }
+
+  watchMembers(onMembers: (members: MemberRecord[]) => void): Closable {
+    let last: string | null = null;
+    return this.watch('MEMBERS', (v) => {
+      let list: MemberRecord[];
+      try {
+        if (!Array.isArray(v)) return;
+        list = this.memberList(v);
+      } catch {
+        return;
+      }
+      const key = list.map(memberJson).join('\n');
+      if (key === last) return; // a re-delivery after a reconnect, nothing changed
+      last = key;
+      onMembers(list);
+    });
+  }
+
+  async campaign(candidate: MemberRecord, lease: CoordinatorLease): Promise<boolean> {
+    const r = await this.callUnder(lease, ['COORD', 'CONTROLLER', 'CAMPAIGN', lease.id, memberJson(candidate)]);
+    if (r !== 0 && r !== 1) throw this.unexpected('CONTROLLER CAMPAIGN', r);
+    return r === 1;
+  }
+
+  async controller(): Promise<MemberRecord | null> {
+    const r = await this.call(['COORD', 'CONTROLLER', 'GET']);
+    return this.controllerRecord(r);
+  }
+
+  private controllerRecord(r: ReplyValue): MemberRecord | null {
+    if (r === null) return null;
+    const m = typeof r === 'string' ? memberFromJson(utf8(r)) : null;
+    if (m === null) throw this.unexpected('CONTROLLER GET', r);
+    return m;
+  }
+
+  watchController(onController: (c: MemberRecord | null) => void): Closable {
+    let last: string | undefined;
+    return this.watch('CONTROLLER', (v) => {
+      let c: MemberRecord | null;
+      try {
+        c = this.controllerRecord(v);
+      } catch {
+        return;
+      }
+      const key = c === null ? '' : memberJson(c);
+      if (key === last) return;
+      last = key;
+      onController(c);
+    });
+  }
+
+  async evictController(expected: MemberRecord): Promise<boolean> {
+    const r = await this.call(['COORD', 'CONTROLLER', 'EVICT', expected.id, expected.runId]);
+    if (r !== 0 && r !== 1) throw this.unexpected('CONTROLLER EVICT', r);
+    return r === 1;
+  }
+
+  async resign(candidate: MemberRecord): Promise<void> {
+    await this.call(['COORD', 'CONTROLLER', 'RESIGN', candidate.id, candidate.runId]);
+  }
+
+  async probe(timeoutMs: number): Promise<Reachability> {
+    const until = performance.now() + timeoutMs;
+    const socket = await tcpReach(this.host, this.port, timeoutMs);
+    if (typeof socket === 'string') return socket;
+    return new Promise((resolve) => {
+      let buf: Buffer = Buffer.alloc(0);
+      const done = (r: Reachability): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(r);
+      };
+      const timer = setTimeout(() => done('unreachable'), Math.max(0, until - performance.now()));
+      socket.on('data', (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        try {
+          const r = parseReply(buf);
+          if (r !== null) done(typeof r[0] === 'object' && r[0] !== null && 'simple' in r[0] && r[0].simple === 'PONG' ? 'up' : 'unreachable');
+        } catch {
+          done('unreachable');
+        }
+      });
+      socket.on('error', () => done('unreachable'));
+      socket.on('close', () => done('unreachable'));
+      socket.write(encodeCommand(['PING']));
+    });
+  }
+
+  private watch(subject: 'TOPOLOGY' | 'MEMBERS' | 'CONTROLLER', onValue: (v: RespValue) => void): Closable {
+    const w = new PushWatch(this.host, this.port, subject, onValue, (x) => this.watches.delete(x));
+    this.watches.add(w);
+    return w;
+  }
+
+  async close(): Promise<void> {
+    for (const w of [...this.watches]) w.close();
+    for (const l of [...this.leases]) l.close();
+    this.link.close();
+  }
+}

