@@ -19,7 +19,7 @@ pexpireat ttl pttl expiretime pexpiretime persist rename renamenx copy keys scan
 flushdb flushall hset hsetnx hget hmget hmset hgetall hdel hexists hlen hincrby hincrbyfloat hkeys
 hvals hstrlen hscan hrandfield lpush rpush lpushx rpushx lpop rpop lrange llen lindex lset lrem ltrim sadd srem spop scard smembers sismember srandmember zadd zrem zcard zscore zincrby zrange zrank zrevrank zpopmin zpopmax zcount zrevrange zmscore zlexcount zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex zremrangebyrank zremrangebyscore zremrangebylex smismember linsert lpos rpoplpush lmove smove sinter sunion sdiff sinterstore sunionstore sdiffstore multi exec discard watch unwatch ping echo hello auth select quit
 reset client command info config time memory slowlog shutdown object lastsave save bgsave swapdb
-move readonly readwrite asking cluster dump restore
+move readonly readwrite asking cluster dump restore replicaof slaveof role wait psync sync replconf
 `
   .split(/\s+/)
   .filter(Boolean)

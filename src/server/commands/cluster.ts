@@ -4,7 +4,7 @@
 // document (a node has no cluster bus: the document is the whole truth).
 
 import type { CommandContext } from '../../commands/context.js';
-import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE, type CommandDef } from '../../commands/table.js';
+import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_STALE, type CommandDef } from '../../commands/table.js';
 import { ERR_NOT_INTEGER } from '../../commands/errors.js';
 import { SLOT_COUNT, keySlot } from '../../cluster/slot.js';
 import { TopologyError, parseTopology, type Topology, type TopologyNodeDoc } from '../../cluster/topology.js';
@@ -282,7 +282,7 @@ export const clusterCommands: CommandDef[] = [
     flags: 0,
     subcommands: [
       { name: 'countkeysinslot', arity: 3, flags: S, handler: countkeysinslotCommand },
-      { name: 'failover', arity: -2, flags: CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE, handler: clusterFailoverCommand },
+      { name: 'failover', arity: -2, flags: CMD_ADMIN | CMD_STALE, handler: clusterFailoverCommand },
       { name: 'getkeysinslot', arity: 4, flags: S, handler: getkeysinslotCommand },
       { name: 'help', arity: 2, flags: S | CMD_LOADING, handler: clusterHelpCommand },
       { name: 'info', arity: 2, flags: S, handler: infoCommand },
