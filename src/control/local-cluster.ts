@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { planTopology } from '../cluster/plan.js';
 import type { TopologyDoc } from '../cluster/topology.js';
-import { waitForNode } from './node-link.js';
+import { callNode, waitForNode } from './node-link.js';
 import { reachableHost } from '../util/address.js';
 import { LocalCoordinatorServer } from './local-coordinator-server.js';
 import { LocalCoordinator } from './local-coordinator.js';
@@ -88,7 +88,34 @@ export class LocalCluster {
     this.topology = doc;
     for (let i = 0; i < this.size; i++) this.spawnNode(host, announce, port + i);
     await Promise.all(this.nodes.map((n) => waitForNode(n.host, n.port)));
+    await this.waitReady(30_000);
     return doc;
+  }
+
+  /**
+   * Waits until the cluster serves: a controller is elected, every primary holds its write
+   * lease, and every replica has finished its first copy.
+   */
+  async waitReady(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const states = await Promise.all(this.nodes.map((n) => this.nodeReady(n).catch(() => false)));
+      if (states.every(Boolean)) return;
+      if (Date.now() > until) throw new Error('the cluster did not become ready (a controller, every primary\'s write lease, every replica in sync)');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private async nodeReady(n: LocalNodeProcess): Promise<boolean> {
+    const r = await callNode(n.host, n.port, ['CORRAL', 'CONTROL'], 1000);
+    if (!Array.isArray(r)) return false;
+    const f = new Map<string, string>();
+    for (let i = 0; i + 1 < r.length; i += 2) f.set(String(r[i]), String(r[i + 1]));
+    if (f.get('controller') === '' || f.get('epoch') === '0') return false;
+    if (f.get('role') === 'primary') return Number(f.get('lease_ms_left')) > 0;
+    const info = await callNode(n.host, n.port, ['INFO', 'replication'], 1000);
+    const text = typeof info === 'string' ? info : '';
+    return text.includes('master_link_status:up');
   }
 
   private nodeArgs(bind: string, host: string, port: number): string[] {

@@ -1,6 +1,7 @@
-// Redis's cluster tooling against `corral up` (real node processes): redis-cli -c follows MOVED
-// across nodes, `redis-cli --cluster check` finds every slot covered with no error, and
-// `redis-benchmark --cluster` runs with no error. Also: Ctrl-C (SIGINT) stops every node.
+// Redis's cluster tooling against `corral up` (real node processes, 3 shards with a replica
+// each): redis-cli -c follows MOVED across nodes, `redis-cli --cluster check` finds every slot
+// covered, masters and replicas, with no error, and `redis-benchmark --cluster` runs with no
+// error. Also: Ctrl-C (SIGINT) stops every node.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,14 +30,14 @@ function bindable(port: number): Promise<boolean> {
 }
 
 /**
- * A base port with the two after it free, below Linux's ephemeral range (32768 and up), where
+ * A base port with the five after it free, below Linux's ephemeral range (32768 and up), where
  * the kernel also picks client sockets' local ports: a base found there could be taken by an
  * outgoing connection before the nodes bind it.
  */
 async function basePort(): Promise<number> {
   for (;;) {
     const p = 20000 + Math.floor(Math.random() * 12000);
-    const ok = await Promise.all([0, 1, 2].map((i) => bindable(p + i)));
+    const ok = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => bindable(p + i)));
     if (ok.every(Boolean)) return p;
   }
 }
@@ -67,8 +68,9 @@ async function cli(...args: string[]): Promise<string> {
 }
 
 test('corral up prints each node and how to connect', () => {
-  assert.match(output, /corral cluster up: 3 shards, topology epoch 1/);
+  assert.match(output, /corral cluster up: 3 shards, 1 replica each, topology epoch 1/);
   for (let i = 0; i < 3; i++) assert.match(output, new RegExp(`127\\.0\\.0\\.1:${port + i}  pid \\d+  primary of \\d+ slots`));
+  for (let i = 3; i < 6; i++) assert.match(output, new RegExp(`127\\.0\\.0\\.1:${port + i}  pid \\d+  replica of ${port + i - 3}`));
 });
 
 test('redis-cli -c sets and reads keys that land on different nodes', async () => {
@@ -86,10 +88,19 @@ test('redis-cli -c sets and reads keys that land on different nodes', async () =
   assert.equal(await cli('-c', '-p', String(port), 'cluster', 'keyslot', 'user:1'), `${slot}\n`);
 });
 
-test('redis-cli --cluster check: all slots covered, nodes agree, no error', async () => {
-  const out = await cli('--cluster', 'check', `127.0.0.1:${port}`);
+test('redis-cli --cluster check: all slots covered, masters and replicas, nodes agree, no error', async () => {
+  // Replicas finish their first copy a moment after corral up says it is up.
+  let out = '';
+  for (let i = 0; i < 50; i++) {
+    out = await cli('--cluster', 'check', `127.0.0.1:${port}`);
+    if ((out.match(/S: [0-9a-f]{40}/g) ?? []).length === 3) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   assert.match(out, /\[OK\] All nodes agree about slots configuration\./);
   assert.match(out, /\[OK\] All 16384 slots covered\./);
+  assert.equal((out.match(/M: [0-9a-f]{40}/g) ?? []).length, 3, out);
+  assert.equal((out.match(/S: [0-9a-f]{40}/g) ?? []).length, 3, out);
+  assert.equal((out.match(/1 additional replica\(s\)/g) ?? []).length, 3, out);
   assert.doesNotMatch(out, /\[ERR\]|\[WARNING\]/);
 });
 
@@ -103,7 +114,7 @@ test('redis-benchmark --cluster completes GET and SET with no error', async () =
 test('SIGINT stops every node and corral up exits 0', async () => {
   up.kill('SIGINT');
   assert.equal(await exited, 0);
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 6; i++) {
     await assert.rejects(run('redis-cli', ['-p', String(port + i), 'ping'], { timeout: 2000 }));
   }
 });
