@@ -67,7 +67,8 @@ export class Controller {
     this.closers.push(c.watchTopology((doc) => {
       if (this.doc === null || doc.epoch > this.doc.epoch) this.doc = doc;
     }));
-    this.closers.push(c.watchMembers((m) => (this.members = m)));
+    // In the order they joined (registration time, then id): the first ones bootstrap the shards.
+    this.closers.push(c.watchMembers((m) => (this.members = [...m].sort((a, b) => (a.since ?? 0) - (b.since ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))));
     this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 25);
     this.options.log(`controller: elected (${this.options.coordinator.description})`);
   }

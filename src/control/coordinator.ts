@@ -26,6 +26,11 @@ export interface MemberRecord {
   port: number;
   /** Random per process: a restarted node has a new one. */
   runId: string;
+  /**
+   * When the node first registered (its wall clock, ms): the order in which members joined,
+   * which decides the first primaries of a cluster whose nodes were started one by one.
+   */
+  since?: number;
 }
 
 /** Something that can be stopped: a watch or a keep-alive loop. */

@@ -62,12 +62,14 @@ export function memberFromJson(input: unknown): MemberRecord | null {
   if (typeof o !== 'object' || o === null) return null;
   if (typeof o.id !== 'string' || o.id === '' || typeof o.host !== 'string' || o.host === '' || typeof o.runId !== 'string') return null;
   if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535) return null;
-  return { id: o.id, host: o.host, port: o.port as number, runId: o.runId };
+  const m: MemberRecord = { id: o.id, host: o.host, port: o.port as number, runId: o.runId };
+  if (typeof o.since === 'number' && Number.isFinite(o.since)) m.since = o.since;
+  return m;
 }
 
 /** The JSON a member is stored as (fixed field order, so equal records have equal text). */
 export function memberJson(m: MemberRecord): string {
-  return JSON.stringify({ id: m.id, host: m.host, port: m.port, runId: m.runId });
+  return JSON.stringify(m.since === undefined ? { id: m.id, host: m.host, port: m.port, runId: m.runId } : { id: m.id, host: m.host, port: m.port, runId: m.runId, since: m.since });
 }
 
 /** "host:port" (or "[v6]:port") to its parts. */

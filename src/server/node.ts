@@ -354,7 +354,7 @@ export class CorralNode {
     const cluster = this.cluster!;
     const agent = new NodeAgent(
       {
-        member: { id: nodeIdFor(cluster.host, this.port), host: cluster.host, port: this.port, runId: this.runId },
+        member: { id: nodeIdFor(cluster.host, this.port), host: cluster.host, port: this.port, runId: this.runId, since: Date.now() },
         applyTopology: (doc) => this.applyTopology(doc),
         topology: () => cluster.topology?.doc ?? null,
         report: () => {
