@@ -377,8 +377,7 @@ function membersOf(values: string[]): MemberRecord[] {
 }
 
 function controllerMember(value: string): MemberRecord | null {
-  const c = controllerFromJson(value);
-  return c === null ? null : { id: c.id, host: c.host, port: c.port, runId: c.runId };
+  return controllerFromJson(value) === null ? null : memberFromJson(value);
 }
 
 /**

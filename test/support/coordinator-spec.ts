@@ -254,8 +254,9 @@ export function coordinatorSpec(backend: CoordinatorBackend): void {
         keep(lease);
         let lost = 0;
         lease.onLost = () => lost++;
-        const me = memberAt(7200);
+        const me = { ...memberAt(7200), since: 1_700_000_000_000 }; // every field comes back
         await holder.register(me, lease);
+        assert.deepEqual(await evictor.members(), [me]);
         assert.equal(await holder.campaign(me, lease), true);
         // A stale view of the controller (a restarted process, or another member) evicts nothing.
         assert.equal(await evictor.evictController({ ...me, runId: 'an-older-run' }), false);

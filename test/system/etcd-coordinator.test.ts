@@ -114,7 +114,8 @@ describe('etcd coordinator: this backend', () => {
   test('endpoints: a dead one is skipped, a mute one times out, probe tells them apart', async () => {
     const server = await etcd();
     const dead = await freePort();
-    const mute = net.createServer(() => {});
+    const accepted: net.Socket[] = [];
+    const mute = net.createServer((s) => accepted.push(s));
     await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
     const mutePort = (mute.address() as net.AddressInfo).port;
     const name = freshName();
@@ -131,6 +132,7 @@ describe('etcd coordinator: this backend', () => {
       assert.ok(performance.now() - t0 < 2000);
     } finally {
       await Promise.all([both.close(), deadOnly.close(), muteOnly.close()]);
+      for (const s of accepted) s.destroy();
       mute.close();
     }
   });
