@@ -318,3 +318,20 @@ function parseLineInt(buf: Buffer, start: number, end: number): number | undefin
 export function argString(args: CommandArgs, i: number): string {
   return latin1(args.buf, args.start[i], args.end[i]);
 }
+
+/** Copies a command's arguments into one fresh buffer, for the MULTI queue, the slowlog and a
+ * replica's buffered transaction. */
+export function copyArgs(args: CommandArgs): CommandArgs {
+  let total = 0;
+  for (let i = 0; i < args.argc; i++) total += args.end[i] - args.start[i];
+  const buf = Buffer.allocUnsafe(total);
+  const start: number[] = new Array(args.argc);
+  const end: number[] = new Array(args.argc);
+  let pos = 0;
+  for (let i = 0; i < args.argc; i++) {
+    start[i] = pos;
+    pos += args.buf.copy(buf, pos, args.start[i], args.end[i]);
+    end[i] = pos;
+  }
+  return { buf, argc: args.argc, start, end };
+}

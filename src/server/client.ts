@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { ClientLike } from '../commands/context.js';
 import type { Command } from '../commands/table.js';
 import { RequestParser, type CommandArgs, type ParserLimits } from '../protocol/request-parser.js';
+export { copyArgs } from '../protocol/request-parser.js';
 import type { RespVersion } from '../protocol/reply-writer.js';
 import type { DirectWriter } from './socket-writer.js';
 
@@ -93,20 +94,4 @@ function formatAddress(host: string | undefined, port: number | undefined): stri
   if (host === undefined) return '?:0';
   if (host.startsWith('::ffff:')) host = host.slice(7);
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/** Copies a command's arguments into one fresh buffer, for the MULTI queue and the slowlog. */
-export function copyArgs(args: CommandArgs): CommandArgs {
-  let total = 0;
-  for (let i = 0; i < args.argc; i++) total += args.end[i] - args.start[i];
-  const buf = Buffer.allocUnsafe(total);
-  const start: number[] = new Array(args.argc);
-  const end: number[] = new Array(args.argc);
-  let pos = 0;
-  for (let i = 0; i < args.argc; i++) {
-    start[i] = pos;
-    pos += args.buf.copy(buf, pos, args.start[i], args.end[i]);
-    end[i] = pos;
-  }
-  return { buf, argc: args.argc, start, end };
 }

@@ -11,7 +11,7 @@
 
 import net from 'node:net';
 import type { CommandArgs } from '../../protocol/request-parser.js';
-import { COMMAND_READY, NEED_MORE, RequestParser } from '../../protocol/request-parser.js';
+import { COMMAND_READY, NEED_MORE, RequestParser, copyArgs } from '../../protocol/request-parser.js';
 import { parseReply } from '../../protocol/reply-parser.js';
 import { encodedLength } from './stream-buffer.js';
 
@@ -283,19 +283,4 @@ function isWord(a: CommandArgs, i: number, lower: string): boolean {
   if (a.end[i] - s !== lower.length) return false;
   for (let k = 0; k < lower.length; k++) if ((a.buf[s + k] | 32) !== lower.charCodeAt(k)) return false;
   return true;
-}
-
-function copyArgs(a: CommandArgs): CommandArgs {
-  const start: number[] = [];
-  const end: number[] = [];
-  let total = 0;
-  for (let i = 0; i < a.argc; i++) total += a.end[i] - a.start[i];
-  const buf = Buffer.allocUnsafe(total);
-  let pos = 0;
-  for (let i = 0; i < a.argc; i++) {
-    start.push(pos);
-    pos += a.buf.copy(buf, pos, a.start[i], a.end[i]);
-    end.push(pos);
-  }
-  return { buf, argc: a.argc, start, end };
 }
