@@ -12,6 +12,8 @@ export {
   type RetryOptions,
   type Timers,
   type ClientStats,
+  type ShardInfo,
+  type WatchState,
   type Arg,
   CorralError,
   TimeoutError,

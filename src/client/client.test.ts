@@ -31,8 +31,9 @@ async function fake(handler?: Handler): Promise<FakeNode> {
   return n;
 }
 
+/** The fakes do not serve CORRAL WATCHTOPOLOGY: no subscription connection (tested on its own). */
 function client(opts: Partial<ClientOptions> & { nodes: string[] }): CorralClient {
-  const c = createClient({ random: () => 0, ...opts });
+  const c = createClient({ random: () => 0, topologyPush: false, ...opts });
   cleanup.push(() => c.close());
   return c;
 }

@@ -8,34 +8,43 @@
 // connection's buffer in one socket write. Replies come back through onReply in FIFO order
 // (connection.ts).
 //
-// Topology. The first command (or ready()) starts discovery: CLUSTER SLOTS on known nodes, then
-// the seeds, first answer wins. A node that says it has no cluster support puts the client in
-// single-node mode (every slot → that node). Until discovery succeeds, commands wait in the
-// offline queue. Later refreshes (after MOVED, or when a connection is lost) are single-flight:
-// `refreshing` holds the one discovery in progress and every trigger returns that same promise,
-// so a burst of MOVED replies during a resharding costs one CLUSTER SLOTS, not one per reply.
+// Topology (slot-map.ts). The first command (or ready()) starts discovery: CLUSTER SLOTS on
+// known nodes, then the seeds, first answer wins; a node without cluster support puts the client
+// in single-node mode. Until discovery succeeds, commands wait in the offline queue. Later
+// refreshes (after MOVED, a lost connection, CLUSTERDOWN, or a topology push) are single-flight.
 // While a lost node's entry is marked down, its commands wait in the offline queue for the
 // refresh; whatever the refresh's outcome, the down marks are cleared and the queue re-routed.
+// With topologyPush (topology-watch.ts), a dedicated connection subscribed with CORRAL
+// WATCHTOPOLOGY triggers the refresh as soon as any node applies a newer topology document, so a
+// failover is followed before commands run into the old primary.
+//
+// Replica reads (readFrom 'replica'/'nearest', replica-reads.ts): dispatch hands commands to the
+// read router, which sends read-only ones to a replica or the nearest node, and makes
+// read-your-writes hold with CORRAL OFFSET after writes and CORRAL WAITOFFSET guards before
+// replica reads. Its records are State.Control: never timed out, retried or settled; their
+// replies go back to the router. With readFrom 'primary' none of it exists.
 //
 // Redirects. MOVED updates the slot's owner at once (the refresh confirms the rest of the map)
 // and re-sends to the new owner; ASK re-sends once to the target with ASKING written just before
 // it in the same buffer, without touching the map. Both count against maxRedirects.
 //
-// Retries. Connection errors, TRYAGAIN and CLUSTERDOWN are retried after an exponential, fully
+// Retries. Connection errors, TRYAGAIN, CLUSTERDOWN and READONLY are retried after an exponential, fully
 // jittered backoff, at most retry.attempts times. A command without a reply when its connection
 // died may have run on the node already: it is re-sent only if it never could have reached the
 // node (the socket never connected) or running it twice is harmless (command.ts safeToResend);
-// INCR and its like fail with ConnectionError instead of risking a double increment.
+// INCR and its like fail with ConnectionError instead of risking a double increment. CLUSTERDOWN
+// (a primary that lost its write lease, or paused for a failover) and READONLY (a write that
+// reached a demoted primary) also refresh the map: the shard may have a new primary.
 //
-// Timeouts. The deadline covers the whole life of a command (queueing, redirects, retries). One
-// timer sweeps every place a command can wait (each connection's FIFO, the offline queue, the
+// Timeouts (deadlines.ts). The deadline covers the whole life of a command (queueing, redirects,
+// retries). One timer sweeps every place a command can wait (each connection's FIFO, the offline queue, the
 // backoff set) at the earliest deadline seen; issue() only compares its deadline with the armed
 // time, so the hot path creates no timer. A timed-out command is marked Done and rejected, and
 // stays in its FIFO until its late reply arrives (see connection.ts for why).
 
 import { SLOT_COUNT } from '../cluster/slot.js';
 import { BulkMode, RespError } from '../protocol/reply-decoder.js';
-import { Command, Reply, State, promiseOf, safeToResend, shape, type Arg } from './command.js';
+import { Access, Command, Reply, State, promiseOf, safeToResend, shape, type Arg } from './command.js';
 import { ConnState, Connection, type ConnectionOwner } from './connection.js';
 import {
   ClientClosedError,
@@ -46,15 +55,15 @@ import {
   TimeoutError,
   TooManyRedirectsError,
 } from './errors.js';
+import { Deadlines } from './deadlines.js';
+import type { NodeEntry } from './nodes.js';
 import { backoffDelay, resolveOptions, type ClientOptions, type Resolved } from './options.js';
-import { address, meansNotCluster, parseClusterSlots, parseRedirect, type NodeAddress, type SlotRange } from './topology.js';
-
-interface NodeEntry {
-  addr: NodeAddress;
-  conn: Connection | null;
-  /** Its connection was lost: commands for it wait for the refresh in flight. */
-  down: boolean;
-}
+import { ReadRouter } from './replica-reads.js';
+import { isReadOnly } from './router.js';
+import { SlotMap, type ShardInfo, type SlotMapHost } from './slot-map.js';
+import { newStats, type ClientStats } from './stats.js';
+import { address, parseRedirect, type NodeAddress } from './topology.js';
+import { TopologyWatcher, type WatchHost, type WatchState } from './topology-watch.js';
 
 const enum Status {
   Idle = 0,
@@ -63,39 +72,37 @@ const enum Status {
   Closed = 3,
 }
 
-export interface ClientStats {
-  refreshes: number;
-  redirects: number;
-  retries: number;
-  timeouts: number;
-}
-
 const noop = (): void => {};
 
-export class ClusterCore implements ConnectionOwner {
+export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost {
   readonly o: Resolved;
-  mode: 'unknown' | 'cluster' | 'single' = 'unknown';
-  readonly stats: ClientStats = { refreshes: 0, redirects: 0, retries: 0, timeouts: 0 };
+  readonly stats: ClientStats = newStats();
   private status = Status.Idle;
-  private readonly nodes = new Map<string, NodeEntry>();
-  private slots: Array<NodeEntry | undefined> = new Array<NodeEntry | undefined>(SLOT_COUNT);
-  private primaries: NodeEntry[] = [];
-  private rr = 0;
+  private readonly map: SlotMap;
+  /** Replica reads; null with readFrom 'primary'. */
+  private readonly reads: ReadRouter | null;
+  private readonly watcher: TopologyWatcher | null;
   private connecting: Promise<void> | null = null;
-  private refreshing: Promise<void> | null = null;
   private offline: Command[] = [];
   /** Commands written into connections that are still connecting (part of the offline count). */
   private unsent = 0;
   private readonly waiting = new Set<Command>();
   private readonly dirty: Connection[] = [];
   private flushScheduled = false;
-  private sweepHandle: unknown = null;
-  private sweepAt = Infinity;
+  private readonly deadlines: Deadlines;
   /** quit() in progress: the connections closing after QUIT are not failures. */
   private quitting = false;
 
   constructor(options: ClientOptions) {
     this.o = resolveOptions(options);
+    this.reads = this.o.readFrom === 'primary' ? null : new ReadRouter(this);
+    this.map = new SlotMap(this, this.reads);
+    this.watcher = this.o.topologyPush ? new TopologyWatcher(this, this.o) : null;
+    this.deadlines = new Deadlines(this.o, this.sweep);
+  }
+
+  get mode(): 'unknown' | 'cluster' | 'single' {
+    return this.map.mode;
   }
 
   // ---- issuing and routing ----------------------------------------------------------------
@@ -107,38 +114,33 @@ export class ClusterCore implements ConnectionOwner {
       this.fail(cmd, new ClientClosedError());
       return p;
     }
-    this.stamp(cmd);
+    this.deadlines.stamp(cmd);
     this.dispatch(cmd);
     return p;
   }
 
-  private stamp(cmd: Command): void {
-    const t = this.o.commandTimeout;
-    const deadline = t > 0 ? this.o.clock.now() + t : Infinity;
-    cmd.deadline = deadline;
-    if (deadline < this.sweepAt) this.armSweep(deadline);
-  }
-
-  private dispatch(cmd: Command): void {
+  dispatch(cmd: Command): void {
     if (this.status !== Status.Ready) {
       if (this.status === Status.Idle) this.start();
       this.queueOffline(cmd);
       return;
     }
-    const entry = cmd.slot >= 0 ? this.slots[cmd.slot] : this.anyNode();
+    const entry = cmd.slot >= 0 ? this.map.slots[cmd.slot] : this.map.anyNode();
     if (entry === undefined) {
-      void this.refresh().catch(noop);
+      void this.map.refresh().catch(noop);
       this.retryLater(cmd, new ClusterDownError(`CLUSTERDOWN slot ${cmd.slot} is not served by any node`));
     } else if (entry.down) {
       this.queueOffline(cmd);
+    } else if (this.reads !== null) {
+      this.reads.route(entry, cmd);
     } else {
       this.sendTo(entry, cmd);
     }
   }
 
-  private sendTo(entry: NodeEntry, cmd: Command): void {
+  sendTo(entry: NodeEntry, cmd: Command): void {
     let conn = entry.conn;
-    if (conn === null) conn = entry.conn = new Connection(entry.addr, this, this.o);
+    if (conn === null) conn = entry.conn = new Connection(entry.addr, this, this.o, entry);
     if (conn.state !== ConnState.Ready && !cmd.internal) {
       if (this.offlineCount() >= this.o.offlineQueueLimit) {
         this.fail(cmd, new OfflineQueueFullError(this.o.offlineQueueLimit));
@@ -147,21 +149,25 @@ export class ClusterCore implements ConnectionOwner {
       this.unsent++;
     }
     conn.send(cmd);
+    // Read-your-writes: a CORRAL OFFSET follows this turn's writes on this connection.
+    if (cmd.access === Access.Write && !entry.noOffset) conn.owesOffset = true;
   }
 
-  private anyNode(): NodeEntry | undefined {
-    const p = this.primaries;
-    if (p.length === 0) return undefined;
-    return p[this.rr++ % p.length];
+  /** The node's connection, opened if it has none. */
+  connOf(entry: NodeEntry): Connection {
+    return (entry.conn ??= new Connection(entry.addr, this, this.o, entry));
   }
 
-  private entry(addr: NodeAddress): NodeEntry {
-    let e = this.nodes.get(addr.key);
-    if (e === undefined) {
-      e = { addr, conn: null, down: false };
-      this.nodes.set(addr.key, e);
-    }
-    return e;
+  entry(addr: NodeAddress): NodeEntry {
+    return this.map.entry(addr);
+  }
+
+  isOpen(): boolean {
+    return this.status !== Status.Closed;
+  }
+
+  isClosed(): boolean {
+    return this.status === Status.Closed;
   }
 
   offlineCount(): number {
@@ -201,7 +207,13 @@ export class ClusterCore implements ConnectionOwner {
   // ---- replies, redirects, retries --------------------------------------------------------
 
   onReply(conn: Connection, cmd: Command, v: unknown): void {
-    if (cmd.state !== State.Pending) return; // timed out (late reply) or ASKING: dropped
+    if (cmd.state !== State.Pending) {
+      // Done: timed out (late reply) or ASKING, dropped. Control: the read router's.
+      if (cmd.state === State.Control) this.reads?.onControl(conn, cmd, v);
+      return;
+    }
+    if (cmd.guard !== null && this.reads!.staleGuard(cmd)) return;
+    if (cmd.access === Access.Write) conn.ref!.awaitingOffset = true;
     if (v instanceof RespError) {
       this.onError(conn, cmd, v.message);
       return;
@@ -223,7 +235,17 @@ export class ClusterCore implements ConnectionOwner {
         this.retryLater(cmd, new ReplyError(msg));
         return;
       } else if (msg.startsWith('CLUSTERDOWN')) {
+        // A fenced or paused primary: a failover may be under way; the refresh finds the new one.
+        if (this.map.mode === 'cluster') void this.map.refresh().catch(noop);
         this.retryLater(cmd, new ClusterDownError(msg));
+        return;
+      } else if (msg.startsWith('READONLY') && this.map.mode === 'cluster') {
+        // A write reached a node that is a replica now: it did not run.
+        void this.map.refresh().catch(noop);
+        this.retryLater(cmd, new ReplyError(msg));
+        return;
+      } else if (msg.startsWith('LOADING') && cmd.access === Access.ReplicaRead) {
+        this.reads!.toPrimary(cmd); // a replica in the middle of a full copy
         return;
       }
     }
@@ -236,13 +258,14 @@ export class ClusterCore implements ConnectionOwner {
       this.fail(cmd, new TooManyRedirectsError(`${String(cmd.args[0])}: more than ${this.o.maxRedirects} redirects (last: ${msg})`));
       return;
     }
-    const entry = this.entry(to);
+    const map = this.map;
+    const entry = map.entry(to);
     if (ask) {
       cmd.asking = true;
     } else {
-      if (this.mode === 'cluster' && slot >= 0 && slot < SLOT_COUNT) this.slots[slot] = entry;
-      if (!this.primaries.includes(entry)) this.primaries.push(entry);
-      void this.refresh().catch(noop);
+      if (map.mode === 'cluster' && slot >= 0 && slot < SLOT_COUNT) map.slots[slot] = entry;
+      if (!map.primaries.includes(entry)) map.primaries.push(entry);
+      void map.refresh().catch(noop);
     }
     if (entry.down) this.queueOffline(cmd);
     else this.sendTo(entry, cmd);
@@ -268,19 +291,22 @@ export class ClusterCore implements ConnectionOwner {
     cmd.reject(err);
   }
 
-  onConnected(_conn: Connection, unsent: number): void {
+  onConnected(conn: Connection, unsent: number): void {
     this.unsent -= unsent;
+    this.reads?.onConnected(conn);
   }
 
   onLost(conn: Connection, pending: Command[], err: ConnectionError): void {
     this.unsent -= conn.unsent;
     conn.unsent = 0;
-    const e = this.nodes.get(conn.addr.key);
-    if (e !== undefined && e.conn === conn) {
+    const e = conn.ref;
+    if (e !== null && e.conn === conn) {
       e.conn = null;
       if (this.status === Status.Ready && !this.quitting) {
         e.down = true;
-        void this.refresh().catch(noop);
+        // A replica that fails is skipped by reads for a while (the refresh clears `down`).
+        if (this.reads !== null && e.shard !== null && e.shard.primary !== e) this.reads.quarantine(e);
+        void this.map.refresh().catch(noop);
       }
     }
     const closed = this.status === Status.Closed;
@@ -294,19 +320,8 @@ export class ClusterCore implements ConnectionOwner {
 
   // ---- timeouts -----------------------------------------------------------------------------
 
-  private armSweep(at: number): void {
-    if (this.sweepHandle !== null) this.o.timers.clearTimeout(this.sweepHandle);
-    this.sweepAt = at;
-    this.sweepHandle = this.o.timers.setTimeout(this.sweep, Math.max(0, at - this.o.clock.now()) + 1);
-    // The sweep alone must not keep the process alive (sockets and backoff timers do).
-    (this.sweepHandle as { unref?: () => void } | null)?.unref?.();
-  }
-
-  /** Runs at the earliest known deadline: fails every command past its deadline, re-arms. */
-  readonly sweep = (): void => {
-    this.sweepHandle = null;
-    this.sweepAt = Infinity;
-    const now = this.o.clock.now();
+  /** Deadlines' sweep: fails every command past its deadline; returns the earliest one left. */
+  private readonly sweep = (now: number): number => {
     const expire = (cmd: Command): void => {
       if (cmd.deadline <= now) {
         this.stats.timeouts++;
@@ -314,7 +329,7 @@ export class ClusterCore implements ConnectionOwner {
       }
     };
     let min = Infinity;
-    for (const e of this.nodes.values()) if (e.conn !== null) min = Math.min(min, e.conn.sweep(expire));
+    for (const e of this.map.nodes.values()) if (e.conn !== null) min = Math.min(min, e.conn.sweep(expire));
     for (const list of [this.offline, this.waiting]) {
       for (const cmd of list) {
         if (cmd.state !== State.Pending) continue;
@@ -322,7 +337,7 @@ export class ClusterCore implements ConnectionOwner {
         if (cmd.state === State.Pending && cmd.deadline < min) min = cmd.deadline;
       }
     }
-    if (min < Infinity && this.status !== Status.Closed) this.armSweep(min);
+    return this.status === Status.Closed ? Infinity : min;
   };
 
   // ---- topology -----------------------------------------------------------------------------
@@ -347,13 +362,14 @@ export class ClusterCore implements ConnectionOwner {
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          await this.refresh();
+          await this.map.refresh();
           if (this.status !== Status.Connecting) throw new ClientClosedError();
           // Open every primary's connection before declaring the client ready, so a first burst
           // of commands does not all count against the offline queue limit while connecting.
-          await Promise.all(this.primaries.map((e) => (e.conn ??= new Connection(e.addr, this, this.o)).opened));
+          await Promise.all(this.map.primaries.map((e) => this.connOf(e).opened));
           if ((this.status as Status) !== Status.Connecting) throw new ClientClosedError();
           this.status = Status.Ready;
+          if (this.map.mode === 'cluster') this.watcher?.start();
           this.drainOffline();
           return;
         } catch (err) {
@@ -376,97 +392,67 @@ export class ClusterCore implements ConnectionOwner {
 
   /** The one topology refresh in flight, or a new one. Rejects if no node answered. */
   refresh(): Promise<void> {
-    if (this.refreshing !== null) return this.refreshing;
-    const p = (async () => {
-      try {
-        await this.discover();
-      } finally {
-        this.refreshing = null;
-        for (const e of this.nodes.values()) e.down = false;
-        if (this.status === Status.Ready) this.drainOffline();
-      }
-    })();
-    this.refreshing = p;
+    return this.map.refresh();
+  }
+
+  /** SlotMapHost: CLUSTER SLOTS and the like, never retried. */
+  ask(entry: NodeEntry, args: string[], mode: BulkMode): Promise<unknown> {
+    const cmd = new Command(args, -1, Reply.Raw, mode);
+    cmd.internal = true;
+    const p = promiseOf(cmd);
+    this.deadlines.stamp(cmd);
+    this.sendTo(entry, cmd);
     return p;
   }
 
-  private async discover(): Promise<void> {
-    this.stats.refreshes++;
-    const candidates: NodeAddress[] = [];
-    for (const e of this.primaries) if (!e.down) candidates.push(e.addr);
-    for (const e of this.primaries) if (e.down) candidates.push(e.addr);
-    candidates.push(...this.o.seeds);
-    const tried = new Set<string>();
-    let last: Error = new ConnectionError('no node to ask for the topology');
-    for (const addr of candidates) {
-      if (tried.has(addr.key)) continue;
-      tried.add(addr.key);
-      if (this.status === Status.Closed) throw new ClientClosedError();
-      const entry = this.entry(addr);
-      const cmd = new Command(['CLUSTER', 'SLOTS'], -1, Reply.Raw, BulkMode.Utf8);
-      cmd.internal = true;
-      try {
-        const p = promiseOf(cmd);
-        this.stamp(cmd);
-        this.sendTo(entry, cmd);
-        const ranges = parseClusterSlots(await p, addr);
-        if (ranges.length === 0) {
-          last = new ClusterDownError(`${addr.key} reports no slots assigned`);
-          continue;
-        }
-        this.applyCluster(ranges);
-        return;
-      } catch (err) {
-        if (err instanceof ReplyError && meansNotCluster(err.message)) {
-          this.applySingle(entry);
-          return;
-        }
-        last = err as Error;
-      }
-    }
-    throw last;
+  refreshed(): void {
+    if (this.status === Status.Ready) this.drainOffline();
   }
 
-  private applyCluster(ranges: SlotRange[]): void {
-    const slots = new Array<NodeEntry | undefined>(SLOT_COUNT);
-    const primaries = new Set<NodeEntry>();
-    for (const r of ranges) {
-      const e = this.entry(r.primary);
-      primaries.add(e);
-      for (let s = r.start; s <= r.end && s < SLOT_COUNT; s++) slots[s] = e;
-    }
-    this.slots = slots;
-    this.primaries = [...primaries];
-    this.mode = 'cluster';
-    // Nodes that left the topology: forget them, closing their connection once it is idle.
-    for (const [key, e] of this.nodes) {
-      if (primaries.has(e) || this.o.seeds.some((s) => s.key === key)) continue;
-      if (e.conn === null || e.conn.pendingCount === 0) {
-        this.nodes.delete(key);
-        e.conn?.destroy(new ConnectionError(`${key} left the cluster`));
-      }
-    }
+  applied(): void {
+    if (this.status !== Status.Ready) return;
+    this.watcher?.start();
+    this.watcher?.nodesChanged();
   }
 
-  private applySingle(entry: NodeEntry): void {
-    this.slots = new Array<NodeEntry | undefined>(SLOT_COUNT).fill(entry);
-    this.primaries = [entry];
-    this.mode = 'single';
+  /** WatchHost: the cluster's nodes, then the seeds. */
+  watchCandidates(): NodeAddress[] {
+    const list = [...this.map.members];
+    for (const s of this.o.seeds) if (!list.some((a) => a.key === s.key)) list.push(s);
+    return list;
+  }
+
+  topologyChanged(_epoch: number, from: NodeAddress): void {
+    if (this.status === Status.Closed) return;
+    this.stats.topologyPushes++;
+    this.map.refreshAgain(from);
+  }
+
+  /** The topology subscription's state and the last epoch it announced (-1: none yet). */
+  watchInfo(): { state: WatchState; epoch: number } {
+    return this.watcher === null ? { state: 'off', epoch: -1 } : { state: this.watcher.state, epoch: this.watcher.epoch };
   }
 
   /** Addresses of the primaries currently routed to. */
   primaryAddresses(): string[] {
-    return this.primaries.map((e) => e.addr.key);
+    return this.map.primaries.map((e) => e.addr.key);
+  }
+
+  /** The shards of the last CLUSTER SLOTS: each primary and its replicas. */
+  shards(): ShardInfo[] {
+    return this.map.shardList.map((s) => ({ primary: s.primary, replicas: [...s.replicas] }));
   }
 
   /** Sends one command to every primary (e.g. FLUSHALL, DBSIZE); replies in primaries order. */
   async toAll(args: Arg[], mode: BulkMode): Promise<unknown[]> {
     await this.ready();
+    const write = this.o.readYourWrites && !isReadOnly(args[0]);
     return Promise.all(
-      this.primaries.map((e) => {
+      this.map.primaries.map((e) => {
         const cmd = new Command(args, -1, Reply.Raw, mode);
+        if (write) cmd.access = Access.Write;
         const p = promiseOf(cmd);
-        this.stamp(cmd);
+        this.deadlines.stamp(cmd);
         this.sendTo(e, cmd);
         return p;
       }),
@@ -479,28 +465,29 @@ export class ClusterCore implements ConnectionOwner {
   close(): void {
     if (this.status === Status.Closed) return;
     this.status = Status.Closed;
-    if (this.sweepHandle !== null) this.o.timers.clearTimeout(this.sweepHandle);
-    this.sweepHandle = null;
+    this.deadlines.stop();
+    this.watcher?.close();
+    this.reads?.close();
     for (const cmd of this.offline) this.fail(cmd, new ClientClosedError());
     this.offline = [];
     for (const cmd of this.waiting) this.fail(cmd, new ClientClosedError());
     this.waiting.clear();
-    for (const e of this.nodes.values()) e.conn?.destroy(new ConnectionError('client closed'));
-    this.nodes.clear();
-    this.primaries = [];
+    for (const e of this.map.nodes.values()) e.conn?.destroy(new ConnectionError('client closed'));
+    this.map.clear();
   }
 
   /** Waits for the replies already owed (QUIT is answered after them), then closes. */
   async quit(): Promise<void> {
     if (this.status === Status.Ready) {
       this.quitting = true;
+      this.watcher?.close();
       const waits: Array<Promise<unknown>> = [];
-      for (const e of this.nodes.values()) {
+      for (const e of this.map.nodes.values()) {
         if (e.conn === null || e.conn.state !== ConnState.Ready) continue;
         const cmd = new Command(['QUIT'], -1, Reply.Raw, BulkMode.Utf8);
         cmd.internal = true;
         waits.push(promiseOf(cmd).catch(noop));
-        this.stamp(cmd);
+        this.deadlines.stamp(cmd);
         e.conn.send(cmd);
       }
       await Promise.all(waits);

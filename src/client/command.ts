@@ -32,6 +32,45 @@ export const enum State {
   Pending = 0,
   /** Settled (resolved, rejected or timed out): a reply still owed to it is read and dropped. */
   Done = 1,
+  /**
+   * A record the client writes for itself (CORRAL OFFSET, CORRAL WAITOFFSET, PING, READONLY:
+   * see replica-reads.ts): never settled, never timed out or retried; its reply goes to the
+   * replica-read router (by `ctl`).
+   */
+  Control = 2,
+}
+
+/**
+ * How the router treats a command (set on its first dispatch when replica reads are on; stays
+ * Unknown otherwise). Read-only is decided by the server's own command table (router.ts).
+ */
+export const enum Access {
+  Unknown = 0,
+  /** Read-only: may go to a replica (currently routed to the primary). */
+  Read = 1,
+  /** Read-only, sent to a replica: LOADING or a STALE guard sends it to the primary. */
+  ReplicaRead = 2,
+  /** Read-only, pinned to the primary (after LOADING or STALE from a replica). */
+  PrimaryRead = 3,
+  /** Anything else, with read-your-writes on: a CORRAL OFFSET follows it on its connection. */
+  Write = 4,
+  /** Anything else, read-your-writes off. */
+  Other = 5,
+}
+
+/** What a Control record is (Command.ctl). */
+export const enum Ctl {
+  None = 0,
+  /** CORRAL OFFSET after a turn's writes on a primary's connection. */
+  Offset = 1,
+  /** CORRAL WAITOFFSET before reads on a replica's connection (a guard). */
+  Wait = 2,
+  /** A guard that answered STALE (or an error): the reads behind it are re-sent to the primary. */
+  WaitStale = 3,
+  /** PING measuring a connection's round trip (readFrom 'nearest'). */
+  Ping = 4,
+  /** READONLY, once per connection before its first replica read. */
+  ReadOnly = 5,
 }
 
 export class Command {
@@ -48,6 +87,12 @@ export class Command {
   asking = false;
   /** Set for internal commands (topology discovery): never retried or redirected. */
   internal = false;
+  /** Routing class for replica reads (Access); Unknown unless readFrom is not 'primary'. */
+  access: Access = Access.Unknown;
+  /** For a read sent to a replica: the CORRAL WAITOFFSET record written before it, if any. */
+  guard: Command | null = null;
+  /** For State.Control records: what the record is. */
+  ctl: Ctl = Ctl.None;
 
   constructor(
     /** Command name first. Kept for redirects and retries, which re-encode it. */
@@ -103,6 +148,23 @@ export function shape(kind: Reply, v: unknown): unknown {
 /** The shared record written (for its reply to be dropped) before a command sent after ASK. */
 export const ASKING = new Command(['ASKING'], -1, Reply.Discard, BulkMode.Latin1);
 ASKING.state = State.Done;
+
+/** A Control record (see State.Control). */
+export function controlRecord(args: Arg[], ctl: Ctl): Command {
+  const c = new Command(args, -1, Reply.Discard, BulkMode.Latin1);
+  c.state = State.Control;
+  c.internal = true;
+  c.ctl = ctl;
+  return c;
+}
+
+/**
+ * Shared Control records: their replies need no per-command state (the connection they arrive
+ * on says whose offset, round trip or READONLY it is), so one record serves every connection.
+ */
+export const OFFSET_PROBE = controlRecord(['CORRAL', 'OFFSET'], Ctl.Offset);
+export const PING_PROBE = controlRecord(['PING'], Ctl.Ping);
+export const READONLY = controlRecord(['READONLY'], Ctl.ReadOnly);
 
 /**
  * Commands whose second run has the effect and reply of the first: reads, and writes that set

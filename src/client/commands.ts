@@ -4,11 +4,14 @@
 // a missing key is null; failures reject with the CorralError subclasses of errors.ts.
 
 import { BulkMode } from '../protocol/reply-decoder.js';
-import { ClusterCore, type ClientStats } from './cluster-client.js';
+import { ClusterCore } from './cluster-client.js';
+import type { ClientStats } from './stats.js';
 import { Command, Reply, type Arg } from './command.js';
 import type { ClientOptions } from './options.js';
 import { Split, keyIndex, slotOf, splitKind } from './router.js';
+import type { ShardInfo } from './slot-map.js';
 import { splitCommand } from './split.js';
+import type { WatchState } from './topology-watch.js';
 
 export interface SetOptions {
   /** Expire after this many milliseconds (PX). */
@@ -46,7 +49,10 @@ export class CorralClient {
     return this.core.mode;
   }
 
-  /** Counters: topology refreshes, redirects followed, retries, timeouts. */
+  /**
+   * Counters: topology refreshes, redirects followed, retries, timeouts, reads sent to replicas,
+   * replica reads re-sent to the primary, topology pushes that announced a newer epoch.
+   */
   get stats(): Readonly<ClientStats> {
     return this.core.stats;
   }
@@ -54,6 +60,20 @@ export class CorralClient {
   /** 'host:port' of the primaries commands are routed to. */
   nodes(): string[] {
     return this.core.primaryAddresses();
+  }
+
+  /** The shards as the last CLUSTER SLOTS listed them: each primary and its replicas ('host:port'). */
+  shards(): ShardInfo[] {
+    return this.core.shards();
+  }
+
+  /**
+   * The topology subscription (option topologyPush): 'off' (disabled, single-node mode, closed),
+   * 'connecting', 'active', or 'unsupported' (the server does not know CORRAL WATCHTOPOLOGY);
+   * and the last epoch it announced (-1 before the first).
+   */
+  get topologyWatch(): { state: WatchState; epoch: number } {
+    return this.core.watchInfo();
   }
 
   private one(reply: Reply, mode: BulkMode, args: Arg[], key: Arg): Promise<unknown> {

@@ -14,13 +14,20 @@
 // which the decoder consumes (copying only a reply cut by the read boundary) before returning.
 //
 // The connection knows nothing about routing: replies, a lost connection and "connected" go to
-// its owner (the cluster client), which decides about redirects, retries and timeouts.
+// its owner (the cluster client), which decides about redirects, retries and timeouts. It keeps
+// a few per-connection facts replica reads need (replica-reads.ts): whether READONLY was sent,
+// the CORRAL WAITOFFSET guard in flight, a PING in flight, and whether the writes of this turn
+// owe a CORRAL OFFSET, which flush() appends after them (read-your-writes).
+//
+// A value that arrives with no record waiting for it (a topology push on the subscription
+// connection) goes to the owner's onPush.
 
 import net from 'node:net';
 import { BulkMode, NEED_MORE, ReplyDecoder } from '../protocol/reply-decoder.js';
-import { ASKING, Command, State } from './command.js';
+import { ASKING, Command, OFFSET_PROBE, State } from './command.js';
 import { Encoder } from './encoder.js';
 import { ConnectionError } from './errors.js';
+import type { NodeEntry } from './nodes.js';
 import type { NodeAddress } from './topology.js';
 
 export interface ConnectionOwner {
@@ -32,6 +39,8 @@ export interface ConnectionOwner {
   onConnected(conn: Connection, unsent: number): void;
   /** Asks for flush() to be called once this turn's commands are all in. */
   markDirty(conn: Connection): void;
+  /** A value no command was waiting for (a push: CORRAL WATCHTOPOLOGY's frames). */
+  onPush?(conn: Connection, value: unknown): void;
 }
 
 export interface ConnectionOptions {
@@ -58,6 +67,16 @@ export class Connection {
   unsent = 0;
   /** The socket connected at some point: commands in the FIFO may have reached the node. */
   everConnected = false;
+  /** The next flush appends CORRAL OFFSET after the turn's writes (read-your-writes). */
+  owesOffset = false;
+  /** CORRAL OFFSET records in the FIFO. */
+  offsetsInFlight = 0;
+  /** READONLY was written on this connection (before its first replica read). */
+  readOnly = false;
+  /** The last CORRAL WAITOFFSET guard written and not answered yet, or null. */
+  guard: Command | null = null;
+  /** performance.now() when the PING in flight was written; 0 when none is. */
+  pingAt = 0;
   private readonly socket: net.Socket;
   private readonly enc = new Encoder();
   private readonly decoder = new ReplyDecoder();
@@ -74,6 +93,8 @@ export class Connection {
     readonly addr: NodeAddress,
     private readonly owner: ConnectionOwner,
     opts: ConnectionOptions,
+    /** The owner's entry for this node (null for the topology subscription). */
+    readonly ref: NodeEntry | null = null,
   ) {
     if (opts.password !== undefined) {
       // AUTH goes first in the write buffer, ahead of anything queued while connecting.
@@ -145,7 +166,14 @@ export class Connection {
   /** Writes everything appended since the last flush in one socket write. */
   flush(): void {
     this.dirty = false;
-    if (this.state !== ConnState.Ready || this.enc.length === 0) return;
+    if (this.state !== ConnState.Ready) return;
+    if (this.owesOffset) {
+      this.owesOffset = false;
+      this.offsetsInFlight++;
+      this.enc.command(OFFSET_PROBE.args);
+      this.push(OFFSET_PROBE);
+    }
+    if (this.enc.length === 0) return;
     const socket = this.socket;
     socket.write(this.enc.take());
     // Written synchronously: the buffer is free again. Otherwise the write still holds it.
@@ -182,7 +210,12 @@ export class Connection {
         return;
       }
       if (v === NEED_MORE) return;
-      if (head === undefined) continue; // nothing asked for it (a RESP3 push): ignore
+      if (head === undefined) {
+        // Nothing asked for it: a push (the topology subscription's frames).
+        this.owner.onPush?.(this, v);
+        if ((this.state as ConnState) === ConnState.Closed) return;
+        continue;
+      }
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) & this.mask;
       this.count--;
@@ -223,6 +256,9 @@ export class Connection {
     this.ring = new Array<Command | undefined>(16);
     this.mask = 15;
     this.head = this.count = 0;
+    this.guard = null;
+    this.offsetsInFlight = 0;
+    this.owesOffset = false;
     this.owner.onLost(this, pending, err);
   }
 }

@@ -2,7 +2,9 @@
 
 export { CorralClient, createClient, type SetOptions } from './commands.js';
 export type { ClientOptions, RetryOptions, Timers } from './options.js';
-export type { ClientStats } from './cluster-client.js';
+export type { ClientStats } from './stats.js';
+export type { ShardInfo } from './slot-map.js';
+export type { WatchState } from './topology-watch.js';
 export type { Arg } from './command.js';
 export {
   CorralError,

@@ -32,8 +32,68 @@ export interface ClientOptions {
   retry?: RetryOptions;
   /** Commands that may wait for a connection or a topology (default 10000). */
   offlineQueueLimit?: number;
-  /** Reads go to primaries; the only mode so far (replica reads are not implemented). */
-  readFrom?: 'primary';
+  /**
+   * Where read-only commands with a key go (read-only as the server's command table flags them:
+   * GET, MGET, HGETALL, ZRANGE...; writes, keyless commands and corral's CACHE.* always go to the
+   * slot's primary). Each mode's promise, per key:
+   *
+   * - 'primary' (default): every command on the slot's primary. A read sees every write
+   *   acknowledged before it was issued, by this client or any other (Redis Cluster's semantics).
+   * - 'replica': reads go round-robin to the replicas of the slot's shard as CLUSTER SLOTS lists
+   *   them; to the primary when the shard has none, or none reachable (a replica whose connection
+   *   failed is skipped for a while). A replica is asynchronous: with `readYourWrites` off a read
+   *   may miss recent writes (also this client's own) and two reads may see time go backwards
+   *   (from two replicas at different offsets). With `readYourWrites` on (the default), a read
+   *   sees at least every write this client had seen acknowledged on that shard before issuing
+   *   the read (never older than its own writes); writes by other clients may still be missing.
+   *   A replica answering LOADING (in a full copy) gets the read re-sent to the primary.
+   * - 'nearest': reads go to the node of the shard (primary included) with the lowest round trip,
+   *   measured by one PING per connection per second (queueing behind pipelined commands counts:
+   *   a busy node looks far); the primary until measured. The same promises as 'replica'.
+   *
+   * A replica is sent READONLY once per connection, before its first read. No mode changes what
+   * happens to writes or retries.
+   */
+  readFrom?: 'primary' | 'replica' | 'nearest';
+  /**
+   * Read-your-writes across replicas (default true when readFrom is not 'primary'; ignored with
+   * 'primary', where it always holds). After a turn that wrote to a primary, `CORRAL OFFSET` is
+   * pipelined behind the writes, and the highest offset seen per shard is the client's session
+   * token. A read sent to a replica of that shard is preceded, in the same write, by
+   * `CORRAL WAITOFFSET <token> <ryWaitMs>` unless that replica already answered an offset at
+   * least as high. If the replica does not get there in time (STALE), the read's reply from it is
+   * dropped and the read re-sent to the primary. Until the offset for a write the caller has seen
+   * acknowledged is known, that shard's reads go to its primary. Servers without CORRAL OFFSET
+   * (Redis): reads of a shard this client wrote to go to its primary from then on.
+   *
+   * Failover: when the topology shows a different primary for a shard, its token is reset (old
+   * offsets are not used: PSYNC2 keeps them comparable, but the writes behind them may have been
+   * lost) and re-seeded with the new primary's CORRAL OFFSET, its reads going to the new primary
+   * until that answers; so reads from its replicas see at least what the new primary had when
+   * the client switched to it. A write acknowledged by the old primary and lost in the failover
+   * is not seen anywhere, primary reads included.
+   *
+   * Scope: writes the caller saw acknowledged (their promise resolved) before issuing the read;
+   * a read issued in the same turn as a write, without awaiting it, is not ordered after it.
+   */
+  readYourWrites?: boolean;
+  /**
+   * How long a replica may wait, ms, to reach the session token before answering STALE (the
+   * read then goes to the primary). Default 50. Reads behind the wait on the same replica
+   * connection wait with it; keep it well under commandTimeout.
+   */
+  ryWaitMs?: number;
+  /**
+   * Follow topology changes as they happen (default true): one extra connection, to any node
+   * (re-made to another node, with backoff, when it drops), sends `CORRAL WATCHTOPOLOGY` and
+   * refreshes the slot map (CLUSTER SLOTS, single-flight) whenever a frame carries an epoch
+   * higher than the last one seen, its first frame included (which closes the gap between
+   * discovery and subscription at the cost of one CLUSTER SLOTS). Without it the client still
+   * follows a failover, later: on MOVED, a lost connection, CLUSTERDOWN or READONLY. A server
+   * that does not know the command (Redis Cluster) means no subscription, silently. Only in
+   * cluster mode.
+   */
+  topologyPush?: boolean;
   /**
    * When the commands collected from the current turn are written. 'immediate' (default):
    * setImmediate, after every I/O callback of this loop iteration, so the callers woken by all
@@ -61,6 +121,10 @@ export interface Resolved {
   baseDelayMs: number;
   maxDelayMs: number;
   offlineQueueLimit: number;
+  readFrom: 'primary' | 'replica' | 'nearest';
+  readYourWrites: boolean;
+  ryWaitMs: number;
+  topologyPush: boolean;
   flush: 'microtask' | 'immediate';
   clock: Clock;
   timers: Timers;
@@ -80,7 +144,13 @@ function nonNegative(name: string, v: number | undefined, dflt: number): number 
 
 export function resolveOptions(o: ClientOptions): Resolved {
   if (!Array.isArray(o.nodes) || o.nodes.length === 0) throw new TypeError('nodes: at least one "host:port" is required');
-  if (o.readFrom !== undefined && o.readFrom !== 'primary') throw new TypeError(`readFrom: only 'primary' is supported`);
+  const readFrom = o.readFrom ?? 'primary';
+  if (readFrom !== 'primary' && readFrom !== 'replica' && readFrom !== 'nearest') {
+    throw new TypeError(`readFrom must be 'primary', 'replica' or 'nearest'`);
+  }
+  for (const name of ['readYourWrites', 'topologyPush'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'boolean') throw new TypeError(`${name} must be a boolean`);
+  }
   return {
     seeds: o.nodes.map(parseAddress),
     username: o.username,
@@ -92,6 +162,10 @@ export function resolveOptions(o: ClientOptions): Resolved {
     baseDelayMs: nonNegative('retry.baseDelayMs', o.retry?.baseDelayMs, 50),
     maxDelayMs: nonNegative('retry.maxDelayMs', o.retry?.maxDelayMs, 2000),
     offlineQueueLimit: nonNegative('offlineQueueLimit', o.offlineQueueLimit, 10000),
+    readFrom,
+    readYourWrites: readFrom !== 'primary' && o.readYourWrites !== false,
+    ryWaitMs: Math.floor(nonNegative('ryWaitMs', o.ryWaitMs, 50)),
+    topologyPush: o.topologyPush !== false,
     flush: o.flush ?? 'immediate',
     clock: o.clock ?? { now: Date.now },
     timers: o.timers ?? defaultTimers,

@@ -6,8 +6,14 @@
 // Multi-key commands that Redis requires to be in one slot (RENAME, SINTERSTORE, ...) route by
 // their first key: the server answers CROSSSLOT if the keys disagree. The splittable ones
 // (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) are split per slot by the client (cluster-client.ts).
+//
+// Which commands are read-only (eligible for replica reads) is not listed here: it is the
+// `readonly` flag of the server's own command table (commands/), the same flag a replica checks
+// before serving a READONLY connection, so the client never sends a replica what it would refuse.
 
 import { keySlot } from '../cluster/slot.js';
+import { dataCommands } from '../commands/index.js';
+import { CMD_READONLY } from '../commands/table.js';
 import type { Arg } from './command.js';
 
 /** Routing rules: index of the key in the argument list (command name at 0), or a rule. */
@@ -84,4 +90,22 @@ export function slotOf(key: Arg): number {
   }
   if (typeof key === 'number') return keySlot(String(key));
   return keySlot(key);
+}
+
+/** Lowercase names of the data commands flagged read-only in the server's command table. */
+const READ_ONLY = new Set<string>();
+for (const def of dataCommands) if ((def.flags & CMD_READONLY) !== 0) READ_ONLY.add(def.name);
+
+/** isReadOnly's answers by the name exactly as given (callers pass the same literals: 'GET'). */
+const readOnlyByName = new Map<string, boolean>();
+
+/** True if the command (its name, any letter case) only reads keys, by the server's table. */
+export function isReadOnly(name: Arg): boolean {
+  const s = typeof name === 'string' ? name : String(name);
+  let r = readOnlyByName.get(s);
+  if (r === undefined) {
+    r = READ_ONLY.has(s.toLowerCase());
+    if (readOnlyByName.size < 4096) readOnlyByName.set(s, r);
+  }
+  return r;
 }
