@@ -87,9 +87,21 @@ export class NodeReplication implements ReplicaHost {
 
   // ---- roles ----
 
+  /**
+   * Under a control plane: whether the controller has granted this node a write lease since it
+   * last became primary (see psync).
+   */
+  confirmed = false;
+  /**
+   * Whether this process holds the shard's data: it finished a copy as a replica, or was granted
+   * a lease as a primary. A process starts empty (corral keeps nothing on disk).
+   */
+  hasData = false;
+
   /** REPLICAOF NO ONE, or a topology that names this node primary. */
   becomePrimary(): void {
     if (this.role === 'master') return;
+    this.confirmed = false;
     this.link?.stop();
     this.link = null;
     this.role = 'master';
@@ -200,6 +212,7 @@ export class NodeReplication implements ReplicaHost {
   stateChanged(): void {
     const link = this.link;
     if (link === null || this.source === null) return;
+    if (link.state === 'connected') this.hasData = true;
     // After a full copy the backlog restarts at the copy's offset, under the primary's id.
     if (link.state === 'sync' || (link.state === 'connected' && this.source.replid !== link.replid)) {
       this.source.replid = link.replid;
@@ -225,6 +238,11 @@ export class NodeReplication implements ReplicaHost {
     return this.source?.offset ?? 0;
   }
 
+  /** The offset whose writes this node has applied: none while a full copy is being loaded. */
+  private get appliedOffset(): number {
+    return this.link !== null && this.link.state === 'sync' ? -1 : this.offset;
+  }
+
   get replid(): string {
     return this.source?.replid ?? this.idleReplid;
   }
@@ -237,6 +255,14 @@ export class NodeReplication implements ReplicaHost {
   psync(client: Client, replid: string, wantOffset: number): void {
     if (this.role === 'slave') {
       this.node.writer.error('ERR corral does not chain replicas: replicate from the primary');
+      return;
+    }
+    // Under a control plane, a node the topology names primary serves replicas only once the
+    // controller has granted it a write lease as such. A process restarted empty that finds
+    // itself primary in the document must not copy its empty dataset over the replica that
+    // holds the shard's data: the controller fails the shard over to that replica instead.
+    if (this.node.agent !== null && !this.confirmed) {
+      this.node.writer.error('NOTREADY this primary has no write lease from the controller yet');
       return;
     }
     const node = this.node;
@@ -300,7 +326,7 @@ export class NodeReplication implements ReplicaHost {
    * once it has applied `offset`, or an error at the timeout so the client reads from the primary.
    */
   waitOffset(client: Client, offset: number, timeoutMs: number): void {
-    if (this.offset >= offset || this.role === 'master') {
+    if (this.appliedOffset >= offset || this.role === 'master') {
       this.node.writer.integer(this.offset);
       return;
     }
@@ -332,7 +358,7 @@ export class NodeReplication implements ReplicaHost {
       } else if (w.kind === 'wait') {
         const acked = this.source?.ackedCount(w.offset) ?? 0;
         if (acked >= w.replicas || now >= w.deadline) reply = () => this.node.writer.integer(acked);
-      } else if (this.offset >= w.offset) {
+      } else if (this.appliedOffset >= w.offset) {
         const at = this.offset;
         reply = () => this.node.writer.integer(at);
       } else if (now >= w.deadline) {
