@@ -255,7 +255,7 @@ export class NodeAgent {
         ms = this.controller.renew({ id: this.host.member.id, runId: this.host.member.runId, ...r });
       } else {
         const reply = await link.call(
-          ['CORRAL', 'LEASE', this.host.member.id, this.host.member.runId, String(r.epoch), r.role, r.replid, String(r.offset), r.masterLinkUp ? '1' : '0'],
+          ['CORRAL', 'LEASE', this.host.member.id, this.host.member.runId, String(r.epoch), r.role, r.replid, String(r.offset), r.masterLinkUp ? '1' : '0', r.fresh ? '1' : '0'],
           this.params.leaseMs / 2,
         );
         if (typeof reply !== 'number') throw new Error(`controller answered ${JSON.stringify(reply)}`);

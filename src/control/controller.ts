@@ -24,6 +24,8 @@ export interface RenewalReport {
   replid: string;
   offset: number;
   masterLinkUp: boolean;
+  /** The process holds none of the shard's data yet (decisions-view.ts Renewal.fresh). */
+  fresh: boolean;
 }
 
 export interface ControllerOptions {
@@ -108,7 +110,7 @@ export class Controller {
    */
   renew(r: RenewalReport): number {
     const now = performance.now();
-    const status = applyRenewal(this.nodes.get(r.id), r.id, { runId: r.runId, role: r.role, epoch: r.epoch, replid: r.replid, offset: r.offset, masterLinkUp: r.masterLinkUp }, now);
+    const status = applyRenewal(this.nodes.get(r.id), r.id, { runId: r.runId, role: r.role, epoch: r.epoch, replid: r.replid, offset: r.offset, masterLinkUp: r.masterLinkUp, fresh: r.fresh }, now);
     this.nodes.set(r.id, status);
     const ms = grant(this.view(now), r.id);
     this.nodes.set(r.id, applyGrant(status, now, ms, this.params));

@@ -85,7 +85,7 @@ export function primaryGone(view: ControllerView, shard: TopologyShardDoc): Fail
 export function isLiveReplica(view: ControllerView, doc: TopologyDoc, id: string): boolean {
   if (isFailedIn(doc, id)) return false;
   const s = statusOf(view, id);
-  return !isSilent(view, s) && !isProvenDead(s) && s.restartedAt === undefined && s.role === 'replica';
+  return !isSilent(view, s) && !isProvenDead(s) && s.restartedAt === undefined && s.role === 'replica' && s.fresh !== true;
 }
 
 /** The replica to promote in place of the shard's primary, or why there is none. */

@@ -36,6 +36,12 @@ export interface Renewal {
   offset: number;
   /** A replica's link to its primary is up (synced); false for primaries. */
   masterLinkUp: boolean;
+  /**
+   * The process holds no data of the shard's history: it started empty and has neither finished
+   * a copy as a replica nor been granted a lease as a primary. A fresh primary is treated as
+   * restarted (its replica with data replaces it); a fresh replica is never promoted.
+   */
+  fresh?: boolean;
 }
 
 /** The controller's knowledge of one node. */
@@ -128,7 +134,14 @@ export function statusOf(view: Pick<ControllerView, 'nodes'>, id: string): NodeS
 export function applyRenewal(prev: NodeStatus | undefined, id: string, renewal: Renewal, now: number): NodeStatus {
   const base = prev ?? unknownStatus(id);
   const next: NodeStatus = { ...base, ...renewal, id, lastRenewalAt: now };
-  if (prev !== undefined && prev.runId !== null && prev.runId !== renewal.runId) {
+  if (renewal.fresh === true && renewal.role === 'primary' && base.restartedAt === undefined) {
+    // A new process this controller may never have known (it was elected after the restart):
+    // its history before the restart is unknown.
+    next.restartedAt = now;
+    next.previousReplid = prev !== undefined && prev.runId !== renewal.runId ? prev.replid : null;
+    next.lastGrantAt = NO_GRANT.lastGrantAt;
+    next.grantedMs = NO_GRANT.grantedMs;
+  } else if (prev !== undefined && prev.runId !== null && prev.runId !== renewal.runId) {
     // A new process: the old one's leases died with it; keep the history its replicas follow
     // (the first restart's, if it restarts again before being trusted).
     next.restartedAt = now;

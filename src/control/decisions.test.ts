@@ -240,6 +240,25 @@ test('a restarted primary is refused a lease and replaced by a replica with the 
   assert.deepEqual(planFailovers({ ...alone, nodes: new Map(nodes).set('a', trusted) }).changes, []);
 });
 
+test('a fresh primary (a new process a newly elected controller never knew) is replaced by a replica with data; at bootstrap nobody is', () => {
+  // The controller was elected after a's process restarted: it has no earlier status of a.
+  const v = view(1200, { a: null });
+  const fresh = applyRenewal(undefined, 'a', { runId: 'run-a2', role: 'primary', epoch: 7, replid: 'r9', offset: 0, masterLinkUp: false, fresh: true }, 1200);
+  assert.deepEqual([fresh.restartedAt, fresh.previousReplid], [1200, null]);
+  const after = { ...v, nodes: new Map(v.nodes).set('a', fresh) };
+  assert.equal(grant(after, 'a'), 0);
+  // History unknown: the replica with the highest offset (c: 490) takes over.
+  assert.deepEqual(planFailovers(after).changes, [{ shard: 's1', from: 'a', to: 'c', reason: 'restarted' }]);
+  // A second renewal of the same fresh process changes nothing.
+  assert.equal(applyRenewal(fresh, 'a', { runId: 'run-a2', role: 'primary', epoch: 7, replid: 'r9', offset: 0, masterLinkUp: false, fresh: true }, 1300).restartedAt, 1200);
+  // Bootstrap: every node is fresh; replicas without data are no candidates, so the primary is
+  // granted (and so trusted), and nothing fails over.
+  const boot = view(1200, { b: { fresh: true, replid: 'x', offset: 0 }, c: { fresh: true, replid: 'y', offset: 0 } });
+  const bootNodes = new Map(boot.nodes).set('a', fresh);
+  assert.equal(grant({ ...boot, nodes: bootNodes }, 'a'), 1000);
+  assert.deepEqual(planFailovers({ ...boot, nodes: bootNodes }).changes, []);
+});
+
 test('applyRenewal, applyGrant and applyProbe', () => {
   const r = { runId: 'x1', role: 'replica' as const, epoch: 3, replid: 'r1', offset: 10, masterLinkUp: false };
   const first = applyRenewal(undefined, 'n', r, 100);

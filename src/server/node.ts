@@ -365,6 +365,7 @@ export class CorralNode {
             replid: r.replid,
             offset: r.offset,
             masterLinkUp: r.link?.up ?? false,
+            fresh: !r.hasData,
           };
         },
         setWriteFence: (until) => this.setLeaseFence(until),
@@ -385,6 +386,7 @@ export class CorralNode {
 
   private setLeaseFence(until: number): void {
     this.leaseFence = until;
+    if (this.replication.role === 'master') this.replication.confirmed = this.replication.hasData = true;
     this.writeFence = this.pausedUntil > performance.now() ? 1 : until;
   }
 

@@ -6,34 +6,16 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from 'ioredis';
 import { RawConnection } from '../support/servers.js';
+import { canListen, freeRun } from '../support/corral-up.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'corral-cli-cluster-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A port with `count` free ports from it on. */
-async function freeRun(count: number): Promise<number> {
-  for (;;) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    let ok = true;
-    for (let i = 0; i < count && ok; i++) ok = await canListen(base + i);
-    if (ok) return base;
-  }
-}
 
 interface Proc {
   child: ChildProcess;

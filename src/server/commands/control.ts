@@ -23,7 +23,8 @@ function leaseCommand(c: CommandContext): void {
     c.w.error(ERR_SYNTAX);
     return;
   }
-  const granted = agent?.renewFrom({ id: c.str(2), runId: c.str(3), epoch, role, replid: c.str(6), offset, masterLinkUp: c.is(8, '1') }) ?? null;
+  const fresh = c.argc > 9 && c.is(9, '1');
+  const granted = agent?.renewFrom({ id: c.str(2), runId: c.str(3), epoch, role, replid: c.str(6), offset, masterLinkUp: c.is(8, '1'), fresh }) ?? null;
   if (granted === null) c.w.error('NOTCONTROLLER this node is not the controller');
   else c.w.integer(granted);
 }
@@ -138,7 +139,7 @@ export function writeTopologyFrame(w: ReplyWriter, epoch: number): void {
 
 export const corralControlCommands: CommandDef[] = [
   { name: 'watchtopology', arity: 2, flags: CMD_FAST | S, handler: watchTopologyCommand },
-  { name: 'lease', arity: 9, flags: CMD_FAST | S, handler: leaseCommand },
+  { name: 'lease', arity: -9, flags: CMD_FAST | S, handler: leaseCommand },
   { name: 'whoami', arity: 2, flags: CMD_FAST | S, handler: whoamiCommand },
   { name: 'pausewrites', arity: 3, flags: CMD_ADMIN | S, handler: pauseWritesCommand },
   { name: 'failover', arity: 3, flags: CMD_ADMIN | S, handler: failoverCommand },
