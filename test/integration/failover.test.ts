@@ -193,7 +193,9 @@ test('two kill -9 failovers in a row under writes: every write confirmed by WAIT
       const v = await nodeView(victim);
       process.kill(v.pid, 'SIGKILL');
       const killedAt = Date.now();
-      await until('writes to the slot to succeed on another node', () => history.some((o) => o.kind === 'write' && o.outcome === 'ok' && o.start > killedAt && !o.node.endsWith(`:${victim}`)), 30_000);
+      await until('writes to the slot to succeed on another node', () => history.some((o) => o.kind === 'write' && o.outcome === 'ok' && o.start > killedAt && !o.node.endsWith(`:${victim}`)), 30_000).catch((err: Error) => {
+        throw new Error(`${err.message} (round ${round}, victim ${victim})\n${up.output().split('\n').slice(-60).join('\n')}`);
+      });
       await sleep(300);
       stop = true;
       await Promise.all(writers);
