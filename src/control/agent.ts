@@ -123,6 +123,7 @@ export class NodeAgent {
     if (c !== null) {
       if (ctl !== null) await c.resign(this.host.member).catch(() => {});
       this.lease?.close();
+      this.campaignLease?.close();
       await c.close().catch(() => {});
     }
   }
@@ -208,6 +209,23 @@ export class NodeAgent {
     if (rec === null) void this.campaign();
   }
 
+  /**
+   * The controller record lives under a lease of its own, not the registration's: evicting a
+   * dead controller revokes its campaign lease, and its member record stays (until its own lease
+   * runs out), so the next controller knows it was there and can prove it dead.
+   */
+  private campaignLease: CoordinatorLease | null = null;
+
+  private campaignLeaseLost(): void {
+    this.campaignLease = null;
+    const ctl = this.controller;
+    this.controller = null;
+    if (ctl !== null) {
+      this.host.log('control plane: controller lease lost; stepping down');
+      ctl.stop();
+    }
+  }
+
   private async campaign(): Promise<void> {
     if (this.campaigning || this.stopped || this.lease === null) return;
     this.campaigning = true;
@@ -218,17 +236,25 @@ export class NodeAgent {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       // A short random delay spreads the candidates; the coordinator decides anyway.
       await new Promise((r) => setTimeout(r, Math.random() * 30));
-      const won = await this.coordinator!.campaign(this.host.member, this.lease);
+      if (this.campaignLease === null) {
+        const lease = await this.coordinator!.grantLease(this.options.controllerLeaseMs);
+        lease.onLost = () => {
+          if (this.campaignLease === lease) this.campaignLeaseLost();
+        };
+        this.campaignLease = lease;
+      }
+      const lease = this.campaignLease;
+      const won = await this.coordinator!.campaign(this.host.member, lease);
       if (won && this.controller === null && !this.stopped) {
         this.controller = new Controller({
           coordinator: this.coordinator!,
           self: this.host.member,
-          lease: this.lease,
+          lease,
           params: this.params,
           desiredShards: this.options.desiredShards,
           log: (l) => this.host.log(l),
         });
-        this.controller.start();
+        await this.controller.start();
       }
     } catch (err) {
       this.host.log(`control plane: campaign failed (${(err as Error).message})`);

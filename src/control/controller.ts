@@ -64,13 +64,24 @@ export class Controller {
     this.params = { ...DEFAULT_LEASE_PARAMS, ...options.params };
   }
 
-  start(): void {
+  /**
+   * Starts the loop once the members and the topology are known: a primary killed with the
+   * previous controller is proven dead by a refused probe only if it is known to have been there.
+   */
+  async start(): Promise<void> {
     const c = this.options.coordinator;
+    try {
+      const [members, doc] = await Promise.all([c.members(), c.readTopology()]);
+      this.members = sortMembers(members);
+      if (doc !== null && (this.doc === null || doc.epoch > this.doc.epoch)) this.doc = doc;
+    } catch {
+      /* the watches below will deliver them */
+    }
+    if (this.stopped) return;
     this.closers.push(c.watchTopology((doc) => {
       if (this.doc === null || doc.epoch > this.doc.epoch) this.doc = doc;
     }));
-    // In the order they joined (registration time, then id): the first ones bootstrap the shards.
-    this.closers.push(c.watchMembers((m) => (this.members = [...m].sort((a, b) => (a.since ?? 0) - (b.since ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))));
+    this.closers.push(c.watchMembers((m) => (this.members = sortMembers(m))));
     this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 25);
     this.options.log(`controller: elected (${this.options.coordinator.description})`);
   }
@@ -222,4 +233,9 @@ export class Controller {
       },
     );
   }
+}
+
+/** In the order they joined (registration time, then id): the first ones bootstrap the shards. */
+function sortMembers(members: readonly MemberRecord[]): MemberRecord[] {
+  return [...members].sort((a, b) => (a.since ?? 0) - (b.since ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -137,7 +137,7 @@ export function planFailovers(view: ControllerView): FailoverPlan {
  *   - its shard is in a manual failover from the pause on (the lease must run out before the
  *     replica is published);
  *   - it is a restarted process that a replica with the old history can replace (see
- *     'restarted' in the header).
+ *     'restarted' in the header), or might: a replica not heard from yet is waited for leaseMs.
  */
 export function grant(view: ControllerView, nodeId: string): number {
   const ms = Math.floor(Math.min(view.params.leaseMs, view.authorityUntil - view.now));
@@ -148,9 +148,14 @@ export function grant(view: ControllerView, nodeId: string): number {
   if (pending !== null && (!isPrimaryIn(pending, nodeId) || isFailedIn(pending, nodeId))) return 0;
   const manual = view.manual;
   if (manual !== null && manual.primary === nodeId && manual.phase !== 'aborted') return 0;
-  if (statusOf(view, nodeId).restartedAt !== undefined) {
+  const status = statusOf(view, nodeId);
+  if (status.restartedAt !== undefined) {
     const shard = doc.shards.find((s) => s.primary === nodeId)!;
     if ('candidate' in failoverCandidate(view, doc, shard, 'restarted')) return 0;
+    // A replica this controller has not heard from yet (it was just elected, say) may hold the
+    // shard's data: an empty primary is trusted only after they had a moment to renew.
+    const unheard = shard.replicas.some((id) => !isFailedIn(doc, id) && statusOf(view, id).lastRenewalAt === -Infinity);
+    if (unheard && view.now - status.restartedAt < view.params.leaseMs) return 0;
   }
   return ms;
 }

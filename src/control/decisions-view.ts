@@ -134,7 +134,7 @@ export function statusOf(view: Pick<ControllerView, 'nodes'>, id: string): NodeS
 export function applyRenewal(prev: NodeStatus | undefined, id: string, renewal: Renewal, now: number): NodeStatus {
   const base = prev ?? unknownStatus(id);
   const next: NodeStatus = { ...base, ...renewal, id, lastRenewalAt: now };
-  if (renewal.fresh === true && renewal.role === 'primary' && base.restartedAt === undefined) {
+  if (renewal.fresh === true && base.restartedAt === undefined && (prev === undefined || prev.runId !== renewal.runId || prev.lastGrantAt === -Infinity)) {
     // A new process this controller may never have known (it was elected after the restart):
     // its history before the restart is unknown.
     next.restartedAt = now;

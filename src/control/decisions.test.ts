@@ -251,6 +251,11 @@ test('a fresh primary (a new process a newly elected controller never knew) is r
   assert.deepEqual(planFailovers(after).changes, [{ shard: 's1', from: 'a', to: 'c', reason: 'restarted' }]);
   // A second renewal of the same fresh process changes nothing.
   assert.equal(applyRenewal(fresh, 'a', { runId: 'run-a2', role: 'primary', epoch: 7, replid: 'r9', offset: 0, masterLinkUp: false, fresh: true }, 1300).restartedAt, 1200);
+  // A replica this controller has not heard from yet: the fresh primary waits for it (leaseMs).
+  const unheard = { ...after, nodes: new Map(after.nodes).set('b', { ...after.nodes.get('b')!, lastRenewalAt: -Infinity }).set('c', { ...after.nodes.get('c')!, lastRenewalAt: -Infinity }) };
+  assert.equal(grant(unheard, 'a'), 0);
+  assert.equal(grant({ ...unheard, now: 2199 }, 'a'), 0);
+  assert.equal(grant({ ...unheard, now: 2200 }, 'a'), 1000);
   // Bootstrap: every node is fresh; replicas without data are no candidates, so the primary is
   // granted (and so trusted), and nothing fails over.
   const boot = view(1200, { b: { fresh: true, replid: 'x', offset: 0 }, c: { fresh: true, replid: 'y', offset: 0 } });
