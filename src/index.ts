@@ -25,6 +25,10 @@ export {
   ClientClosedError,
 } from './client/index.js';
 export { TopologyError, type TopologyDoc } from './cluster/topology.js';
+export { RestoreError, DumpPayloadError, DumpFormatError, BusyKeyError } from './store/dump.js';
+export { CoordinatorError, type CoordinatorErrorCode } from './control/local-coordinator.js';
+export { ControlLinkError } from './control/control-link.js';
+export type { Coordinator, MemberRecord } from './control/coordinator.js';
 export { planTopology, type ShardPlan } from './cluster/plan.js';
 export { keySlot } from './cluster/slot.js';
 export {
