@@ -386,7 +386,8 @@ export class CorralNode {
 
   private setLeaseFence(until: number): void {
     this.leaseFence = until;
-    if (this.replication.role === 'master') this.replication.confirmed = this.replication.hasData = true;
+    // Trusted as the shard's primary only once the node applied a document naming it so.
+    if (this.replication.role === 'master' && this.cluster?.isPrimary === true) this.replication.confirmed = this.replication.hasData = true;
     this.writeFence = this.pausedUntil > performance.now() ? 1 : until;
   }
 
