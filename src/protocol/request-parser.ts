@@ -105,6 +105,22 @@ export class RequestParser implements CommandArgs {
     this.fromAcc = true;
   }
 
+  /**
+   * The bytes of the command next() has just returned, exactly as received: rawSource from
+   * rawStart to rawEnd (a replica keeps its primary's stream this way, byte for byte).
+   */
+  get rawSource(): Buffer {
+    return this.src;
+  }
+
+  get rawStart(): number {
+    return this.cmdStart;
+  }
+
+  get rawEnd(): number {
+    return this.pos;
+  }
+
   /** Bytes buffered for a request not yet complete (counted against the query buffer limit). */
   get pendingBytes(): number {
     return this.accLen;

@@ -28,8 +28,9 @@ import { dataCommands } from '../commands/index.js';
 import { serverCommands } from './commands/index.js';
 import { NodeReplication } from './replication.js';
 import type { ReplicationSource } from '../cluster/replication/source.js';
-import { nodeIdFor, type TopologyDoc } from '../cluster/topology.js';
-import { NodeAgent, type Dialer } from '../control/agent.js';
+import type { TopologyDoc } from '../cluster/topology.js';
+import type { Dialer, NodeAgent } from '../control/agent.js';
+import { NodeControlPlane } from './control-plane.js';
 import { writeTopologyFrame } from './commands/control.js';
 
 export interface NodeOptions {
@@ -91,12 +92,8 @@ export class CorralNode {
   writeFence = 0;
   /** Called when the replication role or link state changes (the control plane reports it). */
   onRoleChange: (() => void) | null = null;
-  /** The control-plane agent, when the node was started with a coordinator. */
-  agent: NodeAgent | null = null;
-  /** The write lease's end (performance.now()), and a manual failover's pause. */
-  private leaseFence = 0;
-  private pausedUntil = 0;
-  private pauseTimer: NodeJS.Timeout | null = null;
+  /** The node's seat in the control plane, when it was started with a coordinator. */
+  control: NodeControlPlane | null = null;
   slowlogThreshold: number;
   /** performance.now() at the end of the previous command in this batch (see dispatch.call). */
   lastTick = 0;
@@ -213,7 +210,10 @@ export class CorralNode {
           this.cluster.listening(this.port);
           if (this.staticShards !== null) this.applyTopology(planTopology(this.staticShards));
         }
-        if (this.cluster !== null && this.config.str('coordinator') !== '') this.startAgent();
+        if (this.cluster !== null && this.config.str('coordinator') !== '') {
+          this.control = new NodeControlPlane(this);
+          this.control.start();
+        }
         const replicaof = this.config.str('replicaof').trim().split(/\s+/);
         if (replicaof.length === 2 && this.cluster === null) this.replication.becomeReplicaOf(replicaof[0], Number(replicaof[1]));
         resolve(this.port);
@@ -350,62 +350,14 @@ export class CorralNode {
     return true;
   }
 
-  private startAgent(): void {
-    const cluster = this.cluster!;
-    const agent = new NodeAgent(
-      {
-        member: { id: nodeIdFor(cluster.host, this.port), host: cluster.host, port: this.port, runId: this.runId, since: Date.now() },
-        applyTopology: (doc) => this.applyTopology(doc),
-        topology: () => cluster.topology?.doc ?? null,
-        report: () => {
-          const r = this.replication;
-          return {
-            epoch: cluster.epoch,
-            role: cluster.myShard < 0 ? 'none' : r.role === 'master' ? 'primary' : 'replica',
-            replid: r.replid,
-            offset: r.offset,
-            masterLinkUp: r.link?.up ?? false,
-            fresh: !r.hasData,
-          };
-        },
-        setWriteFence: (until) => this.setLeaseFence(until),
-        log: (line) => this.log(line),
-      },
-      {
-        dial: this.dial,
-        coordinator: this.config.str('coordinator'),
-        clusterName: this.config.str('cluster-name'),
-        desiredShards: this.config.int('cluster-shards'),
-        leaseMs: this.config.int('cluster-lease-ms'),
-        controllerLeaseMs: this.config.int('controller-lease-ms'),
-      },
-    );
-    this.agent = agent;
-    void agent.start().catch((err: Error) => this.log(`control plane: ${err.message}`));
-  }
-
-  private setLeaseFence(until: number): void {
-    this.leaseFence = until;
-    // Trusted as the shard's primary only once the node applied a document naming it so.
-    if (this.replication.role === 'master' && this.cluster?.isPrimary === true) this.replication.confirmed = this.replication.hasData = true;
-    this.writeFence = this.pausedUntil > performance.now() ? 1 : until;
+  /** The control-plane agent, or null without a coordinator. */
+  get agent(): NodeAgent | null {
+    return this.control?.agent ?? null;
   }
 
   /** Refuses writes for ms (a manual failover's pause; 0 resumes). Returns the offset reached. */
   pauseWrites(ms: number): number {
-    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
-    this.pauseTimer = null;
-    this.replication.source?.flush();
-    if (ms <= 0) {
-      this.pausedUntil = 0;
-      this.writeFence = this.leaseFence;
-    } else {
-      this.pausedUntil = performance.now() + ms;
-      this.writeFence = 1;
-      this.pauseTimer = setTimeout(() => this.pauseWrites(0), ms);
-      this.pauseTimer.unref();
-    }
-    return this.replication.offset;
+    return this.control?.pauseWrites(ms) ?? this.replication.offset;
   }
 
   /** Called after a topology is applied. */
@@ -551,7 +503,7 @@ export class CorralNode {
     this.shuttingDown = true;
     if (this.cron !== null) clearInterval(this.cron);
     this.replication.close();
-    if (this.agent !== null) await this.agent.stop();
+    if (this.control !== null) await this.control.stop();
     const server = this.server;
     const closed = server === null ? Promise.resolve() : new Promise<void>((r) => server.close(() => r()));
     for (const c of this.clients.values()) {

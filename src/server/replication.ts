@@ -18,7 +18,6 @@ import { CommandTable } from '../commands/table.js';
 import { latin1 } from '../util/bytes.js';
 import { ReplicationSource, newReplicationId, type ReplicaConnection } from '../cluster/replication/source.js';
 import { ReplicationLink, type ReplicaHost } from '../cluster/replication/link.js';
-import { StreamBuffer } from '../cluster/replication/stream-buffer.js';
 import { Client } from './client.js';
 import { call } from './dispatch.js';
 import type { CorralNode } from './node.js';
@@ -45,7 +44,6 @@ export class NodeReplication implements ReplicaHost {
   link: ReplicationLink | null = null;
   private readonly masterClient: Client;
   private readonly waiters: OffsetWaiter[] = [];
-  private readonly encoded = new StreamBuffer(4096);
   private pingTimer: NodeJS.Timeout | null = null;
   private ackCheckQueued = false;
   private waitTimer: NodeJS.Timeout | null = null;
@@ -173,6 +171,23 @@ export class NodeReplication implements ReplicaHost {
 
   // ---- ReplicaHost: applying the primary's stream ----
 
+  /**
+   * A read of the primary's stream begins: keys do not expire while it is applied (the primary
+   * decides expiry), and replies are collected only to be dropped at endBatch.
+   */
+  beginBatch(): void {
+    const node = this.node;
+    node.store.ignoreExpiry = true;
+    node.clock.refresh();
+    node.lastTick = performance.now();
+    node.writer.begin();
+  }
+
+  endBatch(): void {
+    this.node.writer.discard();
+    this.node.store.ignoreExpiry = false;
+  }
+
   apply(args: CommandArgs): void {
     const node = this.node;
     const top = node.table.lookupTop(args);
@@ -181,17 +196,9 @@ export class NodeReplication implements ReplicaHost {
       this.log(`replication stream: unknown command ${latin1(args.buf, args.start[0], args.end[0])}`);
       return;
     }
-    const store = node.store;
-    const w = node.writer;
-    w.begin();
-    store.ignoreExpiry = true;
-    node.lastTick = performance.now();
-    try {
-      call(node, this.masterClient, cmd, args);
-    } finally {
-      store.ignoreExpiry = false;
-      w.discard();
-    }
+    call(node, this.masterClient, cmd, args);
+    // Replies would pile up over a long batch (a full copy): drop them as they come.
+    node.writer.discard();
   }
 
   resetDataset(): void {
@@ -199,11 +206,9 @@ export class NodeReplication implements ReplicaHost {
     this.masterClient.db = 0;
   }
 
-  applied(args: CommandArgs, offset: number): void {
+  applied(buf: Buffer, start: number, end: number, offset: number): void {
     const s = this.source!;
-    this.encoded.length = 0;
-    this.encoded.args(args);
-    s.backlog.append(this.encoded.buf, 0, this.encoded.length);
+    s.backlog.append(buf, start, end);
     if (s.backlog.offset !== offset) s.backlog.reset(offset);
     const link = this.link!;
     if (s.replid !== link.replid) s.replid = link.replid;

@@ -13,15 +13,17 @@ import net from 'node:net';
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import { COMMAND_READY, NEED_MORE, RequestParser, copyArgs } from '../../protocol/request-parser.js';
 import { parseReply } from '../../protocol/reply-parser.js';
-import { encodedLength } from './stream-buffer.js';
 
 export interface ReplicaHost {
+  /** A batch of commands (one read from the socket) starts; endBatch() follows it. */
+  beginBatch(): void;
+  endBatch(): void;
   /** Runs one command of the primary's stream: no reply, no routing; TTLs do not expire keys. */
   apply(args: CommandArgs): void;
   /** A full copy starts: drop every key. */
   resetDataset(): void;
-  /** A stream command was applied: its canonical bytes, for this node's own backlog. */
-  applied(args: CommandArgs, offset: number): void;
+  /** A stream command arrived: its bytes as received (buf[start, end)), for this node's own backlog. */
+  applied(buf: Buffer, start: number, end: number, offset: number): void;
   /** The link's state changed (INFO, LOADING replies, the control plane's reports). */
   stateChanged(): void;
   log(line: string): void;
@@ -167,7 +169,12 @@ export class ReplicationLink {
     const p = this.parser!;
     p.feed(chunk, chunk.length);
     let r: number;
-    while ((r = p.next()) === COMMAND_READY) this.command(p);
+    this.host.beginBatch();
+    try {
+      while ((r = p.next()) === COMMAND_READY) this.command(p, p.rawStart, p.rawEnd);
+    } finally {
+      this.host.endBatch();
+    }
     if (r !== NEED_MORE) throw new Error(`bad replication stream: ${p.error || 'query buffer full'}`);
     if (this.ackWanted) this.sendAck();
   }
@@ -221,7 +228,7 @@ export class ReplicationLink {
     }
   }
 
-  private command(a: CommandArgs): void {
+  private command(a: RequestParser, rawStart: number, rawEnd: number): void {
     if (this.inSnapshot) {
       if (isWord(a, 0, 'corral') && a.argc === 2 && isWord(a, 1, 'syncend')) {
         this.inSnapshot = false;
@@ -233,8 +240,8 @@ export class ReplicationLink {
       if (!isWord(a, 0, 'select')) this.syncKeys++;
       return;
     }
-    this.offset += encodedLength(a);
-    this.host.applied(a, this.offset);
+    this.offset += rawEnd - rawStart;
+    this.host.applied(a.rawSource, rawStart, rawEnd, this.offset);
     if (isWord(a, 0, 'replconf')) {
       if (a.argc >= 2 && isWord(a, 1, 'getack')) this.ackWanted = true;
     } else if (isWord(a, 0, 'ping')) {

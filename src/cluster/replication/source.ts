@@ -79,7 +79,7 @@ export interface ReplicationSourceOptions {
 
 const SYNCEND = Buffer.from('*2\r\n$6\r\nCORRAL\r\n$7\r\nSYNCEND\r\n');
 /** Work per event-loop turn while sending a snapshot. */
-const SNAPSHOT_STEP_MS = 2;
+const SNAPSHOT_STEP_MS = 1;
 /** A snapshot waits while this many bytes are queued on the replica's socket. */
 const SNAPSHOT_SOCKET_HIGH = 4 * 1024 * 1024;
 

@@ -21,12 +21,26 @@ export class StreamBuffer {
     this.buf = next;
   }
 
+  /** Writes n's decimal digits without making a string (lengths: on every argument). */
   private decimal(n: number): void {
+    const b = this.buf;
     if (n < 10) {
-      this.buf[this.length++] = 48 + n;
+      b[this.length++] = 48 + n;
       return;
     }
-    this.length += this.buf.write(String(n), this.length, 'latin1');
+    if (n < 100) {
+      b[this.length++] = 48 + ((n / 10) | 0);
+      b[this.length++] = 48 + (n % 10);
+      return;
+    }
+    let digits = 3;
+    for (let t = 1000; t <= n && digits < 16; t *= 10) digits++;
+    let at = this.length + digits;
+    this.length = at;
+    while (n > 0) {
+      b[--at] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    }
   }
 
   private header(prefix: number, n: number): void {
@@ -93,23 +107,4 @@ export class StreamBuffer {
     this.length = 0;
     if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(16 * 1024);
   }
-}
-
-/** Bytes of the canonical encoding of a command (what it adds to the replication offset). */
-export function encodedLength(a: CommandArgs): number {
-  let n = 3 + digits(a.argc);
-  for (let i = 0; i < a.argc; i++) {
-    const len = a.end[i] - a.start[i];
-    n += 5 + digits(len) + len;
-  }
-  return n;
-}
-
-function digits(n: number): number {
-  let d = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    d++;
-  }
-  return d;
 }
