@@ -355,9 +355,32 @@ export class CorralNode {
     return this.control?.agent ?? null;
   }
 
+  /** The write lease's end (performance.now()), and a manual failover's pause. */
+  private leaseFence = 0;
+  private pausedUntil = 0;
+  private pauseTimer: NodeJS.Timeout | null = null;
+
+  /** A grant from the controller: writes are taken until `until` (performance.now()). */
+  setLeaseFence(until: number): void {
+    this.leaseFence = until;
+    this.writeFence = this.pausedUntil > performance.now() ? 1 : until;
+  }
+
   /** Refuses writes for ms (a manual failover's pause; 0 resumes). Returns the offset reached. */
   pauseWrites(ms: number): number {
-    return this.control?.pauseWrites(ms) ?? this.replication.offset;
+    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
+    this.replication.source?.flush();
+    if (ms <= 0) {
+      this.pausedUntil = 0;
+      this.writeFence = this.leaseFence;
+    } else {
+      this.pausedUntil = performance.now() + ms;
+      this.writeFence = 1;
+      this.pauseTimer = setTimeout(() => this.pauseWrites(0), ms);
+      this.pauseTimer.unref();
+    }
+    return this.replication.offset;
   }
 
   /** Called after a topology is applied. */

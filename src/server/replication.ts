@@ -328,10 +328,18 @@ export class NodeReplication implements ReplicaHost {
 
   /**
    * CORRAL WAITOFFSET offset timeout (read-your-writes on a replica): replies this node's offset
-   * once it has applied `offset`, or an error at the timeout so the client reads from the primary.
+   * once it has applied `offset`, or STALE at the timeout (or at once on a primary) so the client
+   * reads from the primary.
    */
   waitOffset(client: Client, offset: number, timeoutMs: number): void {
-    if (this.appliedOffset >= offset || this.role === 'master') {
+    // Only a client that takes this node for a replica sends WAITOFFSET. A node that is (or still
+    // believes it is) a primary may be one a failover has just replaced, with none of the new
+    // primary's writes: STALE sends the read to the client's primary instead.
+    if (this.role === 'master') {
+      this.node.writer.error('STALE this node is a primary, not a replica of your primary');
+      return;
+    }
+    if (this.appliedOffset >= offset) {
       this.node.writer.integer(this.offset);
       return;
     }

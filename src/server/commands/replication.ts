@@ -2,7 +2,7 @@
 // of the handshake (REPLCONF, PSYNC; SYNC is refused: corral replicas always PSYNC). Plus
 // corral's own CORRAL OFFSET / WAITOFFSET, on which the client's read-your-writes stands
 // (docs/replication.md): OFFSET answers the offset a primary's stream has reached, WAITOFFSET
-// makes a replica wait until it has applied an offset, or says STALE.
+// makes a replica wait until it has applied an offset, or says STALE (a primary always does).
 
 import type { CommandContext } from '../../commands/context.js';
 import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_NO_MULTI, CMD_STALE, type CommandDef } from '../../commands/table.js';
