@@ -1,6 +1,7 @@
 // A cluster on etcd, as an operator starts one across machines (here: processes on loopback and a
-// real etcd from Debian's etcd-server): three `corral server --etcd ... --cluster NAME` nodes and
-// then three more started one by one (the first three become primaries, the others replicas);
+// real etcd from Debian's etcd-server): three `corral server --etcd ... --cluster NAME` nodes
+// started one by one form the cluster (its first three members become primaries), then three more
+// join as replicas;
 // the controller's node is killed with kill -9 (another node takes over as controller and its
 // shard fails over; restarted, it rejoins as a replica); etcd stopped (the cluster keeps serving
 // with the topology it has) and started again (failovers work again).
@@ -48,7 +49,14 @@ test('three nodes plus three replicas on etcd; the controller\'s node killed; et
   etcd = await EtcdServer.start();
   const base = await freeRun(6);
   const ports = Array.from({ length: 6 }, (_, i) => base + i);
-  for (const p of ports) {
+  // The first three form the cluster (cluster-shards 3: the first three members to register
+  // become primaries); the next three, started once it serves, join as replicas.
+  for (const p of ports.slice(0, 3)) {
+    startNode(p, etcd.endpoint);
+    await sleep(300);
+  }
+  await until('the first three to form the cluster', async () => /cluster_state:ok/.test(String(await callOnce(base, 'CLUSTER', 'INFO'))), 30_000);
+  for (const p of ports.slice(3)) {
     startNode(p, etcd.endpoint);
     await sleep(300);
   }
