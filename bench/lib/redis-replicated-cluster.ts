@@ -13,11 +13,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pingOnce, run, sleep } from './procs.js';
 import { processId, slotMasterPort, waitWhole, wholeProblems, type Expectation } from './cluster-state.js';
+import { clusterPort } from '../../test/support/redis-cluster.js';
 
 export interface RedisReplicatedOptions {
   masters: number;
@@ -30,29 +30,6 @@ export interface RedisReplicatedOptions {
   startTimeoutMs?: number;
 }
 
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/**
- * A port P with P and its cluster bus port P + 10000 both free, drawn from 20000-39999 (as
- * test/support/redis-cluster.ts; the bus ports land in 30000-49999).
- */
-async function clusterPort(taken: Set<number>): Promise<number> {
-  for (let i = 0; i < 400; i++) {
-    const p = 20000 + Math.floor(Math.random() * 20000);
-    if (taken.has(p) || taken.has(p + 10000) || taken.has(p - 10000)) continue;
-    if ((await canListen(p)) && (await canListen(p + 10000))) {
-      taken.add(p);
-      return p;
-    }
-  }
-  throw new Error('no free port pair for a Redis Cluster node');
-}
 
 const alive = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
 

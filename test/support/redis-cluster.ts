@@ -24,7 +24,7 @@ function canListen(port: number): Promise<boolean> {
 }
 
 /** A port P with P and its cluster bus port P + 10000 both free. */
-async function clusterPort(taken: Set<number>): Promise<number> {
+export async function clusterPort(taken: Set<number>): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const p = 20000 + Math.floor(Math.random() * 20000);
     if (taken.has(p) || taken.has(p + 10000)) continue;
