@@ -24,7 +24,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import type { CommandArgs } from '../../protocol/request-parser.js';
+import { RequestParser, type CommandArgs } from '../../protocol/request-parser.js';
 import type { Command } from '../../commands/table.js';
 import type { Store } from '../../store/store.js';
 import type { Keyspace } from '../../store/keyspace.js';
@@ -148,7 +148,11 @@ export class ReplicationSource {
       }
     }
     this.select(db);
-    this.turn.args(args);
+    // A request parsed straight from a client's multibulk bytes is copied as it came: the same
+    // command in valid RESP, without encoding it again. Anything else (a queued MULTI command,
+    // an inline request) is encoded.
+    if (args instanceof RequestParser && args.rawSource[args.rawStart] === 42 /* '*' */) this.turn.raw(args.rawSource, args.rawStart, args.rawEnd);
+    else this.turn.args(args);
     this.appended();
   }
 

@@ -79,6 +79,17 @@ export class StreamBuffer {
     this.buf[this.length++] = 10;
   }
 
+  /** Bytes already in RESP form (a client's multibulk request, as it was received). */
+  raw(src: Buffer, start: number, end: number): void {
+    const len = end - start;
+    this.ensure(len);
+    if (len <= 64) for (let i = start; i < end; i++) this.buf[this.length++] = src[i];
+    else {
+      src.copy(this.buf, this.length, start, end);
+      this.length += len;
+    }
+  }
+
   /** A whole command from its parsed arguments. */
   args(a: CommandArgs): void {
     this.command(a.argc);
