@@ -35,7 +35,9 @@ function canListen(port: number, host: string): Promise<boolean> {
  */
 export async function freePortRange(n: number, host = '127.0.0.1'): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const p = 40000 + Math.floor(Math.random() * (20000 - n));
+    // Below Linux's ephemeral range (32768 and up), where outgoing connections take their local
+    // ports: a run found free there can be taken before the nodes bind it.
+    const p = 20000 + Math.floor(Math.random() * (12000 - n));
     let free = true;
     for (let k = 0; k < n && free; k++) free = await canListen(p + k, host);
     if (free) return p;
