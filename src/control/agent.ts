@@ -282,7 +282,7 @@ export class NodeAgent {
       } else {
         const reply = await link.call(
           ['CORRAL', 'LEASE', this.host.member.id, this.host.member.runId, String(r.epoch), r.role, r.replid, String(r.offset), r.masterLinkUp ? '1' : '0', r.fresh ? '1' : '0'],
-          this.params.leaseMs / 2,
+          this.params.leaseMs * 0.9,
         );
         if (typeof reply !== 'number') throw new Error(`controller answered ${JSON.stringify(reply)}`);
         ms = reply;

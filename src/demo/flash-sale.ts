@@ -14,7 +14,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient, type CorralClient } from '../client/index.js';
+import { ClusterDownError, createClient, type CorralClient } from '../client/index.js';
 import { createCache, type Cache } from '../cache/index.js';
 import { summaryTable, terminalCharts } from './chart.js';
 import { killOnExit, openCluster, type CacheCluster } from './cluster.js';
@@ -239,10 +239,26 @@ interface Parts {
   workers: Worker[];
 }
 
+/**
+ * FLUSHALL on every primary, patiently: on a machine starved of CPU a primary may briefly hold no
+ * write lease (it answers CLUSTERDOWN until its next renewal lands: docs/replication.md).
+ */
+async function flushAll(client: CorralClient): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.sendToAll('FLUSHALL');
+      return;
+    } catch (err) {
+      if (!(err instanceof ClusterDownError) || attempt >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** Warms the cache for `mode`, runs the workers for the phase, and builds its figures. */
 async function runPhase(mode: Mode, s: FlashSaleSettings, workload: WorkloadSettings, p: Parts, log: (line: string) => void): Promise<PhaseResult> {
   const label = mode === 'naive' ? 'naive' : 'SDK';
-  await p.client.sendToAll('FLUSHALL');
+  await flushAll(p.client);
   await warm(mode, s, p);
   const durationMs = s.seconds * 1000;
   const startAt = Date.now() + 300; // time for the message to reach every worker

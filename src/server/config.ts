@@ -77,7 +77,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'cluster-shards', kind: 'int', default: 3, min: 1, max: 16384, immutable: true },
   // The write lease a primary holds from the controller (ms), and the controller's own lease
   // from the coordinator (ms; etcd rounds it up to whole seconds).
-  { name: 'cluster-lease-ms', kind: 'int', default: 1000, min: 100, max: 60000, immutable: true },
+  { name: 'cluster-lease-ms', kind: 'int', default: 2000, min: 100, max: 60000, immutable: true },
   { name: 'controller-lease-ms', kind: 'int', default: 5000, min: 1000, max: 600000, immutable: true },
 ];
 
