@@ -90,8 +90,6 @@ export class CorralNode {
    * pause for a manual failover); 0 when nothing fences this node (no control plane).
    */
   writeFence = 0;
-  /** Called when the replication role or link state changes (the control plane reports it). */
-  onRoleChange: (() => void) | null = null;
   /** The node's seat in the control plane, when it was started with a coordinator. */
   control: NodeControlPlane | null = null;
   slowlogThreshold: number;
@@ -346,7 +344,6 @@ export class CorralNode {
     }
     // Not now: a command (CORRAL SETTOPOLOGY) may be writing its client's replies.
     if (this.topologyWatchers.size !== 0) setImmediate(() => this.pushTopology(this.cluster!.epoch));
-    if (this.onTopology !== null) this.onTopology(doc);
     return true;
   }
 
@@ -383,8 +380,6 @@ export class CorralNode {
     return this.replication.offset;
   }
 
-  /** Called after a topology is applied. */
-  onTopology: ((doc: TopologyDoc) => void) | null = null;
   /** Connections that asked to be told of topology changes (CORRAL WATCHTOPOLOGY). */
   readonly topologyWatchers = new Set<Client>();
 
@@ -403,10 +398,6 @@ export class CorralNode {
       const out = w.take();
       if (out !== null) this.writeOut(c, Buffer.from(out));
     }
-  }
-
-  roleChanged(): void {
-    if (this.onRoleChange !== null) this.onRoleChange();
   }
 
   logLine(line: string): void {

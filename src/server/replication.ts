@@ -117,7 +117,6 @@ export class NodeReplication implements ReplicaHost {
     this.startPings();
     this.setPropagating();
     this.log(`now a primary${s === null ? '' : ` (replication id ${s.replid}, offset ${s.offset})`}`);
-    this.node.roleChanged();
   }
 
   /** REPLICAOF host port, or a topology that names this node a replica. */
@@ -144,7 +143,6 @@ export class NodeReplication implements ReplicaHost {
     this.link = link;
     link.start();
     this.log(`replicating from ${host}:${port}`);
-    this.node.roleChanged();
   }
 
   private startPings(): void {
@@ -210,8 +208,6 @@ export class NodeReplication implements ReplicaHost {
     const s = this.source!;
     s.backlog.append(buf, start, end);
     if (s.backlog.offset !== offset) s.backlog.reset(offset);
-    const link = this.link!;
-    if (s.replid !== link.replid) s.replid = link.replid;
   }
 
   stateChanged(): void {
@@ -225,7 +221,6 @@ export class NodeReplication implements ReplicaHost {
       this.source.replid2 = '0000000000000000000000000000000000000000';
       this.source.secondReplOffset = -1;
     }
-    this.node.roleChanged();
   }
 
   log(line: string): void {

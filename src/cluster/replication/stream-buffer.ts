@@ -102,11 +102,6 @@ export class StreamBuffer {
     for (const w of words) this.arg(w);
   }
 
-  /** The bytes written since `from` (a view, valid until the next write). */
-  view(from = 0): Buffer {
-    return this.buf.subarray(from, this.length);
-  }
-
   /** A copy of everything written, and an empty buffer again. */
   take(): Buffer {
     const out = Buffer.from(this.buf.subarray(0, this.length));
