@@ -257,7 +257,8 @@ export class ReplicationLink {
     } else {
       this.host.apply(a);
     }
-    if (this.onOffset !== null) this.onOffset(this.offset);
+    // Inside MULTI the offset is ahead of what was applied: waiters are told at EXEC.
+    if (this.onOffset !== null && this.tx === null) this.onOffset(this.offset);
   }
 
   private sendAck(): void {
