@@ -52,11 +52,15 @@ import { memberFromJson } from './local-coordinator.js';
 /** Longest ttl a lease may ask for (a day), and the shortest. */
 const MAX_TTL_MS = 86_400_000;
 const MIN_TTL_MS = 10;
+/** A lease timer this late (ms) says the process was stalled, not that the holder went quiet. */
+const STALL_SLACK_MS = 100;
 
 interface LeaseState {
   id: string;
   ttlMs: number;
   expiresAt: number;
+  /** The current expiry was pushed back once for a stall of this process (reset by keep-alive). */
+  stallForgiven: boolean;
   timer: NodeJS.Timeout;
   /** Member ids registered under this lease. */
   members: Set<string>;
@@ -270,7 +274,7 @@ export class LocalCoordinatorServer {
     let id: string;
     do id = String(randomInt(1, 2 ** 48 - 1));
     while (this.leases.has(id));
-    const lease: LeaseState = { id, ttlMs, expiresAt: 0, timer: undefined as unknown as NodeJS.Timeout, members: new Set() };
+    const lease: LeaseState = { id, ttlMs, expiresAt: 0, stallForgiven: false, timer: undefined as unknown as NodeJS.Timeout, members: new Set() };
     this.leases.set(id, lease);
     this.arm(lease);
     return lease;
@@ -279,6 +283,7 @@ export class LocalCoordinatorServer {
   /** (Re)sets the lease's expiry to now + ttl. */
   private arm(lease: LeaseState): void {
     clearTimeout(lease.timer);
+    lease.stallForgiven = false;
     lease.expiresAt = performance.now() + lease.ttlMs;
     lease.timer = setTimeout(() => this.onTimer(lease), lease.ttlMs);
   }
@@ -286,9 +291,25 @@ export class LocalCoordinatorServer {
   private onTimer(lease: LeaseState): void {
     if (this.leases.get(lease.id) !== lease) return;
     // A timer may fire a little early relative to performance.now(); never expire before time.
-    const left = lease.expiresAt - performance.now();
+    const now = performance.now();
+    const left = lease.expiresAt - now;
     if (left > 0) {
       lease.timer = setTimeout(() => this.onTimer(lease), Math.ceil(left));
+      return;
+    }
+    // A timer that fires well after its time means this process was stalled (a blocked event
+    // loop, a descheduled process). Node runs due timers before it reads sockets, so the
+    // holder's keep-alives sent during the stall are still unread: expiring now would blame the
+    // holder for the coordinator's own silence. The stalled time is given back (never more than
+    // a ttl), so the lease expires only after a ttl in which this process could hear it. Holding
+    // a lease longer than its holder counts on is always safe: holders stop acting on a lease by
+    // their own clocks (agent.ts, controller.ts). Once per keep-alive: a loop that is always
+    // late must not keep a dead holder's lease forever.
+    const late = -left;
+    if (late > STALL_SLACK_MS && !lease.stallForgiven) {
+      lease.stallForgiven = true;
+      lease.expiresAt = now + Math.min(late, lease.ttlMs);
+      lease.timer = setTimeout(() => this.onTimer(lease), Math.ceil(lease.expiresAt - now));
       return;
     }
     this.expire(lease);

@@ -141,6 +141,39 @@ describe('local coordinator: this backend', () => {
     }
   });
 
+  // The server runs due timers before it reads the keep-alives that arrived during a stall of
+  // its own process (a blocked event loop: `corral demo` runs PGlite beside it). Expiring then
+  // would blame the holders for the coordinator's silence; it gives the stalled time back once.
+  test('a stall of the server process does not expire kept-alive leases; a silent one still goes', async () => {
+    const { server, address } = await startLocal();
+    const c = new LocalCoordinator(address);
+    try {
+      const kept = await c.grantLease(200);
+      const silent = await c.grantLease(200);
+      await c.register(memberAt(7500, 'kept'), kept);
+      await c.register(memberAt(7501, 'silent'), silent);
+      silent.close();
+      let lost = false;
+      kept.onLost = () => (lost = true);
+      // The holder and the server share this loop: both are stalled, and after the stall the
+      // server's lease timer runs before the holder's keep-alive reaches it.
+      const t0 = performance.now();
+      while (performance.now() - t0 < 700) {
+        /* a stalled event loop */
+      }
+      await sleep(150);
+      const ids = (await c.members()).map((m) => m.runId);
+      assert.equal(lost, false, 'the kept-alive lease was reported lost');
+      assert.ok(ids.includes('kept'), `members after the stall: ${ids.join(',')}`);
+      // The silent lease was forgiven the stall once, and then expires a ttl later at most.
+      await until('the silent lease expires', async () => !(await c.members()).some((m) => m.runId === 'silent'), 2000);
+      assert.ok((await c.members()).some((m) => m.runId === 'kept'));
+    } finally {
+      await c.close();
+      await server.close();
+    }
+  });
+
   test('a closed server: probe says refused, calls reject at once', async () => {
     const { server, address } = await startLocal();
     const c = new LocalCoordinator(address);

@@ -261,6 +261,7 @@ class PushWatch implements Closable {
 export class LocalLease implements CoordinatorLease {
   onLost: (() => void) | null = null;
   private confirmedSentAt: number;
+  private readonly intervalMs: number;
   private readonly timer: NodeJS.Timeout;
   private inFlight = false;
   private stopped = false;
@@ -273,7 +274,8 @@ export class LocalLease implements CoordinatorLease {
     private readonly onClose: (l: LocalLease) => void,
   ) {
     this.confirmedSentAt = grantSentAt;
-    this.timer = setInterval(() => this.keepAlive(), Math.max(1, Math.floor(ttlMs / 3)));
+    this.intervalMs = Math.max(1, Math.floor(ttlMs / 3));
+    this.timer = setInterval(() => this.keepAlive(), this.intervalMs);
   }
 
   lastConfirmedSentAt(): number {
@@ -284,11 +286,16 @@ export class LocalLease implements CoordinatorLease {
     if (this.inFlight || this.stopped) return;
     this.inFlight = true;
     const sentAt = performance.now();
-    this.link.call(['COORD', 'LEASE', 'KEEPALIVE', this.id], this.ttlMs).then(
+    // A keep-alive waits at most one interval: after a stall (here or at the coordinator) a
+    // fresh one goes out instead of one queued behind it.
+    this.link.call(['COORD', 'LEASE', 'KEEPALIVE', this.id], this.intervalMs).then(
       (r) => {
         this.inFlight = false;
         if (typeof r === 'number') {
           if (sentAt > this.confirmedSentAt) this.confirmedSentAt = sentAt;
+          // The confirmed send time is what the holder's authority runs from (controller.ts):
+          // when this answer was for an old request, confirm a fresh one at once.
+          if (performance.now() - this.confirmedSentAt > this.intervalMs) this.keepAlive();
         } else if (isError(r) && r.error.startsWith('NOLEASE')) {
           this.lost();
         }

@@ -96,10 +96,10 @@ export async function flashSale(s: FlashSaleSettings, log: (line: string) => voi
     log(`  hot product: id ${HOT_ID}, ${Math.round(s.hot * 100)}% of requests, TTL ${s.ttl} ms; cold: Zipf(${s.zipf}), TTL ${s.coldTtl} ms`);
     log(`  database: ${s.databaseUrl !== undefined ? 'PostgreSQL (DATABASE_URL)' : 'PGlite (embedded)'}, ${s.dbConnections} connections, ${s.dbLatency} ms per product query`);
     const t = Date.now();
-    // One after the other: PGlite's start-up (WASM compile, initdb) blocks this event loop for
-    // seconds at a time, and the coordinator's calls to the nodes would time out behind it.
-    cluster = await openCluster({ nodes: s.nodes, shards: s.shards });
+    // The database first: PGlite's start-up (WASM compile, initdb) blocks this event loop for
+    // seconds at a time, and the local cluster's coordinator lives in this process too.
     db = await ProductDb.open({ products: s.products, latencyMs: s.dbLatency, connections: s.dbConnections, databaseUrl: s.databaseUrl });
+    cluster = await openCluster({ nodes: s.nodes, shards: s.shards });
     log(`  cache: ${cluster.local !== null ? `local ${s.shards}-shard corral cluster` : 'given nodes'} ${cluster.nodes.join(', ')}; ready in ${Date.now() - t} ms`);
 
     const workload: WorkloadSettings = {
