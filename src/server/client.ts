@@ -51,6 +51,8 @@ export class Client implements ClientLike {
   replica = false;
   /** REPLCONF listening-port. */
   replicaListeningPort = 0;
+  /** REPLCONF capa corral-load: a corral replica that takes its full copy in CORRAL LOAD form. */
+  replicaBulkLoad = false;
   /** READONLY (cluster mode): read commands for a replica's slots are served here. */
   readonlyMode = false;
   /** Writes straight to the socket's handle, or null to use socket.write. */

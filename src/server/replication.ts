@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CommandArgs } from '../protocol/request-parser.js';
 import { CommandTable } from '../commands/table.js';
-import { latin1 } from '../util/bytes.js';
+import { latin1, parseInteger } from '../util/bytes.js';
 import { ReplicationSource, newReplicationId, type ReplicaConnection } from '../cluster/replication/source.js';
 import { ReplicationLink, type ReplicaHost } from '../cluster/replication/link.js';
 import { Client } from './client.js';
@@ -199,6 +199,20 @@ export class NodeReplication implements ReplicaHost {
     node.writer.discard();
   }
 
+  load(args: CommandArgs): number {
+    const dbs = this.node.store.dbs;
+    const db = parseInteger(args.buf, args.start[2], args.end[2]);
+    if (db === undefined || db < 0 || db >= dbs.length || (args.argc - 3) % 3 !== 0) throw new Error('bad CORRAL LOAD in the snapshot');
+    const keyspace = dbs[db];
+    const b = args.buf;
+    for (let i = 3; i < args.argc; i += 3) {
+      const at = parseInteger(b, args.start[i + 2], args.end[i + 2]);
+      if (at === undefined || at < 0) throw new Error('bad expiry time in the snapshot');
+      keyspace.setStringBytes(b, args.start[i], args.end[i], b, args.start[i + 1], args.end[i + 1], at);
+    }
+    return (args.argc - 3) / 3;
+  }
+
   resetDataset(): void {
     this.node.store.flushAll();
     this.masterClient.db = 0;
@@ -274,6 +288,7 @@ export class NodeReplication implements ReplicaHost {
       id: client.id,
       ip: client.addr.slice(0, client.addr.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
       write: (buf) => node.writeRaw(client, buf),
+      bulkLoad: client.replicaBulkLoad,
       get pendingBytes() {
         return client.pendingOutput;
       },

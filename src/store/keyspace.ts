@@ -15,7 +15,7 @@
 
 import { latin1, writeLatin1 } from '../util/bytes.js';
 import { Entry, OBJECT_OVERHEAD, TYPE_HASH, TYPE_STRING, objectBytes, type CollectionValue, type HashValue, type ValueType } from './entry.js';
-import { KeyTable, META_LIVE, META_TTL } from './key-table.js';
+import { ITEM_HEADER as ITEM_HEADER_BYTES, KeyTable, META_LIVE, META_TTL } from './key-table.js';
 import { KeyspaceCore, SCRATCH_MAX, copyBytes, latin1Of } from './keyspace-core.js';
 
 export type { KeyModifiedHook, KeyRemovedHook, SlotOf } from './keyspace-core.js';
@@ -352,6 +352,38 @@ export class Keyspace extends KeyspaceCore {
       visit(t.keyString(id), id);
     }
     return id >= t.highWater ? 0 : id;
+  }
+
+  /**
+   * snapshotStep without making key strings: writes up to `out.length` live ids into `out` and
+   * returns [the count, the cursor to continue from (0 once every id was looked at)] through
+   * `result`. The same walk and guarantees as snapshotStep.
+   */
+  snapshotIds(cursor: number, out: Int32Array, result: Int32Array): void {
+    const t = this.table;
+    const limit = Math.max(1, out.length);
+    const stop = Math.min(t.highWater, cursor + limit * SNAPSHOT_IDS_PER_KEY);
+    let n = 0;
+    let id = cursor;
+    for (; id < stop && n < limit; id++) {
+      if ((t.meta[id] & META_LIVE) === 0 || this.isExpired(id)) continue;
+      out[n++] = id;
+    }
+    result[0] = n;
+    result[1] = id >= t.highWater ? 0 : id;
+  }
+
+  /** Points table.cb at a live id's item and returns where its key bytes start (the key is table.cb[start, start + keyLength)). */
+  keyBytes(id: number): number {
+    const t = this.table;
+    t.locate(t.loc[id]);
+    return t.co + ITEM_HEADER_BYTES;
+  }
+
+  /** The length of the key keyBytes just located. */
+  keyLength(): number {
+    const t = this.table;
+    return t.cw[t.co >> 2];
   }
 
   /** Every live key (KEYS); expired ones are skipped, not reclaimed. */

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCorral, RawConnection, type StartedCorral } from '../support/servers.js';
-import type { ReplyValue } from '../../src/protocol/reply-parser.js';
+import { parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -243,5 +243,71 @@ test('replication: WAIT blocks until the replica acknowledges; commands pipeline
     assert.deepEqual(await t.pc.call('WAIT', 1, -1), { error: 'ERR timeout is negative' });
   } finally {
     await t.close();
+  }
+});
+
+/** A raw replica: the handshake (with or without `capa corral-load`), then every snapshot command up to SYNCEND. */
+async function rawSnapshot(port: number, bulkLoad: boolean): Promise<string[][]> {
+  const c = await RawConnection.connect(port);
+  try {
+    await c.call('PING');
+    await c.call('REPLCONF', 'listening-port', 1);
+    await c.call('REPLCONF', 'capa', 'eof', 'capa', 'psync2', ...(bulkLoad ? ['capa', 'corral-load'] : []));
+    const full = await c.call('PSYNC', '?', -1);
+    assert.match((full as { simple: string }).simple, /^FULLRESYNC [0-9a-f]{40} \d+$/);
+    const out: string[][] = [];
+    for (;;) {
+      const cmd = parseReply(await c.readReplies(1))![0] as string[];
+      if (cmd[0] === 'CORRAL' && cmd[1] === 'SYNCEND') return out;
+      out.push(cmd);
+    }
+  } finally {
+    c.close();
+  }
+}
+
+test('replication: a corral replica gets plain strings in CORRAL LOAD bulks, any other replica SET/RESTORE', async () => {
+  const p = await startCorral({});
+  const pc = await RawConnection.connect(p.port);
+  try {
+    for (let i = 0; i < 150; i++) await pc.call('SET', `s:${i}`, `v${i}`);
+    await pc.call('SET', 'ttl', 'x', 'PXAT', 4_000_000_000_000);
+    await pc.call('HSET', 'h', 'f', 'v');
+    await pc.call('SELECT', 1);
+    await pc.call('SET', 'db1', 'one');
+    await pc.call('SELECT', 0);
+
+    const bulk = await rawSnapshot(p.port, true);
+    const loaded = new Map<string, [string, string]>(); // key -> [value, expire-at]
+    const dbOf = new Map<string, string>();
+    for (const cmd of bulk.filter((c) => c[0] === 'CORRAL')) {
+      assert.equal(cmd[1], 'LOAD');
+      assert.equal((cmd.length - 3) % 3, 0, `CORRAL LOAD of ${cmd.length} words`);
+      assert.ok((cmd.length - 3) / 3 <= 64, 'at most 64 keys a command');
+      for (let i = 3; i < cmd.length; i += 3) {
+        loaded.set(cmd[i], [cmd[i + 1], cmd[i + 2]]);
+        dbOf.set(cmd[i], cmd[2]);
+      }
+    }
+    assert.equal(loaded.size, 152);
+    assert.deepEqual(loaded.get('s:7'), ['v7', '0']);
+    assert.deepEqual(loaded.get('ttl'), ['x', '4000000000000']);
+    assert.equal(dbOf.get('db1'), '1');
+    assert.equal(dbOf.get('s:0'), '0');
+    // The hash is not a plain string: it comes as its state, after a SELECT of its database.
+    const restore = bulk.findIndex((c) => c[0] === 'RESTORE' && c[1] === 'h');
+    assert.ok(restore > 0, JSON.stringify(bulk.map((c) => c[0])));
+    assert.deepEqual(bulk.slice(0, restore).filter((c) => c[0] === 'SELECT').at(-1), ['SELECT', '0']);
+    assert.ok(!bulk.some((c) => c[0] === 'SET'));
+
+    const plain = await rawSnapshot(p.port, false);
+    assert.ok(!plain.some((c) => c[0] === 'CORRAL'));
+    const sets = plain.filter((c) => c[0] === 'SET');
+    assert.equal(sets.length, 152);
+    assert.ok(sets.some((c) => c.join(' ') === 'SET ttl x PXAT 4000000000000'));
+    assert.ok(plain.some((c) => c[0] === 'RESTORE' && c[1] === 'h'));
+  } finally {
+    pc.close();
+    await p.close();
   }
 });

@@ -7,7 +7,8 @@
 // PSYNC after a lost connection, so a short disconnect resumes from the primary's backlog.
 //
 // A transaction in the stream (MULTI ... EXEC) is applied in one go once EXEC has arrived, so a
-// reader on the replica never sees half of it.
+// reader on the replica never sees half of it. The snapshot's `CORRAL LOAD` commands (asked for
+// with `capa corral-load`; see source.ts) are stored by the host directly.
 
 import net from 'node:net';
 import type { CommandArgs } from '../../protocol/request-parser.js';
@@ -20,6 +21,8 @@ export interface ReplicaHost {
   endBatch(): void;
   /** Runs one command of the primary's stream: no reply, no routing; TTLs do not expire keys. */
   apply(args: CommandArgs): void;
+  /** A snapshot's `CORRAL LOAD <db> (<key> <value> <expire-at>)...`: stores them; returns how many. */
+  load(args: CommandArgs): number;
   /** A full copy starts: drop every key. */
   resetDataset(): void;
   /** A stream command arrived: its bytes as received (buf[start, end)), for this node's own backlog. */
@@ -70,8 +73,15 @@ export class ReplicationLink {
   private retryTimer: NodeJS.Timeout | null = null;
   private ackTimer: NodeJS.Timeout | null = null;
   private ackWanted = false;
-  /** Called when the applied offset moves (read-your-writes waiters). */
+  /** Called when the applied offset moves (read-your-writes waiters), once per read. */
   onOffset: ((offset: number) => void) | null = null;
+  /** The offset waiters may be told: the last one outside a transaction. */
+  private toldOffset = -1;
+  /** This read's run of stream bytes not yet in the backlog, and the offset at its end. */
+  private runSource: Buffer | null = null;
+  private runStart = 0;
+  private runEnd = 0;
+  private runOffset = 0;
 
   constructor(
     readonly host: ReplicaHost,
@@ -169,14 +179,41 @@ export class ReplicationLink {
     const p = this.parser!;
     p.feed(chunk, chunk.length);
     let r: number;
+    const offsetBefore = this.toldOffset;
     this.host.beginBatch();
     try {
       while ((r = p.next()) === COMMAND_READY) this.command(p, p.rawStart, p.rawEnd);
     } finally {
+      this.flushApplied();
       this.host.endBatch();
     }
+    if (this.onOffset !== null && this.toldOffset !== offsetBefore) this.onOffset(this.toldOffset);
     if (r !== NEED_MORE) throw new Error(`bad replication stream: ${p.error || 'query buffer full'}`);
     if (this.ackWanted) this.sendAck();
+  }
+
+  /**
+   * The stream's bytes go into this node's own backlog once per read, not once per command: the
+   * commands of one read lie back to back in the parser's buffer, so a run of them is one copy.
+   * (A command split across reads sits in another buffer; the run is then cut there.) The run
+   * is flushed before the read's batch ends, while the parser's buffer still holds it.
+   */
+  private appendApplied(src: Buffer, start: number, end: number): void {
+    if (src === this.runSource && start === this.runEnd) {
+      this.runEnd = end;
+      return;
+    }
+    this.flushApplied();
+    this.runSource = src;
+    this.runStart = start;
+    this.runEnd = end;
+  }
+
+  private flushApplied(): void {
+    const src = this.runSource;
+    if (src === null) return;
+    this.runSource = null;
+    this.host.applied(src, this.runStart, this.runEnd, this.runOffset);
   }
 
   /** Runs the handshake on buffered replies; returns the bytes after it once the stream starts. */
@@ -195,7 +232,7 @@ export class ReplicationLink {
           socket.write(encode(['REPLCONF', 'listening-port', String(this.options.listeningPort)]));
           break;
         case 1: // REPLCONF listening-port
-          socket.write(encode(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']));
+          socket.write(encode(['REPLCONF', 'capa', 'eof', 'capa', 'psync2', 'capa', 'corral-load']));
           break;
         case 2: // REPLCONF capa
           socket.write(encode(['PSYNC', this.replid, String(this.offset < 0 ? -1 : this.offset + 1)]));
@@ -236,12 +273,16 @@ export class ReplicationLink {
         this.setState('connected');
         return;
       }
-      this.host.apply(a);
-      if (!isWord(a, 0, 'select')) this.syncKeys++;
+      if (isWord(a, 0, 'corral') && a.argc >= 3 && isWord(a, 1, 'load')) this.syncKeys += this.host.load(a);
+      else {
+        this.host.apply(a);
+        if (!isWord(a, 0, 'select')) this.syncKeys++;
+      }
       return;
     }
     this.offset += rawEnd - rawStart;
-    this.host.applied(a.rawSource, rawStart, rawEnd, this.offset);
+    this.appendApplied(a.rawSource, rawStart, rawEnd);
+    this.runOffset = this.offset;
     if (isWord(a, 0, 'replconf')) {
       if (a.argc >= 2 && isWord(a, 1, 'getack')) this.ackWanted = true;
     } else if (isWord(a, 0, 'ping')) {
@@ -257,8 +298,9 @@ export class ReplicationLink {
     } else {
       this.host.apply(a);
     }
-    // Inside MULTI the offset is ahead of what was applied: waiters are told at EXEC.
-    if (this.onOffset !== null && this.tx === null) this.onOffset(this.offset);
+    // Inside MULTI the offset is ahead of what was applied: waiters are told at EXEC (once per
+    // read, after its batch).
+    if (this.tx === null) this.toldOffset = this.offset;
   }
 
   private sendAck(): void {

@@ -21,6 +21,11 @@
 // snapshot and then the buffered stream ends where the primary is, whichever version of K the
 // snapshot caught. Commands that touch every key (FLUSHALL, FLUSHDB) are sent as they are: they
 // are idempotent too.
+//
+// A replica that announces `REPLCONF capa corral-load` (corral's own) gets the snapshot's plain
+// string keys in bulk: `CORRAL LOAD <db> <key> <value> <expire-at-ms or 0> ...`, up to 64 keys
+// a command, which it stores directly; other keys still come as SET/RESTORE. This is the
+// snapshot's bulk of work on both sides, and both share the machine's cores with the clients.
 
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
@@ -40,6 +45,8 @@ export interface ReplicaConnection {
   /** The replica's IP as seen from here. */
   readonly ip: string;
   write(buf: Buffer): void;
+  /** The replica said `REPLCONF capa corral-load`: its full copy may use CORRAL LOAD. */
+  readonly bulkLoad: boolean;
   /** Bytes written but not yet taken by the kernel. */
   readonly pendingBytes: number;
   close(): void;
@@ -82,6 +89,8 @@ const SYNCEND = Buffer.from('*2\r\n$6\r\nCORRAL\r\n$7\r\nSYNCEND\r\n');
 const SNAPSHOT_STEP_MS = 1;
 /** Keys per step at most: with a step every millisecond or so, some 200k keys a second. */
 const SNAPSHOT_KEYS_PER_STEP = 256;
+/** Keys looked at per walk of a snapshot step, and so per CORRAL LOAD at most. */
+const LOAD_KEYS_PER_COMMAND = 64;
 /** A snapshot waits while this many bytes are queued on the replica's socket. */
 const SNAPSHOT_SOCKET_HIGH = 4 * 1024 * 1024;
 
@@ -107,6 +116,9 @@ export class ReplicationSource {
   private txOpened = false;
   private readonly keyPos: number[] = [];
   private readonly scratch = new StreamBuffer(4096);
+  /** A snapshot step's ids (snapshotIds) and its [count, next cursor]. */
+  private readonly stepIds = new Int32Array(LOAD_KEYS_PER_COMMAND);
+  private readonly stepResult = new Int32Array(2);
   /** Called after acknowledgements arrive (WAIT). */
   onAck: (() => void) | null = null;
 
@@ -224,9 +236,9 @@ export class ReplicationSource {
     let copy: Buffer | null = null;
     for (const r of this.replicas) {
       if (r.state === 'online') {
-        r.conn.write((copy ??= Buffer.from(this.turn.buf.subarray(0, n))));
+        r.conn.write((copy ??= this.turn.copy()));
       } else {
-        const b = (copy ??= Buffer.from(this.turn.buf.subarray(0, n)));
+        const b = (copy ??= this.turn.copy());
         r.pending.push(b);
         r.pendingBytes += b.length;
         if (r.pendingBytes > (this.options.maxSyncBuffer ?? 256 * 1024 * 1024)) {
@@ -311,18 +323,27 @@ export class ReplicationSource {
     const keysBefore = job.keys;
     const out = this.scratch;
     const dbs = this.options.store.dbs;
+    const bulk = peer.conn.bulkLoad;
     let lastDb = -1;
     while (job.db < dbs.length && performance.now() < deadline) {
       const keyspace = dbs[job.db];
       const db = job.db;
-      job.cursor = keyspace.snapshotStep(job.cursor, 64, (key) => {
-        if (lastDb !== db) {
-          out.strings('SELECT', String(db));
-          lastDb = db;
-        }
-        stateCommand(keyspace, key, out);
-        job.keys++;
-      });
+      if (bulk) {
+        keyspace.snapshotIds(job.cursor, this.stepIds, this.stepResult);
+        job.cursor = this.stepResult[1];
+        const n = this.stepResult[0];
+        if (loadCommands(keyspace, db, this.stepIds, n, out, db !== lastDb)) lastDb = db;
+        job.keys += n;
+      } else {
+        job.cursor = keyspace.snapshotStep(job.cursor, LOAD_KEYS_PER_COMMAND, (key) => {
+          if (lastDb !== db) {
+            out.strings('SELECT', String(db));
+            lastDb = db;
+          }
+          stateCommand(keyspace, key, out);
+          job.keys++;
+        });
+      }
       if (job.cursor === 0) job.db++;
       if (out.length > 1 << 20 || job.keys - keysBefore >= SNAPSHOT_KEYS_PER_STEP) break;
     }
@@ -359,6 +380,48 @@ export class ReplicationSource {
 }
 
 /** Encodes a key's current state as a command: SET (strings), RESTORE (other types), or DEL. */
+/**
+ * One snapshot step's keys of database `db` for a replica that loads in bulk: the plain strings
+ * as one `CORRAL LOAD <db> <key> <value> <expire-at-ms or 0> ...` (the replica stores them
+ * without running a command per key, and the key bytes go from the key table to the stream
+ * without a string), every other key as its state command after a SELECT (`selectFirst`: the
+ * replica's database may not be `db`). Returns whether a SELECT of `db` is now in effect.
+ */
+function loadCommands(keyspace: Keyspace, db: number, ids: Int32Array, n: number, out: StreamBuffer, selectFirst: boolean): boolean {
+  const t = keyspace.table;
+  let plain = 0;
+  for (let i = 0; i < n; i++) if (isPlainString(keyspace, ids[i])) plain++;
+  if (plain > 0) {
+    out.command(3 + 3 * plain);
+    out.argBytes(CORRAL_WORD, 0, CORRAL_WORD.length);
+    out.argBytes(LOAD_WORD, 0, LOAD_WORD.length);
+    out.argInt(db);
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      if (!isPlainString(keyspace, id)) continue;
+      const ks = keyspace.keyBytes(id);
+      out.argBytes(t.cb, ks, ks + keyspace.keyLength());
+      t.view(id);
+      out.argBytes(t.vbuf, t.vstart, t.vend);
+      out.argInt(keyspace.expireAtOf(id));
+    }
+  }
+  if (plain < n) {
+    if (selectFirst) out.strings('SELECT', String(db));
+    for (let i = 0; i < n; i++) if (!isPlainString(keyspace, ids[i])) stateCommand(keyspace, t.keyString(ids[i]), out);
+    return true;
+  }
+  return !selectFirst;
+}
+
+/** A string key without a stale-at time: what CORRAL LOAD carries. */
+function isPlainString(keyspace: Keyspace, id: number): boolean {
+  return keyspace.typeOf(id) === TYPE_STRING && keyspace.staleAtOf(id) === 0;
+}
+
+const CORRAL_WORD = Buffer.from('CORRAL');
+const LOAD_WORD = Buffer.from('LOAD');
+
 export function stateCommand(keyspace: Keyspace, key: string, out: StreamBuffer): void {
   const id = keyspace.table.findString(key);
   if (id < 0 || !keyspace.isLiveForCopy(id)) {

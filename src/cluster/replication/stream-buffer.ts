@@ -69,6 +69,21 @@ export class StreamBuffer {
     this.buf[this.length++] = 10;
   }
 
+  /** A non-negative integer argument, in decimal, without making a string. */
+  argInt(n: number): void {
+    if (n >= 1e15 || !Number.isInteger(n) || n < 0) {
+      this.arg(String(n)); // beyond decimal()'s fast range (or not an integer): rare
+      return;
+    }
+    let digits = 1;
+    for (let t = 10; t <= n && digits < 16; t *= 10) digits++;
+    this.header(36, digits);
+    this.ensure(digits + 2);
+    this.decimal(n);
+    this.buf[this.length++] = 13;
+    this.buf[this.length++] = 10;
+  }
+
   /** A latin1 (binary-safe) string argument. */
   arg(s: string): void {
     const len = s.length;
@@ -104,8 +119,19 @@ export class StreamBuffer {
 
   /** A copy of everything written, and an empty buffer again. */
   take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.length));
+    const out = this.copy();
     this.length = 0;
+    return out;
+  }
+
+  /**
+   * A copy of the bytes written so far. Buffer.from(view) would zero-fill a new ArrayBuffer
+   * before copying into it (anything over Node's pool size): allocUnsafe does not.
+   */
+  copy(): Buffer {
+    const n = this.length;
+    const out = Buffer.allocUnsafe(n);
+    this.buf.copy(out, 0, 0, n);
     return out;
   }
 

@@ -89,7 +89,10 @@ function replconfCommand(c: CommandContext): void {
       return;
     } else if (opt === 'getack') {
       return;
-    } else if (opt === 'capa' || opt === 'ip-address' || opt === 'rdb-only' || opt === 'rdb-filter-only') {
+    } else if (opt === 'capa') {
+      // eof and psync2 are how corral replicates anyway; corral-load: see replication/source.ts.
+      if (c.lower(i + 1) === 'corral-load') client.replicaBulkLoad = true;
+    } else if (opt === 'ip-address' || opt === 'rdb-only' || opt === 'rdb-filter-only') {
       // Accepted: corral replicas always speak PSYNC2 and load from the stream.
     } else {
       c.w.error(`ERR Unrecognized REPLCONF option: ${c.str(i)}`);
