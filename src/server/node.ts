@@ -273,6 +273,7 @@ export class CorralNode {
       if (this.outputLimit > 0 && w.pendingBytes + client.pendingOutput > this.outputLimit) {
         w.discard();
         this.log(`client id=${client.id} addr=${client.addr} closed for overcoming of output buffer limits`);
+        this.replStream?.endRead();
         this.closeClient(client);
         return;
       }
@@ -282,6 +283,8 @@ export class CorralNode {
         break;
       }
     }
+    // The requests just run may lie in the shared read buffer: the stream copies them now.
+    this.replStream?.endRead();
     if (r === PROTOCOL_ERROR) {
       w.error(`ERR ${parser.error}`);
       client.closeAfterReply = true;
@@ -325,9 +328,10 @@ export class CorralNode {
   }
 
   /** Raw bytes to a client's socket (the replication stream to a replica). */
-  writeRaw(client: Client, buf: Buffer): void {
-    if (client.closed) return;
-    this.writeOut(client, buf);
+  /** Writes bytes of the node's own; returns whether the kernel took all of them at once. */
+  writeRaw(client: Client, buf: Buffer): boolean {
+    if (client.closed) return true;
+    return this.writeOut(client, buf);
   }
 
   /** Applies a topology document (if newer) and takes the role it gives this node. */

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCorral, RawConnection, type StartedCorral } from '../support/servers.js';
-import { parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
+import { encodeCommand, parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -309,5 +309,40 @@ test('replication: a corral replica gets plain strings in CORRAL LOAD bulks, any
   } finally {
     pc.close();
     await p.close();
+  }
+});
+
+// The primary copies runs of pipelined requests into the stream in one go (source.ts): the runs
+// must be cut, in order, by everything else the stream carries between them.
+test('replication: pipelined mixes of writes, SELECT, lazy expiry, MULTI/EXEC and flagged commands reach the replica in order', async () => {
+  const t = await pair();
+  const c2 = await RawConnection.connect(t.p.port);
+  try {
+    await t.rc.call('REPLICAOF', '127.0.0.1', t.p.port);
+    await until('link up', async () => (await info(t.rc, 'master_link_status')) === 'up');
+    for (let i = 0; i < 20; i++) await t.pc.call('SET', `exp:${i}`, 'old', 'PX', 30);
+    await sleep(60);
+    const batch: Array<Array<string | number>> = [];
+    for (let i = 0; i < 20; i++) {
+      batch.push(['SET', `p:${i}`, `a${i}`]);
+      batch.push(['INCR', `n:${i % 3}`]);
+      batch.push(['GET', `exp:${i}`]); // a lazy expiry: DEL in the stream between the runs
+      batch.push(['SET', `exp:${i}`, `new${i}`]);
+      if (i % 5 === 0) batch.push(['SELECT', 1], ['SET', `db1:${i}`, 'x'], ['APPEND', `db1:${i}`, 'y'], ['SELECT', 0]);
+      if (i % 4 === 0) batch.push(['MULTI'], ['SET', `tx:${i}`, '1'], ['INCRBY', `tx:${i}`, 5], ['EXEC']);
+      if (i % 6 === 0) batch.push(['EXPIRE', `p:${i}`, 1000], ['SETEX', `ex:${i}`, 500, 'v']);
+      batch.push(['RPUSH', 'list', i], ['DEL', `p:${(i + 7) % 20}`]);
+    }
+    // One write of the whole batch: the node reads it in one (or a few) reads; a second client
+    // interleaves its own pipeline.
+    const bytes = Buffer.concat(batch.map((c) => encodeCommand(c)));
+    const other = Buffer.concat(Array.from({ length: 50 }, (_, i) => encodeCommand(['SET', `o:${i}`, 'z'.repeat(i * 40)])));
+    await Promise.all([t.pc.sendRaw(bytes, batch.length), c2.sendRaw(other, 50)]);
+    assert.equal(await t.pc.call('WAIT', 1, 2000), 1);
+    assert.deepEqual(await snapshot(t.rc), await snapshot(t.pc));
+    assert.equal(await info(t.rc, 'master_repl_offset'), await info(t.pc, 'master_repl_offset'));
+  } finally {
+    c2.close();
+    await t.close();
   }
 });

@@ -44,7 +44,8 @@ export interface ReplicaConnection {
   readonly id: number;
   /** The replica's IP as seen from here. */
   readonly ip: string;
-  write(buf: Buffer): void;
+  /** Writes; returns whether the kernel took every byte at once (buf may then be reused). */
+  write(buf: Buffer): boolean;
   /** The replica said `REPLCONF capa corral-load`: its full copy may use CORRAL LOAD. */
   readonly bulkLoad: boolean;
   /** Bytes written but not yet taken by the kernel. */
@@ -110,6 +111,10 @@ export class ReplicationSource {
   /** This turn's stream bytes, sent to every replica at the end of the turn. */
   private readonly turn = new StreamBuffer();
   private flushScheduled = false;
+  /** A run of client request bytes, back to back in one read, not yet copied into `turn`. */
+  private runSource: Buffer | null = null;
+  private runStart = 0;
+  private runEnd = 0;
   private syncs = 0;
   /** Inside EXEC: MULTI is written before the first propagated command, EXEC after the last. */
   private txDepth = 0;
@@ -164,14 +169,44 @@ export class ReplicationSource {
     this.select(db);
     // A request parsed straight from a client's multibulk bytes is copied as it came: the same
     // command in valid RESP, without encoding it again. Anything else (a queued MULTI command,
-    // an inline request) is encoded.
-    if (args instanceof RequestParser && args.rawSource[args.rawStart] === 42 /* '*' */) this.turn.raw(args.rawSource, args.rawStart, args.rawEnd);
-    else this.turn.args(args);
+    // an inline request) is encoded. Pipelined requests lie back to back in the read that
+    // brought them: a run of them is copied at once, when something else is written to the
+    // stream or when the client's read has been processed (endRead), whichever is first.
+    if (args instanceof RequestParser && args.rawSource[args.rawStart] === 42 /* '*' */) {
+      const src = args.rawSource;
+      if (src === this.runSource && args.rawStart === this.runEnd) this.runEnd = args.rawEnd;
+      else {
+        this.settle();
+        this.runSource = src;
+        this.runStart = args.rawStart;
+        this.runEnd = args.rawEnd;
+      }
+    } else {
+      this.settle();
+      this.turn.args(args);
+    }
     this.appended();
+  }
+
+  /** Copies the pending run of client request bytes into the turn. */
+  private settle(): void {
+    const src = this.runSource;
+    if (src === null) return;
+    this.runSource = null;
+    this.turn.raw(src, this.runStart, this.runEnd);
+  }
+
+  /**
+   * A client's read has been processed: the bytes of its requests are about to be reused (the
+   * node reads every socket into one shared buffer), so the pending run is copied now.
+   */
+  endRead(): void {
+    if (this.runSource !== null) this.settle();
   }
 
   /** A key removed by expiry or eviction: replicas delete it too. */
   keyRemoved(db: number, key: string): void {
+    this.settle();
     this.openTx();
     this.select(db);
     this.turn.strings('DEL', key);
@@ -180,12 +215,14 @@ export class ReplicationSource {
 
   /** A command of the source's own (PING, REPLCONF GETACK). */
   emit(...words: string[]): void {
+    this.settle();
     this.turn.strings(...words);
     this.appended();
   }
 
   /** The state of one key: SET/RESTORE with its absolute TTL, or DEL. */
   private emitState(keyspace: Keyspace, db: number, key: string): void {
+    this.settle();
     this.select(db);
     stateCommand(keyspace, key, this.turn);
     this.appended();
@@ -193,6 +230,7 @@ export class ReplicationSource {
 
   private select(db: number): void {
     if (db === this.streamDb) return;
+    this.settle();
     this.streamDb = db;
     this.turn.strings('SELECT', String(db));
   }
@@ -205,6 +243,7 @@ export class ReplicationSource {
     if (--this.txDepth > 0) return;
     if (this.txOpened) {
       this.txOpened = false;
+      this.settle();
       this.turn.strings('EXEC');
       this.appended();
     }
@@ -213,6 +252,7 @@ export class ReplicationSource {
   private openTx(): void {
     if (this.txDepth > 0 && !this.txOpened) {
       this.txOpened = true;
+      this.settle();
       this.turn.strings('MULTI');
     }
   }
@@ -230,13 +270,20 @@ export class ReplicationSource {
   flush(): void {
     this.flushScheduled = false;
     if (this.txOpened) return; // a transaction is being written; it is flushed whole
+    this.settle();
     const n = this.turn.length;
     if (n === 0) return;
     this.backlog.append(this.turn.buf, 0, n);
+    // Online replicas get a view of the turn's buffer: when the kernel takes every byte at once
+    // (the usual case) the buffer is free again after the write and is reused; when a write is
+    // left pending, that write keeps the buffer and the turn starts a new one. A replica still
+    // in its full copy keeps the bytes for later: a copy.
+    let view: Buffer | null = null;
+    let lent = false;
     let copy: Buffer | null = null;
     for (const r of this.replicas) {
       if (r.state === 'online') {
-        r.conn.write((copy ??= this.turn.copy()));
+        if (!r.conn.write((view ??= this.turn.buf.subarray(0, n)))) lent = true;
       } else {
         const b = (copy ??= this.turn.copy());
         r.pending.push(b);
@@ -247,7 +294,8 @@ export class ReplicationSource {
         }
       }
     }
-    this.turn.clear();
+    if (lent) this.turn.detach();
+    else this.turn.clear();
   }
 
   // ---- replicas ----

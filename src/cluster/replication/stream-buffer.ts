@@ -135,6 +135,12 @@ export class StreamBuffer {
     return out;
   }
 
+  /** Empties the buffer, leaving the bytes written so far to whoever holds a view of them. */
+  detach(): void {
+    this.buf = Buffer.allocUnsafe(this.buf.length > 1 << 20 ? 16 * 1024 : this.buf.length);
+    this.length = 0;
+  }
+
   clear(): void {
     this.length = 0;
     if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(16 * 1024);
