@@ -50,6 +50,17 @@ export abstract class KeyspaceCore implements EntryHost {
   protected tinySlots: Int32Array | null = null;
   /** Keys per cluster hash slot (CLUSTER COUNTKEYSINSLOT), kept only when slotOf is given. */
   protected readonly slotCounts: Uint32Array | null;
+  /**
+   * The keys of each cluster hash slot, kept only when slotOf is given: a doubly linked list of
+   * ids per slot (slotHead[slot], then slotNext/slotPrev by id; -1 ends), and each id's slot, so
+   * that a slot's keys are found without walking the keyspace (GETKEYSINSLOT, moving a slot) and
+   * a removal neither hashes the key again nor searches. Linking and unlinking are O(1); the
+   * columns cost 10 bytes per id (Redis 7.0 keeps two pointers per key for the same purpose).
+   */
+  protected readonly slotHead: Int32Array | null;
+  protected slotNext: Int32Array = new Int32Array(0);
+  protected slotPrev: Int32Array = new Int32Array(0);
+  protected slotOfIds: Uint16Array = new Uint16Array(0);
   protected scratch = Buffer.allocUnsafe(1024);
   /** Cache-aside leases (CACHE.GET/SET): voided by any write to their key. */
   readonly leases: LeaseTable;
@@ -71,11 +82,18 @@ export abstract class KeyspaceCore implements EntryHost {
     pagePool: Buffer[] = [],
   ) {
     this.slotCounts = slotOf === null ? null : new Uint32Array(slotCount);
+    this.slotHead = slotOf === null ? null : new Int32Array(slotCount).fill(-1);
     this.leases = new LeaseTable(clock, stats);
     this.table = new KeyTable(new SlabAllocator(pagePool));
     this.accessBase = clock.now();
     this.ttl = new ExpiryIndex(this.accessBase);
     this.table.onGrow = (n) => this.grow(n);
+    if (slotOf !== null) {
+      const n = this.table.capacity;
+      this.slotNext = new Int32Array(n);
+      this.slotPrev = new Int32Array(n);
+      this.slotOfIds = new Uint16Array(n);
+    }
   }
 
   get size(): number {
@@ -259,7 +277,7 @@ export abstract class KeyspaceCore implements EntryHost {
   /** Bookkeeping for a new id: access time, slot counts, the policy's tracking (its first access). */
   protected added(id: number, kb: Buffer | null, ks: number, ke: number): void {
     this.table.access[id] = (this.clock.now() - this.accessBase) >>> 0;
-    if (this.slotCounts !== null) this.slotCounts[kb === null ? this.slotOfId(id) : this.slotOf!(kb, ks, ke)]++;
+    if (this.slotCounts !== null) this.linkSlot(id, kb === null ? this.slotOfId(id) : this.slotOf!(kb, ks, ke));
     const tiny = this.stats.tinylfu;
     if (tiny !== null && this.tinySlots !== null) this.tinySlots[id] = tiny.add(this.id, id, this.table.hash[id], this.costOf(id));
   }
@@ -336,9 +354,42 @@ export abstract class KeyspaceCore implements EntryHost {
     const tiny = this.stats.tinylfu;
     if (tiny !== null && this.tinySlots !== null) tiny.remove(this.tinySlots[id]);
     if ((meta & META_TYPE) !== TYPE_STRING) this.dropObject(id);
-    if (this.slotCounts !== null) this.slotCounts[this.slotOfId(id)]--;
+    if (this.slotCounts !== null) this.unlinkSlot(id);
     if (this.staleTimes !== null) this.staleTimes.delete(id);
     t.remove(id);
+  }
+
+  /** Puts a new id at the head of its slot's list. */
+  private linkSlot(id: number, slot: number): void {
+    const head = this.slotHead!;
+    const first = head[slot];
+    this.slotNext[id] = first;
+    this.slotPrev[id] = -1;
+    if (first >= 0) this.slotPrev[first] = id;
+    head[slot] = id;
+    this.slotOfIds[id] = slot;
+    this.slotCounts![slot]++;
+  }
+
+  /** Takes an id out of its slot's list. */
+  private unlinkSlot(id: number): void {
+    const slot = this.slotOfIds[id];
+    const next = this.slotNext[id];
+    const prev = this.slotPrev[id];
+    if (prev >= 0) this.slotNext[prev] = next;
+    else this.slotHead![slot] = next;
+    if (next >= 0) this.slotPrev[next] = prev;
+    this.slotCounts![slot]--;
+  }
+
+  /** The first id of a slot's list, or -1 (then slotNextId; cluster mode only). */
+  slotFirstId(slot: number): number {
+    return this.slotHead === null ? -1 : this.slotHead[slot];
+  }
+
+  /** The id after `id` in its slot's list, or -1. */
+  slotNextId(id: number): number {
+    return this.slotNext[id];
   }
 
   protected expireId(id: number, key: string | null): void {
@@ -348,6 +399,12 @@ export abstract class KeyspaceCore implements EntryHost {
     this.stats.expiredKeys++;
     // WATCH sees an expiry as a change; a lease does not: the load it stands for is still wanted.
     if (k !== null) this.onModified!(this.id, k);
+  }
+
+  /** Empties every slot's list and count (flush). */
+  protected clearSlots(): void {
+    this.slotCounts?.fill(0);
+    this.slotHead?.fill(-1);
   }
 
   /** Hands onKeyRemoved a view of an id's key bytes (the id must still be live). */
@@ -360,6 +417,19 @@ export abstract class KeyspaceCore implements EntryHost {
 
   protected grow(capacity: number): void {
     this.ttl.grow(capacity);
+    if (this.slotHead !== null) {
+      // Shrinking happens only on flush, when every list is emptied (clearSlots).
+      const keep = Math.min(capacity, this.slotNext.length);
+      const next = new Int32Array(capacity);
+      next.set(this.slotNext.subarray(0, keep));
+      this.slotNext = next;
+      const prev = new Int32Array(capacity);
+      prev.set(this.slotPrev.subarray(0, keep));
+      this.slotPrev = prev;
+      const slots = new Uint16Array(capacity);
+      slots.set(this.slotOfIds.subarray(0, keep));
+      this.slotOfIds = slots;
+    }
     if (this.tinySlots !== null) {
       const s = new Int32Array(capacity);
       // Shrinking happens only on flush, after every slot was released.

@@ -411,17 +411,12 @@ export class Keyspace extends KeyspaceCore {
     return this.slotCounts === null ? 0 : this.slotCounts[slot];
   }
 
-  /** Up to `count` live keys of a slot: a walk over the ids that stops once the slot is done. */
+  /** Up to `count` live keys of a slot, from the slot's list (logically expired ones skipped). */
   keysInSlot(slot: number, count: number): string[] {
     const out: string[] = [];
-    const slotOf = this.slotOf;
-    if (slotOf === null || count <= 0) return out;
-    let remaining = this.slotCounts![slot];
+    if (this.slotHead === null || count <= 0) return out;
     const t = this.table;
-    for (let id = 0; id < t.highWater && out.length < count && remaining > 0; id++) {
-      if ((t.meta[id] & META_LIVE) === 0) continue;
-      if (this.slotOfId(id) !== slot) continue;
-      remaining--;
+    for (let id = this.slotHead[slot]; id >= 0 && out.length < count; id = this.slotNext[id]) {
       if (!this.isExpired(id)) out.push(t.keyString(id));
     }
     return out;
@@ -444,7 +439,7 @@ export class Keyspace extends KeyspaceCore {
     this.objectBytes = 0;
     this.staleTimes = null;
     this.leases.clear();
-    this.slotCounts?.fill(0);
+    this.clearSlots();
     for (const k of keys) this.signal(k);
     return n;
   }
