@@ -49,6 +49,8 @@ export class Client implements ClientLike {
   blocked = false;
   /** Attached as a replica (PSYNC): its socket carries the replication stream. */
   replica = false;
+  /** CORRAL EXPORT: its socket carries this slot's export stream (-1: none). */
+  exportSlot = -1;
   /** REPLCONF listening-port. */
   replicaListeningPort = 0;
   /** REPLCONF capa corral-load: a corral replica that takes its full copy in CORRAL LOAD form. */

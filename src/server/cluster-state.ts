@@ -7,7 +7,8 @@
 // keys, a cluster that is down (no topology yet, or slots left unassigned) refuses it; then the
 // slot's owner serves it and every other node redirects with MOVED.
 
-import type { Command } from '../commands/table.js';
+import { performance } from 'node:perf_hooks';
+import { CMD_WRITE, type Command } from '../commands/table.js';
 import type { CommandArgs } from '../protocol/request-parser.js';
 import { keySlotOf } from '../cluster/slot.js';
 import { Topology, UNASSIGNED, nodeIdFor, type TopologyDoc } from '../cluster/topology.js';
@@ -32,6 +33,11 @@ export class ClusterState {
   /** Is this node its shard's primary? */
   isPrimary = false;
   private readonly keyPositions: number[] = [];
+  /**
+   * Slots whose writes are paused for a move's switch (migration.ts), with the pause's end
+   * (performance.now()): such a write gets TRYAGAIN, which clients retry; reads are served.
+   */
+  readonly pausedSlots = new Map<number, number>();
 
   constructor(readonly host: string) {}
 
@@ -67,14 +73,29 @@ export class ClusterState {
   /** The error to reply instead of running the command, or null to run it here. */
   route(cmd: Command, args: CommandArgs, readOk = false): string | null {
     const slot = this.slotOfKeys(cmd, args, NO_KEYS);
-    return slot === NO_KEYS ? null : this.decide(slot, readOk);
+    if (slot === NO_KEYS) return null;
+    const error = this.decide(slot, readOk);
+    if (error === null && this.pausedSlots.size !== 0 && (cmd.flags & CMD_WRITE) !== 0) return this.pausedError(slot);
+    return error;
+  }
+
+  /** TRYAGAIN while a slot's writes are paused for its switch, else null (and an ended pause is dropped). */
+  private pausedError(slot: number): string | null {
+    const until = this.pausedSlots.get(slot);
+    if (until === undefined) return null;
+    if (performance.now() < until) return `TRYAGAIN Slot ${slot} is moving to another node; try again`;
+    this.pausedSlots.delete(slot);
+    return null;
   }
 
   /** As route, for EXEC: the keys of every queued command together. */
   routeTransaction(queued: QueuedCommand[], readOk = false): string | null {
     let slot = NO_KEYS;
     for (let i = 0; i < queued.length && slot !== CROSS_SLOT; i++) slot = this.slotOfKeys(queued[i].cmd, queued[i].args, slot);
-    return slot === NO_KEYS ? null : this.decide(slot, readOk);
+    if (slot === NO_KEYS) return null;
+    const error = this.decide(slot, readOk);
+    if (error === null && this.pausedSlots.size !== 0 && queued.some((q) => (q.cmd.flags & CMD_WRITE) !== 0)) return this.pausedError(slot);
+    return error;
   }
 
   /** readOk: a read from a READONLY client, which a replica of the slot's shard serves. */

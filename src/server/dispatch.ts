@@ -107,6 +107,8 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   cmd.handler(ctx);
   if (stream !== null && (cmd.flags & CMD_WRITE) !== 0 && node.store.dirty !== dirtyBefore) {
     stream.propagate(cmd, args, client.db, cmd.stateFromArgc !== 0 && args.argc >= cmd.stateFromArgc);
+    const migration = node.migration;
+    if (migration !== null && migration.exporting) migration.written(cmd, args);
   }
   if (w.pendingBytes > replyAt && w.byteAt(replyAt) === 45 /* '-' */) cmd.failedCalls++;
   const now = performance.now();

@@ -31,6 +31,7 @@ import type { ReplicationSource } from '../cluster/replication/source.js';
 import type { TopologyDoc } from '../cluster/topology.js';
 import type { Dialer, NodeAgent } from '../control/agent.js';
 import { NodeControlPlane } from './control-plane.js';
+import { NodeMigration } from './migration.js';
 import { writeTopologyFrame } from './commands/control.js';
 
 export interface NodeOptions {
@@ -85,6 +86,8 @@ export class CorralNode {
   readonly replication: NodeReplication;
   /** Where writes are propagated: the replication source while this node is a primary with one. */
   replStream: ReplicationSource | null = null;
+  /** Slot moves (cluster mode only). */
+  readonly migration: NodeMigration | null;
   /**
    * performance.now() after which writes are refused (the control plane's write lease, or a
    * pause for a manual failover); 0 when nothing fences this node (no control plane).
@@ -140,6 +143,7 @@ export class CorralNode {
     this.table.register(serverCommands);
     if (options.commands !== undefined) this.table.register(options.commands);
     this.replication = new NodeReplication(this);
+    this.migration = clustered ? new NodeMigration(this) : null;
     this.applyAll();
     this.config.onChange = (name, value) => this.apply(name, value);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
@@ -346,9 +350,23 @@ export class CorralNode {
         this.replication.becomeReplicaOf(host, port);
       }
     }
+    this.migration?.topologyApplied();
     // Not now: a command (CORRAL SETTOPOLOGY) may be writing its client's replies.
     if (this.topologyWatchers.size !== 0) setImmediate(() => this.pushTopology(this.cluster!.epoch));
     return true;
+  }
+
+  /** Expiry and eviction reach the replicas (primary) and the importers of exported slots. */
+  rewireKeyRemoved(): void {
+    const stream = this.replStream;
+    const migration = this.migration?.exporting === true ? this.migration : null;
+    this.store.onKeyRemoved =
+      stream === null && migration === null
+        ? null
+        : (db, key) => {
+            stream?.keyRemoved(db, key.toString('latin1'));
+            migration?.keyRemoved(db, key);
+          };
   }
 
   /** The control-plane agent, or null without a coordinator. */
@@ -486,6 +504,7 @@ export class CorralNode {
     this.clients.delete(client.id);
     this.watches.unwatchAll(client);
     if (client.replica) this.replication.replicaGone(client);
+    if (client.exportSlot >= 0) this.migration?.clientGone(client);
     this.topologyWatchers.delete(client);
   }
 

@@ -58,7 +58,7 @@ export class NodeReplication implements ReplicaHost {
   /** The source writes go to: set only while this node is a primary. */
   private setPropagating(): void {
     this.node.replStream = this.role === 'master' ? this.source : null;
-    this.node.store.onKeyRemoved = this.node.replStream === null ? null : (db, key) => this.node.replStream!.keyRemoved(db, key.toString('latin1'));
+    this.node.rewireKeyRemoved();
   }
 
   private ensureSource(): ReplicationSource {

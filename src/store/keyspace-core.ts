@@ -387,6 +387,11 @@ export abstract class KeyspaceCore implements EntryHost {
     return this.slotHead === null ? -1 : this.slotHead[slot];
   }
 
+  /** The cluster slot of a live id's key (cluster mode only). */
+  slotOfLiveId(id: number): number {
+    return this.slotOfIds[id];
+  }
+
   /** The id after `id` in its slot's list, or -1. */
   slotNextId(id: number): number {
     return this.slotNext[id];

@@ -203,6 +203,13 @@ export class ReplicationSource {
     if (this.runSource !== null) this.settle();
   }
 
+  /** A key written by other means than a command (a slot import's bulk load): its state. */
+  propagateKey(db: number, key: string): void {
+    this.settle();
+    this.openTx();
+    this.emitState(this.options.store.dbs[db], db, key);
+  }
+
   /** A key removed by expiry or eviction: replicas delete it too. */
   keyRemoved(db: number, key: string): void {
     this.settle();

@@ -12,6 +12,7 @@ import type { ClusterState } from '../cluster-state.js';
 import { writeHelp } from './connection.js';
 import { corralReplicationCommands } from './replication.js';
 import { clusterFailoverCommand, corralControlCommands } from './control.js';
+import { corralMigrationCommands } from './migration.js';
 import { clientOf, nodeOf } from './util.js';
 
 const ERR_DISABLED = 'ERR This instance has cluster support disabled';
@@ -311,6 +312,7 @@ export const corralCommands: CommandDef[] = [
       { name: 'help', arity: 2, flags: S | CMD_LOADING, handler: (c) => writeHelp(c, CORRAL_HELP) },
       ...corralReplicationCommands,
       ...corralControlCommands,
+      ...corralMigrationCommands,
     ],
   },
 ];

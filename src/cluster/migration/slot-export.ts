@@ -1,0 +1,143 @@
+// The source side of moving a hash slot to another primary (docs/resharding.md): the keys of one
+// slot streamed to the importing node while this node keeps serving the slot, with every write
+// made to the slot meanwhile forwarded as the state of the key it touched.
+//
+// Protocol, on a connection the importer opened with `CORRAL EXPORT <slot>`: `+EXPORT <slot>
+// <keys>` (how many keys the slot held when the copy began), then commands, as the replication
+// stream's full copy sends them (snapshot-encoding.ts): `CORRAL LOAD 0 <key> <value> <expire-at>
+// ...` for plain strings, `RESTORE ... ABSTTL` / `SET ... PXAT` / `DEL` for the rest; `CORRAL
+// EXPORTED` once every key of the slot has been sent; then only forwarded key states; and
+// `CORRAL MARK <n>` whenever the mover asks for a mark (the switch: see server/migration.ts).
+//
+// Why the copy converges (the replication full copy's argument, restricted to one slot): the ids
+// of the slot's keys are listed when the copy begins and copied a few hundred per millisecond;
+// a key's copy is its state at that moment. Any write to a key of the slot after the copy began
+// is forwarded as the key's state after the write, in the same byte stream, after everything the
+// copy sent before it. So the last state of each key the importer applies is its state after its
+// last write: a key written before its copy is copied with that write in it; one written after is
+// forwarded. Keys created during the copy come only as forwarded states; a listed id whose key was
+// deleted (its DEL forwarded) and reused by another key is copied only if that key is in the slot,
+// and then as its current state, which is also right. Setting a key to a state is idempotent.
+
+import type { Keyspace } from '../../store/keyspace.js';
+import { StreamBuffer } from '../replication/stream-buffer.js';
+import { loadCommands, stateCommand } from '../replication/snapshot-encoding.js';
+
+/** What an export writes to: the importer's connection. */
+export interface ExportConnection {
+  /** Writes; returns whether the kernel took every byte at once. */
+  write(buf: Buffer): boolean;
+  /** Bytes written but not yet taken by the kernel. */
+  readonly pendingBytes: number;
+  close(): void;
+}
+
+/** Ids looked at per copy step (and so keys per CORRAL LOAD at most). */
+const IDS_PER_STEP = 64;
+/** Keys per copy step at most (a step about every millisecond, as the replication copy). */
+const KEYS_PER_TURN = 256;
+/** The copy waits while this many bytes are queued on the importer's socket. */
+const SOCKET_HIGH = 4 * 1024 * 1024;
+
+export type ExportState = 'copying' | 'streaming' | 'closed';
+
+export class SlotExport {
+  state: ExportState = 'copying';
+  /** Keys copied so far (not counting forwarded states), and bytes written in all. */
+  keysCopied = 0;
+  bytesSent = 0;
+  /** The last mark written (CORRAL MARK). */
+  mark = 0;
+  readonly startedAt = performance.now();
+  /** The slot's ids when the copy began, and how far the copy went through them. */
+  private readonly ids: Int32Array;
+  private pos = 0;
+  private readonly out = new StreamBuffer(16 * 1024);
+  private readonly stepIds = new Int32Array(IDS_PER_STEP);
+  private flushScheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly slot: number,
+    private readonly keyspace: Keyspace,
+    private readonly conn: ExportConnection,
+    private readonly onClosed: (e: SlotExport) => void,
+  ) {
+    const n = keyspace.countInSlot(slot);
+    this.ids = new Int32Array(n);
+    let i = 0;
+    for (let id = keyspace.slotFirstId(slot); id >= 0 && i < n; id = keyspace.slotNextId(id)) this.ids[i++] = id;
+    conn.write(Buffer.from(`+EXPORT ${slot} ${n}\r\n`));
+    this.timer = setTimeout(() => this.step(), 0);
+  }
+
+  /** Keys the slot held when the copy began. */
+  get keysTotal(): number {
+    return this.ids.length;
+  }
+
+  /** A key of the slot was written, expired or evicted: its state goes after what was sent. */
+  keyChanged(key: string): void {
+    if (this.state === 'closed') return;
+    stateCommand(this.keyspace, key, this.out);
+    this.scheduleFlush();
+  }
+
+  /** Writes a mark after everything sent so far; returns its number. */
+  writeMark(): number {
+    this.mark++;
+    this.out.strings('CORRAL', 'MARK', String(this.mark));
+    this.flush();
+    return this.mark;
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.conn.close();
+    this.onClosed(this);
+  }
+
+  /** One copy step: up to KEYS_PER_TURN keys of the listed ids still live in the slot. */
+  private step(): void {
+    this.timer = null;
+    if (this.state !== 'copying') return;
+    if (this.conn.pendingBytes > SOCKET_HIGH) {
+      this.timer = setTimeout(() => this.step(), 1);
+      return;
+    }
+    const ks = this.keyspace;
+    let copied = 0;
+    while (this.pos < this.ids.length && copied < KEYS_PER_TURN) {
+      let n = 0;
+      while (this.pos < this.ids.length && n < IDS_PER_STEP) {
+        const id = this.ids[this.pos++];
+        if (ks.isLiveForCopy(id) && ks.slotOfLiveId(id) === this.slot) this.stepIds[n++] = id;
+      }
+      if (n > 0) loadCommands(ks, 0, this.stepIds, n, this.out, false);
+      copied += n;
+    }
+    this.keysCopied += copied;
+    if (this.pos >= this.ids.length) {
+      this.out.strings('CORRAL', 'EXPORTED');
+      this.state = 'streaming';
+    }
+    this.flush();
+    if (this.state === 'copying') this.timer = setTimeout(() => this.step(), 1);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.out.length === 0 || this.state === 'closed') return;
+    const b = this.out.take();
+    this.bytesSent += b.length;
+    this.conn.write(b);
+  }
+}

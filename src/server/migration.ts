@@ -1,0 +1,259 @@
+// A node's part in moving hash slots between primaries (docs/resharding.md): the slots it
+// exports (slot-export.ts: the importer connected with CORRAL EXPORT), the slots it imports
+// (slot-import.ts: CORRAL IMPORT made it connect to the owner), the slots whose writes are paused
+// for a switch (CORRAL SLOTPAUSE), and the removal of a slot's keys once the slot has moved away.
+//
+// The switch, as the mover drives it: SLOTPAUSE on the owner (writes to the slot answer
+// TRYAGAIN, which clients retry; reads are still served) writes a mark into the export stream;
+// the importer reports the mark applied (CORRAL MIGRATIONS); the mover publishes the topology
+// with the slot on the importer's shard (epoch + 1). When a node applies that document, the old
+// owner ends the export and deletes the slot's keys a few hundred per millisecond (each a DEL
+// for its replicas; clients are redirected by MOVED meanwhile), and the new owner ends the
+// import. A pause that no topology follows ends by itself at its deadline, and writes resume
+// on the old owner. Nothing is lost if the importer dies: the owner kept every key.
+
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Command } from '../commands/table.js';
+import { CMD_WRITE, CommandTable } from '../commands/table.js';
+import type { CommandArgs } from '../protocol/request-parser.js';
+import { keySlotOf } from '../cluster/slot.js';
+import { latin1, parseInteger } from '../util/bytes.js';
+import { SlotExport, type ExportConnection } from '../cluster/migration/slot-export.js';
+import { SlotImport, type ImportHost } from '../cluster/migration/slot-import.js';
+import { Client } from './client.js';
+import { call } from './dispatch.js';
+import type { CorralNode } from './node.js';
+
+const FAKE_SOCKET = { remoteAddress: undefined, remotePort: undefined, localAddress: undefined, localPort: undefined } as unknown as Socket;
+/** Keys of a moved-away slot deleted per step (a step about every millisecond). */
+const CLEANUP_KEYS_PER_STEP = 256;
+
+export class NodeMigration implements ImportHost {
+  readonly exports = new Map<number, SlotExport>();
+  readonly imports = new Map<number, SlotImport>();
+  /** Slots whose keys are being removed after they moved away. */
+  private readonly cleaning = new Set<number>();
+  private cleanupTimer: NodeJS.Timeout | null = null;
+  /** Runs the import streams' key states as this node's writes. */
+  private readonly importClient: Client;
+  private readonly keyPos: number[] = [];
+
+  constructor(private readonly node: CorralNode) {
+    this.importClient = new Client(0, FAKE_SOCKET, { maxBulkLength: 1 << 30, maxQueryBuffer: 2 ** 40 }, false, Date.now());
+    this.importClient.name = 'slot-import';
+  }
+
+  /** Whether any slot is being exported (writes then check their keys' slots). */
+  get exporting(): boolean {
+    return this.exports.size !== 0;
+  }
+
+  // ---- the owner's side ----
+
+  /** CORRAL EXPORT <slot>, from an importer: this connection becomes the slot's stream. */
+  exportTo(client: Client, slot: number): string | null {
+    const cluster = this.node.cluster;
+    if (cluster === null) return 'ERR This instance has cluster support disabled';
+    if (!cluster.isPrimary || cluster.topology === null || cluster.topology.slotShard[slot] !== cluster.myShard) return `ERR slot ${slot} is not served by this node`;
+    this.exports.get(slot)?.close();
+    const node = this.node;
+    node.writeNow(client);
+    const conn: ExportConnection = {
+      write: (buf) => node.writeRaw(client, buf),
+      get pendingBytes() {
+        return client.pendingOutput;
+      },
+      close: () => node.closeClient(client),
+    };
+    client.exportSlot = slot;
+    const exp = new SlotExport(slot, node.store.dbs[0], conn, (e) => {
+      if (this.exports.get(e.slot) === e) this.exports.delete(e.slot);
+      node.cluster?.pausedSlots.delete(e.slot);
+      node.rewireKeyRemoved();
+    });
+    this.exports.set(slot, exp);
+    node.rewireKeyRemoved();
+    node.logLine(`exporting slot ${slot} (${exp.keysTotal} keys) to ${client.addr}`);
+    return null;
+  }
+
+  /** The importer's connection went away. */
+  clientGone(client: Client): void {
+    const exp = this.exports.get(client.exportSlot);
+    if (exp !== undefined) {
+      this.node.logLine(`export of slot ${exp.slot} ended: the importer disconnected`);
+      exp.close();
+    }
+  }
+
+  /** A command changed the dataset (dispatch.call): keys of exported slots are forwarded. */
+  written(cmd: Command, args: CommandArgs): void {
+    if (cmd.firstKey <= 0) {
+      // FLUSHALL and the like: no key to forward. The exports start over.
+      for (const e of [...this.exports.values()]) e.close();
+      return;
+    }
+    const n = cmd.keyPositions(args.argc, this.keyPos);
+    for (let i = 0; i < n; i++) {
+      const p = this.keyPos[i];
+      const e = this.exports.get(keySlotOf(args.buf, args.start[p], args.end[p]));
+      if (e !== undefined) e.keyChanged(latin1(args.buf, args.start[p], args.end[p]));
+    }
+  }
+
+  /** A key expired or was evicted. */
+  keyRemoved(db: number, key: Buffer): void {
+    if (db !== 0) return;
+    const e = this.exports.get(keySlotOf(key, 0, key.length));
+    if (e !== undefined) e.keyChanged(key.toString('latin1'));
+  }
+
+  /** CORRAL SLOTPAUSE <slot> <ms>: pauses the slot's writes and returns the mark the importer must reach. */
+  pause(slot: number, ms: number): number | string {
+    const exp = this.exports.get(slot);
+    if (exp === undefined || exp.state === 'closed') return `ERR slot ${slot} is not being exported`;
+    if (exp.state !== 'streaming') return `ERR slot ${slot} is still being copied`;
+    this.node.cluster!.pausedSlots.set(slot, performance.now() + ms);
+    return exp.writeMark();
+  }
+
+  // ---- the importer's side ----
+
+  /** CORRAL IMPORT <slot> <host> <port>: drops what this node holds of the slot, then imports it. */
+  importFrom(slot: number, host: string, port: number): string | null {
+    const cluster = this.node.cluster;
+    if (cluster === null) return 'ERR This instance has cluster support disabled';
+    if (!cluster.isPrimary) return 'ERR only a primary imports slots';
+    if (cluster.topology !== null && cluster.topology.slotShard[slot] === cluster.myShard) return `ERR slot ${slot} is already served by this node`;
+    this.imports.get(slot)?.close();
+    this.cleaning.delete(slot);
+    this.dropSlotKeys(slot, Infinity);
+    const imp = new SlotImport(slot, host, port, this);
+    this.imports.set(slot, imp);
+    imp.start();
+    this.node.logLine(`importing slot ${slot} from ${host}:${port}`);
+    return null;
+  }
+
+  /** CORRAL IMPORT <slot> ABORT: stops importing and drops the slot's keys here. */
+  abortImport(slot: number): boolean {
+    const imp = this.imports.get(slot);
+    if (imp === undefined) return false;
+    imp.close();
+    this.imports.delete(slot);
+    this.startCleanup(slot);
+    return true;
+  }
+
+  beginBatch(): void {
+    const node = this.node;
+    node.clock.refresh();
+    node.lastTick = performance.now();
+    node.writer.begin();
+  }
+
+  endBatch(): void {
+    this.node.writer.discard();
+  }
+
+  load(args: CommandArgs): number {
+    const node = this.node;
+    const keyspace = node.store.dbs[0];
+    if ((args.argc - 3) % 3 !== 0) throw new Error('bad CORRAL LOAD from the source');
+    const b = args.buf;
+    for (let i = 3; i < args.argc; i += 3) {
+      const at = parseInteger(b, args.start[i + 2], args.end[i + 2]);
+      if (at === undefined || at < 0) throw new Error('bad expiry time from the source');
+      keyspace.setStringBytes(b, args.start[i], args.end[i], b, args.start[i + 1], args.end[i + 1], at);
+      node.replStream?.propagateKey(0, latin1(b, args.start[i], args.end[i]));
+    }
+    return (args.argc - 3) / 3;
+  }
+
+  apply(args: CommandArgs): void {
+    const node = this.node;
+    const top = node.table.lookupTop(args);
+    const cmd = top === undefined ? null : CommandTable.resolve(top, args);
+    if (cmd === null || (cmd.flags & CMD_WRITE) === 0) throw new Error(`unexpected command from the source: ${latin1(args.buf, args.start[0], args.end[0])}`);
+    call(node, this.importClient, cmd, args);
+    node.writer.discard();
+  }
+
+  log(line: string): void {
+    this.node.logLine(line);
+  }
+
+  // ---- topology changes and cleanup ----
+
+  /** A topology was applied: moved slots end their export/import; moved-away slots are emptied. */
+  topologyApplied(): void {
+    const cluster = this.node.cluster!;
+    const t = cluster.topology!;
+    for (const e of [...this.exports.values()]) {
+      if (t.slotShard[e.slot] !== cluster.myShard || !cluster.isPrimary) {
+        this.node.logLine(`slot ${e.slot} moved away: export done, removing its keys`);
+        e.close();
+        this.startCleanup(e.slot);
+      }
+    }
+    for (const imp of [...this.imports.values()]) {
+      if (t.slotShard[imp.slot] === cluster.myShard) {
+        this.node.logLine(`slot ${imp.slot} is now served here: import done (${imp.keysCopied} keys copied)`);
+        imp.close();
+        this.imports.delete(imp.slot);
+      }
+    }
+    for (const slot of [...cluster.pausedSlots.keys()]) if (t.slotShard[slot] !== cluster.myShard) cluster.pausedSlots.delete(slot);
+  }
+
+  private startCleanup(slot: number): void {
+    this.cleaning.add(slot);
+    if (this.cleanupTimer === null) this.cleanupTimer = setTimeout(() => this.cleanupStep(), 1);
+  }
+
+  private cleanupStep(): void {
+    this.cleanupTimer = null;
+    const cluster = this.node.cluster!;
+    let budget = CLEANUP_KEYS_PER_STEP;
+    for (const slot of [...this.cleaning]) {
+      // A slot that came back (or an import of it began) is no longer ours to empty.
+      if ((cluster.topology !== null && cluster.topology.slotShard[slot] === cluster.myShard) || this.imports.has(slot)) {
+        this.cleaning.delete(slot);
+        continue;
+      }
+      budget -= this.dropSlotKeys(slot, budget);
+      if (this.node.store.dbs[0].countInSlot(slot) === 0) this.cleaning.delete(slot);
+      if (budget <= 0) break;
+    }
+    if (this.cleaning.size !== 0) this.cleanupTimer = setTimeout(() => this.cleanupStep(), 1);
+  }
+
+  /** Deletes up to `max` keys of a slot, each a DEL for the replicas; returns how many. */
+  private dropSlotKeys(slot: number, max: number): number {
+    const node = this.node;
+    const keyspace = node.store.dbs[0];
+    let n = 0;
+    for (let id = keyspace.slotFirstId(slot); id >= 0 && n < max; id = keyspace.slotFirstId(slot)) {
+      const key = keyspace.table.keyString(id);
+      keyspace.delete(key);
+      node.replStream?.keyRemoved(0, key);
+      n++;
+    }
+    return n;
+  }
+
+  /** CORRAL MIGRATIONS: one line per export, import and slot being emptied. */
+  describe(): string[] {
+    const out: string[] = [];
+    const now = performance.now();
+    for (const e of this.exports.values()) {
+      out.push(`export slot=${e.slot} state=${e.state} keys=${e.keysCopied}/${e.keysTotal} bytes=${e.bytesSent} mark=${e.mark} ms=${Math.round(now - e.startedAt)}`);
+    }
+    for (const i of this.imports.values()) {
+      out.push(`import slot=${i.slot} from=${i.sourceHost}:${i.sourcePort} state=${i.state} keys=${i.keysCopied}/${i.keysTotal} bytes=${i.bytesReceived} mark=${i.mark} ms=${Math.round(now - i.startedAt)}${i.error === '' ? '' : ` error=${JSON.stringify(i.error)}`}`);
+    }
+    for (const slot of this.cleaning) out.push(`cleanup slot=${slot} keys=${this.node.store.dbs[0].countInSlot(slot)}`);
+    return out;
+  }
+}
