@@ -20,6 +20,7 @@ flushdb flushall hset hsetnx hget hmget hmset hgetall hdel hexists hlen hincrby 
 hvals hstrlen hscan hrandfield lpush rpush lpushx rpushx lpop rpop lrange llen lindex lset lrem ltrim sadd srem spop scard smembers sismember srandmember zadd zrem zcard zscore zincrby zrange zrank zrevrank zpopmin zpopmax zcount zrevrange zmscore zlexcount zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex zremrangebyrank zremrangebyscore zremrangebylex smismember linsert lpos rpoplpush lmove smove sinter sunion sdiff sinterstore sunionstore sdiffstore multi exec discard watch unwatch ping echo hello auth select quit
 reset client command info config time memory slowlog shutdown object lastsave save bgsave swapdb
 move readonly readwrite asking cluster dump restore replicaof slaveof role wait psync sync replconf
+setbit getbit bitcount bitpos bitop bitfield bitfield_ro pfadd pfcount pfmerge pfdebug pfselftest
 `
   .split(/\s+/)
   .filter(Boolean)

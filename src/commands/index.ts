@@ -10,8 +10,11 @@ import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
 import { leaseCommands } from './leases.js';
 import { dumpCommands } from './dump.js';
+import { bitmapCommands } from './bitmaps.js';
+import { hyperloglogCommands } from './hyperloglog.js';
 
 export const dataCommands: CommandDef[] = [
+  ...hyperloglogCommands,
   ...stringCommands,
   ...keyCommands,
   ...hashCommands,
@@ -20,4 +23,5 @@ export const dataCommands: CommandDef[] = [
   ...zsetCommands,
   ...leaseCommands,
   ...dumpCommands,
+  ...bitmapCommands,
 ];

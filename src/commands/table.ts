@@ -27,6 +27,11 @@ export const CMD_NOSCRIPT = 1 << 10;
 export const CMD_MOVABLE_KEYS = 1 << 11;
 /** Runs immediately even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
 export const CMD_TX_CONTROL = 1 << 12;
+/**
+ * Not a write, but replicated when it changed the dataset (PFCOUNT storing its cached count).
+ * Internal: Redis 7.0's COMMAND INFO does not list it.
+ */
+export const CMD_MAY_REPLICATE = 1 << 13;
 
 const FLAG_NAMES: Array<[number, string]> = [
   [CMD_WRITE, 'write'],

@@ -45,6 +45,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'hz', kind: 'int', default: 10, min: 1, max: 500, clamp: true },
   { name: 'slowlog-log-slower-than', kind: 'int', default: 10000, min: -1, ...LLONG_MAX },
   { name: 'slowlog-max-len', kind: 'int', default: 128, min: 0, ...LLONG_MAX },
+  { name: 'hll-sparse-max-bytes', kind: 'memory', default: 3000, ...LLONG_MAX },
   // corral's only departure from Redis's defaults: a normal client's pending replies are capped
   // (Redis leaves them unlimited), so a client that never reads cannot exhaust the node's memory.
   { name: 'client-output-buffer-limit', kind: 'string', default: 'normal 268435456 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60' },

@@ -9,6 +9,7 @@ import {
   CMD_LOADING,
   CMD_READONLY,
   CMD_WRITE,
+  CMD_MAY_REPLICATE,
   CMD_SKIP_SLOWLOG,
   CMD_NO_AUTH,
   CMD_NO_MULTI,
@@ -105,7 +106,7 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   const stream = node.replStream;
   const dirtyBefore = stream !== null ? node.store.dirty : 0;
   cmd.handler(ctx);
-  if (stream !== null && (cmd.flags & CMD_WRITE) !== 0 && node.store.dirty !== dirtyBefore) {
+  if (stream !== null && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0 && node.store.dirty !== dirtyBefore) {
     stream.propagate(cmd, args, client.db, cmd.stateFromArgc !== 0 && args.argc >= cmd.stateFromArgc);
     const migration = node.migration;
     if (migration !== null && migration.exporting) migration.written(cmd, args);

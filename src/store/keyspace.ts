@@ -9,14 +9,15 @@
 // replication snapshot (snapshotStep) walks the same way.
 //
 // Every write a command makes counts in stats.dirty (one increment on the GET/SET paths):
-// setStringBytes, replaceStringBytes, replaceString, create, changed, delete of a live key,
-// remove, setExpireAt, setStaleAt, modified and flush. Expiry and eviction do not count; they
-// call onKeyRemoved instead (keyspace-core.ts).
+// setStringBytes, replaceStringBytes, openStringBytes (growth), stringBytesEdited, replaceString,
+// create, changed, delete of a live key, remove, setExpireAt, setStaleAt, modified and flush.
+// Expiry and eviction do not count; they call onKeyRemoved instead (keyspace-core.ts).
 
 import { latin1, writeLatin1 } from '../util/bytes.js';
 import { Entry, OBJECT_OVERHEAD, TYPE_HASH, TYPE_STRING, objectBytes, type CollectionValue, type HashValue, type ValueType } from './entry.js';
 import { ITEM_HEADER as ITEM_HEADER_BYTES, KeyTable, META_LIVE, META_TTL } from './key-table.js';
 import { KeyspaceCore, SCRATCH_MAX, copyBytes, latin1Of } from './keyspace-core.js';
+import { MAX_CHUNK } from './slab.js';
 
 export type { KeyModifiedHook, KeyRemovedHook, SlotOf } from './keyspace-core.js';
 
@@ -106,6 +107,64 @@ export class Keyspace extends KeyspaceCore {
     this.stats.dirty++;
     this.writeValue(id, vb, vs, ve, this.table.expireAt(id));
     if (this.onModified !== null || this.leases.size !== 0) this.signal(this.table.keyString(id));
+  }
+
+  /**
+   * Opens a live string id's value for an in-place edit (SETBIT, BITFIELD): grows it to at least
+   * `minLen` bytes if shorter (the new bytes zero, the TTL kept), then points
+   * table.vbuf/vstart/vend at it. The caller changes bytes in [vstart, vend) at once, before
+   * anything else touches the keyspace, and reports a change with stringBytesEdited. Returns
+   * whether the value grew; growing counts a write (so the command is propagated) and voids a
+   * lease, but does not signal WATCH: Redis 7.0 does not for a growth alone (a BITFIELD whose
+   * writes all FAIL). An edit that does not grow the value copies nothing. Past the slab's
+   * largest chunk an item has a Buffer of its own, and a growing one is given room to grow by
+   * half again (at most to `maxLen` value bytes): a bitmap grown bit by bit is then copied
+   * O(log n) times, not once per byte. (Any later rewrite of the value drops the slack.)
+   */
+  openStringBytes(id: number, minLen: number, maxLen: number): boolean {
+    const t = this.table;
+    const vlen = t.valueLength(id);
+    const grow = minLen > vlen;
+    if (grow) {
+      this.stats.dirty++;
+      if (this.leases.size !== 0) this.leases.void(t.keyString(id));
+      this.growString(id, vlen, minLen, maxLen);
+      // Relocates other items (never this value once viewed): done before the view.
+      if (t.slab.wantDefrag) this.defragmentNow();
+    }
+    t.view(id);
+    return grow;
+  }
+
+  /**
+   * Reports an in-place edit of a string id's bytes made after openStringBytes: counts a write,
+   * signals WATCH and leases. Moves no item, so the caller's view stays valid.
+   */
+  stringBytesEdited(id: number): void {
+    this.stats.dirty++;
+    if (this.staleTimes !== null) this.staleTimes.delete(id);
+    if (this.onModified !== null || this.leases.size !== 0) this.signal(this.table.keyString(id));
+  }
+
+  /** openStringBytes' growth: the value goes from vlen to minLen bytes, moving if it must. */
+  private growString(id: number, vlen: number, minLen: number, maxLen: number): void {
+    const t = this.table;
+    const slab = t.slab;
+    const ttl = (t.meta[id] & META_TTL) !== 0;
+    const at = ttl ? t.expireAt(id) : 0;
+    const klen = t.keyLength(id);
+    const need = KeyTable.itemSize(klen, minLen, ttl);
+    const held = slab.sizeOf(t.loc[id]);
+    if (need > held) {
+      let size = need;
+      if (need > MAX_CHUNK) size = Math.max(need, Math.min(held + Math.floor(held / 2), KeyTable.itemSize(klen, maxLen, ttl)));
+      t.relocate(id, size, ITEM_HEADER_BYTES + klen + vlen);
+    }
+    const voff = t.writeHeader(t.loc[id], klen, minLen);
+    t.cb.fill(0, voff + vlen, voff + minLen);
+    if (ttl) t.writeExpireAt(id, at);
+    const tiny = this.stats.tinylfu;
+    if (need > held && tiny !== null && this.tinySlots !== null) tiny.resize(this.tinySlots[id], this.costOf(id));
   }
 
   // ---- handles (every other command) ----
