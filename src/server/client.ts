@@ -99,3 +99,12 @@ function formatAddress(host: string | undefined, port: number | undefined): stri
   if (host.startsWith('::ffff:')) host = host.slice(7);
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+const NO_SOCKET = { remoteAddress: undefined, remotePort: undefined, localAddress: undefined, localPort: undefined } as unknown as Socket;
+
+/** A client of the node's own, without a socket: runs a stream's commands (replication, slot imports). */
+export function internalClient(name: string): Client {
+  const c = new Client(0, NO_SOCKET, { maxBulkLength: 1 << 30, maxQueryBuffer: 2 ** 40 }, false, Date.now());
+  c.name = name;
+  return c;
+}

@@ -12,7 +12,6 @@
 // import. A pause that no topology follows ends by itself at its deadline, and writes resume
 // on the old owner. Nothing is lost if the importer dies: the owner kept every key.
 
-import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Command } from '../commands/table.js';
 import { CMD_WRITE, CommandTable } from '../commands/table.js';
@@ -21,11 +20,10 @@ import { keySlotOf } from '../cluster/slot.js';
 import { latin1, parseInteger } from '../util/bytes.js';
 import { SlotExport, type ExportConnection } from '../cluster/migration/slot-export.js';
 import { SlotImport, type ImportHost } from '../cluster/migration/slot-import.js';
-import { Client } from './client.js';
+import { internalClient, type Client } from './client.js';
 import { call } from './dispatch.js';
 import type { CorralNode } from './node.js';
 
-const FAKE_SOCKET = { remoteAddress: undefined, remotePort: undefined, localAddress: undefined, localPort: undefined } as unknown as Socket;
 /** Keys of a moved-away slot deleted per step (a step about every millisecond). */
 const CLEANUP_KEYS_PER_STEP = 256;
 
@@ -40,8 +38,7 @@ export class NodeMigration implements ImportHost {
   private readonly keyPos: number[] = [];
 
   constructor(private readonly node: CorralNode) {
-    this.importClient = new Client(0, FAKE_SOCKET, { maxBulkLength: 1 << 30, maxQueryBuffer: 2 ** 40 }, false, Date.now());
-    this.importClient.name = 'slot-import';
+    this.importClient = internalClient('slot-import');
   }
 
   /** Whether any slot is being exported (writes then check their keys' slots). */

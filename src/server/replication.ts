@@ -11,14 +11,13 @@
 // what the new primary never received, the new primary answers with a full copy and those writes
 // are dropped — that is the loss docs/replication.md counts.
 
-import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CommandArgs } from '../protocol/request-parser.js';
 import { CommandTable } from '../commands/table.js';
 import { latin1, parseInteger } from '../util/bytes.js';
 import { ReplicationSource, newReplicationId, type ReplicaConnection } from '../cluster/replication/source.js';
 import { ReplicationLink, type ReplicaHost } from '../cluster/replication/link.js';
-import { Client } from './client.js';
+import { internalClient, type Client } from './client.js';
 import { call } from './dispatch.js';
 import type { CorralNode } from './node.js';
 
@@ -33,7 +32,6 @@ interface OffsetWaiter {
   kind: 'wait' | 'waitoffset';
 }
 
-const FAKE_SOCKET = { remoteAddress: undefined, remotePort: undefined, localAddress: undefined, localPort: undefined } as unknown as Socket;
 
 export class NodeReplication implements ReplicaHost {
   role: 'master' | 'slave' = 'master';
@@ -51,8 +49,7 @@ export class NodeReplication implements ReplicaHost {
   private readonly replicaConns = new Map<number, ReplicaConnection>();
 
   constructor(private readonly node: CorralNode) {
-    this.masterClient = new Client(0, FAKE_SOCKET, { maxBulkLength: 1 << 30, maxQueryBuffer: 2 ** 40 }, false, Date.now());
-    this.masterClient.name = 'master';
+    this.masterClient = internalClient('master');
   }
 
   /** The source writes go to: set only while this node is a primary. */

@@ -11,6 +11,7 @@
 import net from 'node:net';
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import { COMMAND_READY, NEED_MORE, RequestParser } from '../../protocol/request-parser.js';
+import { isWord } from '../replication/link.js';
 
 /** What an import needs of its node. */
 export interface ImportHost {
@@ -130,11 +131,4 @@ export class SlotImport {
     if (this.state === 'copying' && !isWord(a, 0, 'del')) this.keysCopied++;
     this.host.apply(a);
   }
-}
-
-function isWord(a: CommandArgs, i: number, lower: string): boolean {
-  const s = a.start[i];
-  if (a.end[i] - s !== lower.length) return false;
-  for (let k = 0; k < lower.length; k++) if ((a.buf[s + k] | 32) !== lower.charCodeAt(k)) return false;
-  return true;
 }

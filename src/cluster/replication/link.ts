@@ -328,7 +328,8 @@ function encode(words: string[]): Buffer {
   return Buffer.from(s, 'latin1');
 }
 
-function isWord(a: CommandArgs, i: number, lower: string): boolean {
+/** Whether argument i is `lower` in any letter case. */
+export function isWord(a: CommandArgs, i: number, lower: string): boolean {
   const s = a.start[i];
   if (a.end[i] - s !== lower.length) return false;
   for (let k = 0; k < lower.length; k++) if ((a.buf[s + k] | 32) !== lower.charCodeAt(k)) return false;
