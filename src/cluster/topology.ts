@@ -35,6 +35,30 @@ export interface SlotMigrationDoc {
   to: string;
 }
 
+/**
+ * A resharding plan (docs/resharding.md): the slots still to move and where, stored in the
+ * document so that it survives the controller that drives it. A slot's source is its current
+ * owner in `slots`; each switch publishes a document with the moved slots on their new shard and
+ * out of `moves`; the plan is removed when `moves` is empty (and `retire`'s shard with it).
+ */
+export interface ReshardPlanDoc {
+  /** Unique per plan (the CLI follows it by id). */
+  id: string;
+  kind: 'add-shard' | 'remove-shard' | 'rebalance';
+  /** Paused plans move nothing until resumed. */
+  paused: boolean;
+  /** Bytes per second each source node sends at most (0: no limit). */
+  rate: number;
+  /** Slots still to move: inclusive [start, end, target shard id], in the order they move. */
+  moves: Array<[number, number, string]>;
+  /** Slots in the plan when it began. */
+  total: number;
+  /** A shard taken out of the document once it owns no slot (remove-shard). */
+  retire?: string;
+  /** Wall-clock ms when the plan began. */
+  startedAt: number;
+}
+
 export interface TopologyDoc {
   epoch: number;
   shards: TopologyShardDoc[];
@@ -42,6 +66,13 @@ export interface TopologyDoc {
   /** Inclusive ranges [start, end, shardId]. Slots in no range are unassigned. */
   slots: Array<[number, number, string]>;
   migrating: SlotMigrationDoc[];
+  /** The resharding plan in progress, if any. */
+  plan?: ReshardPlanDoc;
+  /**
+   * Nodes taken out of the cluster by remove-shard: registered members the controller does not
+   * place again (until an add-shard names them).
+   */
+  retired?: string[];
 }
 
 export class TopologyError extends Error {
@@ -123,7 +154,41 @@ export function parseTopology(input: unknown): TopologyDoc {
     if (typeof o.from !== 'string' || !shardIds.has(o.from) || typeof o.to !== 'string' || !shardIds.has(o.to)) fail(`migration of slot ${o.slot}: unknown shard`);
     migrating.push({ slot: o.slot as number, from: o.from as string, to: o.to as string });
   }
-  return { epoch: d.epoch as number, shards, nodes, slots, migrating };
+  const out: TopologyDoc = { epoch: d.epoch as number, shards, nodes, slots, migrating };
+  if (d.plan !== undefined && d.plan !== null) out.plan = parsePlan(d.plan, shardIds, fail);
+  if (d.retired !== undefined) {
+    if (!Array.isArray(d.retired) || d.retired.some((id) => typeof id !== 'string' || !ID_RE.test(id))) fail('retired must be an array of node ids');
+    if ((d.retired as string[]).length > 0) out.retired = [...(d.retired as string[])];
+  }
+  return out;
+}
+
+function parsePlan(input: unknown, shardIds: ReadonlySet<string>, fail: (why: string) => never): ReshardPlanDoc {
+  const o = input as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null || typeof o.id !== 'string' || !ID_RE.test(o.id)) fail('a plan needs an id');
+  if (o.kind !== 'add-shard' && o.kind !== 'remove-shard' && o.kind !== 'rebalance') fail('plan: bad kind');
+  if (typeof o.paused !== 'boolean') fail('plan: paused must be a boolean');
+  if (!Number.isSafeInteger(o.rate) || (o.rate as number) < 0) fail('plan: rate must be a non-negative integer');
+  if (!Number.isSafeInteger(o.total) || (o.total as number) < 0 || (o.total as number) > SLOT_COUNT) fail('plan: bad total');
+  if (!Number.isFinite(o.startedAt)) fail('plan: bad startedAt');
+  if (!Array.isArray(o.moves)) fail('plan: moves must be an array');
+  const moves: Array<[number, number, string]> = [];
+  const seen = new Uint8Array(SLOT_COUNT);
+  for (const r of o.moves as unknown[]) {
+    if (!Array.isArray(r) || r.length !== 3) fail('plan: a move is [start, end, shardId]');
+    const [start, end, shard] = r as unknown[];
+    if (!Number.isInteger(start) || !Number.isInteger(end) || (start as number) < 0 || (end as number) >= SLOT_COUNT || (start as number) > (end as number)) fail(`plan: bad move ${JSON.stringify(r)}`);
+    if (typeof shard !== 'string' || !shardIds.has(shard)) fail(`plan: move ${JSON.stringify(r)} names an unknown shard`);
+    for (let i = start as number; i <= (end as number); i++) {
+      if (seen[i]) fail(`plan: slot ${i} moves twice`);
+      seen[i] = 1;
+    }
+    moves.push([start as number, end as number, shard as string]);
+  }
+  if (o.retire !== undefined && (typeof o.retire !== 'string' || !shardIds.has(o.retire))) fail('plan: retire names an unknown shard');
+  const plan: ReshardPlanDoc = { id: o.id as string, kind: o.kind as ReshardPlanDoc['kind'], paused: o.paused as boolean, rate: o.rate as number, moves, total: o.total as number, startedAt: o.startedAt as number };
+  if (o.retire !== undefined) plan.retire = o.retire as string;
+  return plan;
 }
 
 function parseJson(text: string): unknown {

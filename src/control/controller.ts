@@ -13,6 +13,8 @@ import { performance } from 'node:perf_hooks';
 import type { TopologyDoc } from '../cluster/topology.js';
 import type { Coordinator, CoordinatorLease, MemberRecord } from './coordinator.js';
 import { ControlLink, probeNode } from './control-link.js';
+import { Mover } from './mover.js';
+import type { PlanEdit } from './reshard-plans.js';
 import { DEFAULT_LEASE_PARAMS, applyGrant, applyProbe, applyRenewal, beginManualFailover, decide, grant, type ControllerView, type LeaseParams, type ManualFailover, type NodeCommand, type NodeStatus } from './decisions.js';
 
 /** What a node reports with each renewal. */
@@ -59,9 +61,14 @@ export class Controller {
   private readonly links = new Map<string, ControlLink>();
   private lastReasons = '';
   stopped = false;
+  /** Moves the slots of the resharding plan in the document (mover.ts). */
+  readonly mover: Mover;
+  /** A resharding request waiting to be published (one at a time), and whom to tell. */
+  private edit: { make: (doc: TopologyDoc) => PlanEdit; done: (r: { doc: TopologyDoc } | { error: string }) => void } | null = null;
 
   constructor(private readonly options: ControllerOptions) {
     this.params = { ...DEFAULT_LEASE_PARAMS, ...options.params };
+    this.mover = new Mover({ link: (id) => this.link(id), log: options.log });
   }
 
   /**
@@ -90,6 +97,7 @@ export class Controller {
     this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
     for (const c of this.closers) c.close();
+    this.mover.stop();
     for (const l of this.links.values()) l.close();
   }
 
@@ -137,11 +145,27 @@ export class Controller {
     return null;
   }
 
+  /**
+   * A resharding request (`CORRAL RESHARD ...`): `make` edits the current document; resolves
+   * with the document once written, or why not. Checked against the document at once (so a
+   * refusal comes back without waiting), then applied again to whatever document is current when
+   * the controller is free to publish.
+   */
+  requestReshard(make: (doc: TopologyDoc) => PlanEdit): Promise<{ doc: TopologyDoc } | { error: string }> {
+    const doc = this.pending ?? this.doc;
+    if (doc === null) return Promise.resolve({ error: 'no topology yet' });
+    const first = make(doc);
+    if ('error' in first) return Promise.resolve({ error: first.error });
+    if (this.edit !== null) return Promise.resolve({ error: 'another resharding request is being written; try again' });
+    return new Promise((done) => (this.edit = { make, done }));
+  }
+
   private tick(): void {
     if (this.stopped) return;
     const now = performance.now();
     this.watchCoordinator(now);
     const d = decide(this.view(now));
+    this.afterDecide(d.publish !== null, now);
     if (d.reasons.length > 0) {
       const text = d.reasons.join('; ');
       if (text !== this.lastReasons) this.options.log(`controller: ${text}`);
@@ -151,6 +175,21 @@ export class Controller {
     for (const id of d.probes) this.probe(id);
     for (const a of d.actions) this.act(a);
     if (d.publish !== null) this.publish(d.publish);
+  }
+
+  /** Resharding, after the decisions of decisions.ts: a request, else the mover's step. */
+  private afterDecide(published: boolean, now: number): void {
+    let free = !published && this.pending === null && now < this.authorityUntil() && this.doc !== null;
+    const edit = this.edit;
+    if (free && edit !== null) {
+      this.edit = null;
+      free = false;
+      const r = edit.make(this.doc!);
+      if ('error' in r) edit.done(r);
+      else this.publish(r.doc, (ok) => edit.done(ok ? { doc: r.doc } : { error: 'the topology changed meanwhile; try again' }));
+    }
+    const doc = this.mover.tick(this.view(now), free);
+    if (doc !== null) this.publish(doc, (ok) => this.mover.published(ok, performance.now()));
   }
 
   /** Notices a coordinator that refuses connections (its process is down: no one else can be elected). */
@@ -214,8 +253,11 @@ export class Controller {
     }
   }
 
-  private publish(doc: TopologyDoc): void {
-    if (this.pending !== null) return;
+  private publish(doc: TopologyDoc, after?: (ok: boolean) => void): void {
+    if (this.pending !== null) {
+      after?.(false);
+      return;
+    }
     const expected = doc.epoch - 1;
     // Set before yielding: a renewal handled while the write is in flight is granted by it.
     this.pending = doc;
@@ -226,10 +268,12 @@ export class Controller {
           if (this.doc === null || doc.epoch > this.doc.epoch) this.doc = doc;
           this.options.log(`controller: published topology epoch ${doc.epoch}`);
         }
+        after?.(ok);
       },
       (err: Error) => {
         this.pending = null;
         this.options.log(`controller: could not write the topology (${err.message}); retrying`);
+        after?.(false);
       },
     );
   }

@@ -97,7 +97,8 @@ export function planMembership(view: ControllerView): MembershipPlan | null {
     const planned = planTopology(shards.map((nodes) => ({ nodes: nodes.map(({ host, port }) => ({ host, port })) })), { epoch: 1 });
     return { doc: planned, bootstrap: true, joined: joined.map(({ node, index }) => ({ node, shard: planned.shards[index].id })) };
   }
-  const placed = new Set(doc.shards.flatMap((s) => [s.primary, ...s.replicas]));
+  // Retired nodes (remove-shard took them out) are not placed again until an add-shard names them.
+  const placed = new Set([...doc.shards.flatMap((s) => [s.primary, ...s.replicas]), ...(doc.retired ?? [])]);
   const newcomers = members.filter((m) => !placed.has(m.id));
   if (newcomers.length === 0 || doc.shards.length === 0) return null;
   const draft = nextDocDraft(doc);

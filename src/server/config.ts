@@ -79,6 +79,9 @@ export const PARAMS: ParamDef[] = [
   // The write lease a primary holds from the controller (ms), and the controller's own lease
   // from the coordinator (ms; etcd rounds it up to whole seconds).
   { name: 'cluster-lease-ms', kind: 'int', default: 2000, min: 100, max: 60000, immutable: true },
+  // Slot moves (docs/resharding.md): bytes per second this node sends when it copies slots to
+  // another primary (0: no limit). The resharding controller sets it from the plan's rate.
+  { name: 'migration-rate', kind: 'memory', default: 0, min: 0, ...LLONG_MAX },
   { name: 'controller-lease-ms', kind: 'int', default: 5000, min: 1000, max: 600000, immutable: true },
 ];
 

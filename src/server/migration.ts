@@ -20,6 +20,8 @@ import { keySlotOf } from '../cluster/slot.js';
 import { latin1, parseInteger } from '../util/bytes.js';
 import { SlotExport, type ExportConnection } from '../cluster/migration/slot-export.js';
 import { SlotImport, type ImportHost } from '../cluster/migration/slot-import.js';
+import { ByteThrottle } from '../cluster/migration/byte-throttle.js';
+import { SLOT_COUNT } from '../cluster/slot.js';
 import { internalClient, type Client } from './client.js';
 import { call } from './dispatch.js';
 import type { CorralNode } from './node.js';
@@ -36,9 +38,12 @@ export class NodeMigration implements ImportHost {
   /** Runs the import streams' key states as this node's writes. */
   private readonly importClient: Client;
   private readonly keyPos: number[] = [];
+  /** The copy rate of this node's exports (`migration-rate`). */
+  readonly throttle: ByteThrottle;
 
   constructor(private readonly node: CorralNode) {
     this.importClient = internalClient('slot-import');
+    this.throttle = new ByteThrottle(() => node.config.int('migration-rate'));
   }
 
   /** Whether any slot is being exported (writes then check their keys' slots). */
@@ -68,7 +73,7 @@ export class NodeMigration implements ImportHost {
       if (this.exports.get(e.slot) === e) this.exports.delete(e.slot);
       node.cluster?.pausedSlots.delete(e.slot);
       node.rewireKeyRemoved();
-    });
+    }, this.throttle);
     this.exports.set(slot, exp);
     node.rewireKeyRemoved();
     node.logLine(`exporting slot ${slot} (${exp.keysTotal} keys) to ${client.addr}`);
@@ -106,8 +111,15 @@ export class NodeMigration implements ImportHost {
     if (e !== undefined) e.keyChanged(key.toString('latin1'));
   }
 
-  /** CORRAL SLOTPAUSE <slot> <ms>: pauses the slot's writes and returns the mark the importer must reach. */
+  /**
+   * CORRAL SLOTPAUSE <slot> <ms>: pauses the slot's writes and returns the mark the importer must
+   * reach. `ms` 0 resumes them (the mover called the switch off) and returns 0.
+   */
   pause(slot: number, ms: number): number | string {
+    if (ms === 0) {
+      this.node.cluster?.pausedSlots.delete(slot);
+      return 0;
+    }
     const exp = this.exports.get(slot);
     if (exp === undefined || exp.state === 'closed') return `ERR slot ${slot} is not being exported`;
     if (exp.state !== 'streaming') return `ERR slot ${slot} is still being copied`;
@@ -177,6 +189,10 @@ export class NodeMigration implements ImportHost {
     node.writer.discard();
   }
 
+  offset(): number {
+    return this.node.replStream?.offsetAfterTurn ?? 0;
+  }
+
   log(line: string): void {
     this.node.logLine(line);
   }
@@ -202,6 +218,27 @@ export class NodeMigration implements ImportHost {
       }
     }
     for (const slot of [...cluster.pausedSlots.keys()]) if (t.slotShard[slot] !== cluster.myShard) cluster.pausedSlots.delete(slot);
+    if (cluster.isPrimary) this.cleanUnowned();
+  }
+
+  /**
+   * A primary holds keys only of slots its shard owns or imports. Others are left behind when a
+   * move's cleanup was cut short (the old owner crashed and its replica took over), or by an
+   * import abandoned with its mover: they are emptied the same way, as DELs for the replicas.
+   */
+  private cleanUnowned(): void {
+    const cluster = this.node.cluster!;
+    const t = cluster.topology!;
+    const keyspace = this.node.store.dbs[0];
+    if (keyspace.size === 0) return;
+    let found = 0;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      if (t.slotShard[slot] === cluster.myShard || this.imports.has(slot) || this.cleaning.has(slot)) continue;
+      if (keyspace.countInSlot(slot) === 0) continue;
+      found++;
+      this.startCleanup(slot);
+    }
+    if (found > 0) this.node.logLine(`removing the keys of ${found} slot${found === 1 ? '' : 's'} this shard does not serve`);
   }
 
   private startCleanup(slot: number): void {
@@ -248,7 +285,7 @@ export class NodeMigration implements ImportHost {
       out.push(`export slot=${e.slot} state=${e.state} keys=${e.keysCopied}/${e.keysTotal} bytes=${e.bytesSent} mark=${e.mark} ms=${Math.round(now - e.startedAt)}`);
     }
     for (const i of this.imports.values()) {
-      out.push(`import slot=${i.slot} from=${i.sourceHost}:${i.sourcePort} state=${i.state} keys=${i.keysCopied}/${i.keysTotal} bytes=${i.bytesReceived} mark=${i.mark} ms=${Math.round(now - i.startedAt)}${i.error === '' ? '' : ` error=${JSON.stringify(i.error)}`}`);
+      out.push(`import slot=${i.slot} from=${i.sourceHost}:${i.sourcePort} state=${i.state} keys=${i.keysCopied}/${i.keysTotal} bytes=${i.bytesReceived} mark=${i.mark} offset=${i.markOffset} ms=${Math.round(now - i.startedAt)}${i.error === '' ? '' : ` error=${JSON.stringify(i.error)}`}`);
     }
     for (const slot of this.cleaning) out.push(`cleanup slot=${slot} keys=${this.node.store.dbs[0].countInSlot(slot)}`);
     return out;

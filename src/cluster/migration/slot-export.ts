@@ -18,10 +18,14 @@
 // forwarded. Keys created during the copy come only as forwarded states; a listed id whose key was
 // deleted (its DEL forwarded) and reused by another key is copied only if that key is in the slot,
 // and then as its current state, which is also right. Setting a key to a state is idempotent.
+//
+// The copy is paced by the node's byte throttle (byte-throttle.ts) and by the importer's socket;
+// forwarded states are not: they follow the slot's writes as they happen.
 
 import type { Keyspace } from '../../store/keyspace.js';
 import { StreamBuffer } from '../replication/stream-buffer.js';
 import { loadCommands, stateCommand } from '../replication/snapshot-encoding.js';
+import type { ByteThrottle } from './byte-throttle.js';
 
 /** What an export writes to: the importer's connection. */
 export interface ExportConnection {
@@ -62,6 +66,8 @@ export class SlotExport {
     private readonly keyspace: Keyspace,
     private readonly conn: ExportConnection,
     private readonly onClosed: (e: SlotExport) => void,
+    /** The node's copy rate limit, shared by its exports. */
+    private readonly throttle: ByteThrottle,
   ) {
     const n = keyspace.countInSlot(slot);
     this.ids = new Int32Array(n);
@@ -103,19 +109,21 @@ export class SlotExport {
   private step(): void {
     this.timer = null;
     if (this.state !== 'copying') return;
-    if (this.conn.pendingBytes > SOCKET_HIGH) {
+    if (this.conn.pendingBytes > SOCKET_HIGH || !this.throttle.allows()) {
       this.timer = setTimeout(() => this.step(), 1);
       return;
     }
     const ks = this.keyspace;
     let copied = 0;
-    while (this.pos < this.ids.length && copied < KEYS_PER_TURN) {
+    while (this.pos < this.ids.length && copied < KEYS_PER_TURN && this.throttle.allows()) {
       let n = 0;
       while (this.pos < this.ids.length && n < IDS_PER_STEP) {
         const id = this.ids[this.pos++];
         if (ks.isLiveForCopy(id) && ks.slotOfLiveId(id) === this.slot) this.stepIds[n++] = id;
       }
+      const before = this.out.length;
       if (n > 0) loadCommands(ks, 0, this.stepIds, n, this.out, false);
+      this.throttle.spend(this.out.length - before);
       copied += n;
     }
     this.keysCopied += copied;

@@ -22,6 +22,8 @@ export interface ImportHost {
   load(args: CommandArgs): number;
   /** Runs a key-state command (SET, RESTORE, DEL) as this node's write. */
   apply(args: CommandArgs): void;
+  /** This node's replication offset (what its replicas must reach to hold what was applied). */
+  offset(): number;
   log(line: string): void;
 }
 
@@ -33,6 +35,8 @@ export class SlotImport {
   keysTotal = -1;
   keysCopied = 0;
   mark = 0;
+  /** This node's replication offset right after it applied `mark`. */
+  markOffset = 0;
   bytesReceived = 0;
   error = '';
   readonly startedAt = performance.now();
@@ -123,7 +127,10 @@ export class SlotImport {
     if (isWord(a, 0, 'corral') && a.argc >= 2) {
       if (isWord(a, 1, 'load')) this.keysCopied += this.host.load(a);
       else if (isWord(a, 1, 'exported')) this.state = 'streaming';
-      else if (isWord(a, 1, 'mark') && a.argc === 3) this.mark = Number(a.buf.toString('latin1', a.start[2], a.end[2]));
+      else if (isWord(a, 1, 'mark') && a.argc === 3) {
+        this.mark = Number(a.buf.toString('latin1', a.start[2], a.end[2]));
+        this.markOffset = this.host.offset();
+      }
       else throw new Error('unexpected CORRAL command from the source');
       return;
     }

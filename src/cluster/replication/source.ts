@@ -134,6 +134,13 @@ export class ReplicationSource {
     return this.backlog.offset;
   }
 
+  /** The offset once this turn's stream is sent: what replicas reach by the writes made so far. */
+  get offsetAfterTurn(): number {
+    let n = this.turn.length;
+    if (this.runSource !== null) n += this.runEnd - this.runStart;
+    return this.backlog.offset + n;
+  }
+
   /** Replicas that finished their copy. */
   get onlineCount(): number {
     let n = 0;

@@ -13,6 +13,7 @@ import { writeHelp } from './connection.js';
 import { corralReplicationCommands } from './replication.js';
 import { clusterFailoverCommand, corralControlCommands } from './control.js';
 import { corralMigrationCommands } from './migration.js';
+import { corralReshardCommands } from './reshard.js';
 import { clientOf, nodeOf } from './util.js';
 
 const ERR_DISABLED = 'ERR This instance has cluster support disabled';
@@ -313,6 +314,7 @@ export const corralCommands: CommandDef[] = [
       ...corralReplicationCommands,
       ...corralControlCommands,
       ...corralMigrationCommands,
+      ...corralReshardCommands,
     ],
   },
 ];

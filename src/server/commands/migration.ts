@@ -62,8 +62,8 @@ function slotPauseCommand(c: CommandContext): void {
   const slot = slotArg(c, 2);
   if (slot === undefined) return;
   const ms = c.int(3);
-  if (ms === undefined || ms < 1 || ms > 60_000) {
-    c.w.error('ERR the pause must be 1 to 60000 ms');
+  if (ms === undefined || ms < 0 || ms > 60_000) {
+    c.w.error('ERR the pause must be 0 (resume) to 60000 ms');
     return;
   }
   const m = nodeOf(c).migration;

@@ -1,0 +1,260 @@
+// The resharding mover's loop (docs/resharding.md): the thin I/O around decisions-reshard.ts,
+// run by the controller on every tick. It polls what the decisions need — the target's imports
+// (CORRAL MIGRATIONS) while a batch copies or catches up, the target's replicas' offsets (CORRAL
+// CONTROL) while they catch up — sends the commands the decisions return, hands the controller
+// the documents to publish, and keeps the figures `corral cluster migrations status` shows.
+//
+// Polls are one at a time per kind; a reply is used only by decisions taken after it arrived,
+// and is stamped with the controller time its request was sent (decisions-reshard.ts requires
+// a poll sent after the event it waits for).
+
+import { performance } from 'node:perf_hooks';
+import type { TopologyDoc } from '../cluster/topology.js';
+import type { ReplyValue } from '../protocol/reply-parser.js';
+import type { ControlLink } from './control-link.js';
+import type { ControllerView } from './decisions-view.js';
+import { DEFAULT_RESHARD_PARAMS, abortActions, stepReshard, type ImportReport, type ReshardAction, type ReshardBatch, type ReshardParams } from './decisions-reshard.js';
+
+const CALL_TIMEOUT_MS = 2000;
+
+/** Parses CORRAL MIGRATIONS lines into the imports they list, by slot. */
+export function parseImports(reply: ReplyValue): Map<number, ImportReport> {
+  const out = new Map<number, ImportReport>();
+  if (!Array.isArray(reply)) return out;
+  for (const line of reply) {
+    if (typeof line !== 'string' || !line.startsWith('import ')) continue;
+    const f = new Map<string, string>();
+    for (const m of line.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) f.set(m[1], m[2]);
+    const slot = Number(f.get('slot'));
+    const [keys] = (f.get('keys') ?? '0/0').split('/');
+    let error = f.get('error') ?? '';
+    if (error.startsWith('"')) {
+      try {
+        error = JSON.parse(error) as string;
+      } catch {
+        /* keep it quoted */
+      }
+    }
+    out.set(slot, { state: f.get('state') ?? '', mark: Number(f.get('mark') ?? 0), offset: Number(f.get('offset') ?? 0), keys: Number(keys), bytes: Number(f.get('bytes') ?? 0), error });
+  }
+  return out;
+}
+
+export interface MoverHost {
+  /** A link to a node by id (null when the document does not name it). */
+  link(id: string): ControlLink | null;
+  log(line: string): void;
+}
+
+/** What `CORRAL RESHARD STATUS` reports of the mover. */
+export interface MoverStatus {
+  batch: ReshardBatch | null;
+  keysMoved: number;
+  bytesMoved: number;
+  slotsMoved: number;
+  /** Bytes per second over the batches of the last few seconds. */
+  bytesPerSec: number;
+  lastError: string;
+  waiting: string;
+}
+
+export class Mover {
+  readonly params: ReshardParams;
+  batch: ReshardBatch | null = null;
+  private lastAbortAt = -Infinity;
+  private imports: { at: number; bySlot: Map<number, ImportReport> } | null = null;
+  private readonly replicas = new Map<string, { replid: string; offset: number; at: number }>();
+  private pollingImports = false;
+  private readonly pollingReplicas = new Set<string>();
+  /** Figures of the plan in progress (reset when another plan begins). */
+  private planId = '';
+  keysMoved = 0;
+  bytesMoved = 0;
+  slotsMoved = 0;
+  private readonly recent: Array<{ at: number; bytes: number }> = [];
+  lastError = '';
+  waiting = '';
+  private lastWaiting = '';
+
+  constructor(
+    private readonly host: MoverHost,
+    params: Partial<ReshardParams> = {},
+  ) {
+    this.params = { ...DEFAULT_RESHARD_PARAMS, ...params };
+  }
+
+  /** One turn; returns a document to publish (the controller calls published() with the outcome). */
+  tick(view: ControllerView, canPublish: boolean): TopologyDoc | null {
+    const plan = view.doc?.plan;
+    if (plan !== undefined && plan.id !== this.planId) {
+      this.planId = plan.id;
+      this.keysMoved = this.bytesMoved = this.slotsMoved = 0;
+      this.recent.length = 0;
+      this.lastError = '';
+    }
+    const step = stepReshard(view, this.batch, { imports: this.imports, replicas: this.replicas }, this.lastAbortAt, canPublish, this.params);
+    const before = this.batch;
+    this.batch = step.batch;
+    if (step.aborted !== null) {
+      this.lastAbortAt = view.now;
+      this.lastError = step.aborted;
+      this.host.log(`mover: batch of ${before!.slots.length} slots ${describe(before!)} aborted: ${step.aborted}`);
+    } else if (before === null && step.batch !== null) {
+      this.imports = null;
+      this.host.log(`mover: moving ${describe(step.batch)}`);
+    }
+    this.waiting = step.waiting ?? '';
+    if (this.waiting !== this.lastWaiting && (this.waiting === 'paused' || this.waiting.startsWith('source') || this.waiting.startsWith('target') || this.waiting.startsWith('shard'))) this.host.log(`mover: waiting: ${this.waiting}`);
+    this.lastWaiting = this.waiting;
+    for (const a of step.actions) this.act(a, view.now);
+    this.poll(view);
+    return step.publish;
+  }
+
+  /** The controller's compare-and-write of the document tick() returned. */
+  published(ok: boolean, now: number): void {
+    const b = this.batch;
+    if (b === null || b.phase !== 'publishing') return;
+    this.batch = null;
+    if (!ok) {
+      this.lastAbortAt = now;
+      this.lastError = 'the switch document was not written';
+      for (const a of abortActions(b)) this.act(a, now);
+      return;
+    }
+    let keys = 0;
+    let bytes = 0;
+    for (const s of b.slots) {
+      const r = this.imports?.bySlot.get(s);
+      if (r !== undefined) {
+        keys += r.keys;
+        bytes += r.bytes;
+      }
+    }
+    this.keysMoved += keys;
+    this.bytesMoved += bytes;
+    this.slotsMoved += b.slots.length;
+    this.recent.push({ at: now, bytes });
+    while (this.recent.length > 0 && now - this.recent[0].at > 5000) this.recent.shift();
+    this.host.log(`mover: moved ${describe(b)}: ${keys} keys, ${bytes} bytes, ${Math.round(now - b.startedAt)} ms (switch ${Math.round(now - (b.pauseSentAt ?? now))} ms)`);
+  }
+
+  status(now: number): MoverStatus {
+    while (this.recent.length > 0 && now - this.recent[0].at > 5000) this.recent.shift();
+    const window = this.recent.length === 0 ? 0 : Math.max(1000, now - this.recent[0].at);
+    const bytes = this.recent.reduce((n, r) => n + r.bytes, 0);
+    return { batch: this.batch, keysMoved: this.keysMoved, bytesMoved: this.bytesMoved, slotsMoved: this.slotsMoved, bytesPerSec: window === 0 ? 0 : (bytes * 1000) / window, lastError: this.lastError, waiting: this.waiting };
+  }
+
+  /** The controller stops: a batch in flight is called off (its successor redoes it). */
+  stop(): void {
+    const b = this.batch;
+    this.batch = null;
+    if (b !== null && b.phase !== 'publishing') for (const a of abortActions(b)) this.act(a, performance.now());
+  }
+
+  private act(a: ReshardAction, now: number): void {
+    const link = this.host.link(a.node);
+    if (link === null) return;
+    const ignore = (): void => {};
+    switch (a.kind) {
+      case 'set-rate':
+        void link.call(['CONFIG', 'SET', 'migration-rate', String(a.rate)], CALL_TIMEOUT_MS).catch(ignore);
+        break;
+      case 'import':
+        for (const s of a.slots) {
+          void link.call(['CORRAL', 'IMPORT', String(s), a.host, String(a.port)], CALL_TIMEOUT_MS).then((r) => {
+            if (isError(r)) this.host.log(`mover: CORRAL IMPORT ${s}: ${errorText(r)}`);
+          }, ignore);
+        }
+        break;
+      case 'pause': {
+        const b = this.batch;
+        const marks = new Array<number>(a.slots.length);
+        let left = a.slots.length;
+        const done = (failed: string | null): void => {
+          if (this.batch !== b || b === null) return;
+          if (failed !== null) {
+            if (b.pauseFailed === undefined) this.batch = { ...b, pauseFailed: failed };
+            return;
+          }
+          if (--left === 0) this.batch = { ...this.batch!, marks };
+        };
+        a.slots.forEach((s, i) => {
+          void link.call(['CORRAL', 'SLOTPAUSE', String(s), String(a.forMs)], CALL_TIMEOUT_MS).then(
+            (r) => {
+              if (typeof r === 'number') {
+                marks[i] = r;
+                done(null);
+              } else done(errorText(r));
+            },
+            (err: Error) => done(err.message),
+          );
+        });
+        break;
+      }
+      case 'resume':
+        for (const s of a.slots) void link.call(['CORRAL', 'SLOTPAUSE', String(s), '0'], CALL_TIMEOUT_MS).catch(ignore);
+        break;
+      case 'abort-import':
+        for (const s of a.slots) void link.call(['CORRAL', 'IMPORT', String(s), 'ABORT'], CALL_TIMEOUT_MS).catch(ignore);
+        break;
+    }
+    void now;
+  }
+
+  private poll(view: ControllerView): void {
+    const b = this.batch;
+    if (b === null) return;
+    if ((b.phase === 'copy' || b.phase === 'catch-up' || b.phase === 'pause') && !this.pollingImports) {
+      const link = this.host.link(b.target);
+      if (link === null) return;
+      this.pollingImports = true;
+      const at = performance.now();
+      void link.call(['CORRAL', 'MIGRATIONS'], CALL_TIMEOUT_MS).then(
+        (r) => {
+          this.pollingImports = false;
+          if (this.batch === b || this.batch?.slots === b.slots) this.imports = { at, bySlot: parseImports(r) };
+        },
+        () => {
+          this.pollingImports = false;
+        },
+      );
+    }
+    if (b.phase === 'replicas') {
+      const shard = view.doc?.shards.find((s) => s.id === b.to);
+      for (const id of shard?.replicas ?? []) {
+        if (this.pollingReplicas.has(id)) continue;
+        const link = this.host.link(id);
+        if (link === null) continue;
+        this.pollingReplicas.add(id);
+        const at = performance.now();
+        void link.call(['CORRAL', 'CONTROL'], CALL_TIMEOUT_MS).then(
+          (r) => {
+            this.pollingReplicas.delete(id);
+            if (!Array.isArray(r)) return;
+            const f = new Map<string, string>();
+            for (let i = 0; i + 1 < r.length; i += 2) f.set(String(r[i]), String(r[i + 1]));
+            this.replicas.set(id, { replid: f.get('replid') ?? '', offset: Number(f.get('offset') ?? 0), at });
+          },
+          () => this.pollingReplicas.delete(id),
+        );
+      }
+    }
+  }
+}
+
+function describe(b: ReshardBatch): string {
+  const first = b.slots[0];
+  const last = b.slots[b.slots.length - 1];
+  const range = b.slots.length === last - first + 1 ? (first === last ? `slot ${first}` : `slots ${first}-${last}`) : `${b.slots.length} slots from ${first}`;
+  return `${range} ${b.from} -> ${b.to}`;
+}
+
+function isError(r: ReplyValue): boolean {
+  return typeof r === 'object' && r !== null && !Array.isArray(r) && 'error' in r;
+}
+
+function errorText(r: ReplyValue): string {
+  return isError(r) ? (r as { error: string }).error : JSON.stringify(r);
+}
