@@ -11,7 +11,7 @@
 //     of after its coordinator lease runs out.
 
 import { performance } from 'node:perf_hooks';
-import type { TopologyDoc } from '../cluster/topology.js';
+import { Topology, UNASSIGNED, type TopologyDoc, type TopologyNodeDoc } from '../cluster/topology.js';
 import type { Coordinator, CoordinatorLease, MemberRecord } from './coordinator.js';
 import { ControlLink, ControlLinkError, probeNode } from './control-link.js';
 import { Controller, type RenewalReport } from './controller.js';
@@ -43,6 +43,29 @@ export interface AgentOptions {
   desiredShards: number;
   leaseMs: number;
   controllerLeaseMs: number;
+}
+
+/**
+ * The primaries that take over what `myId` serves as a primary in `current` under `next`: its
+ * shard's new primary, and the primaries of shards its slots move to.
+ */
+export function newOwnersOfMine(current: TopologyDoc, next: TopologyDoc, myId: string): TopologyNodeDoc[] {
+  const mine = current.shards.find((s) => s.primary === myId);
+  if (mine === undefined) return [];
+  const ids = new Set<string>();
+  const successor = next.shards.find((s) => s.id === mine.id)?.primary;
+  if (successor !== undefined && successor !== myId) ids.add(successor);
+  const before = new Topology(current);
+  const after = new Topology(next);
+  const myIndex = current.shards.indexOf(mine);
+  for (let slot = 0; slot < before.slotShard.length; slot++) {
+    if (before.slotShard[slot] !== myIndex) continue;
+    const to = after.slotShard[slot];
+    if (to === UNASSIGNED || next.shards[to].id === mine.id) continue;
+    ids.add(next.shards[to].primary);
+  }
+  ids.delete(myId);
+  return [...ids].map((id) => next.nodes.find((n) => n.id === id)).filter((n): n is TopologyNodeDoc => n !== undefined);
 }
 
 /** Opens the coordinator a `coordinator` setting names. */
@@ -136,35 +159,33 @@ export class NodeAgent {
   }
 
   /**
-   * A document that takes this node's shard away from it waits (up to a moment) until the new
-   * primary has applied it. Otherwise, in between, this node would send clients to the new
-   * primary (MOVED) while the new primary, not yet knowing, sends them back: a redirect loop
-   * that exhausts clients' redirect limits. Meanwhile this node takes no writes (its lease is no
-   * longer renewed, or a manual failover paused it), so nothing is lost by waiting.
+   * A document that takes this node's shard, or some of its slots, away from it waits (up to a
+   * moment) until the new owners' primaries have applied it. Otherwise, in between, this node
+   * would send clients to a new owner (MOVED) while that node, not yet knowing, sends them back:
+   * a redirect loop that exhausts clients' redirect limits. Meanwhile this node takes no writes
+   * there (its lease is no longer renewed, a manual failover paused it, or a slot move paused the
+   * slots), so nothing is lost by waiting.
    */
   private async applyInOrder(doc: TopologyDoc): Promise<void> {
     const current = this.host.topology();
     if (current !== null && doc.epoch <= current.epoch) return;
-    const myId = this.host.member.id;
-    const mine = current?.shards.find((s) => s.primary === myId);
-    const successorId = mine === undefined ? undefined : doc.shards.find((s) => s.id === mine.id)?.primary;
-    if (successorId !== undefined && successorId !== myId) {
-      const n = doc.nodes.find((x) => x.id === successorId);
-      if (n !== undefined) {
-        const link = this.link(n.host, n.port);
-        const until = performance.now() + 500;
-        try {
+    const waitFor = current === null ? [] : newOwnersOfMine(current, doc, this.host.member.id);
+    if (waitFor.length > 0) {
+      const links = waitFor.map((n) => this.link(n.host, n.port));
+      const until = performance.now() + 500;
+      try {
+        for (const link of links) {
           while (performance.now() < until && !this.stopped) {
             const r = await link.call(['CORRAL', 'CONTROL'], 200).catch(() => null);
             if (Array.isArray(r)) {
               const i = r.indexOf('epoch');
               if (i >= 0 && Number(r[i + 1]) >= doc.epoch) break;
             }
-            await new Promise((res) => setTimeout(res, 5));
+            await new Promise((res) => setTimeout(res, 2));
           }
-        } finally {
-          link.close();
         }
+      } finally {
+        for (const link of links) link.close();
       }
     }
     this.host.applyTopology(doc);

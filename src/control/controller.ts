@@ -68,7 +68,7 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.params = { ...DEFAULT_LEASE_PARAMS, ...options.params };
-    this.mover = new Mover({ link: (id) => this.link(id), log: options.log });
+    this.mover = new Mover({ link: (id) => this.link(id), log: options.log, kick: () => this.kick() });
   }
 
   /**
@@ -160,6 +160,18 @@ export class Controller {
     return new Promise((done) => (this.edit = { make, done }));
   }
 
+  private kicked = false;
+
+  /** Runs a turn at the next chance, besides the timer's. */
+  private kick(): void {
+    if (this.kicked || this.stopped) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      this.tick();
+    });
+  }
+
   private tick(): void {
     if (this.stopped) return;
     const now = performance.now();
@@ -189,7 +201,12 @@ export class Controller {
       else this.publish(r.doc, (ok) => edit.done(ok ? { doc: r.doc } : { error: 'the topology changed meanwhile; try again' }));
     }
     const doc = this.mover.tick(this.view(now), free);
-    if (doc !== null) this.publish(doc, (ok) => this.mover.published(ok, performance.now()));
+    if (doc !== null) {
+      this.publish(doc, (ok) => {
+        this.mover.published(ok, performance.now());
+        this.kick();
+      });
+    }
   }
 
   /** Notices a coordinator that refuses connections (its process is down: no one else can be elected). */

@@ -44,6 +44,8 @@ export interface MoverHost {
   /** A link to a node by id (null when the document does not name it). */
   link(id: string): ControlLink | null;
   log(line: string): void;
+  /** Runs the controller's next turn soon (a switch in progress waits on replies, not timers). */
+  kick(): void;
 }
 
 /** What `CORRAL RESHARD STATUS` reports of the mover. */
@@ -86,12 +88,7 @@ export class Mover {
   /** One turn; returns a document to publish (the controller calls published() with the outcome). */
   tick(view: ControllerView, canPublish: boolean): TopologyDoc | null {
     const plan = view.doc?.plan;
-    if (plan !== undefined && plan.id !== this.planId) {
-      this.planId = plan.id;
-      this.keysMoved = this.bytesMoved = this.slotsMoved = 0;
-      this.recent.length = 0;
-      this.lastError = '';
-    }
+    if (plan !== undefined) this.follow(plan.id);
     const step = stepReshard(view, this.batch, { imports: this.imports, replicas: this.replicas }, this.lastAbortAt, canPublish, this.params);
     const before = this.batch;
     this.batch = step.batch;
@@ -139,6 +136,15 @@ export class Mover {
     this.host.log(`mover: moved ${describe(b)}: ${keys} keys, ${bytes} bytes, ${Math.round(now - b.startedAt)} ms (switch ${Math.round(now - (b.pauseSentAt ?? now))} ms)`);
   }
 
+  /** The figures are those of plan `id` from now on (reset when it is another plan). */
+  follow(id: string): void {
+    if (id === this.planId) return;
+    this.planId = id;
+    this.keysMoved = this.bytesMoved = this.slotsMoved = 0;
+    this.recent.length = 0;
+    this.lastError = '';
+  }
+
   status(now: number): MoverStatus {
     while (this.recent.length > 0 && now - this.recent[0].at > 5000) this.recent.shift();
     const window = this.recent.length === 0 ? 0 : Math.max(1000, now - this.recent[0].at);
@@ -178,7 +184,10 @@ export class Mover {
             if (b.pauseFailed === undefined) this.batch = { ...b, pauseFailed: failed };
             return;
           }
-          if (--left === 0) this.batch = { ...this.batch!, marks };
+          if (--left === 0) {
+            this.batch = { ...this.batch!, marks };
+            this.host.kick();
+          }
         };
         a.slots.forEach((s, i) => {
           void link.call(['CORRAL', 'SLOTPAUSE', String(s), String(a.forMs)], CALL_TIMEOUT_MS).then(
@@ -214,7 +223,11 @@ export class Mover {
       void link.call(['CORRAL', 'MIGRATIONS'], CALL_TIMEOUT_MS).then(
         (r) => {
           this.pollingImports = false;
-          if (this.batch === b || this.batch?.slots === b.slots) this.imports = { at, bySlot: parseImports(r) };
+          if (this.batch === b || this.batch?.slots === b.slots) {
+            this.imports = { at, bySlot: parseImports(r) };
+            // While writes are paused every turn counts; the copy is polled at the loop's pace.
+            if (this.batch!.phase !== 'copy') this.host.kick();
+          }
         },
         () => {
           this.pollingImports = false;
@@ -236,6 +249,7 @@ export class Mover {
             const f = new Map<string, string>();
             for (let i = 0; i + 1 < r.length; i += 2) f.set(String(r[i]), String(r[i + 1]));
             this.replicas.set(id, { replid: f.get('replid') ?? '', offset: Number(f.get('offset') ?? 0), at });
+            this.host.kick();
           },
           () => this.pollingReplicas.delete(id),
         );

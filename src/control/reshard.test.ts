@@ -297,3 +297,14 @@ test('a plan whose remaining slots are already in place ends with one document',
   assert.equal(s.publish!.plan, undefined);
   assert.deepEqual(s.publish!.slots, done.slots);
 });
+
+test('a primary losing slots waits for the primaries that take them (newOwnersOfMine)', async () => {
+  const { newOwnersOfMine } = await import('./agent.js');
+  const before = fixture();
+  const moved = switchSlots(before, [0, 1], 's2');
+  assert.deepEqual(newOwnersOfMine(before, moved, 'a').map((n) => n.id), ['d']);
+  assert.deepEqual(newOwnersOfMine(before, moved, 'd'), [], 'gaining slots waits for no one');
+  assert.deepEqual(newOwnersOfMine(before, moved, 'b'), [], 'a replica waits for no one');
+  const failover = parseTopology({ ...before, epoch: 6, shards: [{ id: 's1', weight: 1, primary: 'b', replicas: ['a'] }, before.shards[1]] });
+  assert.deepEqual(newOwnersOfMine(before, failover, 'a').map((n) => n.id), ['b']);
+});

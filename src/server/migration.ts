@@ -71,7 +71,10 @@ export class NodeMigration implements ImportHost {
     client.exportSlot = slot;
     const exp = new SlotExport(slot, node.store.dbs[0], conn, (e) => {
       if (this.exports.get(e.slot) === e) this.exports.delete(e.slot);
-      node.cluster?.pausedSlots.delete(e.slot);
+      // The slot's pause outlives the export: the importer closes its end as soon as it applies
+      // the switch, which may be before this node does; writes taken in between would be lost.
+      // The pause ends when this node applies a topology without the slot, when the mover
+      // resumes it (SLOTPAUSE 0), or at its deadline.
       node.rewireKeyRemoved();
     }, this.throttle);
     this.exports.set(slot, exp);
@@ -218,7 +221,9 @@ export class NodeMigration implements ImportHost {
       }
     }
     for (const slot of [...cluster.pausedSlots.keys()]) if (t.slotShard[slot] !== cluster.myShard) cluster.pausedSlots.delete(slot);
-    if (cluster.isPrimary) this.cleanUnowned();
+    // A primary, or a node the document no longer names (remove-shard retired it): exports the
+    // importer closed first are not in `exports` any more, so this is what empties their slots.
+    if (cluster.isPrimary || cluster.myShard < 0) this.cleanUnowned();
   }
 
   /**

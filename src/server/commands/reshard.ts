@@ -117,6 +117,7 @@ function reshardCommand(c: CommandContext): void {
 function status(c: CommandContext, ctl: Controller): void {
   const now = performance.now();
   const plan = ctl.doc?.plan;
+  if (plan !== undefined) ctl.mover.follow(plan.id);
   const m = ctl.mover.status(now);
   const left = plan === undefined ? 0 : plan.moves.reduce((n, [a, b]) => n + b - a + 1, 0);
   const elapsed = plan === undefined ? 0 : Math.max(0, Date.now() - plan.startedAt);
