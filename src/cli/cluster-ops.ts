@@ -1,24 +1,10 @@
 // `corral cluster status` and `corral cluster failover`: operator views and actions on a running
-// cluster, over the same commands any client could send (CORRAL TOPOLOGY, INFO replication,
-// CORRAL CONTROL, CLUSTER FAILOVER, ROLE).
+// cluster, over the same commands any client could send (CORRAL TOPOLOGY, INFO, DBSIZE, CORRAL
+// CONTROL, CORRAL RESHARD STATUS, CLUSTER FAILOVER, ROLE).
 
 import { callNode } from '../control/node-link.js';
 import { parseTopology, type TopologyDoc } from '../cluster/topology.js';
-import type { ReplyValue } from '../protocol/reply-parser.js';
-
-function split(addr: string): [string, number] {
-  const i = addr.lastIndexOf(':');
-  const port = Number(addr.slice(i + 1));
-  if (i <= 0 || !Number.isInteger(port)) throw new Error(`not host:port: ${addr}`);
-  return [addr.slice(0, i), port];
-}
-
-function text(r: ReplyValue): string {
-  if (typeof r === 'string') return r;
-  if (typeof r === 'object' && r !== null && 'verbatim' in r) return (r as { verbatim: string }).verbatim;
-  if (typeof r === 'object' && r !== null && 'error' in r) throw new Error((r as { error: string }).error);
-  return '';
-}
+import { errorOf, formatMB, parseReshardStatus, progressLine, replyPairs, replyText as text, slotCounts, splitAddress as split } from './reshard-ops.js';
 
 function fields(info: string): Map<string, string> {
   const m = new Map<string, string>();
@@ -43,11 +29,38 @@ export interface NodeStatusReport {
   pid: number | null;
 }
 
+export interface ShardStatusReport {
+  id: string;
+  slots: number;
+  /** The primary's DBSIZE, used_memory and instantaneous_ops_per_sec (null: unreachable). */
+  keys: number | null;
+  bytes: number | null;
+  opsPerSec: number | null;
+  nodes: NodeStatusReport[];
+}
+
+/** The resharding plan in progress: from the controller's RESHARD STATUS, else the document's. */
+export interface MigrationReport {
+  plan: string;
+  kind: string;
+  state: string;
+  totalSlots: number;
+  slotsLeft: number;
+  keysMoved: number | null;
+  bytesMoved: number | null;
+  bytesPerSec: number | null;
+  etaMs: number;
+  lastError: string;
+}
+
 export interface ClusterStatusReport {
   epoch: number;
   controller: string;
   coordinator: string;
-  shards: Array<{ id: string; slots: number; nodes: NodeStatusReport[] }>;
+  /** Most slots on one shard over the mean per shard (1: even). */
+  imbalance: number;
+  migration: MigrationReport | null;
+  shards: ShardStatusReport[];
 }
 
 export async function collectStatus(entry: string): Promise<ClusterStatusReport> {
@@ -58,10 +71,12 @@ export async function collectStatus(entry: string): Promise<ClusterStatusReport>
   const doc: TopologyDoc = parseTopology(json);
   let controller = '';
   let coordinator = '';
-  const shards = [];
+  const shards: ShardStatusReport[] = [];
+  const counts = slotCounts(doc);
   for (const s of doc.shards) {
-    const slots = doc.slots.filter((r) => r[2] === s.id).reduce((n, r) => n + r[1] - r[0] + 1, 0);
-    const nodes: NodeStatusReport[] = [];
+    const slots = counts.get(s.id) ?? 0;
+    const shard: ShardStatusReport = { id: s.id, slots, keys: null, bytes: null, opsPerSec: null, nodes: [] };
+    const nodes = shard.nodes;
     for (const id of [s.primary, ...s.replicas]) {
       const n = doc.nodes.find((x) => x.id === id)!;
       const rep: NodeStatusReport = {
@@ -83,10 +98,15 @@ export async function collectStatus(entry: string): Promise<ClusterStatusReport>
         rep.offset = Number(info.get('master_repl_offset') ?? 0);
         rep.pid = Number(info.get('process_id') ?? 0) || null;
         if (info.get('role') === 'slave') rep.linkUp = info.get('master_link_status') === 'up';
+        if (id === s.primary) {
+          shard.bytes = Number(info.get('used_memory') ?? 0);
+          shard.opsPerSec = Number(info.get('instantaneous_ops_per_sec') ?? 0);
+          const keys = await callNode(n.host, n.port, ['DBSIZE'], 1000);
+          shard.keys = typeof keys === 'number' ? keys : null;
+        }
         const ctl = await callNode(n.host, n.port, ['CORRAL', 'CONTROL'], 1000);
         if (Array.isArray(ctl)) {
-          const m = new Map<string, string>();
-          for (let i = 0; i + 1 < ctl.length; i += 2) m.set(String(ctl[i]), String(ctl[i + 1]));
+          const m = replyPairs(ctl);
           rep.controller = m.get('is_controller') === '1';
           rep.leaseMsLeft = Number(m.get('lease_ms_left') ?? 0);
           if (controller === '') controller = m.get('controller') ?? '';
@@ -97,16 +117,38 @@ export async function collectStatus(entry: string): Promise<ClusterStatusReport>
       }
       nodes.push(rep);
     }
-    shards.push({ id: s.id, slots, nodes });
+    shards.push(shard);
   }
-  return { epoch: doc.epoch, controller, coordinator, shards };
+  const mean = doc.shards.length === 0 ? 0 : [...counts.values()].reduce((a, b) => a + b, 0) / doc.shards.length;
+  const imbalance = mean === 0 ? 0 : Math.round((Math.max(...counts.values()) / mean) * 1000) / 1000;
+  return { epoch: doc.epoch, controller, coordinator, imbalance, migration: await migrationOf(doc, controller), shards };
+}
+
+async function migrationOf(doc: TopologyDoc, controller: string): Promise<MigrationReport | null> {
+  const plan = doc.plan;
+  if (plan === undefined) return null;
+  if (controller !== '') {
+    try {
+      const [host, port] = split(controller);
+      const s = parseReshardStatus(await callNode(host, port, ['CORRAL', 'RESHARD', 'STATUS'], 1000));
+      if (s.plan === plan.id) {
+        const { plan: id, kind, state, totalSlots, slotsLeft, keysMoved, bytesMoved, bytesPerSec, etaMs, lastError } = s;
+        return { plan: id, kind, state, totalSlots, slotsLeft, keysMoved, bytesMoved, bytesPerSec, etaMs, lastError };
+      }
+    } catch {
+      /* the document's view below */
+    }
+  }
+  const left = plan.moves.reduce((n, m) => n + m[1] - m[0] + 1, 0);
+  return { plan: plan.id, kind: plan.kind, state: plan.paused ? 'paused' : 'running', totalSlots: plan.total, slotsLeft: left, keysMoved: null, bytesMoved: null, bytesPerSec: null, etaMs: -1, lastError: '' };
 }
 
 export function formatStatus(r: ClusterStatusReport): string {
   const lines = [`topology epoch ${r.epoch}   controller ${r.controller || '(none)'}   coordinator ${r.coordinator || '(none)'}`];
   for (const s of r.shards) {
     const primaryOffset = s.nodes[0].offset;
-    lines.push(`shard ${s.id}   ${s.slots} slots`);
+    const load = s.keys === null ? 'primary unreachable' : `${s.keys} keys   ${formatMB(s.bytes ?? 0)} MB   ${s.opsPerSec ?? 0} ops/s`;
+    lines.push(`shard ${s.id}   ${s.slots} slots   ${load}`);
     for (const n of s.nodes) {
       const parts = [`  ${n.role.padEnd(7)} ${n.address.padEnd(21)}`];
       if (!n.reachable) parts.push(n.failed ? 'FAILED, unreachable' : 'unreachable');
@@ -123,6 +165,15 @@ export function formatStatus(r: ClusterStatusReport): string {
       if (n.controller) parts.push('[controller]');
       lines.push(parts.join('   '));
     }
+  }
+  lines.push(`imbalance ${r.imbalance.toFixed(2)} (most slots on a shard / mean per shard)`);
+  const m = r.migration;
+  if (m !== null) {
+    const line =
+      m.bytesMoved === null
+        ? `moved ${m.totalSlots - m.slotsLeft}/${m.totalSlots} slots (the controller did not answer: figures from the topology)`
+        : progressLine({ ...m, batch: '', keysMoved: m.keysMoved ?? 0, bytesMoved: m.bytesMoved, elapsedMs: 0, rate: 0, bytesPerSec: m.bytesPerSec ?? 0, waiting: '' });
+    lines.push(`migration ${m.plan}   ${m.kind}   ${m.state}   ${line}${m.lastError !== '' ? `   last error: ${m.lastError}` : ''}`);
   }
   return lines.join('\n');
 }
@@ -142,7 +193,7 @@ export async function clusterFailover(replica: string, timeoutMs: number): Promi
   try {
     const [host, port] = split(replica);
     const r = await callNode(host, port, ['CLUSTER', 'FAILOVER'], 2000);
-    if (typeof r === 'object' && r !== null && 'error' in r) throw new Error((r as { error: string }).error);
+    if (errorOf(r) !== null) throw new Error(errorOf(r)!);
     const until = Date.now() + timeoutMs;
     for (;;) {
       const role = await callNode(host, port, ['ROLE'], 1000);

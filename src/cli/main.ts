@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The `corral` command: `corral server` runs one node (options as flags or a Redis-style config
 // file), `corral up` a whole local cluster (one node process per shard), `corral ring` shows how
-// the consistent-hash ring places slots, `corral demo flash-sale` runs the stampede demo.
+// the consistent-hash ring places slots, `corral cluster ...` inspects and operates a running
+// cluster (status, failover, add-shard, remove-shard, rebalance, migrations), `corral demo
+// flash-sale` runs the stampede demo.
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -9,6 +11,7 @@ import { CorralNode } from '../server/node.js';
 import { ConfigError, PARAMS, parseConfigFile } from '../server/config.js';
 import { runUp } from './up.js';
 import { clusterFailover, clusterStatus } from './cluster-ops.js';
+import { addShard, collectWeight, migrations, rebalance, removeShard } from './reshard-ops.js';
 import { ringReport } from '../cluster/ring-report.js';
 import { FLASH_SALE_FLAGS, runFlashSaleDemo } from '../demo/index.js';
 
@@ -87,7 +90,7 @@ program
 const clusterCmd = program.command('cluster').description('inspect and operate a running cluster');
 clusterCmd
   .command('status')
-  .description('shards, roles, replication offsets and lag, topology epoch, controller and leases')
+  .description('shards (slots, keys, memory, ops/s), roles, replication offsets and lag, topology epoch, controller, leases and resharding')
   .requiredOption('--cluster <host:port>', 'any node of the cluster')
   .option('--json', 'print JSON')
   .allowExcessArguments(false)
@@ -102,6 +105,54 @@ clusterCmd
   .allowExcessArguments(false)
   .action(async (replica: string, opts: { timeout: string }) => {
     process.exitCode = await clusterFailover(replica, Number(opts.timeout));
+  });
+
+const RATE_HELP = 'bytes per second each source node sends at most: 50mb, 512kb, 1gb, bytes, 0 or unlimited';
+clusterCmd
+  .command('add-shard')
+  .description('add a shard whose primary is a new node, and move its share of the slots to it online')
+  .argument('[new-node]', 'host:port of the new node (with --spawn: default the port after the highest in use)')
+  .requiredOption('--cluster <host:port>', 'any node of the cluster')
+  .option('--weight <w>', 'the new shard\'s weight (default 1)')
+  .option('--rate <rate>', RATE_HELP)
+  .option('--spawn', 'have corral up start the new node and its replicas')
+  .option('--detach', 'return once the plan is started, instead of following it')
+  .allowExcessArguments(false)
+  .action(async (target: string | undefined, opts: { cluster: string; weight?: string; rate?: string; spawn?: boolean; detach?: boolean }) => {
+    process.exitCode = await addShard(target, opts);
+  });
+clusterCmd
+  .command('remove-shard')
+  .description('move every slot off a shard online, then take the shard and its nodes out of the cluster')
+  .argument('<primary>', 'host:port of the shard\'s primary')
+  .requiredOption('--cluster <host:port>', 'any node of the cluster')
+  .option('--rate <rate>', RATE_HELP)
+  .option('--detach', 'return once the plan is started, instead of following it')
+  .allowExcessArguments(false)
+  .action(async (target: string, opts: { cluster: string; rate?: string; detach?: boolean }) => {
+    process.exitCode = await removeShard(target, opts);
+  });
+clusterCmd
+  .command('rebalance')
+  .description('move slots online so that each shard holds its weight\'s share')
+  .requiredOption('--cluster <host:port>', 'any node of the cluster')
+  .option('--weight <host:port=w>', 'a shard\'s new weight, by its primary (repeatable)', collectWeight)
+  .option('--rate <rate>', RATE_HELP)
+  .option('--detach', 'return once the plan is started, instead of following it')
+  .allowExcessArguments(false)
+  .action(async (opts: { cluster: string; weight?: string[]; rate?: string; detach?: boolean }) => {
+    process.exitCode = await rebalance(opts);
+  });
+clusterCmd
+  .command('migrations')
+  .description('the resharding plan in progress: pause, resume, cancel, status, or rate <rate>')
+  .argument('<action>', 'pause | resume | cancel | status | rate')
+  .argument('[rate]', `with rate: ${RATE_HELP}`)
+  .requiredOption('--cluster <host:port>', 'any node of the cluster')
+  .option('--json', 'status as JSON')
+  .allowExcessArguments(false)
+  .action(async (action: string, value: string | undefined, opts: { cluster: string; json?: boolean }) => {
+    process.exitCode = await migrations(action, value, opts);
   });
 
 const demo = program.command('demo').description('demos that run against a local cluster');

@@ -1,6 +1,7 @@
 // `corral up`: starts a local cluster through the local coordinator (shards, each with replicas),
-// prints how to connect, restarts nodes that die (they rejoin as replicas), and on Ctrl-C or
-// SIGTERM stops every node and exits.
+// prints how to connect, restarts nodes that die (they rejoin as replicas), starts and stops
+// nodes for `corral cluster add-shard --spawn` / `remove-shard` (through its coordinator), and on
+// Ctrl-C or SIGTERM stops every node and exits.
 
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -62,7 +63,9 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
       const role = i >= 0 ? `primary of ${counts[i]} slots` : `replica of ${doc.nodes.find((x) => x.id === doc.shards.find((s) => s.replicas.includes(id))!.primary)!.port}`;
       console.log(`  ${n.host}:${n.port}  pid ${n.child.pid}  ${role}`);
     }
-    console.log(`status: corral cluster status --cluster ${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
+    const entry = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    console.log(`status: corral cluster status --cluster ${entry}`);
+    console.log(`grow:   corral cluster add-shard --spawn --cluster ${entry}   (shrink: corral cluster remove-shard <primary> --cluster ${entry})`);
     console.log(`connect with: redis-cli -c -p ${port}   (Ctrl-C stops the cluster)`);
   } catch (err) {
     if (!stopping) {

@@ -7,13 +7,18 @@
 // This process restarts a node process that dies, on the same port; the restarted node finds
 // itself a replica in the current topology (its shard failed over while it was gone) and copies
 // its data back from its new primary.
+//
+// It is also the coordinator's supervisor (NodeSupervisor): `corral cluster add-shard --spawn`
+// asks, through COORD SPAWN, for more node processes, started with the same flags and restarted
+// like the first ones, and `remove-shard` through COORD STOPNODE stops the retired ones for good.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { planTopology } from '../cluster/plan.js';
 import type { TopologyDoc } from '../cluster/topology.js';
 import { callNode, waitForNode } from './node-link.js';
 import { reachableHost } from '../util/address.js';
-import { LocalCoordinatorServer } from './local-coordinator-server.js';
+import { LocalCoordinatorServer, type NodeSupervisor } from './local-coordinator-server.js';
 import { LocalCoordinator } from './local-coordinator.js';
 
 export interface LocalClusterOptions {
@@ -40,9 +45,15 @@ export interface LocalNodeProcess {
   child: ChildProcess;
   exited: boolean;
   restarts: number;
+  /** Started by COORD SPAWN and not yet answering: if it exits now, the spawn failed (no restart). */
+  starting?: boolean;
+  /** Stopped for good (COORD STOPNODE, or a failed spawn): never restarted. */
+  removed?: boolean;
+  /** The last lines it printed (a failed spawn's reason). */
+  tail?: string[];
 }
 
-export class LocalCluster {
+export class LocalCluster implements NodeSupervisor {
   readonly nodes: LocalNodeProcess[] = [];
   topology: TopologyDoc | null = null;
   private coordinatorServer: LocalCoordinatorServer | null = null;
@@ -66,6 +77,11 @@ export class LocalCluster {
     return this.options.shards * (1 + (this.options.replicas ?? 0));
   }
 
+  /** Replicas each shard started with (COORD SPAWN's caller gives a new shard as many). */
+  get replicasPerShard(): number {
+    return this.options.replicas ?? 0;
+  }
+
   /** Starts the coordinator and every node, writes the first topology, waits until all answer. */
   async start(): Promise<TopologyDoc> {
     const { shards, port, host } = this.options;
@@ -74,6 +90,7 @@ export class LocalCluster {
     const server = new LocalCoordinatorServer();
     this.coordinatorServer = server;
     const cport = await server.start('127.0.0.1', 0);
+    server.supervisor = this;
     this.coordinatorAddress = `127.0.0.1:${cport}`;
     const plan = Array.from({ length: shards }, (_, i) => ({
       nodes: [{ host: announce, port: port + i }, ...Array.from({ length: replicas }, (_, r) => ({ host: announce, port: port + shards + r * shards + i }))],
@@ -132,51 +149,136 @@ export class LocalCluster {
     ];
   }
 
-  private spawnNode(bind: string, host: string, port: number, existing?: LocalNodeProcess): void {
+  /** COORD INFO. */
+  info(): Array<[string, string]> {
+    return [
+      ['replicas', String(this.replicasPerShard)],
+      ['host', reachableHost(this.options.host)],
+      ['shards', String(this.options.shards)],
+      ['nodes', String(this.nodes.length)],
+      ['ports', this.nodes.map((n) => n.port).join(',')],
+    ];
+  }
+
+  /** COORD SPAWN: one more node process, on `port`; null once it answers PING, else why not. */
+  async spawn(role: 'primary' | 'replica', port: number): Promise<string | null> {
+    if (this.stopping || this.coordinatorServer === null) return 'the cluster is not running';
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return 'the port must be 1-65535';
+    if (this.nodes.some((n) => n.port === port)) return `port ${port} already runs a node of this cluster`;
+    const { host: bind } = this.options;
+    // Something else answering there would pass for the new node.
+    if (await accepts(reachableHost(bind), port)) return `port ${port} is in use`;
+    const node = this.spawnNode(bind, reachableHost(bind), port, undefined, true);
+    const exited = new Promise<string>((resolve) => {
+      node.child.once('exit', (code, signal) => resolve(`the node process on port ${port} exited (${signal ?? `code ${code}`}) before answering: ${(node.tail ?? []).join(' | ') || 'no output'}`));
+    });
+    const answered = waitForProcess(node.host, port, node.child.pid ?? -1, 20_000).then(
+      () => null,
+      (err: Error) => `the node process on port ${port} does not answer: ${err.message}`,
+    );
+    const why = await Promise.race([answered, exited]);
+    if (why !== null) {
+      await this.remove(node);
+      return why;
+    }
+    node.starting = false;
+    this.options.log(`node ${node.host}:${port} started (pid ${node.child.pid}) as a new ${role}`);
+    return null;
+  }
+
+  /** COORD STOPNODE: stops the node process on `port` for good; null once it has exited. */
+  async stopNode(port: number): Promise<string | null> {
+    const node = this.nodes.find((n) => n.port === port);
+    if (node === undefined) return `no node process of this cluster on port ${port}`;
+    await this.remove(node);
+    this.options.log(`node ${node.host}:${port} stopped for good`);
+    return null;
+  }
+
+  private async remove(node: LocalNodeProcess): Promise<void> {
+    node.removed = true;
+    const i = this.nodes.indexOf(node);
+    if (i >= 0) this.nodes.splice(i, 1);
+    await terminate(node, 5000);
+  }
+
+  private spawnNode(bind: string, host: string, port: number, existing?: LocalNodeProcess, starting = false): LocalNodeProcess {
     const child = spawn(this.options.nodeCommand.file, this.nodeArgs(bind, host, port), { stdio: ['ignore', 'pipe', 'pipe'] });
-    const node: LocalNodeProcess = existing ?? { host, port, child, exited: false, restarts: 0 };
+    const node: LocalNodeProcess = existing ?? { host, port, child, exited: false, restarts: 0, starting };
     node.child = child;
     node.exited = false;
     if (existing === undefined) this.nodes.push(node);
     const prefix = `[${port}] `;
     const forward = (chunk: Buffer): void => {
-      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') this.options.log(prefix + line);
+      for (const line of chunk.toString().split('\n')) {
+        if (line.trim() === '') continue;
+        this.options.log(prefix + line);
+        const tail = (node.tail ??= []);
+        tail.push(line);
+        if (tail.length > 5) tail.shift();
+      }
     };
     child.stdout!.on('data', forward);
     child.stderr!.on('data', forward);
     child.once('exit', (code, signal) => {
       node.exited = true;
-      if (this.stopping) return;
+      if (this.stopping || node.removed === true || node.starting === true) return;
       if (this.onNodeExit !== null) this.onNodeExit(node, code, signal);
       if (this.options.restart === false) return;
       // Back off if it keeps dying (a port taken by someone else, say): 0.2 s, 0.4 s, ... 5 s.
       const delay = Math.min(5000, 200 * 2 ** Math.min(node.restarts, 5));
       setTimeout(() => {
-        if (this.stopping) return;
+        if (this.stopping || node.removed === true) return;
         node.restarts++;
         this.spawnNode(bind, host, port, node);
         if (this.onNodeRestart !== null) this.onNodeRestart(node);
       }, delay).unref();
     });
+    return node;
   }
 
   /** Stops every node (SIGTERM, then SIGKILL after a grace period), then the coordinator. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
-    await Promise.all(
-      this.nodes.map(
-        (n) =>
-          new Promise<void>((resolve) => {
-            if (n.exited || n.child.exitCode !== null) return resolve();
-            const timer = setTimeout(() => n.child.kill('SIGKILL'), graceMs);
-            n.child.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            n.child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(this.nodes.map((n) => terminate(n, graceMs)));
     await this.coordinatorServer?.close();
   }
+}
+
+/** Whether something accepts connections on the address. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (yes: boolean): void => {
+      socket.destroy();
+      resolve(yes);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Resolves once the node on the address answers INFO as process `pid`, retrying every 50 ms. */
+async function waitForProcess(host: string, port: number, pid: number, deadlineMs: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const info = await callNode(host, port, ['INFO', 'server'], 1000).catch(() => null);
+    if (typeof info === 'string' && new RegExp(`^process_id:${pid}\\r?$`, 'm').test(info)) return;
+    if (Date.now() > until) throw new Error(`${host}:${port} did not answer as process ${pid}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** SIGTERM, then SIGKILL after the grace period; resolves once the process has exited. */
+function terminate(n: LocalNodeProcess, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (n.exited || n.child.exitCode !== null || n.child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => n.child.kill('SIGKILL'), graceMs);
+    n.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    n.child.kill('SIGTERM');
+  });
 }

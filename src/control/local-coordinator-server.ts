@@ -31,6 +31,23 @@
 //                                           connection lives (one connection may watch several):
 //       >2 topology <json|nil>   >2 members *N<json...>   >2 controller <json|nil>
 //
+// With a supervisor (the process that runs the nodes too: LocalCluster, behind `corral up`), it
+// also starts and stops node processes for `corral cluster add-shard --spawn` / `remove-shard`.
+// Without one these answer -ERR. A connection waits for SPAWN and STOPNODE's replies before its
+// next command runs.
+//
+//   COORD INFO                              field/value bulks: replicas (per shard), host (the
+//                                           address nodes announce), shards (at start), nodes
+//                                           (processes running), ports (comma-separated)
+//   COORD SPAWN PRIMARY|REPLICA <port>      +OK once a new node process on that port (the same
+//                                           flags as the others, restarted like them) answers
+//                                           PING, or -ERR why. PRIMARY only for a port the
+//                                           document already names a shard's primary (add the
+//                                           shard first); a replica is placed by the controller
+//   COORD STOPNODE <port>                   +OK once the node process on that port has exited
+//                                           for good (no restart), or -ERR why. Refused for a
+//                                           node the document still places in a shard
+//
 // Leases: each has a timer set at its expiry (now + ttl, re-armed by every keep-alive), so a
 // lapsed lease is removed within a timer tick of its expiry, not at the next poll. Removing a
 // lease removes the member records and the controller record attached to it, and every change
@@ -74,6 +91,16 @@ interface Subject {
 
 class ProtocolReject extends Error {}
 
+/** Runs the node processes (LocalCluster): what COORD INFO, SPAWN and STOPNODE ask of it. */
+export interface NodeSupervisor {
+  /** Field/value pairs for COORD INFO (replicas, host...). */
+  info(): Array<[string, string]>;
+  /** Starts a node process on the port; null once it answers PING, else why not. */
+  spawn(role: 'primary' | 'replica', port: number): Promise<string | null>;
+  /** Stops the node process on the port for good; null once it has exited, else why not. */
+  stopNode(port: number): Promise<string | null>;
+}
+
 /** Parses and checks a member record sent by a client. */
 function parseMember(json: string): MemberRecord {
   const m = memberFromJson(json);
@@ -93,6 +120,8 @@ export class LocalCoordinatorServer {
   private readonly leases = new Map<string, LeaseState>();
   private readonly members = new Map<string, { json: Buffer; leaseId: string }>();
   private controller: { record: MemberRecord; json: Buffer; leaseId: string } | null = null;
+  /** Starts and stops node processes (COORD SPAWN, STOPNODE); null: this server does not. */
+  supervisor: NodeSupervisor | null = null;
 
   /** Listens; port 0 picks an ephemeral port. Resolves with the port. */
   start(host = '127.0.0.1', port = 0): Promise<number> {
@@ -127,12 +156,33 @@ export class LocalCoordinatorServer {
     socket.setNoDelay(true);
     this.sockets.add(socket);
     const parser = new RequestParser({ maxBulkLength: 64 * 1024 * 1024, maxQueryBuffer: 128 * 1024 * 1024 });
-    socket.on('data', (chunk: Buffer) => {
-      parser.feed(chunk);
+    /** A command answered later (SPAWN, STOPNODE) is under way: the next ones wait for it. */
+    let waiting = false;
+    const run = (): void => {
       const w = this.writer;
       w.begin();
       let r;
-      while ((r = parser.next()) === COMMAND_READY) this.execute(socket, parser);
+      while ((r = parser.next()) === COMMAND_READY) {
+        const later = this.startSlow(parser);
+        if (later === null) {
+          this.execute(socket, parser);
+          continue;
+        }
+        // Replies so far go out now; reading stops until this one is answered.
+        parser.preserve();
+        const out = w.take();
+        if (out !== null) socket.write(out);
+        waiting = true;
+        socket.pause();
+        void later.then((reply) => {
+          waiting = false;
+          if (socket.destroyed) return;
+          socket.write(reply);
+          socket.resume();
+          run();
+        });
+        return;
+      }
       let closeAfter = false;
       if (r === PROTOCOL_ERROR) {
         w.error(`ERR ${parser.error}`);
@@ -143,6 +193,11 @@ export class LocalCoordinatorServer {
       const out = w.take();
       if (out !== null) socket.write(out);
       if (closeAfter) socket.end();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      parser.feed(chunk);
+      if (waiting) parser.preserve();
+      else run();
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
@@ -157,6 +212,7 @@ export class LocalCoordinatorServer {
     const name = args.argc > 0 ? arg(0).toUpperCase() : '';
     try {
       if (name === 'PING') return w.simple('PONG');
+      if (name === 'COORD' && args.argc === 2 && arg(1).toUpperCase() === 'INFO') return this.info();
       if (name !== 'COORD' || args.argc < 3) throw new ProtocolReject(`ERR unknown command '${name}'`);
       const verb = `${arg(1).toUpperCase()} ${arg(2).toUpperCase()}`;
       const need = (n: number): void => {
@@ -259,6 +315,61 @@ export class LocalCoordinatorServer {
       if (err instanceof ProtocolReject) return w.error(err.message);
       w.error(`ERR ${(err as Error).message}`);
     }
+  }
+
+  private info(): void {
+    const w = this.writer;
+    if (this.supervisor === null) return w.error(NO_SUPERVISOR);
+    const fields = this.supervisor.info();
+    w.array(fields.length * 2);
+    for (const [k, v] of fields) {
+      w.bulk(k);
+      w.bulk(v);
+    }
+  }
+
+  /**
+   * COORD SPAWN and COORD STOPNODE, answered once the supervisor is done: the reply's bytes, or
+   * null for any other command (served at once by execute).
+   */
+  private startSlow(args: CommandArgs): Promise<Buffer> | null {
+    const arg = (i: number): string => args.buf.toString('utf8', args.start[i], args.end[i]);
+    if (args.argc < 2 || arg(0).toUpperCase() !== 'COORD') return null;
+    const verb = arg(1).toUpperCase();
+    if (verb !== 'SPAWN' && verb !== 'STOPNODE') return null;
+    const error = (why: string): Promise<Buffer> => Promise.resolve(Buffer.from(`-${why.replace(/[\r\n]+/g, ' ')}\r\n`));
+    const done = (why: string | null): Buffer => Buffer.from(why === null ? '+OK\r\n' : `-ERR ${why.replace(/[\r\n]+/g, ' ')}\r\n`);
+    if (args.argc !== (verb === 'SPAWN' ? 4 : 3)) return error(`ERR wrong number of arguments for 'COORD ${verb}'`);
+    if (this.supervisor === null) return error(NO_SUPERVISOR);
+    const port = Number(arg(args.argc - 1));
+    if (!/^\d{1,5}$/.test(arg(args.argc - 1)) || port < 1 || port > 65535) return error('ERR the port must be 1-65535');
+    const placed = this.placement(port);
+    const supervisor = this.supervisor;
+    let work: Promise<string | null>;
+    if (verb === 'SPAWN') {
+      const role = arg(2).toLowerCase();
+      if (role !== 'primary' && role !== 'replica') return error("ERR COORD SPAWN takes PRIMARY or REPLICA");
+      if (role === 'primary' && placed !== 'primary') {
+        return error(`ERR the topology names no shard primary on port ${port}: add the shard first (CORRAL RESHARD ADD), then spawn its primary`);
+      }
+      work = supervisor.spawn(role, port);
+    } else {
+      if (placed !== null) return error(`ERR the node on port ${port} is still a ${placed} in the topology: remove its shard first`);
+      work = supervisor.stopNode(port);
+    }
+    return work.then(done, (err: Error) => done(err.message));
+  }
+
+  /** The place the stored document gives a node on this port: primary, replica, or null. */
+  private placement(port: number): 'primary' | 'replica' | null {
+    if (this.topology === null) return null;
+    const doc = parseTopology(this.topology.json.toString('utf8'));
+    const ids = new Set(doc.nodes.filter((n) => n.port === port).map((n) => n.id));
+    for (const s of doc.shards) {
+      if (ids.has(s.primary)) return 'primary';
+      if (s.replicas.some((r) => ids.has(r))) return 'replica';
+    }
+    return null;
   }
 
   private casTopology(expected: number, json: string): boolean {
@@ -398,6 +509,7 @@ export class LocalCoordinatorServer {
 }
 
 const PUSH2 = Buffer.from('>2\r\n');
+const NO_SUPERVISOR = 'ERR this coordinator does not run the nodes (only `corral up`\'s does)';
 
 function int(s: string): number {
   if (!/^-?\d{1,16}$/.test(s)) throw new ProtocolReject('ERR value is not an integer or out of range');

@@ -212,10 +212,7 @@ export class CorralNode {
           this.cluster.listening(this.port);
           if (this.staticShards !== null) this.applyTopology(planTopology(this.staticShards));
         }
-        if (this.cluster !== null && this.config.str('coordinator') !== '') {
-          this.control = new NodeControlPlane(this);
-          this.control.start();
-        }
+        if (this.cluster !== null && this.config.str('coordinator') !== '') this.startControlPlane();
         const replicaof = this.config.str('replicaof').trim().split(/\s+/);
         if (replicaof.length === 2 && this.cluster === null) this.replication.becomeReplicaOf(replicaof[0], Number(replicaof[1]));
         resolve(this.port);
@@ -367,6 +364,35 @@ export class CorralNode {
             stream?.keyRemoved(db, key.toString('latin1'));
             migration?.keyRemoved(db, key);
           };
+  }
+
+  private startControlPlane(): void {
+    this.control = new NodeControlPlane(this);
+    this.control.start();
+  }
+
+  /**
+   * CORRAL JOIN: takes a coordinator at run time (the node was started in cluster mode without
+   * one) and starts the control plane with it. The immutable `coordinator` and `cluster-name`
+   * settings are set as at startup, so CONFIG GET and CORRAL CONTROL show them. Returns null, or
+   * why not (joining the coordinator already in use, under the same name, is not an error).
+   */
+  joinControlPlane(spec: string, clusterName: string): string | null {
+    if (this.cluster === null) return 'this node was started without cluster mode (cluster-enabled no)';
+    if (spec === '') return 'the coordinator spec is empty';
+    if (clusterName === '') return 'the cluster name is empty';
+    const current = this.config.str('coordinator');
+    if (current !== '') {
+      if (current !== spec) return `this node already has a coordinator (${current})`;
+      const name = this.config.str('cluster-name');
+      return name === clusterName ? null : `this node is already in cluster '${name}' of that coordinator`;
+    }
+    if (this.config.str('cluster-nodes') !== '') return 'this node follows a static topology (cluster-nodes)';
+    if (this.server === null || this.shuttingDown) return 'this node is not serving';
+    this.config.setFromText('coordinator', spec, true);
+    this.config.setFromText('cluster-name', clusterName, true);
+    this.startControlPlane();
+    return null;
   }
 
   /** The control-plane agent, or null without a coordinator. */

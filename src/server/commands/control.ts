@@ -1,8 +1,10 @@
 // Control-plane commands a node serves (docs/replication.md): CORRAL LEASE (a node's write-lease
 // renewal, answered only by the controller), CORRAL WHOAMI (the probe that tells a live process
 // from a restarted or dead one), CORRAL PAUSEWRITES (a manual failover's pause), CORRAL FAILOVER
-// (asks the controller for a manual failover) and CORRAL CONTROL (what this node knows of the
-// control plane, for `corral cluster status`); and Redis's CLUSTER FAILOVER, sent to a replica.
+// (asks the controller for a manual failover), CORRAL CONTROL (what this node knows of the
+// control plane, for `corral cluster status`) and CORRAL JOIN (a node started without a
+// coordinator joins one: `corral cluster add-shard`); and Redis's CLUSTER FAILOVER, sent to a
+// replica.
 
 import { performance } from 'node:perf_hooks';
 import type { CommandContext } from '../../commands/context.js';
@@ -65,6 +67,9 @@ function controlCommand(c: CommandContext): void {
   const now = performance.now();
   const fields: Array<[string, string | number]> = [
     ['coordinator', agent?.coordinatorDescription ?? ''],
+    // The raw `coordinator` setting (what CORRAL JOIN takes) and the cluster's name there.
+    ['coordinator_spec', node.config.str('coordinator')],
+    ['cluster_name', node.config.str('cluster-name')],
     ['controller', rec === null ? '' : `${rec.host}:${rec.port}`],
     ['is_controller', agent?.controller != null ? 1 : 0],
     ['epoch', node.cluster?.epoch ?? 0],
@@ -78,6 +83,18 @@ function controlCommand(c: CommandContext): void {
     c.w.bulk(k);
     c.w.bulk(String(v));
   }
+}
+
+/**
+ * CORRAL JOIN <coordinator-spec> <cluster-name>: a node started in cluster mode without a
+ * coordinator starts its control plane with this one, as if started with --coordinator. +OK, also
+ * when it already uses the same coordinator and name; an error when it has another, or none can
+ * be taken (cluster mode off, an empty spec, a static topology).
+ */
+function joinCommand(c: CommandContext): void {
+  const why = nodeOf(c).joinControlPlane(c.str(2).trim(), c.str(3));
+  if (why === null) c.w.ok();
+  else c.w.error(`ERR ${why}`);
 }
 
 /**
@@ -144,4 +161,5 @@ export const corralControlCommands: CommandDef[] = [
   { name: 'pausewrites', arity: 3, flags: CMD_ADMIN | S, handler: pauseWritesCommand },
   { name: 'failover', arity: 3, flags: CMD_ADMIN | S, handler: failoverCommand },
   { name: 'control', arity: 2, flags: S, handler: controlCommand },
+  { name: 'join', arity: 4, flags: CMD_ADMIN | S, handler: joinCommand },
 ];
