@@ -260,6 +260,24 @@ export function run(file: string, args: string[], opts: { cwd?: string } = {}): 
   });
 }
 
+/** Stops child processes: SIGTERM, then SIGKILL after graceMs; resolves when all have exited. */
+export function stopChildren(children: Iterable<ChildProcess>, graceMs: number): Promise<void> {
+  return Promise.all(
+    [...children].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          const t = setTimeout(() => c.kill('SIGKILL'), graceMs);
+          c.once('exit', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          c.kill('SIGTERM');
+        }),
+    ),
+  ).then(() => {});
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

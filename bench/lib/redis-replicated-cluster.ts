@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pingOnce, run, sleep } from './procs.js';
+import { pingOnce, run, sleep, stopChildren } from './procs.js';
 import { processId, slotMasterPort, waitWhole, wholeProblems, type Expectation } from './cluster-state.js';
 import { clusterPort } from '../../test/support/redis-cluster.js';
 
@@ -176,20 +176,7 @@ export class RedisReplicatedCluster {
   /** Stops every node (SIGTERM, SIGKILL after graceMs) and removes the directory. Safe to call twice. */
   async stop(graceMs = 3000): Promise<void> {
     this.closed = true;
-    await Promise.all(
-      [...this.procs.values()].map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (!alive(c)) return resolve();
-            const t = setTimeout(() => c.kill('SIGKILL'), graceMs);
-            c.once('exit', () => {
-              clearTimeout(t);
-              resolve();
-            });
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+    await stopChildren(this.procs.values(), graceMs);
     rmSync(this.dir, { recursive: true, force: true });
   }
 

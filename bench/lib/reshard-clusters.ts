@@ -26,7 +26,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePortRange, isAlive, pingOnce, run, sleep, startServer, stopServer, type ServerProc } from './procs.js';
+import { freePortRange, isAlive, pingOnce, run, sleep, startServer, stopChildren, stopServer, type ServerProc } from './procs.js';
 import { clusterNodes, clusterSlots, infoOf, query, queryOk, waitWhole } from './cluster-state.js';
 import { parseInfo } from './resp.js';
 import { RespError, type Reply } from './resp.js';
@@ -601,20 +601,7 @@ export class RedisReshardCluster implements ReshardSystem {
 
   async stop(graceMs = 3000): Promise<void> {
     this.closed = true;
-    await Promise.all(
-      [...this.procs.values()].map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (!alive(c)) return resolve();
-            const t = setTimeout(() => c.kill('SIGKILL'), graceMs);
-            c.once('exit', () => {
-              clearTimeout(t);
-              resolve();
-            });
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+    await stopChildren(this.procs.values(), graceMs);
     rmSync(this.dir, { recursive: true, force: true });
   }
 

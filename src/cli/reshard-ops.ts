@@ -5,7 +5,7 @@
 // what `corral cluster status` shares: the reply helpers, RESHARD STATUS's parsing and its line.
 
 import { SingleBar } from 'cli-progress';
-import { callNode } from '../control/node-link.js';
+import { callNode, fieldPairs } from '../control/node-link.js';
 import { nodeIdFor, parseTopology, type TopologyDoc } from '../cluster/topology.js';
 import type { ReplyValue } from '../protocol/reply-parser.js';
 
@@ -40,9 +40,7 @@ export function replyText(r: ReplyValue): string {
 export function replyPairs(r: ReplyValue): Map<string, string> {
   const err = errorOf(r);
   if (err !== null) throw new CliError(err);
-  const m = new Map<string, string>();
-  if (Array.isArray(r)) for (let i = 0; i + 1 < r.length; i += 2) m.set(String(r[i]), String(r[i + 1]));
-  return m;
+  return fieldPairs(r);
 }
 
 function call(addr: string, args: Array<string | number>, timeoutMs = 2000): Promise<ReplyValue> {

@@ -186,7 +186,7 @@ export function stepReshard(
   const source = doc.shards[from].primary;
   const target = primaryOf(doc, to);
   if (target === undefined) return none(`shard ${to} is gone`);
-  const why = ready(view, source) ?? null;
+  const why = ready(view, source);
   if (why !== null) return none(`source ${source} ${why}`);
   const whyTarget = ready(view, target);
   if (whyTarget !== null) return none(`target ${target} ${whyTarget}`);

@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { planTopology } from '../cluster/plan.js';
 import type { TopologyDoc } from '../cluster/topology.js';
-import { callNode, waitForNode } from './node-link.js';
+import { callNode, fieldPairs, waitForNode } from './node-link.js';
 import { reachableHost } from '../util/address.js';
 import { LocalCoordinatorServer, type NodeSupervisor } from './local-coordinator-server.js';
 import { LocalCoordinator } from './local-coordinator.js';
@@ -126,8 +126,7 @@ export class LocalCluster implements NodeSupervisor {
   private async nodeReady(n: LocalNodeProcess): Promise<boolean> {
     const r = await callNode(n.host, n.port, ['CORRAL', 'CONTROL'], 1000);
     if (!Array.isArray(r)) return false;
-    const f = new Map<string, string>();
-    for (let i = 0; i + 1 < r.length; i += 2) f.set(String(r[i]), String(r[i + 1]));
+    const f = fieldPairs(r);
     if (f.get('controller') === '' || f.get('epoch') === '0') return false;
     if (f.get('role') === 'primary') return Number(f.get('lease_ms_left')) > 0;
     const info = await callNode(n.host, n.port, ['INFO', 'replication'], 1000);

@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { TopologyDoc } from '../cluster/topology.js';
 import type { ReplyValue } from '../protocol/reply-parser.js';
 import type { ControlLink } from './control-link.js';
+import { fieldPairs } from './node-link.js';
 import type { ControllerView } from './decisions-view.js';
 import { DEFAULT_RESHARD_PARAMS, abortActions, stepReshard, type ImportReport, type ReshardAction, type ReshardBatch, type ReshardParams } from './decisions-reshard.js';
 
@@ -103,7 +104,7 @@ export class Mover {
     this.waiting = step.waiting ?? '';
     if (this.waiting !== this.lastWaiting && (this.waiting === 'paused' || this.waiting.startsWith('source') || this.waiting.startsWith('target') || this.waiting.startsWith('shard'))) this.host.log(`mover: waiting: ${this.waiting}`);
     this.lastWaiting = this.waiting;
-    for (const a of step.actions) this.act(a, view.now);
+    for (const a of step.actions) this.act(a);
     this.poll(view);
     return step.publish;
   }
@@ -116,7 +117,7 @@ export class Mover {
     if (!ok) {
       this.lastAbortAt = now;
       this.lastError = 'the switch document was not written';
-      for (const a of abortActions(b)) this.act(a, now);
+      for (const a of abortActions(b)) this.act(a);
       return;
     }
     let keys = 0;
@@ -156,10 +157,10 @@ export class Mover {
   stop(): void {
     const b = this.batch;
     this.batch = null;
-    if (b !== null && b.phase !== 'publishing') for (const a of abortActions(b)) this.act(a, performance.now());
+    if (b !== null && b.phase !== 'publishing') for (const a of abortActions(b)) this.act(a);
   }
 
-  private act(a: ReshardAction, now: number): void {
+  private act(a: ReshardAction): void {
     const link = this.host.link(a.node);
     if (link === null) return;
     const ignore = (): void => {};
@@ -209,7 +210,6 @@ export class Mover {
         for (const s of a.slots) void link.call(['CORRAL', 'IMPORT', String(s), 'ABORT'], CALL_TIMEOUT_MS).catch(ignore);
         break;
     }
-    void now;
   }
 
   private poll(view: ControllerView): void {
@@ -246,8 +246,7 @@ export class Mover {
           (r) => {
             this.pollingReplicas.delete(id);
             if (!Array.isArray(r)) return;
-            const f = new Map<string, string>();
-            for (let i = 0; i + 1 < r.length; i += 2) f.set(String(r[i]), String(r[i + 1]));
+            const f = fieldPairs(r);
             this.replicas.set(id, { replid: f.get('replid') ?? '', offset: Number(f.get('offset') ?? 0), at });
             this.host.kick();
           },

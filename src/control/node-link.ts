@@ -9,6 +9,13 @@ export class NodeLinkError extends Error {
   readonly code = 'E_NODE_LINK';
 }
 
+/** A flat field/value array reply (CORRAL CONTROL, CORRAL RESHARD STATUS) as a map; anything else is empty. */
+export function fieldPairs(r: ReplyValue): Map<string, string> {
+  const m = new Map<string, string>();
+  if (Array.isArray(r)) for (let i = 0; i + 1 < r.length; i += 2) m.set(String(r[i]), String(r[i + 1]));
+  return m;
+}
+
 /** Connects, sends one command, resolves with its reply (an error reply is a value, not a throw). */
 export function callNode(host: string, port: number, args: Array<string | Buffer | number>, timeoutMs = 2000): Promise<ReplyValue> {
   return new Promise((resolve, reject) => {
