@@ -29,12 +29,18 @@ import type { CorralNode } from './node.js';
 /** Keys of a moved-away slot deleted per step (a step about every millisecond). */
 const CLEANUP_KEYS_PER_STEP = 256;
 
+/** A held client's reply: none (its command runs again). */
+function noReply(): void {}
+
 export class NodeMigration implements ImportHost {
   readonly exports = new Map<number, SlotExport>();
   readonly imports = new Map<number, SlotImport>();
   /** Slots whose keys are being removed after they moved away. */
   private readonly cleaning = new Set<number>();
   private cleanupTimer: NodeJS.Timeout | null = null;
+  /** Clients whose write waits for its slot's pause to end, and the pauses' deadlines. */
+  private readonly held = new Map<number, Client[]>();
+  private readonly pauseTimers = new Map<number, NodeJS.Timeout>();
   /** Runs the import streams' key states as this node's writes. */
   private readonly importClient: Client;
   private readonly keyPos: number[] = [];
@@ -120,14 +126,44 @@ export class NodeMigration implements ImportHost {
    */
   pause(slot: number, ms: number): number | string {
     if (ms === 0) {
-      this.node.cluster?.pausedSlots.delete(slot);
+      this.endPause(slot);
       return 0;
     }
     const exp = this.exports.get(slot);
     if (exp === undefined || exp.state === 'closed') return `ERR slot ${slot} is not being exported`;
     if (exp.state !== 'streaming') return `ERR slot ${slot} is still being copied`;
     this.node.cluster!.pausedSlots.set(slot, performance.now() + ms);
+    clearTimeout(this.pauseTimers.get(slot));
+    this.pauseTimers.set(slot, setTimeout(() => this.endPause(slot), ms));
     return exp.writeMark();
+  }
+
+  /**
+   * A client's write to a paused slot (dispatch.ts, its command put back in its parser): the
+   * client is blocked until the pause ends, then its commands run again, here or redirected.
+   */
+  hold(client: Client, slot: number): void {
+    const list = this.held.get(slot);
+    if (list === undefined) this.held.set(slot, [client]);
+    else list.push(client);
+    this.node.blockClient(client);
+  }
+
+  /**
+   * The slot's pause is over (resumed, lapsed, or the slot is no longer this node's): the held
+   * clients run again on the next turn, not inside the command or topology change that ended
+   * the pause, whose reply is being written.
+   */
+  private endPause(slot: number): void {
+    this.node.cluster?.pausedSlots.delete(slot);
+    clearTimeout(this.pauseTimers.get(slot));
+    this.pauseTimers.delete(slot);
+    const list = this.held.get(slot);
+    if (list === undefined) return;
+    this.held.delete(slot);
+    setImmediate(() => {
+      for (const c of list) this.node.unblockClient(c, noReply);
+    });
   }
 
   // ---- the importer's side ----
@@ -166,6 +202,9 @@ export class NodeMigration implements ImportHost {
   }
 
   endBatch(): void {
+    // The import's parser reuses its buffer for the next read: the replication stream copies the
+    // requests it still points into now (as after a client's read).
+    this.node.replStream?.endRead();
     this.node.writer.discard();
   }
 
@@ -220,7 +259,7 @@ export class NodeMigration implements ImportHost {
         this.imports.delete(imp.slot);
       }
     }
-    for (const slot of [...cluster.pausedSlots.keys()]) if (t.slotShard[slot] !== cluster.myShard) cluster.pausedSlots.delete(slot);
+    for (const slot of [...cluster.pausedSlots.keys()]) if (t.slotShard[slot] !== cluster.myShard || !cluster.isPrimary) this.endPause(slot);
     // A primary, or a node the document no longer names (remove-shard retired it): exports the
     // importer closed first are not in `exports` any more, so this is what empties their slots.
     if (cluster.isPrimary || cluster.myShard < 0) this.cleanUnowned();
