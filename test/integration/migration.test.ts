@@ -174,3 +174,104 @@ test('a slot moves to another primary under writes: its keys, TTLs and every ack
     await cluster.close();
   }
 });
+
+/** A key's whole value, in a form that compares by content (field and member order aside), and its expiry. */
+async function contentOf(c: RawConnection, key: string): Promise<string> {
+  const type = ((await c.call('TYPE', key)) as { simple: string }).simple;
+  let v: unknown;
+  if (type === 'string') v = await c.call('GET', key);
+  else if (type === 'hash') {
+    const flat = (await c.call('HGETALL', key)) as string[];
+    const pairs: string[] = [];
+    for (let i = 0; i < flat.length; i += 2) pairs.push(`${flat[i]}=${flat[i + 1]}`);
+    v = pairs.sort();
+  } else if (type === 'list') v = await c.call('LRANGE', key, 0, -1);
+  else if (type === 'set') v = ((await c.call('SMEMBERS', key)) as string[]).sort();
+  else v = await c.call('ZRANGE', key, 0, -1, 'WITHSCORES');
+  const enc = await c.call('OBJECT', 'ENCODING', key);
+  return `${type} ${JSON.stringify(enc)} ${await c.call('PEXPIRETIME', key)} ${JSON.stringify(v)}`;
+}
+
+test('big keys move in pieces under writes to them: hashes, lists, sets, sorted sets and strings arrive whole, with their TTLs', { timeout: 90_000 }, async () => {
+  const cluster: CorralCluster = await startCorralCluster(2, {}, { replicas: 1 });
+  const conns: RawConnection[] = [];
+  const connect = async (i: number): Promise<RawConnection> => {
+    const c = await RawConnection.connect(cluster.ports[i]);
+    conns.push(c);
+    return c;
+  };
+  try {
+    await cluster.waitForReplicas();
+    const doc = cluster.topology;
+    const [shardA, shardB] = doc.shards;
+    let tag = '';
+    for (let i = 0; tag === ''; i++) if (ownerShard(doc, keySlot(`{b${i}}`)) === shardA.id) tag = `{b${i}}`;
+    const slot = keySlot(tag);
+    const ca = await connect(cluster.shards[0].primary);
+    const cb = await connect(cluster.shards[1].primary);
+    const cw = await connect(cluster.shards[0].primary);
+
+    // Past big-key-copy.ts's limits (4096 elements, 512 KB): each goes in many pieces.
+    const keys = { hash: `${tag}:hash`, list: `${tag}:list`, set: `${tag}:set`, zset: `${tag}:zset`, str: `${tag}:str`, small: `${tag}:small` };
+    const fill: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 30_000; i += 1000) {
+      const h: string[] = [];
+      const l: string[] = [];
+      const s: string[] = [];
+      const z: string[] = [];
+      for (let j = i; j < i + 1000; j++) {
+        h.push(`f${j}`, `value-${j}-${'x'.repeat(j % 50)}`);
+        l.push(`e${j}`);
+        s.push(`m${j}`);
+        z.push(j % 1000 === 7 ? 'inf' : j % 1000 === 8 ? '-0' : String(j / 7), `z${j}`);
+      }
+      fill.push(ca.call('HSET', keys.hash, ...h), ca.call('RPUSH', keys.list, ...l), ca.call('SADD', keys.set, ...s), ca.call('ZADD', keys.zset, ...z));
+    }
+    for (let i = 0; i < 24; i++) fill.push(ca.call('APPEND', keys.str, `${i}`.padEnd(128 * 1024, 'abcdefgh')));
+    fill.push(ca.call('PEXPIRE', keys.hash, 900_000), ca.call('PEXPIRE', keys.str, 800_000), ca.call('SET', keys.small, 'v'));
+    await Promise.all(fill);
+
+    // Writes to every big key while the slot is copied and streamed: each restarts its pieces.
+    let stop = false;
+    let writes = 0;
+    const writer = (async () => {
+      for (let n = 0; !stop; n++) {
+        // One at a time: RawConnection reads one reply per call.
+        await cw.call('HSET', keys.hash, `f${n % 30_000}`, `new-${n}`, `added${n}`, 'a');
+        await cw.call('RPUSH', keys.list, `pushed${n}`);
+        await cw.call('SREM', keys.set, `m${n}`);
+        await cw.call('ZINCRBY', keys.zset, '0.5', `z${n}`);
+        await cw.call('APPEND', keys.str, `+${n}`);
+        writes++;
+        await sleep(n % 10 === 0 ? 20 : 2);
+      }
+    })();
+    await sleep(50);
+    assert.deepEqual(await cb.call('CORRAL', 'IMPORT', slot, '127.0.0.1', cluster.ports[cluster.shards[0].primary]), { simple: 'OK' });
+    await until('the copy', async () => (await migrations(cb)).some((l) => l.includes('state=streaming')), 60_000);
+    await sleep(300);
+    await until('rounds of writes during the move', async () => writes >= 20, 30_000);
+    stop = true;
+    await writer;
+
+    // The switch; the source's state at the pause is what the target must hold.
+    const mark = (await ca.call('CORRAL', 'SLOTPAUSE', slot, 10_000)) as number;
+    assert.equal(typeof mark, 'number', `SLOTPAUSE answered ${JSON.stringify(mark)}`);
+    const expected = new Map<string, string>();
+    for (const k of Object.values(keys)) expected.set(k, await contentOf(ca, k));
+    await until('the mark', async () => (await migrations(cb)).some((l) => l.includes(`mark=${mark}`)), 30_000);
+    await cluster.publish(moveSlot(doc, slot, shardB.id));
+    await until('the old owner emptied', async () => (await ca.call('CLUSTER', 'COUNTKEYSINSLOT', slot)) === 0, 30_000);
+    await cluster.waitForReplicas();
+    const cbr = await connect(cluster.shards[1].replicas[0]);
+    await cbr.call('READONLY');
+    for (const [k, want] of expected) {
+      assert.equal(await contentOf(cb, k), want, `${k} on the new owner`);
+      assert.equal(await contentOf(cbr, k), want, `${k} on the new owner's replica`);
+    }
+    assert.equal(await cb.call('CLUSTER', 'COUNTKEYSINSLOT', slot), expected.size);
+  } finally {
+    for (const c of conns) c.close();
+    await cluster.close();
+  }
+});

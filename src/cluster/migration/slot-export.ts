@@ -21,11 +21,18 @@
 //
 // The copy is paced by the node's byte throttle (byte-throttle.ts) and by the importer's socket;
 // forwarded states are not: they follow the slot's writes as they happen.
+//
+// Big keys (big-key-copy.ts) go in pieces, a few hundred KB per turn, both in the copy and when
+// forwarded: a write to one queues (or restarts) its piecewise copy instead of encoding its whole
+// state at once. Every mark waits until no big key is pending, so a mark the importer reached
+// means it holds every key of the slot whole; a big key written without a pause is copied
+// during the switch's write pause, unthrottled (the pause's budget bounds it).
 
 import type { Keyspace } from '../../store/keyspace.js';
 import { StreamBuffer } from '../replication/stream-buffer.js';
 import { loadCommands, stateCommand } from '../replication/snapshot-encoding.js';
 import type { ByteThrottle } from './byte-throttle.js';
+import { BigKeyCopy, isBigKey } from './big-key-copy.js';
 
 /** What an export writes to: the importer's connection. */
 export interface ExportConnection {
@@ -42,6 +49,8 @@ const IDS_PER_STEP = 64;
 const KEYS_PER_TURN = 256;
 /** The copy waits while this many bytes are queued on the importer's socket. */
 const SOCKET_HIGH = 4 * 1024 * 1024;
+/** Bytes of big keys' pieces written per turn at most (a few milliseconds of encoding). */
+const BIG_BYTES_PER_TURN = 512 * 1024;
 
 export type ExportState = 'copying' | 'streaming' | 'closed';
 
@@ -50,8 +59,11 @@ export class SlotExport {
   /** Keys copied so far (not counting forwarded states), and bytes written in all. */
   keysCopied = 0;
   bytesSent = 0;
-  /** The last mark written (CORRAL MARK). */
+  /** The last mark asked for, and the last written (CORRAL MARK): they differ while big keys are pending. */
   mark = 0;
+  private markWritten = 0;
+  /** Big keys whose pieces are still to send, in order; the first one may be part sent. */
+  private readonly big = new Map<string, BigKeyCopy>();
   readonly startedAt = performance.now();
   /** The slot's ids when the copy began, and how far the copy went through them. */
   private readonly ids: Int32Array;
@@ -85,16 +97,30 @@ export class SlotExport {
   /** A key of the slot was written, expired or evicted: its state goes after what was sent. */
   keyChanged(key: string): void {
     if (this.state === 'closed') return;
-    stateCommand(this.keyspace, key, this.out);
+    const ks = this.keyspace;
+    const pending = this.big.get(key);
+    if (pending !== undefined) this.big.delete(key);
+    const id = ks.table.findString(key);
+    if (id >= 0 && ks.isLiveForCopy(id) && isBigKey(ks, id)) {
+      if (pending !== undefined) pending.restart();
+      this.big.set(key, pending ?? new BigKeyCopy(key));
+      this.schedule();
+      return;
+    }
+    stateCommand(ks, key, this.out);
     this.scheduleFlush();
   }
 
-  /** Writes a mark after everything sent so far; returns its number. */
+  /** Asks for a mark after everything sent so far (written once no big key is pending); returns its number. */
   writeMark(): number {
     this.mark++;
-    this.out.strings('CORRAL', 'MARK', String(this.mark));
-    this.flush();
+    if (this.big.size === 0) this.writeMarks();
     return this.mark;
+  }
+
+  /** Big keys still to send (whole or in part). */
+  get bigKeysPending(): number {
+    return this.big.size;
   }
 
   close(): void {
@@ -105,34 +131,67 @@ export class SlotExport {
     this.onClosed(this);
   }
 
-  /** One copy step: up to KEYS_PER_TURN keys of the listed ids still live in the slot. */
+  /**
+   * One step: in the copy, up to KEYS_PER_TURN keys of the listed ids still live in the slot (big
+   * ones queued); then up to BIG_BYTES_PER_TURN of big keys' pieces.
+   */
   private step(): void {
     this.timer = null;
-    if (this.state !== 'copying') return;
-    if (this.conn.pendingBytes > SOCKET_HIGH || !this.throttle.allows()) {
-      this.timer = setTimeout(() => this.step(), 1);
+    if (this.state === 'closed') return;
+    const copying = this.state === 'copying';
+    if (this.conn.pendingBytes > SOCKET_HIGH || ((copying || this.big.size > 0) && this.markWritten === this.mark && !this.throttle.allows())) {
+      this.schedule();
       return;
     }
     const ks = this.keyspace;
+    const out = this.out;
+    const start = out.length;
     let copied = 0;
-    while (this.pos < this.ids.length && copied < KEYS_PER_TURN && this.throttle.allows()) {
+    while (copying && this.pos < this.ids.length && copied < KEYS_PER_TURN && this.throttle.allows()) {
       let n = 0;
       while (this.pos < this.ids.length && n < IDS_PER_STEP) {
         const id = this.ids[this.pos++];
-        if (ks.isLiveForCopy(id) && ks.slotOfLiveId(id) === this.slot) this.stepIds[n++] = id;
+        if (!ks.isLiveForCopy(id) || ks.slotOfLiveId(id) !== this.slot) continue;
+        copied++;
+        if (!isBigKey(ks, id)) this.stepIds[n++] = id;
+        else {
+          const key = ks.table.keyString(id);
+          if (!this.big.has(key)) this.big.set(key, new BigKeyCopy(key));
+        }
       }
-      const before = this.out.length;
-      if (n > 0) loadCommands(ks, 0, this.stepIds, n, this.out, false);
-      this.throttle.spend(this.out.length - before);
-      copied += n;
+      const before = out.length;
+      if (n > 0) loadCommands(ks, 0, this.stepIds, n, out, false);
+      this.throttle.spend(out.length - before);
     }
     this.keysCopied += copied;
-    if (this.pos >= this.ids.length) {
-      this.out.strings('CORRAL', 'EXPORTED');
+    // Big keys, throttled like the copy, except while a mark waits for them (the switch's pause:
+    // the slot's keys cannot change, so the pieces finish as fast as they can go).
+    const throttled = this.markWritten === this.mark;
+    const until = start + BIG_BYTES_PER_TURN;
+    for (const [key, copy] of this.big) {
+      if (out.length >= until || (throttled && !this.throttle.allows())) break;
+      const before = out.length;
+      if (copy.step(ks, out, until - out.length)) this.big.delete(key);
+      if (throttled) this.throttle.spend(out.length - before);
+    }
+    // Every listed key was sent (big ones may still be going: marks wait for them, not this).
+    if (copying && this.pos >= this.ids.length) {
+      out.strings('CORRAL', 'EXPORTED');
       this.state = 'streaming';
     }
+    if (this.big.size === 0 && this.markWritten < this.mark) this.writeMarks();
     this.flush();
-    if (this.state === 'copying') this.timer = setTimeout(() => this.step(), 1);
+    if (this.state === 'copying' || this.big.size > 0) this.schedule();
+  }
+
+  /** Writes the marks asked for since the last one written. */
+  private writeMarks(): void {
+    while (this.markWritten < this.mark) this.out.strings('CORRAL', 'MARK', String(++this.markWritten));
+    this.flush();
+  }
+
+  private schedule(): void {
+    if (this.timer === null && this.state !== 'closed') this.timer = setTimeout(() => this.step(), 1);
   }
 
   private scheduleFlush(): void {
