@@ -106,6 +106,14 @@ export class RequestParser implements CommandArgs {
   }
 
   /**
+   * Puts back the command next() has just returned: the next call to next() returns it again
+   * (a write held while its slot's switch pauses it; call preserve() after, as for WAIT).
+   */
+  unread(): void {
+    this.pos = this.cmdStart;
+  }
+
+  /**
    * The bytes of the command next() has just returned, exactly as received: rawSource from
    * rawStart to rawEnd (a replica keeps its primary's stream this way, byte for byte).
    */

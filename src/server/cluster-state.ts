@@ -35,9 +35,13 @@ export class ClusterState {
   private readonly keyPositions: number[] = [];
   /**
    * Slots whose writes are paused for a move's switch (migration.ts), with the pause's end
-   * (performance.now()): such a write gets TRYAGAIN, which clients retry; reads are served.
+   * (performance.now()): such a write waits for the pause to end (migration.ts: hold), then runs
+   * here or is redirected; one that cannot wait (a queued EXEC's, an internal client's) gets
+   * TRYAGAIN, which clients retry. Reads are served.
    */
   readonly pausedSlots = new Map<number, number>();
+  /** The paused slot the last route() or routeTransaction() answered TRYAGAIN for, else -1. */
+  pausedHit = -1;
 
   constructor(readonly host: string) {}
 
@@ -83,7 +87,10 @@ export class ClusterState {
   private pausedError(slot: number): string | null {
     const until = this.pausedSlots.get(slot);
     if (until === undefined) return null;
-    if (performance.now() < until) return `TRYAGAIN Slot ${slot} is moving to another node; try again`;
+    if (performance.now() < until) {
+      this.pausedHit = slot;
+      return `TRYAGAIN Slot ${slot} is moving to another node; try again`;
+    }
     this.pausedSlots.delete(slot);
     return null;
   }

@@ -134,6 +134,17 @@ function routedHere(node: CorralNode, client: Client, cmd: Command, args: Comman
   const readOk = client.readonlyMode && (inExec ? (client.multiFlags & CMD_WRITE) === 0 : (cmd.flags & CMD_READONLY) !== 0);
   const error = inExec ? (client.multi === null ? null : cluster.routeTransaction(client.multi, readOk)) : cluster.route(cmd, args, readOk);
   if (error === null) return true;
+  const paused = cluster.pausedHit;
+  if (paused >= 0) {
+    cluster.pausedHit = -1;
+    // A write to a slot in its switch: the command goes back to the client's parser and runs
+    // again when the pause ends (clients other than ioredis do not retry TRYAGAIN).
+    if (args === client.parser && node.migration !== null) {
+      client.parser.unread();
+      node.migration.hold(client, paused);
+      return false;
+    }
+  }
   node.stats.rejectedCalls++;
   cmd.rejectedCalls++;
   if (inExec) {

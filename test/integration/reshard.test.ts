@@ -15,6 +15,10 @@
 //    the primary of the batch's source shard (its replica takes over; the mover redoes the
 //    batch). The same checks, where only what docs/replication.md says a kill -9 may lose (writes
 //    the killed primary acknowledged that its replica had not received) is tolerated.
+// 3. ADD, then REMOVE with a kill -9 mid-move of the primary of a batch's target shard (one of
+//    corral up's, which have replicas): its replica takes over, the mover aborts the batch and
+//    moves its slots later, the plan completes and the removed shard leaves the document. The
+//    same checks, with the same tolerance for the kill.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,11 +29,14 @@ import { callOnce, startCorralUp, until, sleep, type CorralUp } from '../support
 import { keySlot } from '../../src/cluster/slot.js';
 import {
   ReshardWorkload,
+  batchSlots,
   fieldsOf,
   controllerPort,
   coordinatorOf,
   killNode,
-  lineReader,
+  killWindow,
+  logAround,
+  mergeLogs,
   newestTopology,
   nodePort,
   parseBatch,
@@ -38,8 +45,10 @@ import {
   settledPlacement,
   slotsLeft,
   slotsOfShard,
+  stampedLog,
   startExtraNode,
   waitPlanDone,
+  type BatchInFlight,
   type ExtraNode,
   type KillWindow,
   type WorkloadOptions,
@@ -56,6 +65,8 @@ interface Ctx {
   failures: string[];
   /** The node log lines (both logs, by time) about `slot` within 1 s of `at`, and the mover's and cleanups' within 100 ms. */
   logAround: (slot: number, at: number) => string[];
+  /** Both logs, by time: each line `<ms> [port] <line>`. */
+  nodeLog: () => string[];
 }
 
 /** Runs `body` on a fresh cluster, extra node and preloaded workload; on failure, the logs go with the error. */
@@ -67,10 +78,7 @@ async function withCluster(name: string, clientOptions: Pick<WorkloadOptions, 'i
   };
   const up = await startCorralUp(3, 1);
   // corral up's output again, each line with the time it arrived (its own lines carry none).
-  let stamped = '';
-  const stamp = (at: number, line: string): void => void (stamped += `${at} ${line}\n`);
-  up.child.stdout!.on('data', lineReader(stamp));
-  up.child.stderr!.on('data', lineReader(stamp));
+  const stamped = stampedLog(up.child);
   let extra: ExtraNode | null = null;
   let workload: ReshardWorkload | null = null;
   try {
@@ -81,21 +89,15 @@ async function withCluster(name: string, clientOptions: Pick<WorkloadOptions, 'i
     await workload.preload();
     log(`preloaded ${workload.allKeys().size} keys`);
     const failures: string[] = [];
-    const logAround = (slot: number, at: number): string[] => {
-      const slotLine = new RegExp(`slot ${slot}\\b`);
-      const moverLine = /mover|controller: published|removing the keys|failover|promot|killed/;
-      return mergeLogs(stamped, x.output()).filter((l) => {
-        const d = Math.abs(Number(l.slice(0, l.indexOf(' '))) - at);
-        return (d <= 1000 && slotLine.test(l)) || (d <= 100 && moverLine.test(l));
-      });
-    };
-    await body({ up, extra: x, workload, ports: () => [...up.ports, x.port], log, timeline, failures, logAround });
+    const nodeLog = (): string[] => mergeLogs(stamped(), x.output());
+    const around = (slot: number, at: number): string[] => logAround(nodeLog(), slot, at);
+    await body({ up, extra: x, workload, ports: () => [...up.ports, x.port], log, timeline, failures, logAround: around, nodeLog });
     log('done');
     console.log(`${name}\n${timeline.join('\n')}`);
     assert.deepEqual(failures, [], 'every phase passes its checks');
   } catch (err) {
     const file = path.join(os.tmpdir(), `corral-reshard-${name.replace(/\W+/g, '-')}-${Date.now()}.log`);
-    const nodeLog = mergeLogs(stamped, extra?.output() ?? '').join('\n');
+    const nodeLog = mergeLogs(stamped(), extra?.output() ?? '').join('\n');
     writeFileSync(file, `${timeline.join('\n')}\n\n--- corral up (from ${up.ports[0]}) and the extra node, by time\n${up.output().slice(0, 2000)}\n...\n${nodeLog}\n`);
     const noise = /importing slot|exporting slot|is now served here|export of slot \d+ ended: the importer disconnected|NOTREADY/;
     const interesting = nodeLog.split('\n').filter((l) => !noise.test(l) && /mover|control plane|controller|migrat|failover|error|killed|restart|refus|abort|lost|warn/i.test(l));
@@ -107,15 +109,6 @@ async function withCluster(name: string, clientOptions: Pick<WorkloadOptions, 'i
     await extra?.kill();
     await up.stop();
   }
-}
-
-/** Log texts whose lines start with a time in ms, merged into one list by time. */
-function mergeLogs(...texts: string[]): string[] {
-  return texts
-    .join('\n')
-    .split('\n')
-    .filter((l) => l !== '')
-    .sort((a, b) => Number(a.slice(0, a.indexOf(' '))) - Number(b.slice(0, b.indexOf(' '))));
 }
 
 /**
@@ -158,6 +151,28 @@ function progressLogger(ctx: Ctx): (s: Map<string, string>) => void {
   };
 }
 
+/** CORRAL RESHARD ADD or REMOVE of the extra node; the plan's id. */
+async function startPlan(ctx: Ctx, kind: 'ADD' | 'REMOVE'): Promise<string> {
+  const r = await reshard(ctx.ports(), kind, '127.0.0.1', ctx.extra.port);
+  assert.match(String(r), kind === 'ADD' ? /^add-shard-/ : /^remove-shard-/, `${kind} answered ${JSON.stringify(r)}`);
+  ctx.log(`${kind} ${ctx.extra.port}: plan ${String(r)}`);
+  return String(r);
+}
+
+/** Waits for the plan to end, logging its progress, then a little more. */
+async function finishPlan(ctx: Ctx, kind: 'ADD' | 'REMOVE'): Promise<void> {
+  await waitPlanDone(ctx.ports, 90_000, progressLogger(ctx));
+  ctx.log(`${kind} done: ${JSON.stringify(Object.fromEntries(await reshardStatus(ctx.ports())))}`);
+  await sleep(300);
+}
+
+// Room for a failover (about a second or two without a primary or a controller, or a pause a
+// dead controller never ended, up to its 3 s) inside the clients' retries: for the tests with kills.
+const KILL_CLIENTS: Pick<WorkloadOptions, 'ioredis' | 'corral'> = {
+  ioredis: { maxRedirections: 100, retryDelayOnTryAgain: 100, retryDelayOnFailover: 100, retryDelayOnClusterDown: 100 },
+  corral: { commandTimeout: 15_000, retry: { attempts: 30, baseDelayMs: 50, maxDelayMs: 500 } },
+};
+
 test('RESHARD ADD then REMOVE under a checker workload: no wrong value, no lost key, exact counters, TTLs kept, no error, one owner per key', { timeout: 180_000 }, async () => {
   // Default client options: MOVED and TRYAGAIN are the clients' own business.
   await withCluster('add-remove', {}, async (ctx) => {
@@ -165,12 +180,8 @@ test('RESHARD ADD then REMOVE under a checker workload: no wrong value, no lost 
     const shardId = `127.0.0.1:${extra.port}`;
     await phase(ctx, 'add', async () => {
       await sleep(500);
-      const id = await reshard(ctx.ports(), 'ADD', '127.0.0.1', extra.port);
-      assert.match(String(id), /^add-shard-/, `ADD answered ${JSON.stringify(id)}`);
-      ctx.log(`ADD ${extra.port}: plan ${String(id)}`);
-      await waitPlanDone(ctx.ports, 90_000, progressLogger(ctx));
-      ctx.log(`ADD done: ${JSON.stringify(Object.fromEntries(await reshardStatus(ctx.ports())))}`);
-      await sleep(300);
+      await startPlan(ctx, 'ADD');
+      await finishPlan(ctx, 'ADD');
     });
     let doc = await newestTopology(ctx.ports());
     const shard = doc.shards.find((s) => s.id === shardId);
@@ -184,12 +195,8 @@ test('RESHARD ADD then REMOVE under a checker workload: no wrong value, no lost 
 
     await phase(ctx, 'remove', async () => {
       await sleep(300);
-      const id = await reshard(ctx.ports(), 'REMOVE', '127.0.0.1', extra.port);
-      assert.match(String(id), /^remove-shard-/, `REMOVE answered ${JSON.stringify(id)}`);
-      ctx.log(`REMOVE ${extra.port}: plan ${String(id)}`);
-      await waitPlanDone(ctx.ports, 90_000, progressLogger(ctx));
-      ctx.log(`REMOVE done: ${JSON.stringify(Object.fromEntries(await reshardStatus(ctx.ports())))}`);
-      await sleep(300);
+      await startPlan(ctx, 'REMOVE');
+      await finishPlan(ctx, 'REMOVE');
     });
     doc = await newestTopology(ctx.ports());
     assert.equal(doc.shards.length, 3);
@@ -210,20 +217,12 @@ test('RESHARD ADD then REMOVE under a checker workload: no wrong value, no lost 
 });
 
 test('RESHARD ADD with kill -9 of the controller, then of the source primary, mid-move: the plan completes, the checks hold', { timeout: 180_000 }, async () => {
-  // Room for a failover (about a second or two without a primary or a controller, or a pause a
-  // dead controller never ended, up to its 3 s) inside the clients' retries.
-  const clients: Pick<WorkloadOptions, 'ioredis' | 'corral'> = {
-    ioredis: { maxRedirections: 100, retryDelayOnTryAgain: 100, retryDelayOnFailover: 100, retryDelayOnClusterDown: 100 },
-    corral: { commandTimeout: 15_000, retry: { attempts: 30, baseDelayMs: 50, maxDelayMs: 500 } },
-  };
-  await withCluster('add-with-kills', clients, async (ctx) => {
+  await withCluster('add-with-kills', KILL_CLIENTS, async (ctx) => {
     const { up, extra, workload } = ctx;
     const kills: KillWindow[] = [];
     await phase(ctx, 'add with kills', async () => {
       await sleep(500);
-      const id = await reshard(ctx.ports(), 'ADD', '127.0.0.1', extra.port);
-      assert.match(String(id), /^add-shard-/, `ADD answered ${JSON.stringify(id)}`);
-      ctx.log(`ADD ${extra.port}: plan ${String(id)}`);
+      const id = await startPlan(ctx, 'ADD');
       const total = Number((await reshardStatus(ctx.ports())).get('total_slots'));
       assert.ok(total > 3000, `the plan moves ${total} slots`);
 
@@ -245,7 +244,7 @@ test('RESHARD ADD with kill -9 of the controller, then of the source primary, mi
       await until('the plan to resume under the new controller', async () => slotsLeft(await reshardStatus(ctx.ports())) <= leftAtKill1 - 200, 30_000, 100);
       const st = await reshardStatus(ctx.ports());
       ctx.log(`resumed: slots_left ${slotsLeft(st)}, last_error "${st.get('last_error')}"`);
-      assert.equal(st.get('plan'), String(id), 'the new controller follows the same plan');
+      assert.equal(st.get('plan'), id, 'the new controller follows the same plan');
       await until('the killed controller to be back and in sync', up.whole, 30_000, 100);
 
       // 2. kill -9 of the primary of the batch's source shard.
@@ -265,9 +264,7 @@ test('RESHARD ADD with kill -9 of the controller, then of the source primary, mi
       workload.addKill(k2);
       ctx.log(`kill -9 of ${k2.label}, slots_left ${leftAtKill2}`);
       assert.ok(leftAtKill2 > 0, 'the plan was still running at the second kill');
-      await waitPlanDone(ctx.ports, 90_000, progressLogger(ctx));
-      ctx.log(`ADD done: ${JSON.stringify(Object.fromEntries(await reshardStatus(ctx.ports())))}`);
-      await sleep(300);
+      await finishPlan(ctx, 'ADD');
     });
     // corral up restarted both killed processes (phase waited for every node to be back in sync).
     // The source primary's comes back as a replica; so does the controller's, unless the second
@@ -282,5 +279,74 @@ test('RESHARD ADD with kill -9 of the controller, then of the source primary, mi
     const owned = slotsOfShard(doc, `127.0.0.1:${extra.port}`).size;
     ctx.log(`the new shard owns ${owned} slots and holds ${String(await callOnce(extra.port, 'DBSIZE'))} keys`);
     assert.ok(owned > 0.2 * 16384 && owned < 0.3 * 16384, `the new shard owns ${owned} slots, about a quarter`);
+  });
+});
+
+test('RESHARD REMOVE with kill -9 of the target primary of a batch mid-move: its replica takes over, the batch is redone, the plan completes, the checks hold', { timeout: 180_000 }, async () => {
+  await withCluster('remove-with-target-kill', KILL_CLIENTS, async (ctx) => {
+    const { up, extra, workload } = ctx;
+    const shardId = `127.0.0.1:${extra.port}`;
+    await phase(ctx, 'add', async () => {
+      await sleep(500);
+      await startPlan(ctx, 'ADD');
+      await finishPlan(ctx, 'ADD');
+    });
+    let kill: KillWindow | null = null;
+    let target = { shard: '', replica: '', batch: '' };
+    await phase(ctx, 'remove with kill', async () => {
+      await sleep(300);
+      const id = await startPlan(ctx, 'REMOVE');
+      const total = Number((await reshardStatus(ctx.ports())).get('total_slots'));
+      await until('some slots to move', async () => slotsLeft(await reshardStatus(ctx.ports())) <= total - 200, 30_000, 50);
+      // The targets are corral up's shards (each with a replica). A batch still copying, to a
+      // shard whose primary is not the controller (its kill would be the controller's too): killed
+      // as soon as STATUS shows it, so that the kill lands inside it.
+      const controller = await controllerPort(ctx.ports());
+      const pids = new Map((await up.views()).map((v) => [v.port, v.pid]));
+      const before = await newestTopology(ctx.ports());
+      const found = { batch: null as BatchInFlight | null, port: 0 };
+      await until('a batch copying to a shard whose primary is not the controller', async () => {
+        const b = parseBatch((await reshardStatus(ctx.ports())).get('batch') ?? '');
+        const t = before.shards.find((s) => s.id === b?.to);
+        if (b === null || b.phase !== 'copy' || t === undefined || nodePort(before, t.primary) === controller) return false;
+        found.batch = b;
+        found.port = nodePort(before, t.primary);
+        return true;
+      }, 10_000, 5);
+      const at = Date.now();
+      process.kill(pids.get(found.port)!, 'SIGKILL');
+      const batch = found.batch!;
+      const doc = await newestTopology(ctx.ports());
+      assert.equal(batch.from, shardId, 'the batch moves slots off the leaving shard');
+      kill = killWindow(doc, found.port, pids.get(found.port)!, at, `target primary of batch ${JSON.stringify(batch)}`, batchSlots(doc, batch));
+      workload.addKill(kill);
+      const shard = doc.shards.find((s) => s.id === batch.to)!;
+      assert.equal(shard.replicas.length, 1, `the target shard ${batch.to} has a replica`);
+      target = { shard: batch.to, replica: shard.replicas[0], batch: `${batch.slots} slots from ${batch.firstSlot} ${batch.from} -> ${batch.to}` };
+      const left = slotsLeft(await reshardStatus(ctx.ports()));
+      ctx.log(`kill -9 of ${kill.label}, slots_left ${left}`);
+      assert.ok(left > 0, 'the plan was still running at the kill');
+      assert.equal((await reshardStatus(ctx.ports())).get('plan'), id);
+      await finishPlan(ctx, 'REMOVE');
+    });
+    const k = kill as KillWindow | null;
+    assert.ok(k !== null);
+    // The mover gave the batch up when its target failed (and moved its slots later, or the plan would not have ended).
+    const aborted = ctx.nodeLog().filter((l) => Number(l.slice(0, l.indexOf(' '))) >= k.at && / mover: batch of .* aborted: /.test(l));
+    ctx.log(`aborted after the kill:\n    ${aborted.join('\n    ')}`);
+    assert.ok(aborted.some((l) => l.includes(`-> ${target.shard} aborted: `)), `the mover aborted the batch to ${target.shard} (${target.batch})`);
+    // The replica took over; corral up restarted the killed process, which came back as its replica.
+    const doc = await newestTopology(ctx.ports());
+    const shard = doc.shards.find((s) => s.id === target.shard);
+    assert.equal(shard?.primary, target.replica, `the replica of ${target.shard} took over`);
+    const v = await up.views();
+    ctx.log(`roles: ${v.map((n) => `${n.port} ${n.role} pid ${n.pid}`).join(', ')}`);
+    assert.ok(v.some((n) => n.port === k.port && n.pid > 0 && n.pid !== k.pid), `${k.label} was restarted`);
+    assert.equal(v.find((n) => n.port === k.port)?.role, 'slave', `${k.label} came back as a replica`);
+    // The leaving shard ended with no slot and left the document.
+    assert.equal(slotsOfShard(doc, shardId).size, 0, 'the removed shard owns no slot');
+    assert.equal(doc.shards.length, 3);
+    assert.ok(!doc.shards.some((s) => s.id === shardId), 'the shard is gone');
+    assert.ok(!doc.nodes.some((n) => n.port === extra.port), 'the removed node is out of the document');
   });
 });

@@ -85,6 +85,34 @@ export function lineReader(onLine: (at: number, line: string) => void): (d: Buff
   };
 }
 
+/** A child's output (stdout and stderr) as it comes, each line as `<ms> <line>` with the time it arrived. */
+export function stampedLog(child: ChildProcess): () => string {
+  let out = '';
+  const take = (at: number, line: string): void => void (out += `${at} ${line}\n`);
+  child.stdout!.on('data', lineReader(take));
+  child.stderr!.on('data', lineReader(take));
+  return () => out;
+}
+
+/** Log texts whose lines start with a time in ms, merged into one list by time. */
+export function mergeLogs(...texts: string[]): string[] {
+  return texts
+    .join('\n')
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort((a, b) => Number(a.slice(0, a.indexOf(' '))) - Number(b.slice(0, b.indexOf(' '))));
+}
+
+/** Of merged log lines, those about `slot` within 1 s of `at`, and the mover's, failovers' and cleanups' within 100 ms. */
+export function logAround(lines: readonly string[], slot: number, at: number): string[] {
+  const slotLine = new RegExp(`slot ${slot}\\b`);
+  const moverLine = /mover|controller: published|removing the keys|failover|promot|killed/;
+  return lines.filter((l) => {
+    const d = Math.abs(Number(l.slice(0, l.indexOf(' '))) - at);
+    return (d <= 1000 && slotLine.test(l)) || (d <= 100 && moverLine.test(l));
+  });
+}
+
 export interface ExtraNode {
   port: number;
   child: ChildProcess;
@@ -188,6 +216,19 @@ export interface BatchInFlight {
 export function parseBatch(text: string): BatchInFlight | null {
   const m = /^(\d+) slots from (\d+) (\S+) -> (\S+) \((\S+)\)$/.exec(text);
   return m === null ? null : { slots: Number(m[1]), firstSlot: Number(m[2]), from: m[3], to: m[4], phase: m[5] };
+}
+
+/**
+ * The slots of a batch still in `doc`'s plan (none once published): as the mover picks them, the
+ * plan's next `slots` slots from `firstSlot` that `from` owns and that go to `to`.
+ */
+export function batchSlots(doc: TopologyDoc, b: BatchInFlight): number[] {
+  const owners = slotOwners(doc);
+  const out: number[] = [];
+  for (const [start, end, to] of doc.plan?.moves ?? []) {
+    for (let s = start; s <= end && out.length < b.slots; s++) if ((out.length > 0 || s === b.firstSlot) && to === b.to && owners[s] === b.from) out.push(s);
+  }
+  return out;
 }
 
 /** Waits until the document has no plan; `progress` gets each STATUS seen. */
@@ -363,16 +404,24 @@ export interface KillWindow {
 /** kill -9 of the node process on `port`; the window for the checks. */
 export async function killNode(ports: readonly number[], port: number, label: string, extraSlots: Iterable<number> = []): Promise<KillWindow> {
   const doc = await newestTopology(ports);
+  const v = await nodeView(port);
+  if (v.pid <= 0) throw new Error(`${port} does not answer: nothing to kill`);
+  const at = Date.now();
+  process.kill(v.pid, 'SIGKILL');
+  return killWindow(doc, port, v.pid, at, label, extraSlots);
+}
+
+/**
+ * The window for the checks of a kill -9 of `port` (process `pid`) at `at`, from `doc`, read just
+ * before or just after it (a primary's slots: its shard's in `doc`, and `extraSlots`).
+ */
+export function killWindow(doc: TopologyDoc, port: number, pid: number, at: number, label: string, extraSlots: Iterable<number> = []): KillWindow {
   const id = doc.nodes.find((n) => n.port === port)?.id;
   const shard = doc.shards.find((s) => s.primary === id);
   const memberOf = doc.shards.find((s) => s.primary === id || (id !== undefined && s.replicas.includes(id)))?.id;
   const slots = shard === undefined ? new Set<number>() : slotsOfShard(doc, shard.id);
   if (shard !== undefined) for (const s of extraSlots) slots.add(s);
-  const v = await nodeView(port);
-  if (v.pid <= 0) throw new Error(`${port} does not answer: nothing to kill`);
-  const at = Date.now();
-  process.kill(v.pid, 'SIGKILL');
-  return { label: `${label} (${port}, pid ${v.pid}, ${shard === undefined ? `a replica in ${memberOf}` : `primary of ${shard.id}, ${slots.size} slots`})`, at, port, pid: v.pid, shard: shard?.id, memberOf, slots };
+  return { label: `${label} (${port}, pid ${pid}, ${shard === undefined ? `a replica in ${memberOf}` : `primary of ${shard.id}, ${slots.size} slots`})`, at, port, pid, shard: shard?.id, memberOf, slots };
 }
 
 // ---- the workload ---------------------------------------------------------------------------
@@ -713,6 +762,16 @@ export class ReshardWorkload {
   }
 
   /**
+   * A kill of the node a failed command's message names (corral's client and RawRouter name the
+   * node), the command in flight at the kill: a client whose slot map is older than a move sends
+   * to the slot's former owner, which would have answered MOVED had it not been killed.
+   */
+  private killOfNamedNode(message: string, op: { start: number; end: number }): KillWindow | null {
+    for (const k of this.kills) if (new RegExp(`\\b${k.port}\\b`).test(message) && op.start <= k.at + 1000 && op.end >= k.at) return k;
+    return null;
+  }
+
+  /**
    * Whether `value` may be read from `reg` by a read over [start, end]: 'ok', 'tolerated' (an
    * older value, every newer acknowledged write before the read being at risk from a kill), or
    * what is wrong.
@@ -844,12 +903,13 @@ export class ReshardWorkload {
       const v = await this.io.get(k);
       if (v !== `v:${k}`) bad(k, `${k} = ${JSON.stringify(v)}, preloaded as "v:${k}"`);
     });
-    // Errors: those a kill explains (a non-idempotent command in flight on the killed primary).
+    // Errors: those a kill explains (a non-idempotent command in flight on the killed primary, or
+    // on the killed node its client sent it to).
     const errors = this.errors;
     this.errors = [];
     for (const e of errors) {
       if (e.op !== 'INCR' && e.op !== 'MULTI') continue;
-      const k = this.inFlightAtKill(keySlot(e.key), { start: e.start, end: e.at });
+      const k = this.inFlightAtKill(keySlot(e.key), { start: e.start, end: e.at }) ?? this.killOfNamedNode(e.message, { start: e.start, end: e.at });
       if (k !== null && /ConnectionError|Connection is closed|connection/i.test(e.message)) e.byKill = k.label;
     }
     const unexplained = errors.filter((e) => e.byKill === undefined);
