@@ -121,6 +121,14 @@ export class RequestParser implements CommandArgs {
     return this.src;
   }
 
+  /**
+   * Whether rawSource is the parser's own accumulation buffer (the command came in more than one
+   * read), whose bytes the next incomplete command moves: copy them before calling next() again.
+   */
+  get rawInAccumulator(): boolean {
+    return this.fromAcc;
+  }
+
   get rawStart(): number {
     return this.cmdStart;
   }

@@ -346,3 +346,32 @@ test('replication: pipelined mixes of writes, SELECT, lazy expiry, MULTI/EXEC an
     await t.close();
   }
 });
+
+test('replication: requests that arrive in pieces, pipelined with an incomplete one, reach the replica byte for byte', async () => {
+  const t = await pair();
+  try {
+    await t.rc.call('REPLICAOF', '127.0.0.1', t.p.port);
+    await until('link up', async () => (await info(t.rc, 'master_link_status')) === 'up');
+    // A big APPEND sent in two reads (so the primary parses it from its accumulation buffer),
+    // the second read also holding the start of the next request: the parser then moves its
+    // buffer's bytes, which the stream must have copied first.
+    const big = encodeCommand(['APPEND', 'big', 'a'.repeat(200_000)]);
+    const next = encodeCommand(['APPEND', 'big', 'tail']);
+    const s = t.pc.socket;
+    for (let round = 0; round < 3; round++) {
+      s.write(big.subarray(0, 70_000));
+      await sleep(20);
+      s.write(Buffer.concat([big.subarray(70_000), next.subarray(0, 10)]));
+      await sleep(20);
+      s.write(next.subarray(10));
+      await t.pc.readReplies(2);
+    }
+    assert.equal(await t.pc.call('STRLEN', 'big'), 3 * 200_004);
+    assert.equal(await t.pc.call('WAIT', 1, 2000), 1);
+    assert.equal(await t.rc.call('STRLEN', 'big'), 3 * 200_004);
+    assert.equal(await t.rc.call('GET', 'big'), await t.pc.call('GET', 'big'));
+    assert.equal(await info(t.rc, 'master_link_status'), 'up');
+  } finally {
+    await t.close();
+  }
+});

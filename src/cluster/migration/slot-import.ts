@@ -135,7 +135,8 @@ export class SlotImport {
       return;
     }
     if (isWord(a, 0, 'select')) return; // the slot's keys live in database 0 (cluster mode)
-    if (this.state === 'copying' && !isWord(a, 0, 'del')) this.keysCopied++;
+    // Keys counted: whole ones (a big key's pieces, big-key-copy.ts, count as its SET at most).
+    if (this.state === 'copying' && (isWord(a, 0, 'set') || isWord(a, 0, 'restore'))) this.keysCopied++;
     this.host.apply(a);
   }
 }

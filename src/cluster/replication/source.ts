@@ -177,8 +177,14 @@ export class ReplicationSource {
     // command in valid RESP, without encoding it again. Anything else (a queued MULTI command,
     // an inline request) is encoded. Pipelined requests lie back to back in the read that
     // brought them: a run of them is copied at once, when something else is written to the
-    // stream or when the client's read has been processed (endRead), whichever is first.
-    if (args instanceof RequestParser && args.rawSource[args.rawStart] === 42 /* '*' */) {
+    // stream or when the client's read has been processed (endRead), whichever is first; one
+    // in the parser's accumulation buffer (it came in pieces) is copied at once, since the
+    // parser compacts that buffer when the next request is incomplete.
+    if (args instanceof RequestParser && args.rawSource[args.rawStart] === 42 /* '*' */ && args.rawInAccumulator) {
+      // Bytes the parser may move as soon as it parses on: copied now.
+      this.settle();
+      this.turn.raw(args.rawSource, args.rawStart, args.rawEnd);
+    } else if (args instanceof RequestParser && args.rawSource[args.rawStart] === 42 /* '*' */) {
       const src = args.rawSource;
       if (src === this.runSource && args.rawStart === this.runEnd) this.runEnd = args.rawEnd;
       else {
