@@ -12,6 +12,7 @@ import { ConfigError, PARAMS, parseConfigFile } from '../server/config.js';
 import { runUp } from './up.js';
 import { clusterFailover, clusterStatus } from './cluster-ops.js';
 import { addShard, collectWeight, migrations, rebalance, removeShard } from './reshard-ops.js';
+import { DEFAULT_DRAIN_S } from './retire.js';
 import { ringReport } from '../cluster/ring-report.js';
 import { FLASH_SALE_FLAGS, runFlashSaleDemo } from '../demo/index.js';
 
@@ -128,8 +129,9 @@ clusterCmd
   .requiredOption('--cluster <host:port>', 'any node of the cluster')
   .option('--rate <rate>', RATE_HELP)
   .option('--detach', 'return once the plan is started, instead of following it')
+  .option('--drain <seconds>', `with corral up: wait up to this long for clients still sending to the retired nodes before stopping them (default ${DEFAULT_DRAIN_S})`, Number)
   .allowExcessArguments(false)
-  .action(async (target: string, opts: { cluster: string; rate?: string; detach?: boolean }) => {
+  .action(async (target: string, opts: { cluster: string; rate?: string; detach?: boolean; drain?: number }) => {
     process.exitCode = await removeShard(target, opts);
   });
 clusterCmd

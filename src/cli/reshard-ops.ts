@@ -8,6 +8,7 @@ import { SingleBar } from 'cli-progress';
 import { callNode, fieldPairs } from '../control/node-link.js';
 import { nodeIdFor, parseTopology, type TopologyDoc } from '../cluster/topology.js';
 import type { ReplyValue } from '../protocol/reply-parser.js';
+import { DEFAULT_DRAIN_S, drain } from './retire.js';
 
 /** A refusal or failure to report as `corral: <message>`, exit 1. */
 export class CliError extends Error {
@@ -338,7 +339,10 @@ export interface ReshardOptions {
   cluster: string;
   rate?: string;
   detach?: boolean;
+  /** remove-shard: seconds to wait for clients still sending to a retired node before it is stopped. */
+  drain?: number;
 }
+
 
 export interface AddShardOptions extends ReshardOptions {
   weight?: string;
@@ -469,6 +473,7 @@ export async function removeShard(target: string, o: ReshardOptions): Promise<nu
     const gone = members.filter((n) => !f.doc.nodes.some((x) => x.id === n.id));
     if (spec.startsWith('local:')) {
       for (const n of gone) {
+        await drain(`${n.host}:${n.port}`, (o.drain ?? DEFAULT_DRAIN_S) * 1000);
         try {
           replyText(await call(spec.slice('local:'.length), ['COORD', 'STOPNODE', n.port], 15_000));
           console.log(`stopped ${n.host}:${n.port}`);
