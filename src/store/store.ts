@@ -300,11 +300,22 @@ export class Store {
       if (db.volatileCount !== 0 && !this.replica && !this.ignoringExpiry) total += db.expireDue(now, deadline);
       if (performance.now() > deadline) return total;
     }
-    for (const db of this.dbs) {
-      if (db.size !== 0) db.defragment(deadline);
-      if (performance.now() > deadline) break;
-    }
     return total;
+  }
+
+  /**
+   * One slice of defragmentation, `ms` at most (the node runs a few per cron period, yielding
+   * to clients between them); returns whether there may be more to do. Under steady churn there
+   * is always a page to evacuate: one long slice per period (it used to take what expiry left of
+   * 25 ms) was a stall ten times a second, p99 25 ms under a load whose p50 was 2 ms.
+   */
+  defragSlice(ms: number): boolean {
+    const until = performance.now() + ms;
+    for (const db of this.dbs) {
+      if (db.size !== 0) db.defragment(until);
+      if (performance.now() >= until) return true;
+    }
+    return false;
   }
 
   flushAll(): void {
