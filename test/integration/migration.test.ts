@@ -56,14 +56,19 @@ async function migrations(c: RawConnection): Promise<string[]> {
   return (await c.call('CORRAL', 'MIGRATIONS')) as string[];
 }
 
-test('a slot moves to another primary under writes: its keys, TTLs and every acknowledged write arrive, on the replicas too', { timeout: 60_000 }, async () => {
-  const cluster: CorralCluster = await startCorralCluster(2, {}, { replicas: 1 });
-  const conns: RawConnection[] = [];
-  const connect = async (i: number): Promise<RawConnection> => {
+/** Opens connections to the cluster's i-th node, kept in `conns` to close at the end. */
+function connector(cluster: CorralCluster, conns: RawConnection[]): (i: number) => Promise<RawConnection> {
+  return async (i) => {
     const c = await RawConnection.connect(cluster.ports[i]);
     conns.push(c);
     return c;
   };
+}
+
+test('a slot moves to another primary under writes: its keys, TTLs and every acknowledged write arrive, on the replicas too', { timeout: 60_000 }, async () => {
+  const cluster: CorralCluster = await startCorralCluster(2, {}, { replicas: 1 });
+  const conns: RawConnection[] = [];
+  const connect = connector(cluster, conns);
   const client = createClient({ nodes: [`127.0.0.1:${cluster.ports[0]}`] });
   try {
     await cluster.waitForReplicas();
@@ -195,11 +200,7 @@ async function contentOf(c: RawConnection, key: string): Promise<string> {
 test('big keys move in pieces under writes to them: hashes, lists, sets, sorted sets and strings arrive whole, with their TTLs', { timeout: 90_000 }, async () => {
   const cluster: CorralCluster = await startCorralCluster(2, {}, { replicas: 1 });
   const conns: RawConnection[] = [];
-  const connect = async (i: number): Promise<RawConnection> => {
-    const c = await RawConnection.connect(cluster.ports[i]);
-    conns.push(c);
-    return c;
-  };
+  const connect = connector(cluster, conns);
   try {
     await cluster.waitForReplicas();
     const doc = cluster.topology;
