@@ -224,9 +224,11 @@ export class Mover {
         (r) => {
           this.pollingImports = false;
           if (this.batch === b || this.batch?.slots === b.slots) {
-            this.imports = { at, bySlot: parseImports(r) };
-            // While writes are paused every turn counts; the copy is polled at the loop's pace.
-            if (this.batch!.phase !== 'copy') this.host.kick();
+            const bySlot = parseImports(r);
+            this.imports = { at, bySlot };
+            // While writes are paused every turn counts; the copy is polled at the loop's pace,
+            // except that a copy found complete (near-empty slots) goes on at once.
+            if (this.batch!.phase !== 'copy' || b.slots.every((s) => bySlot.get(s)?.state === 'streaming')) this.host.kick();
           }
         },
         () => {
