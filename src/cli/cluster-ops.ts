@@ -4,7 +4,7 @@
 
 import { callNode } from '../control/node-link.js';
 import { parseTopology, type TopologyDoc } from '../cluster/topology.js';
-import { errorOf, formatMB, parseReshardStatus, progressLine, replyPairs, replyText as text, slotCounts, splitAddress as split } from './reshard-ops.js';
+import { errorOf, formatMB, parseReshardStatus, progressLine, replyPairs, replyText as text, slotCounts, splitAddress as split } from './reshard-format.js';
 
 function fields(info: string): Map<string, string> {
   const m = new Map<string, string>();

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CliError, formatDuration, formatReshardStatus, parseRate, parseReshardStatus, progressLine, splitAddress, type ReshardStatus } from './reshard-ops.js';
+import { CliError, formatDuration, formatReshardStatus, parseRate, parseReshardStatus, progressLine, splitAddress, type ReshardStatus } from './reshard-format.js';
 
 test('parseRate: units are 1024 multiples; 0 and unlimited mean no limit', () => {
   assert.equal(parseRate('50mb'), 50 * 1024 * 1024);

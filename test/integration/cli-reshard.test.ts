@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createClient } from '../../src/index.js';
 import { CorralNode } from '../../src/server/node.js';
 import { parseTopology, type TopologyDoc } from '../../src/cluster/topology.js';
-import { slotCounts } from '../../src/cli/reshard-ops.js';
+import { slotCounts } from '../../src/cli/reshard-format.js';
 import { CORRAL_MAIN, callOnce, canListen, freeRun, startCorralUp, until } from '../support/corral-up.js';
 
 interface Run {
