@@ -326,7 +326,7 @@ export class NodeMigration implements ImportHost {
     const out: string[] = [];
     const now = performance.now();
     for (const e of this.exports.values()) {
-      out.push(`export slot=${e.slot} state=${e.state} keys=${e.keysCopied}/${e.keysTotal} bytes=${e.bytesSent} mark=${e.mark} ms=${Math.round(now - e.startedAt)}`);
+      out.push(`export slot=${e.slot} state=${e.state} keys=${e.keysCopied}/${e.keysTotal} bytes=${e.bytesSent} mark=${e.mark} big_pending=${e.bigKeysPending} ms=${Math.round(now - e.startedAt)}`);
     }
     for (const i of this.imports.values()) {
       out.push(`import slot=${i.slot} from=${i.sourceHost}:${i.sourcePort} state=${i.state} keys=${i.keysCopied}/${i.keysTotal} bytes=${i.bytesReceived} mark=${i.mark} offset=${i.markOffset} ms=${Math.round(now - i.startedAt)}${i.error === '' ? '' : ` error=${JSON.stringify(i.error)}`}`);
