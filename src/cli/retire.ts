@@ -2,6 +2,7 @@
 // clients stopped sending to it, so no connection closes under a client still being redirected.
 
 import { callNode } from '../control/node-link.js';
+import { splitAddress } from './reshard-format.js';
 
 /** Seconds remove-shard waits at most for clients still sending to a retired node. */
 export const DEFAULT_DRAIN_S = 30;
@@ -10,9 +11,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Redirected commands a node has answered (MOVED and the like: INFO commandstats' rejected_calls). */
 async function rejectedCalls(addr: string): Promise<number> {
-  const i = addr.lastIndexOf(':');
-  const host = addr.slice(0, i);
-  const port = Number(addr.slice(i + 1));
+  const [host, port] = splitAddress(addr);
   const text = String(await callNode(host, port, ['INFO', 'commandstats'], 2000));
   let sum = 0;
   for (const m of text.matchAll(/rejected_calls=(\d+)/g)) sum += Number(m[1]);

@@ -40,7 +40,10 @@ describe('slab defragmentation under churn', () => {
         expected.set(key, value);
         assert.equal(s.evictIfNeeded(), true);
         // The node's cron: expiry, then defragmentation, every 100 writes here.
-        if (n % 100 === 0) s.activeExpireCycle(1000);
+        if (n % 100 === 0) {
+          s.activeExpireCycle(1000);
+          s.defragSlice(1000);
+        }
         worst = Math.max(worst, slab.heldBytes);
       }
       assert.ok(s.usedMemory <= MAXMEMORY);

@@ -96,6 +96,7 @@ test('per-slot key lists hold exactly the keys of each slot through writes, expi
           case 'advance':
             clock.advance(o.ms);
             store.activeExpireCycle(1000);
+            store.defragSlice(1000); // the node's cron: expiry, then defragmentation
             break;
           case 'flush':
             db.flush();

@@ -286,9 +286,9 @@ export class Store {
   }
 
   /**
-   * Active expiry, then slab defragmentation, for up to `budgetMs` of CPU time. Returns the
-   * number of keys expired. A replica expires nothing (its primary sends DEL), nor does any
-   * store while ignoreExpiry is set; leases are swept and slab pages defragmented all the same.
+   * Active expiry for up to `budgetMs` of CPU time (defragmentation is defragSlice's). Returns
+   * the number of keys expired. A replica expires nothing (its primary sends DEL), nor does any
+   * store while ignoreExpiry is set; leases are swept all the same.
    */
   activeExpireCycle(budgetMs: number): number {
     const started = performance.now();

@@ -180,13 +180,12 @@ export class ReplicationSource {
     // stream or when the client's read has been processed (endRead), whichever is first; one
     // in the parser's accumulation buffer (it came in pieces) is copied at once, since the
     // parser compacts that buffer when the next request is incomplete.
-    if (args instanceof RequestParser && args.rawSource[args.rawStart] === 42 /* '*' */ && args.rawInAccumulator) {
-      // Bytes the parser may move as soon as it parses on: copied now.
-      this.settle();
-      this.turn.raw(args.rawSource, args.rawStart, args.rawEnd);
-    } else if (args instanceof RequestParser && args.rawSource[args.rawStart] === 42 /* '*' */) {
+    if (args instanceof RequestParser && args.rawSource[args.rawStart] === 42 /* '*' */) {
       const src = args.rawSource;
-      if (src === this.runSource && args.rawStart === this.runEnd) this.runEnd = args.rawEnd;
+      if (args.rawInAccumulator) {
+        this.settle();
+        this.turn.raw(src, args.rawStart, args.rawEnd);
+      } else if (src === this.runSource && args.rawStart === this.runEnd) this.runEnd = args.rawEnd;
       else {
         this.settle();
         this.runSource = src;
