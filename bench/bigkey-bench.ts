@@ -13,89 +13,25 @@
 // and the move's duration; writes bench/results/bigkey-<time>.json.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { RespConn, RespError } from './lib/resp.js';
 import { freePortRange, sleep, startServer, stopServer, type ServerProc } from './lib/procs.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** One connection, one command at a time, replies as raw RESP text (enough for this bench). */
-class Conn {
-  private buf = '';
-  private waiting: ((s: string) => void) | null = null;
-  private constructor(private readonly s: net.Socket) {
-    s.setNoDelay(true);
-    s.on('data', (d: Buffer) => {
-      this.buf += d.toString('latin1');
-      this.deliver();
-    });
-  }
-  static open(port: number): Promise<Conn> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new Conn(s)));
-      s.once('error', reject);
-    });
-  }
-  private deliver(): void {
-    const end = replyEnd(this.buf);
-    if (end < 0 || this.waiting === null) return;
-    const r = this.buf.slice(0, end);
-    this.buf = this.buf.slice(end);
-    const w = this.waiting;
-    this.waiting = null;
-    w(r);
-  }
-  call(...args: Array<string | Buffer>): Promise<string> {
-    const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-    for (const a of args) {
-      const b = typeof a === 'string' ? Buffer.from(a, 'latin1') : a;
-      parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-    }
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-      this.s.write(Buffer.concat(parts));
-      this.deliver();
-    });
-  }
-  close(): void {
-    this.s.destroy();
-  }
-}
-
-/** The end of the first complete reply in s (simple, error, integer, bulk, or array of those), or -1. */
-function replyEnd(s: string, at = 0): number {
-  const eol = s.indexOf('\r\n', at);
-  if (eol < 0) return -1;
-  const t = s[at];
-  if (t === '$') {
-    const n = Number(s.slice(at + 1, eol));
-    if (n < 0) return eol + 2;
-    return s.length >= eol + 2 + n + 2 ? eol + 2 + n + 2 : -1;
-  }
-  if (t === '*') {
-    let p = eol + 2;
-    for (let i = Number(s.slice(at + 1, eol)); i > 0; i--) {
-      p = replyEnd(s, p);
-      if (p < 0) return -1;
-    }
-    return p;
-  }
-  return eol + 2;
-}
 
 /** PINGs one node back to back (a 1 ms gap) until stopped; the reply times, ms. */
 class Probe {
   readonly times: number[] = [];
   private stopped = false;
   private done: Promise<void> | null = null;
-  constructor(readonly name: string, private readonly conn: Conn) {}
+  constructor(readonly name: string, private readonly conn: RespConn) {}
   start(): void {
     this.done = (async () => {
       while (!this.stopped) {
         const t = performance.now();
-        await this.conn.call('PING');
+        await this.conn.command('PING');
         this.times.push(performance.now() - t);
         await sleep(1);
       }
@@ -111,14 +47,14 @@ class Probe {
   }
 }
 
-async function fill(c: Conn, hash: string, str: string, fields: number, mb: number): Promise<void> {
+async function fill(c: RespConn, hash: string, str: string, fields: number, mb: number): Promise<void> {
   for (let i = 0; i < fields; i += 1000) {
     const args: string[] = ['HSET', hash];
     for (let j = i; j < Math.min(fields, i + 1000); j++) args.push(`f${j}`, `v${j}`);
-    await c.call(...args);
+    await c.ok(...args);
   }
   const piece = Buffer.alloc(1024 * 1024, 'x');
-  for (let i = 0; i < mb; i++) await c.call('APPEND', str, piece);
+  for (let i = 0; i < mb; i++) await c.ok('APPEND', str, piece);
 }
 
 async function corralRun(fields: number, mb: number): Promise<Record<string, unknown>> {
@@ -132,32 +68,33 @@ async function corralRun(fields: number, mb: number): Promise<Record<string, unk
   try {
     await sleep(1000); // the replicas' first sync
     // Which port is which: the first shard's primary owns slot 0's key or not; find a key on `base`.
-    const probe = await Conn.open(base);
+    const probe = await RespConn.connect(base);
     let tag = '';
-    for (let i = 0; tag === ''; i++) if (!(await probe.call('SET', `{big${i}}probe`, '1')).startsWith('-')) tag = `{big${i}}`;
-    const slot = Number((await probe.call('CLUSTER', 'KEYSLOT', tag)).slice(1));
-    const nodes = (await probe.call('CLUSTER', 'NODES')).split('\n');
+    for (let i = 0; tag === ''; i++) if (!((await probe.command('SET', `{big${i}}probe`, '1')) instanceof RespError)) tag = `{big${i}}`;
+    const slot = (await probe.ok('CLUSTER', 'KEYSLOT', tag)) as number;
+    const nodes = ((await probe.ok('CLUSTER', 'NODES')) as string).split('\n');
     const otherPrimary = nodes.find((l) => l.includes('master') && !l.includes('myself'))!;
     const targetPort = Number(otherPrimary.split(' ')[1].split(':')[1].split('@')[0]);
     const targetId = otherPrimary.split(' ')[0];
     const targetReplica = Number(nodes.find((l) => l.includes('slave') && l.includes(targetId))!.split(' ')[1].split(':')[1].split('@')[0]);
     await fill(probe, `${tag}hash`, `${tag}str`, fields, mb);
     await sleep(2000); // the replicas catch up
-    const probes = [new Probe('source primary', await Conn.open(base)), new Probe('target primary', await Conn.open(targetPort)), new Probe('target replica', await Conn.open(targetReplica))];
+    const probes = [new Probe('source primary', await RespConn.connect(base)), new Probe('target primary', await RespConn.connect(targetPort)), new Probe('target replica', await RespConn.connect(targetReplica))];
     for (const p of probes) p.start();
     await sleep(500);
-    const target = await Conn.open(targetPort);
+    const target = await RespConn.connect(targetPort);
     const t0 = performance.now();
-    await target.call('CORRAL', 'IMPORT', String(slot), '127.0.0.1', String(base));
-    while (!(await target.call('CORRAL', 'MIGRATIONS')).includes('state=streaming')) await sleep(5);
-    const mark = (await probe.call('CORRAL', 'SLOTPAUSE', String(slot), '10000')).slice(1).trim();
-    while (!(await target.call('CORRAL', 'MIGRATIONS')).includes(`mark=${mark}`)) await sleep(5);
+    const migrations = async (): Promise<string> => ((await target.ok('CORRAL', 'MIGRATIONS')) as string[]).join('\n');
+    await target.ok('CORRAL', 'IMPORT', slot, '127.0.0.1', base);
+    while (!(await migrations()).includes('state=streaming')) await sleep(5);
+    const mark = (await probe.ok('CORRAL', 'SLOTPAUSE', slot, 10000)) as number;
+    while (!(await migrations()).includes(`mark=${mark}`)) await sleep(5);
     const moveMs = performance.now() - t0;
-    await probe.call('CORRAL', 'SLOTPAUSE', String(slot), '0');
+    await probe.ok('CORRAL', 'SLOTPAUSE', slot, 0);
     await sleep(1000); // the target's replica applies the pieces
     const results = [];
     for (const p of probes) results.push(await p.stop());
-    await target.call('CORRAL', 'IMPORT', String(slot), 'ABORT');
+    await target.ok('CORRAL', 'IMPORT', slot, 'ABORT');
     target.close();
     probe.close();
     return { system: 'corral (pieces)', move_ms: Math.round(moveMs), nodes: results };
@@ -171,19 +108,19 @@ async function redisRun(fields: number, mb: number): Promise<Record<string, unkn
   const servers: ServerProc[] = [];
   try {
     for (const port of [base, base + 1]) servers.push(await startServer(['redis-server', '--port', String(port), '--save', '', '--appendonly', 'no', '--proto-max-bulk-len', '1gb'], { name: 'redis-server', port }));
-    const src = await Conn.open(base);
+    const src = await RespConn.connect(base);
     await fill(src, 'hash', 'str', fields, mb);
-    const probes = [new Probe('source', await Conn.open(base)), new Probe('target', await Conn.open(base + 1))];
+    const probes = [new Probe('source', await RespConn.connect(base)), new Probe('target', await RespConn.connect(base + 1))];
     for (const p of probes) p.start();
     await sleep(500);
     const t0 = performance.now();
-    const r = await src.call('MIGRATE', '127.0.0.1', String(base + 1), '', '0', '60000', 'KEYS', 'hash', 'str');
+    const r = await src.ok('MIGRATE', '127.0.0.1', base + 1, '', 0, 60000, 'KEYS', 'hash', 'str');
     const moveMs = performance.now() - t0;
     await sleep(500);
     const results = [];
     for (const p of probes) results.push(await p.stop());
     src.close();
-    return { system: 'redis 7 (MIGRATE)', reply: r.trim(), move_ms: Math.round(moveMs), nodes: results };
+    return { system: 'redis 7 (MIGRATE)', reply: String(r), move_ms: Math.round(moveMs), nodes: results };
   } finally {
     for (const s of servers) await stopServer(s);
   }
