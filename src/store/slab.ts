@@ -181,29 +181,44 @@ export class SlabAllocator {
 
   /**
    * The page most worth evacuating, or -1: in the class whose pages hold the most free bytes, if
-   * that is at least two of its average pages and a tenth of the class, its emptiest partial page.
+   * that is at least two of its average pages and a tenth of the class, its emptiest partial page,
+   * provided its live chunks fit in the free chunks of the class's other pages. Without that
+   * proviso a sparse class (pages of 4, 8, 16 and 64 KB, the 64 KB one nearly empty, the others
+   * full) evacuated its emptiest page into a new page of the same size, forever: the cron spent
+   * its whole defragmentation budget on every node, freeing nothing.
    */
   evacuationCandidate(): number {
     let bestCls = -1;
     let bestFree = 0;
+    let bestPage = -1;
     for (let c = 0; c < CLASS_COUNT; c++) {
       const held = this.classHeld[c];
       const free = held - this.classLive[c];
-      if (free > bestFree && free >= (2 * held) / this.classPages[c] && free * 10 >= held) {
-        bestFree = free;
-        bestCls = c;
-      }
+      if (free <= bestFree || free < (2 * held) / this.classPages[c] || free * 10 < held) continue;
+      const page = this.emptiestPartialPage(c);
+      if (page < 0) continue;
+      bestFree = free;
+      bestCls = c;
+      bestPage = page;
     }
-    if (bestCls < 0) return -1;
+    return bestCls < 0 ? -1 : bestPage;
+  }
+
+  /** The class's partial page with the fewest live chunks, if they fit in its other pages' free chunks; else -1. */
+  private emptiestPartialPage(cls: number): number {
     let best = -1;
     let bestLive = Infinity;
-    for (let p = this.classHead[bestCls]; p >= 0; p = this.pageNext[p]) {
+    let freeChunks = 0;
+    for (let p = this.classHead[cls]; p >= 0; p = this.pageNext[p]) {
+      freeChunks += this.pageCap[p] - this.pageLive[p];
       if (this.pageLive[p] < bestLive) {
         bestLive = this.pageLive[p];
         best = p;
       }
     }
-    return best;
+    if (best < 0) return -1;
+    const elsewhere = freeChunks - (this.pageCap[best] - bestLive);
+    return bestLive <= elsewhere ? best : -1;
   }
 
   /**
