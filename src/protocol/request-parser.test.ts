@@ -182,6 +182,27 @@ describe('request parser: RESP framing', () => {
   });
 });
 
+describe('request parser: reset', () => {
+  test('a reused parser forgets a half-received request and keeps its accumulation buffer', () => {
+    const p = new RequestParser(DEFAULT_LIMITS);
+    const first = encode(['SET', 'k', 'x'.repeat(100_000)]);
+    p.feed(first.subarray(0, 60_000));
+    assert.equal(p.next(), NEED_MORE);
+    const grown = p.accumulatorCapacity;
+    assert.ok(grown >= 60_000);
+    p.reset();
+    assert.equal(p.accumulatorCapacity, grown);
+    assert.equal(p.pendingBytes, 0);
+    const second = encode(['GET', 'other']);
+    p.feed(second.subarray(0, 9));
+    assert.equal(p.next(), NEED_MORE);
+    p.feed(second.subarray(9));
+    assert.equal(p.next(), COMMAND_READY);
+    assert.deepEqual([argString(p, 0), argString(p, 1)], ['GET', 'other']);
+    assert.equal(p.next(), NEED_MORE);
+  });
+});
+
 describe('request parser: inline commands', () => {
   test('words separated by spaces and tabs, with \\n or \\r\\n endings', () => {
     assert.deepEqual(parseOne('SET a b\r\nGET\ta\nPING   \r\n').cmds, [['SET', 'a', 'b'], ['GET', 'a'], ['PING']]);

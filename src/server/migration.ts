@@ -85,7 +85,7 @@ export class NodeMigration implements ImportHost {
     }, this.throttle);
     this.exports.set(slot, exp);
     node.rewireKeyRemoved();
-    node.logLine(`exporting slot ${slot} (${exp.keysTotal} keys) to ${client.addr}`);
+    node.logVerbose(`exporting slot ${slot} (${exp.keysTotal} keys) to ${client.addr}`);
     return null;
   }
 
@@ -93,7 +93,7 @@ export class NodeMigration implements ImportHost {
   clientGone(client: Client): void {
     const exp = this.exports.get(client.exportSlot);
     if (exp !== undefined) {
-      this.node.logLine(`export of slot ${exp.slot} ended: the importer disconnected`);
+      this.node.logVerbose(`export of slot ${exp.slot} ended: the importer disconnected`);
       exp.close();
     }
   }
@@ -180,7 +180,7 @@ export class NodeMigration implements ImportHost {
     const imp = new SlotImport(slot, host, port, this);
     this.imports.set(slot, imp);
     imp.start();
-    this.node.logLine(`importing slot ${slot} from ${host}:${port}`);
+    this.node.logVerbose(`importing slot ${slot} from ${host}:${port}`);
     return null;
   }
 
@@ -247,14 +247,14 @@ export class NodeMigration implements ImportHost {
     const t = cluster.topology!;
     for (const e of [...this.exports.values()]) {
       if (t.slotShard[e.slot] !== cluster.myShard || !cluster.isPrimary) {
-        this.node.logLine(`slot ${e.slot} moved away: export done, removing its keys`);
+        this.node.logVerbose(`slot ${e.slot} moved away: export done, removing its keys`);
         e.close();
         this.startCleanup(e.slot);
       }
     }
     for (const imp of [...this.imports.values()]) {
       if (t.slotShard[imp.slot] === cluster.myShard) {
-        this.node.logLine(`slot ${imp.slot} is now served here: import done (${imp.keysCopied} keys copied)`);
+        this.node.logVerbose(`slot ${imp.slot} is now served here: import done (${imp.keysCopied} keys copied)`);
         imp.close();
         this.imports.delete(imp.slot);
       }

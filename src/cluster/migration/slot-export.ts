@@ -45,6 +45,11 @@ export interface ExportConnection {
 
 /** Ids looked at per copy step (and so keys per CORRAL LOAD at most). */
 const IDS_PER_STEP = 64;
+/**
+ * Item bytes per CORRAL LOAD at most (past the key that crosses it): the importer's parser holds
+ * a whole command, and 64 keys of 4 KB made it grow to 256 KB per slot imported.
+ */
+const LOAD_BYTES = 32 * 1024;
 /** Keys per copy step at most (a step about every millisecond, as the replication copy). */
 const KEYS_PER_TURN = 256;
 /** The copy waits while this many bytes are queued on the importer's socket. */
@@ -149,12 +154,15 @@ export class SlotExport {
     let copied = 0;
     while (copying && this.pos < this.ids.length && copied < KEYS_PER_TURN && this.throttle.allows()) {
       let n = 0;
-      while (this.pos < this.ids.length && n < IDS_PER_STEP) {
+      let bytes = 0;
+      while (this.pos < this.ids.length && n < IDS_PER_STEP && bytes < LOAD_BYTES) {
         const id = this.ids[this.pos++];
         if (!ks.isLiveForCopy(id) || ks.slotOfLiveId(id) !== this.slot) continue;
         copied++;
-        if (!isBigKey(ks, id)) this.stepIds[n++] = id;
-        else {
+        if (!isBigKey(ks, id)) {
+          this.stepIds[n++] = id;
+          bytes += ks.table.usedSize(id);
+        } else {
           const key = ks.table.keyString(id);
           if (!this.big.has(key)) this.big.set(key, new BigKeyCopy(key));
         }

@@ -27,6 +27,22 @@ export interface ImportHost {
   log(line: string): void;
 }
 
+/**
+ * Parsers of finished imports, kept for the next ones: a move imports thousands of slots, each
+ * on its own connection (32 at once in a batch), and a new parser grows its accumulation buffer
+ * in fresh memory: page faults (~3 ms per MB on a VM) that cost the importer ~10% of its CPU
+ * during an add-shard.
+ */
+const spareParsers: RequestParser[] = [];
+const SPARE_PARSERS = 64;
+/** A parser holding more than this is not kept (the copy's commands are ~32 KB: slot-export.ts). */
+const SPARE_PARSER_BYTES = 256 * 1024;
+const PARSER_LIMITS = { maxBulkLength: 1 << 30, maxQueryBuffer: 2 ** 40 };
+
+const EMPTY = Buffer.alloc(0);
+/** What every import's socket reads into (see start()). */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 export type ImportState = 'connecting' | 'copying' | 'streaming' | 'failed' | 'closed';
 
 export class SlotImport {
@@ -42,7 +58,7 @@ export class SlotImport {
   readonly startedAt = performance.now();
   private socket: net.Socket | null = null;
   private parser: RequestParser | null = null;
-  private head = '';
+  private head = EMPTY;
   /** Called when the mark moves (the switch waits on it). */
   onMark: (() => void) | null = null;
 
@@ -54,19 +70,29 @@ export class SlotImport {
   ) {}
 
   start(): void {
-    const socket = net.connect({ host: this.sourceHost, port: this.sourcePort });
+    // Reads land in one buffer shared by every import (Node's onread option): a move reads
+    // hundreds of MB, and a fresh 64 KB Buffer per read was garbage to collect and fresh memory
+    // to fault in. Each read is consumed (the parser copies what it keeps) before the next.
+    const socket = net.connect({
+      host: this.sourceHost,
+      port: this.sourcePort,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (length: number, buf: Uint8Array): boolean => {
+          if (this.socket !== socket) return true;
+          this.bytesReceived += length;
+          try {
+            this.onData(buf as Buffer, length);
+          } catch (err) {
+            this.fail((err as Error).message);
+          }
+          return true;
+        },
+      },
+    });
     socket.setNoDelay(true);
     this.socket = socket;
     socket.once('connect', () => socket.write(`*3\r\n$6\r\nCORRAL\r\n$6\r\nEXPORT\r\n$${String(this.slot).length}\r\n${this.slot}\r\n`));
-    socket.on('data', (chunk: Buffer) => {
-      if (this.socket !== socket) return;
-      this.bytesReceived += chunk.length;
-      try {
-        this.onData(chunk);
-      } catch (err) {
-        this.fail((err as Error).message);
-      }
-    });
     socket.once('error', (err) => this.fail(err.message));
     socket.once('close', () => this.fail('connection closed by the source'));
   }
@@ -77,6 +103,7 @@ export class SlotImport {
     this.state = 'closed';
     this.socket?.destroy();
     this.socket = null;
+    this.releaseParser();
   }
 
   private fail(message: string): void {
@@ -85,40 +112,58 @@ export class SlotImport {
     this.error = message;
     this.socket?.destroy();
     this.socket = null;
+    this.releaseParser();
     this.host.log(`import of slot ${this.slot} from ${this.sourceHost}:${this.sourcePort} failed: ${message}`);
     this.onMark?.();
   }
 
-  private onData(chunk: Buffer): void {
+  private releaseParser(): void {
+    const p = this.parser;
+    if (p === null) return;
+    this.parser = null;
+    p.reset();
+    if (spareParsers.length < SPARE_PARSERS && p.accumulatorCapacity <= SPARE_PARSER_BYTES) spareParsers.push(p);
+  }
+
+  private onData(chunk: Buffer, length: number): void {
     if (this.parser === null) {
-      // The first line: +EXPORT <slot> <keys>, or an error.
-      const text = this.head + chunk.toString('latin1');
-      const eol = text.indexOf('\r\n');
+      // The first line: +EXPORT <slot> <keys>, or an error. (Only the line is decoded: the
+      // chunk's rest, up to 64 KB of the copy, is fed to the parser as it is.)
+      if (this.head.length > 0) {
+        chunk = Buffer.concat([this.head, chunk.subarray(0, length)]);
+        length = chunk.length;
+      }
+      const eol = chunk.subarray(0, length).indexOf('\r\n');
       if (eol < 0) {
-        if (text.length > 1024) throw new Error('no reply line from the source');
-        this.head = text;
+        if (length > 1024) throw new Error('no reply line from the source');
+        this.head = Buffer.from(chunk.subarray(0, length));
         return;
       }
-      const line = text.slice(0, eol);
+      const line = chunk.toString('latin1', 0, eol);
       const words = line.split(' ');
       if (words[0] !== '+EXPORT' || Number(words[1]) !== this.slot) throw new Error(`the source answered ${line}`);
       this.keysTotal = Number(words[2]);
       this.state = 'copying';
-      this.parser = new RequestParser({ maxBulkLength: 1 << 30, maxQueryBuffer: 2 ** 40 });
-      const rest = Buffer.from(text.slice(eol + 2), 'latin1');
-      if (rest.length === 0) return;
-      chunk = rest;
+      this.parser = spareParsers.pop() ?? new RequestParser(PARSER_LIMITS);
+      this.head = EMPTY;
+      if (eol + 2 === length) return;
+      chunk = chunk.subarray(eol + 2, length);
+      length = chunk.length;
     }
     const p = this.parser;
-    p.feed(chunk, chunk.length);
+    p.feed(chunk, length);
     const markBefore = this.mark;
     let r: number;
     this.host.beginBatch();
     try {
-      while ((r = p.next()) === COMMAND_READY) this.command(p);
+      while ((r = p.next()) === COMMAND_READY) {
+        this.command(p);
+        if (this.parser !== p) break; // the command ended the import (its parser is released)
+      }
     } finally {
       this.host.endBatch();
     }
+    if (this.parser !== p) return;
     if (r !== NEED_MORE) throw new Error(`bad stream from the source: ${p.error || 'query buffer full'}`);
     if (this.mark !== markBefore) this.onMark?.();
   }
