@@ -170,7 +170,12 @@ export function editPlan(doc: TopologyDoc, edit: { kind: 'pause' } | { kind: 're
 export function switchSlots(doc: TopologyDoc, slots: readonly number[], to: string | null): TopologyDoc {
   const draft = nextDocDraft(doc);
   const t = new Topology(doc);
-  const owner = Array.from(t.slotShard, (i) => (i === UNASSIGNED ? null : doc.shards[i].id));
+  // (A loop: Array.from over the typed array with a mapping function took ~1 ms, most of a switch.)
+  const owner: Array<string | null> = new Array<string | null>(SLOT_COUNT);
+  for (let s = 0; s < SLOT_COUNT; s++) {
+    const i = t.slotShard[s];
+    owner[s] = i === UNASSIGNED ? null : doc.shards[i].id;
+  }
   const moving = new Set(slots);
   // to null: the slots are already where the plan sends them; they only leave the plan.
   if (to !== null) for (const s of slots) owner[s] = to;

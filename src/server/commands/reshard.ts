@@ -20,8 +20,11 @@ import type { Controller } from '../../control/controller.js';
 import { parseMemory } from '../config.js';
 import { clientOf, nodeOf } from './util.js';
 
-/** The copy rate of a plan when the request names none (bytes per second per source node). */
-export const DEFAULT_RESHARD_RATE = 64 * 1024 * 1024;
+/**
+ * The copy rate of a plan when the request names none (bytes per second per source node): the
+ * rate at which an add-shard under load took as long as Redis's rebalance (docs/benchmarks.md).
+ */
+export const DEFAULT_RESHARD_RATE = 16 * 1024 * 1024;
 
 function newRequest(kind: string, rate: number): ReshardRequest {
   return { id: `${kind}-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`, now: Date.now(), rate };
