@@ -21,6 +21,7 @@ hvals hstrlen hscan hrandfield lpush rpush lpushx rpushx lpop rpop lrange llen l
 reset client command info config time memory slowlog shutdown object lastsave save bgsave swapdb
 move readonly readwrite asking cluster dump restore replicaof slaveof role wait psync sync replconf
 setbit getbit bitcount bitpos bitop bitfield bitfield_ro pfadd pfcount pfmerge pfdebug pfselftest
+subscribe unsubscribe psubscribe punsubscribe publish pubsub ssubscribe sunsubscribe spublish
 `
   .split(/\s+/)
   .filter(Boolean)

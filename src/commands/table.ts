@@ -32,6 +32,8 @@ export const CMD_TX_CONTROL = 1 << 12;
  * Internal: Redis 7.0's COMMAND INFO does not list it.
  */
 export const CMD_MAY_REPLICATE = 1 << 13;
+/** A pub/sub command (a shard channel one is served by the replicas of the channel's shard too). */
+export const CMD_PUBSUB = 1 << 14;
 
 const FLAG_NAMES: Array<[number, string]> = [
   [CMD_WRITE, 'write'],
@@ -46,6 +48,7 @@ const FLAG_NAMES: Array<[number, string]> = [
   [CMD_NO_AUTH, 'no_auth'],
   [CMD_NO_MULTI, 'no_multi'],
   [CMD_MOVABLE_KEYS, 'movablekeys'],
+  [CMD_PUBSUB, 'pubsub'],
 ];
 
 export function flagNames(flags: number): string[] {

@@ -9,6 +9,7 @@ import { RequestParser, type CommandArgs, type ParserLimits } from '../protocol/
 export { copyArgs } from '../protocol/request-parser.js';
 import type { RespVersion } from '../protocol/reply-writer.js';
 import type { DirectWriter } from './socket-writer.js';
+import type { Subscriptions } from './pubsub.js';
 
 /** A command queued by MULTI: its arguments copied out of the read buffer. */
 export interface QueuedCommand {
@@ -57,6 +58,11 @@ export class Client implements ClientLike {
   replicaBulkLoad = false;
   /** READONLY (cluster mode): read commands for a replica's slots are served here. */
   readonlyMode = false;
+  /** Pub/sub subscriptions (server/pubsub.ts), null while there are none. */
+  subs: Subscriptions | null = null;
+  /** Pub/sub frames for this client queued in this event-loop turn (node.deliver), and their bytes. */
+  pushes: Buffer[] | null = null;
+  pushBytes = 0;
   /** Writes straight to the socket's handle, or null to use socket.write. */
   directWriter: DirectWriter | null = null;
 
@@ -83,8 +89,13 @@ export class Client implements ClientLike {
 
   /** Reply bytes written but not yet taken by the kernel. */
   get pendingOutput(): number {
-    const queued = this.pendingWrite !== null ? this.pendingWrite.length : 0;
+    const queued = (this.pendingWrite !== null ? this.pendingWrite.length : 0) + this.pushBytes;
     return queued + (this.directWriter !== null ? this.directWriter.pendingBytes : this.socket.writableLength);
+  }
+
+  /** In Redis's subscriber context: only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET run (RESP2). */
+  get inSubscriberContext(): boolean {
+    return this.resp === 2 && this.subs !== null && this.subs.total !== 0;
   }
 
   resetTransaction(): void {

@@ -14,6 +14,7 @@ import {
   CMD_NO_AUTH,
   CMD_NO_MULTI,
   CMD_TX_CONTROL,
+  CMD_PUBSUB,
   CommandTable,
   type Command,
 } from '../commands/table.js';
@@ -22,6 +23,9 @@ import { performance } from 'node:perf_hooks';
 import { latin1 } from '../util/bytes.js';
 import { copyArgs, type Client } from './client.js';
 import type { CorralNode } from './node.js';
+
+/** What a RESP2 client with subscriptions may run (Redis 7.0's processCommand). */
+const SUBSCRIBER_COMMANDS = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
 export function dispatch(node: CorralNode, client: Client, args: CommandArgs): void {
   if (isQuit(args)) {
@@ -70,11 +74,16 @@ export function dispatch(node: CorralNode, client: Client, args: CommandArgs): v
       return;
     }
   }
-  if (node.replication.role === 'slave') {
-    if (isWrite && node.config.get('replica-read-only') === true) {
-      reject(node, client, "READONLY You can't write against a read only replica.", cmd);
-      return;
-    }
+  const replica = node.replication.role === 'slave';
+  if (replica && isWrite && node.config.get('replica-read-only') === true) {
+    reject(node, client, "READONLY You can't write against a read only replica.", cmd);
+    return;
+  }
+  if (client.subs !== null && client.inSubscriberContext && (cmd.parent !== null || !SUBSCRIBER_COMMANDS.has(cmd.name))) {
+    reject(node, client, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
+    return;
+  }
+  if (replica) {
     if (node.replication.loading && (cmd.flags & CMD_LOADING) === 0) {
       reject(node, client, 'LOADING Redis is loading the dataset in memory', cmd);
       return;
@@ -106,7 +115,8 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   const stream = node.replStream;
   const dirtyBefore = stream !== null ? node.store.dirty : 0;
   cmd.handler(ctx);
-  if (stream !== null && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0 && node.store.dirty !== dirtyBefore) {
+  if (stream !== null && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0 && (node.store.dirty !== dirtyBefore || node.forcePropagation)) {
+    node.forcePropagation = false;
     stream.propagate(cmd, args, client.db, cmd.stateFromArgc !== 0 && args.argc >= cmd.stateFromArgc);
     const migration = node.migration;
     if (migration !== null && migration.exporting) migration.written(cmd, args);
@@ -131,7 +141,10 @@ function routedHere(node: CorralNode, client: Client, cmd: Command, args: Comman
   const cluster = node.cluster!;
   const inExec = cmd.name === 'exec' && cmd.parent === null;
   // READONLY: a replica serves reads of its shard's slots (for EXEC, if every queued command reads).
-  const readOk = client.readonlyMode && (inExec ? (client.multiFlags & CMD_WRITE) === 0 : (cmd.flags & CMD_READONLY) !== 0);
+  // Shard channel commands (SSUBSCRIBE, SPUBLISH) are served by the shard's replicas as well, as Redis.
+  const readOk = inExec
+    ? client.readonlyMode && (client.multiFlags & CMD_WRITE) === 0
+    : (client.readonlyMode && (cmd.flags & CMD_READONLY) !== 0) || (cmd.flags & CMD_PUBSUB) !== 0;
   const error = inExec ? (client.multi === null ? null : cluster.routeTransaction(client.multi, readOk)) : cluster.route(cmd, args, readOk);
   if (error === null) return true;
   const paused = cluster.pausedHit;

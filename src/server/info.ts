@@ -220,9 +220,9 @@ function stats(node: CorralNode): string {
     ['evicted_clients', 0],
     ['keyspace_hits', st.hits],
     ['keyspace_misses', st.misses],
-    ['pubsub_channels', 0],
-    ['pubsub_patterns', 0],
-    ['pubsubshard_channels', 0],
+    ['pubsub_channels', node.pubsub.channels.size],
+    ['pubsub_patterns', node.pubsub.patterns.size],
+    ['pubsubshard_channels', node.pubsub.shardChannels.size],
     ['total_forks', 0],
   ]);
 }
@@ -327,6 +327,7 @@ function fdOf(client: Client): number {
 
 function clientFlags(client: Client): string {
   let f = '';
+  if (client.subs !== null && client.subs.total !== 0) f += 'P';
   if (client.multi !== null) f += 'x';
   if (client.watchDirty) f += 'd';
   if (client.closeAfterReply) f += 'c';
@@ -348,7 +349,7 @@ export function clientInfoLine(node: CorralNode, client: Client, self: Client, c
     `id=${client.id} addr=${client.addr} laddr=${client.laddr} fd=${fdOf(client)} name=${client.name}` +
     ` age=${Math.max(0, Math.floor((now - client.createdAt) / 1000))}` +
     ` idle=${Math.max(0, Math.floor((now - client.lastInteraction) / 1000))}` +
-    ` flags=${clientFlags(client)} db=${client.db} sub=0 psub=0 ssub=0` +
+    ` flags=${clientFlags(client)} db=${client.db} sub=${client.subs?.channels.size ?? 0} psub=${client.subs?.patterns.size ?? 0} ssub=${client.subs?.shard.size ?? 0}` +
     ` multi=${client.multi === null ? -1 : client.multi.length} qbuf=${qbuf} qbuf-free=0` +
     ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=1024 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${totMem}` +
     ` events=${omem > 0 ? 'rw' : 'r'} cmd=${client === self ? c.name : client.lastCommand}` +

@@ -16,7 +16,7 @@ import { CachedClock, systemClock, type Clock } from '../util/clock.js';
 import { attachReader } from './socket-reader.js';
 import { createSocketWriter } from './socket-writer.js';
 import { Client } from './client.js';
-import { Config, ConfigError, type ConfigValue } from './config.js';
+import { Config, ConfigError, parseMemory, type ConfigValue } from './config.js';
 import { dispatch } from './dispatch.js';
 import { Slowlog } from './slowlog.js';
 import { WatchRegistry } from './watch.js';
@@ -33,6 +33,8 @@ import type { Dialer, NodeAgent } from '../control/agent.js';
 import { NodeControlPlane } from './control-plane.js';
 import { NodeMigration } from './migration.js';
 import { writeTopologyFrame } from './commands/control.js';
+import { PubSub } from './pubsub.js';
+import { PubSubBus } from './pubsub-bus.js';
 
 export interface NodeOptions {
   /** Parameters by Redis name, as text (from the command line or a config file). */
@@ -91,6 +93,11 @@ export class CorralNode {
   replStream: ReplicationSource | null = null;
   /** Slot moves (cluster mode only). */
   readonly migration: NodeMigration | null;
+  /** Pub/sub subscriptions and delivery; in cluster mode, the bus to the other nodes. */
+  readonly pubsub: PubSub;
+  readonly pubsubBus: PubSubBus | null;
+  /** Set by a command that changes nothing but must reach the replicas (PUBLISH): see dispatch.call. */
+  forcePropagation = false;
   /**
    * performance.now() after which writes are refused (the control plane's write lease, or a
    * pause for a manual failover); 0 when nothing fences this node (no control plane).
@@ -148,6 +155,22 @@ export class CorralNode {
     if (options.commands !== undefined) this.table.register(options.commands);
     this.replication = new NodeReplication(this);
     this.migration = clustered ? new NodeMigration(this) : null;
+    this.pubsub = new PubSub({
+      deliver: (client, frame) => this.deliver(client, frame),
+      closeForOutputLimit: (client) => {
+        this.log(`client id=${client.id} addr=${client.addr} closed for overcoming of output buffer limits`);
+        this.closeClient(client);
+      },
+      now: () => this.clock.now(),
+    });
+    this.pubsubBus = clustered
+      ? new PubSubBus({
+          topology: () => this.cluster!.topology,
+          myId: () => this.cluster!.myId,
+          password: () => this.config.str('requirepass'),
+          log: (line) => this.log(line),
+        })
+      : null;
     this.applyAll();
     this.config.onChange = (name, value) => this.apply(name, value);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
@@ -191,6 +214,8 @@ export class CorralNode {
       case 'client-output-buffer-limit': {
         const m = /normal (\d+)/.exec(String(value));
         this.outputLimit = m === null ? 0 : Number(m[1]);
+        const p = /pubsub (\S+) (\S+) (\d+)/i.exec(String(value));
+        if (p !== null) this.pubsub.limit = { hard: parseMemory(p[1]) ?? 0, soft: parseMemory(p[2]) ?? 0, softSeconds: Number(p[3]) };
         break;
       }
     }
@@ -352,6 +377,8 @@ export class CorralNode {
       }
     }
     this.migration?.topologyApplied();
+    this.pubsubBus?.topologyApplied();
+    this.pubsub.keepShardChannels(t, cluster.myShard);
     // Not now: a command (CORRAL SETTOPOLOGY) may be writing its client's replies.
     if (this.topologyWatchers.size !== 0) setImmediate(() => this.pushTopology(this.cluster!.epoch));
     return true;
@@ -476,11 +503,39 @@ export class CorralNode {
   private queueOutput(client: Client): void {
     const out = this.writer.take();
     if (out !== null) {
-      // A second read of the same client in one turn: its earlier replies go first.
-      if (client.pendingWrite !== null) this.writeOut(client, client.pendingWrite);
+      // A second read of the same client in one turn (or pub/sub messages for it came first):
+      // what it was sent earlier goes first.
+      if (client.pendingWrite !== null || client.pushes !== null) this.writeOut(client, this.takePending(client)!);
       client.pendingWrite = out;
     }
     if (client.pendingWrite === null && !client.closeAfterReply) return;
+    this.queueFlush(client);
+  }
+
+  /**
+   * Queues a pub/sub frame for a client other than the one running a command: written at the
+   * end of this turn, after what the client was sent before (server/pubsub.ts).
+   */
+  deliver(client: Client, frame: Buffer): void {
+    if (client.closed) return;
+    (client.pushes ??= []).push(frame);
+    client.pushBytes += frame.length;
+    this.queueFlush(client);
+  }
+
+  /** A client's replies and pub/sub frames queued this turn, in order, as one buffer (or null). */
+  private takePending(client: Client): Buffer | null {
+    const replies = client.pendingWrite;
+    const pushes = client.pushes;
+    client.pendingWrite = null;
+    if (pushes === null) return replies;
+    client.pushes = null;
+    client.pushBytes = 0;
+    if (replies === null && pushes.length === 1) return pushes[0];
+    return Buffer.concat(replies === null ? pushes : [replies, ...pushes]);
+  }
+
+  private queueFlush(client: Client): void {
     if (!client.flushQueued) {
       client.flushQueued = true;
       if (this.flushQueue.length === 0) {
@@ -500,8 +555,7 @@ export class CorralNode {
     for (let i = 0; i < queue.length; i++) {
       const client = queue[i];
       client.flushQueued = false;
-      const out = client.pendingWrite;
-      client.pendingWrite = null;
+      const out = this.takePending(client);
       if (out !== null && !client.closed && !this.writeOut(client, out)) allTaken = false;
       if (client.closeAfterReply && !client.closed) {
         client.socket.end();
@@ -543,6 +597,7 @@ export class CorralNode {
     client.closed = true;
     this.clients.delete(client.id);
     this.watches.unwatchAll(client);
+    this.pubsub.dropClient(client);
     if (client.replica) this.replication.replicaGone(client);
     if (client.exportSlot >= 0) this.migration?.clientGone(client);
     this.topologyWatchers.delete(client);
@@ -592,6 +647,7 @@ export class CorralNode {
     this.shuttingDown = true;
     if (this.cron !== null) clearInterval(this.cron);
     this.replication.close();
+    this.pubsubBus?.close();
     if (this.control !== null) await this.control.stop();
     const server = this.server;
     const closed = server === null ? Promise.resolve() : new Promise<void>((r) => server.close(() => r()));

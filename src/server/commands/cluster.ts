@@ -14,6 +14,7 @@ import { corralReplicationCommands } from './replication.js';
 import { clusterFailoverCommand, corralControlCommands } from './control.js';
 import { corralMigrationCommands } from './migration.js';
 import { corralReshardCommands } from './reshard.js';
+import { corralPubsubCommands } from './pubsub.js';
 import { clientOf, nodeOf } from './util.js';
 
 const ERR_DISABLED = 'ERR This instance has cluster support disabled';
@@ -315,6 +316,7 @@ export const corralCommands: CommandDef[] = [
       ...corralControlCommands,
       ...corralMigrationCommands,
       ...corralReshardCommands,
+      ...corralPubsubCommands,
     ],
   },
 ];

@@ -36,6 +36,14 @@ function pingCommand(c: CommandContext): void {
     c.w.error("ERR wrong number of arguments for 'ping' command");
     return;
   }
+  if (clientOf(c).inSubscriberContext) {
+    // RESP2 subscriber: the reply is shaped like a message, as Redis does.
+    c.w.array(2);
+    c.w.bulk('pong');
+    if (c.argc === 2) c.w.bulkBytes(c.args.buf, c.args.start[1], c.args.end[1]);
+    else c.w.bulk('');
+    return;
+  }
   if (c.argc === 2) c.w.bulkBytes(c.args.buf, c.args.start[1], c.args.end[1]);
   else c.w.simple('PONG');
 }
@@ -202,6 +210,7 @@ function resetCommand(c: CommandContext): void {
   client.name = '';
   client.resetTransaction();
   node.watches.unwatchAll(client);
+  node.pubsub.dropClient(client);
   client.setAuthenticated(node.config.str('requirepass') === '');
   c.w.simple('RESET');
 }
@@ -211,6 +220,11 @@ function resetCommand(c: CommandContext): void {
 /** CLIENT LIST TYPE names: every corral client is a normal one. */
 function clientTypeKnown(name: string): boolean {
   return name === 'normal' || name === 'slave' || name === 'replica' || name === 'pubsub' || name === 'master';
+}
+
+/** Redis's client type: pubsub while subscribed to anything, else normal (corral lists replicas as normal). */
+function clientType(client: Client): string {
+  return client.subs !== null && client.subs.total !== 0 ? 'pubsub' : 'normal';
 }
 
 function clientListCommand(c: CommandContext): void {
@@ -223,7 +237,7 @@ function clientListCommand(c: CommandContext): void {
       c.w.error(`ERR Unknown client type '${c.str(3)}'`);
       return;
     }
-    if (type === 'normal') for (const cl of node.clients.values()) out += clientInfoLine(node, cl, self, c);
+    for (const cl of node.clients.values()) if (clientType(cl) === type) out += clientInfoLine(node, cl, self, c);
   } else if (c.argc > 3 && c.is(2, 'id')) {
     for (let j = 3; j < c.argc; j++) {
       const id = c.int(j);
@@ -278,7 +292,7 @@ function clientKillCommand(c: CommandContext): void {
   let laddr: string | null = null;
   let id = 0;
   let skipme = true;
-  let typeMatches = true;
+  let killType: string | null = null;
   if (c.argc === 3) {
     addr = c.str(2);
     skipme = false;
@@ -301,7 +315,7 @@ function clientKillCommand(c: CommandContext): void {
           c.w.error(`ERR Unknown client type '${c.str(i + 1)}'`);
           return;
         }
-        typeMatches = type === 'normal';
+        killType = type;
       } else if (c.is(i, 'addr')) {
         addr = c.str(i + 1);
       } else if (c.is(i, 'laddr')) {
@@ -328,8 +342,9 @@ function clientKillCommand(c: CommandContext): void {
   const self = clientOf(c);
   let killed = 0;
   let killSelf = false;
-  if (typeMatches) {
+  {
     for (const cl of [...node.clients.values()]) {
+      if (killType !== null && clientType(cl) !== killType) continue;
       if (addr !== null && cl.addr !== addr) continue;
       if (laddr !== null && cl.laddr !== laddr) continue;
       if (id !== 0 && cl.id !== id) continue;

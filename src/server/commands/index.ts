@@ -7,6 +7,7 @@ import { introspectionCommands } from './introspection.js';
 import { adminCommands } from './admin.js';
 import { clusterCommands, corralCommands } from './cluster.js';
 import { replicationCommands } from './replication.js';
+import { pubsubCommands } from './pubsub.js';
 
 export const serverCommands: CommandDef[] = [
   ...connectionCommands,
@@ -16,4 +17,5 @@ export const serverCommands: CommandDef[] = [
   ...clusterCommands,
   ...corralCommands,
   ...replicationCommands,
+  ...pubsubCommands,
 ];
