@@ -9,6 +9,9 @@
 // and corral/redis ratios (stdout, bench/results/server-<ts>.json,
 // bench/results/server-latest.md). Process/report helpers live in bench/lib/.
 //
+// Tests: redis-benchmark's own (-t get, set, incr, mset...), and publishN: PUBLISH of a 16-byte
+// message to a channel with N subscribers (bench/lib/subscribers.ts), e.g. publish1, publish50.
+//
 // Flags: --rounds N  --tests get,set,incr,mset  --pipelines 1,16  --quick  --keyspace N
 //        --requests N (all pipelines; env BENCH_REQUESTS)  --clients N
 // Env:   CORRAL_CMD  shell command with {port}, replaces the corral command,
@@ -28,6 +31,7 @@ import {
   type ServerProc,
 } from './lib/procs.js';
 import { parseBenchmarkCsv, type BenchmarkCsvRow } from './lib/redis-benchmark.js';
+import { subscribe, type Subscribers } from './lib/subscribers.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -143,12 +147,30 @@ async function measure(
   const n = requestsFor(s, test, pipeline);
   const args = ['-h', '127.0.0.1', '-p', String(srv.port), '-c', String(s.clients), '-n', String(n)];
   if (s.keyspace > 0) args.push('-r', String(s.keyspace));
-  args.push('-P', String(pipeline), '-t', test, '--csv');
+  args.push('-P', String(pipeline), '--csv');
+  // publishN: N subscribers on channel `bench`, then PUBLISH bench <16 bytes> (every message is
+  // checked to have reached every subscriber).
+  const pub = /^publish(\d+)$/.exec(test);
+  let subs: Subscribers | null = null;
+  if (pub !== null) {
+    subs = await subscribe(srv.port, 'bench', Number(pub[1]));
+    args.push('PUBLISH', 'bench', 'm'.repeat(16));
+  } else {
+    args.push('-t', test);
+  }
   const cpu0 = cpuMicros(srv.pid);
   const t0 = performance.now();
   const res = await run('redis-benchmark', args);
   const wallMs = performance.now() - t0;
   const cpuUs = cpuMicros(srv.pid) - cpu0;
+  let delivered = '';
+  if (subs !== null) {
+    const frame = `*3\r\n$7\r\nmessage\r\n$5\r\nbench\r\n$16\r\n${'m'.repeat(16)}\r\n`;
+    const expected = n * Number(pub![1]) * frame.length;
+    for (let i = 0; i < 200 && subs.bytes() < expected; i++) await sleep(10);
+    if (subs.bytes() !== expected) delivered = `subscribers received ${subs.bytes()} bytes, expected ${expected}`;
+    subs.close();
+  }
   const rec: RunRecord = {
     round, order, server: name, test, pipeline, requests: n, ok: false,
     rps: NaN, avgMs: NaN, minMs: NaN, p50Ms: NaN, p95Ms: NaN, p99Ms: NaN, maxMs: NaN,
@@ -156,6 +178,7 @@ async function measure(
   };
   try {
     if (res.code !== 0) throw new Error(`redis-benchmark exited ${res.code}`);
+    if (delivered !== '') throw new Error(delivered);
     const { test: _t, ...c } = parseBenchmarkCsv(res.stdout);
     Object.assign(rec, c, { ok: Number.isFinite(c.rps) && c.rps > 0 });
     if (!rec.ok) throw new Error('no throughput reported');

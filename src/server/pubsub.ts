@@ -233,16 +233,43 @@ class Frames {
     return (this.resp2 ??= this.build(42));
   }
 
+  /** One buffer, written in place (small frames come from Buffer's pool: no concatenation). */
   private build(type: number): Buffer {
-    const n = this.pattern === null ? 3 : 4;
-    const parts: Buffer[] = [Buffer.from(`${String.fromCharCode(type)}${n}\r\n`, 'latin1'), this.kind];
-    if (this.pattern !== null) parts.push(bulkHeader(this.pattern.length), this.pattern, CRLF);
-    parts.push(bulkHeader(this.channel.length), this.channel, CRLF, bulkHeader(this.message.length), this.message, CRLF);
-    return Buffer.concat(parts);
+    const pattern = this.pattern;
+    const channel = this.channel;
+    const message = this.message;
+    const kind = this.kind;
+    let len = 4 + kind.length + bulkLength(channel.length) + bulkLength(message.length);
+    if (pattern !== null) len += bulkLength(pattern.length);
+    const out = Buffer.allocUnsafe(len);
+    out[0] = type;
+    out[1] = pattern === null ? 51 /* '3' */ : 52 /* '4' */;
+    out[2] = 13;
+    out[3] = 10;
+    let p = 4 + kind.copy(out, 4);
+    if (pattern !== null) p = writeBulk(out, p, pattern);
+    p = writeBulk(out, p, channel);
+    writeBulk(out, p, message);
+    return out;
   }
 }
 
-const CRLF = Buffer.from('\r\n');
+/** Bytes of a bulk string of n bytes: $n CRLF data CRLF. */
+function bulkLength(n: number): number {
+  return 1 + String(n).length + 2 + n + 2;
+}
+
+function writeBulk(out: Buffer, p: number, data: Buffer): number {
+  out[p++] = 36; // '$'
+  p += out.write(String(data.length), p, 'latin1');
+  out[p++] = 13;
+  out[p++] = 10;
+  p += data.copy(out, p);
+  out[p++] = 13;
+  out[p++] = 10;
+  return p;
+}
+
 
 function bulkHeader(n: number): Buffer {
   return Buffer.from(`$${n}\r\n`, 'latin1');
