@@ -34,6 +34,7 @@ import { NodeControlPlane } from './control-plane.js';
 import { NodeMigration } from './migration.js';
 import { writeTopologyFrame } from './commands/control.js';
 import { PubSub } from './pubsub.js';
+import { ClientOutput } from './client-output.js';
 import { PubSubBus } from './pubsub-bus.js';
 
 export interface NodeOptions {
@@ -62,12 +63,6 @@ export class NodeStats {
   startedAt = Date.now();
 }
 
-/**
- * With no output limit configured (client-output-buffer-limit normal 0), a client whose unread
- * replies pass this stops being read until its socket drains, so its memory stays bounded. With a
- * limit (corral's default is 256 MB), the client is disconnected past it instead, as Redis does.
- */
-const PAUSE_READ_AT = 1024 * 1024;
 /** Defragmentation: milliseconds per slice, slices per cron period at most (node.defragStep). */
 const DEFRAG_SLICE_MS = 1;
 const DEFRAG_SLICES = 5;
@@ -93,6 +88,8 @@ export class CorralNode {
   replStream: ReplicationSource | null = null;
   /** Slot moves (cluster mode only). */
   readonly migration: NodeMigration | null;
+  /** Replies and pub/sub frames on their way out (server/client-output.ts). */
+  readonly output: ClientOutput;
   /** Pub/sub subscriptions and delivery; in cluster mode, the bus to the other nodes. */
   readonly pubsub: PubSub;
   readonly pubsubBus: PubSubBus | null;
@@ -111,12 +108,9 @@ export class CorralNode {
   private server: net.Server | null = null;
   /** A static topology from the cluster-nodes parameter, applied once listening. */
   private readonly staticShards: ShardPlan[] | null = null;
-  /** Connections with replies to write at the end of this event-loop turn. */
-  private readonly flushQueue: Client[] = [];
   private nextClientId = 1;
   private cron: NodeJS.Timeout | null = null;
   private defragSlices = 0;
-  private outputLimit = 0;
   private shuttingDown = false;
   private readonly log: (line: string) => void;
   /** See NodeOptions.dial. */
@@ -155,8 +149,12 @@ export class CorralNode {
     if (options.commands !== undefined) this.table.register(options.commands);
     this.replication = new NodeReplication(this);
     this.migration = clustered ? new NodeMigration(this) : null;
+    this.output = new ClientOutput(this.writer, this.stats, (client) => {
+      client.socket.end();
+      this.dropClient(client);
+    });
     this.pubsub = new PubSub({
-      deliver: (client, frame) => this.deliver(client, frame),
+      deliver: (client, frame) => this.output.deliver(client, frame),
       closeForOutputLimit: (client) => {
         this.log(`client id=${client.id} addr=${client.addr} closed for overcoming of output buffer limits`);
         this.closeClient(client);
@@ -213,7 +211,7 @@ export class CorralNode {
         break;
       case 'client-output-buffer-limit': {
         const m = /normal (\d+)/.exec(String(value));
-        this.outputLimit = m === null ? 0 : Number(m[1]);
+        this.output.limit = m === null ? 0 : Number(m[1]);
         const p = /pubsub (\S+) (\S+) (\d+)/i.exec(String(value));
         if (p !== null) this.pubsub.limit = { hard: parseMemory(p[1]) ?? 0, soft: parseMemory(p[2]) ?? 0, softSeconds: Number(p[3]) };
         break;
@@ -267,8 +265,8 @@ export class CorralNode {
     if (!attachReader(socket, (buf, length) => this.onData(client, buf, length))) {
       socket.on('data', (chunk: Buffer) => this.onData(client, chunk, chunk.length));
     }
-    client.directWriter = createSocketWriter(socket, () => this.onDrain(client));
-    socket.on('drain', () => this.onDrain(client));
+    client.directWriter = createSocketWriter(socket, () => this.output.drained(client));
+    socket.on('drain', () => this.output.drained(client));
     socket.on('error', () => this.dropClient(client));
     socket.on('close', () => this.dropClient(client));
   }
@@ -300,7 +298,7 @@ export class CorralNode {
     while ((r = parser.next()) === COMMAND_READY) {
       dispatch(this, client, parser);
       if (client.closeAfterReply) break;
-      if (this.outputLimit > 0 && w.pendingBytes + client.pendingOutput > this.outputLimit) {
+      if (this.output.limit > 0 && w.pendingBytes + client.pendingOutput > this.output.limit) {
         w.discard();
         this.log(`client id=${client.id} addr=${client.addr} closed for overcoming of output buffer limits`);
         this.replStream?.endRead();
@@ -324,7 +322,7 @@ export class CorralNode {
       this.closeClient(client);
       return;
     }
-    this.queueOutput(client);
+    this.output.queueReplies(client);
   }
 
   /** Stops running a client's commands (its reply comes later: see unblockClient). */
@@ -349,19 +347,13 @@ export class CorralNode {
 
   /** Sends a client's replies so far at once (before raw bytes follow them: PSYNC). */
   writeNow(client: Client): void {
-    const out = this.writer.take();
-    if (client.pendingWrite !== null) {
-      this.writeOut(client, client.pendingWrite);
-      client.pendingWrite = null;
-    }
-    if (out !== null) this.writeOut(client, Buffer.from(out));
+    this.output.writeNow(client);
   }
 
-  /** Raw bytes to a client's socket (the replication stream to a replica). */
-  /** Writes bytes of the node's own; returns whether the kernel took all of them at once. */
+  /** Writes bytes of the node's own (the replication stream to a replica); returns whether the kernel took all of them at once. */
   writeRaw(client: Client, buf: Buffer): boolean {
     if (client.closed) return true;
-    return this.writeOut(client, buf);
+    return this.output.write(client, buf);
   }
 
   /** Applies a topology document (if newer) and takes the role it gives this node. */
@@ -475,7 +467,7 @@ export class CorralNode {
       w.resp = c.resp;
       writeTopologyFrame(w, epoch);
       const out = w.take();
-      if (out !== null) this.writeOut(c, Buffer.from(out));
+      if (out !== null) this.output.write(c, Buffer.from(out));
     }
   }
 
@@ -491,100 +483,6 @@ export class CorralNode {
   logVerbose(line: string): void {
     const level = this.config.str('loglevel');
     if (level === 'verbose' || level === 'debug') this.log(line);
-  }
-
-  /**
-   * Replies are not written as soon as a read is processed: the connection's bytes are set aside
-   * and every connection served in this event-loop turn is written at its end (setImmediate runs
-   * after all the turn's I/O callbacks), as Redis writes in beforeSleep. A client reading replies
-   * is then woken once per turn for all of them, rather than once per write while the node is
-   * still reading its neighbours; on a loaded node that halves the kernel's wakeup work.
-   */
-  private queueOutput(client: Client): void {
-    const out = this.writer.take();
-    if (out !== null) {
-      // A second read of the same client in one turn (or pub/sub messages for it came first):
-      // what it was sent earlier goes first.
-      if (client.pendingWrite !== null || client.pushes !== null) this.writeOut(client, this.takePending(client)!);
-      client.pendingWrite = out;
-    }
-    if (client.pendingWrite === null && !client.closeAfterReply) return;
-    this.queueFlush(client);
-  }
-
-  /**
-   * Queues a pub/sub frame for a client other than the one running a command: written at the
-   * end of this turn, after what the client was sent before (server/pubsub.ts).
-   */
-  deliver(client: Client, frame: Buffer): void {
-    if (client.closed) return;
-    (client.pushes ??= []).push(frame);
-    client.pushBytes += frame.length;
-    this.queueFlush(client);
-  }
-
-  /** A client's replies and pub/sub frames queued this turn, in order, as one buffer (or null). */
-  private takePending(client: Client): Buffer | null {
-    const replies = client.pendingWrite;
-    const pushes = client.pushes;
-    client.pendingWrite = null;
-    if (pushes === null) return replies;
-    client.pushes = null;
-    client.pushBytes = 0;
-    if (replies === null && pushes.length === 1) return pushes[0];
-    return Buffer.concat(replies === null ? pushes : [replies, ...pushes]);
-  }
-
-  private queueFlush(client: Client): void {
-    if (!client.flushQueued) {
-      client.flushQueued = true;
-      if (this.flushQueue.length === 0) {
-        this.writer.markBatch();
-        setImmediate(this.flushQueuedBound);
-      }
-      this.flushQueue.push(client);
-    }
-  }
-
-  private readonly flushQueuedBound = (): void => this.flushQueued();
-
-  /** Writes every queued connection's replies; ends the sockets that asked to close. */
-  private flushQueued(): void {
-    const queue = this.flushQueue;
-    let allTaken = true;
-    for (let i = 0; i < queue.length; i++) {
-      const client = queue[i];
-      client.flushQueued = false;
-      const out = this.takePending(client);
-      if (out !== null && !client.closed && !this.writeOut(client, out)) allTaken = false;
-      if (client.closeAfterReply && !client.closed) {
-        client.socket.end();
-        this.dropClient(client);
-      }
-    }
-    queue.length = 0;
-    // The kernel took every byte synchronously: the turn's slab bytes can be reused at once.
-    if (allTaken) this.writer.reuseBatch();
-  }
-
-  /** Writes bytes to the client; returns whether the kernel took all of them synchronously. */
-  private writeOut(client: Client, out: Buffer): boolean {
-    const socket = client.socket;
-    this.stats.netOutputBytes += out.length;
-    const direct = client.directWriter;
-    const tookAll = direct !== null ? direct.write(out) : (socket.write(out), socket.writableLength === 0);
-    if (!tookAll && this.outputLimit === 0 && !client.paused && client.pendingOutput > PAUSE_READ_AT) {
-      client.paused = true;
-      socket.pause();
-    }
-    return tookAll;
-  }
-
-  private onDrain(client: Client): void {
-    if (client.paused) {
-      client.paused = false;
-      client.socket.resume();
-    }
   }
 
   closeClient(client: Client): void {
