@@ -10,10 +10,10 @@
 import type { CommandContext } from './context.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
 import { ERR_HASH_NOT_FLOAT, ERR_HASH_NOT_INT, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_OVERFLOW, ERR_SYNTAX, ERR_CURSOR, ERR_INCR_NAN, errWrongArity } from './errors.js';
+import { filterScanItems, parseScanCursor, parseScanOptions, scanMapStep, writeScanHeader } from './collection-scan.js';
 import { TYPE_HASH, type Entry } from '../store/entry.js';
 import { HashValue } from '../store/hash-value.js';
 import { INT64_MAX, INT64_MIN, parseInt64Big, parseInt64String } from '../util/bytes.js';
-import { globMatch } from '../util/glob.js';
 import { addLongDouble, formatLongDouble, parseLongDouble, type LongDouble } from '../util/long-double.js';
 
 const ERR_NAN_INCR = 'ERR value is NaN or Infinity';
@@ -243,28 +243,8 @@ function hincrbyfloatCommand(c: CommandContext): void {
   c.w.bulk(text);
 }
 
-/** HSCAN iterations in progress over large hashes: live Map iterators by the cursor handed out. */
-interface ScanState {
-  it: IterableIterator<[string, string]>;
-  /** The next field to return, read ahead to know whether the scan is over. */
-  pending: string;
-}
-const scans = new WeakMap<HashValue, Map<number, ScanState>>();
-const MAX_SCANS_PER_HASH = 8;
-
-/** strtoul as parseScanCursorOrReply uses it: -1 when invalid; Infinity past any position. */
-function parseCursor(s: string): number {
-  if (s.length === 0) return 0;
-  if (!/^[+-]?[0-9]+$/.test(s)) return -1;
-  const v = BigInt(s);
-  const abs = v < 0n ? -v : v;
-  if (abs > 18446744073709551615n) return -1;
-  if (v < 0n) return v === 0n ? 0 : Infinity;
-  return Number(v);
-}
-
 function hscanCommand(c: CommandContext): void {
-  const cursor = parseCursor(c.str(2));
+  const cursor = parseScanCursor(c.str(2));
   if (cursor < 0) {
     c.w.error(ERR_CURSOR);
     return;
@@ -272,90 +252,30 @@ function hscanCommand(c: CommandContext): void {
   const h = readHash(c, c.str(1));
   if (h === null) return;
   if (h === undefined) {
-    c.w.array(2);
-    c.w.bulk('0');
-    c.w.array(0);
+    writeScanHeader(c, 0, 0);
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < c.argc; i += 2) {
-    const hasArg = i + 1 < c.argc;
-    if (hasArg && c.is(i, 'count')) {
-      const n = c.int(i + 1);
-      if (n === undefined) {
-        c.w.error(ERR_NOT_INTEGER);
-        return;
-      }
-      if (n < 1) {
-        c.w.error(ERR_SYNTAX);
-        return;
-      }
-      count = n;
-    } else if (hasArg && c.is(i, 'match')) {
-      pattern = c.str(i + 1);
-      if (pattern === '*') pattern = null;
-    } else {
-      c.w.error(ERR_SYNTAX);
-      return;
-    }
-  }
-  const out: string[] = [];
+  const opts = parseScanOptions(c, 3);
+  if (opts === null) return;
+  const out = scanned;
   let next = 0;
   if (h.encoding() === 'listpack') {
     // Redis returns a listpack whole, whatever the cursor and COUNT.
-    h.forEach((f, v) => out.push(f, v));
+    h.forEach(pushPair);
   } else {
-    next = scanLarge(h, cursor, count, out);
+    next = scanMapStep(h, cursor, opts.count, out);
   }
-  let n = out.length;
-  if (pattern !== null) {
-    n = 0;
-    for (let i = 0; i < out.length; i += 2) {
-      if (!globMatch(pattern, out[i])) continue;
-      out[n++] = out[i];
-      out[n++] = out[i + 1];
-    }
-  }
-  c.w.array(2);
-  c.w.bulk(String(next));
-  c.w.array(n);
+  const n = filterScanItems(out, opts.pattern, 2);
+  writeScanHeader(c, next, n);
   for (let i = 0; i < n; i++) c.w.bulk(out[i]);
+  out.length = 0;
 }
 
-/**
- * One step over a large hash. The cursor is a position in insertion order; the live Map
- * iterator left at that position is resumed when cached (Map iterators survive inserts and
- * deletes, so every field present for the whole scan is returned), else the position is skipped
- * to (a concurrent delete may then hide a field, as can happen in Redis when a dict shrinks).
- */
-function scanLarge(h: HashValue, cursor: number, count: number, out: string[]): number {
-  let byCursor = scans.get(h);
-  let state = cursor === 0 ? undefined : byCursor?.get(cursor);
-  if (state !== undefined) {
-    byCursor!.delete(cursor);
-  } else {
-    const it = h.entries();
-    let r = it.next();
-    for (let skip = 0; skip < cursor && !r.done; skip++) r = it.next();
-    if (r.done) return 0;
-    state = { it, pending: r.value[0] };
-  }
-  let pos = cursor;
-  let field: string | undefined = state.pending;
-  for (let taken = 0; taken < count && field !== undefined; taken++) {
-    const value = h.get(field);
-    if (value !== undefined) out.push(field, value);
-    pos++;
-    const r = state.it.next();
-    field = r.done ? undefined : r.value[0];
-  }
-  if (field === undefined) return 0;
-  state.pending = field;
-  if (byCursor === undefined) scans.set(h, (byCursor = new Map()));
-  byCursor.set(pos, state);
-  if (byCursor.size > MAX_SCANS_PER_HASH) byCursor.delete(byCursor.keys().next().value!);
-  return pos;
+/** Pairs collected by the current HSCAN step, reused across calls and emptied after each. */
+const scanned: string[] = [];
+
+function pushPair(field: string, value: string): void {
+  scanned.push(field, value);
 }
 
 function hrandfieldCommand(c: CommandContext): void {

@@ -1,4 +1,4 @@
-// All data commands (strings, keys, hashes, lists, sets, sorted sets, cache-aside leases,
+// All data commands (strings, keys, hashes, lists, sets, sorted sets, SSCAN/ZSCAN, cache-aside leases,
 // DUMP/RESTORE): the table's data-plane part. Server-level commands (connection, transactions, admin) live in server/commands/.
 
 import type { CommandDef } from './table.js';
@@ -8,6 +8,7 @@ import { hashCommands } from './hashes.js';
 import { listCommands } from './lists.js';
 import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
+import { collectionScanCommands } from './collection-scan.js';
 import { leaseCommands } from './leases.js';
 import { dumpCommands } from './dump.js';
 import { bitmapCommands } from './bitmaps.js';
@@ -21,6 +22,7 @@ export const dataCommands: CommandDef[] = [
   ...listCommands,
   ...setCommands,
   ...zsetCommands,
+  ...collectionScanCommands,
   ...leaseCommands,
   ...dumpCommands,
   ...bitmapCommands,

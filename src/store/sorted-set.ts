@@ -120,6 +120,14 @@ export class SortedSet implements CollectionValue {
     return this.scores.size;
   }
 
+  /**
+   * Member -> score in insertion order: what a cursor (ZSCAN) walks, since a Map iterator
+   * survives every change while rank order moves under ZADD and ZINCRBY.
+   */
+  get scoreMap(): ReadonlyMap<string, number> {
+    return this.scores;
+  }
+
   encoding(): string {
     return this.large ? 'skiplist' : 'listpack';
   }
