@@ -97,6 +97,7 @@ const CASES: Record<string, Case> = {
   spop: { setup: [T], change: ['SPOP', 't'], noop: [['SPOP', 'nope'], ['SPOP', 't', '0']] },
   smove: { setup: [T], change: ['SMOVE', 't', 'u', 'a'], noop: [['SMOVE', 't', 'u', 'x'], ['SMOVE', 'nope', 'u', 'a'], ['SMOVE', 't', 't', 'a']] },
   sinterstore: { setup: [T], change: ['SINTERSTORE', 'd', 't'], noop: [['SINTERSTORE', 'd', 't', 'nope']] },
+  sort: { setup: [L, S, Z], change: ['SORT', 'l', 'ALPHA', 'STORE', 'd'], noop: [['SORT', 'l', 'ALPHA'], ['SORT', 'l', 'STORE', 'd'], ['SORT', 'z', 'BY', 'nosort'], ['SORT', 'nope', 'STORE', 'd'], ['SORT', 's', 'STORE', 'd'], ['SORT', 'l', 'STORE'], ['SORT_RO', 'l', 'ALPHA']] },
   sunionstore: { setup: [T], change: ['SUNIONSTORE', 'd', 't'], noop: [['SUNIONSTORE', 'd', 'nope']] },
   sdiffstore: { setup: [T], change: ['SDIFFSTORE', 'd', 't'], noop: [['SDIFFSTORE', 'd', 't', 't']] },
   zadd: { setup: [Z], change: ['ZADD', 'z', '3', 'a'], noop: [['ZADD', 'z', '1', 'a'], ['ZADD', 'z', 'NX', '5', 'a'], ['ZADD', 'z', 'XX', '5', 'c'], ['ZADD', 'nope', 'XX', '1', 'a'], ['ZADD', 'z', 'GT', '0', 'b']] },

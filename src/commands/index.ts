@@ -1,5 +1,5 @@
-// All data commands (strings, keys, hashes, lists, sets, sorted sets, SSCAN/ZSCAN, cache-aside leases,
-// DUMP/RESTORE): the table's data-plane part. Server-level commands (connection, transactions, admin) live in server/commands/.
+// All data commands (strings, keys, hashes, lists, sets, sorted sets, SORT, SSCAN/ZSCAN, cache-aside
+// leases, DUMP/RESTORE): the table's data-plane part. Server-level commands (connection, transactions, admin) live in server/commands/.
 
 import type { CommandDef } from './table.js';
 import { stringCommands } from './strings.js';
@@ -8,6 +8,7 @@ import { hashCommands } from './hashes.js';
 import { listCommands } from './lists.js';
 import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
+import { sortCommands } from './sort.js';
 import { collectionScanCommands } from './collection-scan.js';
 import { leaseCommands } from './leases.js';
 import { dumpCommands } from './dump.js';
@@ -22,6 +23,7 @@ export const dataCommands: CommandDef[] = [
   ...listCommands,
   ...setCommands,
   ...zsetCommands,
+  ...sortCommands,
   ...collectionScanCommands,
   ...leaseCommands,
   ...dumpCommands,

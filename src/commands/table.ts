@@ -10,6 +10,12 @@ import { latin1 } from '../util/bytes.js';
 
 export type Handler = (c: CommandContext) => void;
 
+/**
+ * Finds the keys of a call whose key positions depend on its arguments (SORT ... STORE dst), as
+ * Redis's getkeys_proc: writes their argument positions to out and returns how many.
+ */
+export type KeyFinder = (args: CommandArgs, out: number[]) => number;
+
 export const CMD_WRITE = 1 << 0;
 export const CMD_READONLY = 1 << 1;
 /** May add memory: refused with OOM when over maxmemory and nothing can be evicted. */
@@ -65,6 +71,8 @@ export interface CommandDef {
   lastKey?: number;
   keyStep?: number;
   handler?: Handler;
+  /** For CMD_MOVABLE_KEYS commands whose keys firstKey/lastKey/keyStep cannot describe. */
+  keys?: KeyFinder;
   subcommands?: CommandDef[];
   /**
    * corral's, not Redis's: from this many arguments on, a call is replicated as the state of the
@@ -84,6 +92,8 @@ export class Command {
   readonly lastKey: number;
   readonly keyStep: number;
   readonly handler: Handler;
+  /** See CommandDef.keys; null: the fixed positions say it all. */
+  readonly keyFinder: KeyFinder | null;
   /** See CommandDef.stateFromArgc; 0: replicated as the command. */
   readonly stateFromArgc: number;
   readonly subcommands: Map<string, Command> | null;
@@ -104,6 +114,7 @@ export class Command {
     this.lastKey = def.lastKey ?? this.firstKey;
     this.keyStep = def.keyStep ?? (this.firstKey > 0 ? 1 : 0);
     this.handler = def.handler ?? noHandler;
+    this.keyFinder = def.keys ?? null;
     this.stateFromArgc = def.stateFromArgc ?? 0;
     this.subcommands = null;
     if (def.subcommands !== undefined) {
@@ -113,8 +124,12 @@ export class Command {
     }
   }
 
-  /** Argument positions of the keys in a call with argc arguments. */
-  keyPositions(argc: number, out: number[]): number {
+  /**
+   * Argument positions of the keys in a call with argc arguments. Given the call's args, a
+   * command with a key finder reports the keys found in them; without args, only its fixed ones.
+   */
+  keyPositions(argc: number, out: number[], args?: CommandArgs): number {
+    if (this.keyFinder !== null && args !== undefined) return this.keyFinder(args, out);
     let n = 0;
     if (this.firstKey <= 0) return 0;
     const last = this.lastKey < 0 ? argc + this.lastKey : this.lastKey;

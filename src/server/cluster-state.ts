@@ -120,7 +120,7 @@ export class ClusterState {
   private slotOfKeys(cmd: Command, args: CommandArgs, slot: number): number {
     if (cmd.firstKey <= 0) return slot;
     const pos = this.keyPositions;
-    const n = cmd.keyPositions(args.argc, pos);
+    const n = cmd.keyPositions(args.argc, pos, args);
     for (let i = 0; i < n; i++) {
       const s = keySlotOf(args.buf, args.start[pos[i]], args.end[pos[i]]);
       if (slot === NO_KEYS) slot = s;

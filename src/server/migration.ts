@@ -105,7 +105,7 @@ export class NodeMigration implements ImportHost {
       for (const e of [...this.exports.values()]) e.close();
       return;
     }
-    const n = cmd.keyPositions(args.argc, this.keyPos);
+    const n = cmd.keyPositions(args.argc, this.keyPos, args);
     for (let i = 0; i < n; i++) {
       const p = this.keyPos[i];
       const e = this.exports.get(keySlotOf(args.buf, args.start[p], args.end[p]));

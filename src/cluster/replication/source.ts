@@ -162,7 +162,7 @@ export class ReplicationSource {
   propagate(cmd: Command, args: CommandArgs, db: number, asState: boolean): void {
     this.openTx();
     if (asState || this.syncs > 0) {
-      const n = cmd.keyPositions(args.argc, this.keyPos);
+      const n = cmd.keyPositions(args.argc, this.keyPos, args);
       if (n > 0) {
         const keyspace = this.options.store.dbs[db];
         for (let i = 0; i < n; i++) {
