@@ -10,6 +10,7 @@ export { copyArgs } from '../protocol/request-parser.js';
 import type { RespVersion } from '../protocol/reply-writer.js';
 import type { DirectWriter } from './socket-writer.js';
 import type { Subscriptions } from './pubsub.js';
+import type { TrackingState } from './tracking.js';
 
 /** A command queued by MULTI: its arguments copied out of the read buffer. */
 export interface QueuedCommand {
@@ -58,6 +59,8 @@ export class Client implements ClientLike {
   replicaBulkLoad = false;
   /** READONLY (cluster mode): read commands for a replica's slots are served here. */
   readonlyMode = false;
+  /** CLIENT TRACKING's options (server/tracking.ts), null while tracking is off. */
+  tracking: TrackingState | null = null;
   /** Pub/sub subscriptions (server/pubsub.ts), null while there are none. */
   subs: Subscriptions | null = null;
   /** Pub/sub frames for this client queued in this event-loop turn (node.deliver), and their bytes. */

@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { latin1 } from '../util/bytes.js';
 import { copyArgs, type Client } from './client.js';
 import type { CorralNode } from './node.js';
+import type { Tracking } from './tracking.js';
 
 /** What a RESP2 client with subscriptions may run (Redis 7.0's processCommand). */
 const SUBSCRIBER_COMMANDS = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
@@ -114,7 +115,10 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   const replyAt = w.pendingBytes;
   const stream = node.replStream;
   const dirtyBefore = stream !== null ? node.store.dirty : 0;
+  const tracking = node.tracking.active ? node.tracking : null;
+  if (tracking !== null) beforeTracked(tracking, client, cmd);
   cmd.handler(ctx);
+  if (tracking !== null) afterTracked(tracking, client, cmd, args);
   if (stream !== null && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0 && (node.store.dirty !== dirtyBefore || node.forcePropagation)) {
     node.forcePropagation = false;
     stream.propagate(cmd, args, client.db, cmd.stateFromArgc !== 0 && args.argc >= cmd.stateFromArgc);
@@ -131,6 +135,30 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   client.lastCommand = cmd.fullName;
   const threshold = node.slowlogThreshold;
   if (threshold >= 0 && micros >= threshold && (cmd.flags & CMD_SKIP_SLOWLOG) === 0) node.slowlog.add(args, micros, client);
+}
+
+/** A command runs while some client tracks keys (server/tracking.ts); a flush is not a key change. */
+function beforeTracked(tracking: Tracking, client: Client, cmd: Command): void {
+  tracking.beforeCommand(client);
+  if (cmd.name === 'flushdb' || cmd.name === 'flushall') tracking.flushing = true;
+}
+
+const trackedKeyPos: number[] = [];
+
+function afterTracked(tracking: Tracking, client: Client, cmd: Command, args: CommandArgs): void {
+  if (tracking.flushing) {
+    tracking.flushing = false;
+    tracking.flushed();
+  }
+  const st = client.tracking;
+  let keys: string[] | null = null;
+  const readOnly = (cmd.flags & CMD_READONLY) !== 0 && (cmd.flags & CMD_PUBSUB) === 0;
+  if (st !== null && readOnly && !st.bcast) {
+    const n = cmd.keyPositions(args.argc, trackedKeyPos, args);
+    keys = [];
+    for (let i = 0; i < n; i++) keys.push(latin1(args.buf, args.start[trackedKeyPos[i]], args.end[trackedKeyPos[i]]));
+  }
+  tracking.afterCommand(client, readOnly, cmd.parent !== null && cmd.parent.name === 'client', keys);
 }
 
 /**

@@ -139,7 +139,7 @@ function clients(node: CorralNode): string {
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],
     ['blocked_clients', 0],
-    ['tracking_clients', 0],
+    ['tracking_clients', node.tracking.clientCount],
     ['clients_in_timeout_table', 0],
   ]);
 }
@@ -224,6 +224,9 @@ function stats(node: CorralNode): string {
     ['pubsub_patterns', node.pubsub.patterns.size],
     ['pubsubshard_channels', node.pubsub.shardChannels.size],
     ['total_forks', 0],
+    ['tracking_total_keys', node.tracking.table.size],
+    ['tracking_total_items', node.tracking.items],
+    ['tracking_total_prefixes', node.tracking.prefixTable.size],
   ]);
 }
 
@@ -329,6 +332,10 @@ function clientFlags(client: Client): string {
   let f = '';
   if (client.subs !== null && client.subs.total !== 0) f += 'P';
   if (client.multi !== null) f += 'x';
+  const t = client.tracking;
+  if (t !== null) f += 't';
+  if (t !== null && t.brokenRedirect) f += 'R';
+  if (t !== null && t.bcast) f += 'B';
   if (client.watchDirty) f += 'd';
   if (client.closeAfterReply) f += 'c';
   if (noEvict.has(client)) f += 'e';
@@ -353,7 +360,7 @@ export function clientInfoLine(node: CorralNode, client: Client, self: Client, c
     ` multi=${client.multi === null ? -1 : client.multi.length} qbuf=${qbuf} qbuf-free=0` +
     ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=1024 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${totMem}` +
     ` events=${omem > 0 ? 'rw' : 'r'} cmd=${client === self ? c.name : client.lastCommand}` +
-    ` user=default redir=-1 resp=${client.resp}\n`
+    ` user=default redir=${client.tracking === null ? -1 : client.tracking.redirect} resp=${client.resp}\n`
   );
 }
 

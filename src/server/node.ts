@@ -35,6 +35,7 @@ import { NodeMigration } from './migration.js';
 import { writeTopologyFrame } from './commands/control.js';
 import { PubSub } from './pubsub.js';
 import { ClientOutput } from './client-output.js';
+import { Tracking } from './tracking.js';
 import { PubSubBus } from './pubsub-bus.js';
 
 export interface NodeOptions {
@@ -90,6 +91,8 @@ export class CorralNode {
   readonly migration: NodeMigration | null;
   /** Replies and pub/sub frames on their way out (server/client-output.ts). */
   readonly output: ClientOutput;
+  /** CLIENT TRACKING: remembered keys and invalidation messages (server/tracking.ts). */
+  readonly tracking: Tracking;
   /** Pub/sub subscriptions and delivery; in cluster mode, the bus to the other nodes. */
   readonly pubsub: PubSub;
   readonly pubsubBus: PubSubBus | null;
@@ -152,6 +155,12 @@ export class CorralNode {
     this.output = new ClientOutput(this.writer, this.stats, (client) => {
       client.socket.end();
       this.dropClient(client);
+    });
+    this.tracking = new Tracking({
+      clientById: (id) => this.clients.get(id),
+      deliver: (client, frame) => this.output.deliver(client, frame),
+      writer: () => this.writer,
+      clients: () => this.clients.values(),
     });
     this.pubsub = new PubSub({
       deliver: (client, frame) => this.output.deliver(client, frame),
@@ -376,6 +385,19 @@ export class CorralNode {
     return true;
   }
 
+  /**
+   * The store tells the node of every key change (writes, expiry, eviction, flushes) while some
+   * key is WATCHed or some client tracks keys; otherwise writes pay nothing for it.
+   */
+  refreshKeyHook(): void {
+    this.store.setKeyModifiedHook(this.watches.active || this.tracking.active ? this.keyModifiedBound : null);
+  }
+
+  private readonly keyModifiedBound = (db: number, key: string): void => {
+    this.watches.touched(db, key);
+    this.tracking.keyChanged(key);
+  };
+
   /** Expiry and eviction reach the replicas (primary) and the importers of exported slots. */
   rewireKeyRemoved(): void {
     const stream = this.replStream;
@@ -496,6 +518,7 @@ export class CorralNode {
     this.clients.delete(client.id);
     this.watches.unwatchAll(client);
     this.pubsub.dropClient(client);
+    this.tracking.disable(client);
     if (client.replica) this.replication.replicaGone(client);
     if (client.exportSlot >= 0) this.migration?.clientGone(client);
     this.topologyWatchers.delete(client);

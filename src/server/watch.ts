@@ -22,7 +22,7 @@ export class WatchRegistry {
     if (set === undefined) {
       set = new Set();
       this.watchers.set(id, set);
-      if (this.watchers.size === 1) this.node.store.setKeyModifiedHook((d, k) => this.touched(d, k));
+      if (this.watchers.size === 1) this.node.refreshKeyHook();
     }
     set.add(client);
   }
@@ -49,10 +49,15 @@ export class WatchRegistry {
     }
     client.watched = null;
     client.watchDirty = false;
-    if (this.watchers.size === 0) this.node.store.setKeyModifiedHook(null);
+    if (this.watchers.size === 0) this.node.refreshKeyHook();
   }
 
-  private touched(db: number, key: string): void {
+  /** Whether some key is watched (the node then installs the store's modification hook). */
+  get active(): boolean {
+    return this.watchers.size !== 0;
+  }
+
+  touched(db: number, key: string): void {
     const set = this.watchers.get(`${db}\0${key}`);
     if (set === undefined) return;
     for (const c of set) c.watchDirty = true;

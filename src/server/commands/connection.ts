@@ -20,6 +20,7 @@ import type { Client } from '../client.js';
 import type { CorralNode } from '../node.js';
 import { REDIS_VERSION, clientInfoLine, setNoEvict } from '../info.js';
 import { clientOf, nodeOf } from './util.js';
+import { clientCachingCommand, clientGetredirCommand, clientTrackingCommand, clientTrackinginfoCommand } from './tracking.js';
 
 export const ERR_CLIENT_NAME = 'ERR Client names cannot contain spaces, newlines or special characters.';
 const ERR_AUTH_NO_PASSWORD =
@@ -211,6 +212,8 @@ function resetCommand(c: CommandContext): void {
   client.resetTransaction();
   node.watches.unwatchAll(client);
   node.pubsub.dropClient(client);
+  node.tracking.disable(client);
+  node.refreshKeyHook();
   client.setAuthenticated(node.config.str('requirepass') === '');
   c.w.simple('RESET');
 }
@@ -373,26 +376,6 @@ function clientNoEvictCommand(c: CommandContext): void {
   c.w.ok();
 }
 
-/** corral has no client-side caching: tracking is always off. */
-function clientGetredirCommand(c: CommandContext): void {
-  c.w.integer(-1);
-}
-
-function clientTrackinginfoCommand(c: CommandContext): void {
-  c.w.map(3);
-  c.w.bulk('flags');
-  c.w.set(1);
-  c.w.bulk('off');
-  c.w.bulk('redirect');
-  c.w.integer(-1);
-  c.w.bulk('prefixes');
-  c.w.array(0);
-}
-
-function clientCachingCommand(c: CommandContext): void {
-  c.w.error('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled');
-}
-
 /** corral never blocks a client, so there is never one to unblock. */
 function clientUnblockCommand(c: CommandContext): void {
   if (c.argc > 4) {
@@ -482,6 +465,7 @@ export const connectionCommands: CommandDef[] = [
       { name: 'getredir', arity: 2, flags: NLS, handler: clientGetredirCommand },
       { name: 'trackinginfo', arity: 2, flags: NLS, handler: clientTrackinginfoCommand },
       { name: 'caching', arity: 3, flags: NLS, handler: clientCachingCommand },
+      { name: 'tracking', arity: -3, flags: NLS, handler: clientTrackingCommand },
       { name: 'unblock', arity: -3, flags: CMD_ADMIN | NLS, handler: clientUnblockCommand },
       { name: 'help', arity: 2, flags: LS, handler: (c) => writeHelp(c, CLIENT_HELP) },
     ],
