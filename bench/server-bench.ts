@@ -10,7 +10,8 @@
 // bench/results/server-latest.md). Process/report helpers live in bench/lib/.
 //
 // Tests: redis-benchmark's own (-t get, set, incr, mset...), and publishN: PUBLISH of a 16-byte
-// message to a channel with N subscribers (bench/lib/subscribers.ts), e.g. publish1, publish50.
+// message to a channel with N subscribers (bench/lib/subscribers.ts), e.g. publish1, publish50;
+// settrackN: SET with N RESP3 clients in CLIENT TRACKING BCAST mode (each told of every change).
 //
 // Flags: --rounds N  --tests get,set,incr,mset  --pipelines 1,16  --quick  --keyspace N
 //        --requests N (all pipelines; env BENCH_REQUESTS)  --clients N
@@ -31,7 +32,7 @@ import {
   type ServerProc,
 } from './lib/procs.js';
 import { parseBenchmarkCsv, type BenchmarkCsvRow } from './lib/redis-benchmark.js';
-import { subscribe, type Subscribers } from './lib/subscribers.js';
+import { subscribe, trackers, type Subscribers } from './lib/subscribers.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -156,7 +157,9 @@ async function measure(
     subs = await subscribe(srv.port, 'bench', Number(pub[1]));
     args.push('PUBLISH', 'bench', 'm'.repeat(16));
   } else {
-    args.push('-t', test);
+    const track = /^settrack(\d+)$/.exec(test);
+    if (track !== null) subs = await trackers(srv.port, Number(track[1]));
+    args.push('-t', track !== null ? 'set' : test);
   }
   const cpu0 = cpuMicros(srv.pid);
   const t0 = performance.now();
@@ -164,7 +167,12 @@ async function measure(
   const wallMs = performance.now() - t0;
   const cpuUs = cpuMicros(srv.pid) - cpu0;
   let delivered = '';
-  if (subs !== null) {
+  if (subs !== null && pub === null) {
+    // Trackers: invalidations are batched per turn, so only their arrival is checked.
+    for (let i = 0; i < 100 && subs.bytes() === 0; i++) await sleep(10);
+    if (subs.bytes() === 0) delivered = 'the tracking clients received no invalidation';
+    subs.close();
+  } else if (subs !== null) {
     const frame = `*3\r\n$7\r\nmessage\r\n$5\r\nbench\r\n$16\r\n${'m'.repeat(16)}\r\n`;
     const expected = n * Number(pub![1]) * frame.length;
     for (let i = 0; i < 200 && subs.bytes() < expected; i++) await sleep(10);
