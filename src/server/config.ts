@@ -21,6 +21,8 @@ export interface ParamDef {
   immutable?: boolean;
   /** Secret: CONFIG GET shows it (as Redis does), but logs must not. */
   sensitive?: boolean;
+  /** The new value from the current one and the text set (a parameter set in parts); throws ConfigError. */
+  merge?: (current: string, raw: string) => string;
 }
 
 const GB = 1024 * 1024 * 1024;
@@ -48,7 +50,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'hll-sparse-max-bytes', kind: 'memory', default: 3000, ...LLONG_MAX },
   // corral's only departure from Redis's defaults: a normal client's pending replies are capped
   // (Redis leaves them unlimited), so a client that never reads cannot exhaust the node's memory.
-  { name: 'client-output-buffer-limit', kind: 'string', default: 'normal 268435456 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60' },
+  { name: 'client-output-buffer-limit', kind: 'string', default: 'normal 268435456 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', merge: mergeOutputLimits },
   { name: 'save', kind: 'string', default: '' },
   { name: 'appendonly', kind: 'bool', default: false },
   { name: 'daemonize', kind: 'bool', default: false, immutable: true },
@@ -88,6 +90,32 @@ export const PARAMS: ParamDef[] = [
 export const PARAM_BY_NAME = new Map(PARAMS.map((p) => [p.name, p]));
 
 export class ConfigError extends Error {}
+
+const OUTPUT_CLASSES = ['normal', 'slave', 'pubsub'] as const;
+
+/**
+ * client-output-buffer-limit, as Redis 7.0 sets it: `<class> <hard> <soft> <soft-seconds>`
+ * groups (class normal, replica or slave, pubsub; sizes with units) replace those classes'
+ * limits and leave the others; the value reads back as all three classes, in bytes.
+ */
+function mergeOutputLimits(current: string, raw: string): string {
+  const words = raw.trim() === '' ? [] : raw.trim().split(/\s+/);
+  if (words.length % 4 !== 0) throw new ConfigError('Wrong number of arguments in buffer limit configuration.');
+  const limits = new Map<string, number[]>();
+  const now = current.split(' ');
+  for (let i = 0; i + 3 < now.length; i += 4) limits.set(now[i], [Number(now[i + 1]), Number(now[i + 2]), Number(now[i + 3])]);
+  const updates: Array<[string, number[]]> = [];
+  for (let i = 0; i < words.length; i += 4) {
+    const name = words[i].toLowerCase();
+    const cls = name === 'replica' ? 'slave' : name;
+    if (!(OUTPUT_CLASSES as readonly string[]).includes(cls)) throw new ConfigError('Invalid client class specified in buffer limit configuration.');
+    const nums = words.slice(i + 1, i + 4).map((w) => parseMemory(w));
+    if (nums.some((n) => n === undefined || n < 0)) throw new ConfigError('Error in hard, soft or soft_seconds setting in buffer limit configuration.');
+    updates.push([cls, nums as number[]]);
+  }
+  for (const [cls, nums] of updates) limits.set(cls, nums);
+  return OUTPUT_CLASSES.map((cls) => `${cls} ${(limits.get(cls) ?? [0, 0, 0]).join(' ')}`).join(' ');
+}
 
 /** Redis memtoull: "100mb" = 100 * 1024^2, "100m" = 100 * 1000^2; plain numbers are bytes. */
 export function parseMemory(text: string): number | undefined {
@@ -165,12 +193,17 @@ export class Config {
     return this.get(name) as string;
   }
 
+  /** The value `raw` would give a parameter (validation before CONFIG SET applies anything); throws ConfigError. */
+  parse(def: ParamDef, raw: string): ConfigValue {
+    return def.merge !== undefined ? def.merge(this.values.get(def.name) as string, raw) : parseParam(def, raw);
+  }
+
   /** Sets a parameter from text; `startup` allows immutable parameters. */
   setFromText(name: string, raw: string, startup = false): void {
     const def = PARAM_BY_NAME.get(name.toLowerCase());
     if (def === undefined) throw new ConfigError(`Unknown option or number of arguments for CONFIG SET - '${name}'`);
     if (def.immutable && !startup) throw new ConfigError(`can't set immutable config`);
-    const value = parseParam(def, raw);
+    const value = this.parse(def, raw);
     this.values.set(def.name, value);
     if (!startup && this.onChange !== null) this.onChange(def.name, value);
   }

@@ -95,7 +95,9 @@ describe('pub/sub on one node', () => {
     const admin = await RawConnection.connect(srv.port);
     const sub = await RawConnection.connect(srv.port);
     try {
-      await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 268435456 0 0 replica 268435456 67108864 60 pubsub 1048576 0 0');
+      // Only the pubsub class changes (the others keep their limits, as in Redis).
+      await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 1mb 0 0');
+      assert.equal((await admin.call('CONFIG', 'GET', 'client-output-buffer-limit') as string[])[1], 'normal 268435456 0 0 slave 268435456 67108864 60 pubsub 1048576 0 0');
       await sub.callRaw('SUBSCRIBE', 'flood');
       sub.socket.pause();
       const payload = 'x'.repeat(64 * 1024);
@@ -106,7 +108,7 @@ describe('pub/sub on one node', () => {
       assert.equal(await admin.call('PUBSUB', 'NUMSUB', 'flood').then((r) => (r as unknown[])[1]), 0);
       assert.ok(srv.node.clients.size <= 1);
     } finally {
-      await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 268435456 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60');
+      await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60');
       admin.close();
       sub.close();
     }

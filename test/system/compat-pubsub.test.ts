@@ -131,4 +131,14 @@ describe('pub/sub, byte for byte with redis 7.0', () => {
       [0, ['EXEC'], 1],
       [0, ['UNSUBSCRIBE'], 1],
     ]));
+
+  test('client-output-buffer-limit: set by class, errors', () =>
+    same([
+      [0, ['CONFIG', 'SET', 'client-output-buffer-limit', 'foo 1 2 3'], 1],
+      [0, ['CONFIG', 'SET', 'client-output-buffer-limit', 'master 1 2 3'], 1],
+      [0, ['CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 1 2'], 1],
+      [0, ['CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 1mb x 3'], 1],
+      [0, ['CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 1mb 2kb 3 replica 5 6 7'], 1],
+      [0, ['CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60 slave 256mb 64mb 60'], 1],
+    ]));
 });

@@ -4,7 +4,7 @@
 import type { CommandContext } from '../../commands/context.js';
 import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_READONLY, CMD_STALE, type CommandDef } from '../../commands/table.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors.js';
-import { ConfigError, PARAM_BY_NAME, PARAMS, formatParam, parseParam, type ParamDef } from '../config.js';
+import { ConfigError, PARAM_BY_NAME, PARAMS, formatParam, type ParamDef } from '../config.js';
 import { bytesToHuman, infoText, resetStats, selectSections } from '../info.js';
 import { globMatch } from '../../util/glob.js';
 import { writeHelp } from './connection.js';
@@ -92,7 +92,7 @@ function configSetCommand(c: CommandContext): void {
   if (failedArg === null) {
     for (let k = 0; k < defs.length; k++) {
       try {
-        parseParam(defs[k], c.str(3 + 2 * k));
+        nodeOf(c).config.parse(defs[k], c.str(3 + 2 * k));
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         failedArg = defs[k].name;
