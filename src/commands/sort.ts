@@ -22,8 +22,6 @@ const ERR_SCORES = "ERR One or more scores can't be converted into double";
 const ERR_BY_CLUSTER = 'ERR BY option of SORT denied in Cluster mode.';
 const ERR_GET_CLUSTER = 'ERR GET option of SORT denied in Cluster mode.';
 const ERR_CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
-/** A member longer than zset-max-listpack-value (64): adding it makes a sorted set a skiplist. */
-const SKIPLIST_CONVERTER = '\0'.repeat(65);
 
 /** One element being sorted: its score (numeric sort) or its comparison bytes (ALPHA). */
 interface SortItem {
@@ -328,10 +326,7 @@ function sortGeneric(c: CommandContext, readonly: boolean): void {
   // Redis converts a small sorted set to a skiplist for SORT, and it never converts back.
   if (type === TYPE_ZSET) {
     const zs = e!.value as SortedSet;
-    if (zs.encoding() === 'listpack') {
-      zs.set(SKIPLIST_CONVERTER, 0);
-      zs.delete(SKIPLIST_CONVERTER);
-    }
+    zs.convertToSkiplist();
   }
   const size = e === undefined ? 0 : (e.value as Deque | SetValue | SortedSet).size;
   // LIMIT clamped as sort.c does; an offset past the end leaves end = start - 1 (nothing).

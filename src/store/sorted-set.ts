@@ -132,6 +132,11 @@ export class SortedSet implements CollectionValue {
     return this.large ? 'skiplist' : 'listpack';
   }
 
+  /** Redis's zsetConvert to a skiplist (SORT does it to any sorted set it sorts); never undone. */
+  convertToSkiplist(): void {
+    this.large = true;
+  }
+
   score(member: string): number | undefined {
     return this.scores.get(member);
   }
