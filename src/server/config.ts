@@ -21,6 +21,8 @@ export interface ParamDef {
   immutable?: boolean;
   /** Secret: CONFIG GET shows it (as Redis does), but logs must not. */
   sensitive?: boolean;
+  /** Redis's other name for it (CONFIG GET/SET and config files take both; 7.0's ziplist names). */
+  alias?: string;
   /** The new value from the current one and the text set (a parameter set in parts); throws ConfigError. */
   merge?: (current: string, raw: string) => string;
 }
@@ -85,9 +87,21 @@ export const PARAMS: ParamDef[] = [
   // another primary (0: no limit). The resharding controller sets it from the plan's rate.
   { name: 'migration-rate', kind: 'memory', default: 0, min: 0, ...LLONG_MAX },
   { name: 'controller-lease-ms', kind: 'int', default: 5000, min: 1000, max: 600000, immutable: true },
+  // Encoding thresholds and limits Redis's own test suite sets (with Redis's names, aliases,
+  // defaults and ranges). Accepted and reported; corral's structures keep their own thresholds
+  // (docs/compatibility.md), so OBJECT ENCODING does not follow a changed value.
+  { name: 'hash-max-listpack-entries', alias: 'hash-max-ziplist-entries', kind: 'int', default: 512, min: 0, ...LLONG_MAX },
+  { name: 'hash-max-listpack-value', alias: 'hash-max-ziplist-value', kind: 'memory', default: 64, ...LLONG_MAX },
+  { name: 'list-max-listpack-size', alias: 'list-max-ziplist-size', kind: 'int', default: -2, min: -2147483648, max: INT_MAX },
+  { name: 'list-compress-depth', kind: 'int', default: 0, min: 0, max: INT_MAX },
+  { name: 'set-max-intset-entries', kind: 'int', default: 512, min: 0, ...LLONG_MAX },
+  { name: 'zset-max-listpack-entries', alias: 'zset-max-ziplist-entries', kind: 'int', default: 128, min: 0, ...LLONG_MAX },
+  { name: 'zset-max-listpack-value', alias: 'zset-max-ziplist-value', kind: 'memory', default: 64, ...LLONG_MAX },
+  { name: 'busy-reply-threshold', alias: 'lua-time-limit', kind: 'int', default: 5000, min: 0, ...LLONG_MAX },
+  { name: 'latency-monitor-threshold', kind: 'int', default: 0, min: 0, ...LLONG_MAX },
 ];
 
-export const PARAM_BY_NAME = new Map(PARAMS.map((p) => [p.name, p]));
+export const PARAM_BY_NAME = new Map(PARAMS.flatMap((p): Array<[string, ParamDef]> => (p.alias === undefined ? [[p.name, p]] : [[p.name, p], [p.alias, p]])));
 
 export class ConfigError extends Error {}
 
@@ -212,8 +226,8 @@ export class Config {
   match(patterns: string[]): Array<[string, string]> {
     const out: Array<[string, string]> = [];
     for (const p of PARAMS) {
-      if (patterns.some((pat) => globMatch(pat.toLowerCase(), p.name))) {
-        out.push([p.name, formatParam(p, this.values.get(p.name)!)]);
+      for (const name of p.alias === undefined ? [p.name] : [p.name, p.alias]) {
+        if (patterns.some((pat) => globMatch(pat.toLowerCase(), name))) out.push([name, formatParam(p, this.values.get(p.name)!)]);
       }
     }
     return out;

@@ -177,6 +177,21 @@ describe('CONFIG', () => {
       ['CONFIG', 'SET', 'maxmemory', '0', 'hz', '10'], ['CONFIG', 'RESETSTAT', 'x'], ['CONFIG', 'REWRITE'], ['CONFIG', 'FOO'],
     ]));
 
+  test("the encoding parameters Redis's suite sets: names, aliases, defaults, ranges", () =>
+    same([
+      ...[
+        'hash-max-listpack-entries', 'hash-max-ziplist-entries', 'hash-max-listpack-value', 'hash-max-ziplist-value',
+        'list-max-listpack-size', 'list-max-ziplist-size', 'list-compress-depth', 'set-max-intset-entries',
+        'zset-max-listpack-entries', 'zset-max-ziplist-entries', 'zset-max-listpack-value', 'zset-max-ziplist-value',
+        'busy-reply-threshold', 'lua-time-limit', 'latency-monitor-threshold',
+      ].map((p) => ['CONFIG', 'GET', p]),
+      ['CONFIG', 'SET', 'zset-max-ziplist-entries', '16'], ['CONFIG', 'GET', 'zset-max-listpack-entries'],
+      ['CONFIG', 'SET', 'list-max-ziplist-size', '-5'], ['CONFIG', 'SET', 'list-max-listpack-size', 'x'],
+      ['CONFIG', 'SET', 'list-compress-depth', '-1'], ['CONFIG', 'SET', 'hash-max-ziplist-value', '1kb'],
+      ['CONFIG', 'GET', 'hash-max-listpack-value'], ['CONFIG', 'SET', 'set-max-intset-entries', '-1'],
+      ['CONFIG', 'SET', 'zset-max-ziplist-entries', '128', 'list-max-ziplist-size', '-2', 'hash-max-ziplist-value', '64'],
+    ]));
+
   test('config ranges, clamping and enum lists as Redis', () =>
     same([
       ['CONFIG', 'SET', 'timeout', '-1'], ['CONFIG', 'SET', 'slowlog-max-len', '-1'], ['CONFIG', 'SET', 'proto-max-bulk-len', '10'],

@@ -43,9 +43,13 @@ function configGetCommand(c: CommandContext): void {
       continue;
     }
     for (const def of PARAMS) {
-      if (seen.has(def) || !globMatch(arg, def.name, true)) continue;
+      if (seen.has(def)) continue;
+      // A pattern may match a parameter by its name or its alias (Redis lists both keys).
+      const names = def.alias === undefined ? [def.name] : [def.name, def.alias];
+      const matched = names.filter((n) => globMatch(arg, n, true));
+      if (matched.length === 0) continue;
       seen.add(def);
-      out.push([def.name, formatParam(def, node.config.get(def.name))]);
+      for (const n of matched) out.push([n, formatParam(def, node.config.get(def.name))]);
     }
   }
   c.w.map(out.length);
