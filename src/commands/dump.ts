@@ -1,6 +1,8 @@
-// DUMP and RESTORE as Redis 7.0 replies them (cluster.c's dumpCommand and restoreCommand), over
-// corral's own payload format (store/dump.ts: not Redis's RDB, so payloads move between corral
-// nodes only; a Redis payload is refused with Redis's own checksum error, and Redis refuses ours).
+// DUMP and RESTORE as Redis 7.0 replies them (cluster.c's dumpCommand and restoreCommand). DUMP
+// writes Redis 7.0.15's payload format (store/rdb.ts: RDB version 10), so its payloads restore
+// into redis-server; RESTORE takes that format (any RDB version up to 10, as Redis does) and
+// corral's own (store/dump.ts, version 0xC001), which replication and slot migration send as
+// RESTORE ... ABSTTL and which keeps the CACHE.SET stale time.
 //
 // RESTORE checks in Redis's order, which decides the error a bad call gets: the options (syntax,
 // IDLETIME, FREQ), then BUSYKEY, then the TTL, then the payload's frame, then its content. A TTL
@@ -17,7 +19,8 @@ import { ERR_NOT_INTEGER, ERR_SYNTAX } from './errors.js';
 import { int64Arg, optIs } from './strings.js';
 import { SetValue } from './sets.js';
 import { INT64_MAX } from '../util/bytes.js';
-import { ERR_BUSYKEY, RestoreError, decodeDump, dumpId, registerSetType, restoreValue, type DumpedValue } from '../store/dump.js';
+import { ERR_BUSYKEY, RestoreError, dumpId, registerSetType, restoreValue, type DumpedValue } from '../store/dump.js';
+import { decodeAnyDump, rdbDumpId } from '../store/rdb.js';
 
 registerSetType(() => new SetValue());
 
@@ -30,6 +33,22 @@ const MAX_IDLE_MS = 2 ** 32 - 1;
 function dumpCommand(c: CommandContext): void {
   const a = c.args;
   const id = c.db.findRead(a.buf, a.start[1], a.end[1]);
+  if (id < 0) {
+    c.w.nil();
+    return;
+  }
+  const payload = rdbDumpId(c.db, id);
+  c.w.bulkBytes(payload, 0, payload.length);
+}
+
+/**
+ * CORRAL DUMP key: the key in corral's own format (store/dump.ts), what replication and slot
+ * moves send: its encoding and CACHE.SET stale time included, which Redis's format cannot carry.
+ * RESTORE takes it back. (Tests compare nodes with it.)
+ */
+function corralDumpCommand(c: CommandContext): void {
+  const a = c.args;
+  const id = c.db.findRead(a.buf, a.start[2], a.end[2]);
   if (id < 0) {
     c.w.nil();
     return;
@@ -95,7 +114,7 @@ function restoreCommand(c: CommandContext): void {
   const now = c.store.clock.now();
   let value: DumpedValue;
   try {
-    value = decodeDump(c.bytes(3));
+    value = decodeAnyDump(c.bytes(3));
   } catch (err) {
     if (err instanceof RestoreError) return c.w.error(err.message);
     throw err;
@@ -129,3 +148,6 @@ export const dumpCommands: CommandDef[] = [
   // when it runs, as Redis rewrites it to an absolute one for its replicas.
   { name: 'restore', arity: -4, flags: CMD_WRITE | CMD_DENYOOM, ...KEY1, stateFromArgc: 1, handler: restoreCommand },
 ];
+
+/** CORRAL subcommands of this file. */
+export const corralDumpCommands: CommandDef[] = [{ name: 'dump', arity: 3, flags: CMD_READONLY, firstKey: 2, handler: corralDumpCommand }];

@@ -1,4 +1,6 @@
-// Entry serialization for DUMP/RESTORE and for replication's full copy: one key's value (every
+// Entry serialization for replication's full copy and slot migration (sent as RESTORE ... ABSTTL,
+// which takes this format besides Redis's: store/rdb.ts's decodeAnyDump; the DUMP command writes
+// Redis's format, store/rdb.ts): one key's value (every
 // type, in the encoding OBJECT ENCODING reports) and its CACHE.SET stale time, in corral's own
 // binary format (not Redis's RDB), framed as Redis frames a DUMP payload: a 2-byte format
 // version and an 8-byte CRC64 at the end, both little-endian, so that a damaged payload is
@@ -19,8 +21,8 @@
 //     zset    varint count, then (member item, f64 score) in ascending order: -0, +-inf exact
 //
 // The checksum is Redis's CRC64 (util/crc64.ts) over everything before it, version included.
-// The version, 0xC001, is outside Redis's RDB versions (1-12): Redis refuses a corral
-// payload and corral a Redis one, each with the same error, rather than misreading it.
+// The version, 0xC001, is outside Redis's RDB versions (1-12): Redis refuses a corral payload
+// with its checksum error rather than misreading it, and RESTORE tells the two formats apart.
 //
 // Decoding takes untrusted bytes (RESTORE from the network) and validates all of it before
 // touching the keyspace. Wrong length, version or checksum: DumpPayloadError ("ERR DUMP payload
@@ -112,6 +114,12 @@ let newSet: (() => DumpableSet) | null = null;
 /** Registers the set value's constructor (commands/dump.ts does, on import). */
 export function registerSetType(create: () => DumpableSet): void {
   newSet = create;
+}
+
+/** A new, empty set value of the registered type (store/rdb.ts builds sets with it). */
+export function createSet(): DumpableSet {
+  if (newSet === null) throw new Error('dump: no set type registered (commands/dump.ts registers it)');
+  return newSet();
 }
 
 /** A decoded payload, ready to become a key. */

@@ -44,11 +44,11 @@ function ownerShard(doc: TopologyDoc, slot: number): string {
   return doc.slots.find(([s, e]) => slot >= s && slot <= e)![2];
 }
 
-/** Every key of the slot on a node with its DUMP and absolute expiry. */
+/** Every key of the slot on a node with its CORRAL DUMP (corral's format) and absolute expiry. */
 async function slotContents(c: RawConnection, slot: number): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const keys = (await c.call('CLUSTER', 'GETKEYSINSLOT', slot, 1_000_000)) as string[];
-  for (const k of keys) out.set(k, `${JSON.stringify(await c.call('DUMP', k))} ${await c.call('PEXPIRETIME', k)}`);
+  for (const k of keys) out.set(k, `${JSON.stringify(await c.call('CORRAL', 'DUMP', k))} ${await c.call('PEXPIRETIME', k)}`);
   return out;
 }
 

@@ -28,7 +28,7 @@ async function info(c: RawConnection, field: string): Promise<string | undefined
   return infoField(await c.call('INFO', 'replication'), field);
 }
 
-/** Every key of every database with its DUMP payload and PTTL-derived absolute expiry. */
+/** Every key of every database with its CORRAL DUMP payload (corral's format: stale time and encoding) and PTTL-derived absolute expiry. */
 async function snapshot(c: RawConnection): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (let db = 0; db < 3; db++) {
@@ -38,7 +38,7 @@ async function snapshot(c: RawConnection): Promise<Map<string, string>> {
       const r = (await c.call('SCAN', cursor, 'COUNT', 1000)) as [string, string[]];
       cursor = r[0];
       for (const k of r[1]) {
-        const dump = await c.call('DUMP', k);
+        const dump = await c.call('CORRAL', 'DUMP', k); // corral's format: stale time and encoding included
         const at = await c.call('PEXPIRETIME', k);
         out.set(`${db}:${k}`, `${JSON.stringify(dump)} ${at}`);
       }

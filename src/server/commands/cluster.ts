@@ -15,6 +15,7 @@ import { clusterFailoverCommand, corralControlCommands } from './control.js';
 import { corralMigrationCommands } from './migration.js';
 import { corralReshardCommands } from './reshard.js';
 import { corralPubsubCommands } from './pubsub.js';
+import { corralDumpCommands } from '../../commands/dump.js';
 import { clientOf, nodeOf } from './util.js';
 
 const ERR_DISABLED = 'ERR This instance has cluster support disabled';
@@ -317,6 +318,7 @@ export const corralCommands: CommandDef[] = [
       ...corralMigrationCommands,
       ...corralReshardCommands,
       ...corralPubsubCommands,
+      ...corralDumpCommands,
     ],
   },
 ];
