@@ -274,6 +274,10 @@ const CORRAL_HELP = [
   '    Return the topology document this node applied, as JSON (nil before the first).',
   'SETTOPOLOGY <json>',
   '    Apply a topology document if its epoch is newer than the current one: 1 applied, 0 ignored.',
+  'DUMP <key>',
+  "    Return the key serialized in corral's own format (encoding and stale time included); RESTORE takes it.",
+  'PUBLISH|SPUBLISH <channel> <message>',
+  "    Deliver a message published on another node of the cluster to this node's subscribers.",
   'HELP',
   '    Prints this help.',
 ];
