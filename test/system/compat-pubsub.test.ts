@@ -6,10 +6,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConnection, startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
-import { showBytes } from '../support/compare.js';
+import { runSteps, type Step } from '../support/step-script.js';
 import { pubsubCommands } from '../../src/server/commands/pubsub.js';
 import { Command, flagNames } from '../../src/commands/table.js';
-import { encodeCommand, parseReply } from '../../src/protocol/reply-parser.js';
+import { parseReply } from '../../src/protocol/reply-parser.js';
 
 let corral: StartedCorral;
 let redis: Started;
@@ -24,31 +24,10 @@ after(async () => {
   await redis?.close();
 });
 
-/** [connection that sends, command, frames to read, connection that reads them (default: the sender)]. */
-type Step = [number, string[], number, number?];
-
-async function run(port: number, resp: number, steps: Step[]): Promise<string[]> {
-  const conns = [await RawConnection.connect(port), await RawConnection.connect(port)];
-  try {
-    if (resp === 3) for (const c of conns) await c.callRaw('HELLO', '3');
-    const out: string[] = [];
-    for (const [from, cmd, frames, reader] of steps) {
-      conns[from].socket.write(encodeCommand(cmd));
-      const r = conns[reader ?? from];
-      out.push(frames === 0 ? '' : showBytes(await r.readReplies(frames)));
-      if (reader !== undefined && reader !== from) out.push(showBytes(await conns[from].readReplies(1)));
-    }
-    return out;
-  } finally {
-    for (const c of conns) c.close();
-  }
-}
-
 async function same(steps: Step[]): Promise<void> {
   for (const resp of [2, 3]) {
-    const ours = await run(corral.port, resp, steps);
-    const theirs = await run(redis.port, resp, steps);
-    assert.deepEqual(ours, theirs, `RESP${resp}`);
+    const o = { resp: [resp, resp] as [number, number] };
+    assert.deepEqual(await runSteps(corral.port, steps, o), await runSteps(redis.port, steps, o), `RESP${resp}`);
   }
 }
 

@@ -6,9 +6,8 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RawConnection, startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
-import { showBytes } from '../support/compare.js';
-import { encodeCommand } from '../../src/protocol/reply-parser.js';
+import { startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
+import { runSteps, type Step } from '../support/step-script.js';
 
 let corral: StartedCorral;
 let redis: Started;
@@ -23,36 +22,9 @@ after(async () => {
   await redis?.close();
 });
 
-/** [connection that sends, command, frames to read, connection that reads them (default: the sender)]. */
-type Step = [number, string[], number, number?];
-
-async function run(port: number, resp: [number, number], steps: Step[]): Promise<string[]> {
-  const conns = [await RawConnection.connect(port), await RawConnection.connect(port)];
-  try {
-    await conns[0].callRaw('FLUSHALL');
-    for (let i = 0; i < 2; i++) if (resp[i] === 3) await conns[i].callRaw('HELLO', '3');
-    const ids = [String(await conns[0].call('CLIENT', 'ID')), String(await conns[1].call('CLIENT', 'ID'))];
-    const out: string[] = [];
-    const norm = (b: Buffer): string => showBytes(b).split(`:${ids[0]}\\r\\n`).join(':$ID0\\r\\n').split(`:${ids[1]}\\r\\n`).join(':$ID1\\r\\n');
-    for (const [from, cmd, frames, reader] of steps) {
-      conns[from].socket.write(encodeCommand(cmd.map((a) => (a === '$ID0' ? ids[0] : a === '$ID1' ? ids[1] : a))));
-      const r = conns[reader ?? from];
-      out.push(frames === 0 ? '' : norm(await r.readReplies(frames)));
-      if (reader !== undefined && reader !== from) out.push(norm(await conns[from].readReplies(1)));
-    }
-    // Nothing more may have arrived on either connection.
-    await new Promise((r) => setTimeout(r, 50));
-    out.push(`left: ${showBytes(conns[0].pending)} ${showBytes(conns[1].pending)}`);
-    return out;
-  } finally {
-    for (const c of conns) c.close();
-  }
-}
-
 async function same(resp: [number, number], steps: Step[]): Promise<void> {
-  const ours = await run(corral.port, resp, steps);
-  const theirs = await run(redis.port, resp, steps);
-  assert.deepEqual(ours, theirs);
+  const o = { resp, flush: true, ids: true, leftovers: true };
+  assert.deepEqual(await runSteps(corral.port, steps, o), await runSteps(redis.port, steps, o));
 }
 
 describe('client tracking, byte for byte with redis 7.0', () => {
