@@ -153,7 +153,10 @@ export class CorralNode {
     this.replication = new NodeReplication(this);
     this.migration = clustered ? new NodeMigration(this) : null;
     this.output = new ClientOutput(this.writer, this.stats, (client) => {
-      client.socket.end();
+      // Closed both ways once the reply is out, as Redis closes the socket: a half-close would
+      // leave a client that keeps sending (after a protocol error) writing into a connection
+      // no one reads.
+      client.socket.destroySoon();
       this.dropClient(client);
     });
     this.tracking = new Tracking({
