@@ -5,53 +5,22 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { CorralNode } from '../../src/server/node.js';
-import { planTopology } from '../../src/cluster/plan.js';
 import { sameOnBoth, showBytes, type Cmd } from '../support/compare.js';
-import { RawConnection, freePort, transcripts } from '../support/servers.js';
+import { startOneNodeClusters, type OneNodeClusters } from '../support/one-node-clusters.js';
+import { transcripts } from '../support/servers.js';
 
 let redisPort = 0;
-let redis: ChildProcess;
-let corral: CorralNode;
 let corralPort = 0;
-const dir = mkdtempSync(path.join(tmpdir(), 'corral-compat-cluster-'));
+let clusters: OneNodeClusters;
 
 before(async () => {
-  redisPort = await freePort();
-  redis = spawn(
-    'redis-server',
-    ['--port', String(redisPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; ; i++) {
-    try {
-      const c = await RawConnection.connect(redisPort);
-      await c.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-      for (let j = 0; !String(await c.call('CLUSTER', 'INFO')).startsWith('cluster_state:ok'); j++) {
-        if (j > 200) throw new Error('redis cluster_state not ok');
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      c.close();
-      break;
-    } catch (err) {
-      if (i > 100) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  corral = new CorralNode({ config: { port: '0', 'cluster-enabled': 'yes' } });
-  corralPort = await corral.listen();
-  // Epoch 0, as a fresh Redis node that was given slots with ADDSLOTS.
-  corral.cluster!.apply(planTopology([{ nodes: [{ host: '127.0.0.1', port: corralPort }] }], { epoch: 0 }));
+  clusters = await startOneNodeClusters('compat-cluster');
+  redisPort = clusters.redisPort;
+  corralPort = clusters.corralPort;
 });
 
 after(async () => {
-  await corral?.close();
-  redis?.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
+  await clusters?.close();
 });
 
 test('multi-key and transaction errors, SELECT, READONLY/ASKING, argument errors', async () => {

@@ -10,15 +10,10 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { CorralNode } from '../../src/server/node.js';
-import { planTopology } from '../../src/cluster/plan.js';
-import { RawConnection, freePort, startCorral, startRedis, transcripts, type Started, type StartedCorral } from '../support/servers.js';
+import { startCorral, startRedis, transcripts, type Started, type StartedCorral } from '../support/servers.js';
 import { parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
 import { flushAll, sameOnBoth, type Cmd } from '../support/compare.js';
+import { startOneNodeClusters, type OneNodeClusters } from '../support/one-node-clusters.js';
 
 process.env.LC_ALL = 'C';
 
@@ -210,43 +205,18 @@ describe('SORT on sets and sorted sets', () => {
 });
 
 describe('cluster mode, against a one-node Redis Cluster', () => {
-  let clusterRedis: ChildProcess;
+  let clusters: OneNodeClusters;
   let clusterRedisPort = 0;
-  let clusterCorral: CorralNode;
   let clusterCorralPort = 0;
-  const dir = mkdtempSync(path.join(tmpdir(), 'corral-compat-sort-'));
 
   before(async () => {
-    clusterRedisPort = await freePort();
-    clusterRedis = spawn(
-      'redis-server',
-      ['--port', String(clusterRedisPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--dir', dir],
-      { stdio: 'ignore' },
-    );
-    for (let i = 0; ; i++) {
-      try {
-        const c = await RawConnection.connect(clusterRedisPort);
-        await c.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-        for (let j = 0; !String(await c.call('CLUSTER', 'INFO')).startsWith('cluster_state:ok'); j++) {
-          if (j > 200) throw new Error('redis cluster_state not ok');
-          await new Promise((r) => setTimeout(r, 25));
-        }
-        c.close();
-        break;
-      } catch (err) {
-        if (i > 100) throw err;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    clusterCorral = new CorralNode({ config: { port: '0', 'cluster-enabled': 'yes' } });
-    clusterCorralPort = await clusterCorral.listen();
-    clusterCorral.cluster!.apply(planTopology([{ nodes: [{ host: '127.0.0.1', port: clusterCorralPort }] }], { epoch: 0 }));
+    clusters = await startOneNodeClusters('compat-sort');
+    clusterRedisPort = clusters.redisPort;
+    clusterCorralPort = clusters.corralPort;
   });
 
   after(async () => {
-    await clusterCorral?.close();
-    clusterRedis?.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await clusters?.close();
   });
 
   test('BY patterns and every GET refused, STORE in another slot is CROSSSLOT', () =>
