@@ -71,6 +71,16 @@ export class ReplyWriter {
     this.batchSlab = null;
   }
 
+  /** The bytes written past `offset` (counted from begin()): a view, valid until the next write. */
+  since(offset: number): Buffer {
+    return this.slab.subarray(this.mark + offset, this.pos);
+  }
+
+  /** Drops what was written past `offset` (counted from begin()): a script's command replies. */
+  truncate(offset: number): void {
+    this.pos = this.mark + offset;
+  }
+
   /** Discards what was collected since begin() (for a client being closed). */
   discard(): void {
     this.pos = this.mark;
@@ -251,6 +261,18 @@ export class ReplyWriter {
   bool(b: boolean): void {
     if (this.resp === 3) this.raw(b ? TRUE3 : FALSE3);
     else this.integer(b ? 1 : 0);
+  }
+
+  /** Big number: (digits in RESP3, a bulk string in RESP2. */
+  bigNumber(text: string): void {
+    if (this.resp !== 3) {
+      this.bulk(text);
+      return;
+    }
+    this.ensure(text.length + 3);
+    this.slab[this.pos++] = 40;
+    this.pos += writeLatin1(this.slab, text, this.pos);
+    this.crlf();
   }
 
   /** Verbatim text (=len\r\ntxt:...) in RESP3, a bulk string in RESP2. */

@@ -105,6 +105,16 @@ export class ClusterState {
     return error;
   }
 
+  /**
+   * For a script's command: the slot its keys hash to (-1: no keys) and why this node cannot
+   * serve it (null: it can).
+   */
+  routeInScript(cmd: Command, args: CommandArgs, readOk: boolean): { error: string | null; slot: number } {
+    const slot = this.slotOfKeys(cmd, args, NO_KEYS);
+    if (slot === NO_KEYS) return { error: null, slot: -1 };
+    return { error: this.decide(slot, readOk), slot };
+  }
+
   /** readOk: a read from a READONLY client, which a replica of the slot's shard serves. */
   private decide(slot: number, readOk: boolean): string | null {
     if (slot === CROSS_SLOT) return ERR_CROSSSLOT;

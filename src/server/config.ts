@@ -98,6 +98,9 @@ export const PARAMS: ParamDef[] = [
   { name: 'zset-max-listpack-entries', alias: 'zset-max-ziplist-entries', kind: 'int', default: 128, min: 0, ...LLONG_MAX },
   { name: 'zset-max-listpack-value', alias: 'zset-max-ziplist-value', kind: 'memory', default: 64, ...LLONG_MAX },
   { name: 'busy-reply-threshold', alias: 'lua-time-limit', kind: 'int', default: 5000, min: 0, ...LLONG_MAX },
+  // corral's: the most memory the Lua VM may hold (scripts, their data); a script past it fails
+  // with "not enough memory" and the node is unaffected. 0: no limit.
+  { name: 'lua-memory-limit', kind: 'memory', default: 128 * 1024 * 1024, min: 0, ...LLONG_MAX },
   { name: 'latency-monitor-threshold', kind: 'int', default: 0, min: 0, ...LLONG_MAX },
 ];
 

@@ -28,6 +28,9 @@ import type { Tracking } from './tracking.js';
 /** What a RESP2 client with subscriptions may run (Redis 7.0's processCommand). */
 const SUBSCRIBER_COMMANDS = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
+/** Redis 7.0's allow_busy commands: what runs while a script is busy. */
+const ALLOW_BUSY = new Set(['reset', 'replconf', 'hello', 'script|kill', 'function|kill', 'function|stats', 'quit', 'watch', 'auth', 'unwatch', 'discard', 'shutdown', 'multi']);
+
 export function dispatch(node: CorralNode, client: Client, args: CommandArgs): void {
   if (isQuit(args)) {
     node.writer.ok();
@@ -89,6 +92,12 @@ export function dispatch(node: CorralNode, client: Client, args: CommandArgs): v
       reject(node, client, 'LOADING Redis is loading the dataset in memory', cmd);
       return;
     }
+  }
+  // A script past busy-reply-threshold yields to the event loop; until it ends, only these run.
+  const scripting = node.scripting;
+  if (scripting !== null && scripting.busy && !ALLOW_BUSY.has(cmd.fullName)) {
+    reject(node, client, scripting.busyError, cmd);
+    return;
   }
   if (client.multi !== null && (cmd.flags & CMD_TX_CONTROL) === 0) {
     client.multi.push({ cmd, args: copyArgs(args) });

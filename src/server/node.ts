@@ -37,6 +37,8 @@ import { PubSub } from './pubsub.js';
 import { ClientOutput } from './client-output.js';
 import { Tracking } from './tracking.js';
 import { PubSubBus } from './pubsub-bus.js';
+import { Scripting } from './scripting/scripting.js';
+import { scriptHostFor } from './script-host.js';
 
 export interface NodeOptions {
   /** Parameters by Redis name, as text (from the command line or a config file). */
@@ -103,6 +105,8 @@ export class CorralNode {
    * pause for a manual failover); 0 when nothing fences this node (no control plane).
    */
   writeFence = 0;
+  /** The Lua scripting engine (EVAL, FUNCTION), created when the node starts listening. */
+  scripting: Scripting | null = null;
   /** The node's seat in the control plane, when it was started with a coordinator. */
   control: NodeControlPlane | null = null;
   slowlogThreshold: number;
@@ -212,6 +216,9 @@ export class CorralNode {
       case 'slowlog-log-slower-than':
         this.slowlogThreshold = value as number;
         break;
+      case 'lua-memory-limit':
+        if (this.scripting !== null) this.scripting.vm.memoryLimit = value as number;
+        break;
       case 'proto-max-bulk-len':
         this.store.maxStringLength = value as number;
         break;
@@ -237,7 +244,8 @@ export class CorralNode {
   }
 
   /** Starts listening; resolves with the bound port. */
-  listen(): Promise<number> {
+  async listen(): Promise<number> {
+    this.scripting ??= await Scripting.create(scriptHostFor(this), this.config.int('lua-memory-limit'));
     const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -505,6 +513,13 @@ export class CorralNode {
    * 20,000 for an add-shard's 4,096 slots, each a console.log relayed by `corral up`, cost ~3% of
    * a source's CPU during the move; the mover's per-batch lines say the same at notice).
    */
+  /** A line at a Redis log level: debug and verbose lines only at loglevel verbose or debug (notice: always). */
+  logAt(level: 'warning' | 'notice' | 'verbose' | 'debug', line: string): void {
+    const configured = this.config.str('loglevel');
+    const rank = { debug: 0, verbose: 1, notice: 2, warning: 3 } as const;
+    if (rank[level] >= (rank[configured as keyof typeof rank] ?? 2)) this.log(line);
+  }
+
   logVerbose(line: string): void {
     const level = this.config.str('loglevel');
     if (level === 'verbose' || level === 'debug') this.log(line);
@@ -529,8 +544,9 @@ export class CorralNode {
 
   private runCron(): void {
     const now = this.clock.refresh();
-    // Active expiry: a quarter of each cron period at most, as Redis's slow cycle.
-    this.store.activeExpireCycle(250 / this.config.int('hz'));
+    // Active expiry: a quarter of each cron period at most, as Redis's slow cycle; not while a
+    // busy script runs (it sees the keyspace as of its start, apart from its own writes).
+    if (this.scripting === null || !this.scripting.busy) this.store.activeExpireCycle(250 / this.config.int('hz'));
     this.defragSlices = 0;
     this.defragStep();
     const samples = this.stats.samples;
@@ -567,6 +583,7 @@ export class CorralNode {
    * Graceful stop: stop accepting, let replies already written reach their clients, close.
    */
   async close(): Promise<void> {
+    this.scripting?.close();
     if (this.shuttingDown) return this.stopped;
     this.shuttingDown = true;
     if (this.cron !== null) clearInterval(this.cron);

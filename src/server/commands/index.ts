@@ -8,6 +8,7 @@ import { adminCommands } from './admin.js';
 import { clusterCommands, corralCommands } from './cluster.js';
 import { replicationCommands } from './replication.js';
 import { pubsubCommands } from './pubsub.js';
+import { scriptingCommands } from './scripting.js';
 
 export const serverCommands: CommandDef[] = [
   ...connectionCommands,
@@ -18,4 +19,5 @@ export const serverCommands: CommandDef[] = [
   ...corralCommands,
   ...replicationCommands,
   ...pubsubCommands,
+  ...scriptingCommands,
 ];

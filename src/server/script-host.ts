@@ -1,0 +1,34 @@
+// What the scripting engine (server/scripting) may do to its node, as the ScriptHost interface:
+// run a command, ask whether writes are refused, the memory state, the cluster's routing for a
+// script's keys, wrap a script's writes into one replicated transaction, block and unblock the
+// caller of a busy script.
+
+import { CMD_READONLY } from '../commands/table.js';
+import type { CorralNode } from './node.js';
+import { call } from './dispatch.js';
+import type { ScriptHost } from './scripting/scripting.js';
+
+export function scriptHostFor(node: CorralNode): ScriptHost {
+  return {
+    table: node.table,
+    writer: node.writer,
+    call: (client, cmd, args) => call(node, client, cmd, args),
+    writeRefusal: () => {
+      if (node.writeFence !== 0 && node.lastTick >= node.writeFence && node.replication.role === 'master') return 'CLUSTERDOWN The cluster is down';
+      if (node.replication.role === 'slave' && node.config.get('replica-read-only') === true) return "READONLY You can't write against a read only replica.";
+      return null;
+    },
+    overMemory: () => node.store.maxmemory !== 0 && !node.store.evictIfNeeded(),
+    clusterCheck: (cmd, args, caller) => {
+      const cluster = node.cluster;
+      if (cluster === null || caller.id === 0) return null;
+      return cluster.routeInScript(cmd, args, caller.readonlyMode && (cmd.flags & CMD_READONLY) !== 0);
+    },
+    beginEffects: () => node.replStream?.beginTransaction(),
+    endEffects: () => node.replStream?.endTransaction(),
+    block: (client) => node.blockClient(client),
+    unblock: (client, reply) => node.unblockClient(client, () => reply(node.writer)),
+    busyThreshold: () => node.config.int('busy-reply-threshold'),
+    log: (level, line) => node.logAt(level, line),
+  };
+}

@@ -1,0 +1,126 @@
+// The Lua side of the scripting engine, run once in a new VM: the sandbox Redis 7.0 gives
+// scripts, rebuilt on Lua 5.4.
+//
+// - Only Redis's allow-listed globals are visible (no io, os, package, require, dofile,
+//   loadfile, print; `debug` only to the error handler). Lua 5.1 names scripts use are provided
+//   (unpack, loadstring, table.getn, math.pow, math.mod, string.gfind, gcinfo).
+// - Scripts run with `_ENV` set to an empty proxy: reading a global that does not exist raises
+//   "Script attempted to access nonexistent global variable", assigning one raises "Attempt to
+//   modify a readonly table", and the libraries are read-only proxies too (Redis's Lua patches
+//   in read-only tables; Lua 5.4 has none, so proxies stand in for them).
+// - The error handler records the script line, as Redis's __redis__err__handler.
+// - `pcall` turns an error table ({err=...}) into its message, as Redis's pcall does.
+//
+// The chunk receives (redis, libs) and returns the runner functions scripting.ts calls.
+
+export const LUA_PRELUDE = String.raw`
+local redis_api, libs = ...
+local G = _G
+local rawget, rawset, setmetatable, error, type, tostring, xpcall = rawget, rawset, setmetatable, error, type, tostring, xpcall
+local lua_pcall, select, tpack, tunpack = pcall, select, table.pack, table.unpack
+local dbg = debug
+
+local function readonly_error() error('Attempt to modify a readonly table', 2) end
+local proxied = {}
+local function readonly(t)
+  if proxied[t] then return proxied[t] end
+  local p = setmetatable({}, { __index = t, __newindex = readonly_error, __metatable = false,
+    __pairs = function() return next, t, nil end, __len = function() return #t end })
+  proxied[t] = p
+  return p
+end
+
+-- Lua 5.1 names that scripts written for Redis use.
+table.getn = function(t) return #t end
+math.pow = function(x, y) return x ^ y end
+math.mod = math.fmod
+math.ldexp = function(m, e) return m * 2.0 ^ e end
+math.frexp = function(x)
+  if x == 0 or x ~= x or x == math.huge or x == -math.huge then return x, 0 end
+  local e = math.floor(math.log(math.abs(x), 2)) + 1
+  local m = x / 2.0 ^ e
+  if math.abs(m) >= 1 then m = m / 2; e = e + 1 elseif math.abs(m) < 0.5 then m = m * 2; e = e - 1 end
+  return m, e
+end
+string.gfind = string.gmatch
+
+-- The globals a script sees (Redis 7.0's allow list).
+local visible = {}
+for _, name in ipairs({ 'xpcall', 'tostring', 'setmetatable', 'next', 'assert', 'tonumber', 'rawequal',
+  'collectgarbage', 'getmetatable', 'rawset', 'coroutine', 'type', 'select', 'pairs', 'rawget',
+  'ipairs', '_VERSION', 'error', 'rawlen' }) do
+  visible[name] = G[name]
+end
+visible.unpack = tunpack
+-- Lua 5.1 printed every number with %.14g; 5.4 writes floats with integral values as "5.0".
+-- tostring keeps 5.1's form (concatenation cannot: docs/scripting.md).
+local lua_tostring, mtype, sformat = tostring, math.type, string.format
+visible.tostring = function(v)
+  if mtype(v) == 'float' then return sformat('%.14g', v) end
+  return lua_tostring(v)
+end
+visible.gcinfo = function() return math.floor(collectgarbage('count')) end
+visible.newproxy = function(withmeta)
+  local p = {}
+  if withmeta then setmetatable(p, {}) end
+  return p
+end
+for _, name in ipairs({ 'string', 'math', 'table' }) do visible[name] = readonly(G[name]) end
+visible.coroutine = readonly(G.coroutine)
+for name, lib in pairs(libs) do visible[name] = readonly(lib) end
+visible.redis = readonly(redis_api)
+
+-- Strings' methods go through the read-only string library too.
+local smt = getmetatable('')
+smt.__index = visible.string
+smt.__metatable = readonly(smt)
+
+local missing = setmetatable(visible, { __index = function(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end })
+
+-- What a script's _ENV is: reads go to the visible globals, writes fail.
+local env = setmetatable({}, { __index = missing, __newindex = readonly_error, __metatable = false })
+visible._G = env
+
+-- Chunks a script compiles itself: text only, in the same sandbox.
+visible.load = function(chunk, name, mode, e) return load(chunk, name, 't', e or env) end
+visible.loadstring = function(s, name) return load(s, name, 't', env) end
+
+visible.pcall = function(f, ...)
+  local r = tpack(lua_pcall(f, ...))
+  if not r[1] and type(r[2]) == 'table' and type(rawget(r[2], 'err')) == 'string' then
+    return false, rawget(r[2], 'err')
+  end
+  return tunpack(r, 1, r.n)
+end
+
+local function err_handler(err)
+  local level = 2
+  local i = dbg.getinfo(level, 'nSl')
+  if i and i.what == 'C' then level = 3; i = dbg.getinfo(level, 'nSl') end
+  -- An error raised by the sandbox itself (a global's metamethod) is reported at the script's line.
+  while i and (i.source == '=prelude' or i.what == 'C') do level = level + 1; i = dbg.getinfo(level, 'nSl') end
+  if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
+  if i then
+    err.source = i.source
+    err.line = i.currentline
+  end
+  return err
+end
+
+local runner = {}
+-- EVAL: KEYS and ARGV are globals of the run.
+function runner.eval(f, keys, argv)
+  rawset(visible, 'KEYS', keys)
+  rawset(visible, 'ARGV', argv)
+  return xpcall(f, err_handler)
+end
+-- FCALL: the function gets the keys and the arguments.
+function runner.fcall(f, keys, argv)
+  return xpcall(f, err_handler, keys, argv)
+end
+runner.env = env
+runner.visible = visible
+return runner
+`;

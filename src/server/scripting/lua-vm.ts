@@ -1,0 +1,262 @@
+// The Lua virtual machine scripts run on: Lua 5.4 compiled to WebAssembly (the `wasmoon`
+// package), driven through its raw C API. This file owns the VM's memory (an allocator with a
+// limit, so a script cannot grow the node without bound), moving bytes between Buffers and Lua
+// strings (binary-safe: wasmoon's own helpers decode UTF-8), and registering JS functions as
+// Lua C functions. Everything above it (scripting.ts) speaks in Lua stack operations.
+
+import { LuaWasm } from 'wasmoon';
+
+/** Lua's type tags (lua.h). */
+export const LUA_TNIL = 0;
+export const LUA_TBOOLEAN = 1;
+export const LUA_TNUMBER = 3;
+export const LUA_TSTRING = 4;
+export const LUA_TTABLE = 5;
+
+/** Thread status codes (lua.h). */
+export const LUA_OK = 0;
+export const LUA_YIELD = 1;
+
+/** lua_sethook's count mask. */
+export const LUA_MASKCOUNT = 8;
+export const LUA_MASKLINE = 4;
+
+export const LUA_REGISTRYINDEX = -1001000;
+
+/** A C function implemented in JS: reads its arguments from the stack, returns how many results it pushed. */
+export type LuaCFunction = (L: number) => number;
+
+type Module = LuaWasm['module'] & Record<string, (...args: never[]) => unknown>;
+
+/** The wasm exports used here, typed as they are called. */
+interface LuaApi {
+  _malloc(n: number): number;
+  _free(p: number): void;
+  _realloc(p: number, n: number): number;
+  _lua_newstate(alloc: number, ud: number): number;
+  _luaL_openlibs(L: number): void;
+  _lua_newthread(L: number): number;
+  _lua_resetthread(L: number): number;
+  _lua_gettop(L: number): number;
+  _lua_settop(L: number, idx: number): void;
+  _lua_pushvalue(L: number, idx: number): void;
+  _lua_rotate(L: number, idx: number, n: number): void;
+  _lua_type(L: number, idx: number): number;
+  _lua_isinteger(L: number, idx: number): number;
+  _lua_isstring(L: number, idx: number): number;
+  _lua_tonumberx(L: number, idx: number, isnum: number): number;
+  _lua_tointegerx(L: number, idx: number, isnum: number): bigint;
+  _lua_toboolean(L: number, idx: number): number;
+  _lua_tolstring(L: number, idx: number, len: number): number;
+  _lua_pushnil(L: number): void;
+  _lua_pushnumber(L: number, n: number): void;
+  _lua_pushinteger(L: number, n: bigint): void;
+  _lua_pushlstring(L: number, s: number, len: number): number;
+  _lua_pushboolean(L: number, b: number): void;
+  _lua_pushcclosure(L: number, fn: number, n: number): void;
+  _lua_createtable(L: number, narr: number, nrec: number): void;
+  _lua_rawget(L: number, idx: number): number;
+  _lua_rawset(L: number, idx: number): void;
+  _lua_getfield(L: number, idx: number, k: number): number;
+  _lua_setfield(L: number, idx: number, k: number): void;
+  _lua_getglobal(L: number, name: number): number;
+  _lua_setglobal(L: number, name: number): void;
+  _lua_next(L: number, idx: number): number;
+  _lua_rawlen(L: number, idx: number): number;
+  _luaL_loadbufferx(L: number, buf: number, len: number, name: number, mode: number): number;
+  _lua_pcallk(L: number, nargs: number, nresults: number, errfunc: number, ctx: number, k: number): number;
+  _lua_resume(L: number, from: number, narg: number, nres: number): number;
+  _lua_yieldk(L: number, nresults: number, ctx: number, k: number): number;
+  _lua_error(L: number): number;
+  _lua_sethook(L: number, fn: number, mask: number, count: number): void;
+  _luaL_ref(L: number, t: number): number;
+  _luaL_unref(L: number, t: number, ref: number): void;
+  _lua_rawgeti(L: number, t: number, n: bigint): number;
+  _lua_getstack(L: number, level: number, ar: number): number;
+  _lua_getinfo(L: number, what: number, ar: number): number;
+  _lua_setupvalue(L: number, f: number, n: number): number;
+  _lua_isyieldable(L: number): number;
+}
+
+/** Offset of `source` in lua_Debug on wasm32 (after event, name, namewhat, what). */
+const AR_SOURCE = 16;
+
+export class LuaVm {
+  readonly api: LuaApi;
+  /** The main state. */
+  readonly L: number;
+  /** Bytes the VM holds now, and the most it may hold (0: no limit). */
+  memoryUsed = 0;
+  memoryLimit = 0;
+  private readonly module: Module;
+  private heap: Buffer;
+  private scratch: number;
+  private scratchSize = 4096;
+  /** A size_t the API writes string lengths into, and an int for lua_resume's result count. */
+  private readonly lenPtr: number;
+  readonly nresPtr: number;
+  /** A lua_Debug for sourceAt. */
+  private readonly debugPtr: number;
+  /** Interned C strings (field and global names). */
+  private readonly names = new Map<string, number>();
+
+  static async create(memoryLimit: number): Promise<LuaVm> {
+    const lw = await LuaWasm.initialize();
+    return new LuaVm(lw, memoryLimit);
+  }
+
+  private constructor(lw: LuaWasm, memoryLimit: number) {
+    this.module = lw.module as Module;
+    const m = this.module as unknown as LuaApi & LuaWasm['module'];
+    this.api = m;
+    this.memoryLimit = memoryLimit;
+    const alloc = m.addFunction((_ud: number, ptr: number, oldSize: number, newSize: number): number => {
+      if (newSize === 0) {
+        if (ptr !== 0) {
+          this.memoryUsed -= oldSize;
+          m._free(ptr);
+        }
+        return 0;
+      }
+      const delta = ptr !== 0 ? newSize - oldSize : newSize;
+      if (delta > 0 && this.memoryLimit > 0 && this.memoryUsed + delta > this.memoryLimit) return 0;
+      const p = m._realloc(ptr, newSize);
+      if (p !== 0) this.memoryUsed += delta;
+      return p;
+    }, 'iiiii');
+    this.L = m._lua_newstate(alloc, 0);
+    if (this.L === 0) throw new Error('the Lua VM could not be created');
+    m._luaL_openlibs(this.L);
+    this.scratch = m._malloc(this.scratchSize);
+    this.lenPtr = m._malloc(8);
+    this.nresPtr = m._malloc(8);
+    this.debugPtr = m._malloc(256);
+    this.heap = Buffer.from(m.HEAPU8.buffer);
+  }
+
+  /** A Buffer over the wasm memory (renewed when the memory grew). */
+  private bytes(): Buffer {
+    if (this.heap.buffer !== this.module.HEAPU8.buffer) this.heap = Buffer.from(this.module.HEAPU8.buffer);
+    return this.heap;
+  }
+
+  private room(n: number): number {
+    if (n > this.scratchSize) {
+      this.api._free(this.scratch);
+      this.scratchSize = Math.max(n, this.scratchSize * 2);
+      this.scratch = this.api._malloc(this.scratchSize);
+    }
+    return this.scratch;
+  }
+
+  /** A NUL-terminated C string for a name, allocated once. */
+  name(s: string): number {
+    let p = this.names.get(s);
+    if (p === undefined) {
+      p = this.module.stringToNewUTF8(s) as number;
+      this.names.set(s, p);
+    }
+    return p;
+  }
+
+  /** Registers a JS function as a C function; returns its pointer for lua_pushcclosure. */
+  cfunction(fn: LuaCFunction): number {
+    return this.module.addFunction(fn, 'ii') as number;
+  }
+
+  /** A hook function pointer (lua_Hook: void (*)(lua_State*, lua_Debug*)). */
+  hook(fn: (L: number) => void): number {
+    return this.module.addFunction(fn, 'vii') as number;
+  }
+
+  pushBytes(L: number, buf: Buffer, start = 0, end = buf.length): void {
+    const n = end - start;
+    const p = this.room(n);
+    buf.copy(this.bytes(), p, start, end);
+    this.api._lua_pushlstring(L, p, n);
+  }
+
+  /** Pushes a binary string (each char one byte, as corral's latin1 strings). */
+  pushLatin1(L: number, s: string): void {
+    const p = this.room(s.length);
+    this.bytes().write(s, p, s.length, 'latin1');
+    this.api._lua_pushlstring(L, p, s.length);
+  }
+
+  /** The string (or number, converted in place as lua_tolstring does) at idx as bytes, or null. */
+  toBytes(L: number, idx: number): Buffer | null {
+    const p = this.api._lua_tolstring(L, idx, this.lenPtr);
+    if (p === 0) return null;
+    const heap = this.bytes();
+    const n = heap.readUInt32LE(this.lenPtr);
+    return Buffer.from(heap.subarray(p, p + n));
+  }
+
+  /** As toBytes, as a latin1 string. */
+  toLatin1(L: number, idx: number): string | null {
+    const p = this.api._lua_tolstring(L, idx, this.lenPtr);
+    if (p === 0) return null;
+    const heap = this.bytes();
+    return heap.toString('latin1', p, p + heap.readUInt32LE(this.lenPtr));
+  }
+
+  /** Copies the string at idx into out at pos (the caller made room: stringLength first); returns its length. */
+  stringLength(L: number, idx: number): number {
+    const p = this.api._lua_tolstring(L, idx, this.lenPtr);
+    if (p === 0) return -1;
+    this.lastString = p;
+    return this.bytes().readUInt32LE(this.lenPtr);
+  }
+
+  private lastString = 0;
+
+  /** Copies the bytes of the string stringLength just measured. */
+  copyLastString(out: Buffer, pos: number, n: number): void {
+    this.bytes().copy(out, pos, this.lastString, this.lastString + n);
+  }
+
+  getField(L: number, idx: number, k: string): number {
+    return this.api._lua_getfield(L, idx, this.name(k));
+  }
+
+  setField(L: number, idx: number, k: string): void {
+    this.api._lua_setfield(L, idx, this.name(k));
+  }
+
+  getGlobal(L: number, k: string): number {
+    return this.api._lua_getglobal(L, this.name(k));
+  }
+
+  setGlobal(L: number, k: string): void {
+    this.api._lua_setglobal(L, this.name(k));
+  }
+
+  /** The chunk name of the function running at `level` (0: the current one), or null. */
+  sourceAt(L: number, level: number): string | null {
+    if (this.api._lua_getstack(L, level, this.debugPtr) === 0) return null;
+    this.api._lua_getinfo(L, this.name('S'), this.debugPtr);
+    const heap = this.bytes();
+    const p = heap.readUInt32LE(this.debugPtr + AR_SOURCE);
+    if (p === 0) return null;
+    return heap.toString('latin1', p, heap.indexOf(0, p));
+  }
+
+  /** Compiles a chunk onto the stack; returns LUA_OK or an error status (message on the stack). */
+  load(L: number, code: Buffer, start: number, end: number, chunkName: string): number {
+    const n = end - start;
+    const p = this.room(n);
+    code.copy(this.bytes(), p, start, end);
+    return this.api._luaL_loadbufferx(L, p, n, this.name(chunkName), this.name('t'));
+  }
+
+  /** Runs Lua source (trusted, ours) on the main state; throws with Lua's message if it fails. */
+  exec(source: string, chunkName: string, nresults = 0): void {
+    const code = Buffer.from(source, 'utf8');
+    const L = this.L;
+    if (this.load(L, code, 0, code.length, chunkName) !== LUA_OK || this.api._lua_pcallk(L, 0, nresults, 0, 0, 0) !== LUA_OK) {
+      const msg = this.toLatin1(L, -1);
+      this.api._lua_settop(L, 0);
+      throw new Error(`Lua: ${msg}`);
+    }
+  }
+}
