@@ -38,6 +38,7 @@ import { ClientOutput } from './client-output.js';
 import { Tracking } from './tracking.js';
 import { PubSubBus } from './pubsub-bus.js';
 import { Scripting } from './scripting/scripting.js';
+import { Functions } from './scripting/functions.js';
 import { scriptHostFor } from './script-host.js';
 
 export interface NodeOptions {
@@ -107,6 +108,8 @@ export class CorralNode {
   writeFence = 0;
   /** The Lua scripting engine (EVAL, FUNCTION), created when the node starts listening. */
   scripting: Scripting | null = null;
+  /** FUNCTION libraries, on the scripting engine. */
+  functions: Functions | null = null;
   /** The node's seat in the control plane, when it was started with a coordinator. */
   control: NodeControlPlane | null = null;
   slowlogThreshold: number;
@@ -246,6 +249,7 @@ export class CorralNode {
   /** Starts listening; resolves with the bound port. */
   async listen(): Promise<number> {
     this.scripting ??= await Scripting.create(scriptHostFor(this), this.config.int('lua-memory-limit'));
+    this.functions ??= new Functions(this.scripting);
     const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {

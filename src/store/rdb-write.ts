@@ -283,3 +283,16 @@ export function rdbDumpKey(db: Keyspace, key: string): Buffer | null {
   if (id < 0 || !db.isLiveForCopy(id)) return null;
   return rdbDumpId(db, id);
 }
+
+/** RDB_OPCODE_FUNCTION2: a function library (its code) in a FUNCTION DUMP payload or an RDB file. */
+export const RDB_OPCODE_FUNCTION2 = 245;
+
+/** FUNCTION DUMP's payload: each library's code after RDB_OPCODE_FUNCTION2, then version and CRC64. */
+export function rdbDumpFunctions(codes: Buffer[]): Buffer {
+  const o = new Out();
+  for (const code of codes) {
+    o.byte(RDB_OPCODE_FUNCTION2);
+    saveBlob(o, code);
+  }
+  return sealRdb(o);
+}

@@ -351,3 +351,27 @@ export function decodeAnyDump(payload: Buffer): DumpedValue {
   if (version === DUMP_VERSION) return decodeDump(payload);
   return decodeRdb(payload);
 }
+
+/**
+ * FUNCTION RESTORE's decoder: the libraries' code in a FUNCTION DUMP payload. Throws
+ * DumpPayloadError (version or checksum) or an Error with Redis's message.
+ */
+export function decodeRdbFunctions(payload: Buffer): Buffer[] {
+  const n = payload.length - FOOTER_BYTES;
+  if (n < 0) throw new DumpPayloadError();
+  const version = payload.readUInt16LE(n);
+  if (version > RDB_VERSION) throw new DumpPayloadError();
+  if (!crc64Matches(payload, 0, n + 2, payload, n + 2)) throw new DumpPayloadError();
+  const r = new Reader(payload, 0, n);
+  const codes: Buffer[] = [];
+  while (r.left > 0) {
+    const type = r.byte();
+    if (type !== 245 /* RDB_OPCODE_FUNCTION2 */) throw new Error(type === 246 ? 'Pre-GA function format not supported' : 'given type is not a function');
+    try {
+      codes.push(r.blob());
+    } catch {
+      throw new Error('failed loading the given functions payload');
+    }
+  }
+  return codes;
+}

@@ -9,6 +9,7 @@ import { clusterCommands, corralCommands } from './cluster.js';
 import { replicationCommands } from './replication.js';
 import { pubsubCommands } from './pubsub.js';
 import { scriptingCommands } from './scripting.js';
+import { functionCommands } from './functions.js';
 
 export const serverCommands: CommandDef[] = [
   ...connectionCommands,
@@ -20,4 +21,5 @@ export const serverCommands: CommandDef[] = [
   ...replicationCommands,
   ...pubsubCommands,
   ...scriptingCommands,
+  ...functionCommands,
 ];

@@ -11,10 +11,13 @@
 // - The error handler records the script line, as Redis's __redis__err__handler.
 // - `pcall` turns an error table ({err=...}) into its message, as Redis's pcall does.
 //
-// The chunk receives (redis, libs) and returns the runner functions scripting.ts calls.
+// - FUNCTION libraries load in a sandbox where only redis.register_function, redis.log and the
+//   version exist; their functions then run with the globals EVAL scripts see (no KEYS, ARGV).
+//
+// The chunk receives (redis, libs, library_api) and returns the runner functions scripting.ts calls.
 
 export const LUA_PRELUDE = String.raw`
-local redis_api, libs = ...
+local redis_api, libs, library_api = ...
 local G = _G
 local rawget, rawset, setmetatable, error, type, tostring, xpcall = rawget, rawset, setmetatable, error, type, tostring, xpcall
 local lua_pcall, select, tpack, tunpack = pcall, select, table.pack, table.unpack
@@ -109,7 +112,26 @@ local function err_handler(err)
   return err
 end
 
+-- FUNCTION: one environment for every library, whose globals are switched while a library loads.
+local fvisible = {}
+for k, v in pairs(visible) do fvisible[k] = v end
+setmetatable(fvisible, getmetatable(visible))
+local load_api = setmetatable({ redis = readonly(setmetatable(library_api, getmetatable(visible))) }, getmetatable(visible))
+local fenv_mt = { __index = fvisible, __newindex = readonly_error, __metatable = false }
+local fenv = setmetatable({}, fenv_mt)
+fvisible._G = fenv
+fvisible.load = function(chunk, name, mode, e) return load(chunk, name, 't', e or fenv) end
+fvisible.loadstring = function(s, name) return load(s, name, 't', fenv) end
+
 local runner = {}
+-- FUNCTION LOAD: runs a library's code, which registers its functions.
+function runner.load_library(chunk)
+  fenv_mt.__index = load_api
+  local ok, err = lua_pcall(chunk)
+  fenv_mt.__index = fvisible
+  return ok, err
+end
+runner.fenv = fenv
 -- EVAL: KEYS and ARGV are globals of the run.
 function runner.eval(f, keys, argv)
   rawset(visible, 'KEYS', keys)

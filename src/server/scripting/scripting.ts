@@ -92,6 +92,8 @@ class Run {
   slot = -1;
   resp = 2;
   startedAt = 0;
+  /** FCALL's arguments (FUNCTION STATS shows them). */
+  command: Buffer[] | null = null;
   constructor(
     readonly caller: Client,
     readonly name: string,
@@ -137,11 +139,46 @@ export class Scripting {
     if (vm.load(L, code, 0, code.length, '=prelude') !== LUA_OK) throw new Error(`Lua prelude: ${vm.toLatin1(L, -1)}`);
     this.pushRedisApi(L);
     api._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(libs));
-    if (api._lua_pcallk(L, 2, 1, 0, 0, 0) !== LUA_OK) throw new Error(`Lua prelude: ${vm.toLatin1(L, -1)}`);
+    this.pushLibraryApi(L);
+    if (api._lua_pcallk(L, 3, 1, 0, 0, 0) !== LUA_OK) throw new Error(`Lua prelude: ${vm.toLatin1(L, -1)}`);
     this.runnerRef = api._luaL_ref(L, LUA_REGISTRYINDEX);
     this.co = api._lua_newthread(L);
     this.coRef = api._luaL_ref(L, LUA_REGISTRYINDEX);
     this.hookPtr = vm.hook((co) => this.onHook(co));
+  }
+
+  /** What a FUNCTION library sees of `redis` while it loads. */
+  private pushLibraryApi(L: number): void {
+    const vm = this.vm;
+    const api = vm.api;
+    api._lua_createtable(L, 0, 8);
+    api._lua_pushcclosure(L, vm.cfunction((L) => this.registerFunction(L)), 0);
+    vm.setField(L, -2, 'register_function');
+    api._lua_pushcclosure(L, vm.cfunction((L) => this.redisLog(L)), 0);
+    vm.setField(L, -2, 'log');
+    this.pushConstants(L, false);
+  }
+
+  private pushConstants(L: number, repl: boolean): void {
+    const vm = this.vm;
+    const num = (name: string, n: number): void => {
+      vm.api._lua_pushinteger(L, BigInt(n));
+      vm.setField(L, -2, name);
+    };
+    num('LOG_DEBUG', 0);
+    num('LOG_VERBOSE', 1);
+    num('LOG_NOTICE', 2);
+    num('LOG_WARNING', 3);
+    if (repl) {
+      num('REPL_NONE', 0);
+      num('REPL_AOF', 1);
+      num('REPL_SLAVE', 2);
+      num('REPL_REPLICA', 2);
+      num('REPL_ALL', 3);
+    }
+    num('REDIS_VERSION_NUM', 0x07000f);
+    vm.pushLatin1(L, '7.0.15');
+    vm.setField(L, -2, 'REDIS_VERSION');
   }
 
   private pushRedisApi(L: number): void {
@@ -150,10 +187,6 @@ export class Scripting {
     api._lua_createtable(L, 0, 24);
     const fn = (name: string, f: (L: number) => number): void => {
       api._lua_pushcclosure(L, vm.cfunction(f), 0);
-      vm.setField(L, -2, name);
-    };
-    const num = (name: string, n: number): void => {
-      api._lua_pushinteger(L, BigInt(n));
       vm.setField(L, -2, name);
     };
     fn('call', (L) => this.redisCall(L, true));
@@ -174,18 +207,7 @@ export class Scripting {
     });
     fn('debug', () => 0);
     fn('acl_check_cmd', (L) => this.aclCheckCmd(L));
-    num('LOG_DEBUG', 0);
-    num('LOG_VERBOSE', 1);
-    num('LOG_NOTICE', 2);
-    num('LOG_WARNING', 3);
-    num('REPL_NONE', 0);
-    num('REPL_AOF', 1);
-    num('REPL_SLAVE', 2);
-    num('REPL_REPLICA', 2);
-    num('REPL_ALL', 3);
-    num('REDIS_VERSION_NUM', 0x07000f);
-    vm.pushLatin1(L, '7.0.15');
-    vm.setField(L, -2, 'REDIS_VERSION');
+    this.pushConstants(L, true);
   }
 
   /** Lua's memory in use, in bytes (INFO used_memory_lua). */
@@ -232,11 +254,84 @@ export class Scripting {
     return { sha };
   }
 
-  /** Sets the sandbox (the runner's env) as _ENV of the function on top of the stack. */
-  private setEnv(L: number): void {
+  /**
+   * Compiles code for a FUNCTION library (chunk "@user_function", in the functions' sandbox);
+   * returns its registry reference or Lua's message.
+   */
+  compileLibrary(code: Buffer, start: number): number | string {
+    const vm = this.vm;
+    const L = vm.L;
+    if (vm.load(L, code, start, code.length, '@user_function') !== LUA_OK) {
+      const msg = vm.toLatin1(L, -1) ?? '';
+      vm.api._lua_settop(L, -2);
+      return msg;
+    }
+    this.setEnv(L, 'fenv');
+    return vm.api._luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+
+  /** Called by redis.register_function while a library loads (server/scripting/functions.ts). */
+  registrar: ((L: number) => number) | null = null;
+
+  private registerFunction(L: number): number {
+    if (this.registrar === null) return this.fail(L, 'redis.register_function can only be called on FUNCTION LOAD command', true);
+    return this.registrar(L);
+  }
+
+  /** Raises an error table from inside a C function (for the registrar). */
+  raise(L: number, message: string): number {
+    return this.fail(L, message, true);
+  }
+
+  /**
+   * Runs a compiled library's code (FUNCTION LOAD) with `registrar` taking its
+   * redis.register_function calls, for at most timeoutMs (0: no limit). Returns null or the
+   * error's message (Redis's luaExtractErrorInformation).
+   */
+  runLibrary(ref: number, registrar: (L: number) => number, timeoutMs: number): string | null {
+    const vm = this.vm;
+    const api = vm.api;
+    const L = vm.L;
+    api._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.runnerRef));
+    vm.getField(L, -1, 'load_library');
+    api._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(ref));
+    this.registrar = registrar;
+    const started = performance.now();
+    if (timeoutMs > 0) {
+      this.loadHook ??= vm.hook((L) => {
+        if (performance.now() - started <= timeoutMs) return;
+        api._lua_sethook(L, this.loadHook!, LUA_MASKLINE, 0);
+        pushErrorTable(vm, L, 'FUNCTION LOAD timeout');
+        api._lua_error(L);
+      });
+      api._lua_sethook(L, this.loadHook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    }
+    const status = api._lua_pcallk(L, 1, 2, 0, 0, 0);
+    api._lua_sethook(L, 0, 0, 0);
+    this.registrar = null;
+    let error: string | null = null;
+    if (status !== LUA_OK) error = `ERR ${vm.toLatin1(L, -1) ?? ''}`;
+    else if (api._lua_toboolean(L, -2) === 0) {
+      if (api._lua_type(L, -1) === LUA_TSTRING) error = `ERR ${vm.toLatin1(L, -1)}`;
+      else if (api._lua_type(L, -1) === 5 /* table */) error = errorText(vm, L);
+      else error = 'ERR unknown error';
+    }
+    api._lua_settop(L, 0);
+    return error;
+  }
+
+  private loadHook: number | null = null;
+
+  /** Releases a registry reference (a replaced or deleted library's functions). */
+  unref(ref: number): void {
+    this.vm.api._luaL_unref(this.vm.L, LUA_REGISTRYINDEX, ref);
+  }
+
+  /** Sets a sandbox (the runner's env or fenv) as _ENV of the function on top of the stack. */
+  private setEnv(L: number, envName = 'env'): void {
     const api = this.vm.api;
     api._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.runnerRef));
-    this.vm.getField(L, -1, 'env');
+    this.vm.getField(L, -1, envName);
     api._lua_rotate(L, -2, 1);
     api._lua_settop(L, -2);
     // The main chunk's first upvalue is _ENV.
@@ -302,6 +397,10 @@ export class Scripting {
     run.allowOom = !compat && (flags & SCRIPT_ALLOW_OOM) !== 0;
     run.allowCrossSlot = compat || (flags & SCRIPT_ALLOW_CROSS_SLOT) !== 0;
     run.oomAtStart = this.host.overMemory();
+    if (!mode.evalMode) {
+      run.command = [];
+      for (let i = 0; i < args.argc; i++) run.command.push(Buffer.from(args.buf.subarray(args.start[i], args.end[i])));
+    }
     run.startedAt = performance.now();
     this.client.db = caller.db;
     this.running = run;
@@ -462,6 +561,13 @@ export class Scripting {
       );
     }
     if (api._lua_isyieldable(L) !== 0) api._lua_yieldk(L, 0, 0, 0);
+  }
+
+  /** The script running now (FUNCTION STATS), or null. */
+  get current(): { name: string; evalMode: boolean; command: Buffer[]; durationMs: number } | null {
+    const run = this.running;
+    if (run === null) return null;
+    return { name: run.name, evalMode: run.evalMode, command: run.command ?? [], durationMs: Math.floor(performance.now() - run.startedAt) };
   }
 
   /** The node is stopping: a running script ends at its next hook, whatever it wrote. */
