@@ -16,6 +16,7 @@ const MAX_REPLY_DEPTH = 1000;
 /** Parses one RESP value at pos and pushes it; returns the position after it. */
 export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): number {
   const api = vm.api;
+  if (api._lua_checkstack(L, 4) === 0) throw new Error('lua stack limit reached when parsing redis.call reply');
   const type = buf[pos];
   const eol = buf.indexOf(13, pos + 1);
   const next = eol + 2;
@@ -147,7 +148,9 @@ export function pushErrorTable(vm: LuaVm, L: number, errBuffer: string): void {
  */
 export function writeLuaValue(vm: LuaVm, L: number, w: ReplyWriter, scriptResp: number, depth = 0): void {
   const api = vm.api;
-  if (depth >= MAX_REPLY_DEPTH) {
+  // Room for the (up to 4) values a level pushes: a table nested past Lua's stack limit (a
+  // table holding itself) ends in an error, as Redis's lua_checkstack does.
+  if (depth >= MAX_REPLY_DEPTH || api._lua_checkstack(L, 4) === 0) {
     w.error('ERR reached lua stack limit');
     api._lua_settop(L, -2);
     return;

@@ -76,6 +76,7 @@ interface LuaApi {
   _lua_getinfo(L: number, what: number, ar: number): number;
   _lua_setupvalue(L: number, f: number, n: number): number;
   _lua_isyieldable(L: number): number;
+  _lua_checkstack(L: number, n: number): number;
 }
 
 /** Offset of `source` in lua_Debug on wasm32 (after event, name, namewhat, what). */
