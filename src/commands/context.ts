@@ -15,6 +15,8 @@ const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind 
 export interface ClientLike {
   readonly id: number;
   db: number;
+  /** The client a script's commands run as (Redis's CLIENT_SCRIPT). */
+  readonly inScript?: boolean;
 }
 
 export class CommandContext {

@@ -316,9 +316,10 @@ function sortGeneric(c: CommandContext, readonly: boolean): void {
     return;
   }
   const type = e === undefined ? TYPE_LIST : e.type;
-  // With STORE, a set's elements are sorted even under BY nosort: its iteration order is
-  // random, and the stored list must be the same on replicas (Redis: ALPHA, no BY).
-  if (o.dontSort && type === TYPE_SET && o.store !== null) {
+  // With STORE or in a script, a set's elements are sorted even under BY nosort: its iteration
+  // order is random, and the stored list (or what the script does with the reply) must be the
+  // same on replicas (Redis: ALPHA, no BY).
+  if (o.dontSort && type === TYPE_SET && (o.store !== null || c.client.inScript === true)) {
     o.dontSort = false;
     o.alpha = true;
     o.by = null;

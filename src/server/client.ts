@@ -66,6 +66,8 @@ export class Client implements ClientLike {
   /** Pub/sub frames for this client queued in this event-loop turn (node.deliver), and their bytes. */
   pushes: Buffer[] | null = null;
   pushBytes = 0;
+  /** The client a script's commands run as (Redis's CLIENT_SCRIPT). */
+  inScript = false;
   /** Writes straight to the socket's handle, or null to use socket.write. */
   directWriter: DirectWriter | null = null;
 

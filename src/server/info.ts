@@ -165,6 +165,7 @@ function memory(node: CorralNode): string {
     ['used_memory_startup', 0],
     ['used_memory_dataset', node.store.dataBytes],
     ['used_memory_dataset_perc', pct(node.store.dataBytes, used)],
+    ...scriptingMemory(node),
     ['total_system_memory', total],
     ['total_system_memory_human', bytesToHuman(total)],
     ['corral_slab_free_bytes', node.store.slabFreeBytes],
@@ -177,6 +178,35 @@ function memory(node: CorralNode): string {
     ['mem_allocator', 'v8'],
     ['lazyfree_pending_objects', 0],
   ]);
+}
+
+/**
+ * The Lua VM's figures, under Redis's names: corral runs EVAL scripts and FUNCTION libraries in
+ * one VM, so its memory is reported as the eval VM's and the total alike.
+ */
+function scriptingMemory(node: CorralNode): Array<[string, string | number]> {
+  const vm = node.scripting?.memoryUsed ?? 0;
+  const scripts = node.scripting?.scripts;
+  let scriptBytes = 0;
+  if (scripts !== undefined) for (const s of scripts.values()) scriptBytes += s.body.length + 40;
+  const functions = node.functions;
+  let functionBytes = 0;
+  if (functions !== null) for (const lib of functions.libraries.values()) functionBytes += lib.code.length;
+  return [
+    ['used_memory_lua', vm],
+    ['used_memory_vm_eval', vm],
+    ['used_memory_lua_human', bytesToHuman(vm)],
+    ['used_memory_scripts_eval', scriptBytes],
+    ['number_of_cached_scripts', scripts?.size ?? 0],
+    ['number_of_functions', functions?.functions.size ?? 0],
+    ['number_of_libraries', functions?.libraries.size ?? 0],
+    ['used_memory_vm_functions', 0],
+    ['used_memory_vm_total', vm],
+    ['used_memory_vm_total_human', bytesToHuman(vm)],
+    ['used_memory_functions', functionBytes],
+    ['used_memory_scripts', scriptBytes + functionBytes],
+    ['used_memory_scripts_human', bytesToHuman(scriptBytes + functionBytes)],
+  ];
 }
 
 /** corral keeps no data on disk: Redis's values for an instance that never saved. */

@@ -25,12 +25,22 @@ local dbg = debug
 
 local function readonly_error() error('Attempt to modify a readonly table', 2) end
 local proxied = {}
+-- Tables a script may read but not change (the proxies, the sandboxes), and their metatables.
+local protected = setmetatable({}, { __mode = 'k' })
 local function readonly(t)
   if proxied[t] then return proxied[t] end
-  local p = setmetatable({}, { __index = t, __newindex = readonly_error, __metatable = false,
-    __pairs = function() return next, t, nil end, __len = function() return #t end })
+  local mt = { __index = t, __newindex = readonly_error,
+    __pairs = function() return next, t, nil end, __len = function() return #t end }
+  local p = setmetatable({}, mt)
   proxied[t] = p
+  protected[p] = true
   return p
+end
+-- getmetatable on a protected table gives a read-only view of its metatable.
+local function protect_metatable(t)
+  local mt = dbg.getmetatable(t)
+  protected[t] = true
+  if rawget(mt, '__metatable') == nil then mt.__metatable = readonly(mt) end
 end
 
 -- Lua 5.1 names that scripts written for Redis use.
@@ -68,6 +78,10 @@ visible.newproxy = function(withmeta)
   if withmeta then setmetatable(p, {}) end
   return p
 end
+visible.setmetatable = function(t, mt)
+  if protected[t] then error('Attempt to modify a readonly table', 0) end
+  return setmetatable(t, mt)
+end
 for _, name in ipairs({ 'string', 'math', 'table' }) do visible[name] = readonly(G[name]) end
 visible.coroutine = readonly(G.coroutine)
 for name, lib in pairs(libs) do visible[name] = readonly(lib) end
@@ -83,7 +97,7 @@ local missing = setmetatable(visible, { __index = function(_, k)
 end })
 
 -- What a script's _ENV is: reads go to the visible globals, writes fail.
-local env = setmetatable({}, { __index = missing, __newindex = readonly_error, __metatable = false })
+local env = setmetatable({}, { __index = missing, __newindex = readonly_error })
 visible._G = env
 
 -- Chunks a script compiles itself: text only, in the same sandbox.
@@ -117,11 +131,16 @@ local fvisible = {}
 for k, v in pairs(visible) do fvisible[k] = v end
 setmetatable(fvisible, getmetatable(visible))
 local load_api = setmetatable({ redis = readonly(setmetatable(library_api, getmetatable(visible))) }, getmetatable(visible))
-local fenv_mt = { __index = fvisible, __newindex = readonly_error, __metatable = false }
+local fenv_mt = { __index = fvisible, __newindex = readonly_error }
 local fenv = setmetatable({}, fenv_mt)
 fvisible._G = fenv
 fvisible.load = function(chunk, name, mode, e) return load(chunk, name, 't', e or fenv) end
 fvisible.loadstring = function(s, name) return load(s, name, 't', fenv) end
+
+for _, t in ipairs({ env, fenv, visible, fvisible, load_api }) do protect_metatable(t) end
+local proxies = {}
+for _, p in pairs(proxied) do proxies[#proxies + 1] = p end
+for _, p in ipairs(proxies) do protect_metatable(p) end
 
 local runner = {}
 -- FUNCTION LOAD: runs a library's code, which registers its functions.

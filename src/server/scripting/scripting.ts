@@ -130,6 +130,7 @@ export class Scripting {
     this.host = host;
     this.vm = vm;
     this.client = internalClient('lua');
+    this.client.inScript = true;
     const L = vm.L;
     const api = vm.api;
     // The libraries (cjson, cmsgpack, struct, bit), then the prelude given (redis, libs).
