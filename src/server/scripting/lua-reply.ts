@@ -225,7 +225,7 @@ function writeTable(vm: LuaVm, L: number, w: ReplyWriter, scriptResp: number, de
   if (rawField(vm, L, 'verbatim_string') === LUA_TTABLE) {
     if (rawField(vm, L, 'format') === LUA_TSTRING) {
       const format = vm.toLatin1(L, -1)!;
-      if (rawField(vm, L, 'string', -3) === LUA_TSTRING) {
+      if (rawField(vm, L, 'string', -2) === LUA_TSTRING) {
         w.verbatim(vm.toLatin1(L, -1)!, format.slice(0, 3));
         api._lua_settop(L, -5);
         return;
