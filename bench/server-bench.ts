@@ -12,6 +12,8 @@
 // Tests: redis-benchmark's own (-t get, set, incr, mset...), and publishN: PUBLISH of a 16-byte
 // message to a channel with N subscribers (bench/lib/subscribers.ts), e.g. publish1, publish50;
 // settrackN: SET with N RESP3 clients in CLIENT TRACKING BCAST mode (each told of every change).
+// evalsha: EVALSHA of a small token-bucket rate-limit script (TIME, HMGET, HSET, PEXPIRE), loaded
+// with SCRIPT LOAD first, on key rl:<n> (rl:__rand_int__ with --keyspace).
 //
 // Flags: --rounds N  --tests get,set,incr,mset  --pipelines 1,16  --quick  --keyspace N
 //        --requests N (all pipelines; env BENCH_REQUESTS)  --clients N
@@ -33,6 +35,8 @@ import {
 } from './lib/procs.js';
 import { parseBenchmarkCsv, type BenchmarkCsvRow } from './lib/redis-benchmark.js';
 import { subscribe, trackers, type Subscribers } from './lib/subscribers.js';
+import { RespConn } from './lib/resp.js';
+import { createHash } from 'node:crypto';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -153,7 +157,11 @@ async function measure(
   // checked to have reached every subscriber).
   const pub = /^publish(\d+)$/.exec(test);
   let subs: Subscribers | null = null;
-  if (pub !== null) {
+  if (test === 'evalsha') {
+    await loadScript(srv.port, TOKEN_BUCKET);
+    const sha = createHash('sha1').update(TOKEN_BUCKET).digest('hex');
+    args.push('EVALSHA', sha, '1', s.keyspace > 0 ? 'rl:__rand_int__' : 'rl:0', '100', '10');
+  } else if (pub !== null) {
     subs = await subscribe(srv.port, 'bench', Number(pub[1]));
     args.push('PUBLISH', 'bench', 'm'.repeat(16));
   } else {
@@ -194,6 +202,34 @@ async function measure(
     rec.error = `${(err as Error).message}: ${(res.stderr + res.stdout).trim().slice(-500)}`;
   }
   return rec;
+}
+
+/** The evalsha test's script: a token bucket of ARGV[1] tokens refilled at ARGV[2] per second. */
+const TOKEN_BUCKET = `local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1]) or capacity
+local ts = tonumber(b[2]) or now
+tokens = math.min(capacity, tokens + (now - ts) * rate / 1000)
+local allowed = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000))
+return allowed`;
+
+async function loadScript(port: number, script: string): Promise<void> {
+  const conn = await RespConn.connect(port);
+  try {
+    const reply = await conn.command('SCRIPT', 'LOAD', script);
+    if (typeof reply !== 'string' || reply.length !== 40) throw new Error(`SCRIPT LOAD failed: ${JSON.stringify(reply)}`);
+  } finally {
+    conn.close();
+  }
 }
 
 function summarize(runs: RunRecord[], s: Settings): SummaryRow[] {

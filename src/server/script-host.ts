@@ -4,6 +4,7 @@
 // caller of a busy script.
 
 import { CMD_READONLY } from '../commands/table.js';
+import { keySlotOf } from '../cluster/slot.js';
 import type { CorralNode } from './node.js';
 import { call } from './dispatch.js';
 import type { ScriptHost } from './scripting/scripting.js';
@@ -24,6 +25,7 @@ export function scriptHostFor(node: CorralNode): ScriptHost {
       if (cluster === null || caller.id === 0) return null;
       return cluster.routeInScript(cmd, args, caller.readonlyMode && (cmd.flags & CMD_READONLY) !== 0);
     },
+    keySlot: (buf, start, end) => (node.cluster === null ? -1 : keySlotOf(buf, start, end)),
     beginEffects: () => node.replStream?.beginTransaction(),
     endEffects: () => node.replStream?.endTransaction(),
     block: (client) => node.blockClient(client),

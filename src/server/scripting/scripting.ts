@@ -42,6 +42,8 @@ export interface ScriptHost {
   overMemory(): boolean;
   /** Cluster mode: why the command's keys cannot be served here (or null), and their slot (-1: no keys). */
   clusterCheck(cmd: Command, args: CommandArgs, caller: Client): { error: string | null; slot: number } | null;
+  /** Cluster mode: the slot of a key; -1 otherwise. */
+  keySlot(buf: Buffer, start: number, end: number): number;
   beginEffects(): void;
   endEffects(): void;
   block(client: Client): void;
@@ -397,6 +399,8 @@ export class Scripting {
     run.readOnly = mode.ro || (!compat && (flags & SCRIPT_NO_WRITES) !== 0);
     run.allowOom = !compat && (flags & SCRIPT_ALLOW_OOM) !== 0;
     run.allowCrossSlot = compat || (flags & SCRIPT_ALLOW_CROSS_SLOT) !== 0;
+    // The declared keys fix the slot the script's own keys must hash to (cluster mode).
+    if (!run.allowCrossSlot && keysFrom < argvFrom) run.slot = this.host.keySlot(args.buf, args.start[keysFrom], args.end[keysFrom]);
     run.oomAtStart = this.host.overMemory();
     if (!mode.evalMode) {
       run.command = [];
@@ -431,7 +435,8 @@ export class Scripting {
   private checkDeclaredFlags(flags: number, ro: boolean): string | null {
     if ((flags & SCRIPT_NO_WRITES) === 0) {
       const refusal = this.host.writeRefusal();
-      if (refusal !== null && refusal.startsWith('READONLY')) return 'READONLY Can not run script with write flag on readonly replica';
+      // Redis's command-level check (the script's flags make the call a write) answers first.
+      if (refusal !== null && refusal.startsWith('READONLY')) return refusal;
       if (ro) return 'ERR Can not execute a script with write flag using *_ro command.';
     }
     if ((flags & (SCRIPT_ALLOW_OOM | SCRIPT_NO_WRITES)) === 0 && this.host.overMemory()) {
