@@ -330,6 +330,8 @@ export function formatDouble(d: number): string {
   if (Number.isNaN(d)) return 'nan';
   if (d === 0) return Object.is(d, -0) ? '-0' : '0';
   const a = Math.abs(d);
+  const fast = a < 2 ** 53 ? digitsByPrecision(a) : null;
+  if (fast !== null) return renderG17(fast, exp10Of, d < 0);
   DOUBLE_VIEW.setFloat64(0, a);
   const hi = DOUBLE_VIEW.getUint32(0);
   const biasedExp = (hi >>> 20) & 0x7ff;
@@ -356,7 +358,47 @@ export function formatDouble(d: number): string {
     q = 10n ** 16n;
     exp10++;
   }
-  const digits = q.toString();
+  return renderG17(q.toString(), exp10, d < 0);
+}
+
+/** exp10 of the digits digitsByPrecision returned last. */
+let exp10Of = 0;
+
+/**
+ * The 17 significant digits of a (0 < a < 2^53) from toPrecision, which rounds correctly except
+ * for an exact tie (half-way between two 17-digit values, where C rounds to even). A tie needs the
+ * exact value to have 18 significant digits; a value with k binary fraction digits has exactly k
+ * decimal fraction digits, so that is checked first. Null: use the exact path.
+ */
+function digitsByPrecision(a: number): string | null {
+  let x = a;
+  let k = 0;
+  while (!Number.isInteger(x)) {
+    x *= 2;
+    k++;
+  }
+  const lead = Math.floor(Math.log10(a));
+  const significant = lead >= 0 ? lead + 1 + k : k + lead + 1;
+  if (significant >= 17 && significant <= 19) return null;
+  const s = a.toPrecision(17);
+  const e = s.indexOf('e');
+  if (e >= 0) {
+    exp10Of = Number(s.slice(e + 1));
+    return s[0] + s.slice(2, e);
+  }
+  if (s.charCodeAt(0) === 48 /* 0 */) {
+    let i = 2;
+    while (s.charCodeAt(i) === 48) i++;
+    exp10Of = -(i - 1);
+    return s.slice(i);
+  }
+  const dot = s.indexOf('.');
+  exp10Of = (dot < 0 ? s.length : dot) - 1;
+  return dot < 0 ? s : s.slice(0, dot) + s.slice(dot + 1);
+}
+
+/** %.17g from 17 significant digits and the decimal exponent of the first. */
+function renderG17(digits: string, exp10: number, negative: boolean): string {
   let out: string;
   if (exp10 < -4 || exp10 >= 17) {
     const mantissa = `${digits[0]}.${digits.slice(1)}`.replace(/\.?0+$/, '');
@@ -368,7 +410,7 @@ export function formatDouble(d: number): string {
   } else {
     out = `0.${('0'.repeat(-exp10 - 1) + digits).replace(/0+$/, '')}`;
   }
-  return d < 0 ? `-${out}` : out;
+  return negative ? `-${out}` : out;
 }
 
 const DOUBLE_VIEW = new DataView(new ArrayBuffer(8));

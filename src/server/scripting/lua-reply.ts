@@ -31,11 +31,13 @@ export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): numbe
       api._lua_pushboolean(L, 1);
       vm.setField(L, -2, 'ignore_error_stats_update');
       return next;
-    case 58 /* : */:
-      api._lua_pushinteger(L, BigInt(buf.toString('latin1', pos + 1, eol)));
+    case 58 /* : */: {
+      const n = decimalAt(buf, pos + 1, eol);
+      api._lua_pushinteger(L, Number.isSafeInteger(n) ? BigInt(n) : BigInt(buf.toString('latin1', pos + 1, eol)));
       return next;
+    }
     case 36 /* $ */: {
-      const len = Number(buf.toString('latin1', pos + 1, eol));
+      const len = decimalAt(buf, pos + 1, eol);
       if (len < 0) {
         api._lua_pushboolean(L, 0);
         return next;
@@ -44,7 +46,7 @@ export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): numbe
       return next + len + 2;
     }
     case 42 /* * */: {
-      const n = Number(buf.toString('latin1', pos + 1, eol));
+      const n = decimalAt(buf, pos + 1, eol);
       if (n < 0) {
         api._lua_pushboolean(L, 0);
         return next;
@@ -60,7 +62,7 @@ export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): numbe
     }
     case 37 /* % */:
     case 126 /* ~ */: {
-      const n = Number(buf.toString('latin1', pos + 1, eol));
+      const n = decimalAt(buf, pos + 1, eol);
       api._lua_createtable(L, 0, 1);
       api._lua_createtable(L, 0, n);
       let p = next;
@@ -90,7 +92,7 @@ export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): numbe
       vm.setField(L, -2, 'big_number');
       return next;
     case 61 /* = */: {
-      const len = Number(buf.toString('latin1', pos + 1, eol));
+      const len = decimalAt(buf, pos + 1, eol);
       api._lua_createtable(L, 0, 1);
       api._lua_createtable(L, 0, 2);
       vm.pushBytes(L, buf, next + 4, next + len);
@@ -102,7 +104,7 @@ export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): numbe
     }
     case 124 /* | */: {
       // Attributes are not shown to scripts: skip them, then parse the reply they annotate.
-      const n = Number(buf.toString('latin1', pos + 1, eol));
+      const n = decimalAt(buf, pos + 1, eol);
       let p = next;
       for (let j = 0; j < 2 * n; j++) {
         p = pushReply(vm, L, buf, p);
@@ -113,6 +115,16 @@ export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): numbe
     default:
       throw new Error(`unexpected reply byte ${type}`);
   }
+}
+
+/** The decimal integer in buf[start, end) (a RESP header's length or an integer reply). */
+function decimalAt(buf: Buffer, start: number, end: number): number {
+  let i = start;
+  const negative = buf[i] === 45;
+  if (negative) i++;
+  let n = 0;
+  for (; i < end; i++) n = n * 10 + (buf[i] - 48);
+  return negative ? -n : n;
 }
 
 function parseRespDouble(s: string): number {

@@ -79,6 +79,27 @@ interface LuaApi {
   _lua_checkstack(L: number, n: number): number;
 }
 
+type WasmExports = Record<string, unknown>;
+
+/** Serializes VM creation (LuaVm.create). */
+let creating: Promise<void> = Promise.resolve();
+
+/**
+ * The API calling the wasm exports directly: wasmoon's build wraps each export in a function that
+ * checks, with assertion messages built on every call, that the runtime is ready (~5% of an
+ * EVALSHA's CPU). Falls back to the wrappers if the instance was not caught.
+ */
+function directApi(m: LuaApi, exports: WasmExports | null): LuaApi {
+  if (exports === null) return m;
+  const api: Record<string, unknown> = {};
+  for (const key of Object.keys(m)) {
+    if (!key.startsWith('_')) continue;
+    const raw = exports[key.slice(1)];
+    api[key] = typeof raw === 'function' ? raw : (m as unknown as Record<string, unknown>)[key];
+  }
+  return api as unknown as LuaApi;
+}
+
 /** Offset of `source` in lua_Debug on wasm32 (after event, name, namewhat, what). */
 const AR_SOURCE = 16;
 
@@ -102,26 +123,44 @@ export class LuaVm {
   private readonly names = new Map<string, number>();
 
   static async create(memoryLimit: number): Promise<LuaVm> {
-    const lw = await LuaWasm.initialize();
-    return new LuaVm(lw, memoryLimit);
+    // One VM at a time: the wasm instance is caught on its way out of WebAssembly.instantiate.
+    const previous = creating;
+    let done!: () => void;
+    creating = new Promise<void>((r) => (done = r));
+    await previous;
+    const wasm = (globalThis as unknown as { WebAssembly: { instantiate: (...args: unknown[]) => Promise<unknown> } }).WebAssembly;
+    const instantiate = wasm.instantiate;
+    let exports: WasmExports | null = null;
+    wasm.instantiate = async (...args: unknown[]) => {
+      const result = (await instantiate.apply(wasm, args)) as { instance?: { exports: WasmExports }; exports?: WasmExports };
+      exports = result.instance !== undefined ? result.instance.exports : (result.exports ?? null);
+      return result;
+    };
+    try {
+      const lw = await LuaWasm.initialize();
+      return new LuaVm(lw, memoryLimit, exports);
+    } finally {
+      wasm.instantiate = instantiate;
+      done();
+    }
   }
 
-  private constructor(lw: LuaWasm, memoryLimit: number) {
+  private constructor(lw: LuaWasm, memoryLimit: number, exports: WasmExports | null) {
     this.module = lw.module as Module;
     const m = this.module as unknown as LuaApi & LuaWasm['module'];
-    this.api = m;
+    this.api = directApi(m, exports);
     this.memoryLimit = memoryLimit;
     const alloc = m.addFunction((_ud: number, ptr: number, oldSize: number, newSize: number): number => {
       if (newSize === 0) {
         if (ptr !== 0) {
           this.memoryUsed -= oldSize;
-          m._free(ptr);
+          this.api._free(ptr);
         }
         return 0;
       }
       const delta = ptr !== 0 ? newSize - oldSize : newSize;
       if (delta > 0 && this.memoryLimit > 0 && this.memoryUsed + delta > this.memoryLimit) return 0;
-      const p = m._realloc(ptr, newSize);
+      const p = this.api._realloc(ptr, newSize);
       if (p !== 0) this.memoryUsed += delta;
       return p;
     }, 'iiiii');
@@ -173,7 +212,10 @@ export class LuaVm {
   pushBytes(L: number, buf: Buffer, start = 0, end = buf.length): void {
     const n = end - start;
     const p = this.room(n);
-    buf.copy(this.bytes(), p, start, end);
+    const heap = this.bytes();
+    // Buffer#copy's fixed cost dwarfs a short loop.
+    if (n <= 48) for (let i = 0; i < n; i++) heap[p + i] = buf[start + i];
+    else buf.copy(heap, p, start, end);
     this.api._lua_pushlstring(L, p, n);
   }
 
@@ -213,7 +255,10 @@ export class LuaVm {
 
   /** Copies the bytes of the string stringLength just measured. */
   copyLastString(out: Buffer, pos: number, n: number): void {
-    this.bytes().copy(out, pos, this.lastString, this.lastString + n);
+    const heap = this.bytes();
+    const from = this.lastString;
+    if (n <= 48) for (let i = 0; i < n; i++) out[pos + i] = heap[from + i];
+    else heap.copy(out, pos, from, from + n);
   }
 
   getField(L: number, idx: number, k: string): number {

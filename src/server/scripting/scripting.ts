@@ -691,10 +691,12 @@ export class Scripting {
     for (let i = 1; i <= argc; i++) {
       const t = api._lua_type(L, i);
       if (t === LUA_TNUMBER) {
-        const s = formatDouble(api._lua_tonumberx(L, i, 0));
-        this.ensureArgRoom(pos + s.length);
+        // Redis prints numbers with %.17g: integers below 1e15 print as themselves.
+        const d = api._lua_tonumberx(L, i, 0);
+        this.ensureArgRoom(pos + 32);
         args.start[i - 1] = pos;
-        pos += this.argBuf.write(s, pos, 'latin1');
+        if (Number.isInteger(d) && d > -1e15 && d < 1e15 && !Object.is(d, -0)) pos = writeDecimal(this.argBuf, pos, d);
+        else pos += this.argBuf.write(formatDouble(d), pos, 'latin1');
         args.end[i - 1] = pos;
       } else if (t === LUA_TSTRING) {
         const n = vm.stringLength(L, i);
@@ -800,6 +802,23 @@ export class Scripting {
     api._lua_pushboolean(L, 1);
     return 1;
   }
+}
+
+/** Writes an integer's digits at pos (Redis's %.17g of an integer below 1e15); returns the end. */
+function writeDecimal(buf: Buffer, pos: number, n: number): number {
+  if (n < 0) {
+    buf[pos++] = 45;
+    n = -n;
+  }
+  let digits = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  const end = pos + digits;
+  let p = end;
+  do {
+    buf[--p] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  return end;
 }
 
 /** Parses a "#!lua flags=a,b" first line: the flags and the line's length (without its newline). */
