@@ -117,7 +117,7 @@ local function err_handler(err)
   local i = dbg.getinfo(level, 'nSl')
   if i and i.what == 'C' then level = 3; i = dbg.getinfo(level, 'nSl') end
   -- An error raised by the sandbox itself (a global's metamethod) is reported at the script's line.
-  while i and (i.source == '=prelude' or i.what == 'C') do level = level + 1; i = dbg.getinfo(level, 'nSl') end
+  while i and (i.source == '=prelude' or i.source == '=libs' or i.what == 'C') do level = level + 1; i = dbg.getinfo(level, 'nSl') end
   if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
   if i then
     err.source = i.source
