@@ -22,7 +22,7 @@ reset client command info config time memory slowlog shutdown object lastsave sa
 move readonly readwrite asking cluster dump restore replicaof slaveof role wait psync sync replconf
 setbit getbit bitcount bitpos bitop bitfield bitfield_ro pfadd pfcount pfmerge pfdebug pfselftest
 subscribe unsubscribe psubscribe punsubscribe publish pubsub ssubscribe sunsubscribe spublish
-sscan zscan sort sort_ro
+sscan zscan sort sort_ro eval evalsha eval_ro evalsha_ro script fcall fcall_ro function
 `
   .split(/\s+/)
   .filter(Boolean)

@@ -296,7 +296,9 @@ async function startServer(kind, unitLog) {
   const [cmd, args] = kind === 'redis'
     ? ['redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
       '--dir', dir, '--enable-debug-command', 'yes']]
-    : [process.execPath, [CORRAL_MAIN, 'server', '--port', String(port)]];
+    // The suite's tests assume Redis's default eviction policy (noeviction): with corral's own
+    // (allkeys-tinylfu), a test that sets maxmemory to provoke OOM sees its keys evicted instead.
+    : [process.execPath, [CORRAL_MAIN, 'server', '--port', String(port), '--maxmemory-policy', 'noeviction']];
   const out = fs.openSync(unitLog, 'w');
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', out, out] });
   fs.closeSync(out);

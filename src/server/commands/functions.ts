@@ -26,7 +26,7 @@ function fcallGeneric(c: CommandContext, ro: boolean): void {
   const node = nodeOf(c);
   const functions = functionsOf(c);
   if (functions === null) return;
-  const f = functions.functions.get(c.str(1));
+  const f = functions.functions.get(c.str(1).toLowerCase());
   if (f === undefined) {
     c.w.error('ERR Function not found');
     return;
@@ -161,7 +161,7 @@ function restore(c: CommandContext): void {
   const functions = functionsOf(c);
   if (functions === null) return;
   if (c.argc > 4) {
-    c.w.error("ERR unknown subcommand or wrong number of arguments for 'restore' command");
+    c.w.error("ERR unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP.");
     return;
   }
   let policy: 'append' | 'replace' | 'flush' = 'append';
@@ -246,7 +246,7 @@ export const functionCommands: CommandDef[] = [
         handler: (c) => {
           const functions = functionsOf(c);
           if (functions === null) return;
-          if (!functions.delete(c.str(2))) {
+          if (!functions.delete(c.str(2).toLowerCase())) {
             c.w.error('ERR Library not found');
             return;
           }
@@ -262,7 +262,7 @@ export const functionCommands: CommandDef[] = [
           const functions = functionsOf(c);
           if (functions === null) return;
           if (c.argc > 3) {
-            c.w.error("ERR unknown subcommand or wrong number of arguments for 'flush' command");
+            c.w.error("ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.");
             return;
           }
           if (c.argc === 3 && !c.is(2, 'sync') && !c.is(2, 'async')) {

@@ -8,6 +8,7 @@ import { DumpPayloadError } from '../../store/dump.js';
 import { rdbDumpFunctions } from '../../store/rdb-write.js';
 import { LUA_TNIL, LUA_TSTRING, LUA_TTABLE, LUA_REGISTRYINDEX } from './lua-vm.js';
 import { SCRIPT_FLAG_NAMES, type CompiledScript, type Scripting } from './scripting.js';
+import { splitArgs } from '../../util/split-args.js';
 
 export interface FunctionInfo extends CompiledScript {
   name: string;
@@ -28,6 +29,7 @@ const NAME_RE = /^[A-Za-z0-9_]+$/;
 const ERR_NAME = 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
 
 export class Functions {
+  /** By lowercased name: library and function names are case-insensitive, as in Redis. */
   readonly libraries = new Map<string, Library>();
   readonly functions = new Map<string, FunctionInfo>();
 
@@ -37,7 +39,7 @@ export class Functions {
   load(code: Buffer, replace: boolean, timeoutMs = LOAD_TIMEOUT_MS): { name: string } | { error: string } {
     const created = this.create(code, replace, this.libraries, this.functions, timeoutMs);
     if ('error' in created) return created;
-    const old = this.libraries.get(created.lib.name);
+    const old = this.libraries.get(created.lib.name.toLowerCase());
     if (old !== undefined) this.unlink(old);
     this.link(created.lib);
     return { name: created.lib.name };
@@ -55,7 +57,7 @@ export class Functions {
     if ('error' in meta) return meta;
     if (!NAME_RE.test(meta.name)) return { error: ERR_NAME };
     if (meta.engine.toLowerCase() !== 'lua') return { error: `Engine '${meta.engine}' not found` };
-    const old = libraries.get(meta.name);
+    const old = libraries.get(meta.name.toLowerCase());
     if (old !== undefined && !replace) return { error: `Library '${meta.name}' already exists` };
     const lib: Library = { name: meta.name, code: Buffer.from(code), functions: new Map() };
     const ref = this.scripting.compileLibrary(code, meta.codeStart);
@@ -70,25 +72,25 @@ export class Functions {
       return { error: `Error registering functions: ${failed}` };
     }
     if (lib.functions.size === 0) return { error: 'No functions registered' };
-    for (const name of lib.functions.keys()) {
-      const other = functions.get(name);
+    for (const f of lib.functions.values()) {
+      const other = functions.get(f.name.toLowerCase());
       if (other !== undefined && other.library !== old) {
         release();
-        return { error: `Function ${name} already exists` };
+        return { error: `Function ${f.name} already exists` };
       }
     }
     return { lib };
   }
 
   private link(lib: Library): void {
-    this.libraries.set(lib.name, lib);
-    for (const [name, f] of lib.functions) this.functions.set(name, f);
+    this.libraries.set(lib.name.toLowerCase(), lib);
+    for (const f of lib.functions.values()) this.functions.set(f.name.toLowerCase(), f);
   }
 
   private unlink(lib: Library, release = true): void {
-    this.libraries.delete(lib.name);
-    for (const [name, f] of lib.functions) {
-      this.functions.delete(name);
+    this.libraries.delete(lib.name.toLowerCase());
+    for (const f of lib.functions.values()) {
+      this.functions.delete(f.name.toLowerCase());
       if (release) this.scripting.unref(f.ref);
     }
   }
@@ -158,16 +160,17 @@ export class Functions {
       s.unref(ref);
       return s.raise(L, ERR_NAME);
     }
-    if (lib.functions.has(name!)) {
+    if (lib.functions.has(name!.toLowerCase())) {
       s.unref(ref);
       return s.raise(L, 'Function already exists in the library');
     }
-    lib.functions.set(name!, { name: name!, description, flags, ref, body: lib.code, library: lib });
+    lib.functions.set(name!.toLowerCase(), { name: name!, description, flags, ref, body: lib.code, library: lib });
     return 0;
   }
 
+  /** FUNCTION DELETE (names are case-insensitive, as Redis's dictionaries). */
   delete(name: string): boolean {
-    const lib = this.libraries.get(name);
+    const lib = this.libraries.get(name.toLowerCase());
     if (lib === undefined) return false;
     this.unlink(lib);
     return true;
@@ -204,28 +207,28 @@ export class Functions {
         return created.error;
       }
       loaded.push(created.lib);
-      libraries.set(created.lib.name, created.lib);
+      libraries.set(created.lib.name.toLowerCase(), created.lib);
       for (const [n, f] of created.lib.functions) functions.set(n, f);
     }
     if (policy === 'flush') {
       this.flush();
     } else {
       for (const lib of loaded) {
-        const old = this.libraries.get(lib.name);
+        const old = this.libraries.get(lib.name.toLowerCase());
         if (old !== undefined && policy === 'append') {
           discard();
           return `Library ${lib.name} already exists`;
         }
         for (const name of lib.functions.keys()) {
           const other = this.functions.get(name);
-          if (other !== undefined && (policy === 'append' || other.library.name !== lib.name)) {
+          if (other !== undefined && (policy === 'append' || other.library.name.toLowerCase() !== lib.name.toLowerCase())) {
             discard();
             return `Function ${name} already exists`;
           }
         }
       }
       for (const lib of loaded) {
-        const old = this.libraries.get(lib.name);
+        const old = this.libraries.get(lib.name.toLowerCase());
         if (old !== undefined) this.unlink(old);
       }
     }
@@ -259,8 +262,8 @@ export function parseLibraryHeader(code: Buffer): { engine: string; name: string
   if (code.length < 2 || code[0] !== 35 || code[1] !== 33) return { error: 'Missing library metadata' };
   const nl = code.indexOf(10);
   if (nl < 0) return { error: 'Invalid library metadata' };
-  const parts = code.toString('latin1', 0, nl).split(/[ \t\r]+/).filter((p) => p !== '');
-  if (parts.length === 0) return { error: 'Invalid library metadata' };
+  const parts = splitArgs(code.toString('latin1', 0, nl));
+  if (parts === null || parts.length === 0) return { error: 'Invalid library metadata' };
   const engine = parts[0].slice(2);
   let name: string | null = null;
   for (const part of parts.slice(1)) {
@@ -275,3 +278,4 @@ export function parseLibraryHeader(code: Buffer): { engine: string; name: string
   // The code starts at the header's newline, so line numbers stay the user's.
   return { engine, name, codeStart: nl };
 }
+

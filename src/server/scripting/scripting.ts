@@ -25,6 +25,7 @@ import {
   type Command,
 } from '../../commands/table.js';
 import { internalClient, type Client } from '../client.js';
+import { splitArgs } from '../../util/split-args.js';
 import { LUA_LIBS_SOURCE } from './lua-libs.js';
 import { LUA_PRELUDE } from './lua-prelude.js';
 import { errorText, pushErrorTable, pushReply, writeLuaValue } from './lua-reply.js';
@@ -301,8 +302,12 @@ export class Scripting {
     this.registrar = registrar;
     const started = performance.now();
     if (timeoutMs > 0) {
+      this.loadStarted = started;
+      this.loadTimeout = timeoutMs;
       this.loadHook ??= vm.hook((L) => {
-        if (performance.now() - started <= timeoutMs) return;
+        if (performance.now() - this.loadStarted <= this.loadTimeout) return;
+        // Raised in the library's code, not in the engine's wrapper around it.
+        if (vm.sourceAt(L, 0) === '=prelude') return;
         api._lua_sethook(L, this.loadHook!, LUA_MASKLINE, 0);
         pushErrorTable(vm, L, 'FUNCTION LOAD timeout');
         api._lua_error(L);
@@ -324,6 +329,8 @@ export class Scripting {
   }
 
   private loadHook: number | null = null;
+  private loadStarted = 0;
+  private loadTimeout = 0;
 
   /** Releases a registry reference (a replaced or deleted library's functions). */
   unref(ref: number): void {
@@ -826,8 +833,8 @@ export function parseShebang(body: Buffer): { flags: number; length: number } | 
   if (body.length < 2 || body[0] !== 35 || body[1] !== 33) return { flags: SCRIPT_EVAL_COMPAT, length: 0 };
   const nl = body.indexOf(10);
   if (nl < 0) return { error: 'ERR Invalid script shebang' };
-  const parts = body.toString('latin1', 0, nl).split(/[ \t\r]+/).filter((p) => p !== '');
-  if (parts.length === 0) return { error: 'ERR Invalid engine in script shebang' };
+  const parts = splitArgs(body.toString('latin1', 0, nl));
+  if (parts === null || parts.length === 0) return { error: 'ERR Invalid engine in script shebang' };
   if (parts[0] !== '#!lua') return { error: `ERR Unexpected engine in script shebang: ${parts[0]}` };
   let flags = 0;
   for (const part of parts.slice(1)) {
