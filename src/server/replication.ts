@@ -60,7 +60,14 @@ export class NodeReplication implements ReplicaHost {
 
   private ensureSource(): ReplicationSource {
     if (this.source === null) {
-      this.source = new ReplicationSource({ store: this.node.store, backlogSize: this.node.config.int('repl-backlog-size'), log: (l) => this.log(l) });
+      this.source = new ReplicationSource({
+        store: this.node.store,
+        backlogSize: this.node.config.int('repl-backlog-size'),
+        log: (l) => this.log(l),
+        // A replica's full copy starts with the primary's function libraries (FUNCTION RESTORE
+        // ... FLUSH), as Redis's RDB carries them.
+        fullCopyPreamble: () => (this.node.functions === null ? null : encodeCommand(['FUNCTION', 'RESTORE', this.node.functions.dump(), 'FLUSH'])),
+      });
       // Not inside the replica's batch (REPLCONF ACK): unblocking writes another client's reply.
       this.source.onAck = () => {
         if (this.waiters.length !== 0 && !this.ackCheckQueued) {
@@ -476,4 +483,14 @@ export class NodeReplication implements ReplicaHost {
     w.bulk(link.state === 'connecting' ? 'connecting' : link.state === 'handshake' ? 'handshake' : link.state === 'sync' ? 'sync' : link.state === 'connected' ? 'connected' : 'connect');
     w.integer(link.state === 'connected' ? Math.max(0, link.offset) : -1);
   }
+}
+
+/** A command as RESP (a multibulk of bulk strings). */
+function encodeCommand(parts: Array<string | Buffer>): Buffer {
+  const chunks: Buffer[] = [Buffer.from(`*${parts.length}\r\n`)];
+  for (const p of parts) {
+    const b = typeof p === 'string' ? Buffer.from(p) : p;
+    chunks.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
+  }
+  return Buffer.concat(chunks);
 }

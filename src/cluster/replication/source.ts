@@ -82,6 +82,8 @@ export interface ReplicationSourceOptions {
   log: (line: string) => void;
   /** Most stream bytes buffered for a replica during its full copy (client-output-buffer-limit replica). */
   maxSyncBuffer?: number;
+  /** Commands (RESP) a full copy starts with, before the keys: the node's function libraries. */
+  fullCopyPreamble?: () => Buffer | null;
 }
 
 const SYNCEND = Buffer.from('*2\r\n$6\r\nCORRAL\r\n$7\r\nSYNCEND\r\n');
@@ -340,6 +342,8 @@ export class ReplicationSource {
       return peer;
     }
     conn.write(Buffer.from(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`));
+    const preamble = this.options.fullCopyPreamble?.() ?? null;
+    if (preamble !== null) conn.write(preamble);
     // The stream after the copy starts with a SELECT, whatever the last one was.
     this.streamDb = -1;
     peer.state = 'send_bulk';
