@@ -2,8 +2,9 @@
 // The `corral` command: `corral server` runs one node (options as flags or a Redis-style config
 // file), `corral up` a whole local cluster (one node process per shard), `corral ring` shows how
 // the consistent-hash ring places slots, `corral cluster ...` inspects and operates a running
-// cluster (status, failover, add-shard, remove-shard, rebalance, migrations), `corral demo
-// flash-sale` runs the stampede demo.
+// cluster (status, failover, add-shard, remove-shard, rebalance, migrations), `corral import`
+// copies a running Redis's keys into a cluster or node, `corral demo flash-sale` runs the
+// stampede demo.
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -13,6 +14,7 @@ import { runUp } from './up.js';
 import { clusterFailover, clusterStatus } from './cluster-ops.js';
 import { addShard, collectWeight, migrations, rebalance, removeShard } from './reshard-ops.js';
 import { DEFAULT_DRAIN_S } from './retire.js';
+import { runImport, type ImportCliOptions } from './import.js';
 import { ringReport } from '../cluster/ring-report.js';
 import { FLASH_SALE_FLAGS, runFlashSaleDemo } from '../demo/index.js';
 
@@ -155,6 +157,24 @@ clusterCmd
   .allowExcessArguments(false)
   .action(async (action: string, value: string | undefined, opts: { cluster: string; json?: boolean }) => {
     process.exitCode = await migrations(action, value, opts);
+  });
+
+program
+  .command('import')
+  .description("copy a running Redis's keys (SCAN, DUMP, PTTL, RESTORE, pipelined) into a corral cluster or node")
+  .argument('<source>', 'redis://[user:pass@]host:port[/db] (db 0 unless given; a cluster node: every primary)')
+  .option('--cluster <host:port>', 'any node of the target cluster (corral or Redis Cluster): keys go to their slot\'s primary')
+  .option('--to <host:port>', 'a standalone target node (database 0)')
+  .option('--user <name>', 'the target\'s user (AUTH user password)')
+  .option('--password <password>', 'the target\'s password')
+  .option('--replace', 'overwrite keys that exist on the target (RESTORE ... REPLACE); without it they are skipped')
+  .option('--match <pattern>', 'only keys matching this glob pattern (SCAN MATCH)')
+  .option('--count <n>', 'SCAN COUNT', '1000')
+  .option('--batch <n>', 'keys per pipelined round trip at most (fewer for large values: about 8 MB a batch)', '1000')
+  .option('--rate <rate>', 'bytes read per second at most (keys and DUMP payloads): 50mb, 512kb, 1gb, bytes, 0 or unlimited')
+  .allowExcessArguments(false)
+  .action(async (source: string, opts: ImportCliOptions) => {
+    process.exitCode = await runImport(source, opts);
   });
 
 const demo = program.command('demo').description('demos that run against a local cluster');
