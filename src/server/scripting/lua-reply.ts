@@ -13,10 +13,13 @@ import { LUA_TBOOLEAN, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaV
 /** Nesting past which a returned table is answered with an error, as Redis's Lua stack limit. */
 const MAX_REPLY_DEPTH = 1000;
 
+/** A command's reply nests deeper than the Lua stack can hold (redisCall makes it a Lua error). */
+export class ReplyTooDeep extends Error {}
+
 /** Parses one RESP value at pos and pushes it; returns the position after it. */
 export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): number {
   const api = vm.api;
-  if (api._lua_checkstack(L, 4) === 0) throw new Error('lua stack limit reached when parsing redis.call reply');
+  if (api._lua_checkstack(L, 4) === 0) throw new ReplyTooDeep();
   const type = buf[pos];
   const eol = buf.indexOf(13, pos + 1);
   const next = eol + 2;

@@ -133,7 +133,9 @@ export class LuaVm {
     let exports: WasmExports | null = null;
     wasm.instantiate = async (...args: unknown[]) => {
       const result = (await instantiate.apply(wasm, args)) as { instance?: { exports: WasmExports }; exports?: WasmExports };
-      exports = result.instance !== undefined ? result.instance.exports : (result.exports ?? null);
+      const caught = result.instance !== undefined ? result.instance.exports : result.exports;
+      // Only the Lua VM's: another module of the process may instantiate wasm meanwhile.
+      if (caught !== undefined && typeof caught.lua_newstate === 'function') exports = caught;
       return result;
     };
     try {

@@ -6,7 +6,7 @@ import type { CommandArgs } from '../../protocol/request-parser.js';
 import { formatDouble } from '../../protocol/reply-writer.js';
 import { CMD_DENYOOM, CMD_MAY_REPLICATE, CMD_NOSCRIPT, CMD_WRITE, CommandTable, type Command } from '../../commands/table.js';
 import type { Client } from '../client.js';
-import { pushErrorTable, pushReply } from './lua-reply.js';
+import { ReplyTooDeep, pushErrorTable, pushReply } from './lua-reply.js';
 import { LUA_TNUMBER, LUA_TSTRING, type LuaVm } from './lua-vm.js';
 import { sha1Hex, type Run, type ScriptHost } from './script-run.js';
 
@@ -147,8 +147,19 @@ export class RedisApi {
     }
     const reply = w.since(at);
     const isError = reply[0] === 45;
-    pushReply(vm, L, reply, 0);
+    let tooDeep = false;
+    try {
+      pushReply(vm, L, reply, 0);
+    } catch (err) {
+      // Only our own: a Lua error (out of memory) unwinds through here and must go on.
+      if (!(err instanceof ReplyTooDeep)) throw err;
+      tooDeep = true;
+    }
     w.truncate(at);
+    if (tooDeep) {
+      api._lua_settop(L, 0);
+      return this.fail(L, 'reached lua stack limit', true);
+    }
     if (raise && isError) return api._lua_error(L);
     return 1;
   }
