@@ -147,6 +147,9 @@ export class RedisApi {
     }
     const reply = w.since(at);
     const isError = reply[0] === 45;
+    // Dropped from the caller's replies now (the bytes stay readable until the next write): a
+    // Lua error while they are parsed (out of memory) must not leave them in the output.
+    w.truncate(at);
     let tooDeep = false;
     try {
       pushReply(vm, L, reply, 0);
@@ -155,7 +158,6 @@ export class RedisApi {
       if (!(err instanceof ReplyTooDeep)) throw err;
       tooDeep = true;
     }
-    w.truncate(at);
     if (tooDeep) {
       api._lua_settop(L, 0);
       return this.fail(L, 'reached lua stack limit', true);
