@@ -1,8 +1,8 @@
 // Which argument of a command is its routing key, and the hash slot of a key argument.
 //
-// Well-known commands have a key spec (the Redis command table's first key position, or a rule
-// for EVAL/XREAD-style commands); keyless commands (PING, INFO, ...) go to any node; a command
-// not listed routes by its first argument, which is right for almost every data command.
+// The routing key is the first key of the command's key specs, from the same Redis metadata the
+// server answers COMMAND GETKEYS from (commands/key-specs.ts); keyless commands (PING, INFO, ...)
+// go to any node; a command the metadata does not know routes by its first argument.
 // Multi-key commands that Redis requires to be in one slot (RENAME, SINTERSTORE, ...) route by
 // their first key: the server answers CROSSSLOT if the keys disagree. The splittable ones
 // (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) are split per slot by the client (cluster-client.ts).
@@ -14,28 +14,23 @@
 import { keySlot } from '../cluster/slot.js';
 import { dataCommands } from '../commands/index.js';
 import { CMD_READONLY } from '../commands/table.js';
+import { hasSubcommands, keySpecsOf, keysBySpecs } from '../commands/key-specs.js';
 import type { Arg } from './command.js';
 
-/** Routing rules: index of the key in the argument list (command name at 0), or a rule. */
+/**
+ * Commands corral's metadata does not cover (corral does not implement them, but the client may
+ * talk to a Redis): their routing key, as an index in the argument list, or a rule.
+ */
 const KEYLESS = 0;
-const NUMKEYS_AT_2 = -1; // EVAL script numkeys key... / FCALL
 const AFTER_STREAMS = -2; // XREAD ... STREAMS key...
 const SECOND_ARG = 2;
-
-const KEY_POSITION = new Map<string, number>();
-for (const c of [
-  'ping', 'echo', 'info', 'dbsize', 'flushall', 'flushdb', 'time', 'config', 'client', 'cluster',
-  'command', 'hello', 'auth', 'select', 'quit', 'script', 'function', 'randomkey', 'keys', 'scan',
-  'debug', 'lastsave', 'save', 'bgsave', 'bgrewriteaof', 'wait', 'publish', 'pubsub', 'slowlog',
-  'latency', 'memory-stats', 'role', 'readonly', 'readwrite', 'asking', 'multi', 'exec', 'discard',
-  'unwatch', 'reset', 'acl', 'monitor', 'swapdb', 'lolwut', 'failover', 'module',
-]) {
-  KEY_POSITION.set(c, KEYLESS);
-}
-for (const c of ['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro']) KEY_POSITION.set(c, NUMKEYS_AT_2);
-for (const c of ['xread', 'xreadgroup']) KEY_POSITION.set(c, AFTER_STREAMS);
-// OBJECT ENCODING key, MEMORY USAGE key, BITOP op dest key...
-for (const c of ['object', 'memory', 'bitop', 'xgroup', 'xinfo']) KEY_POSITION.set(c, SECOND_ARG);
+const NOT_IN_METADATA = new Map<string, number>([
+  ['xread', AFTER_STREAMS],
+  ['xreadgroup', AFTER_STREAMS],
+  ['xgroup', SECOND_ARG],
+  ['xinfo', SECOND_ARG],
+]);
+for (const c of ['debug', 'latency', 'monitor', 'acl', 'lolwut', 'failover', 'module', 'bgrewriteaof', 'pubsub']) NOT_IN_METADATA.set(c, KEYLESS);
 
 /** Commands the client splits per slot and merges: how their keys are laid out and merged. */
 export const enum Split {
@@ -61,12 +56,37 @@ export function splitKind(lowerName: string): Split {
   return SPLIT.get(lowerName) ?? Split.None;
 }
 
-/** Index in args (name at 0) of the routing key, or -1 for a keyless command. */
+/**
+ * Index in args (name at 0) of the routing key, or -1 for a keyless command: the first key of the
+ * command's key specs (commands/key-specs.ts, Redis's own metadata: EVAL's keys after numkeys,
+ * BITOP's after its operation, OBJECT ENCODING's after the subcommand...); a command the metadata
+ * does not know routes by its first argument, which is right for almost every data command.
+ */
 export function keyIndex(lowerName: string, args: readonly Arg[]): number {
-  const rule = KEY_POSITION.get(lowerName);
+  let specs = keySpecsOf(lowerName);
+  if (specs !== undefined && hasSubcommands(lowerName)) {
+    specs = args.length > 1 ? keySpecsOf(`${lowerName}|${String(args[1]).toLowerCase()}`) : [];
+    if (specs === undefined) return -1;
+  }
+  if (specs === undefined) return ruleNotInMetadata(lowerName, args);
+  if (specs.length === 0) return -1;
+  // The hot path (every command the client sends): the first spec read without allocating.
+  const spec = specs[0];
+  if (spec.keyword === null) {
+    if (spec.range !== null) return spec.index < args.length ? spec.index : -1;
+    const k = spec.keynum!;
+    const count = spec.index + k.keynumidx < args.length ? Number(args[spec.index + k.keynumidx]) : 0;
+    const pos = spec.index + k.firstkey;
+    return count > 0 && pos < args.length ? pos : -1;
+  }
+  const keys = keysBySpecs([spec], args.length, (i) => String(args[i]));
+  return keys === null || keys.length === 0 ? -1 : keys[0].pos;
+}
+
+function ruleNotInMetadata(lowerName: string, args: readonly Arg[]): number {
+  const rule = NOT_IN_METADATA.get(lowerName);
   if (rule === undefined) return args.length > 1 ? 1 : -1;
   if (rule === KEYLESS) return -1;
-  if (rule === NUMKEYS_AT_2) return Number(args[2]) > 0 && args.length > 3 ? 3 : -1;
   if (rule === AFTER_STREAMS) {
     for (let i = 1; i < args.length - 1; i++) {
       const a = args[i];

@@ -4,6 +4,7 @@
 
 import type { CommandContext } from '../../commands/context.js';
 import { REDIS_COMMAND_META } from '../../commands/redis-meta.js';
+import { keySpecsOf, keysBySpecs, listOf, mapGet } from '../../commands/key-specs.js';
 import { CMD_LOADING, CMD_READONLY, CMD_STALE, flagNames, type Command, type CommandDef } from '../../commands/table.js';
 import { ERR_SYNTAX } from '../../commands/errors.js';
 import type { RespValue } from '../../protocol/resp-value.js';
@@ -22,22 +23,11 @@ function isMap(v: RespValue | undefined): v is RespMap {
   return v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v) && 'map' in v;
 }
 
-function mapGet(v: RespValue | undefined, key: string): RespValue | undefined {
-  if (!isMap(v)) return undefined;
-  for (const [k, val] of v.map) if (k === key) return val;
-  return undefined;
-}
 
 function simpleSet(names: string[]): RespValue {
   return { set: names.map((simple) => ({ simple })) };
 }
 
-/** Lists (arrays) and sets alike, as the metadata holds either. */
-function listOf(v: RespValue | undefined): RespValue[] {
-  if (Array.isArray(v)) return v;
-  if (v !== null && v !== undefined && typeof v === 'object' && 'set' in v) return v.set;
-  return [];
-}
 
 /**
  * A container's subcommands by name. (Redis lists them in its hash table's order, which no
@@ -188,65 +178,23 @@ interface KeyRef {
 }
 
 /**
- * The key positions in argv (argv[0] is the command name) by the command's key specs, as
- * Redis's getKeysUsingKeySpecs: null when a spec does not fit the arguments. Commands without
- * Redis metadata use the table's first/last/step. (For the few commands whose key flags depend
- * on their options, e.g. SET ... GET, Redis asks a per-command function; this reports the spec's.)
+ * The key positions in argv (argv[0] is the command name) by the command's key specs
+ * (commands/key-specs.ts): null when a spec does not fit the arguments. Commands without Redis
+ * metadata use the table's first/last/step. (For the few commands whose key flags depend on their
+ * options, e.g. SET ... GET, Redis asks a per-command function; this reports the spec's.)
  */
 function keysOf(cmd: Command, argv: string[]): KeyRef[] | null {
-  const specs = listOf(metaInfo(cmd)?.[8]);
+  const specs = keySpecsOf(cmd.fullName) ?? [];
   const argc = argv.length;
-  const out: KeyRef[] = [];
   if (specs.length === 0) {
+    const out: KeyRef[] = [];
     const positions: number[] = [];
     const n = cmd.keyPositions(argc, positions);
     for (let i = 0; i < n; i++) out.push({ pos: positions[i], flags: { set: [] } });
     return out;
   }
-  for (const spec of specs) {
-    const bs = mapGet(spec, 'begin_search');
-    const bsSpec = mapGet(bs, 'spec');
-    let first = 0;
-    if (mapGet(bs, 'type') === 'index') first = mapGet(bsSpec, 'index') as number;
-    else if (mapGet(bs, 'type') === 'keyword') {
-      const keyword = String(mapGet(bsSpec, 'keyword')).toLowerCase();
-      const from = mapGet(bsSpec, 'startfrom') as number;
-      const startIdx = from > 0 ? from : argc + from;
-      const endIdx = from > 0 ? argc - 1 : 0;
-      for (let i = startIdx; i !== endIdx; i = startIdx <= endIdx ? i + 1 : i - 1) {
-        if (i >= argc || i < 1) break;
-        if (argv[i].toLowerCase() === keyword) {
-          first = i + 1;
-          break;
-        }
-      }
-      if (first === 0) continue;
-    } else continue;
-    const fk = mapGet(spec, 'find_keys');
-    const fkSpec = mapGet(fk, 'spec');
-    let last: number;
-    let step: number;
-    if (mapGet(fk, 'type') === 'range') {
-      const lastkey = mapGet(fkSpec, 'lastkey') as number;
-      const limit = mapGet(fkSpec, 'limit') as number;
-      step = mapGet(fkSpec, 'keystep') as number;
-      if (lastkey >= 0) last = first + lastkey;
-      else if (limit === 0) last = argc + lastkey;
-      else last = first + (Math.floor((argc - first) / limit) + lastkey);
-    } else if (mapGet(fk, 'type') === 'keynum') {
-      const idx = mapGet(fkSpec, 'keynumidx') as number;
-      step = mapGet(fkSpec, 'keystep') as number;
-      if (idx >= argc - first) return null;
-      const numkeys = /^(0|[1-9]\d*)$/.test(argv[first + idx]) ? Number(argv[first + idx]) : -1;
-      if (numkeys < 0) return null;
-      first += mapGet(fkSpec, 'firstkey') as number;
-      last = first + numkeys - 1;
-    } else continue;
-    if (last >= argc || last < first || first >= argc) return null;
-    const flags = mapGet(spec, 'flags') ?? { set: [] };
-    for (let i = first; i <= last; i += step) out.push({ pos: i, flags });
-  }
-  return out;
+  const keys = keysBySpecs(specs, argc, (i) => argv[i]);
+  return keys === null ? null : keys.map((k) => ({ pos: k.pos, flags: k.spec.flags }));
 }
 
 function getkeys(c: CommandContext, withFlags: boolean): void {
