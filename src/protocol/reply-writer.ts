@@ -33,6 +33,16 @@ export class ReplyWriter {
     return this.pos - this.mark;
   }
 
+  /** The collected bytes (a view of the slab: index with slabIndex). */
+  get slabView(): Buffer {
+    return this.slab;
+  }
+
+  /** Where `offset` bytes past begin() is in slabView. */
+  slabIndex(offset: number): number {
+    return this.mark + offset;
+  }
+
   /** The byte at `offset` bytes past begin() (to see whether a reply written there is an error). */
   byteAt(offset: number): number {
     return this.slab[this.mark + offset];

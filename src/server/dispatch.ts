@@ -134,7 +134,11 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
     const migration = node.migration;
     if (migration !== null && migration.exporting) migration.written(cmd, args);
   }
-  if (w.pendingBytes > replyAt && w.byteAt(replyAt) === 45 /* '-' */) cmd.failedCalls++;
+  if (w.pendingBytes > replyAt && w.byteAt(replyAt) === 45 /* '-' */) {
+    cmd.failedCalls++;
+    if (node.stats.errorCounted) node.stats.errorCounted = false;
+    else node.stats.countError(w.slabView, w.slabIndex(replyAt), w.slabIndex(w.pendingBytes));
+  }
   const now = performance.now();
   const micros = (now - node.lastTick) * 1000;
   node.lastTick = now;
@@ -197,6 +201,7 @@ function routedHere(node: CorralNode, client: Client, cmd: Command, args: Comman
   }
   node.stats.rejectedCalls++;
   cmd.rejectedCalls++;
+  countRejection(node, error);
   if (inExec) {
     client.resetTransaction();
     node.watches.unwatchAll(client);
@@ -213,6 +218,7 @@ function routedHere(node: CorralNode, client: Client, cmd: Command, args: Comman
  */
 function reject(node: CorralNode, client: Client, message: string, cmd?: Command): void {
   node.stats.rejectedCalls++;
+  countRejection(node, cmd !== undefined && cmd.name === 'exec' && cmd.parent === null ? 'EXECABORT Transaction discarded' : message);
   if (cmd !== undefined) cmd.rejectedCalls++;
   if (cmd !== undefined && cmd.name === 'exec' && cmd.parent === null) {
     client.resetTransaction();
@@ -223,6 +229,12 @@ function reject(node: CorralNode, client: Client, message: string, cmd?: Command
   }
   node.writer.error(message);
   if (client.multi !== null) client.multiDirty = true;
+}
+
+/** A refusal's error reply, counted in INFO errorstats (EXECABORT's own code, as Redis, is not). */
+function countRejection(node: CorralNode, message: string): void {
+  const b = Buffer.from(`-${message}`, 'latin1');
+  node.stats.countError(b, 0, b.length);
 }
 
 function isQuit(args: CommandArgs): boolean {

@@ -257,6 +257,8 @@ function stats(node: CorralNode): string {
     ['tracking_total_keys', node.tracking.table.size],
     ['tracking_total_items', node.tracking.items],
     ['tracking_total_prefixes', node.tracking.prefixTable.size],
+    ['unexpected_error_replies', 0],
+    ['total_error_replies', s.totalErrorReplies],
   ]);
 }
 
@@ -312,8 +314,11 @@ const SECTION_WRITERS: Record<Section, (node: CorralNode) => string> = {
   cpu,
   modules: () => lines('Modules', []),
   commandstats,
-  // corral does not count replies by error code yet: the section is there, empty.
-  errorstats: () => lines('Errorstats', []),
+  errorstats: (node) =>
+    lines(
+      'Errorstats',
+      [...node.stats.errorCodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([code, n]): [string, string] => [`errorstat_${code}`, `count=${n}`]),
+    ),
   cluster: (node) => lines('Cluster', [['cluster_enabled', node.config.get('cluster-enabled') === true ? 1 : 0]]),
   keyspace,
 };
@@ -328,6 +333,8 @@ export function resetStats(node: CorralNode): void {
   s.netInputBytes = 0;
   s.netOutputBytes = 0;
   s.samples.length = 0;
+  s.errorCodes.clear();
+  s.totalErrorReplies = 0;
   node.store.stats.resetCounters();
   peaks.set(node, node.store.usedMemory);
   const visit = (cmd: Command): void => {

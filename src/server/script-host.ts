@@ -26,6 +26,15 @@ export function scriptHostFor(node: CorralNode): ScriptHost {
       return cluster.routeInScript(cmd, args, caller.readonlyMode && (cmd.flags & CMD_READONLY) !== 0);
     },
     keySlot: (buf, start, end) => (node.cluster === null ? -1 : keySlotOf(buf, start, end)),
+    rejected: (cmd, errBuffer) => {
+      if (cmd !== null) cmd.rejectedCalls++;
+      const b = Buffer.from(errBuffer.startsWith('-') ? errBuffer : `-ERR ${errBuffer}`, 'latin1');
+      node.stats.countError(b, 0, b.length);
+    },
+    errorReplied: (w, at, counted, viaCall) => {
+      if (viaCall) node.stats.errorCounted = counted;
+      else if (!counted) node.stats.countError(w.slabView, w.slabIndex(at), w.slabIndex(w.pendingBytes));
+    },
     beginEffects: () => node.replStream?.beginTransaction(),
     endEffects: () => node.replStream?.endTransaction(),
     block: (client) => node.blockClient(client),

@@ -310,7 +310,7 @@ function countPairs(vm: LuaVm, L: number): number {
 
 /** The message of the error table on top of the stack (its err field), as Redis's %s prints it. */
 export function errorText(vm: LuaVm, L: number): string {
-  vm.getField(L, -1, 'err');
+  vm.rawGetField(L, -1, 'err');
   const msg = vm.toLatin1(L, -1) ?? '';
   vm.api._lua_settop(L, -2);
   return cString(msg);

@@ -267,6 +267,12 @@ export class LuaVm {
     return this.api._lua_getfield(L, idx, this.name(k));
   }
 
+  /** Pushes t[k] for the table at idx without metamethods (a script's table may have any); returns its type. */
+  rawGetField(L: number, idx: number, k: string): number {
+    this.pushLatin1(L, k);
+    return this.api._lua_rawget(L, idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);
+  }
+
   setField(L: number, idx: number, k: string): void {
     this.api._lua_setfield(L, idx, this.name(k));
   }

@@ -129,6 +129,7 @@ export class RedisApi {
     else if ((cmd.flags & CMD_NOSCRIPT) !== 0) refusal = 'This Redis command is not allowed from script';
     else refusal = this.checkCommand(run, cmd);
     if (refusal !== null) {
+      this.host.rejected(cmd, refusal);
       pushErrorTable(vm, L, refusal);
       api._lua_pushboolean(L, 1);
       vm.setField(L, -2, 'ignore_error_stats_update');

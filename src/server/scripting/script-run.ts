@@ -22,6 +22,13 @@ export interface ScriptHost {
   clusterCheck(cmd: Command, args: CommandArgs, caller: Client): { error: string | null; slot: number } | null;
   /** Cluster mode: the slot of a key; -1 otherwise. */
   keySlot(buf: Buffer, start: number, end: number): number;
+  /** A command a script ran was refused before running: counted as Redis counts a rejection. */
+  rejected(cmd: Command | null, errBuffer: string): void;
+  /**
+   * A script's reply at `at` is an error: counted in INFO errorstats unless a command's reply
+   * made it (counted then); through dispatch (viaCall) the dispatcher counts it otherwise.
+   */
+  errorReplied(w: ReplyWriter, at: number, counted: boolean, viaCall: boolean): void;
   beginEffects(): void;
   endEffects(): void;
   block(client: Client): void;

@@ -296,7 +296,7 @@ export class Scripting {
       setImmediate(() => this.resume());
       return;
     }
-    this.finish(status, w);
+    this.finish(status, w, true);
   }
 
   /** A script's declared flags against the node's state (Redis's scriptPrepareForRun). */
@@ -338,18 +338,18 @@ export class Scripting {
     let replied = false;
     this.host.unblock(run.caller, (out) => {
       replied = true;
-      this.finish(status, out);
+      this.finish(status, out, false);
     });
     if (!replied) {
       // The caller left meanwhile: end the run all the same.
       w.begin();
-      this.finish(status, w);
+      this.finish(status, w, false);
       w.discard();
     }
   }
 
   /** The script ended: its result (or error) becomes the caller's reply. */
-  private finish(status: number, w: ReplyWriter): void {
+  private finish(status: number, w: ReplyWriter, viaCall: boolean): void {
     const run = this.running!;
     const vm = this.vm;
     const api = vm.api;
@@ -357,11 +357,14 @@ export class Scripting {
     this.host.endEffects();
     api._lua_sethook(co, 0, 0, 0);
     this.running = null;
+    const at = w.pendingBytes;
+    let counted = false;
     if (status === LUA_OK) {
       // The runner returned xpcall's results: ok, then the script's first result or the error.
       const ok = api._lua_toboolean(co, 1) !== 0;
       if (api._lua_gettop(co) < 2) api._lua_pushnil(co);
       api._lua_settop(co, 2);
+      counted = this.counted(co);
       if (ok) writeLuaValue(vm, co, w, run.resp);
       else this.writeError(co, w, run);
     } else {
@@ -370,8 +373,19 @@ export class Scripting {
       w.error(`ERR Error running script ${run.name}, ${msg.slice(0, 100)}`);
     }
     api._lua_settop(co, 0);
+    if (w.pendingBytes > at && w.byteAt(at) === 45) this.host.errorReplied(w, at, counted, viaCall);
     if (status !== LUA_OK) this.resetThread();
     if (run.timedOut) this.host.log('warning', `Slow script ended after ${Math.round(performance.now() - run.startedAt)} milliseconds.`);
+  }
+
+  /** Whether the value on top is an error table a command's reply made (already in INFO errorstats). */
+  private counted(L: number): boolean {
+    const vm = this.vm;
+    if (vm.api._lua_type(L, -1) !== 5 /* table */) return false;
+    vm.rawGetField(L, -1, 'ignore_error_stats_update');
+    const yes = vm.api._lua_toboolean(L, -1) !== 0;
+    vm.api._lua_settop(L, -2);
+    return yes;
   }
 
   private resetThread(): void {
@@ -391,7 +405,7 @@ export class Scripting {
       return;
     }
     let msg = errorText(vm, L);
-    if (msg === '' && vm.getField(L, -1, 'err') !== LUA_TSTRING) {
+    if (msg === '' && vm.rawGetField(L, -1, 'err') !== LUA_TSTRING) {
       api._lua_settop(L, -2);
       msg = '';
     } else if (msg === '') {
@@ -405,7 +419,7 @@ export class Scripting {
 
   private fieldText(L: number, name: string): string | null {
     const vm = this.vm;
-    const t = vm.getField(L, -1, name);
+    const t = vm.rawGetField(L, -1, name);
     const s = t === LUA_TSTRING || t === LUA_TNUMBER ? vm.toLatin1(L, -1) : null;
     vm.api._lua_settop(L, -2);
     return s;
