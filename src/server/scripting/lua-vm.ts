@@ -110,6 +110,13 @@ export class LuaVm {
   /** Bytes the VM holds now, and the most it may hold (0: no limit). */
   memoryUsed = 0;
   memoryLimit = 0;
+  /**
+   * The limit applies while a script or a library's code runs (inside a protected call, where
+   * a failed allocation is a Lua error). The engine's own work around it (KEYS and ARGV, reading
+   * the result) runs unprotected, where a failed allocation would abort the whole VM: it is
+   * never refused (it is bounded by the request's size, as in Redis).
+   */
+  limitOn = false;
   private readonly module: Module;
   private heap: Buffer;
   private scratch: number;
@@ -161,7 +168,7 @@ export class LuaVm {
         return 0;
       }
       const delta = ptr !== 0 ? newSize - oldSize : newSize;
-      if (delta > 0 && this.memoryLimit > 0 && this.memoryUsed + delta > this.memoryLimit) return 0;
+      if (delta > 0 && this.limitOn && this.memoryLimit > 0 && this.memoryUsed + delta > this.memoryLimit) return 0;
       const p = this.api._realloc(ptr, newSize);
       if (p !== 0) this.memoryUsed += delta;
       return p;

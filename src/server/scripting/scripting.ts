@@ -170,7 +170,9 @@ export class Scripting {
       });
       api._lua_sethook(L, this.loadHook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
     }
+    vm.limitOn = true;
     const status = api._lua_pcallk(L, 1, 2, 0, 0, 0);
+    vm.limitOn = false;
     api._lua_sethook(L, 0, 0, 0);
     this.redis.registrar = null;
     let error: string | null = null;
@@ -290,7 +292,9 @@ export class Scripting {
     this.pushArray(co, args, argvFrom, args.argc);
     if (this.host.busyThreshold() > 0) api._lua_sethook(co, this.hookPtr, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
     this.host.beginEffects();
+    vm.limitOn = true;
     const status = api._lua_resume(co, vm.L, 3, vm.nresPtr);
+    vm.limitOn = false;
     if (status === LUA_YIELD) {
       this.host.block(caller);
       setImmediate(() => this.resume());
@@ -329,7 +333,9 @@ export class Scripting {
     if (run === null) return;
     const w = this.host.writer;
     w.begin();
+    this.vm.limitOn = true;
     const status = this.vm.api._lua_resume(this.co, this.vm.L, 0, this.vm.nresPtr);
+    this.vm.limitOn = false;
     w.discard();
     if (status === LUA_YIELD) {
       setImmediate(() => this.resume());
@@ -375,6 +381,9 @@ export class Scripting {
     api._lua_settop(co, 0);
     if (w.pendingBytes > at && w.byteAt(at) === 45) this.host.errorReplied(w, at, counted, viaCall);
     if (status !== LUA_OK) this.resetThread();
+    // A script that ran the VM to its limit leaves its garbage there: collect it now, so the
+    // next script starts with room (and INFO's used_memory_lua says what is live).
+    if (vm.memoryLimit > 0 && vm.memoryUsed > vm.memoryLimit * 0.75) vm.exec('collectgarbage()', '=gc');
     if (run.timedOut) this.host.log('warning', `Slow script ended after ${Math.round(performance.now() - run.startedAt)} milliseconds.`);
   }
 
