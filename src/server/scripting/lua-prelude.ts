@@ -14,17 +14,20 @@
 // - FUNCTION libraries load in a sandbox where only redis.register_function, redis.log and the
 //   version exist; their functions then run with the globals EVAL scripts see (no KEYS, ARGV).
 //
-// The chunk receives (redis, libs, library_api) and returns the runner functions scripting.ts calls.
+// - cjson, cmsgpack, struct and bit are compiled the first time a script names one (their code
+//   is most of the VM's memory otherwise: a node that never scripts does not pay for it).
+//
+// The chunk receives (redis, load_libs, library_api) and returns the runner functions scripting.ts calls.
 
 export const LUA_PRELUDE = String.raw`
-local redis_api, libs, library_api = ...
+local redis_api, load_libs, library_api = ...
 local G = _G
 local rawget, rawset, setmetatable, error, type, tostring, xpcall = rawget, rawset, setmetatable, error, type, tostring, xpcall
 local lua_pcall, select, tpack, tunpack = pcall, select, table.pack, table.unpack
 local dbg = debug
 
 local function readonly_error() error('Attempt to modify a readonly table', 2) end
-local proxied = {}
+local proxied = setmetatable({}, { __mode = 'k' }) -- ephemeron: a dropped library's proxy goes with it
 -- Tables a script may read but not change (the proxies, the sandboxes), and their metatables.
 local protected = setmetatable({}, { __mode = 'k' })
 local function readonly(t)
@@ -84,7 +87,6 @@ visible.setmetatable = function(t, mt)
 end
 for _, name in ipairs({ 'string', 'math', 'table' }) do visible[name] = readonly(G[name]) end
 visible.coroutine = readonly(G.coroutine)
-for name, lib in pairs(libs) do visible[name] = readonly(lib) end
 visible.redis = readonly(redis_api)
 
 -- Strings' methods go through the read-only string library too.
@@ -92,7 +94,28 @@ local smt = getmetatable('')
 smt.__index = visible.string
 smt.__metatable = readonly(smt)
 
+local lazy = { cjson = true, cmsgpack = true, struct = true, bit = true }
+local fvisible = {}
+local protect_metatable_later
+local LIB_NAMES = { 'cjson', 'cmsgpack', 'struct', 'bit' }
+local loaded_libs = {}
+local function load_lazy_libs()
+  local libs = load_libs()
+  loaded_libs = libs
+  for name, lib in pairs(libs) do
+    local p = readonly(lib)
+    protect_metatable_later(p)
+    rawset(visible, name, p)
+    rawset(fvisible, name, p)
+  end
+end
+
 local missing = setmetatable(visible, { __index = function(_, k)
+  if lazy[k] then
+    lazy = {}
+    load_lazy_libs()
+    return rawget(visible, k)
+  end
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
 end })
 
@@ -127,7 +150,6 @@ local function err_handler(err)
 end
 
 -- FUNCTION: one environment for every library, whose globals are switched while a library loads.
-local fvisible = {}
 for k, v in pairs(visible) do fvisible[k] = v end
 setmetatable(fvisible, getmetatable(visible))
 local load_api = setmetatable({ redis = readonly(setmetatable(library_api, getmetatable(visible))) }, getmetatable(visible))
@@ -137,12 +159,24 @@ fvisible._G = fenv
 fvisible.load = function(chunk, name, mode, e) return load(chunk, name, 't', e or fenv) end
 fvisible.loadstring = function(s, name) return load(s, name, 't', fenv) end
 
+protect_metatable_later = protect_metatable
 for _, t in ipairs({ env, fenv, visible, fvisible, load_api }) do protect_metatable(t) end
 local proxies = {}
 for _, p in pairs(proxied) do proxies[#proxies + 1] = p end
 for _, p in ipairs(proxies) do protect_metatable(p) end
 
 local runner = {}
+-- SCRIPT FLUSH: the libraries go too (Redis resets its whole VM); a script naming one loads them again.
+function runner.unload_libs()
+  for _, name in ipairs(LIB_NAMES) do
+    local lib = loaded_libs[name]
+    if lib ~= nil then proxied[lib] = nil end
+    rawset(visible, name, nil)
+    rawset(fvisible, name, nil)
+  end
+  loaded_libs = {}
+  lazy = { cjson = true, cmsgpack = true, struct = true, bit = true }
+end
 -- FUNCTION LOAD: runs a library's code, which registers its functions.
 function runner.load_library(chunk)
   fenv_mt.__index = load_api

@@ -77,6 +77,7 @@ interface LuaApi {
   _lua_setupvalue(L: number, f: number, n: number): number;
   _lua_isyieldable(L: number): number;
   _lua_checkstack(L: number, n: number): number;
+  _lua_callk(L: number, nargs: number, nresults: number, ctx: number, k: number): void;
 }
 
 type WasmExports = Record<string, unknown>;

@@ -68,19 +68,27 @@ export class Scripting {
     this.redis = new RedisApi(vm, host, this.client, () => this.running);
     const L = vm.L;
     const api = vm.api;
-    // The libraries (cjson, cmsgpack, struct, bit), then the prelude given (redis, libs).
-    vm.exec(LUA_LIBS_SOURCE, '=libs', 1);
-    const libs = api._luaL_ref(L, LUA_REGISTRYINDEX);
+    // The prelude, given redis, the loader of the libraries (cjson, cmsgpack, struct, bit: compiled
+    // when a script first names one) and the library-load API.
     const code = Buffer.from(LUA_PRELUDE);
     if (vm.load(L, code, 0, code.length, '=prelude') !== LUA_OK) throw new Error(`Lua prelude: ${vm.toLatin1(L, -1)}`);
     this.redis.pushRedisApi(L);
-    api._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(libs));
+    api._lua_pushcclosure(L, vm.cfunction((L) => this.loadLibs(L)), 0);
     this.redis.pushLibraryApi(L);
     if (api._lua_pcallk(L, 3, 1, 0, 0, 0) !== LUA_OK) throw new Error(`Lua prelude: ${vm.toLatin1(L, -1)}`);
     this.runnerRef = api._luaL_ref(L, LUA_REGISTRYINDEX);
     this.co = api._lua_newthread(L);
     this.coRef = api._luaL_ref(L, LUA_REGISTRYINDEX);
     this.hookPtr = vm.hook((co) => this.onHook(co));
+  }
+
+  /** The libraries chunk, run in the caller's (protected) context: returns its table of libraries. */
+  private loadLibs(L: number): number {
+    const vm = this.vm;
+    const code = Buffer.from(LUA_LIBS_SOURCE, 'utf8');
+    if (vm.load(L, code, 0, code.length, '=libs') !== LUA_OK) return vm.api._lua_error(L);
+    vm.api._lua_callk(L, 0, 1, 0, 0);
+    return 1;
   }
 
   /** Lua's memory in use, in bytes (INFO used_memory_lua). */
@@ -236,7 +244,13 @@ export class Scripting {
     for (const s of this.scripts.values()) this.vm.api._luaL_unref(this.vm.L, LUA_REGISTRYINDEX, s.ref);
     this.scripts.clear();
     this.evalCached = 0;
-    this.vm.exec('collectgarbage()', '=gc');
+    const vm = this.vm;
+    const L = vm.L;
+    vm.api._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.runnerRef));
+    vm.getField(L, -1, 'unload_libs');
+    vm.api._lua_pcallk(L, 0, 0, 0, 0, 0);
+    vm.api._lua_settop(L, 0);
+    vm.exec('collectgarbage()', '=gc');
   }
 
   /**
