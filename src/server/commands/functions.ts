@@ -7,7 +7,7 @@ import { CMD_DENYOOM, CMD_LOADING, CMD_NOSCRIPT, CMD_READONLY, CMD_STALE, CMD_WR
 import { globMatch } from '../../util/glob.js';
 import type { Functions } from '../scripting/functions.js';
 import { SCRIPT_FLAG_NAMES } from '../scripting/scripting.js';
-import { numkeysKeys } from './scripting.js';
+import { canYield, numkeysKeys, numkeysOf } from './scripting.js';
 import { clientOf, nodeOf } from './util.js';
 
 function functionsOf(c: CommandContext): Functions | null {
@@ -31,21 +31,9 @@ function fcallGeneric(c: CommandContext, ro: boolean): void {
     c.w.error('ERR Function not found');
     return;
   }
-  const numkeys = c.int(2);
-  if (numkeys === undefined) {
-    c.w.error('ERR Bad number of keys provided');
-    return;
-  }
-  if (numkeys > c.argc - 3) {
-    c.w.error("ERR Number of keys can't be greater than number of args");
-    return;
-  }
-  if (numkeys < 0) {
-    c.w.error("ERR Number of keys can't be negative");
-    return;
-  }
-  const client = clientOf(c);
-  node.scripting!.run(client, f, f.name, c.args, 3, 3 + numkeys, { ro, evalMode: false, canYield: client.multi === null && client.id !== 0 });
+  const numkeys = numkeysOf(c, 'ERR Bad number of keys provided');
+  if (numkeys === null) return;
+  node.scripting!.run(clientOf(c), f, f.name, c.args, 3, 3 + numkeys, { ro, evalMode: false, canYield: canYield(c) });
 }
 
 function load(c: CommandContext): void {

@@ -35,20 +35,36 @@ function engineOf(c: CommandContext): Scripting | null {
   return s;
 }
 
-function evalGeneric(c: CommandContext, evalsha: boolean, ro: boolean): void {
+/**
+ * EVAL's and FCALL's numkeys (argument 2), checked as Redis does; null after replying the error
+ * (notInteger: the message for a value that is not an integer, which the two word differently).
+ */
+export function numkeysOf(c: CommandContext, notInteger: string): number | null {
   const numkeys = c.int(2);
   if (numkeys === undefined) {
-    c.w.error('ERR value is not an integer or out of range');
-    return;
+    c.w.error(notInteger);
+    return null;
   }
   if (numkeys > c.argc - 3) {
     c.w.error("ERR Number of keys can't be greater than number of args");
-    return;
+    return null;
   }
   if (numkeys < 0) {
     c.w.error("ERR Number of keys can't be negative");
-    return;
+    return null;
   }
+  return numkeys;
+}
+
+/** Whether a script of this caller may yield while busy (not inside EXEC, not a node's own client). */
+export function canYield(c: CommandContext): boolean {
+  const client = clientOf(c);
+  return client.multi === null && client.id !== 0;
+}
+
+function evalGeneric(c: CommandContext, evalsha: boolean, ro: boolean): void {
+  const numkeys = numkeysOf(c, 'ERR value is not an integer or out of range');
+  if (numkeys === null) return;
   const engine = engineOf(c);
   if (engine === null) return;
   let sha: string;
@@ -71,9 +87,8 @@ function evalGeneric(c: CommandContext, evalsha: boolean, ro: boolean): void {
     c.w.error(ERR_NOSCRIPT);
     return;
   }
-  const client = clientOf(c);
   // The arguments are read before the script first runs (into KEYS and ARGV), never after.
-  engine.run(client, script, sha, c.args, 3, 3 + numkeys, { ro, evalMode: true, canYield: client.multi === null && client.id !== 0 });
+  engine.run(clientOf(c), script, sha, c.args, 3, 3 + numkeys, { ro, evalMode: true, canYield: canYield(c) });
 }
 
 function scriptCommand(c: CommandContext, sub: string): void {
