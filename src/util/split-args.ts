@@ -16,35 +16,15 @@ export function splitArgs(line: string): string[] | null {
     let quote = '';
     for (;;) {
       const c = line[i];
-      if (quote === '"') {
+      if (quote !== '') {
         if (i >= n) return null;
-        if (c === '\\' && i + 3 < n && line[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))) {
-          word += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
-          i += 4;
+        const escaped = c === '\\' ? unescape(line, i, quote) : null;
+        if (escaped !== null) {
+          word += escaped[0];
+          i += escaped[1];
           continue;
         }
-        if (c === '\\' && i + 1 < n) {
-          const e = line[i + 1];
-          word += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
-          i += 2;
-          continue;
-        }
-        if (c === '"') {
-          if (i + 1 < n && !blank(line[i + 1])) return null;
-          quote = '';
-          i++;
-          break;
-        }
-        word += c;
-        i++;
-      } else if (quote === "'") {
-        if (i >= n) return null;
-        if (c === '\\' && line[i + 1] === "'") {
-          word += "'";
-          i += 2;
-          continue;
-        }
-        if (c === "'") {
+        if (c === quote) {
           if (i + 1 < n && !blank(line[i + 1])) return null;
           quote = '';
           i++;
@@ -61,4 +41,14 @@ export function splitArgs(line: string): string[] | null {
     }
     out.push(word);
   }
+}
+
+/** The escape at line[i] (a backslash) inside a quote: its text and length, or null for a plain backslash. */
+function unescape(line: string, i: number, quote: string): [string, number] | null {
+  const n = line.length;
+  if (quote === "'") return line[i + 1] === "'" ? ["'", 2] : null;
+  if (i + 3 < n && line[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))) return [String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16)), 4];
+  if (i + 1 >= n) return null;
+  const e = line[i + 1];
+  return [e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e, 2];
 }
