@@ -14,6 +14,7 @@ import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
 import { int64Arg, optIs } from './strings.js';
 import { TYPE_STRING } from '../store/entry.js';
 import { parseInt64Big, parseInteger } from '../util/bytes.js';
+import { NOTIFY_STRING } from './keyspace-events.js';
 
 export const ERR_BIT_OFFSET = 'ERR bit offset is not an integer or out of range';
 const ERR_BITFIELD_TYPE = 'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.';
@@ -449,6 +450,7 @@ function bitfieldGeneric(c: CommandContext, readOnly: boolean): void {
   }
   // A created key was counted and signalled when it was made.
   if (changed && !openedCreated) db.stringBytesEdited(id);
+  if (changed) c.notifyArg(NOTIFY_STRING, 'setbit', 1);
 }
 
 export function bitfieldCommand(c: CommandContext): void {

@@ -14,6 +14,7 @@ import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
 import { int64Arg, optIs } from './strings.js';
 import { bitOffsetArg, bitfieldCommand, bitfieldRoCommand, openBitmapForWrite, openedCreated, openedGrew } from './bitfield.js';
 import { TYPE_STRING } from '../store/entry.js';
+import { NOTIFY_GENERIC, NOTIFY_STRING } from './keyspace-events.js';
 
 const ERR_BIT_VALUE = 'ERR bit is not an integer or out of range';
 const ERR_BIT_ARG = 'ERR The bit argument must be 1 or 0.';
@@ -125,6 +126,7 @@ function setbitCommand(c: CommandContext): void {
   t.vbuf[p] = next;
   // As Redis 7.0.15: a change only if the value grew or the bit flipped.
   if (!openedCreated && (openedGrew || next !== old)) c.db.stringBytesEdited(id);
+  if (openedCreated || openedGrew || next !== old) c.notifyArg(NOTIFY_STRING, 'setbit', 1);
   c.w.integer(old & mask ? 1 : 0);
 }
 
@@ -425,7 +427,7 @@ function bitopCommand(c: CommandContext): void {
   const ks = a.start[2];
   const ke = a.end[2];
   if (maxlen === 0) {
-    if (db.findWrite(a.buf, ks, ke) >= 0) db.delete(c.str(2));
+    if (db.findWrite(a.buf, ks, ke) >= 0 && db.delete(c.str(2))) c.notifyArg(NOTIFY_GENERIC, 'del', 2);
   } else if (maxlen <= CHUNK) {
     viewSources(c, n);
     bitopChunk(op, n, 0, maxlen);
@@ -457,6 +459,7 @@ function bitopCommand(c: CommandContext): void {
   }
   // Drop the references to value buffers (pages may be freed later).
   srcBuf.fill(srcChunk);
+  if (maxlen !== 0) c.notifyArg(NOTIFY_STRING, 'set', 2);
   c.w.integer(maxlen);
 }
 

@@ -8,6 +8,7 @@ import type { Entry, ValueType } from '../store/entry.js';
 import type { Keyspace } from '../store/keyspace.js';
 import type { Store } from '../store/store.js';
 import { latin1, parseInteger } from '../util/bytes.js';
+import type { KeyspaceEventSink } from './keyspace-events.js';
 
 const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 
@@ -28,6 +29,12 @@ export class CommandContext {
   name = '';
   /** The node running the command, opaque here: server-level handlers know its type. */
   owner: unknown = null;
+  /**
+   * Keyspace notifications (keyspace-events.ts): the classes enabled, 0 while none would be
+   * published (the default), and where events go. Set by the server.
+   */
+  notifyFlags = 0;
+  events: KeyspaceEventSink | null = null;
 
   constructor(readonly store: Store) {}
 
@@ -93,6 +100,24 @@ export class CommandContext {
       return null;
     }
     return e;
+  }
+
+  /**
+   * Emits a keyspace event (Redis's notifyKeyspaceEvent) for `key` in the client's database.
+   * One integer test when the class is off; call it after the change, where Redis does.
+   */
+  notify(type: number, event: string, key: string): void {
+    if ((this.notifyFlags & type) !== 0) this.events!.keyspaceEvent(type, event, key, this.db.id);
+  }
+
+  /** notify for the key in argument i (the key string is made only when the class is on). */
+  notifyArg(type: number, event: string, i: number): void {
+    if ((this.notifyFlags & type) !== 0) this.events!.keyspaceEvent(type, event, this.str(i), this.db.id);
+  }
+
+  /** notify for a key of another database (COPY ... DB). */
+  notifyIn(type: number, event: string, key: string, db: number): void {
+    if ((this.notifyFlags & type) !== 0) this.events!.keyspaceEvent(type, event, key, db);
   }
 
   /** Argument i lowercased (for option keywords and subcommand names). */

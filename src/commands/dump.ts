@@ -21,6 +21,7 @@ import { SetValue } from './sets.js';
 import { INT64_MAX } from '../util/bytes.js';
 import { ERR_BUSYKEY, RestoreError, dumpId, registerSetType, restoreValue, type DumpedValue } from '../store/dump.js';
 import { decodeAnyDump, rdbDumpId } from '../store/rdb.js';
+import { NOTIFY_GENERIC } from './keyspace-events.js';
 
 registerSetType(() => new SetValue());
 
@@ -120,6 +121,10 @@ function restoreCommand(c: CommandContext): void {
     throw err;
   }
   const expireAt = restoreExpireAt(c, ttl, absttl, now);
+  // Redis deletes the old key before it adds the new one: a `new` event even under REPLACE, and a
+  // `del` when the TTL has passed already. (Signalled once, below or by restoreValue.)
+  const old = replace ? c.db.lookupWrite(key) : undefined;
+  if (old !== undefined) c.db.remove(old);
   let e;
   try {
     e = restoreValue(c.db, key, value, { expireAt, replace });
@@ -136,6 +141,10 @@ function restoreCommand(c: CommandContext): void {
     } else if (idle >= 0) {
       e.lastAccess = now - Math.min(idle * 1000, MAX_IDLE_MS);
     }
+    c.notify(NOTIFY_GENERIC, 'restore', key);
+  } else if (old !== undefined) {
+    c.db.modified(key);
+    c.notify(NOTIFY_GENERIC, 'del', key);
   }
   c.w.ok();
 }

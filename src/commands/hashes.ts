@@ -15,6 +15,7 @@ import { TYPE_HASH, type Entry } from '../store/entry.js';
 import { HashValue } from '../store/hash-value.js';
 import { INT64_MAX, INT64_MIN, parseInt64Big, parseInt64String } from '../util/bytes.js';
 import { addLongDouble, formatLongDouble, parseLongDouble, type LongDouble } from '../util/long-double.js';
+import { NOTIFY_GENERIC, NOTIFY_HASH } from './keyspace-events.js';
 
 const ERR_NAN_INCR = 'ERR value is NaN or Infinity';
 const ERR_RANGE = 'ERR value is out of range';
@@ -53,6 +54,7 @@ function hsetCommand(c: CommandContext): void {
   c.db.changed(e, h.bytes - before);
   if (c.name === 'hset') c.w.integer(created);
   else c.w.ok();
+  c.notify(NOTIFY_HASH, 'hset', key);
 }
 
 function hsetnxCommand(c: CommandContext): void {
@@ -70,6 +72,7 @@ function hsetnxCommand(c: CommandContext): void {
   h.set(field, c.str(3));
   c.db.changed(e, h.bytes - before);
   c.w.integer(1);
+  c.notify(NOTIFY_HASH, 'hset', key);
 }
 
 function hgetCommand(c: CommandContext): void {
@@ -131,6 +134,10 @@ function hdelCommand(c: CommandContext): void {
   for (let i = 2; i < c.argc && h.size > 0; i++) if (h.delete(c.str(i))) deleted++;
   if (h.size === 0) c.db.delete(key);
   else if (deleted > 0) c.db.changed(e, h.bytes - before);
+  if (deleted > 0) {
+    c.notify(NOTIFY_HASH, 'hdel', key);
+    if (h.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
+  }
   c.w.integer(deleted);
 }
 
@@ -181,6 +188,7 @@ function hincrbyCommand(c: CommandContext): void {
     const sum = small + incr;
     storeField(c, key, e, field, String(sum));
     c.w.integer(sum);
+    c.notify(NOTIFY_HASH, 'hincrby', key);
     return;
   }
   const value = old === undefined ? 0n : parseInt64String(old);
@@ -195,6 +203,7 @@ function hincrbyCommand(c: CommandContext): void {
   }
   storeField(c, key, e, field, String(sum));
   c.w.integer(sum);
+  c.notify(NOTIFY_HASH, 'hincrby', key);
 }
 
 /** A stored value of at most 15 digits in Redis's integer syntax, or undefined. */
@@ -241,6 +250,7 @@ function hincrbyfloatCommand(c: CommandContext): void {
   const text = formatLongDouble(sum);
   storeField(c, key, e, field, text);
   c.w.bulk(text);
+  c.notify(NOTIFY_HASH, 'hincrbyfloat', key);
 }
 
 function hscanCommand(c: CommandContext): void {

@@ -46,6 +46,7 @@ import {
   writeCard,
 } from './hll-codec.js';
 import { HllValue, hllSelfTest } from './hll-value.js';
+import { NOTIFY_STRING } from './keyspace-events.js';
 
 /** isHLLObjectOrReply's reply for a string that is not an HLL. */
 export const ERR_NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
@@ -126,6 +127,7 @@ function pfaddCommand(c: CommandContext): void {
       b[start + HLL_CACHE_BYTE] |= HLL_CACHE_INVALID;
       if (db.staleAtOf(id) !== 0) db.setStaleAt(id, 0); // as any string write
       db.modified(c.str(1));
+      c.notifyArg(NOTIFY_STRING, 'pfadd', 1);
     }
     c.w.integer(updated > 0 ? 1 : 0);
     return;
@@ -152,6 +154,7 @@ function pfaddCommand(c: CommandContext): void {
   if (updated > 0) {
     WORK.invalidateCache();
     storeWork(c, 1, id);
+    c.notifyArg(NOTIFY_STRING, 'pfadd', 1);
   }
   c.w.integer(updated > 0 ? 1 : 0);
 }
@@ -242,6 +245,8 @@ function pfmergeCommand(c: CommandContext): void {
   }
   WORK.invalidateCache();
   storeWork(c, 1, id);
+  // Redis raises pfadd for a merge too (a mass add).
+  c.notifyArg(NOTIFY_STRING, 'pfadd', 1);
   c.w.ok();
 }
 

@@ -9,6 +9,7 @@ import { TYPE_NAMES, TYPE_STRING, type CollectionValue, type Entry } from '../st
 import type { Keyspace } from '../store/keyspace.js';
 import { INT64_MAX } from '../util/bytes.js';
 import { globMatch } from '../util/glob.js';
+import { NOTIFY_GENERIC, NOTIFY_KEY_MISS } from './keyspace-events.js';
 
 const ERR_INT_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
 const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
@@ -18,14 +19,23 @@ const ERR_GT_LT = 'ERR GT and LT options at the same time are not compatible';
 /** Redis's lookupKeyReadWithFlags(LOOKUP_NOTOUCH): counts a hit or miss but leaves LRU/LFU alone. */
 function lookupNoTouch(c: CommandContext, key: string): Entry | undefined {
   const e = c.db.peek(key);
-  if (e === undefined) c.store.stats.misses++;
-  else c.store.stats.hits++;
+  if (e === undefined) {
+    c.store.stats.misses++;
+    c.notify(NOTIFY_KEY_MISS, 'keymiss', key);
+  } else {
+    c.store.stats.hits++;
+  }
   return e;
 }
 
 function delCommand(c: CommandContext): void {
   let n = 0;
-  for (let i = 1; i < c.argc; i++) if (c.db.delete(c.str(i))) n++;
+  for (let i = 1; i < c.argc; i++) {
+    if (c.db.delete(c.str(i))) {
+      n++;
+      c.notifyArg(NOTIFY_GENERIC, 'del', i);
+    }
+  }
   c.w.integer(n);
 }
 
@@ -141,11 +151,15 @@ function expireCommand(c: CommandContext): void {
   }
   if (when <= c.store.clock.now()) {
     c.db.remove(e);
-  } else {
-    c.db.setExpireAt(e, when);
+    c.db.modified(e.key);
+    c.notify(NOTIFY_GENERIC, 'del', e.key);
+    c.w.integer(1);
+    return;
   }
+  c.db.setExpireAt(e, when);
   c.db.modified(e.key);
   c.w.integer(1);
+  c.notify(NOTIFY_GENERIC, 'expire', e.key);
 }
 
 /** TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 missing key, -1 no TTL. */
@@ -173,6 +187,7 @@ function persistCommand(c: CommandContext): void {
   }
   c.db.setExpireAt(e, 0);
   c.db.modified(e.key);
+  c.notify(NOTIFY_GENERIC, 'persist', e.key);
   c.w.integer(1);
 }
 
@@ -206,13 +221,18 @@ function renameCommand(c: CommandContext): void {
     else c.w.ok();
     return;
   }
-  if (c.db.lookupWrite(to) !== undefined && nx) {
+  const old = c.db.lookupWrite(to);
+  if (old !== undefined && nx) {
     c.w.integer(0);
     return;
   }
+  // Redis deletes the destination and adds the key anew (a `new` event even when overwriting).
+  if (old !== undefined) c.db.remove(old);
   c.db.remove(e);
   c.db.modified(from);
   putCopy(c.db, to, e, false);
+  c.notify(NOTIFY_GENERIC, 'rename_from', from);
+  c.notify(NOTIFY_GENERIC, 'rename_to', to);
   if (nx) c.w.integer(1);
   else c.w.ok();
 }
@@ -250,11 +270,15 @@ function copyCommand(c: CommandContext): void {
     return;
   }
   const e = c.db.lookupRead(from);
-  if (e === undefined || (dst.lookupWrite(to) !== undefined && !replace)) {
+  const old = e === undefined ? undefined : dst.lookupWrite(to);
+  if (e === undefined || (old !== undefined && !replace)) {
     c.w.integer(0);
     return;
   }
+  // As RENAME: the destination is deleted, then added anew.
+  if (old !== undefined) dst.remove(old);
   putCopy(dst, to, e, true);
+  c.notifyIn(NOTIFY_GENERIC, 'copy_to', to, dst.id);
   c.w.integer(1);
 }
 

@@ -7,6 +7,7 @@ import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from 
 import { ERR_NOT_INTEGER, ERR_NO_SUCH_KEY, ERR_SYNTAX, ERR_WRONGTYPE, errWrongArity } from './errors.js';
 import { TYPE_LIST, type Entry } from '../store/entry.js';
 import { Deque } from '../store/deque.js';
+import { NOTIFY_GENERIC, NOTIFY_LIST } from './keyspace-events.js';
 
 const ERR_INDEX_RANGE = 'ERR index out of range';
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
@@ -22,11 +23,17 @@ function writeList(c: CommandContext, key: string): Entry | undefined | null {
   return c.writeTyped(key, TYPE_LIST);
 }
 
-/** After a removal: deletes the key if the list emptied, else accounts the byte change. */
-function afterRemoval(c: CommandContext, e: Entry, before: number): void {
+/**
+ * After a removal: deletes the key if the list emptied, else accounts the byte change; then the
+ * keyspace events, `event` (lpop, rpop, lrem, ltrim) and `del` if the key went, as Redis.
+ */
+function afterRemoval(c: CommandContext, e: Entry, before: number, event: string): void {
   const d = e.value as Deque;
-  if (d.length === 0) c.db.delete(e.key);
+  const emptied = d.length === 0;
+  if (emptied) c.db.delete(e.key);
   else c.db.changed(e, d.bytes - before);
+  c.notify(NOTIFY_LIST, event, e.key);
+  if (emptied) c.notify(NOTIFY_GENERIC, 'del', e.key);
 }
 
 /** LPUSH RPUSH LPUSHX RPUSHX: `front` pushes at the head, `onlyExisting` is the X form. */
@@ -48,6 +55,7 @@ function push(c: CommandContext, front: boolean, onlyExisting: boolean): void {
   else for (let i = 2; i < argc; i++) d.pushBack(c.str(i));
   c.db.changed(e, d.bytes - before);
   c.w.integer(d.length);
+  c.notify(NOTIFY_LIST, front ? 'lpush' : 'rpush', key);
 }
 
 function lpushCommand(c: CommandContext): void {
@@ -98,7 +106,7 @@ function pop(c: CommandContext, front: boolean): void {
     c.w.array(n);
     for (let i = 0; i < n; i++) c.w.bulk((front ? d.popFront() : d.popBack())!);
   }
-  afterRemoval(c, e, before);
+  afterRemoval(c, e, before, front ? 'lpop' : 'rpop');
 }
 
 function lpopCommand(c: CommandContext): void {
@@ -179,6 +187,7 @@ function lsetCommand(c: CommandContext): void {
   }
   c.db.changed(e, d.set(index, c.str(3)));
   c.w.ok();
+  c.notify(NOTIFY_LIST, 'lset', e.key);
 }
 
 function lremCommand(c: CommandContext): void {
@@ -196,7 +205,7 @@ function lremCommand(c: CommandContext): void {
   const d = e.value as Deque;
   const before = d.bytes;
   const removed = d.removeValue(c.str(3), Math.abs(count), count < 0);
-  if (removed > 0) afterRemoval(c, e, before);
+  if (removed > 0) afterRemoval(c, e, before, 'lrem');
   c.w.integer(removed);
 }
 
@@ -219,8 +228,8 @@ function ltrimCommand(c: CommandContext): void {
   if (end < 0) end += len;
   const before = d.bytes;
   d.trim(start, end);
-  // Redis signals the key as modified even when nothing was trimmed.
-  afterRemoval(c, e, before);
+  // Redis signals the key as modified (and notifies) even when nothing was trimmed.
+  afterRemoval(c, e, before, 'ltrim');
   c.w.ok();
 }
 
@@ -247,6 +256,7 @@ function linsertCommand(c: CommandContext): void {
   const before = d.bytes;
   d.insert(after ? at + 1 : at, c.str(4));
   c.db.changed(e, d.bytes - before);
+  c.notify(NOTIFY_LIST, 'linsert', e.key);
   c.w.integer(d.length);
 }
 
@@ -326,7 +336,7 @@ function lposCommand(c: CommandContext): void {
 }
 
 /** LMOVE / RPOPLPUSH: pops from one end of src and pushes on one end of dst (which may be src). */
-function move(c: CommandContext, fromLeft: boolean, toLeft: boolean): void {
+export function move(c: CommandContext, fromLeft: boolean, toLeft: boolean): void {
   const src = writeList(c, c.str(1));
   if (src === null) return;
   if (src === undefined) {
@@ -343,7 +353,9 @@ function move(c: CommandContext, fromLeft: boolean, toLeft: boolean): void {
     if (toLeft) sd.pushFront(value);
     else sd.pushBack(value);
     c.db.changed(src, sd.bytes - srcBefore);
+    c.notify(NOTIFY_LIST, toLeft ? 'lpush' : 'rpush', dstKey);
     c.w.bulk(value);
+    c.notify(NOTIFY_LIST, fromLeft ? 'lpop' : 'rpop', src.key);
     return;
   }
   if (dst === undefined) dst = c.db.create(dstKey, TYPE_LIST, new Deque());
@@ -352,8 +364,9 @@ function move(c: CommandContext, fromLeft: boolean, toLeft: boolean): void {
   if (toLeft) dd.pushFront(value);
   else dd.pushBack(value);
   c.db.changed(dst, dd.bytes - dstBefore);
-  afterRemoval(c, src, srcBefore);
+  c.notify(NOTIFY_LIST, toLeft ? 'lpush' : 'rpush', dstKey);
   c.w.bulk(value);
+  afterRemoval(c, src, srcBefore, fromLeft ? 'lpop' : 'rpop');
 }
 
 function rpoplpushCommand(c: CommandContext): void {

@@ -11,6 +11,7 @@ import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from 
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
 import { STRING_OVERHEAD, TYPE_SET, type CollectionValue, type Entry } from '../store/entry.js';
 import { parseInt64String } from '../util/bytes.js';
+import { NOTIFY_GENERIC, NOTIFY_SET } from './keyspace-events.js';
 
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 const ERR_COUNT_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
@@ -149,7 +150,10 @@ function saddCommand(c: CommandContext): void {
   const before = s.bytes;
   let added = 0;
   for (let i = 2; i < c.argc; i++) if (s.add(c.str(i))) added++;
-  if (added > 0) c.db.changed(e, s.bytes - before);
+  if (added > 0) {
+    c.db.changed(e, s.bytes - before);
+    c.notify(NOTIFY_SET, 'sadd', key);
+  }
   c.w.integer(added);
 }
 
@@ -166,6 +170,10 @@ function sremCommand(c: CommandContext): void {
   for (let i = 2; i < c.argc && s.size > 0; i++) if (s.remove(c.str(i))) removed++;
   if (s.size === 0) c.db.delete(e.key);
   else if (removed > 0) c.db.changed(e, s.bytes - before);
+  if (removed > 0) {
+    c.notify(NOTIFY_SET, 'srem', e.key);
+    if (s.size === 0) c.notify(NOTIFY_GENERIC, 'del', e.key);
+  }
   c.w.integer(removed);
 }
 
@@ -193,9 +201,15 @@ function spopCommand(c: CommandContext): void {
   const s = e.value as SetValue;
   if (count < 0) {
     const before = s.bytes;
-    c.w.bulk(s.popRandom());
-    if (s.size === 0) c.db.delete(e.key);
-    else c.db.changed(e, s.bytes - before);
+    const member = s.popRandom();
+    c.notify(NOTIFY_SET, 'spop', e.key);
+    c.w.bulk(member);
+    if (s.size === 0) {
+      c.db.delete(e.key);
+      c.notify(NOTIFY_GENERIC, 'del', e.key);
+    } else {
+      c.db.changed(e, s.bytes - before);
+    }
     return;
   }
   if (count === 0) {
@@ -203,12 +217,15 @@ function spopCommand(c: CommandContext): void {
     return;
   }
   const size = s.size;
+  // Redis notifies before it replies.
+  c.notify(NOTIFY_SET, 'spop', e.key);
   if (count >= size) {
     // The whole set, in its iteration order, and the key goes.
     const all = s.members();
     c.w.set(size);
     for (let i = 0; i < size; i++) c.w.bulk(all[i]);
     c.db.delete(e.key);
+    c.notify(NOTIFY_GENERIC, 'del', e.key);
     return;
   }
   const before = s.bytes;
@@ -346,10 +363,15 @@ function smoveCommand(c: CommandContext): void {
   }
   if (ss.size === 0) c.db.delete(srcKey);
   else c.db.changed(src, ss.bytes - srcBefore);
+  c.notify(NOTIFY_SET, 'srem', srcKey);
+  if (ss.size === 0) c.notify(NOTIFY_GENERIC, 'del', srcKey);
   if (dst === undefined) dst = c.db.create(dstKey, TYPE_SET, new SetValue());
   const ds = dst.value as SetValue;
   const dstBefore = ds.bytes;
-  if (ds.add(member)) c.db.changed(dst, ds.bytes - dstBefore);
+  if (ds.add(member)) {
+    c.db.changed(dst, ds.bytes - dstBefore);
+    c.notify(NOTIFY_SET, 'sadd', dstKey);
+  }
   c.w.integer(1);
 }
 
@@ -435,13 +457,17 @@ function setOperation(c: CommandContext, op: number, store: boolean): void {
   }
   const dstKey = c.str(1);
   if (result.size === 0) {
-    c.db.delete(dstKey);
-    c.w.integer(0);
+    // SINTERSTORE with a missing input deletes before it replies; otherwise after.
+    const early = op === OP_INTER && anyMissing;
+    if (!early) c.w.integer(0);
+    if (c.db.delete(dstKey)) c.notify(NOTIFY_GENERIC, 'del', dstKey);
+    if (early) c.w.integer(0);
     return;
   }
   c.db.create(dstKey, TYPE_SET, result);
   c.db.modified(dstKey);
   c.w.integer(result.size);
+  c.notify(NOTIFY_SET, op === OP_INTER ? 'sinterstore' : op === OP_UNION ? 'sunionstore' : 'sdiffstore', dstKey);
 }
 
 function sinterCommand(c: CommandContext): void {

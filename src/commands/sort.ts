@@ -15,6 +15,7 @@ import type { SetValue } from './sets.js';
 import type { CommandArgs } from '../protocol/request-parser.js';
 import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET } from '../store/entry.js';
 import { Deque } from '../store/deque.js';
+import { NOTIFY_GENERIC, NOTIFY_LIST } from './keyspace-events.js';
 import type { HashValue } from '../store/hash-value.js';
 import type { SortedSet } from '../store/sorted-set.js';
 
@@ -437,8 +438,9 @@ function reply(c: CommandContext, vector: SortItem[], start: number, end: number
     // Replaces whatever the key held (any type, its TTL gone), as SET does.
     c.db.create(o.store, TYPE_LIST, Deque.from(out));
     c.db.modified(o.store);
-  } else {
-    c.db.delete(o.store);
+    c.notify(NOTIFY_LIST, 'sortstore', o.store);
+  } else if (c.db.delete(o.store)) {
+    c.notify(NOTIFY_GENERIC, 'del', o.store);
   }
   c.w.integer(outputLength);
 }

@@ -18,6 +18,7 @@ import {
 import { TYPE_STRING, stringBytes, type Entry } from '../store/entry.js';
 import { INT64_MAX, INT64_MIN, latin1, parseInt64Big, parseInt64String, writeLatin1 } from '../util/bytes.js';
 import { LD_ZERO, addLongDouble, formatLongDouble, parseLongDouble } from '../util/long-double.js';
+import { NOTIFY_GENERIC, NOTIFY_STRING } from './keyspace-events.js';
 
 const ERR_DECR_OVERFLOW = 'ERR decrement would overflow';
 
@@ -211,6 +212,8 @@ function setGeneric(c: CommandContext, flags: number, expireAt: number, ifeqArg:
     }
   }
   setArgs(c, 1, 2, expireAt);
+  c.notifyArg(NOTIFY_STRING, 'set', 1);
+  if (expireAt > 0) c.notifyArg(NOTIFY_GENERIC, 'expire', 1);
   if ((flags & SET_GET) === 0) c.w.ok();
 }
 
@@ -221,6 +224,7 @@ function setnxCommand(c: CommandContext): void {
     return;
   }
   setArgs(c, 1, 2, 0);
+  c.notifyArg(NOTIFY_STRING, 'set', 1);
   c.w.integer(1);
 }
 
@@ -228,6 +232,8 @@ function setexCommand(c: CommandContext): void {
   const at = parseExpire(c, 2, c.name === 'setex' ? SET_EX : SET_PX, c.name);
   if (at < 0) return;
   setArgs(c, 1, 3, at);
+  c.notifyArg(NOTIFY_STRING, 'set', 1);
+  c.notifyArg(NOTIFY_GENERIC, 'expire', 1);
   c.w.ok();
 }
 
@@ -237,6 +243,7 @@ function getsetCommand(c: CommandContext): void {
   if (old === null) return;
   c.w.bulkOrNull(old);
   c.db.setString(key, c.str(2), 0);
+  c.notify(NOTIFY_STRING, 'set', key);
 }
 
 function getdelCommand(c: CommandContext): void {
@@ -244,7 +251,7 @@ function getdelCommand(c: CommandContext): void {
   const old = readString(c, key);
   if (old === null) return;
   c.w.bulkOrNull(old);
-  if (old !== undefined) c.db.delete(key);
+  if (old !== undefined && c.db.delete(key)) c.notify(NOTIFY_GENERIC, 'del', key);
 }
 
 function getexCommand(c: CommandContext): void {
@@ -268,12 +275,15 @@ function getexCommand(c: CommandContext): void {
   if (flags & (SET_EXAT | SET_PXAT) && at <= c.store.clock.now()) {
     c.db.remove(e);
     c.db.modified(e.key);
+    c.notify(NOTIFY_GENERIC, 'del', e.key);
   } else if (flags & ANY_EXPIRE) {
     c.db.setExpireAt(e, at);
     c.db.modified(e.key);
+    c.notify(NOTIFY_GENERIC, 'expire', e.key);
   } else if (flags & SET_PERSIST && e.expireAt !== 0) {
     c.db.setExpireAt(e, 0);
     c.db.modified(e.key);
+    c.notify(NOTIFY_GENERIC, 'persist', e.key);
   }
 }
 
@@ -299,7 +309,10 @@ function msetCommand(c: CommandContext): void {
       }
     }
   }
-  for (let i = 1; i < argc; i += 2) setArgs(c, i, i + 1, 0);
+  for (let i = 1; i < argc; i += 2) {
+    setArgs(c, i, i + 1, 0);
+    c.notifyArg(NOTIFY_STRING, 'set', i);
+  }
   if (nx) c.w.integer(1);
   else c.w.ok();
 }
@@ -348,6 +361,7 @@ function appendCommand(c: CommandContext): void {
   const add = a.end[2] - a.start[2];
   if (id < 0) {
     c.db.setStringBytes(a.buf, a.start[1], a.end[1], a.buf, a.start[2], a.end[2], 0);
+    c.notifyArg(NOTIFY_STRING, 'append', 1);
     c.w.integer(add);
     return;
   }
@@ -358,6 +372,7 @@ function appendCommand(c: CommandContext): void {
     return;
   }
   writeBytesAt(c, id, 2, vlen, total, false);
+  c.notifyArg(NOTIFY_STRING, 'append', 1);
   c.w.integer(total);
 }
 
@@ -452,6 +467,7 @@ function incrBy(c: CommandContext, by: number | bigint): void {
   const n = writeLatin1(digits, text, 0);
   if (id < 0) db.setStringBytes(a.buf, a.start[1], a.end[1], digits, 0, n, 0);
   else db.replaceStringBytes(id, digits, 0, n);
+  c.notifyArg(NOTIFY_STRING, 'incrby', 1);
   c.w.integer(result);
 }
 
@@ -494,6 +510,7 @@ function incrbyfloatCommand(c: CommandContext): void {
   const text = formatLongDouble(sum);
   if (e === undefined) c.db.setString(key, text, 0);
   else replaceValue(c, e, text);
+  c.notify(NOTIFY_STRING, 'incrbyfloat', key);
   c.w.bulk(text);
 }
 
@@ -555,6 +572,7 @@ function setrangeCommand(c: CommandContext): void {
   if (created) id = c.db.setStringBytes(a.buf, a.start[1], a.end[1], a.buf, 0, 0, 0);
   const total = Math.max(olen, offset + vlen);
   writeBytesAt(c, id, 3, offset, total, created);
+  c.notifyArg(NOTIFY_STRING, 'setrange', 1);
   c.w.integer(total);
 }
 

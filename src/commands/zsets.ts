@@ -11,6 +11,7 @@ import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX } from './errors.js';
 import { TYPE_ZSET, type Entry } from '../store/entry.js';
 import { SortedSet, parseBound, parseDouble, parseLex, type LexBound, type ScoreBound, type ZItem } from '../store/sorted-set.js';
 import { formatDouble } from '../protocol/reply-writer.js';
+import { NOTIFY_GENERIC, NOTIFY_ZSET } from './keyspace-events.js';
 
 const ERR_XX_NX = 'ERR XX and NX options at the same time are not compatible';
 const ERR_GT_LT_NX = 'ERR GT, LT, and/or NX options at the same time are not compatible';
@@ -61,12 +62,12 @@ function scoreText(d: number): string {
   return formatDouble(d);
 }
 
-function writeScore(c: CommandContext, d: number): void {
+export function writeScore(c: CommandContext, d: number): void {
   c.w.double(scoreText(d));
 }
 
 /** Items as a range reply: flat in RESP2, [member, score] pairs in RESP3 when withScores. */
-function writeItems(c: CommandContext, items: ZItem[], reverse: boolean, withScores: boolean, nested: boolean): void {
+export function writeItems(c: CommandContext, items: ZItem[], reverse: boolean, withScores: boolean, nested: boolean): void {
   const n = items.length;
   c.w.array(withScores && !nested ? n * 2 : n);
   for (let k = 0; k < n; k++) {
@@ -159,6 +160,7 @@ function zaddGeneric(c: CommandContext, flags: number, scoreIdx: number): void {
   } else {
     c.w.integer((flags & F_CH) !== 0 ? added + updated : added);
   }
+  if (added + updated > 0) c.notify(NOTIFY_ZSET, incr ? 'zincr' : 'zadd', key);
 }
 
 function zaddCommand(c: CommandContext): void {
@@ -186,6 +188,10 @@ function zremCommand(c: CommandContext): void {
   }
   if (zs.size === 0) c.db.delete(key);
   else if (deleted > 0) c.db.changed(e, delta);
+  if (deleted > 0) {
+    c.notify(NOTIFY_ZSET, 'zrem', key);
+    if (zs.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
+  }
   c.w.integer(deleted);
 }
 
@@ -223,7 +229,7 @@ function zrankCommand(c: CommandContext): void {
 }
 
 /** Ascending ranks [lo, hi) of the items inside a score range. */
-function scoreSpan(zs: SortedSet, min: ScoreBound, max: ScoreBound): [number, number] {
+export function scoreSpan(zs: SortedSet, min: ScoreBound, max: ScoreBound): [number, number] {
   const lo = zs.rankOfScore(min.value, min.exclusive);
   const hi = zs.rankOfScore(max.value, !max.exclusive);
   return [lo, Math.max(lo, hi)];
@@ -244,7 +250,7 @@ function lexRank(zs: SortedSet, b: LexBound, skipEqual: boolean): number {
 }
 
 /** Ascending ranks [lo, hi) of the items inside a lex range (all scores assumed equal). */
-function lexSpan(zs: SortedSet, min: LexBound, max: LexBound): [number, number] {
+export function lexSpan(zs: SortedSet, min: LexBound, max: LexBound): [number, number] {
   const lo = lexRank(zs, min, min.exclusive);
   const hi = lexRank(zs, max, !max.exclusive);
   return [lo, Math.max(lo, hi)];
@@ -390,7 +396,10 @@ function zpopCommand(c: CommandContext): void {
   const items = zs.pop(count === -1 ? 1 : count, c.name === 'zpopmax');
   if (zs.size === 0) c.db.delete(key);
   else c.db.changed(e, zs.bytes - before);
+  // Redis notifies inside its reply, before the first element; the event goes just before it.
+  c.notify(NOTIFY_ZSET, c.name === 'zpopmax' ? 'zpopmax' : 'zpopmin', key);
   writeItems(c, items, false, true, count !== -1 && c.w.resp === 3);
+  if (zs.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
 }
 
 /** ZREMRANGEBYRANK / BYSCORE / BYLEX. */
@@ -438,6 +447,8 @@ function zremrangeCommand(c: CommandContext): void {
   for (const item of zs.slice(lo, hi - 1)) zs.delete(item.member);
   if (zs.size === 0) c.db.delete(key);
   else c.db.changed(e, zs.bytes - before);
+  c.notify(NOTIFY_ZSET, name, key);
+  if (zs.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
   c.w.integer(hi - lo);
 }
 

@@ -3,6 +3,7 @@
 // lines) and CONFIG GET/SET. Appliers that need a running node are attached by the server.
 
 import { globMatch } from '../util/glob.js';
+import { ERR_EVENT_CLASS, keyspaceEventsFlagsToString, keyspaceEventsStringToFlags } from '../commands/keyspace-events.js';
 
 export type ConfigValue = string | number | boolean;
 
@@ -25,6 +26,8 @@ export interface ParamDef {
   alias?: string;
   /** The new value from the current one and the text set (a parameter set in parts); throws ConfigError. */
   merge?: (current: string, raw: string) => string;
+  /** How CONFIG GET shows the value, when not as it is held. */
+  format?: (value: string) => string;
 }
 
 const GB = 1024 * 1024 * 1024;
@@ -102,6 +105,12 @@ export const PARAMS: ParamDef[] = [
   // with "not enough memory" and the node is unaffected. 0: no limit.
   { name: 'lua-memory-limit', kind: 'memory', default: 128 * 1024 * 1024, min: 0, ...LLONG_MAX },
   { name: 'latency-monitor-threshold', kind: 'int', default: 0, min: 0, ...LLONG_MAX },
+  // Whether DEBUG runs (server/commands/debug.ts): never, always, or from a local connection only
+  // (127.0.0.1 or ::1). Set at startup only, as Redis's (its test suite starts servers with yes).
+  { name: 'enable-debug-command', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
+  // Keyspace notifications (server/keyspace-notify.ts): held as set (validated), shown in Redis's
+  // canonical form, which can lose a class ("An" reads back as "A", as in Redis).
+  { name: 'notify-keyspace-events', kind: 'string', default: '', merge: checkKeyspaceEvents, format: (v) => keyspaceEventsFlagsToString(keyspaceEventsStringToFlags(v)) },
 ];
 
 export const PARAM_BY_NAME = new Map(PARAMS.flatMap((p): Array<[string, ParamDef]> => (p.alias === undefined ? [[p.name, p]] : [[p.name, p], [p.alias, p]])));
@@ -132,6 +141,12 @@ function mergeOutputLimits(current: string, raw: string): string {
   }
   for (const [cls, nums] of updates) limits.set(cls, nums);
   return OUTPUT_CLASSES.map((cls) => `${cls} ${(limits.get(cls) ?? [0, 0, 0]).join(' ')}`).join(' ');
+}
+
+/** notify-keyspace-events: Redis's class characters (kept as given: see its ParamDef). */
+function checkKeyspaceEvents(_current: string, raw: string): string {
+  if (keyspaceEventsStringToFlags(raw) < 0) throw new ConfigError(ERR_EVENT_CLASS);
+  return raw;
 }
 
 /** Redis memtoull: "100mb" = 100 * 1024^2, "100m" = 100 * 1000^2; plain numbers are bytes. */
@@ -182,6 +197,7 @@ function checkRange(def: ParamDef, n: number): number {
 
 export function formatParam(def: ParamDef, v: ConfigValue): string {
   if (def.kind === 'bool') return v ? 'yes' : 'no';
+  if (def.format !== undefined) return def.format(v as string);
   return String(v);
 }
 

@@ -30,6 +30,21 @@ export type KeyModifiedHook = (db: number, key: string) => void;
  */
 export type KeyRemovedHook = (db: number, key: Buffer) => void;
 
+/** The store's own key events (keyspace notifications; see KeyEventHook). */
+export const KEY_EVENT_NEW = 0;
+export const KEY_EVENT_EXPIRED = 1;
+export const KEY_EVENT_EVICTED = 2;
+export const KEY_EVENT_MISS = 3;
+
+/**
+ * Called, while keyspace notifications want them, when a key is added (by any write that creates
+ * it: Redis's dbAdd), expires (lazily or by the active cycle: never on a replica, where keys do
+ * not expire by themselves), is evicted, or a read misses (findRead, lookupRead). `event` is a
+ * KEY_EVENT_ constant; `key` is latin1. Called after the change; the hook must not touch the
+ * store.
+ */
+export type KeyEventHook = (db: number, event: number, key: string) => void;
+
 /** The cluster hash slot of key bytes (injected: the store knows nothing of clusters). */
 export type SlotOf = (buf: Buffer, start: number, end: number) => number;
 
@@ -68,6 +83,8 @@ export abstract class KeyspaceCore implements EntryHost {
   onModified: KeyModifiedHook | null = null;
   /** Expiry and eviction removals, for replication (Store.onKeyRemoved sets it on every database). */
   onKeyRemoved: KeyRemovedHook | null = null;
+  /** Keyspace notifications' key events (Store.keyEvents sets it on every database); null: off. */
+  keyEvents: KeyEventHook | null = null;
   /** A replica: expired keys are logically missing but never deleted here (see the file comment). */
   replicaMode = false;
   /** Applying the primary's stream: every key counts as live whatever its TTL. */
@@ -398,12 +415,13 @@ export abstract class KeyspaceCore implements EntryHost {
   }
 
   protected expireId(id: number, key: string | null): void {
-    const k = this.onModified !== null ? (key ?? this.table.keyString(id)) : null;
+    const k = this.onModified !== null || this.keyEvents !== null ? (key ?? this.table.keyString(id)) : null;
     if (this.onKeyRemoved !== null) this.reportRemoved(id);
     this.removeId(id);
     this.stats.expiredKeys++;
+    if (this.keyEvents !== null) this.keyEvents(this.id, KEY_EVENT_EXPIRED, k!);
     // WATCH sees an expiry as a change; a lease does not: the load it stands for is still wanted.
-    if (k !== null) this.onModified!(this.id, k);
+    if (this.onModified !== null) this.onModified(this.id, k!);
   }
 
   /** Empties every slot's list and count (flush). */

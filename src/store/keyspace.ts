@@ -16,10 +16,11 @@
 import { latin1, writeLatin1 } from '../util/bytes.js';
 import { Entry, OBJECT_OVERHEAD, TYPE_HASH, TYPE_STRING, objectBytes, type CollectionValue, type HashValue, type ValueType } from './entry.js';
 import { ITEM_HEADER as ITEM_HEADER_BYTES, KeyTable, META_LIVE, META_TTL } from './key-table.js';
-import { KeyspaceCore, SCRATCH_MAX, copyBytes, latin1Of } from './keyspace-core.js';
+import { KEY_EVENT_EVICTED, KEY_EVENT_MISS, KEY_EVENT_NEW, KeyspaceCore, SCRATCH_MAX, copyBytes, latin1Of } from './keyspace-core.js';
 import { MAX_CHUNK } from './slab.js';
 
-export type { KeyModifiedHook, KeyRemovedHook, SlotOf } from './keyspace-core.js';
+export type { KeyEventHook, KeyModifiedHook, KeyRemovedHook, SlotOf } from './keyspace-core.js';
+export { KEY_EVENT_EVICTED, KEY_EVENT_EXPIRED, KEY_EVENT_MISS, KEY_EVENT_NEW } from './keyspace-core.js';
 
 /** Ids a snapshot step looks at per key it may return, at most (bounds a step over sparse ids). */
 const SNAPSHOT_IDS_PER_KEY = 16;
@@ -33,6 +34,7 @@ export class Keyspace extends KeyspaceCore {
     if (id < 0 || this.isExpired(id)) {
       if (id >= 0) this.expireLazily(id, null);
       this.stats.misses++;
+      if (this.keyEvents !== null) this.keyEvents(this.id, KEY_EVENT_MISS, latin1Of(buf, start, end));
       return -1;
     }
     this.stats.hits++;
@@ -86,6 +88,7 @@ export class Keyspace extends KeyspaceCore {
         this.ttl.add(id, expireAt, t.capacity);
       }
       this.added(id, kb, ks, ke);
+      if (this.keyEvents !== null) this.keyEvents(this.id, KEY_EVENT_NEW, latin1Of(kb, ks, ke));
     } else {
       const at = expireAt === -1 ? t.expireAt(id) : expireAt;
       this.writeValue(id, vb, vs, ve, at);
@@ -175,6 +178,7 @@ export class Keyspace extends KeyspaceCore {
     if (id < 0 || this.isExpired(id)) {
       if (id >= 0) this.expireLazily(id, key);
       this.stats.misses++;
+      if (this.keyEvents !== null) this.keyEvents(this.id, KEY_EVENT_MISS, key);
       return undefined;
     }
     this.stats.hits++;
@@ -216,6 +220,7 @@ export class Keyspace extends KeyspaceCore {
   /** Adds a new key holding a JS-object value (the caller fills it and calls changed()). */
   create(key: string, type: ValueType, value: HashValue | CollectionValue): Entry {
     const old = this.table.findString(key);
+    const replaced = old >= 0 && !this.isExpired(old);
     if (old >= 0) this.removeId(old);
     this.stats.dirty++;
     const t = this.table;
@@ -228,6 +233,8 @@ export class Keyspace extends KeyspaceCore {
     this.objectBytes += e.objBytes;
     this.objects.set(id, e);
     this.added(id, null, 0, 0);
+    // Redis's dbAdd: a key put in place of a live one (a store's overwrite) is not new.
+    if (!replaced && this.keyEvents !== null) this.keyEvents(this.id, KEY_EVENT_NEW, key);
     return e;
   }
 
@@ -508,9 +515,10 @@ export class Keyspace extends KeyspaceCore {
    * the dataset's dirty count does not move (the primary sends replicas a DEL for it instead).
    */
   evict(id: number): void {
-    const key = this.onModified !== null || this.leases.size !== 0 ? this.table.keyString(id) : null;
+    const key = this.onModified !== null || this.leases.size !== 0 || this.keyEvents !== null ? this.table.keyString(id) : null;
     if (this.onKeyRemoved !== null) this.reportRemoved(id);
     this.removeId(id);
+    if (this.keyEvents !== null) this.keyEvents(this.id, KEY_EVENT_EVICTED, key!);
     if (key !== null) this.signal(key);
   }
 

@@ -20,7 +20,7 @@
 // stream is applied, so every key counts as live whatever its TTL.
 
 import type { Clock } from '../util/clock.js';
-import { Keyspace, type KeyModifiedHook, type KeyRemovedHook, type SlotOf } from './keyspace.js';
+import { Keyspace, type KeyEventHook, type KeyModifiedHook, type KeyRemovedHook, type SlotOf } from './keyspace.js';
 import { StoreStats } from './stats.js';
 import { TinyLfu } from './tinylfu.js';
 
@@ -118,6 +118,11 @@ export class Store {
   set onKeyRemoved(hook: KeyRemovedHook | null) {
     this.removedHook = hook;
     for (const db of this.dbs) db.onKeyRemoved = hook;
+  }
+
+  /** Keyspace notifications' key events, on every database (see KeyEventHook); null: none. */
+  set keyEvents(hook: KeyEventHook | null) {
+    for (const db of this.dbs) db.keyEvents = hook;
   }
 
   get evictionPolicy(): EvictionPolicy {
