@@ -298,7 +298,7 @@ async function startServer(kind, unitLog) {
       '--dir', dir, '--enable-debug-command', 'yes']]
     // The suite's tests assume Redis's default eviction policy (noeviction): with corral's own
     // (allkeys-tinylfu), a test that sets maxmemory to provoke OOM sees its keys evicted instead.
-    : [process.execPath, [CORRAL_MAIN, 'server', '--port', String(port), '--maxmemory-policy', 'noeviction']];
+    : [process.execPath, [CORRAL_MAIN, 'server', '--port', String(port), '--maxmemory-policy', 'noeviction', '--enable-debug-command', 'yes']];
   const out = fs.openSync(unitLog, 'w');
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', out, out] });
   fs.closeSync(out);

@@ -30,7 +30,7 @@ const NOT_IN_METADATA = new Map<string, number>([
   ['xgroup', SECOND_ARG],
   ['xinfo', SECOND_ARG],
 ]);
-for (const c of ['debug', 'latency', 'monitor', 'acl', 'lolwut', 'failover', 'module', 'bgrewriteaof', 'pubsub']) NOT_IN_METADATA.set(c, KEYLESS);
+for (const c of ['latency', 'monitor', 'acl', 'lolwut', 'failover', 'module', 'bgrewriteaof', 'pubsub']) NOT_IN_METADATA.set(c, KEYLESS);
 
 /** Commands the client splits per slot and merges: how their keys are laid out and merged. */
 export const enum Split {
