@@ -6,7 +6,7 @@
 
 import type { CommandContext } from './context.js';
 import type { CommandArgs } from '../protocol/request-parser.js';
-import { latin1 } from '../util/bytes.js';
+import { latin1, parseInteger } from '../util/bytes.js';
 
 export type Handler = (c: CommandContext) => void;
 
@@ -15,6 +15,21 @@ export type Handler = (c: CommandContext) => void;
  * Redis's getkeys_proc: writes their argument positions to out and returns how many.
  */
 export type KeyFinder = (args: CommandArgs, out: number[]) => number;
+
+/**
+ * The key finder of `numkeys key [key ...]` with numkeys at argument `at` (EVAL, FCALL, LMPOP,
+ * BLMPOP, ZUNION, SINTERCARD...): no keys when numkeys is not an integer in [1, keys given]
+ * (Redis's genericGetKeys: such a call replies an error and touches no key).
+ */
+export function keysAfterCount(at: number): KeyFinder {
+  return (args: CommandArgs, out: number[]): number => {
+    if (args.argc <= at) return 0;
+    const n = parseInteger(args.buf, args.start[at], args.end[at]);
+    if (n === undefined || n <= 0 || n > args.argc - at - 1) return 0;
+    for (let i = 0; i < n; i++) out[i] = at + 1 + i;
+    return n;
+  };
+}
 
 export const CMD_WRITE = 1 << 0;
 export const CMD_READONLY = 1 << 1;

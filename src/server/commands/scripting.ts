@@ -11,23 +11,16 @@ import {
   CMD_NOSCRIPT,
   CMD_READONLY,
   CMD_STALE,
+  keysAfterCount,
   type CommandDef,
 } from '../../commands/table.js';
-import type { CommandArgs } from '../../protocol/request-parser.js';
-import { parseInteger } from '../../util/bytes.js';
 import type { Scripting } from '../scripting/scripting.js';
 import { clientOf, nodeOf } from './util.js';
 
 const ERR_NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 
-/** EVAL-style keys: numkeys at argument 2, the keys after it. */
-export function numkeysKeys(args: CommandArgs, out: number[]): number {
-  if (args.argc < 3) return 0;
-  const n = parseInteger(args.buf, args.start[2], args.end[2]);
-  if (n === undefined || n <= 0 || n > args.argc - 3) return 0;
-  for (let i = 0; i < n; i++) out[i] = 3 + i;
-  return n;
-}
+/** EVAL's and FCALL's keys: `script|function numkeys key [key ...] arg ...`. */
+export const numkeysKeys = keysAfterCount(2);
 
 function engineOf(c: CommandContext): Scripting | null {
   const s = nodeOf(c).scripting;
