@@ -23,6 +23,10 @@ move readonly readwrite asking cluster dump restore replicaof slaveof role wait 
 setbit getbit bitcount bitpos bitop bitfield bitfield_ro pfadd pfcount pfmerge pfdebug pfselftest
 subscribe unsubscribe psubscribe punsubscribe publish pubsub ssubscribe sunsubscribe spublish
 sscan zscan sort sort_ro eval evalsha eval_ro evalsha_ro script fcall fcall_ro function
+zunion zinter zdiff zunionstore zinterstore zdiffstore zintercard zrangestore zrandmember
+sintercard lcs
+debug
+blpop brpop brpoplpush blmove blmpop lmpop bzpopmin bzpopmax bzmpop zmpop
 `
   .split(/\s+/)
   .filter(Boolean)

@@ -14,6 +14,10 @@ import { leaseCommands } from './leases.js';
 import { dumpCommands } from './dump.js';
 import { bitmapCommands } from './bitmaps.js';
 import { hyperloglogCommands } from './hyperloglog.js';
+import { popCommands } from './pops.js';
+import { zsetAlgebraCommands } from './zset-algebra.js';
+import { setCardCommands } from './set-card.js';
+import { lcsCommands } from './lcs.js';
 
 export const dataCommands: CommandDef[] = [
   ...hyperloglogCommands,
@@ -23,9 +27,13 @@ export const dataCommands: CommandDef[] = [
   ...listCommands,
   ...setCommands,
   ...zsetCommands,
+  ...zsetAlgebraCommands,
+  ...setCardCommands,
+  ...lcsCommands,
   ...sortCommands,
   ...collectionScanCommands,
   ...leaseCommands,
   ...dumpCommands,
   ...bitmapCommands,
+  ...popCommands,
 ];

@@ -115,6 +115,12 @@ export class ClusterState {
     return { error: this.decide(slot, readOk), slot };
   }
 
+  /** The error that sends a write of `key` elsewhere (MOVED, CLUSTERDOWN...), or null if this node serves it. */
+  redirectForKey(key: string): string | null {
+    const b = Buffer.from(key, 'latin1');
+    return this.decide(keySlotOf(b, 0, b.length), false);
+  }
+
   /** readOk: a read from a READONLY client, which a replica of the slot's shard serves. */
   private decide(slot: number, readOk: boolean): string | null {
     if (slot === CROSS_SLOT) return ERR_CROSSSLOT;

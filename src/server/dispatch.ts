@@ -130,9 +130,15 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   if (tracking !== null) afterTracked(tracking, client, cmd, args);
   if (stream !== null && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0 && (node.store.dirty !== dirtyBefore || node.forcePropagation)) {
     node.forcePropagation = false;
-    stream.propagate(cmd, args, client.db, cmd.stateFromArgc !== 0 && args.argc >= cmd.stateFromArgc);
-    const migration = node.migration;
-    if (migration !== null && migration.exporting) migration.written(cmd, args);
+    const instead = node.propagationInstead;
+    if (instead !== null) {
+      node.propagationInstead = null;
+      node.propagateWords(client.db, instead);
+    } else {
+      stream.propagate(cmd, args, client.db, cmd.stateFromArgc !== 0 && args.argc >= cmd.stateFromArgc);
+      const migration = node.migration;
+      if (migration !== null && migration.exporting) migration.written(cmd, args);
+    }
   }
   if (w.pendingBytes > replyAt && w.byteAt(replyAt) === 45 /* '-' */) {
     cmd.failedCalls++;

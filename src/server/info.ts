@@ -138,7 +138,7 @@ function clients(node: CorralNode): string {
     ['maxclients', node.config.int('maxclients')],
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],
-    ['blocked_clients', 0],
+    ['blocked_clients', blockedClients(node)],
     ['tracking_clients', node.tracking.clientCount],
     ['clients_in_timeout_table', 0],
   ]);
@@ -365,10 +365,18 @@ function fdOf(client: Client): number {
   return typeof handle?.fd === 'number' ? handle.fd : -1;
 }
 
+/** Clients waiting on keys, for WAIT, or for a paused slot (Redis counts every blocking kind). */
+function blockedClients(node: CorralNode): number {
+  let n = 0;
+  for (const c of node.clients.values()) if (c.blocked) n++;
+  return n;
+}
+
 function clientFlags(client: Client): string {
   let f = '';
   if (client.subs !== null && client.subs.total !== 0) f += 'P';
   if (client.multi !== null) f += 'x';
+  if (client.blocked) f += 'b';
   const t = client.tracking;
   if (t !== null) f += 't';
   if (t !== null && t.brokenRedirect) f += 'R';

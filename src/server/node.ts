@@ -9,7 +9,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { CommandContext } from '../commands/context.js';
 import { CommandTable, type CommandDef } from '../commands/table.js';
-import { COMMAND_READY, NEED_MORE, PROTOCOL_ERROR } from '../protocol/request-parser.js';
+import { COMMAND_READY, NEED_MORE, PROTOCOL_ERROR, type CommandArgs } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Store, type EvictionPolicy } from '../store/store.js';
 import { CachedClock, systemClock, type Clock } from '../util/clock.js';
@@ -40,6 +40,9 @@ import { PubSubBus } from './pubsub-bus.js';
 import { Scripting } from './scripting/scripting.js';
 import { Functions } from './scripting/functions.js';
 import { scriptHostFor } from './script-host.js';
+import { Blocking } from './blocking.js';
+import { blockingHostFor } from './blocking-host.js';
+import { KeyspaceNotifier } from './keyspace-notify.js';
 
 export interface NodeOptions {
   /** Parameters by Redis name, as text (from the command line or a config file). */
@@ -123,8 +126,14 @@ export class CorralNode {
   /** Pub/sub subscriptions and delivery; in cluster mode, the bus to the other nodes. */
   readonly pubsub: PubSub;
   readonly pubsubBus: PubSubBus | null;
+  /** Keyspace notifications (notify-keyspace-events). */
+  readonly keyspaceNotifier: KeyspaceNotifier;
   /** Set by a command that changes nothing but must reach the replicas (PUBLISH): see dispatch.call. */
   forcePropagation = false;
+  /** Set by a command to be replicated as other words (a blocking pop as the plain pop): see dispatch.call. */
+  propagationInstead: string[] | null = null;
+  /** Clients blocked on keys (BLPOP and friends) and serving them (server/blocking.ts). */
+  readonly blocking: Blocking;
   /**
    * performance.now() after which writes are refused (the control plane's write lease, or a
    * pause for a manual failover); 0 when nothing fences this node (no control plane).
@@ -139,6 +148,11 @@ export class CorralNode {
   slowlogThreshold: number;
   /** performance.now() at the end of the previous command in this batch (see dispatch.call). */
   lastTick = 0;
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns the cron's active expiry off; DEBUG PAUSE-CRON 1 the whole cron. */
+  activeExpireEnabled = true;
+  cronPaused = false;
+  /** DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may call commands flagged noscript (Redis's script_disable_deny_script). */
+  scriptDenyDisabled = false;
   private server: net.Server | null = null;
   /** A static topology from the cluster-nodes parameter, applied once listening. */
   private readonly staticShards: ShardPlan[] | null = null;
@@ -212,13 +226,16 @@ export class CorralNode {
           log: (line) => this.log(line),
         })
       : null;
+    this.keyspaceNotifier = new KeyspaceNotifier(this);
+    this.blocking = new Blocking(blockingHostFor(this));
+    this.blocking.onActiveChange = () => this.refreshKeyHook();
     this.applyAll();
     this.config.onChange = (name, value) => this.apply(name, value);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
 
   private applyAll(): void {
-    for (const name of ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'slowlog-max-len', 'client-output-buffer-limit', 'proto-max-bulk-len']) {
+    for (const name of ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'slowlog-max-len', 'client-output-buffer-limit', 'proto-max-bulk-len', 'notify-keyspace-events']) {
       this.apply(name, this.config.get(name));
     }
   }
@@ -227,6 +244,8 @@ export class CorralNode {
     switch (name) {
       case 'maxmemory':
         this.store.maxmemory = value as number;
+        // As Redis's CONFIG SET maxmemory: evicts down to the new limit now, not at the next command.
+        if (value !== 0) this.store.evictIfNeeded();
         break;
       case 'maxmemory-policy':
         this.store.evictionPolicy = value as EvictionPolicy;
@@ -251,6 +270,9 @@ export class CorralNode {
         break;
       case 'slowlog-max-len':
         this.slowlog.maxLen = value as number;
+        break;
+      case 'notify-keyspace-events':
+        this.keyspaceNotifier.configure(value as string);
         break;
       case 'repl-backlog-size':
         this.replication?.resizeBacklog(value as number);
@@ -345,6 +367,7 @@ export class CorralNode {
     let r: number;
     while ((r = parser.next()) === COMMAND_READY) {
       dispatch(this, client, parser);
+      if (this.blocking.hasReady) this.serveBlocked(client);
       if (client.closeAfterReply) break;
       if (this.output.limit > 0 && w.pendingBytes + client.pendingOutput > this.output.limit) {
         w.discard();
@@ -373,6 +396,27 @@ export class CorralNode {
     this.output.queueReplies(client);
   }
 
+  /**
+   * After a command that wrote keys some clients wait on: the client's replies so far are queued
+   * first (the writer then serves the waiters one by one), then its next commands go on.
+   */
+  private serveBlocked(client: Client): void {
+    this.output.queueReplies(client);
+    this.blocking.serveReady();
+    this.lastTick = performance.now();
+    this.writer.begin();
+    this.writer.resp = client.resp;
+  }
+
+  /** Runs what a client sent while it was blocked on keys (server/blocking.ts). */
+  runPending(client: Client): void {
+    client.lastInteraction = this.clock.refresh();
+    this.lastTick = performance.now();
+    this.writer.begin();
+    this.writer.resp = client.resp;
+    this.runCommands(client);
+  }
+
   /** Stops running a client's commands (its reply comes later: see unblockClient). */
   blockClient(client: Client): void {
     client.blocked = true;
@@ -389,8 +433,27 @@ export class CorralNode {
     w.begin();
     w.resp = client.resp;
     reply(client);
+    if (this.blocking.hasReady) this.serveBlocked(client);
     this.runCommands(client);
     if (!client.blocked && !client.paused && !client.closed) client.socket.resume();
+  }
+
+  /** A command's handler: replicate this call as these words instead (see dispatch.call). */
+  propagateInstead(words: string[]): void {
+    if (this.replStream !== null) this.propagationInstead = words;
+  }
+
+  /** Replicates a write made outside a command's call, given as a command's words. */
+  propagateWords(db: number, words: string[]): void {
+    const stream = this.replStream;
+    if (stream === null) return;
+    const args = argsOfWords(words);
+    const top = this.table.lookupTop(args);
+    const cmd = top === undefined ? null : CommandTable.resolve(top, args);
+    if (cmd === null) throw new Error(`propagating an unknown command: ${words[0]}`);
+    stream.propagate(cmd, args, db, false);
+    const migration = this.migration;
+    if (migration !== null && migration.exporting) migration.written(cmd, args);
   }
 
   /** Sends a client's replies so far at once (before raw bytes follow them: PSYNC). */
@@ -418,6 +481,7 @@ export class CorralNode {
     }
     this.migration?.topologyApplied();
     this.pubsubBus?.topologyApplied();
+    if (this.blocking.active) this.blocking.topologyChanged();
     this.pubsub.keepShardChannels(t, cluster.myShard);
     // Not now: a command (CORRAL SETTOPOLOGY) may be writing its client's replies.
     if (this.topologyWatchers.size !== 0) setImmediate(() => this.pushTopology(this.cluster!.epoch));
@@ -429,12 +493,13 @@ export class CorralNode {
    * key is WATCHed or some client tracks keys; otherwise writes pay nothing for it.
    */
   refreshKeyHook(): void {
-    this.store.setKeyModifiedHook(this.watches.active || this.tracking.active ? this.keyModifiedBound : null);
+    this.store.setKeyModifiedHook(this.watches.active || this.tracking.active || this.blocking.active ? this.keyModifiedBound : null);
   }
 
   private readonly keyModifiedBound = (db: number, key: string): void => {
     this.watches.touched(db, key);
     this.tracking.keyChanged(key);
+    if (this.blocking.active) this.blocking.keyModified(db, key);
   };
 
   /** Expiry and eviction reach the replicas (primary) and the importers of exported slots. */
@@ -565,16 +630,18 @@ export class CorralNode {
     this.watches.unwatchAll(client);
     this.pubsub.dropClient(client);
     this.tracking.disable(client);
+    this.blocking.clientGone(client);
     if (client.replica) this.replication.replicaGone(client);
     if (client.exportSlot >= 0) this.migration?.clientGone(client);
     this.topologyWatchers.delete(client);
   }
 
   private runCron(): void {
+    if (this.cronPaused) return;
     const now = this.clock.refresh();
     // Active expiry: a quarter of each cron period at most, as Redis's slow cycle; not while a
     // busy script runs (it sees the keyspace as of its start, apart from its own writes).
-    if (this.scripting === null || !this.scripting.busy) this.store.activeExpireCycle(250 / this.config.int('hz'));
+    if (this.activeExpireEnabled && (this.scripting === null || !this.scripting.busy)) this.store.activeExpireCycle(250 / this.config.int('hz'));
     this.defragSlices = 0;
     this.defragStep();
     const samples = this.stats.samples;
@@ -646,4 +713,18 @@ function randomHex(n: number): string {
   let s = '';
   while (s.length < n) s += Math.random().toString(16).slice(2);
   return s.slice(0, n);
+}
+
+/** A command's words as arguments (latin1: binary-safe). */
+function argsOfWords(words: string[]): CommandArgs {
+  const buf = Buffer.from(words.join(''), 'latin1');
+  const start: number[] = [];
+  const end: number[] = [];
+  let pos = 0;
+  for (const w of words) {
+    start.push(pos);
+    pos += w.length;
+    end.push(pos);
+  }
+  return { buf, argc: words.length, start, end };
 }

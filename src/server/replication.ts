@@ -136,6 +136,7 @@ export class NodeReplication implements ReplicaHost {
     this.stopPings();
     this.setPropagating();
     this.failWaiters();
+    this.node.blocking.roleChanged();
     const to = this.node.dial?.(host, port) ?? { host, port };
     const link = new ReplicationLink(this, to.host, to.port, { replid: s.replid, offset: s.offset }, {
       listeningPort: this.node.port,

@@ -376,7 +376,7 @@ function clientNoEvictCommand(c: CommandContext): void {
   c.w.ok();
 }
 
-/** corral never blocks a client, so there is never one to unblock. */
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a wait on keys (BLPOP and friends), as a timeout or with -UNBLOCKED. */
 function clientUnblockCommand(c: CommandContext): void {
   if (c.argc > 4) {
     c.w.error(`ERR unknown subcommand or wrong number of arguments for '${c.str(1)}'. Try CLIENT HELP.`);
@@ -386,11 +386,14 @@ function clientUnblockCommand(c: CommandContext): void {
     c.w.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
     return;
   }
-  if (c.int(2) === undefined) {
+  const id = c.int(2);
+  if (id === undefined) {
     c.w.error(ERR_NOT_INTEGER);
     return;
   }
-  c.w.integer(0);
+  const node = nodeOf(c);
+  const target = node.clients.get(id);
+  c.w.integer(target !== undefined && node.blocking.unblock(target, c.argc === 4 && c.is(3, 'error')) ? 1 : 0);
 }
 
 /** Redis's CLIENT HELP, without the subcommands corral does not have (PAUSE, UNPAUSE, REPLY, TRACKING). */

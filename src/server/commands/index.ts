@@ -10,6 +10,8 @@ import { replicationCommands } from './replication.js';
 import { pubsubCommands } from './pubsub.js';
 import { scriptingCommands } from './scripting.js';
 import { functionCommands } from './functions.js';
+import { blockingCommands } from './blocking.js';
+import { debugCommands } from './debug.js';
 
 export const serverCommands: CommandDef[] = [
   ...connectionCommands,
@@ -22,4 +24,6 @@ export const serverCommands: CommandDef[] = [
   ...pubsubCommands,
   ...scriptingCommands,
   ...functionCommands,
+  ...blockingCommands,
+  ...debugCommands,
 ];
