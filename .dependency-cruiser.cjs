@@ -26,6 +26,27 @@ forbidden.push({
   from: { path: '^src/', pathNot: '\\.test\\.ts$' },
   to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
 });
+// Server-level command handlers (and the INFO / CLIENT LIST reports) see their node only as
+// ServerApi (src/server/server-api.ts): nothing they import, even a type, may lead to the node
+// class, so that the node and its commands form no import circle.
+const SERVER_API_SIDE = '^src/server/(commands/|info\\.ts$|server-api\\.ts$|server-core\\.ts$)';
+forbidden.push({
+  name: 'server-commands-do-not-reach-node',
+  comment: 'src/server/commands/, info.ts, server-api.ts and server-core.ts may not import src/server/node.ts, directly or through other modules (type-only imports included): use ServerApi',
+  severity: 'error',
+  from: { path: SERVER_API_SIDE, pathNot: '\\.test\\.ts$' },
+  to: { path: '^src/server/node\\.ts$', reachable: true },
+});
+// The no-circular rule above ignores type-only imports; here they count. Scoped to the handlers'
+// side: src/server still has type-only circles elsewhere (node.ts <-> script-host.ts;
+// client.ts <-> pubsub.ts and tracking.ts).
+forbidden.push({
+  name: 'server-commands-no-circular',
+  comment: 'no import circle (type-only imports included) through src/server/commands/, info.ts, server-api.ts or server-core.ts',
+  severity: 'error',
+  from: { path: SERVER_API_SIDE, pathNot: '\\.test\\.ts$' },
+  to: { circular: true },
+});
 forbidden.push({
   name: 'src-does-not-import-tests',
   severity: 'error',

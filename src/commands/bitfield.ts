@@ -99,6 +99,7 @@ export function openBitmapForWrite(c: CommandContext, byteLen: number): number {
     id = db.setStringBytes(a.buf, a.start[1], a.end[1], ZEROS, 0, 0, 0);
     openedGrew = db.openStringBytes(id, byteLen, maxLen);
   }
+  db.markRaw(id); // as Redis's unshared (raw) value
   return id;
 }
 

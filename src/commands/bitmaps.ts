@@ -431,7 +431,7 @@ function bitopCommand(c: CommandContext): void {
   } else if (maxlen <= CHUNK) {
     viewSources(c, n);
     bitopChunk(op, n, 0, maxlen);
-    db.setStringBytes(a.buf, ks, ke, resChunk, 0, maxlen, 0);
+    db.markRaw(db.setStringBytes(a.buf, ks, ke, resChunk, 0, maxlen, 0));
   } else {
     let dest = db.findWrite(a.buf, ks, ke);
     const isSource = dest >= 0 && srcIds.subarray(0, n).includes(dest);
@@ -455,7 +455,8 @@ function bitopCommand(c: CommandContext): void {
       bitopChunk(op, n, off, m);
       resChunk.copy(out, outStart + off, 0, m);
     }
-    if (isSource) db.setStringBytes(a.buf, ks, ke, out, 0, maxlen, 0);
+    if (isSource) dest = db.setStringBytes(a.buf, ks, ke, out, 0, maxlen, 0);
+    db.markRaw(dest); // Redis's result is a raw string
   }
   // Drop the references to value buffers (pages may be freed later).
   srcBuf.fill(srcChunk);

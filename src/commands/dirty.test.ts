@@ -108,6 +108,7 @@ const CASES: Record<string, Case> = {
   zinterstore: { setup: [Z], change: ['ZINTERSTORE', 'd', '1', 'z'], noop: [['ZINTERSTORE', 'd', '2', 'z', 'nope']] },
   zdiffstore: { setup: [Z], change: ['ZDIFFSTORE', 'd', '1', 'z'], noop: [['ZDIFFSTORE', 'd', '2', 'z', 'z']] },
   zrangestore: { setup: [Z], change: ['ZRANGESTORE', 'd', 'z', '0', '-1'], noop: [['ZRANGESTORE', 'd', 'z', '5', '9']] },
+  move: { setup: [S], change: ['MOVE', 's', '1'], noop: [['MOVE', 'nope', '1'], ['MOVE', 's', '0'], ['MOVE', 's', 'x']] },
   lmpop: { setup: [L], change: ['LMPOP', '1', 'l', 'LEFT'], noop: [['LMPOP', '1', 'nope', 'LEFT'], ['LMPOP', '0', 'l', 'LEFT']] },
   zmpop: { setup: [Z], change: ['ZMPOP', '1', 'z', 'MIN'], noop: [['ZMPOP', '1', 'nope', 'MIN'], ['ZMPOP', '1', 'z', 'MIN', 'COUNT', '0']] },
   zpopmax: { setup: [Z], change: ['ZPOPMAX', 'z', '5'], noop: [['ZPOPMAX', 'nope', '5']] },

@@ -115,7 +115,7 @@ function restoreCommand(c: CommandContext): void {
   const now = c.store.clock.now();
   let value: DumpedValue;
   try {
-    value = decodeAnyDump(c.bytes(3));
+    value = decodeAnyDump(c.bytes(3), c.store.limits);
   } catch (err) {
     if (err instanceof RestoreError) return c.w.error(err.message);
     throw err;

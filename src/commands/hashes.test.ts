@@ -4,6 +4,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashCommands } from './hashes.js';
+import type { HashValue } from '../store/hash-value.js';
 import { stringCommands } from './strings.js';
 import type { ReplyValue } from '../protocol/reply-parser.js';
 import { commandHarness } from '../../test/support/command-harness.js';
@@ -44,6 +45,28 @@ describe('reads and writes', () => {
     assert.equal(store.dbs[0].peek('h'), undefined, 'an emptied hash is deleted');
     assert.equal(store.dataBytes, 0);
     assert.equal(run('HLEN', 'h'), 0);
+  });
+
+  test('the encoding follows the store\'s hash-max-listpack-entries / -value', () => {
+    const { run, store } = harness();
+    const encoding = (key: string): string => (store.dbs[0].peek(key)!.value as HashValue).encoding();
+    store.limits.hashValue = 8;
+    run('HSET', 'small', 'tmp', '0');
+    run('HINCRBYFLOAT', 'small', 'tmp', '0.000005');
+    assert.equal(encoding('small'), 'listpack');
+    run('HSET', 'big', 'tmp', '0');
+    run('HINCRBYFLOAT', 'big', 'tmp', '0.0000005');
+    assert.equal(encoding('big'), 'hashtable');
+    run('HINCRBY', 'field', 'abcdefghi', '1');
+    assert.equal(encoding('field'), 'hashtable');
+    run('HSETNX', 'nx', 'f', 'v'.repeat(9));
+    assert.equal(encoding('nx'), 'hashtable');
+    store.limits.hashValue = 64;
+    store.limits.hashEntries = 2;
+    run('HSET', 'e', 'a', '1', 'b', '2');
+    assert.equal(encoding('e'), 'listpack');
+    run('HSET', 'e', 'c', '3');
+    assert.equal(encoding('e'), 'hashtable');
   });
 
   test('binary fields and values round-trip; HSTRLEN counts bytes', () => {

@@ -50,7 +50,7 @@ function hsetCommand(c: CommandContext): void {
   const h = e.value as HashValue;
   const before = h.bytes;
   let created = 0;
-  for (let i = 2; i < argc; i += 2) if (h.set(c.str(i), c.str(i + 1))) created++;
+  for (let i = 2; i < argc; i += 2) if (h.set(c.str(i), c.str(i + 1), c.store.limits)) created++;
   c.db.changed(e, h.bytes - before);
   if (c.name === 'hset') c.w.integer(created);
   else c.w.ok();
@@ -69,7 +69,7 @@ function hsetnxCommand(c: CommandContext): void {
   if (e === undefined) e = c.db.create(key, TYPE_HASH, new HashValue());
   const h = e.value as HashValue;
   const before = h.bytes;
-  h.set(field, c.str(3));
+  h.set(field, c.str(3), c.store.limits);
   c.db.changed(e, h.bytes - before);
   c.w.integer(1);
   c.notify(NOTIFY_HASH, 'hset', key);
@@ -164,7 +164,7 @@ function storeField(c: CommandContext, key: string, e: Entry | undefined, field:
   if (e === undefined) e = c.db.create(key, TYPE_HASH, new HashValue());
   const h = e.value as HashValue;
   const before = h.bytes;
-  h.set(field, value);
+  h.set(field, value, c.store.limits);
   c.db.changed(e, h.bytes - before);
 }
 

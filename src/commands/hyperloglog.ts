@@ -102,8 +102,9 @@ function hllAt(c: CommandContext, i: number, write: boolean): number {
 /** Stores WORK as argument i's key: a new key (id < 0) or the value of `id`, keeping its TTL. */
 function storeWork(c: CommandContext, i: number, id: number): void {
   const a = c.args;
-  if (id < 0) c.db.setStringBytes(a.buf, a.start[i], a.end[i], WORK.buf, 0, WORK.len, 0);
+  if (id < 0) id = c.db.setStringBytes(a.buf, a.start[i], a.end[i], WORK.buf, 0, WORK.len, 0);
   else c.db.replaceStringBytes(id, WORK.buf, 0, WORK.len);
+  c.db.markRaw(id); // Redis holds a HyperLogLog as a raw string
 }
 
 /** PFADD key [element ...]: 1 if a register changed or the key was created, else 0. */

@@ -196,11 +196,13 @@ function persistCommand(c: CommandContext): void {
  * and access data, replacing what was there. The Keyspace has no rename, so this is built from
  * create + setExpireAt.
  */
-function putCopy(db: Keyspace, key: string, src: Entry, copyValue: boolean): void {
+function putCopy(db: Keyspace, key: string, src: Entry, copyValue: boolean, stringForm: number): void {
   const type = src.type;
   let value = src.value;
   if (copyValue && type !== TYPE_STRING) value = (value as CollectionValue).clone();
   const e = type === TYPE_STRING ? db.setString(key, value as string, 0) : db.create(key, type, value as CollectionValue);
+  // A string keeps what OBJECT ENCODING says of it (raw after APPEND, not int after INCRBYFLOAT).
+  if (type === TYPE_STRING && stringForm !== 0) db.markStringForm(e.id, stringForm);
   e.lastAccess = src.lastAccess;
   e.lfu = src.lfu;
   if (src.expireAt !== 0) db.setExpireAt(e, src.expireAt);
@@ -228,13 +230,49 @@ function renameCommand(c: CommandContext): void {
   }
   // Redis deletes the destination and adds the key anew (a `new` event even when overwriting).
   if (old !== undefined) c.db.remove(old);
+  const form = e.type === TYPE_STRING ? c.db.stringForm(e.id) : 0;
   c.db.remove(e);
   c.db.modified(from);
-  putCopy(c.db, to, e, false);
+  putCopy(c.db, to, e, false, form);
   c.notify(NOTIFY_GENERIC, 'rename_from', from);
   c.notify(NOTIFY_GENERIC, 'rename_to', to);
   if (nx) c.w.integer(1);
   else c.w.ok();
+}
+
+/** MOVE key db: moves a key (value, TTL) to another database, unless it exists there. */
+function moveCommand(c: CommandContext): void {
+  if (c.store.options.slotOf !== undefined) {
+    c.w.error('ERR MOVE is not allowed in cluster mode');
+    return;
+  }
+  const id = c.int(2);
+  if (id === undefined || id < -2147483648 || id > 2147483647) {
+    c.w.error(ERR_NOT_INTEGER);
+    return;
+  }
+  if (id < 0 || id >= c.store.dbs.length) {
+    c.w.error(ERR_DB_INDEX);
+    return;
+  }
+  const dst = c.store.dbs[id];
+  if (dst === c.db) {
+    c.w.error(ERR_SAME_OBJECT);
+    return;
+  }
+  const key = c.str(1);
+  const e = c.db.lookupWrite(key);
+  if (e === undefined || dst.lookupWrite(key) !== undefined) {
+    c.w.integer(0);
+    return;
+  }
+  const form = e.type === TYPE_STRING ? c.db.stringForm(e.id) : 0;
+  c.db.remove(e);
+  c.db.modified(key);
+  putCopy(dst, key, e, false, form);
+  c.notify(NOTIFY_GENERIC, 'move_from', key);
+  c.notifyIn(NOTIFY_GENERIC, 'move_to', key, dst.id);
+  c.w.integer(1);
 }
 
 function copyCommand(c: CommandContext): void {
@@ -277,7 +315,7 @@ function copyCommand(c: CommandContext): void {
   }
   // As RENAME: the destination is deleted, then added anew.
   if (old !== undefined) dst.remove(old);
-  putCopy(dst, to, e, true);
+  putCopy(dst, to, e, true, e.type === TYPE_STRING ? c.db.stringForm(e.id) : 0);
   c.notifyIn(NOTIFY_GENERIC, 'copy_to', to, dst.id);
   c.w.integer(1);
 }
@@ -420,6 +458,7 @@ export const keyCommands: CommandDef[] = [
   { name: 'rename', arity: 3, flags: CMD_WRITE, ...KEY2, handler: renameCommand },
   { name: 'renamenx', arity: 3, flags: W_FAST, ...KEY2, handler: renameCommand },
   { name: 'copy', arity: -3, flags: CMD_WRITE | CMD_DENYOOM, ...KEY2, handler: copyCommand },
+  { name: 'move', arity: 3, flags: CMD_WRITE | CMD_FAST, firstKey: 1, handler: moveCommand },
   { name: 'keys', arity: 2, flags: CMD_READONLY, handler: keysCommand },
   { name: 'scan', arity: -2, flags: CMD_READONLY, handler: scanCommand },
   { name: 'randomkey', arity: 1, flags: CMD_READONLY, handler: randomkeyCommand },

@@ -128,6 +128,30 @@ describe('set commands', () => {
     assert.equal(raw('SRANDMEMBER', 's', '0'), '*0\r\n');
   });
 
+  test('set-max-intset-entries from the store\'s limits: SADD, SMOVE, the STORE operations', () => {
+    const { run, store } = harness();
+    const encoding = (key: string): string => (store.dbs[0].peek(key)!.value as SetValue).encoding();
+    store.limits.intsetEntries = 2;
+    run('SADD', 's', '1', '2');
+    assert.equal(encoding('s'), 'intset');
+    run('SADD', 's', '3');
+    assert.equal(encoding('s'), 'hashtable');
+    store.limits.intsetEntries = 512;
+    run('SADD', 'a', '1', '2', '3');
+    store.limits.intsetEntries = 1;
+    for (const op of ['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']) {
+      run(op, 'd', 'a', 'a');
+      if (op !== 'SDIFFSTORE') assert.equal(encoding('d'), 'hashtable', op);
+    }
+    run('SMOVE', 'a', 'm', '1');
+    assert.equal(encoding('m'), 'intset');
+    run('SMOVE', 'a', 'm', '2');
+    assert.equal(encoding('m'), 'hashtable');
+    store.limits.intsetEntries = 0;
+    run('SADD', 'z', '1');
+    assert.equal(encoding('z'), 'hashtable');
+  });
+
   test('SMOVE and the STORE operations: accounting, WATCH, TTL dropped, empty results delete', () => {
     const { run, raw, store, accounted, modified, clock } = harness();
     run('SADD', 'a', '1', '2', 'x');

@@ -2,8 +2,8 @@
 //
 // A set is a dense array of members plus a Map member -> index, so SPOP/SRANDMEMBER pick in O(1)
 // and removal is a swap with the last member. Redis 7.0 keeps a set as an intset while every
-// member is an integer and there are at most 512 (set-max-intset-entries), and never converts
-// back; an intset iterates in numeric order, which we reproduce for SMEMBERS and whole-set
+// member is an integer and there are at most set-max-intset-entries (the store's limits), and
+// never converts back; an intset iterates in numeric order, which we reproduce for SMEMBERS and whole-set
 // replies so small integer sets reply byte for byte as Redis. Hashtable order is random in Redis.
 
 import type { CommandContext } from './context.js';
@@ -11,13 +11,12 @@ import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from 
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
 import { STRING_OVERHEAD, TYPE_SET, type CollectionValue, type Entry } from '../store/entry.js';
 import { parseInt64String } from '../util/bytes.js';
+import { DEFAULT_LIMITS, type EncodingLimits } from '../store/encoding-limits.js';
 import { NOTIFY_GENERIC, NOTIFY_SET } from './keyspace-events.js';
 
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 const ERR_COUNT_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
 const ERR_RANGE = 'ERR value is out of range';
-/** set-max-intset-entries default. */
-const INTSET_ENTRIES = 512;
 /** SRANDMEMBER with a negative count repeats members: refuse unbounded replies past this. */
 const MAX_RANDOM_REPLY = 10_000_000;
 /** SPOP_MOVE_STRATEGY_MUL in t_set.c: when few members remain, Redis rebuilds the set from them. */
@@ -82,12 +81,12 @@ export class SetValue implements CollectionValue {
     return this.index.has(m);
   }
 
-  add(m: string): boolean {
+  add(m: string, limits: Readonly<EncodingLimits> = DEFAULT_LIMITS): boolean {
     if (this.index.has(m)) return false;
     this.index.set(m, this.items.length);
     this.items.push(m);
     this.bytes += SET_MEMBER_OVERHEAD + m.length;
-    if (this.intset && (this.items.length > INTSET_ENTRIES || !isIntMember(m))) this.intset = false;
+    if (this.intset && (this.items.length > limits.intsetEntries || !isIntMember(m))) this.intset = false;
     return true;
   }
 
@@ -113,8 +112,8 @@ export class SetValue implements CollectionValue {
   }
 
   /** Recomputes the encoding as Redis does when it rebuilds a set from scratch (SPOP case 3). */
-  reencode(): void {
-    this.intset = this.items.length <= INTSET_ENTRIES && this.items.every(isIntMember);
+  reencode(limits: Readonly<EncodingLimits>): void {
+    this.intset = this.items.length <= limits.intsetEntries && this.items.every(isIntMember);
   }
 
   private removeAt(i: number): string {
@@ -149,7 +148,7 @@ function saddCommand(c: CommandContext): void {
   const s = e.value as SetValue;
   const before = s.bytes;
   let added = 0;
-  for (let i = 2; i < c.argc; i++) if (s.add(c.str(i))) added++;
+  for (let i = 2; i < c.argc; i++) if (s.add(c.str(i), c.store.limits)) added++;
   if (added > 0) {
     c.db.changed(e, s.bytes - before);
     c.notify(NOTIFY_SET, 'sadd', key);
@@ -245,7 +244,7 @@ function spopCommand(c: CommandContext): void {
     }
     for (const m of kept.members()) s.add(m);
   }
-  if (remaining * SPOP_MOVE_STRATEGY_MUL <= count) s.reencode();
+  if (remaining * SPOP_MOVE_STRATEGY_MUL <= count) s.reencode(c.store.limits);
   c.db.changed(e, s.bytes - before);
 }
 
@@ -368,7 +367,7 @@ function smoveCommand(c: CommandContext): void {
   if (dst === undefined) dst = c.db.create(dstKey, TYPE_SET, new SetValue());
   const ds = dst.value as SetValue;
   const dstBefore = ds.bytes;
-  if (ds.add(member)) {
+  if (ds.add(member, c.store.limits)) {
     c.db.changed(dst, ds.bytes - dstBefore);
     c.notify(NOTIFY_SET, 'sadd', dstKey);
   }
@@ -417,11 +416,11 @@ function setOperation(c: CommandContext, op: number, store: boolean): void {
             break;
           }
         }
-        if (all) result.add(m);
+        if (all) result.add(m, c.store.limits);
       }
     }
   } else if (op === OP_UNION) {
-    for (const s of sets) for (const m of s.members()) result.add(m);
+    for (const s of sets) for (const m of s.members()) result.add(m, c.store.limits);
   } else {
     const head = sets[0];
     for (const m of head.members()) {
@@ -432,7 +431,7 @@ function setOperation(c: CommandContext, op: number, store: boolean): void {
           break;
         }
       }
-      if (keep) result.add(m);
+      if (keep) result.add(m, c.store.limits);
     }
     // Redis picks between two algorithms by estimated work; the second copies the whole first
     // set and removes from it, so the result is a hashtable whenever that copy would have been.
@@ -444,7 +443,7 @@ function setOperation(c: CommandContext, op: number, store: boolean): void {
       two += s.size;
     }
     if (Math.floor(one / 2) > two) {
-      result.intset = head.size <= INTSET_ENTRIES && head.members().every(isIntMember);
+      result.intset = head.size <= c.store.limits.intsetEntries && head.members().every(isIntMember);
     }
   }
   // A fresh set's members() is its insertion order unless it is an intset: for SINTER that is

@@ -349,6 +349,7 @@ function writeBytesAt(c: CommandContext, id: number, arg: number, offset: number
   const a = c.args;
   const db = c.db;
   db.openStringBytes(id, minLen, c.store.maxStringLength);
+  db.markRaw(id); // as Redis's unshared (raw) value
   const t = db.table;
   a.buf.copy(t.vbuf, t.vstart + offset, a.start[arg], a.end[arg]);
   if (!created) db.stringBytesEdited(id);
@@ -494,7 +495,7 @@ function decrbyCommand(c: CommandContext): void {
 
 function incrbyfloatCommand(c: CommandContext): void {
   const key = c.str(1);
-  const e = writeString(c, key);
+  let e = writeString(c, key);
   if (e === null) return;
   const cur = e === undefined ? LD_ZERO : parseLongDouble(e.value as string);
   const by = cur === undefined ? undefined : parseLongDouble(c.str(2));
@@ -508,8 +509,9 @@ function incrbyfloatCommand(c: CommandContext): void {
     return;
   }
   const text = formatLongDouble(sum);
-  if (e === undefined) c.db.setString(key, text, 0);
+  if (e === undefined) e = c.db.setString(key, text, 0);
   else replaceValue(c, e, text);
+  c.db.markNotInt(e.id); // an embstr or raw string, whatever its text
   c.notify(NOTIFY_STRING, 'incrbyfloat', key);
   c.w.bulk(text);
 }

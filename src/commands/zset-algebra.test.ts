@@ -166,6 +166,28 @@ describe('ZUNION ZINTER ZDIFF', () => {
     assert.equal(encoding('d'), 'listpack');
   });
 
+  test('stored encoding follows the store\'s limits (zset-max-listpack-entries / -value)', () => {
+    const { run, store } = harness();
+    const encoding = (key: string): string => (store.dbs[0].peek(key)!.value as SortedSet).encoding();
+    store.limits.zsetEntries = 1;
+    run('ZADD', 'z', '1', 'a', '2', 'b');
+    assert.equal(encoding('z'), 'skiplist');
+    run('ZRANGESTORE', 'd', 'z', '0', '0');
+    assert.equal(encoding('d'), 'listpack');
+    run('ZRANGESTORE', 'd', 'z', '0', '1');
+    assert.equal(encoding('d'), 'skiplist', 'by rank: a skiplist from the start past the limit');
+    run('ZRANGESTORE', 'd', 'z', '-inf', '+inf', 'BYSCORE');
+    assert.equal(encoding('d'), 'skiplist', 'by score: a listpack converted as it grows');
+    run('ZUNIONSTORE', 'd', '1', 'z');
+    assert.equal(encoding('d'), 'skiplist');
+    store.limits.zsetEntries = 128;
+    run('ZUNIONSTORE', 'd', '1', 'z');
+    assert.equal(encoding('d'), 'listpack');
+    store.limits.zsetValue = 0;
+    run('ZUNIONSTORE', 'd', '1', 'z');
+    assert.equal(encoding('d'), 'skiplist');
+  });
+
   test('errors in Redis order: numkeys, key types, then options', () => {
     const { run } = harness();
     run('ZADD', 'a', '1', 'x');

@@ -14,7 +14,7 @@
 //   MIN/MAX it is ignored (NaN compares false);
 // - results are ordered by (score, member bytes), as the skiplist Redis builds them in.
 // A *STORE result is stored as Redis's zsetConvertToListpackIfNeeded leaves it: a listpack (-0
-// scores read back as 0) when it has at most 128 members of at most 64 bytes, else a skiplist.
+// scores read back as 0) within zset-max-listpack-entries / -value (store.limits), else a skiplist.
 
 import type { CommandContext } from './context.js';
 import { CMD_DENYOOM, CMD_MOVABLE_KEYS, CMD_READONLY, CMD_WRITE, keysAfterCount, type CommandDef } from './table.js';
@@ -36,9 +36,6 @@ const ERR_RANGE_LIMIT = 'ERR syntax error, LIMIT is only supported in combinatio
 const ERR_RANGE = 'ERR value is out of range';
 const ERR_COUNT_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
 
-/** zset-max-listpack-entries / -value defaults: past either, a stored result is a skiplist. */
-const LISTPACK_ENTRIES = 128;
-const LISTPACK_VALUE = 64;
 /** ZRANDMEMBER_SUB_STRATEGY_MUL: below count * 3 members, Redis copies the set and removes from it. */
 const SUB_STRATEGY_MUL = 3;
 /** LONG_MAX / 2: the largest |count| ZRANDMEMBER takes WITHSCORES. */
@@ -204,7 +201,7 @@ function storeItems(c: CommandContext, key: string, items: ZItem[], skiplist: bo
   }
   const zs = new SortedSet();
   if (skiplist) zs.convertToSkiplist();
-  for (const item of items) zs.set(item.member, item.score);
+  for (const item of items) zs.set(item.member, item.score, c.store.limits);
   c.db.create(key, TYPE_ZSET, zs);
   c.db.modified(key);
   c.w.integer(zs.size);
@@ -280,7 +277,8 @@ function zsetOperation(c: CommandContext, op: number, store: boolean, cardOnly: 
   let longest = 0;
   for (const item of items) if (item.member.length > longest) longest = item.member.length;
   const event = op === OP_UNION ? 'zunionstore' : op === OP_INTER ? 'zinterstore' : 'zdiffstore';
-  storeItems(c, c.str(1), items, items.length > LISTPACK_ENTRIES || longest > LISTPACK_VALUE, event);
+  const limits = c.store.limits;
+  storeItems(c, c.str(1), items, items.length > limits.zsetEntries || longest > limits.zsetValue, event);
 }
 
 function zunionCommand(c: CommandContext): void {
@@ -390,7 +388,7 @@ function zrangestoreCommand(c: CommandContext): void {
   }
   const items = zs.slice(lo, hi - 1);
   if (rev) items.reverse();
-  storeItems(c, dst, items, type === RANGE_RANK && items.length > LISTPACK_ENTRIES, 'zrangestore');
+  storeItems(c, dst, items, type === RANGE_RANK && items.length > c.store.limits.zsetEntries, 'zrangestore');
 }
 
 // ---- ZRANDMEMBER -----------------------------------------------------------------------------

@@ -147,7 +147,7 @@ function zaddGeneric(c: CommandContext, flags: number, scoreIdx: number): void {
           updated++;
         }
       } else if (!xx) {
-        delta += zs.set(member, score);
+        delta += zs.set(member, score, c.store.limits);
         added++;
         processed++;
       }

@@ -23,6 +23,13 @@ export class ReplyWriter {
   /** Where the current connection's pending replies begin. */
   private mark = 0;
 
+  /**
+   * While a caller records them (a client with CLIENT REPLY OFF or SKIP), where the push frames
+   * written since begin() start (push() headers; RESP2 pub/sub confirmations are pushes too,
+   * though they look like arrays); null otherwise.
+   */
+  pushStarts: number[] | null = null;
+
   /** Starts collecting replies for one connection. */
   begin(): void {
     this.mark = this.pos;
@@ -142,9 +149,15 @@ export class ReplyWriter {
   }
 
   raw(bytes: Buffer): void {
-    this.ensure(bytes.length);
-    bytes.copy(this.slab, this.pos);
-    this.pos += bytes.length;
+    const n = bytes.length;
+    this.ensure(n);
+    // Buffer#copy's fixed cost dwarfs a short loop (small integers, +OK).
+    if (n <= 16) {
+      const slab = this.slab;
+      const pos = this.pos;
+      for (let i = 0; i < n; i++) slab[pos + i] = bytes[i];
+    } else bytes.copy(this.slab, this.pos);
+    this.pos += n;
   }
 
   /** +status */
@@ -245,6 +258,7 @@ export class ReplyWriter {
 
   /** An out-of-band push of n elements: >n in RESP3, *n in RESP2 (as pub/sub messages). */
   push(n: number): void {
+    if (this.pushStarts !== null) this.pushStarts.push(this.pendingBytes);
     this.ensure(16);
     this.header(this.resp === 3 ? 62 : 42, n);
   }
@@ -339,6 +353,18 @@ export function formatDouble(d: number): string {
   if (d === -Infinity) return '-inf';
   if (Number.isNaN(d)) return 'nan';
   if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  // The same value is often formatted again (a script storing a value it read, a score written
+  // to many members): the last one is kept.
+  if (d === lastDouble) return lastText;
+  lastText = formatNonZero(d);
+  lastDouble = d;
+  return lastText;
+}
+
+let lastDouble = 0;
+let lastText = '0';
+
+function formatNonZero(d: number): string {
   const a = Math.abs(d);
   const fast = a < 2 ** 53 ? digitsByPrecision(a) : null;
   if (fast !== null) return renderG17(fast, exp10Of, d < 0);
@@ -381,12 +407,15 @@ let exp10Of = 0;
  * decimal fraction digits, so that is checked first. Null: use the exact path.
  */
 function digitsByPrecision(a: number): string | null {
-  let x = a;
-  let k = 0;
-  while (!Number.isInteger(x)) {
-    x *= 2;
-    k++;
-  }
+  // k = the binary fraction digits of a = m * 2^e (m the 53-bit significand): -e less the
+  // significand's trailing zero bits (none when a is an integer).
+  DOUBLE_VIEW.setFloat64(0, a);
+  const hi = DOUBLE_VIEW.getUint32(0);
+  const lo = DOUBLE_VIEW.getUint32(4);
+  const biasedExp = (hi >>> 20) & 0x7ff;
+  const mHi = biasedExp === 0 ? hi & 0xfffff : (hi & 0xfffff) | 0x100000;
+  const tz = lo !== 0 ? 31 - Math.clz32(lo & -lo) : 32 + 31 - Math.clz32(mHi & -mHi);
+  const k = Math.max(0, (biasedExp === 0 ? 1074 : 1075 - biasedExp) - tz);
   const lead = Math.floor(Math.log10(a));
   const significant = lead >= 0 ? lead + 1 + k : k + lead + 1;
   if (significant >= 17 && significant <= 19) return null;
@@ -409,16 +438,18 @@ function digitsByPrecision(a: number): string | null {
 
 /** %.17g from 17 significant digits and the decimal exponent of the first. */
 function renderG17(digits: string, exp10: number, negative: boolean): string {
+  // The digits without their trailing zeros (%g drops them).
+  let n = digits.length;
+  while (n > 1 && digits.charCodeAt(n - 1) === 48) n--;
   let out: string;
   if (exp10 < -4 || exp10 >= 17) {
-    const mantissa = `${digits[0]}.${digits.slice(1)}`.replace(/\.?0+$/, '');
+    const mantissa = n > 1 ? `${digits[0]}.${digits.slice(1, n)}` : digits[0];
     const abs = Math.abs(exp10);
     out = `${mantissa}e${exp10 < 0 ? '-' : '+'}${abs < 10 ? '0' : ''}${abs}`;
   } else if (exp10 >= 0) {
-    const frac = digits.slice(exp10 + 1).replace(/0+$/, '');
-    out = frac.length > 0 ? `${digits.slice(0, exp10 + 1)}.${frac}` : digits.slice(0, exp10 + 1);
+    out = n > exp10 + 1 ? `${digits.slice(0, exp10 + 1)}.${digits.slice(exp10 + 1, n)}` : digits.slice(0, exp10 + 1);
   } else {
-    out = `0.${('0'.repeat(-exp10 - 1) + digits).replace(/0+$/, '')}`;
+    out = `0.${'0'.repeat(-exp10 - 1)}${digits.slice(0, n)}`;
   }
   return negative ? `-${out}` : out;
 }

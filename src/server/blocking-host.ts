@@ -2,16 +2,31 @@
 // client's replies, run what a client sent while blocked, replicate a served waiter's pop, and
 // find where a key's slot is served.
 
-import type { CorralNode } from './node.js';
 import type { BlockingHost } from './blocking.js';
+import type { Client } from './client.js';
+import type { ClientOutput } from './client-output.js';
+import type { DispatchHost } from './dispatch.js';
 
-export function blockingHostFor(node: CorralNode): BlockingHost {
+/** The node, as this adapter sees it (CorralNode implements it). */
+export interface BlockingHostSource extends DispatchHost {
+  readonly output: ClientOutput;
+  /** Runs what a client sent while it was blocked on keys. */
+  runPending(client: Client): void;
+}
+
+export function blockingHostFor(node: BlockingHostSource): BlockingHost {
   return {
     store: node.store,
     ctx: node.ctx,
     writer: node.writer,
     queueReplies: (client) => node.output.queueReplies(client),
     runPending: (client) => node.runPending(client),
+    beforeServe: (client) => {
+      if (node.tracking.active) node.tracking.beforeCommand(client);
+    },
+    afterServe: (client) => {
+      if (node.tracking.active) node.tracking.afterCommand(client, false, false, null);
+    },
     propagate: (db, words) => node.propagateWords(db, words),
     redirectFor: (key) => (node.cluster === null ? null : node.cluster.redirectForKey(key)),
     closeAfterReply: (client) => {

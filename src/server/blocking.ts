@@ -60,6 +60,12 @@ export interface BlockingHost {
   queueReplies(client: Client): void;
   /** Runs what a client sent while it was blocked. */
   runPending(client: Client): void;
+  /**
+   * Around serving a waiter, as around a command it runs (tracking: the invalidations its own
+   * write causes for it come after its reply, not before).
+   */
+  beforeServe(client: Client): void;
+  afterServe(client: Client): void;
   /** Replicates a write made outside a command's call (a served waiter's pop). */
   propagate(db: number, words: string[]): void;
   /** The error that sends a client elsewhere for a key (MOVED, CLUSTERDOWN), or null if served here. */
@@ -127,6 +133,18 @@ export class Blocking {
     this.ready.push(id);
   }
 
+  /** SWAPDB swapped databases a and b: keys waited on there that now hold data are ready. */
+  databasesSwapped(a: number, b: number): void {
+    for (const id of this.waiting.keys()) {
+      const sep = id.indexOf('\0');
+      const db = Number(id.slice(0, sep));
+      if (db !== a && db !== b) continue;
+      const key = id.slice(sep + 1);
+      const e = this.host.store.dbs[db].peek(key);
+      if (e !== undefined && (e.type === TYPE_LIST || e.type === TYPE_ZSET)) this.keyModified(db, key);
+    }
+  }
+
   /** Serves the waiters of every ready key, then lets the served clients go on. */
   serveReady(): void {
     if (this.serving) return;
@@ -175,7 +193,9 @@ export class Blocking {
     const writer = host.writer;
     writer.begin();
     writer.resp = client.resp;
+    host.beforeServe(client);
     const words = w.serve(ctx, key, w);
+    host.afterServe(client);
     if (words !== null) host.propagate(w.db, words);
     this.release(w);
     host.queueReplies(client);

@@ -18,6 +18,12 @@ export interface QueuedCommand {
   args: CommandArgs;
 }
 
+/** CLIENT REPLY's modes: replies on, off, to be skipped for the next command, skipped for this one. */
+export const REPLY_ON = 0;
+export const REPLY_OFF = 1;
+export const REPLY_SKIP_NEXT = 2;
+export const REPLY_SKIP = 3;
+
 export class Client implements ClientLike {
   db = 0;
   resp: RespVersion = 2;
@@ -34,6 +40,8 @@ export class Client implements ClientLike {
   watched: Map<string, boolean> | null = null;
   /** A WATCHed key changed: EXEC will fail. */
   watchDirty = false;
+  /** CLIENT REPLY (REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP). */
+  replyMode = REPLY_ON;
   closeAfterReply = false;
   closed = false;
   readonly createdAt: number;
@@ -57,6 +65,8 @@ export class Client implements ClientLike {
   replicaListeningPort = 0;
   /** REPLCONF capa corral-load: a corral replica that takes its full copy in CORRAL LOAD form. */
   replicaBulkLoad = false;
+  /** REPLCONF rdb-only / rdb-filter-only: REPLICA_* bits of server/replica-rdb.ts (Redis's slave_req). */
+  replicaReq = 0;
   /** READONLY (cluster mode): read commands for a replica's slots are served here. */
   readonlyMode = false;
   /** CLIENT TRACKING's options (server/tracking.ts), null while tracking is off. */

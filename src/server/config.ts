@@ -77,6 +77,10 @@ export const PARAMS: ParamDef[] = [
   { name: 'repl-ping-replica-period', kind: 'int', default: 10, min: 1, max: INT_MAX },
   { name: 'replica-read-only', kind: 'bool', default: true },
   { name: 'replica-serve-stale-data', kind: 'bool', default: true },
+  // Writes are refused (NOREPLICAS) while fewer than min-replicas-to-write replicas are online
+  // with an acknowledgement at most min-replicas-max-lag seconds old; 0 in either: no check.
+  { name: 'min-replicas-to-write', alias: 'min-slaves-to-write', kind: 'int', default: 0, min: 0, max: 2147483647 },
+  { name: 'min-replicas-max-lag', alias: 'min-slaves-max-lag', kind: 'int', default: 10, min: 0, max: 2147483647 },
   // The control plane (docs/replication.md): `local:host:port` (corral up's coordinator) or an
   // etcd URL list, and the cluster's name there; empty for a node without one.
   { name: 'coordinator', kind: 'string', default: '', immutable: true },
@@ -105,6 +109,9 @@ export const PARAMS: ParamDef[] = [
   // with "not enough memory" and the node is unaffected. 0: no limit.
   { name: 'lua-memory-limit', kind: 'memory', default: 128 * 1024 * 1024, min: 0, ...LLONG_MAX },
   { name: 'latency-monitor-threshold', kind: 'int', default: 0, min: 0, ...LLONG_MAX },
+  // CLIENT TRACKING's table of remembered keys: past this many, keys are dropped (and their
+  // trackers told, as if the keys changed) until it fits again. 0: no limit.
+  { name: 'tracking-table-max-keys', kind: 'int', default: 1000000, min: 0, ...LLONG_MAX },
   // Whether DEBUG runs (server/commands/debug.ts): never, always, or from a local connection only
   // (127.0.0.1 or ::1). Set at startup only, as Redis's (its test suite starts servers with yes).
   { name: 'enable-debug-command', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },

@@ -1,16 +1,24 @@
 // A node's seat in the control plane (docs/replication.md): the agent (control/agent.ts) wired to
 // this node — its identity, the topology it applies, the report its lease renewals carry — and
-// the write fence that the controller's grants set (CorralNode.setLeaseFence; the node keeps the
+// the write fence that the controller's grants set (ControlPlaneHost.setLeaseFence; the node keeps the
 // fence, read by the dispatcher on every write, and a manual failover's pauses).
 
 import { nodeIdFor } from '../cluster/topology.js';
 import { NodeAgent } from '../control/agent.js';
-import type { CorralNode } from './node.js';
+import type { Dialer } from '../control/agent.js';
+import type { ServerApi } from './server-api.js';
+
+/** What the control plane needs of its node (CorralNode implements it). */
+export interface ControlPlaneHost extends ServerApi {
+  readonly dial: Dialer | undefined;
+  /** A grant from the controller: writes are taken until `until` (performance.now()). */
+  setLeaseFence(until: number): void;
+}
 
 export class NodeControlPlane {
   readonly agent: NodeAgent;
 
-  constructor(private readonly node: CorralNode) {
+  constructor(private readonly node: ControlPlaneHost) {
     const cluster = node.cluster!;
     const config = node.config;
     this.agent = new NodeAgent(

@@ -22,8 +22,22 @@ import { ERR_NOAUTH, ERR_OOM, errWrongArity } from '../commands/errors.js';
 import { performance } from 'node:perf_hooks';
 import { latin1 } from '../util/bytes.js';
 import { copyArgs, type Client } from './client.js';
-import type { CorralNode } from './node.js';
+import type { CommandContext } from '../commands/context.js';
+import type { ServerApi } from './server-api.js';
 import type { Tracking } from './tracking.js';
+
+/** What the dispatcher needs of its node beyond ServerApi (CorralNode implements it). */
+export interface DispatchHost extends ServerApi {
+  /** The one context every command runs in. */
+  readonly ctx: CommandContext;
+  /** Set by propagateInstead for the running command. */
+  propagationInstead: string[] | null;
+  readonly slowlogThreshold: number;
+  /** min-replicas-to-write (0: no check of the replicas before a write). */
+  readonly minReplicasToWrite: number;
+  /** Replicates a write given as a command's words. */
+  propagateWords(db: number, words: string[]): void;
+}
 
 /** What a RESP2 client with subscriptions may run (Redis 7.0's processCommand). */
 const SUBSCRIBER_COMMANDS = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
@@ -31,7 +45,7 @@ const SUBSCRIBER_COMMANDS = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubsc
 /** Redis 7.0's allow_busy commands: what runs while a script is busy. */
 const ALLOW_BUSY = new Set(['reset', 'replconf', 'hello', 'script|kill', 'function|kill', 'function|stats', 'quit', 'watch', 'auth', 'unwatch', 'discard', 'shutdown', 'multi']);
 
-export function dispatch(node: CorralNode, client: Client, args: CommandArgs): void {
+export function dispatch(node: DispatchHost, client: Client, args: CommandArgs): void {
   if (isQuit(args)) {
     node.writer.ok();
     client.closeAfterReply = true;
@@ -67,6 +81,13 @@ export function dispatch(node: CorralNode, client: Client, args: CommandArgs): v
   if (isWrite && node.writeFence !== 0 && node.lastTick >= node.writeFence && node.replication.role === 'master') {
     reject(node, client, 'CLUSTERDOWN The cluster is down', cmd);
     return;
+  }
+  if (isWrite && node.minReplicasToWrite !== 0) {
+    const refusal = node.replication.writeQuorumRefusal();
+    if (refusal !== null) {
+      reject(node, client, refusal, cmd);
+      return;
+    }
   }
   const store = node.store;
   if (store.maxmemory !== 0) {
@@ -114,7 +135,7 @@ export function dispatch(node: CorralNode, client: Client, args: CommandArgs): v
  * each command costs one clock read, not two; the few microseconds of parsing before it count
  * as its time, as Redis's own timing includes some overhead.
  */
-export function call(node: CorralNode, client: Client, cmd: Command, args: CommandArgs): void {
+export function call(node: DispatchHost, client: Client, cmd: Command, args: CommandArgs): void {
   const ctx = node.ctx;
   ctx.args = args;
   ctx.client = client;
@@ -125,7 +146,7 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   const stream = node.replStream;
   const dirtyBefore = stream !== null ? node.store.dirty : 0;
   const tracking = node.tracking.active ? node.tracking : null;
-  if (tracking !== null) beforeTracked(tracking, client, cmd);
+  if (tracking !== null) beforeTracked(tracking, client, cmd, args);
   cmd.handler(ctx);
   if (tracking !== null) afterTracked(tracking, client, cmd, args);
   if (stream !== null && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0 && (node.store.dirty !== dirtyBefore || node.forcePropagation)) {
@@ -156,35 +177,53 @@ export function call(node: CorralNode, client: Client, cmd: Command, args: Comma
   if (threshold >= 0 && micros >= threshold && (cmd.flags & CMD_SKIP_SLOWLOG) === 0) node.slowlog.add(args, micros, client);
 }
 
+/** Commands that run a script: what they read is what the script's commands read (see afterTracked). */
+const SCRIPT_COMMANDS = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro']);
+
 /** A command runs while some client tracks keys (server/tracking.ts); a flush is not a key change. */
-function beforeTracked(tracking: Tracking, client: Client, cmd: Command): void {
+function beforeTracked(tracking: Tracking, client: Client, cmd: Command, args: CommandArgs): void {
   tracking.beforeCommand(client);
   if (cmd.name === 'flushdb' || cmd.name === 'flushall') tracking.flushing = true;
+  // A script's reads are remembered as its declared keys (below): kept until its commands run.
+  if (client.tracking !== null && !client.tracking.bcast && SCRIPT_COMMANDS.has(cmd.name)) tracking.scriptKeys = keysOf(cmd, args);
 }
 
 const trackedKeyPos: number[] = [];
 
+function keysOf(cmd: Command, args: CommandArgs): string[] {
+  const n = cmd.keyPositions(args.argc, trackedKeyPos, args);
+  const keys: string[] = [];
+  for (let i = 0; i < n; i++) keys.push(latin1(args.buf, args.start[trackedKeyPos[i]], args.end[trackedKeyPos[i]]));
+  return keys;
+}
+
+/**
+ * After a command, for tracking: a read by a tracking client remembers its keys. As Redis 7.0's
+ * call(): a script command itself remembers nothing, but each read-only command the script runs
+ * remembers, for the client that called the script, the keys that script declared (not the
+ * keys the command names).
+ */
 function afterTracked(tracking: Tracking, client: Client, cmd: Command, args: CommandArgs): void {
   if (tracking.flushing) {
     tracking.flushing = false;
     tracking.flushed();
   }
-  const st = client.tracking;
-  let keys: string[] | null = null;
-  const readOnly = (cmd.flags & CMD_READONLY) !== 0 && (cmd.flags & CMD_PUBSUB) === 0;
-  if (st !== null && readOnly && !st.bcast) {
-    const n = cmd.keyPositions(args.argc, trackedKeyPos, args);
-    keys = [];
-    for (let i = 0; i < n; i++) keys.push(latin1(args.buf, args.start[trackedKeyPos[i]], args.end[trackedKeyPos[i]]));
+  const readOnly = (cmd.flags & CMD_READONLY) !== 0 && (cmd.flags & CMD_PUBSUB) === 0 && !SCRIPT_COMMANDS.has(cmd.name);
+  if (client.inScript) {
+    const caller = tracking.current;
+    if (readOnly && caller !== null && tracking.scriptKeys !== null) tracking.remember(caller, tracking.scriptKeys);
   }
+  const st = client.tracking;
+  const keys = st !== null && readOnly && !st.bcast ? keysOf(cmd, args) : null;
   tracking.afterCommand(client, readOnly, cmd.parent !== null && cmd.parent.name === 'client', keys);
+  if (tracking.current === null) tracking.scriptKeys = null;
 }
 
 /**
  * Cluster mode: whether this node serves the command; if not, replies the redirect or error as
  * Redis does (a refused EXEC discards its transaction; any other command inside MULTI dooms it).
  */
-function routedHere(node: CorralNode, client: Client, cmd: Command, args: CommandArgs): boolean {
+function routedHere(node: DispatchHost, client: Client, cmd: Command, args: CommandArgs): boolean {
   const cluster = node.cluster!;
   const inExec = cmd.name === 'exec' && cmd.parent === null;
   // READONLY: a replica serves reads of its shard's slots (for EXEC, if every queued command reads).
@@ -222,7 +261,7 @@ function routedHere(node: CorralNode, client: Client, cmd: Command, args: Comman
  * Refuses a command before it runs. Inside MULTI this dooms the transaction; a refused EXEC
  * (even outside MULTI, as Redis does) discards it and says why in an EXECABORT error.
  */
-function reject(node: CorralNode, client: Client, message: string, cmd?: Command): void {
+function reject(node: DispatchHost, client: Client, message: string, cmd?: Command): void {
   node.stats.rejectedCalls++;
   countRejection(node, cmd !== undefined && cmd.name === 'exec' && cmd.parent === null ? 'EXECABORT Transaction discarded' : message);
   if (cmd !== undefined) cmd.rejectedCalls++;
@@ -238,7 +277,7 @@ function reject(node: CorralNode, client: Client, message: string, cmd?: Command
 }
 
 /** A refusal's error reply, counted in INFO errorstats (EXECABORT's own code, as Redis, is not). */
-function countRejection(node: CorralNode, message: string): void {
+function countRejection(node: DispatchHost, message: string): void {
   const b = Buffer.from(`-${message}`, 'latin1');
   node.stats.countError(b, 0, b.length);
 }

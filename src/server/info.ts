@@ -7,7 +7,7 @@ import os from 'node:os';
 import type { CommandContext } from '../commands/context.js';
 import type { Command } from '../commands/table.js';
 import type { Client } from './client.js';
-import type { CorralNode } from './node.js';
+import type { ServerApi } from './server-api.js';
 
 /**
  * HELLO and INFO report Redis's name and version, not corral's: client libraries gate features
@@ -36,7 +36,7 @@ type Section = (typeof ALL_SECTIONS)[number];
 const DEFAULT_SECTIONS: readonly Section[] = ALL_SECTIONS.filter((s) => s !== 'commandstats');
 
 /** used_memory_peak: the highest used_memory INFO has seen, per node. */
-const peaks = new WeakMap<CorralNode, number>();
+const peaks = new WeakMap<ServerApi, number>();
 
 /**
  * Which sections an INFO call asks for, in Redis's genInfoSectionDict rules: none means
@@ -57,7 +57,7 @@ export function selectSections(args: string[]): Set<string> {
 }
 
 /** The INFO text for the selected sections. */
-export function infoText(node: CorralNode, selected: Set<string>): string {
+export function infoText(node: ServerApi, selected: Set<string>): string {
   let out = '';
   for (const s of ALL_SECTIONS) {
     if (!selected.has(s)) continue;
@@ -93,7 +93,7 @@ function lines(title: string, fields: Array<[string, string | number]>): string 
   return s;
 }
 
-function server(node: CorralNode): string {
+function server(node: ServerApi): string {
   const now = node.clock.now();
   const uptime = Math.max(0, Math.floor((now - node.stats.startedAt) / 1000));
   const hz = node.config.int('hz');
@@ -125,7 +125,7 @@ function server(node: CorralNode): string {
   ]);
 }
 
-function clients(node: CorralNode): string {
+function clients(node: ServerApi): string {
   let maxIn = 0;
   let maxOut = 0;
   for (const c of node.clients.values()) {
@@ -144,7 +144,7 @@ function clients(node: CorralNode): string {
   ]);
 }
 
-function memory(node: CorralNode): string {
+function memory(node: ServerApi): string {
   const used = node.store.usedMemory;
   const peak = Math.max(peaks.get(node) ?? 0, used);
   peaks.set(node, peak);
@@ -175,6 +175,9 @@ function memory(node: CorralNode): string {
     ['maxmemory_human', bytesToHuman(maxmemory)],
     ['maxmemory_policy', node.store.evictionPolicy],
     ['mem_fragmentation_ratio', fixed2(used === 0 ? 0 : rss / used)],
+    // Replication and client buffers are not in used_memory at all (corral counts the dataset),
+    // so none of used_memory is left out of the eviction decision.
+    ['mem_not_counted_for_evict', 0],
     ['mem_allocator', 'v8'],
     ['lazyfree_pending_objects', 0],
   ]);
@@ -184,7 +187,7 @@ function memory(node: CorralNode): string {
  * The Lua VM's figures, under Redis's names: corral runs EVAL scripts and FUNCTION libraries in
  * one VM, so its memory is reported as the eval VM's and the total alike.
  */
-function scriptingMemory(node: CorralNode): Array<[string, string | number]> {
+function scriptingMemory(node: ServerApi): Array<[string, string | number]> {
   const vm = node.scripting?.memoryUsed ?? 0;
   const scripts = node.scripting?.scripts;
   let scriptBytes = 0;
@@ -210,7 +213,7 @@ function scriptingMemory(node: CorralNode): Array<[string, string | number]> {
 }
 
 /** corral keeps no data on disk: Redis's values for an instance that never saved. */
-function persistence(node: CorralNode): string {
+function persistence(node: ServerApi): string {
   return lines('Persistence', [
     ['loading', 0],
     ['async_loading', 0],
@@ -232,7 +235,7 @@ function persistence(node: CorralNode): string {
   ]);
 }
 
-function stats(node: CorralNode): string {
+function stats(node: ServerApi): string {
   const s = node.stats;
   const st = node.store.stats;
   return lines('Stats', [
@@ -262,7 +265,7 @@ function stats(node: CorralNode): string {
   ]);
 }
 
-function replication(node: CorralNode): string {
+function replication(node: ServerApi): string {
   return `# Replication\r\n${node.replication.info()}`;
 }
 
@@ -279,7 +282,7 @@ function cpu(): string {
   ]);
 }
 
-function commandstats(node: CorralNode): string {
+function commandstats(node: ServerApi): string {
   const fields: Array<[string, string]> = [];
   const visit = (cmd: Command): void => {
     if (cmd.calls > 0 || cmd.rejectedCalls > 0 || cmd.failedCalls > 0) {
@@ -296,7 +299,7 @@ function commandstats(node: CorralNode): string {
   return lines('Commandstats', fields);
 }
 
-function keyspace(node: CorralNode): string {
+function keyspace(node: ServerApi): string {
   const fields: Array<[string, string]> = [];
   for (const db of node.store.dbs) {
     if (db.size > 0) fields.push([`db${db.id}`, `keys=${db.size},expires=${db.volatileCount},avg_ttl=0`]);
@@ -304,7 +307,7 @@ function keyspace(node: CorralNode): string {
   return lines('Keyspace', fields);
 }
 
-const SECTION_WRITERS: Record<Section, (node: CorralNode) => string> = {
+const SECTION_WRITERS: Record<Section, (node: ServerApi) => string> = {
   server,
   clients,
   memory,
@@ -324,7 +327,7 @@ const SECTION_WRITERS: Record<Section, (node: CorralNode) => string> = {
 };
 
 /** Resets what CONFIG RESETSTAT resets: the node's and store's counters and per-command stats. */
-export function resetStats(node: CorralNode): void {
+export function resetStats(node: ServerApi): void {
   const s = node.stats;
   s.commandsProcessed = 0;
   s.connectionsReceived = 0;
@@ -366,7 +369,7 @@ function fdOf(client: Client): number {
 }
 
 /** Clients waiting on keys, for WAIT, or for a paused slot (Redis counts every blocking kind). */
-function blockedClients(node: CorralNode): number {
+function blockedClients(node: ServerApi): number {
   let n = 0;
   for (const c of node.clients.values()) if (c.blocked) n++;
   return n;
@@ -388,7 +391,7 @@ function clientFlags(client: Client): string {
 }
 
 /** One CLIENT LIST line, in Redis 7.0's field order. `self` is the client running the command. */
-export function clientInfoLine(node: CorralNode, client: Client, self: Client, c: CommandContext): string {
+export function clientInfoLine(node: ServerApi, client: Client, self: Client, c: CommandContext): string {
   const now = node.clock.now();
   let argvMem = 0;
   if (client === self) for (let i = 0; i < c.argc; i++) argvMem += c.argLength(i);

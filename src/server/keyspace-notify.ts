@@ -9,6 +9,7 @@
 // Cost: with notify-keyspace-events empty (the default) or without K and E, the context's flags
 // are 0 and the store's hook null, so a command pays one integer test per event point.
 
+import type { CommandContext } from '../commands/context.js';
 import {
   NOTIFY_EVICTED,
   NOTIFY_EXPIRED,
@@ -22,7 +23,12 @@ import {
 } from '../commands/keyspace-events.js';
 import { KEY_EVENT_EVICTED, KEY_EVENT_EXPIRED, KEY_EVENT_MISS, KEY_EVENT_NEW } from '../store/keyspace.js';
 import type { Client } from './client.js';
-import type { CorralNode } from './node.js';
+import type { ServerApi } from './server-api.js';
+
+/** What keyspace notifications need of their node (CorralNode implements it). */
+export interface NotifierHost extends Pick<ServerApi, 'store' | 'pubsub' | 'replication' | 'writer'> {
+  readonly ctx: CommandContext;
+}
 
 /** The class and name of each store event, by KEY_EVENT_ constant. */
 const STORE_EVENT_CLASS: number[] = [];
@@ -42,7 +48,7 @@ export class KeyspaceNotifier implements KeyspaceEventSink {
   /** The classes published (0: none), as CommandContext.notifyFlags. */
   private flags = 0;
 
-  constructor(private readonly node: CorralNode) {}
+  constructor(private readonly node: NotifierHost) {}
 
   /** Applies notify-keyspace-events (its canonical string, as Config holds it). */
   configure(value: string): void {

@@ -23,8 +23,7 @@ import { SlotImport, type ImportHost } from '../cluster/migration/slot-import.js
 import { ByteThrottle } from '../cluster/migration/byte-throttle.js';
 import { SLOT_COUNT } from '../cluster/slot.js';
 import { internalClient, type Client } from './client.js';
-import { call } from './dispatch.js';
-import type { CorralNode } from './node.js';
+import type { ServerCore } from './server-core.js';
 
 /** Keys of a moved-away slot deleted per step (a step about every millisecond). */
 const CLEANUP_KEYS_PER_STEP = 256;
@@ -47,7 +46,7 @@ export class NodeMigration implements ImportHost {
   /** The copy rate of this node's exports (`migration-rate`). */
   readonly throttle: ByteThrottle;
 
-  constructor(private readonly node: CorralNode) {
+  constructor(private readonly node: ServerCore) {
     this.importClient = internalClient('slot-import');
     this.throttle = new ByteThrottle(() => node.config.int('migration-rate'));
   }
@@ -227,7 +226,7 @@ export class NodeMigration implements ImportHost {
     const top = node.table.lookupTop(args);
     const cmd = top === undefined ? null : CommandTable.resolve(top, args);
     if (cmd === null || (cmd.flags & CMD_WRITE) === 0) throw new Error(`unexpected command from the source: ${latin1(args.buf, args.start[0], args.end[0])}`);
-    call(node, this.importClient, cmd, args);
+    node.call(this.importClient, cmd, args);
     node.writer.discard();
   }
 

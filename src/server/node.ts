@@ -8,16 +8,18 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { CommandContext } from '../commands/context.js';
-import { CommandTable, type CommandDef } from '../commands/table.js';
+import { CommandTable, type Command, type CommandDef } from '../commands/table.js';
 import { COMMAND_READY, NEED_MORE, PROTOCOL_ERROR, type CommandArgs } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
+import { parseReply } from '../protocol/reply-parser.js';
 import { Store, type EvictionPolicy } from '../store/store.js';
+import { LIMIT_PARAMS, setEncodingLimit } from '../store/encoding-limits.js';
 import { CachedClock, systemClock, type Clock } from '../util/clock.js';
 import { attachReader } from './socket-reader.js';
 import { createSocketWriter } from './socket-writer.js';
-import { Client } from './client.js';
+import { Client, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT } from './client.js';
 import { Config, ConfigError, parseMemory, type ConfigValue } from './config.js';
-import { dispatch } from './dispatch.js';
+import { call, dispatch, type DispatchHost } from './dispatch.js';
 import { Slowlog } from './slowlog.js';
 import { WatchRegistry } from './watch.js';
 import { ClusterState } from './cluster-state.js';
@@ -43,6 +45,9 @@ import { scriptHostFor } from './script-host.js';
 import { Blocking } from './blocking.js';
 import { blockingHostFor } from './blocking-host.js';
 import { KeyspaceNotifier } from './keyspace-notify.js';
+import { NodeStats } from './stats.js';
+import type { LogLevel } from './server-core.js';
+import type { ServerApi } from './server-api.js';
 
 export interface NodeOptions {
   /** Parameters by Redis name, as text (from the command line or a config file). */
@@ -58,47 +63,12 @@ export interface NodeOptions {
   dial?: Dialer;
 }
 
-export class NodeStats {
-  commandsProcessed = 0;
-  connectionsReceived = 0;
-  rejectedConnections = 0;
-  rejectedCalls = 0;
-  netInputBytes = 0;
-  netOutputBytes = 0;
-  /** Ring of (time, commandsProcessed) samples for instantaneous_ops_per_sec. */
-  samples: Array<[number, number]> = [];
-  startedAt = Date.now();
-  /** Error replies by code (INFO errorstats), at most ERROR_CODES_MAX codes; and all of them. */
-  readonly errorCodes = new Map<string, number>();
-  totalErrorReplies = 0;
-  /** The next error reply is one already counted (a script's error raised by redis.call). */
-  errorCounted = false;
-
-  /** Counts an error reply by its code (Redis's afterErrorReply): the word after '-', or ERR. */
-  countError(buf: Buffer, at: number, end: number): void {
-    this.totalErrorReplies++;
-    let code = 'ERR';
-    const limit = Math.min(end, at + 32);
-    for (let i = at + 1; i < limit; i++) {
-      if (buf[i] === 32) {
-        code = buf.toString('latin1', at + 1, i);
-        break;
-      }
-    }
-    const n = this.errorCodes.get(code);
-    if (n !== undefined) this.errorCodes.set(code, n + 1);
-    else if (this.errorCodes.size < ERROR_CODES_MAX) this.errorCodes.set(code, 1);
-  }
-}
-
-/** Distinct error codes INFO errorstats tracks, as Redis's ERROR_STATS_NUMBER (a client cannot grow it). */
-const ERROR_CODES_MAX = 128;
-
 /** Defragmentation: milliseconds per slice, slices per cron period at most (node.defragStep). */
 const DEFRAG_SLICE_MS = 1;
 const DEFRAG_SLICES = 5;
 
-export class CorralNode {
+/** A node; its command handlers see it as ServerApi (server-api.ts), its rooms as their hosts. */
+export class CorralNode implements ServerApi, DispatchHost {
   readonly config: Config;
   /** The clock everything in the node reads: refreshed once per batch of commands. */
   readonly clock: CachedClock;
@@ -128,6 +98,8 @@ export class CorralNode {
   readonly pubsubBus: PubSubBus | null;
   /** Keyspace notifications (notify-keyspace-events). */
   readonly keyspaceNotifier: KeyspaceNotifier;
+  /** min-replicas-to-write (0: writes need no replicas; see NodeReplication.writeQuorumRefusal). */
+  minReplicasToWrite = 0;
   /** Set by a command that changes nothing but must reach the replicas (PUBLISH): see dispatch.call. */
   forcePropagation = false;
   /** Set by a command to be replicated as other words (a blocking pop as the plain pop): see dispatch.call. */
@@ -235,7 +207,7 @@ export class CorralNode {
   }
 
   private applyAll(): void {
-    for (const name of ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'slowlog-max-len', 'client-output-buffer-limit', 'proto-max-bulk-len', 'notify-keyspace-events']) {
+    for (const name of ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'slowlog-max-len', 'client-output-buffer-limit', 'proto-max-bulk-len', 'notify-keyspace-events', 'tracking-table-max-keys', 'min-replicas-to-write', ...LIMIT_PARAMS]) {
       this.apply(name, this.config.get(name));
     }
   }
@@ -265,11 +237,24 @@ export class CorralNode {
       case 'lua-memory-limit':
         if (this.scripting !== null) this.scripting.vm.memoryLimit = value as number;
         break;
+      case 'hash-max-listpack-entries':
+      case 'hash-max-listpack-value':
+      case 'zset-max-listpack-entries':
+      case 'zset-max-listpack-value':
+      case 'set-max-intset-entries':
+        setEncodingLimit(this.store.limits, name, value as number);
+        break;
       case 'proto-max-bulk-len':
         this.store.maxStringLength = value as number;
         break;
       case 'slowlog-max-len':
         this.slowlog.maxLen = value as number;
+        break;
+      case 'min-replicas-to-write':
+        this.minReplicasToWrite = value as number;
+        break;
+      case 'tracking-table-max-keys':
+        this.tracking.maxKeys = value as number;
         break;
       case 'notify-keyspace-events':
         this.keyspaceNotifier.configure(value as string);
@@ -366,7 +351,8 @@ export class CorralNode {
     const parser = client.parser;
     let r: number;
     while ((r = parser.next()) === COMMAND_READY) {
-      dispatch(this, client, parser);
+      if (client.replyMode !== REPLY_ON) this.dispatchQuietly(client, parser);
+      else dispatch(this, client, parser);
       if (this.blocking.hasReady) this.serveBlocked(client);
       if (client.closeAfterReply) break;
       if (this.output.limit > 0 && w.pendingBytes + client.pendingOutput > this.output.limit) {
@@ -408,6 +394,23 @@ export class CorralNode {
     this.writer.resp = client.resp;
   }
 
+  /**
+   * A command of a client with CLIENT REPLY OFF or SKIP: its reply is dropped unless the command
+   * turned replies back on (CLIENT REPLY ON answers OK). SKIP covers the command after CLIENT REPLY
+   * SKIP. Pushes written to other clients are not affected.
+   */
+  private dispatchQuietly(client: Client, args: CommandArgs): void {
+    if (client.replyMode === REPLY_SKIP_NEXT) client.replyMode = REPLY_SKIP;
+    const w = this.writer;
+    const at = w.pendingBytes;
+    w.pushStarts = [];
+    dispatch(this, client, args);
+    const pushes = w.pushStarts;
+    w.pushStarts = null;
+    if (client.replyMode !== REPLY_ON) keepPushesOnly(w, at, pushes);
+    if (client.replyMode === REPLY_SKIP) client.replyMode = REPLY_ON;
+  }
+
   /** Runs what a client sent while it was blocked on keys (server/blocking.ts). */
   runPending(client: Client): void {
     client.lastInteraction = this.clock.refresh();
@@ -441,6 +444,11 @@ export class CorralNode {
   /** A command's handler: replicate this call as these words instead (see dispatch.call). */
   propagateInstead(words: string[]): void {
     if (this.replStream !== null) this.propagationInstead = words;
+  }
+
+  /** Runs a command as `client` (EXEC's queued commands, a replication or import stream). */
+  call(client: Client, cmd: Command, args: CommandArgs): void {
+    call(this, client, cmd, args);
   }
 
   /** Replicates a write made outside a command's call, given as a command's words. */
@@ -607,7 +615,7 @@ export class CorralNode {
    * a source's CPU during the move; the mover's per-batch lines say the same at notice).
    */
   /** A line at a Redis log level: debug and verbose lines only at loglevel verbose or debug (notice: always). */
-  logAt(level: 'warning' | 'notice' | 'verbose' | 'debug', line: string): void {
+  logAt(level: LogLevel, line: string): void {
     const configured = this.config.str('loglevel');
     const rank = { debug: 0, verbose: 1, notice: 2, warning: 3 } as const;
     if (rank[level] >= (rank[configured as keyof typeof rank] ?? 2)) this.log(line);
@@ -642,6 +650,7 @@ export class CorralNode {
     // Active expiry: a quarter of each cron period at most, as Redis's slow cycle; not while a
     // busy script runs (it sees the keyspace as of its start, apart from its own writes).
     if (this.activeExpireEnabled && (this.scripting === null || !this.scripting.busy)) this.store.activeExpireCycle(250 / this.config.int('hz'));
+    if (this.tracking.active) this.tracking.limitTable();
     this.defragSlices = 0;
     this.defragStep();
     const samples = this.stats.samples;
@@ -650,7 +659,8 @@ export class CorralNode {
     const timeout = this.config.int('timeout');
     if (timeout > 0) {
       for (const c of this.clients.values()) {
-        if (now - c.lastInteraction > timeout * 1000) this.closeClient(c);
+        // Replicas are exempt, as Redis's: a SYNC replica never sends anything.
+        if (!c.replica && now - c.lastInteraction > timeout * 1000) this.closeClient(c);
       }
     }
   }
@@ -727,4 +737,22 @@ function argsOfWords(words: string[]): CommandArgs {
     end.push(pos);
   }
   return { buf, argc: words.length, start, end };
+}
+
+/**
+ * Drops the replies written past `at`, keeping the push frames among them (RESP3 frames that
+ * start with '>', and the pub/sub confirmations whose starts the writer recorded).
+ */
+function keepPushesOnly(w: ReplyWriter, at: number, pushStarts: number[]): void {
+  const bytes = Buffer.from(w.since(at));
+  const kept: Buffer[] = [];
+  let off = 0;
+  while (off < bytes.length) {
+    const r = parseReply(bytes, off);
+    if (r === null) break;
+    if (bytes[off] === 62 /* '>' */ || pushStarts.includes(at + off)) kept.push(bytes.subarray(off, r[1]));
+    off = r[1];
+  }
+  w.truncate(at);
+  for (const frame of kept) w.raw(frame);
 }

@@ -18,8 +18,11 @@ import { latin1, parseInteger } from '../util/bytes.js';
 import { ReplicationSource, newReplicationId, type ReplicaConnection } from '../cluster/replication/source.js';
 import { ReplicationLink, type ReplicaHost } from '../cluster/replication/link.js';
 import { internalClient, type Client } from './client.js';
-import { call } from './dispatch.js';
-import type { CorralNode } from './node.js';
+import { REPLICA_RDB_ONLY, replicaRdb } from './replica-rdb.js';
+import type { Dialer, NodeAgent } from '../control/agent.js';
+import type { Blocking } from './blocking.js';
+import type { Functions } from './scripting/functions.js';
+import type { ServerCore } from './server-core.js';
 
 /** A client blocked until replicas acknowledge an offset (WAIT) or this replica reaches one. */
 interface OffsetWaiter {
@@ -32,6 +35,17 @@ interface OffsetWaiter {
   kind: 'wait' | 'waitoffset';
 }
 
+/** What replication needs of its node (CorralNode implements it). */
+export interface ReplicationHost extends ServerCore {
+  readonly blocking: Blocking;
+  /** FUNCTION libraries, sent ahead of a full copy. */
+  readonly functions: Functions | null;
+  /** The control-plane agent, or null without a coordinator. */
+  readonly agent: NodeAgent | null;
+  /** Rewrites the primary's address (tests route it through a proxy). */
+  readonly dial: Dialer | undefined;
+  readonly port: number;
+}
 
 export class NodeReplication implements ReplicaHost {
   role: 'master' | 'slave' = 'master';
@@ -48,7 +62,7 @@ export class NodeReplication implements ReplicaHost {
   /** Clients attached as replicas, by client id. */
   private readonly replicaConns = new Map<number, ReplicaConnection>();
 
-  constructor(private readonly node: CorralNode) {
+  constructor(private readonly node: ReplicationHost) {
     this.masterClient = internalClient('master');
   }
 
@@ -152,12 +166,20 @@ export class NodeReplication implements ReplicaHost {
 
   private startPings(): void {
     if (this.pingTimer !== null) return;
-    const period = this.node.config.int('repl-ping-replica-period') * 1000;
-    // Replicas also need a heartbeat for their link timeout; once a second at most.
+    // Corral's replicas get a PING every second: their link timeout wants a heartbeat. Without
+    // one of them attached (only SYNC readers, redis-server replicas), a PING every
+    // repl-ping-replica-period seconds as Redis sends it (the Tcl suite sets 3600 while it reads
+    // a stream, expecting no PING in it).
+    let lastPing = Date.now();
     this.pingTimer = setInterval(() => {
       const s = this.source;
-      if (s !== null && s.replicas.length > 0) s.emit('PING');
-    }, Math.min(period, 1000));
+      if (s === null || s.replicas.length === 0) return;
+      const now = Date.now();
+      const period = this.node.config.int('repl-ping-replica-period') * 1000;
+      if (now - lastPing + 100 < period && !s.replicas.some((r) => r.conn.rdb === null)) return;
+      lastPing = now;
+      s.emit('PING');
+    }, 1000);
     this.pingTimer.unref();
   }
 
@@ -199,7 +221,7 @@ export class NodeReplication implements ReplicaHost {
       this.log(`replication stream: unknown command ${latin1(args.buf, args.start[0], args.end[0])}`);
       return;
     }
-    call(node, this.masterClient, cmd, args);
+    node.call(this.masterClient, cmd, args);
     // Replies would pile up over a long batch (a full copy): drop them as they come.
     node.writer.discard();
   }
@@ -271,7 +293,11 @@ export class NodeReplication implements ReplicaHost {
 
   // ---- the primary's side: replicas attaching ----
 
-  psync(client: Client, replid: string, wantOffset: number): void {
+  /**
+   * PSYNC <replid> <offset>, or SYNC (`legacy`). A replica that did not announce `capa
+   * corral-load` is not corral's: its full copy is an RDB file (replica-rdb.ts).
+   */
+  psync(client: Client, replid: string, wantOffset: number, legacy = false): void {
     if (this.role === 'slave') {
       this.node.writer.error('ERR corral does not chain replicas: replicate from the primary');
       return;
@@ -294,6 +320,7 @@ export class NodeReplication implements ReplicaHost {
       ip: client.addr.slice(0, client.addr.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
       write: (buf) => node.writeRaw(client, buf),
       bulkLoad: client.replicaBulkLoad,
+      rdb: client.replicaBulkLoad ? null : (id, offset) => replicaRdb({ store: node.store, functions: node.functions, policy: node.config.str('maxmemory-policy') }, client.replicaReq, id, offset),
       get pendingBytes() {
         return client.pendingOutput;
       },
@@ -301,7 +328,13 @@ export class NodeReplication implements ReplicaHost {
     };
     client.replica = true;
     this.replicaConns.set(client.id, conn);
-    s.attach(conn, replid, wantOffset, client.replicaListeningPort);
+    s.attach(conn, replid, wantOffset, client.replicaListeningPort, legacy);
+    if ((client.replicaReq & REPLICA_RDB_ONLY) !== 0 && !client.replicaBulkLoad) {
+      // REPLCONF rdb-only: the file and nothing after it; the connection closes once it is sent.
+      this.replicaGone(client);
+      client.replica = false;
+      client.closeAfterReply = true;
+    }
   }
 
   replicaGone(client: Client): void {
@@ -407,6 +440,21 @@ export class NodeReplication implements ReplicaHost {
   private failWaiters(): void {
     for (const w of this.waiters) w.deadline = 0;
     this.checkWaiters();
+  }
+
+  /**
+   * min-replicas-to-write: the refusal of a write while too few replicas are online with a recent
+   * enough acknowledgement (Redis's checkGoodReplicasStatus), or null. A replica takes its
+   * primary's writes regardless.
+   */
+  writeQuorumRefusal(): string | null {
+    const min = this.node.config.int('min-replicas-to-write');
+    const maxLag = this.node.config.int('min-replicas-max-lag');
+    if (min === 0 || maxLag === 0 || this.role !== 'master') return null;
+    const now = Date.now();
+    let good = 0;
+    for (const r of this.source?.replicas ?? []) if (r.state === 'online' && Math.floor((now - r.ackAt) / 1000) <= maxLag) good++;
+    return good >= min ? null : 'NOREPLICAS Not enough good replicas to write.';
   }
 
   // ---- reports ----

@@ -14,9 +14,12 @@ export function scriptHostFor(node: CorralNode): ScriptHost {
     table: node.table,
     writer: node.writer,
     call: (client, cmd, args) => call(node, client, cmd, args),
+    denyScriptsDisabled: () => node.scriptDenyDisabled,
     writeRefusal: () => {
       if (node.writeFence !== 0 && node.lastTick >= node.writeFence && node.replication.role === 'master') return 'CLUSTERDOWN The cluster is down';
       if (node.replication.role === 'slave' && node.config.get('replica-read-only') === true) return "READONLY You can't write against a read only replica.";
+      const quorum = node.replication.writeQuorumRefusal();
+      if (quorum !== null) return quorum;
       return null;
     },
     overMemory: () => node.store.maxmemory !== 0 && !node.store.evictIfNeeded(),

@@ -63,6 +63,11 @@ export class Tracking {
   clientCount = 0;
   /** The client whose command is running (NOLOOP, and its own invalidations wait for its reply). */
   current: Client | null = null;
+  /** tracking-table-max-keys (0: no limit), and how many limitTable() calls in a row found the table over it. */
+  maxKeys = 1000000;
+  private overLimitRuns = 0;
+  /** The keys the running script declared, remembered for its caller when it reads (dispatch.ts). */
+  scriptKeys: string[] | null = null;
   /** Nested calls (EXEC runs its commands as calls): pending messages go at the outermost's end. */
   private depth = 0;
   /** Keys whose invalidation waits for the current command's reply (null: a flush). */
@@ -126,6 +131,20 @@ export class Tracking {
   }
 
   /** A command is about to run for `client`. */
+  /** Remembers that a tracking client read these keys (unless BCAST, or OPTIN/OPTOUT say not to). */
+  remember(client: Client, keys: readonly string[]): void {
+    const st = client.tracking;
+    if (st === null || st.bcast || keys.length === 0 || !(st.optin ? st.caching : !(st.optout && st.caching))) return;
+    for (const key of keys) {
+      let ids = this.table.get(key);
+      if (ids === undefined) this.table.set(key, (ids = new Set()));
+      if (!ids.has(client.id)) {
+        ids.add(client.id);
+        this.items++;
+      }
+    }
+  }
+
   beforeCommand(client: Client): void {
     if (this.depth++ === 0) this.current = client;
   }
@@ -137,16 +156,7 @@ export class Tracking {
   afterCommand(client: Client, readOnly: boolean, isClientCommand: boolean, keys: readonly string[] | null): void {
     const st = client.tracking;
     if (st !== null) {
-      if (readOnly && !st.bcast && keys !== null && keys.length !== 0 && (st.optin ? st.caching : !(st.optout && st.caching))) {
-        for (const key of keys) {
-          let ids = this.table.get(key);
-          if (ids === undefined) this.table.set(key, (ids = new Set()));
-          if (!ids.has(client.id)) {
-            ids.add(client.id);
-            this.items++;
-          }
-        }
-      }
+      if (readOnly && keys !== null) this.remember(client, keys);
       if (!isClientCommand && client.multi === null) st.caching = false;
     }
     if (--this.depth !== 0) return;
@@ -156,6 +166,32 @@ export class Tracking {
       if (!client.closed) for (const key of pending) this.send(client, key === null ? nullPayload(client.resp) : keyPayload(key));
     }
     this.current = null;
+    if (this.maxKeys !== 0 && this.table.size > this.maxKeys) this.limitTable();
+  }
+
+  /**
+   * tracking-table-max-keys: while the table remembers more keys than that, drops keys as if they
+   * changed (their trackers get invalidations), as Redis's trackingLimitUsedSlots: at most
+   * 100 x (calls in a row still over the limit) keys per call, so a big excess is worked off over
+   * a few calls (after commands and on the cron) without one long pause. Redis drops keys at
+   * random; corral drops the oldest remembered first.
+   */
+  limitTable(): void {
+    const max = this.maxKeys;
+    if (max === 0 || this.table.size <= max) {
+      this.overLimitRuns = 0;
+      return;
+    }
+    let effort = 100 * (this.overLimitRuns + 1);
+    for (const key of this.table.keys()) {
+      if (effort-- === 0) break;
+      this.keyChanged(key);
+      if (this.table.size <= max) {
+        this.overLimitRuns = 0;
+        return;
+      }
+    }
+    this.overLimitRuns++;
   }
 
   /** A key changed (write, expiry, eviction): tell whoever tracks it. */

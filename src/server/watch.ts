@@ -4,12 +4,12 @@
 // writes pay nothing.
 
 import type { Client } from './client.js';
-import type { CorralNode } from './node.js';
+import type { ServerCore } from './server-core.js';
 
 export class WatchRegistry {
   private readonly watchers = new Map<string, Set<Client>>();
 
-  constructor(private readonly node: CorralNode) {}
+  constructor(private readonly node: Pick<ServerCore, 'store' | 'refreshKeyHook'>) {}
 
   watch(client: Client, db: number, key: string): void {
     const id = `${db}\0${key}`;
@@ -55,6 +55,39 @@ export class WatchRegistry {
   /** Whether some key is watched (the node then installs the store's modification hook). */
   get active(): boolean {
     return this.watchers.size !== 0;
+  }
+
+  /**
+   * SWAPDB, before the swap: watched keys of database `emptied` that exist there or in
+   * `replacedWith` change for their watchers, as Redis's touchAllWatchedKeysInDb, except where
+   * nothing changes logically: a key watched when already past its TTL that is now gone or still
+   * past its TTL, or a missing key replaced by one past its TTL (it becomes the expired one).
+   */
+  swapTouched(emptied: number, replacedWith: number): void {
+    const from = this.node.store.dbs[emptied];
+    const to = this.node.store.dbs[replacedWith];
+    const prefix = `${emptied}\0`;
+    for (const [id, clients] of this.watchers) {
+      if (!id.startsWith(prefix)) continue;
+      const key = id.slice(prefix.length);
+      const here = from.heldState(key);
+      const there = to.heldState(key);
+      if (here === 0 && there === 0) continue;
+      for (const c of clients) {
+        const expiredAtWatch = c.watched?.get(id) === true;
+        if (expiredAtWatch) {
+          if (there === 0) {
+            c.watched!.set(id, false);
+            continue;
+          }
+          if (there === 2) continue;
+        } else if (here === 0 && there === 2) {
+          c.watched!.set(id, true);
+          continue;
+        }
+        c.watchDirty = true;
+      }
+    }
   }
 
   touched(db: number, key: string): void {

@@ -18,6 +18,7 @@ import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET, type Collection
 import { HashValue } from './hash-value.js';
 import { SortedSet } from './sorted-set.js';
 import { Store } from './store.js';
+import { DEFAULT_LIMITS, NO_LIMITS, type EncodingLimits } from './encoding-limits.js';
 import type { Keyspace } from './keyspace.js';
 import {
   BusyKeyError,
@@ -53,12 +54,12 @@ class TestSet implements DumpableSet {
     s.intset = this.intset;
     return s;
   }
-  add(m: string): boolean {
+  add(m: string, limits: Readonly<EncodingLimits> = DEFAULT_LIMITS): boolean {
     if (this.index.has(m)) return false;
     this.index.add(m);
     this.items.push(m);
     this.bytes += 64 + m.length;
-    if (this.items.length > 512 || !/^(0|-?[1-9][0-9]{0,17})$/.test(m)) this.intset = false;
+    if (this.items.length > limits.intsetEntries || !/^(0|-?[1-9][0-9]{0,17})$/.test(m)) this.intset = false;
     return true;
   }
   remove(m: string): void {
@@ -291,7 +292,7 @@ describe('damaged payloads', () => {
     const long = Array(65).fill(97);
     const f64 = (x: number) => [...Buffer.from(new Float64Array([x]).buffer)];
     const cases: Array<[string, number[]]> = [
-      ['unknown tag', [0x08, 1, 1, 0x61]],
+      ['unknown tag', [0x09, 1, 1, 0x61]],
       ['unknown tag with stale bit', [0xff]],
       ['stale time cut short', [0x80, 1, 2]],
       ['stale time NaN', [0x80, ...f64(NaN), 0x61]],
@@ -316,18 +317,36 @@ describe('damaged payloads', () => {
       ['zset: same score, members out of order', [6, 2, 1, 0x62, ...f64(1), 1, 0x61, ...f64(1)]],
       ['zset: duplicate member', [7, 2, 1, 0x61, ...f64(1), 1, 0x61, ...f64(2)]],
       ['zset: score cut short', [6, 1, 1, 0x61, 0, 0]],
-      ['listpack zset with a 65-byte member', [6, 1, 65, ...long, ...f64(1)]],
     ];
     for (const [name, body] of cases) {
       assert.throws(() => decodeDump(sealed(body)), (err: unknown) => err instanceof DumpFormatError && err.message === ERR_BAD_DATA_FORMAT, name);
     }
-    // 513 pairs under the listpack tag; 129 members under the listpack zset tag.
+    // 513 pairs under the packed hash tag: more than the packed form holds.
     const pairs: number[] = [1, 0x81, 0x04];
     for (let i = 0; i < 513; i++) pairs.push(2, 0x30 + (i >> 6), 0x30 + (i & 63), 0);
     assert.throws(() => decodeDump(sealed(pairs)), DumpFormatError);
+  });
+
+  test('a small encoding is kept at any size (the sender may have raised its limits)', () => {
+    const f64 = (x: number) => [...Buffer.from(new Float64Array([x]).buffer)];
     const zs: number[] = [6, 0x81, 0x01];
     for (let i = 0; i < 129; i++) zs.push(2, 0x30 + (i >> 6), 0x30 + (i & 63), ...f64(0));
-    assert.throws(() => decodeDump(sealed(zs)), DumpFormatError);
+    assert.equal((decodeDump(sealed(zs)).value as SortedSet).encoding(), 'listpack');
+    const long = Array(65).fill(97);
+    assert.equal((decodeDump(sealed([6, 1, 65, ...long, ...f64(1)])).value as SortedSet).encoding(), 'listpack');
+    const ints: number[] = [4, 0x81, 0x04];
+    for (let i = 0; i < 513; i++) ints.push(String(i).length, ...Buffer.from(String(i)));
+    assert.equal((decodeDump(sealed(ints)).value as CollectionValue).encoding(), 'intset');
+    // A listpack hash held as a table (a 100-byte value, hash-max-listpack-value raised).
+    const { db } = newStore();
+    const h = new HashValue();
+    h.set('f', 'v'.repeat(100), { ...NO_LIMITS, hashEntries: 512 });
+    assert.equal(h.encoding(), 'listpack');
+    assert.equal(h.packed, false);
+    db.create('w', TYPE_HASH, h);
+    const back = decodeDump(dumpKey(db, 'w')!).value as HashValue;
+    assert.equal(back.encoding(), 'listpack');
+    assert.equal(back.get('f'), 'v'.repeat(100));
   });
 
   test('random resealed bodies decode or fail with Bad data format, nothing else', () => {

@@ -14,8 +14,9 @@
 //     string  the value's bytes: its length is what is left before the footer, so dumping a
 //             string is one allocation and one copy
 //     hash    varint count, then count (field item, value item) pairs in iteration order
-//             (insertion order). A listpack hash's pairs are byte for byte its packed form
-//             (hash-value.ts: its lengths are one-byte varints), copied out and in whole.
+//             (insertion order). A packed hash's pairs are byte for byte its packed form
+//             (hash-value.ts: its lengths are one-byte varints), copied out and in whole; a
+//             listpack hash held as a table (limits raised past the packed form) has its own tag.
 //     list    varint count, then the items head first
 //     set     varint count, then the members in iteration order (numeric for an intset)
 //     zset    varint count, then (member item, f64 score) in ascending order: -0, +-inf exact
@@ -37,7 +38,8 @@
 // Encodings: a value restores in the encoding it had. Redis re-derives the encoding from the
 // content when it loads (a hashtable set of a few integers comes back an intset); corral keeps
 // the one dumped, so that a replica reports what its primary does and DUMP/RESTORE round-trips
-// exactly. Both are encodings Redis's own rules produce (the large ones are never converted back).
+// exactly. Both are encodings Redis's own rules produce (the large ones are never converted back)
+// under some limits (CONFIG's, encoding-limits.ts), so a small encoding is taken at any size.
 //
 // Sets: SetValue lives in commands/sets.ts, above the store, so it registers its constructor here
 // (registerSetType, done by commands/dump.ts on import); dumping needs only the structural
@@ -49,6 +51,7 @@ import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET, type Collection
 import { Deque } from './deque.js';
 import { HashValue, LISTPACK_ENTRIES, LISTPACK_VALUE } from './hash-value.js';
 import { SortedSet } from './sorted-set.js';
+import { NO_LIMITS, type EncodingLimits } from './encoding-limits.js';
 import type { Keyspace } from './keyspace.js';
 import { copyBytes } from './keyspace-core.js';
 
@@ -97,6 +100,8 @@ const TAG_SET_INTSET = 4;
 const TAG_SET_TABLE = 5;
 const TAG_ZSET_LISTPACK = 6;
 const TAG_ZSET_SKIPLIST = 7;
+/** A listpack hash held as a table: the body is TAG_HASH_TABLE's. */
+const TAG_HASH_WIDE = 8;
 const TAG_STALE = 0x80;
 
 /** What dumping and restoring need of a set value (commands/sets.ts's SetValue). */
@@ -105,8 +110,8 @@ export interface DumpableSet extends CollectionValue {
   intset: boolean;
   /** Members in iteration order. */
   members(): readonly string[];
-  /** Adds a member (the intset rule applies); returns false if it was there. */
-  add(member: string): boolean;
+  /** Adds a member (the intset rule applies under `limits`); returns false if it was there. */
+  add(member: string, limits?: Readonly<EncodingLimits>): boolean;
 }
 
 let newSet: (() => DumpableSet) | null = null;
@@ -209,14 +214,14 @@ export function dumpId(db: Keyspace, id: number): Buffer {
   let p: number;
   if (type === TYPE_HASH) {
     const h = obj as HashValue;
-    if (h.encoding() === 'listpack') {
+    if (h.packed) {
       const n = h.packedLength;
       out = newPayload(TAG_HASH_LISTPACK, staleAt, varintLength(h.size) + n);
       p = h.writeTo(out, writeVarint(out, head, h.size));
     } else {
       let n = varintLength(h.size);
       for (const [f, v] of h.entries()) n += itemLength(f) + itemLength(v);
-      out = newPayload(TAG_HASH_TABLE, staleAt, n);
+      out = newPayload(h.encoding() === 'listpack' ? TAG_HASH_WIDE : TAG_HASH_TABLE, staleAt, n);
       p = writeVarint(out, head, h.size);
       for (const [f, v] of h.entries()) p = writeItem(out, writeItem(out, p, f), v);
     }
@@ -333,14 +338,17 @@ function decodeBody(tag: number, staleAt: number): DumpedValue {
     }
     case TAG_HASH_LISTPACK:
       return { type: TYPE_HASH, value: decodePackedHash(), staleAt };
-    case TAG_HASH_TABLE: {
+    case TAG_HASH_TABLE:
+    case TAG_HASH_WIDE: {
       const count = readCount(2);
       const h = new HashValue();
-      h.set(CONVERTER, '');
-      h.delete(CONVERTER);
+      if (tag === TAG_HASH_TABLE) {
+        h.set(CONVERTER, '');
+        h.delete(CONVERTER);
+      }
       for (let i = 0; i < count; i++) {
         const f = readItem();
-        if (!h.set(f, readItem())) bad();
+        if (!h.set(f, readItem(), NO_LIMITS)) bad();
       }
       return { type: TYPE_HASH, value: h, staleAt };
     }
@@ -355,7 +363,7 @@ function decodeBody(tag: number, staleAt: number): DumpedValue {
       if (newSet === null) throw new Error('dump: no set type registered (commands/dump.ts registers it)');
       const count = readCount(1);
       const s = newSet();
-      for (let i = 0; i < count; i++) if (!s.add(readItem())) bad();
+      for (let i = 0; i < count; i++) if (!s.add(readItem(), NO_LIMITS)) bad();
       if (tag === TAG_SET_INTSET && !s.intset) bad();
       if (tag === TAG_SET_TABLE) s.intset = false;
       return { type: TYPE_SET, value: s, staleAt };
@@ -379,11 +387,10 @@ function decodeBody(tag: number, staleAt: number): DumpedValue {
         if (Number.isNaN(score) || score < prevScore) bad();
         if (prevMember !== null && score === prevScore && member <= prevMember) bad();
         if (z.has(member)) bad();
-        z.set(member, score);
+        z.set(member, score, NO_LIMITS);
         prevScore = score;
         prevMember = member;
       }
-      if (tag === TAG_ZSET_LISTPACK && z.encoding() !== 'listpack') bad();
       return { type: TYPE_ZSET, value: z, staleAt };
     }
     default:

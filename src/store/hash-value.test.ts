@@ -1,11 +1,13 @@
 // Property tests of HashValue against a Map model: contents, insertion order, the encoding Redis
 // 7.0 would report (listpack until a 513th field or an item over 64 bytes, never back), the byte
-// estimate, clone, and the packed form's writeTo/fromBytes round trip.
+// estimate, clone, and the packed form's writeTo/fromBytes round trip; the encoding under other
+// limits (CONFIG's hash-max-listpack-*), including limits past what the packed form holds.
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { HashValue, type BulkSink, LISTPACK_ENTRIES, LISTPACK_VALUE, PACKED_OVERHEAD, TABLE_FIELD_OVERHEAD, TABLE_OVERHEAD } from './hash-value.js';
+import { DEFAULT_LIMITS, type EncodingLimits } from './encoding-limits.js';
 
 /** A latin1 (binary) string of 0..max bytes. */
 const bytes = (max: number) => fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: max }).map((a) => String.fromCharCode(...a));
@@ -160,6 +162,69 @@ describe('HashValue against a Map model', () => {
     const longField = HashValue.fromPairs([['f'.repeat(65), '']]);
     assert.equal(longField.encoding(), 'hashtable');
     assert.throws(() => long.packedLength, RangeError);
+  });
+
+  test('under other limits: Redis\'s encoding, the packed form only within its own bounds', () => {
+    const limitsArb = fc.record({
+      hashEntries: fc.constantFrom(0, 1, 2, 5, 512, 600, 1e9),
+      hashValue: fc.constantFrom(0, 3, 8, 64, 100, 1e9),
+    });
+    const edit = fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(fc.constant('set' as const), field, value) },
+      { weight: 3, arbitrary: fc.tuple(fc.constant('del' as const), field, fc.constant('')) },
+      { weight: 1, arbitrary: fc.tuple(fc.constant('bulk' as const), fc.constant(''), fc.constant('')) },
+      { weight: 1, arbitrary: fc.tuple(fc.constant('clone' as const), fc.constant(''), fc.constant('')) },
+    );
+    fc.assert(
+      fc.property(limitsArb, fc.array(edit, { maxLength: 40 }), (l, edits) => {
+        const limits: EncodingLimits = { ...DEFAULT_LIMITS, ...l };
+        let h = new HashValue();
+        const map = new Map<string, string>();
+        let table = false;
+        const set = (f: string, v: string): void => {
+          assert.equal(h.set(f, v, limits), !map.has(f));
+          map.set(f, v);
+          // hashTypeSet: the lengths before, the count after (an update included).
+          if (f.length > limits.hashValue || v.length > limits.hashValue || map.size > limits.hashEntries) table = true;
+        };
+        for (const [op, f, v] of edits) {
+          if (op === 'set') set(f, v);
+          else if (op === 'del') assert.equal(h.delete(f), map.delete(f));
+          else if (op === 'bulk') for (let i = 0; i < 550; i++) set(`b${i}`, 'v');
+          else h = h.clone();
+          assert.equal(h.encoding(), table ? 'hashtable' : 'listpack');
+          assert.deepEqual([...h.entries()], [...map.entries()]);
+          if (h.packed) {
+            assert.ok(map.size <= LISTPACK_ENTRIES, 'the packed form holds at most 512 pairs');
+            for (const [k, w] of map) assert.ok(k.length <= LISTPACK_VALUE && w.length <= LISTPACK_VALUE);
+            assert.ok(!table);
+          } else {
+            let n = TABLE_OVERHEAD;
+            for (const [k, w] of map) n += TABLE_FIELD_OVERHEAD + k.length + w.length;
+            assert.equal(h.bytes, n);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('limits raised past the packed form: a table that still reports listpack', () => {
+    const wide = { ...DEFAULT_LIMITS, hashEntries: 1000, hashValue: 1000 };
+    const h = new HashValue();
+    h.set('f', 'v'.repeat(100), wide);
+    assert.equal(h.packed, false);
+    assert.equal(h.encoding(), 'listpack');
+    h.set('g', '1', DEFAULT_LIMITS);
+    assert.equal(h.encoding(), 'listpack', 'only the items stored are checked (hashTypeSet)');
+    assert.equal(h.clone().encoding(), 'listpack');
+    h.set('g', 'x'.repeat(65), DEFAULT_LIMITS);
+    assert.equal(h.encoding(), 'hashtable');
+    const many = new HashValue();
+    for (let i = 0; i < 600; i++) many.set(`f${i}`, 'v', wide);
+    assert.equal(many.encoding(), 'listpack');
+    many.set('f0', 'w', { ...wide, hashEntries: 599 });
+    assert.equal(many.encoding(), 'hashtable', 'an update converts too when the count is past the limit');
   });
 
   test('randomField picks every field', () => {

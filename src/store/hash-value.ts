@@ -19,17 +19,20 @@
 // down to half its region moves to a smaller one. `bytes` counts the region's capacity plus
 // PACKED_OVERHEAD.
 //
-// Conversion to a Map (encoding 'hashtable') happens exactly where Redis 7.0 converts: a field or
-// value longer than 64 bytes is stored, or a 513th field is added (hash-max-listpack-value 64 and
-// hash-max-listpack-entries 512, Redis's defaults: corral has no such CONFIG parameters; note
-// that sorted sets convert past 128, hashes past 512). It never converts back.
+// The encoding reported is Redis 7.0's: a listpack until a field or value longer than
+// hash-max-listpack-value is stored or the hash holds more than hash-max-listpack-entries pairs
+// (the limits given to set: encoding-limits.ts), then a hashtable for good. The packed form
+// holds at most LISTPACK_ENTRIES pairs of LISTPACK_VALUE-byte items (Redis's defaults): a hash
+// moves to a Map where Redis converts, or earlier when the limits are raised past those bounds
+// (it then still reports 'listpack' until Redis would convert). It never converts back.
 // Fields and values are latin1 strings at this interface (one char per byte, binary safe).
 
 import type { CollectionValue } from './entry.js';
 import { EMPTY, allocate, release, trackedSlot, type Slot } from './packed-arena.js';
 import { latin1, writeLatin1 } from '../util/bytes.js';
+import { DEFAULT_LIMITS, type EncodingLimits } from './encoding-limits.js';
 
-/** Redis 7.0's hash-max-listpack-entries and hash-max-listpack-value defaults (config.c). */
+/** The packed form's bounds: Redis 7.0's hash-max-listpack-entries and -value defaults. */
 export const LISTPACK_ENTRIES = 512;
 export const LISTPACK_VALUE = 64;
 /** The object, its Slot and the registry's cell for it (measured on Node 20). */
@@ -63,6 +66,10 @@ export class HashValue implements CollectionValue {
    */
   private mem: Slot = NO_MEMORY;
   private used = 0;
+  /**
+   * Pairs of a packed hash. Of a Map: 1 while Redis would still hold it as a listpack (limits
+   * raised past the packed form's bounds), else 0.
+   */
   private count = 0;
   /** The hashtable, once converted. */
   private map: Map<string, string> | null = null;
@@ -130,7 +137,12 @@ export class HashValue implements CollectionValue {
   }
 
   encoding(): string {
-    return this.map !== null ? 'hashtable' : 'listpack';
+    return this.map === null || this.count !== 0 ? 'listpack' : 'hashtable';
+  }
+
+  /** Whether the hash is in its packed form (packedLength and writeTo need it). */
+  get packed(): boolean {
+    return this.map === null;
   }
 
   clone(): HashValue {
@@ -138,6 +150,7 @@ export class HashValue implements CollectionValue {
     if (this.map !== null) {
       h.map = new Map(this.map);
       h.tableBytes = this.tableBytes;
+      h.count = this.count;
     } else if (this.used > 0) {
       const m = trackedSlot(h);
       allocate(m, this.used);
@@ -170,13 +183,27 @@ export class HashValue implements CollectionValue {
     return p < 0 ? 0 : b[p + 1 + b[p]];
   }
 
-  /** Sets field to value, converting as Redis's hashTypeSet does; returns whether field is new. */
-  set(field: string, value: string): boolean {
+  /**
+   * Sets field to value, converting as Redis's hashTypeSet does under `limits` (see the file
+   * comment); returns whether field is new.
+   */
+  set(field: string, value: string, limits: Readonly<EncodingLimits> = DEFAULT_LIMITS): boolean {
+    const max = limits.hashValue;
     if (this.map === null) {
-      if (field.length <= LISTPACK_VALUE && value.length <= LISTPACK_VALUE) return this.packedSet(field, value);
-      this.convert();
+      const cap = max < LISTPACK_VALUE ? max : LISTPACK_VALUE;
+      if (field.length <= cap && value.length <= cap) {
+        const added = this.packedSet(field, value);
+        const n = this.count;
+        if (n > LISTPACK_ENTRIES || n > limits.hashEntries) this.convert(n <= limits.hashEntries);
+        return added;
+      }
+      this.convert(field.length <= max && value.length <= max);
+    } else if (this.count !== 0 && (field.length > max || value.length > max)) {
+      this.count = 0;
     }
-    return this.tableSet(field, value);
+    const added = this.tableSet(field, value);
+    if (this.count !== 0 && this.map!.size > limits.hashEntries) this.count = 0;
+    return added;
   }
 
   /** Removes field; returns whether it was there. */
@@ -340,7 +367,7 @@ export class HashValue implements CollectionValue {
     writeLatin1(b, field, q + 1);
     b[q + 1 + flen] = vlen;
     writeLatin1(b, value, q + 2 + flen);
-    if (++this.count > LISTPACK_ENTRIES) this.convert();
+    this.count++;
     return true;
   }
 
@@ -383,12 +410,13 @@ export class HashValue implements CollectionValue {
     this.mem = NO_MEMORY;
   }
 
-  private convert(): void {
+  /** Moves the pairs to a Map; `listpack`: Redis would still hold the hash as a listpack. */
+  private convert(listpack: boolean): void {
     const pairs: string[] = [];
     this.forEach((f, v) => pairs.push(f, v));
     this.dropMemory();
     this.used = 0;
-    this.count = 0;
+    this.count = listpack ? 1 : 0;
     this.map = new Map();
     this.tableBytes = TABLE_OVERHEAD;
     for (let i = 0; i < pairs.length; i += 2) this.tableSet(pairs[i], pairs[i + 1]);

@@ -17,6 +17,13 @@ import { CHUNK_BITS, CHUNK_MASK, LARGE_BASE, SlabAllocator } from './slab.js';
 export const META_LIVE = 0x80;
 export const META_TTL = 0x40;
 export const META_TYPE = 0x07;
+/**
+ * How Redis holds a string where its bytes do not tell (OBJECT ENCODING): META_RAW, a raw sds
+ * (edited in place: APPEND, SETRANGE, SETBIT, BITFIELD; BITOP, HyperLogLogs); META_NOT_INT,
+ * never int-encoded (INCRBYFLOAT's result). Any rewrite of the value clears them.
+ */
+export const META_RAW = 0x08;
+export const META_NOT_INT = 0x10;
 /** Header bytes before the key. */
 export const ITEM_HEADER = 8;
 

@@ -15,7 +15,7 @@ import { latin1, writeLatin1 } from '../util/bytes.js';
 import type { Clock } from '../util/clock.js';
 import { Entry, TYPE_STRING, type CollectionValue, type EntryHost, type HashValue, type ValueType } from './entry.js';
 import { ExpiryIndex } from './expiry-index.js';
-import { ITEM_HEADER, KeyTable, META_LIVE, META_TTL, META_TYPE } from './key-table.js';
+import { ITEM_HEADER, KeyTable, META_LIVE, META_NOT_INT, META_RAW, META_TTL, META_TYPE } from './key-table.js';
 import { LeaseTable } from './leases.js';
 import { SlabAllocator, chunkSizeFor } from './slab.js';
 import type { StoreStats } from './stats.js';
@@ -90,14 +90,23 @@ export abstract class KeyspaceCore implements EntryHost {
   /** Applying the primary's stream: every key counts as live whatever its TTL. */
   ignoreExpiry = false;
 
+  /**
+   * The database number this keyspace is (SWAPDB exchanges two keyspaces' numbers); lfuId is the
+   * number it was created with, which W-TinyLFU keeps per key to find a victim's keyspace.
+   */
+  id: number;
+  readonly lfuId: number;
+
   constructor(
-    readonly id: number,
+    id: number,
     readonly clock: Clock,
     protected readonly stats: StoreStats,
     protected readonly slotOf: SlotOf | null = null,
     slotCount = 16384,
     pagePool: Buffer[] = [],
   ) {
+    this.id = id;
+    this.lfuId = id;
     this.slotCounts = slotOf === null ? null : new Uint32Array(slotCount);
     this.slotHead = slotOf === null ? null : new Int32Array(slotCount).fill(-1);
     this.leases = new LeaseTable(clock, stats);
@@ -140,6 +149,26 @@ export abstract class KeyspaceCore implements EntryHost {
 
   typeOf(id: number): ValueType {
     return (this.table.meta[id] & META_TYPE) as ValueType;
+  }
+
+  /** A live string id's META_RAW / META_NOT_INT bits (key-table.ts), 0 for neither. */
+  stringForm(id: number): number {
+    return this.table.meta[id] & (META_RAW | META_NOT_INT);
+  }
+
+  /** Marks a live string id raw (META_RAW) until its value is next rewritten. */
+  markRaw(id: number): void {
+    this.table.meta[id] |= META_RAW;
+  }
+
+  /** Marks a live string id never int-encoded (META_NOT_INT) until its value is next rewritten. */
+  markNotInt(id: number): void {
+    this.table.meta[id] |= META_NOT_INT;
+  }
+
+  /** Gives a live string id the bits another's stringForm returned (COPY, RENAME, MOVE keep them). */
+  markStringForm(id: number, form: number): void {
+    this.table.meta[id] |= form & (META_RAW | META_NOT_INT);
   }
 
   /** Last access (ms) of an id. */
@@ -245,6 +274,13 @@ export abstract class KeyspaceCore implements EntryHost {
     return this.slotOf!(t.cb, start, start + t.cw[t.co >> 2]);
   }
 
+  /** SWAPDB: whether the key is held (even past its TTL, not yet removed) and whether its TTL has passed; no side effect. */
+  heldState(key: string): 0 | 1 | 2 {
+    const id = this.table.findString(key);
+    if (id < 0) return 0;
+    return this.isExpired(id) ? 2 : 1;
+  }
+
   protected liveId(key: string): number {
     const id = this.table.findString(key);
     if (id < 0) return -1;
@@ -296,7 +332,7 @@ export abstract class KeyspaceCore implements EntryHost {
     this.table.access[id] = (this.clock.now() - this.accessBase) >>> 0;
     if (this.slotCounts !== null) this.linkSlot(id, kb === null ? this.slotOfId(id) : this.slotOf!(kb, ks, ke));
     const tiny = this.stats.tinylfu;
-    if (tiny !== null && this.tinySlots !== null) this.tinySlots[id] = tiny.add(this.id, id, this.table.hash[id], this.costOf(id));
+    if (tiny !== null && this.tinySlots !== null) this.tinySlots[id] = tiny.add(this.lfuId, id, this.table.hash[id], this.costOf(id));
   }
 
   /** Replaces a live id's value with string bytes and sets its TTL (0 for none). */

@@ -1,5 +1,7 @@
 // Writing DUMP payloads in Redis 7.0.15's format (rdb-format.ts describes it): rdbDumpId encodes
-// one key as rdbSaveObject does (rdbcompression yes), with the RDB version and CRC64 footer.
+// one key as rdbSaveObject does (rdbcompression yes), with the RDB version and CRC64 footer. The
+// encoders (RdbOut, rdbSaveLen, rdbSaveBlob, rdbSaveValue) are shared with the whole-file writer
+// (rdb-file.ts).
 
 import { crc64Into } from '../util/crc64.js';
 import { lzfCompress } from '../util/lzf.js';
@@ -103,6 +105,7 @@ function saveString(o: Out, s: string): void {
   saveBlob(o, Buffer.from(s, 'latin1'));
 }
 
+export { Out as RdbOut, saveLen as rdbSaveLen, saveBlob as rdbSaveBlob };
 
 /** A listpack builder: entries as lpAppend writes them (integers when string2ll takes them). */
 class ListpackBuilder {
@@ -196,13 +199,19 @@ function sealRdb(o: Out): Buffer {
 /** The Redis-format DUMP payload of a live id (see the file comment). */
 export function rdbDumpId(db: Keyspace, id: number): Buffer {
   const o = new Out();
+  rdbSaveValue(o, db, id);
+  return sealRdb(o);
+}
+
+/** rdbSaveObjectType and rdbSaveObject: a live id's value type byte, then the value. */
+export function rdbSaveValue(o: Out, db: Keyspace, id: number): void {
   const type = db.typeOf(id);
   if (type === TYPE_STRING) {
     const t = db.table;
     t.view(id);
     o.byte(RDB_TYPE_STRING);
-    saveBlob(o, Buffer.from(t.vbuf.subarray(t.vstart, t.vend)));
-    return sealRdb(o);
+    saveBlob(o, t.vbuf.subarray(t.vstart, t.vend));
+    return;
   }
   const obj = db.objectOf(id);
   if (type === TYPE_HASH) {
@@ -274,7 +283,6 @@ export function rdbDumpId(db: Keyspace, id: number): Buffer {
       }
     }
   }
-  return sealRdb(o);
 }
 
 /** The Redis-format payload of a key, or null if it is missing or logically expired. */

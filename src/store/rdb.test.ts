@@ -23,6 +23,7 @@ import type { Keyspace } from './keyspace.js';
 import { DumpFormatError, DumpPayloadError, dumpKey, registerSetType, restoreValue, type DumpableSet, type DumpedValue } from './dump.js';
 import { decodeAnyDump, decodeRdb, rdbDumpKey } from './rdb.js';
 import { canonicalInt, d2string } from './rdb-format.js';
+import { DEFAULT_LIMITS, NO_LIMITS, type EncodingLimits } from './encoding-limits.js';
 
 const FC = { includeErrorInReport: true, interruptAfterTimeLimit: 20_000 };
 
@@ -43,12 +44,12 @@ class TestSet implements DumpableSet {
     s.intset = this.intset;
     return s;
   }
-  add(m: string): boolean {
+  add(m: string, limits: Readonly<EncodingLimits> = DEFAULT_LIMITS): boolean {
     if (this.index.has(m)) return false;
     this.index.add(m);
     this.items.push(m);
     this.bytes += 64 + m.length;
-    if (this.items.length > 512 || canonicalInt(m) === null) this.intset = false;
+    if (this.items.length > limits.intsetEntries || canonicalInt(m) === null) this.intset = false;
     return true;
   }
   remove(m: string): void {
@@ -281,6 +282,57 @@ describe('round trip', () => {
     put(db, 'h', TYPE_HASH, HashValue.fromPairs([['a', '1']]));
     const v: DumpedValue = decodeAnyDump(dumpKey(db, 'h')!);
     assert.deepEqual(content(v.type, v.value), { type: TYPE_HASH, pairs: ['["a","1"]'] });
+  });
+});
+
+describe('encodings under the limits of the moment (rdbLoadObject)', () => {
+  const encodingOf = (p: Buffer, limits: EncodingLimits): string => (decodeRdb(p, limits).value as CollectionValue).encoding();
+  const limits = (l: Partial<EncodingLimits>): EncodingLimits => ({ ...DEFAULT_LIMITS, ...l });
+
+  test('a listpack or an intset converts for its entries count only', () => {
+    const db = newDb();
+    const z = new SortedSet();
+    z.set('abcdefgh', 1);
+    z.set('b', 2);
+    put(db, 'z', TYPE_ZSET, z);
+    put(db, 'h', TYPE_HASH, HashValue.fromPairs([['f', 'abcdefgh'], ['g', '2']]));
+    const s = new TestSet();
+    for (const m of ['1', '2', '3']) s.add(m);
+    put(db, 's', TYPE_SET, s);
+    const [pz, ph, ps] = ['z', 'h', 's'].map((k) => rdbDumpKey(db, k)!);
+    assert.equal(encodingOf(pz, limits({ zsetValue: 4 })), 'listpack', 'long members stay in a listpack');
+    assert.equal(encodingOf(pz, limits({ zsetEntries: 1 })), 'skiplist');
+    assert.equal(encodingOf(ph, limits({ hashValue: 4 })), 'listpack', 'long values stay in a listpack');
+    assert.equal(encodingOf(ph, limits({ hashEntries: 1 })), 'hashtable');
+    assert.equal(encodingOf(ps, limits({ intsetEntries: 2 })), 'hashtable');
+    assert.equal(encodingOf(ps, limits({ intsetEntries: 3 })), 'intset');
+  });
+
+  test('a skiplist or a hashtable is rebuilt by content under the limits', () => {
+    const db = newDb();
+    const z = new SortedSet();
+    z.convertToSkiplist();
+    z.set('abcdefgh', 1);
+    z.set('b', 2);
+    put(db, 'z', TYPE_ZSET, z);
+    const h = new HashValue();
+    h.set('f', 'abcdefgh', limits({ hashEntries: 0 }));
+    h.set('g', '2');
+    put(db, 'h', TYPE_HASH, h);
+    const s = new TestSet();
+    s.add('1');
+    s.add('2');
+    s.intset = false;
+    put(db, 's', TYPE_SET, s);
+    const [pz, ph, ps] = ['z', 'h', 's'].map((k) => rdbDumpKey(db, k)!);
+    assert.equal(encodingOf(pz, DEFAULT_LIMITS), 'listpack');
+    assert.equal(encodingOf(pz, limits({ zsetValue: 7 })), 'skiplist');
+    assert.equal(encodingOf(pz, limits({ zsetEntries: 1 })), 'skiplist');
+    assert.equal(encodingOf(ph, DEFAULT_LIMITS), 'listpack');
+    assert.equal(encodingOf(ph, limits({ hashValue: 7 })), 'hashtable');
+    assert.equal(encodingOf(ps, DEFAULT_LIMITS), 'intset');
+    assert.equal(encodingOf(ps, limits({ intsetEntries: 1 })), 'hashtable');
+    assert.equal(encodingOf(ps, NO_LIMITS), 'intset');
   });
 });
 

@@ -1,5 +1,7 @@
 // Reading DUMP payloads in Redis 7.0.15's format (rdb-format.ts describes it), and RESTORE's
 // dispatch between that format and corral's own (store/dump.ts) by the payload's version.
+// Encodings come out as Redis's loader (rdbLoadObject) converts under the node's limits
+// (encoding-limits.ts): a listpack or intset only for its entries count, other types by content.
 
 import { latin1 } from '../util/bytes.js';
 import { crc64Matches } from '../util/crc64.js';
@@ -9,6 +11,7 @@ import { DUMP_VERSION, DumpFormatError, DumpPayloadError, FOOTER_BYTES, createSe
 import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET, type CollectionValue } from './entry.js';
 import { HashValue } from './hash-value.js';
 import { SortedSet, parseDouble } from './sorted-set.js';
+import { DEFAULT_LIMITS, NO_LIMITS, type EncodingLimits } from './encoding-limits.js';
 import { RDB_VERSION, RDB_TYPE_STRING, RDB_TYPE_LIST, RDB_TYPE_SET, RDB_TYPE_ZSET, RDB_TYPE_HASH, RDB_TYPE_ZSET_2, RDB_TYPE_SET_INTSET, RDB_TYPE_HASH_LISTPACK, RDB_TYPE_ZSET_LISTPACK, RDB_TYPE_LIST_QUICKLIST_2, RDB_ENC_INT8, RDB_ENC_INT16, RDB_ENC_INT32, RDB_ENC_LZF, QUICKLIST_NODE_CONTAINER_PLAIN, QUICKLIST_NODE_CONTAINER_PACKED, LZF_MAX_RATIO, backlen } from './rdb-format.js';
 
 export { rdbDumpId, rdbDumpKey } from './rdb-write.js';
@@ -19,8 +22,8 @@ function bad(): never {
   throw new DumpFormatError();
 }
 
-/** A bounded reader over a payload's object. */
-class Reader {
+/** A bounded reader over a payload's object (or a whole RDB file: rdb-file.ts). */
+export class RdbReader {
   constructor(
     readonly b: Buffer,
     public p: number,
@@ -199,26 +202,22 @@ function intsetMembers(b: Buffer): string[] {
   return out;
 }
 
-function hashFrom(n: number, next: () => string): HashValue {
+function hashFrom(n: number, next: () => string, limits: Readonly<EncodingLimits>): HashValue {
   const h = new HashValue();
   for (let i = 0; i < n; i++) {
     const f = next();
-    if (!h.set(f, next())) bad(); // duplicate field
+    if (!h.set(f, next(), limits)) bad(); // duplicate field
   }
   return h;
 }
 
-function setAdd(s: DumpableSet, m: string): void {
-  if (!s.add(m)) bad(); // duplicate member
+function setAdd(s: DumpableSet, m: string, limits: Readonly<EncodingLimits>): void {
+  if (!s.add(m, limits)) bad(); // duplicate member
 }
-
-/** zset-max-listpack-entries / -value (sorted-set.ts's conversion rule). */
-const ZSET_LISTPACK_ENTRIES = 128;
-const ZSET_LISTPACK_VALUE = 64;
 
 function zsetAdd(z: SortedSet, member: string, score: number): void {
   if (Number.isNaN(score) || z.has(member)) bad();
-  z.set(member, score);
+  z.set(member, score, NO_LIMITS);
 }
 
 /** A zset of these items; a skiplist from the start when `large` (converting on the way would lose -0). */
@@ -229,7 +228,7 @@ function zsetOf(members: string[], scores: number[], large: boolean): SortedSet 
   return z;
 }
 
-function decodeObject(r: Reader, type: number): DumpedValue {
+export function decodeObject(r: RdbReader, type: number, limits: Readonly<EncodingLimits> = DEFAULT_LIMITS): DumpedValue {
   switch (type) {
     case RDB_TYPE_STRING:
       return { type: TYPE_STRING, value: r.str(), staleAt: 0 };
@@ -258,12 +257,12 @@ function decodeObject(r: Reader, type: number): DumpedValue {
     case RDB_TYPE_SET: {
       const n = r.count(1);
       const s = createSet();
-      for (let i = 0; i < n; i++) setAdd(s, r.str());
+      for (let i = 0; i < n; i++) setAdd(s, r.str(), limits);
       return { type: TYPE_SET, value: s as CollectionValue, staleAt: 0 };
     }
     case RDB_TYPE_SET_INTSET: {
       const s = createSet();
-      for (const m of intsetMembers(r.blob())) setAdd(s, m);
+      for (const m of intsetMembers(r.blob())) setAdd(s, m, limits);
       return { type: TYPE_SET, value: s as CollectionValue, staleAt: 0 };
     }
     case RDB_TYPE_ZSET:
@@ -271,7 +270,7 @@ function decodeObject(r: Reader, type: number): DumpedValue {
       const n = r.count(type === RDB_TYPE_ZSET ? 2 : 9);
       const members: string[] = [];
       const scores: number[] = [];
-      let large = n > ZSET_LISTPACK_ENTRIES;
+      let large = n > limits.zsetEntries;
       for (let i = 0; i < n; i++) {
         const member = r.str();
         let score: number;
@@ -282,7 +281,7 @@ function decodeObject(r: Reader, type: number): DumpedValue {
           score = r.b.readDoubleLE(r.p);
           r.p += 8;
         }
-        if (member.length > ZSET_LISTPACK_VALUE) large = true;
+        if (member.length > limits.zsetValue) large = true;
         members.push(member);
         scores.push(score);
       }
@@ -294,11 +293,10 @@ function decodeObject(r: Reader, type: number): DumpedValue {
       if (items.length === 0 || items.length % 2 !== 0) bad();
       const members: string[] = [];
       const scores: number[] = [];
-      let large = items.length / 2 > ZSET_LISTPACK_ENTRIES;
+      const large = items.length / 2 > limits.zsetEntries;
       for (let i = 0; i < items.length; i += 2) {
         const score = parseDouble(items[i + 1], false);
         if (score === undefined) bad();
-        if (items[i].length > ZSET_LISTPACK_VALUE) large = true;
         members.push(items[i]);
         scores.push(score);
       }
@@ -307,13 +305,15 @@ function decodeObject(r: Reader, type: number): DumpedValue {
     }
     case RDB_TYPE_HASH: {
       const n = r.count(2);
-      return { type: TYPE_HASH, value: hashFrom(n, () => r.str()), staleAt: 0 };
+      return { type: TYPE_HASH, value: hashFrom(n, () => r.str(), limits), staleAt: 0 };
     }
     case RDB_TYPE_HASH_LISTPACK: {
       const items = listpackEntries(r.blob());
       if (items.length === 0 || items.length % 2 !== 0) bad();
       let i = 0;
-      return { type: TYPE_HASH, value: hashFrom(items.length / 2, () => items[i++]), staleAt: 0 };
+      // Converted for its entries count only, whatever its items' lengths.
+      const entriesOnly = { ...NO_LIMITS, hashEntries: limits.hashEntries };
+      return { type: TYPE_HASH, value: hashFrom(items.length / 2, () => items[i++], entriesOnly), staleAt: 0 };
     }
     default:
       return bad();
@@ -321,17 +321,17 @@ function decodeObject(r: Reader, type: number): DumpedValue {
 }
 
 /** Decodes and validates a Redis-format payload (version 0..10, checksum over the rest). */
-export function decodeRdb(payload: Buffer): DumpedValue {
+export function decodeRdb(payload: Buffer, limits: Readonly<EncodingLimits> = DEFAULT_LIMITS): DumpedValue {
   const n = payload.length - FOOTER_BYTES;
   if (n < 0) throw new DumpPayloadError();
   const version = payload.readUInt16LE(n);
   if (version > RDB_VERSION) throw new DumpPayloadError();
   if (!crc64Matches(payload, 0, n + 2, payload, n + 2)) throw new DumpPayloadError();
   if (n < 1) throw new DumpFormatError();
-  const r = new Reader(payload, 1, n);
+  const r = new RdbReader(payload, 1, n);
   try {
     // Trailing bytes after the object are ignored, as restoreCommand ignores them.
-    return decodeObject(r, payload[0]);
+    return decodeObject(r, payload[0], limits);
   } catch (err) {
     if (err instanceof DumpFormatError) throw err;
     // A bounds slip in a Buffer read: still the payload's fault, never an uncaught exception.
@@ -344,12 +344,12 @@ export function decodeRdb(payload: Buffer): DumpedValue {
  * RESTORE's decoder: corral's own payloads (version 0xC001, store/dump.ts) and Redis's (RDB
  * versions up to 10), told apart by the version in the footer.
  */
-export function decodeAnyDump(payload: Buffer): DumpedValue {
+export function decodeAnyDump(payload: Buffer, limits: Readonly<EncodingLimits> = DEFAULT_LIMITS): DumpedValue {
   const n = payload.length - FOOTER_BYTES;
   if (n < 0) throw new DumpPayloadError();
   const version = payload.readUInt16LE(n);
   if (version === DUMP_VERSION) return decodeDump(payload);
-  return decodeRdb(payload);
+  return decodeRdb(payload, limits);
 }
 
 /**
@@ -362,7 +362,7 @@ export function decodeRdbFunctions(payload: Buffer): Buffer[] {
   const version = payload.readUInt16LE(n);
   if (version > RDB_VERSION) throw new DumpPayloadError();
   if (!crc64Matches(payload, 0, n + 2, payload, n + 2)) throw new DumpPayloadError();
-  const r = new Reader(payload, 0, n);
+  const r = new RdbReader(payload, 0, n);
   const codes: Buffer[] = [];
   while (r.left > 0) {
     const type = r.byte();

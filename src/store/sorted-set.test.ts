@@ -6,6 +6,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SortedSet, ZSET_OVERHEAD, memberBytes, parseBound, parseDouble, parseLex, type ZItem } from './sorted-set.js';
+import { DEFAULT_LIMITS, NO_LIMITS } from './encoding-limits.js';
 
 function modelSort(m: Map<string, number>): ZItem[] {
   return [...m].map(([member, score]) => ({ member, score })).sort((a, b) =>
@@ -116,6 +117,28 @@ describe('SortedSet', () => {
     assert.equal(w.encoding(), 'listpack');
     w.set('x'.repeat(65), 1);
     assert.equal(w.encoding(), 'skiplist');
+  });
+
+  test('other limits: a new member past zset-max-listpack-entries or -value converts', () => {
+    const limits = { ...DEFAULT_LIMITS, zsetEntries: 2, zsetValue: 3 };
+    const z = new SortedSet();
+    z.set('a', 1, limits);
+    z.set('abc', 2, limits);
+    assert.equal(z.encoding(), 'listpack');
+    z.set('abc', 5, { ...limits, zsetEntries: 0, zsetValue: 0 });
+    assert.equal(z.encoding(), 'listpack', 'an update never converts');
+    z.set('b', 3, limits);
+    assert.equal(z.encoding(), 'skiplist');
+    const v = new SortedSet();
+    v.set('abcd', 1, limits);
+    assert.equal(v.encoding(), 'skiplist');
+    const zero = new SortedSet();
+    zero.set('', 1, { ...limits, zsetEntries: 0 });
+    assert.equal(zero.encoding(), 'skiplist');
+    const any = new SortedSet();
+    for (let i = 0; i < 500; i++) any.set('x'.repeat(i), i, NO_LIMITS);
+    assert.equal(any.encoding(), 'listpack');
+    assert.equal(any.bytes, ZSET_OVERHEAD + (500 * 499) / 2 + 500 * memberBytes(''), 'bytes do not depend on the encoding');
   });
 
   test('-0 is kept as 0 in a listpack, as -0 in a skiplist; 0 and -0 are the same score', () => {

@@ -1,5 +1,7 @@
 // The sorted set value (ZADD ... ZPOPMIN): member -> score Map plus the members ordered by
-// (score, member bytes), with the byte estimate and the encoding Redis 7.0 would report.
+// (score, member bytes), with the byte estimate and the encoding Redis 7.0 would report: a
+// listpack until a member is added past zset-max-listpack-entries or longer than
+// zset-max-listpack-value (the limits given to set), then a skiplist for good.
 //
 // Order structure: a list of sorted chunks (each at most CHUNK items), i.e. a one-level B-tree.
 // Finding a position is a binary search over the chunks' last items and then inside one chunk;
@@ -10,6 +12,7 @@
 // syntax (strtod as string2d and zslParseRange use it).
 
 import type { CollectionValue } from './entry.js';
+import { DEFAULT_LIMITS, type EncodingLimits } from './encoding-limits.js';
 
 const DECIMAL = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 const HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?$/;
@@ -90,9 +93,6 @@ const CHUNK = 256;
 export const ZSET_OVERHEAD = 160;
 /** Per member: the Map slot, the item record, its chunk slot and the string header. */
 export const ZMEMBER_OVERHEAD = 88;
-/** Redis's zset-max-listpack-entries / -value defaults. */
-const LISTPACK_ENTRIES = 128;
-const LISTPACK_VALUE = 64;
 
 /** (score, member) order: negative when a sorts first. */
 export function compareItems(aScore: number, aMember: string, b: ZItem): number {
@@ -146,16 +146,17 @@ export class SortedSet implements CollectionValue {
   }
 
   /**
-   * Sets member's score (adding it if new); returns the byte delta. A listpack stores scores as
-   * text where -0 prints as 0, so a small set keeps -0 as 0 (as Redis's ZSCORE then shows).
+   * Sets member's score (adding it if new); returns the byte delta. A new member converts a
+   * listpack as Redis's zsetAdd does under `limits`. A listpack stores scores as text where -0
+   * prints as 0, so a small set keeps -0 as 0 (as Redis's ZSCORE then shows).
    */
-  set(member: string, score: number): number {
+  set(member: string, score: number, limits: Readonly<EncodingLimits> = DEFAULT_LIMITS): number {
     const old = this.scores.get(member);
     if (old !== undefined) {
       // Redis compares with ==, so 0 and -0 count as the same score and the old one stays.
       if (old === score) return 0;
       this.removeItem(old, member);
-    } else if (!this.large && (this.scores.size + 1 > LISTPACK_ENTRIES || member.length > LISTPACK_VALUE)) {
+    } else if (!this.large && (this.scores.size + 1 > limits.zsetEntries || member.length > limits.zsetValue)) {
       this.large = true;
     }
     if (score === 0 && !this.large) score = 0;

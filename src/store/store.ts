@@ -23,6 +23,7 @@ import type { Clock } from '../util/clock.js';
 import { Keyspace, type KeyEventHook, type KeyModifiedHook, type KeyRemovedHook, type SlotOf } from './keyspace.js';
 import { StoreStats } from './stats.js';
 import { TinyLfu } from './tinylfu.js';
+import { DEFAULT_LIMITS, type EncodingLimits } from './encoding-limits.js';
 
 export const EVICTION_POLICIES = [
   'noeviction',
@@ -49,10 +50,14 @@ const LEASE_SWEEP_BUDGET = 1000;
 
 export class Store {
   readonly dbs: Keyspace[] = [];
+  /** The keyspaces by the number they were created with (W-TinyLFU's), whatever SWAPDB did since. */
+  private readonly byLfuId: Keyspace[] = [];
   readonly stats: StoreStats;
   maxmemorySamples = 5;
   /** proto-max-bulk-len: the largest string APPEND/SETRANGE may build. */
   maxStringLength = 512 * 1024 * 1024;
+  /** The encoding thresholds of CONFIG (encoding-limits.ts), which values convert at. */
+  readonly limits: EncodingLimits = { ...DEFAULT_LIMITS };
   private policy: EvictionPolicy = 'noeviction';
   private maxBytes = 0;
   /** The item budget last given to W-TinyLFU. */
@@ -68,6 +73,18 @@ export class Store {
     for (let i = 0; i < options.databases; i++) {
       this.dbs.push(new Keyspace(i, options.clock, this.stats, options.slotOf ?? null, 16384, this.pagePool));
     }
+    this.byLfuId.push(...this.dbs);
+  }
+
+  /** SWAPDB: databases a and b exchange their contents (clients stay on their numbers). */
+  swapDatabases(a: number, b: number): void {
+    const da = this.dbs[a];
+    const db = this.dbs[b];
+    this.dbs[a] = db;
+    this.dbs[b] = da;
+    db.id = a;
+    da.id = b;
+    this.stats.dirty++;
   }
 
   get clock(): Clock {
@@ -167,7 +184,7 @@ export class Store {
     this.stats.tinylfu = t;
     for (const db of this.dbs) {
       const slots = new Int32Array(db.table.capacity);
-      for (const id of db.ids()) slots[id] = t.adopt(db.id, id, db.table.hash[id], db.costOf(id));
+      for (const id of db.ids()) slots[id] = t.adopt(db.lfuId, id, db.table.hash[id], db.costOf(id));
       db.setTinySlots(slots);
     }
   }
@@ -229,7 +246,7 @@ export class Store {
       if (tinylfu !== null) {
         const slot = tinylfu.pickVictimSlot();
         if (slot < 0) return false;
-        this.dbs[tinylfu.slotDb(slot)].evict(tinylfu.slotId(slot));
+        this.byLfuId[tinylfu.slotDb(slot)].evict(tinylfu.slotId(slot));
       } else if (!this.evictSampled(volatileOnly)) {
         return false;
       }

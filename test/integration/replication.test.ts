@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCorral, RawConnection, type StartedCorral } from '../support/servers.js';
 import { encodeCommand, parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
+import { readRdbFile, type RdbFile } from '../../src/store/rdb-file.js';
+import { TYPE_HASH } from '../../src/store/entry.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -246,13 +248,13 @@ test('replication: WAIT blocks until the replica acknowledges; commands pipeline
   }
 });
 
-/** A raw replica: the handshake (with or without `capa corral-load`), then every snapshot command up to SYNCEND. */
-async function rawSnapshot(port: number, bulkLoad: boolean): Promise<string[][]> {
+/** A raw corral replica: the handshake with `capa corral-load`, then every snapshot command up to SYNCEND. */
+async function rawSnapshot(port: number): Promise<string[][]> {
   const c = await RawConnection.connect(port);
   try {
     await c.call('PING');
     await c.call('REPLCONF', 'listening-port', 1);
-    await c.call('REPLCONF', 'capa', 'eof', 'capa', 'psync2', ...(bulkLoad ? ['capa', 'corral-load'] : []));
+    await c.call('REPLCONF', 'capa', 'eof', 'capa', 'psync2', 'capa', 'corral-load');
     const full = await c.call('PSYNC', '?', -1);
     assert.match((full as { simple: string }).simple, /^FULLRESYNC [0-9a-f]{40} \d+$/);
     const out: string[][] = [];
@@ -266,7 +268,29 @@ async function rawSnapshot(port: number, bulkLoad: boolean): Promise<string[][]>
   }
 }
 
-test('replication: a corral replica gets plain strings in CORRAL LOAD bulks, any other replica SET/RESTORE', async () => {
+/** A replica that is not corral's (no `capa corral-load`): +FULLRESYNC, then an RDB file in a bulk. */
+async function rawRdb(port: number): Promise<RdbFile> {
+  const c = await RawConnection.connect(port);
+  try {
+    await c.call('REPLCONF', 'capa', 'eof', 'capa', 'psync2');
+    c.socket.write(encodeCommand(['PSYNC', '?', -1]));
+    for (let i = 0; i < 200; i++) {
+      const at = c.pending.indexOf('\r\n', c.pending.indexOf('\r\n') + 2);
+      if (at > 0 && c.pending.length >= at + 2 + Number(c.pending.subarray(c.pending.indexOf('$') + 1, at).toString())) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const b = c.pending;
+    const first = b.indexOf('\r\n');
+    assert.match(b.subarray(0, first).toString(), /^\+FULLRESYNC [0-9a-f]{40} \d+$/);
+    const second = b.indexOf('\r\n', first + 2);
+    const len = Number(b.subarray(first + 3, second).toString());
+    return readRdbFile(b.subarray(second + 2, second + 2 + len));
+  } finally {
+    c.close();
+  }
+}
+
+test('replication: a corral replica gets plain strings in CORRAL LOAD bulks, any other replica an RDB file', async () => {
   const p = await startCorral({});
   const pc = await RawConnection.connect(p.port);
   try {
@@ -277,7 +301,7 @@ test('replication: a corral replica gets plain strings in CORRAL LOAD bulks, any
     await pc.call('SET', 'db1', 'one');
     await pc.call('SELECT', 0);
 
-    const bulk = await rawSnapshot(p.port, true);
+    const bulk = await rawSnapshot(p.port);
     const loaded = new Map<string, [string, string]>(); // key -> [value, expire-at]
     const dbOf = new Map<string, string>();
     for (const cmd of bulk.filter((c) => c[0] === 'CORRAL')) {
@@ -300,12 +324,12 @@ test('replication: a corral replica gets plain strings in CORRAL LOAD bulks, any
     assert.deepEqual(bulk.slice(0, restore).filter((c) => c[0] === 'SELECT').at(-1), ['SELECT', '0']);
     assert.ok(!bulk.some((c) => c[0] === 'SET'));
 
-    const plain = await rawSnapshot(p.port, false);
-    assert.ok(!plain.some((c) => c[0] === 'CORRAL'));
-    const sets = plain.filter((c) => c[0] === 'SET');
-    assert.equal(sets.length, 152);
-    assert.ok(sets.some((c) => c.join(' ') === 'SET ttl x PXAT 4000000000000'));
-    assert.ok(plain.some((c) => c[0] === 'RESTORE' && c[1] === 'h'));
+    const rdb = await rawRdb(p.port);
+    assert.equal(rdb.keys.length, 153);
+    const ttl = rdb.keys.find((k) => k.key === 'ttl')!;
+    assert.deepEqual([ttl.value.value, ttl.expireAt], ['x', 4_000_000_000_000]);
+    assert.equal(rdb.keys.find((k) => k.key === 'db1')!.db, 1);
+    assert.equal(rdb.keys.find((k) => k.key === 'h')!.value.type, TYPE_HASH);
   } finally {
     pc.close();
     await p.close();

@@ -309,6 +309,21 @@ describe('blocking pops match redis 7.0', () => {
     ]);
   });
 
+  test('SWAPDB wakes a client blocked on a key the swapped-in database holds', async () => {
+    await sameScenario([
+      { on: 'a', cmd: ['SELECT', '5'] },
+      { on: 'a', cmd: ['BLPOP', 'bl', '0'], replies: 0 },
+      { on: 'c', cmd: ['SELECT', '6'] },
+      { on: 'c', cmd: ['RPUSH', 'bl', 'v', 'w'] },
+      { on: 'c', cmd: ['SWAPDB', '5', '6'] },
+      { on: 'a', read: 1 },
+      { on: 'c', cmd: ['SELECT', '5'] },
+      { on: 'c', cmd: ['LRANGE', 'bl', '0', '-1'] },
+      { on: 'c', cmd: ['SWAPDB', '5', '6'] },
+      { on: 'c', cmd: ['FLUSHALL'] },
+    ]);
+  });
+
   test('a client that disconnects while blocked is not served', async () => {
     for (const port of [corral.port, redis.port]) {
       await flushAll([port]);

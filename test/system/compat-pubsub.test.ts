@@ -67,6 +67,23 @@ describe('pub/sub, byte for byte with redis 7.0', () => {
       [0, ['GET', 'k'], 1],
     ]));
 
+  test('CLIENT REPLY OFF/SKIP/ON: replies dropped, pub/sub confirmations and messages kept', () =>
+    same([
+      [0, ['CLIENT', 'REPLY', 'SKIP'], 0],
+      [0, ['SET', 'k', 'v'], 0],
+      [0, ['GET', 'k'], 1],
+      [0, ['CLIENT', 'REPLY', 'OFF'], 0],
+      [0, ['GET', 'k'], 0],
+      [0, ['CLIENT', 'REPLY', 'SKIP'], 0],
+      [0, ['SUBSCRIBE', 'ch'], 1],
+      [1, ['PUBLISH', 'ch', 'hi'], 1, 0],
+      [0, ['UNSUBSCRIBE', 'ch'], 1],
+      [0, ['CLIENT', 'REPLY', 'ON'], 1],
+      [0, ['CLIENT', 'REPLY', 'MAYBE'], 1],
+      [0, ['CLIENT', 'REPLY'], 1],
+      [0, ['GET', 'k'], 1],
+    ]));
+
   test('the RESP2 subscriber context; PING; RESET; QUIT', () =>
     same([
       [0, ['SUBSCRIBE', 'c'], 1],

@@ -86,6 +86,30 @@ describe('connection commands', () => {
     ));
 });
 
+describe('min-replicas-to-write', () => {
+  test('writes and writing scripts refused without enough replicas; reads and no-writes scripts served', () =>
+    same([
+      ['SET', 'x', '1'],
+      ['CONFIG', 'SET', 'min-replicas-to-write', '1'],
+      ['SET', 'x', '2'],
+      ['GET', 'x'],
+      ['MULTI'],
+      ['INCR', 'x'],
+      ['EXEC'],
+      ['EVAL', "return redis.call('get','x')", '1', 'x'],
+      ['EVAL', "return redis.call('set','x','3')", '1', 'x'],
+      ['EVAL', "#!lua\nreturn redis.call('get','x')", '1', 'x'],
+      ['EVAL', "#!lua flags=no-writes\nreturn redis.call('get','x')", '1', 'x'],
+      ['CONFIG', 'GET', 'min-slaves-to-write'],
+      ['CONFIG', 'GET', 'min-replicas-max-lag'],
+      ['CONFIG', 'SET', 'min-replicas-max-lag', '0'],
+      ['SET', 'x', '4'],
+      ['CONFIG', 'SET', 'min-replicas-max-lag', '10'],
+      ['CONFIG', 'SET', 'min-replicas-to-write', '0'],
+      ['SET', 'x', '5'],
+    ]));
+});
+
 describe('CLIENT', () => {
   test('names, errors and the subcommands corral answers', () =>
     same([

@@ -308,6 +308,52 @@ describe('keys, byte for byte with redis 7.0', () => {
     for (let i = 0; i < cmds.length; i++) assert.deepEqual(norm(ours[i]), norm(theirs[i]), JSON.stringify(cmds[i]));
   });
 
+  test('MOVE between databases, with its TTL; errors', () =>
+    same([
+      ['SET', 'k', 'v', 'PX', '100000'],
+      ['MOVE', 'k', '1'],
+      ['MOVE', 'k', '1'],
+      ['MOVE', 'k', '0'],
+      ['MOVE', 'k', 'x'],
+      ['MOVE', 'k', '99'],
+      ['MOVE', 'k', '-1'],
+      ['SELECT', '1'],
+      ['TYPE', 'k'],
+      ['EXPIRETIME', 'k'],
+      ['RPUSH', 'l', 'a'],
+      ['SELECT', '0'],
+      ['SET', 'l', 'here'],
+      ['SELECT', '1'],
+      ['MOVE', 'l', '0'],
+      ['MOVE', 'k', '0'],
+      ['SELECT', '0'],
+      ['GET', 'k'],
+      ['GET', 'l'],
+      ['MOVE'],
+      ['MOVE', 'a', 'b', 'c'],
+    ]));
+
+  test('SWAPDB: contents exchange, clients stay on their numbers; errors', () =>
+    same([
+      ['SET', 'a', '1', 'PX', '100000'],
+      ['SELECT', '1'],
+      ['RPUSH', 'l', 'x'],
+      ['SWAPDB', '0', '1'],
+      ['GET', 'a'],
+      ['EXPIRETIME', 'a'],
+      ['SELECT', '0'],
+      ['LRANGE', 'l', '0', '-1'],
+      ['DBSIZE'],
+      ['SWAPDB', '0', 'x'],
+      ['SWAPDB', 'x', '0'],
+      ['SWAPDB', '0', '99'],
+      ['SWAPDB', '-1', '0'],
+      ['SWAPDB', '2', '2'],
+      ['SWAPDB', '0'],
+      ['SWAPDB', '1', '0'],
+      ['GET', 'a'],
+    ]));
+
   test('arity errors', () => {
     const cmds: Cmd[] = [];
     for (const name of ['GET', 'SETNX', 'SETEX', 'PSETEX', 'GETSET', 'GETDEL', 'STRLEN', 'INCR', 'INCRBYFLOAT', 'GETRANGE',

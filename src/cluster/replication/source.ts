@@ -22,6 +22,10 @@
 // snapshot caught. Commands that touch every key (FLUSHALL, FLUSHDB) are sent as they are: they
 // are idempotent too.
 //
+// A replica that is not corral's (SYNC, or PSYNC without `REPLCONF capa corral-load`) gets a
+// Redis-format RDB file of the dataset instead, taken at once (ReplicaConnection.rdb,
+// server/replica-rdb.ts), then the same stream from the file's offset on.
+//
 // A replica that announces `REPLCONF capa corral-load` (corral's own) gets the snapshot's plain
 // string keys in bulk: `CORRAL LOAD <db> <key> <value> <expire-at-ms or 0> ...`, up to 64 keys
 // a command, which it stores directly; other keys still come as SET/RESTORE. This is the
@@ -47,6 +51,11 @@ export interface ReplicaConnection {
   write(buf: Buffer): boolean;
   /** The replica said `REPLCONF capa corral-load`: its full copy may use CORRAL LOAD. */
   readonly bulkLoad: boolean;
+  /**
+   * A replica that is not corral's: its full copy is this RDB file of the dataset as it is when
+   * called (for the stream from replid/offset on), sent as a bulk. Null for corral's replicas.
+   */
+  readonly rdb: ((replid: string, offset: number) => Buffer) | null;
   /** Bytes written but not yet taken by the kernel. */
   readonly pendingBytes: number;
   close(): void;
@@ -87,6 +96,7 @@ export interface ReplicationSourceOptions {
 }
 
 const SYNCEND = Buffer.from('*2\r\n$6\r\nCORRAL\r\n$7\r\nSYNCEND\r\n');
+const MULTI = Buffer.from('*1\r\n$5\r\nMULTI\r\n');
 /** Work per event-loop turn while sending a snapshot. */
 const SNAPSHOT_STEP_MS = 1;
 /** Keys per step at most: with a step every millisecond or so, some 200k keys a second. */
@@ -117,9 +127,14 @@ export class ReplicationSource {
   private runStart = 0;
   private runEnd = 0;
   private syncs = 0;
-  /** Inside EXEC: MULTI is written before the first propagated command, EXEC after the last. */
+  /**
+   * Inside EXEC or a script: the commands it propagated so far, and where the first one starts
+   * (after its SELECT). A second command puts MULTI there; EXEC follows the last. One command
+   * alone is not wrapped: Redis 7.0's propagatePendingCommands.
+   */
   private txDepth = 0;
-  private txOpened = false;
+  private txOps = 0;
+  private txMark = 0;
   private readonly keyPos: number[] = [];
   private readonly scratch = new StreamBuffer(4096);
   /** A snapshot step's ids (snapshotIds) and its [count, next cursor]. */
@@ -162,7 +177,6 @@ export class ReplicationSource {
    * the state of the keys it touched (flagged commands, or during a full copy).
    */
   propagate(cmd: Command, args: CommandArgs, db: number, asState: boolean): void {
-    this.openTx();
     if (asState || this.syncs > 0) {
       const n = cmd.keyPositions(args.argc, this.keyPos, args);
       if (n > 0) {
@@ -175,6 +189,7 @@ export class ReplicationSource {
       }
     }
     this.select(db);
+    this.txOp();
     // A request parsed straight from a client's multibulk bytes is copied as it came: the same
     // command in valid RESP, without encoding it again. Anything else (a queued MULTI command,
     // an inline request) is encoded. Pipelined requests lie back to back in the read that
@@ -220,15 +235,14 @@ export class ReplicationSource {
   /** A key written by other means than a command (a slot import's bulk load): its state. */
   propagateKey(db: number, key: string): void {
     this.settle();
-    this.openTx();
     this.emitState(this.options.store.dbs[db], db, key);
   }
 
   /** A key removed by expiry or eviction: replicas delete it too. */
   keyRemoved(db: number, key: string): void {
     this.settle();
-    this.openTx();
     this.select(db);
+    this.txOp();
     this.turn.strings('DEL', key);
     this.appended();
   }
@@ -244,6 +258,7 @@ export class ReplicationSource {
   private emitState(keyspace: Keyspace, db: number, key: string): void {
     this.settle();
     this.select(db);
+    this.txOp();
     stateCommand(keyspace, key, this.turn);
     this.appended();
   }
@@ -261,20 +276,23 @@ export class ReplicationSource {
 
   endTransaction(): void {
     if (--this.txDepth > 0) return;
-    if (this.txOpened) {
-      this.txOpened = false;
+    if (this.txOps > 1) {
       this.settle();
       this.turn.strings('EXEC');
+    }
+    if (this.txOps > 0) {
+      this.txOps = 0;
       this.appended();
     }
   }
 
-  private openTx(): void {
-    if (this.txDepth > 0 && !this.txOpened) {
-      this.txOpened = true;
-      this.settle();
-      this.turn.strings('MULTI');
-    }
+  /** A command is about to be written (after its SELECT): inside a transaction, counted (see txOps). */
+  private txOp(): void {
+    if (this.txDepth === 0) return;
+    this.settle();
+    if (this.txOps === 0) this.txMark = this.turn.length;
+    else if (this.txOps === 1) this.turn.insert(this.txMark, MULTI);
+    this.txOps++;
   }
 
   private appended(): void {
@@ -289,7 +307,7 @@ export class ReplicationSource {
   /** Sends this turn's stream: into the backlog, and to every replica (once per turn). */
   flush(): void {
     this.flushScheduled = false;
-    if (this.txOpened) return; // a transaction is being written; it is flushed whole
+    if (this.txOps > 0) return; // a transaction is being written; it is flushed whole
     this.settle();
     const n = this.turn.length;
     if (n === 0) return;
@@ -323,24 +341,55 @@ export class ReplicationSource {
   /**
    * PSYNC from a replica: resume from the backlog when it asks for our history (or the one we
    * continued, up to where we forked from it) and the backlog still holds its next byte;
-   * otherwise a full copy. Returns the peer, now attached.
+   * otherwise a full copy. SYNC (`legacy`): always a full copy, without +FULLRESYNC. Returns the
+   * peer, now attached.
    */
-  attach(conn: ReplicaConnection, replid: string, wantOffset: number, listeningPort: number): ReplicaPeer {
+  attach(conn: ReplicaConnection, replid: string, wantOffset: number, listeningPort: number, legacy = false): ReplicaPeer {
     this.flush();
     const peer = new ReplicaPeer(conn);
     peer.listeningPort = listeningPort;
     peer.ackAt = Date.now();
     const ours = replid === this.replid || (replid === this.replid2 && wantOffset <= this.secondReplOffset);
-    if (ours && this.backlog.has(wantOffset)) {
-      conn.write(Buffer.from(`+CONTINUE ${this.replid}\r\n`));
-      const tail = this.backlog.copyFrom(wantOffset)!;
-      if (tail.length > 0) conn.write(tail);
-      peer.state = 'online';
-      peer.ackOffset = wantOffset - 1;
-      this.replicas.push(peer);
-      this.options.log(`replica ${conn.ip}:${listeningPort} resumed from offset ${wantOffset} (${tail.length} bytes from the backlog)`);
-      return peer;
-    }
+    if (!legacy && ours && this.backlog.has(wantOffset)) return this.resume(peer, wantOffset);
+    if (conn.rdb !== null) return this.rdbCopy(peer, legacy ? 'SYNC' : `asked ${replid} ${wantOffset}`, legacy);
+    return this.fullCopy(peer, replid, wantOffset);
+  }
+
+  /** +CONTINUE: the replica gets the backlog from its offset on, and is online. */
+  private resume(peer: ReplicaPeer, wantOffset: number): ReplicaPeer {
+    const conn = peer.conn;
+    conn.write(Buffer.from(`+CONTINUE ${this.replid}\r\n`));
+    const tail = this.backlog.copyFrom(wantOffset)!;
+    if (tail.length > 0) conn.write(tail);
+    peer.state = 'online';
+    peer.ackOffset = wantOffset - 1;
+    this.replicas.push(peer);
+    this.options.log(`replica ${conn.ip}:${peer.listeningPort} resumed from offset ${wantOffset} (${tail.length} bytes from the backlog)`);
+    return peer;
+  }
+
+  /**
+   * The full copy of a replica that is not corral's: an RDB file of the dataset as it is now,
+   * after this turn's writes (flushed by attach), in a bulk (after +FULLRESYNC unless SYNC); the
+   * stream from this offset on follows it, starting with a SELECT. The replica is online at once.
+   */
+  private rdbCopy(peer: ReplicaPeer, asked: string, legacy: boolean): ReplicaPeer {
+    const conn = peer.conn;
+    const rdb = conn.rdb!(this.replid, this.offset);
+    const head = legacy ? '' : `+FULLRESYNC ${this.replid} ${this.offset}\r\n`;
+    conn.write(Buffer.from(`${head}$${rdb.length}\r\n`));
+    conn.write(rdb);
+    this.streamDb = -1;
+    peer.state = 'online';
+    this.replicas.push(peer);
+    this.options.log(`replica ${conn.ip}:${peer.listeningPort} got an RDB file of ${rdb.length} bytes (${asked}); streaming from offset ${this.offset}`);
+    return peer;
+  }
+
+  /** A corral replica's full copy: +FULLRESYNC, the snapshot (paced), SYNCEND, the stream. */
+  private fullCopy(peer: ReplicaPeer, replid: string, wantOffset: number): ReplicaPeer {
+    const conn = peer.conn;
+    const listeningPort = peer.listeningPort;
     conn.write(Buffer.from(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`));
     const preamble = this.options.fullCopyPreamble?.() ?? null;
     if (preamble !== null) conn.write(preamble);

@@ -111,6 +111,14 @@ export class StreamBuffer {
     for (let i = 0; i < a.argc; i++) this.argBytes(a.buf, a.start[i], a.end[i]);
   }
 
+  /** Bytes inserted at `at`, what follows them moved up (a transaction's MULTI, once it has a second command). */
+  insert(at: number, bytes: Buffer): void {
+    this.ensure(bytes.length);
+    this.buf.copy(this.buf, at + bytes.length, at, this.length);
+    bytes.copy(this.buf, at);
+    this.length += bytes.length;
+  }
+
   /** A whole command from strings. */
   strings(...words: string[]): void {
     this.command(words.length);

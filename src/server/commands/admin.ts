@@ -2,13 +2,13 @@
 // SAVE and BGSAVE, with Redis 7.0's replies and errors.
 
 import type { CommandContext } from '../../commands/context.js';
-import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_READONLY, CMD_STALE, type CommandDef } from '../../commands/table.js';
+import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_READONLY, CMD_STALE, CMD_WRITE, type CommandDef } from '../../commands/table.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors.js';
 import { ConfigError, PARAM_BY_NAME, PARAMS, formatParam, type ParamDef } from '../config.js';
 import { bytesToHuman, infoText, resetStats, selectSections } from '../info.js';
 import { globMatch } from '../../util/glob.js';
 import { writeHelp } from './connection.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 
 const A_NS_LS = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 const LS = CMD_LOADING | CMD_STALE;
@@ -18,7 +18,7 @@ const LS = CMD_LOADING | CMD_STALE;
 function infoCommand(c: CommandContext): void {
   const args: string[] = [];
   for (let i = 1; i < c.argc; i++) args.push(c.str(i));
-  c.w.verbatim(infoText(nodeOf(c), selectSections(args)));
+  c.w.verbatim(infoText(serverOf(c), selectSections(args)));
 }
 
 // ---- CONFIG -------------------------------------------------------------------------------------
@@ -29,7 +29,7 @@ function infoCommand(c: CommandContext): void {
  * is reported once. A map in RESP3.
  */
 function configGetCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const seen = new Set<ParamDef>();
   const out: Array<[string, string]> = [];
   for (let i = 2; i < c.argc; i++) {
@@ -96,7 +96,7 @@ function configSetCommand(c: CommandContext): void {
   if (failedArg === null) {
     for (let k = 0; k < defs.length; k++) {
       try {
-        nodeOf(c).config.parse(defs[k], c.str(3 + 2 * k));
+        serverOf(c).config.parse(defs[k], c.str(3 + 2 * k));
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         failedArg = defs[k].name;
@@ -109,13 +109,13 @@ function configSetCommand(c: CommandContext): void {
     c.w.error(`ERR CONFIG SET failed (possibly related to argument '${failedArg}') - ${reason}`);
     return;
   }
-  const config = nodeOf(c).config;
+  const config = serverOf(c).config;
   for (let k = 0; k < defs.length; k++) config.setFromText(defs[k].name, c.str(3 + 2 * k));
   c.w.ok();
 }
 
 function configResetstatCommand(c: CommandContext): void {
-  resetStats(nodeOf(c));
+  resetStats(serverOf(c));
   c.w.ok();
 }
 
@@ -149,7 +149,7 @@ function timeCommand(c: CommandContext): void {
 
 /** corral never saves: the last "save" is the node's start, as Redis reports before its first save. */
 function lastsaveCommand(c: CommandContext): void {
-  c.w.integer(Math.floor(nodeOf(c).stats.startedAt / 1000));
+  c.w.integer(Math.floor(serverOf(c).stats.startedAt / 1000));
 }
 
 /**
@@ -204,7 +204,7 @@ function shutdownCommand(c: CommandContext): void {
     c.w.error('ERR Errors trying to SHUTDOWN. Check logs.');
     return;
   }
-  const node = nodeOf(c);
+  const node = serverOf(c);
   clientOf(c).closeAfterReply = true;
   setImmediate(() => void node.close());
 }
@@ -235,7 +235,7 @@ function memoryUsageCommand(c: CommandContext): void {
 }
 
 function memoryStatsCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const used = node.store.usedMemory;
   const rss = process.memoryUsage.rss();
   const keys = node.store.keyCount;
@@ -280,9 +280,9 @@ function memoryStatsCommand(c: CommandContext): void {
 
 function memoryDoctorCommand(c: CommandContext): void {
   const text =
-    nodeOf(c).store.usedMemory < 5 * 1024 * 1024
+    serverOf(c).store.usedMemory < 5 * 1024 * 1024
       ? "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
-      : `Hi Sam, I can't find any memory issue in your instance (${bytesToHuman(nodeOf(c).store.usedMemory)} of data). I can only account for what occurs on this base.\n`;
+      : `Hi Sam, I can't find any memory issue in your instance (${bytesToHuman(serverOf(c).store.usedMemory)} of data). I can only account for what occurs on this base.\n`;
   c.w.verbatim(text);
 }
 
@@ -314,7 +314,7 @@ function slowlogGetCommand(c: CommandContext): void {
     c.w.error(`ERR unknown subcommand or wrong number of arguments for '${c.str(1)}'. Try SLOWLOG HELP.`);
     return;
   }
-  const entries = nodeOf(c).slowlog.entries;
+  const entries = serverOf(c).slowlog.entries;
   let count = 10;
   if (c.argc === 3) {
     const n = c.int(2);
@@ -357,8 +357,44 @@ const SLOWLOG_HELP = [
 
 const KEY2 = { firstKey: 2, lastKey: 2, keyStep: 1 };
 
+/**
+ * SWAPDB a b: the two databases exchange their contents; clients stay on their numbers. As
+ * Redis's: watchers of keys that change see their EXEC fail, and clients blocked on keys that
+ * now hold data are served after the command.
+ */
+function swapdbCommand(c: CommandContext): void {
+  const node = serverOf(c);
+  if (node.cluster !== null) {
+    c.w.error('ERR SWAPDB is not allowed in cluster mode');
+    return;
+  }
+  const a = c.int(1);
+  if (a === undefined || a < -2147483648 || a > 2147483647) {
+    c.w.error('ERR invalid first DB index');
+    return;
+  }
+  const b = c.int(2);
+  if (b === undefined || b < -2147483648 || b > 2147483647) {
+    c.w.error('ERR invalid second DB index');
+    return;
+  }
+  const n = node.store.dbs.length;
+  if (a < 0 || a >= n || b < 0 || b >= n) {
+    c.w.error('ERR DB index is out of range');
+    return;
+  }
+  if (a !== b) {
+    node.watches.swapTouched(a, b);
+    node.watches.swapTouched(b, a);
+    node.store.swapDatabases(a, b);
+    node.blocking.databasesSwapped(a, b);
+  } else node.store.stats.dirty++;
+  c.w.ok();
+}
+
 export const adminCommands: CommandDef[] = [
   { name: 'info', arity: -1, flags: LS, handler: infoCommand },
+  { name: 'swapdb', arity: 3, flags: CMD_WRITE | CMD_FAST, handler: swapdbCommand },
   {
     name: 'config',
     arity: -2,
@@ -395,13 +431,13 @@ export const adminCommands: CommandDef[] = [
     flags: 0,
     subcommands: [
       { name: 'get', arity: -2, flags: CMD_ADMIN | LS, handler: slowlogGetCommand },
-      { name: 'len', arity: 2, flags: CMD_ADMIN | LS, handler: (c) => c.w.integer(nodeOf(c).slowlog.entries.length) },
+      { name: 'len', arity: 2, flags: CMD_ADMIN | LS, handler: (c) => c.w.integer(serverOf(c).slowlog.entries.length) },
       {
         name: 'reset',
         arity: 2,
         flags: CMD_ADMIN | LS,
         handler: (c) => {
-          nodeOf(c).slowlog.reset();
+          serverOf(c).slowlog.reset();
           c.w.ok();
         },
       },

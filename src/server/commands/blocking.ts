@@ -15,7 +15,7 @@ import { TYPE_LIST, TYPE_ZSET, type Entry } from '../../store/entry.js';
 import type { Deque } from '../../store/deque.js';
 import type { SortedSet } from '../../store/sorted-set.js';
 import type { ServeFn, Waiter } from '../blocking.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 
 type WaitKind = typeof TYPE_LIST | typeof TYPE_ZSET;
 
@@ -44,14 +44,14 @@ function blockOn(
     if (!keys.includes(key)) keys.push(key);
   }
   const client = clientOf(c);
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const w: Waiter = { client, kind, name: c.name, args: copyArgs(c.args), db: client.db, keys, serve, front, count, target, toFront, timer: null };
   node.blocking.block(w, timeoutMs);
 }
 
 /** Replicates this call as the plain pop it amounted to. */
 function replicateAs(c: CommandContext, words: string[]): void {
-  nodeOf(c).propagateInstead(words);
+  serverOf(c).propagateInstead(words);
 }
 
 function popWord(front: boolean, zset: boolean): string {
@@ -132,9 +132,9 @@ function blockingMove(c: CommandContext, front: boolean, toFront: boolean, timeo
   const src = c.writeTyped(c.str(1), TYPE_LIST);
   if (src === null) return;
   if (src !== undefined) {
-    const before = nodeOf(c).store.dirty;
+    const before = serverOf(c).store.dirty;
     move(c, front, toFront);
-    if (nodeOf(c).store.dirty !== before) replicateAs(c, moveWords(c.name === 'brpoplpush', c.str(1), c.str(2), front, toFront));
+    if (serverOf(c).store.dirty !== before) replicateAs(c, moveWords(c.name === 'brpoplpush', c.str(1), c.str(2), front, toFront));
   } else if (!mayBlock(c)) c.w.nil();
   else blockOn(c, TYPE_LIST, 1, 1, timeout, serveMove, front, -1, c.str(2), toFront);
 }

@@ -16,13 +16,13 @@ import { corralMigrationCommands } from './migration.js';
 import { corralReshardCommands } from './reshard.js';
 import { corralPubsubCommands } from './pubsub.js';
 import { corralDumpCommands } from '../../commands/dump.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 
 const ERR_DISABLED = 'ERR This instance has cluster support disabled';
 
 /** The node's cluster state, or null after replying that cluster support is disabled. */
 function clusterOf(c: CommandContext): ClusterState | null {
-  const cluster = nodeOf(c).cluster;
+  const cluster = serverOf(c).cluster;
   if (cluster === null) c.w.error(ERR_DISABLED);
   return cluster;
 }
@@ -64,7 +64,7 @@ function slotsCommand(c: CommandContext): void {
 function shardsCommand(c: CommandContext): void {
   const t = topologyOrEmpty(c);
   if (t === null) return;
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const myId = node.cluster!.myId;
   const rangesByShard: Array<Array<[number, number]>> = t.doc.shards.map(() => []);
   for (const [start, end, shard] of t.slotRanges()) rangesByShard[shard].push([start, end]);
@@ -130,7 +130,7 @@ export function nodesText(cluster: ClusterState, now: number): string {
 function nodesCommand(c: CommandContext): void {
   const cluster = clusterOf(c);
   if (cluster === null) return;
-  c.w.verbatim(nodesText(cluster, nodeOf(c).clock.now()));
+  c.w.verbatim(nodesText(cluster, serverOf(c).clock.now()));
 }
 
 function infoText(cluster: ClusterState): string {
@@ -261,7 +261,7 @@ function setTopologyCommand(c: CommandContext): void {
   if (cluster === null) return;
   try {
     const doc = parseTopology(c.bytes(2).toString('utf8'));
-    c.w.integer(nodeOf(c).applyTopology(doc) ? 1 : 0);
+    c.w.integer(serverOf(c).applyTopology(doc) ? 1 : 0);
   } catch (err) {
     if (!(err instanceof TopologyError)) throw err;
     c.w.error(`ERR ${err.message}`);

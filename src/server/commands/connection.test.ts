@@ -174,7 +174,7 @@ describe('CLIENT', () => {
     assert.equal(client.closeAfterReply, true);
   });
 
-  test('tracking and blocking stubs', () => {
+  test('tracking and unblock without a tracking or blocked client; REPLY; HELP', () => {
     const { run } = harness();
     assert.equal(run('CLIENT', 'GETREDIR'), ':-1\r\n');
     assert.equal(run('CLIENT', 'TRACKINGINFO'), '*6\r\n$5\r\nflags\r\n*1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*0\r\n');
@@ -182,7 +182,9 @@ describe('CLIENT', () => {
     assert.equal(run('CLIENT', 'UNBLOCK', 'x', 'foo'), '-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n');
     assert.match(run('CLIENT', 'CACHING', 'yes'), /^-ERR CLIENT CACHING can be called only when/);
     assert.equal(run('CLIENT', 'NO-EVICT', 'maybe'), '-ERR syntax error\r\n');
-    assert.match(run('CLIENT', 'HELP'), /^\*39\r\n\+CLIENT <subcommand>/);
+    assert.equal(run('CLIENT', 'REPLY', 'maybe'), '-ERR syntax error\r\n');
+    assert.equal(run('CLIENT', 'REPLY', 'ON'), '+OK\r\n');
+    assert.match(run('CLIENT', 'HELP'), /^\*41\r\n\+CLIENT <subcommand>/);
   });
 });
 

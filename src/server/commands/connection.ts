@@ -16,10 +16,10 @@ import {
   type CommandDef,
 } from '../../commands/table.js';
 import { ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGPASS } from '../../commands/errors.js';
-import type { Client } from '../client.js';
-import type { CorralNode } from '../node.js';
+import { REPLY_OFF, REPLY_ON, REPLY_SKIP_NEXT, type Client } from '../client.js';
+import type { ServerApi } from '../server-api.js';
 import { REDIS_VERSION, clientInfoLine, setNoEvict } from '../info.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 import { clientCachingCommand, clientGetredirCommand, clientTrackingCommand, clientTrackinginfoCommand } from './tracking.js';
 
 export const ERR_CLIENT_NAME = 'ERR Client names cannot contain spaces, newlines or special characters.';
@@ -59,7 +59,7 @@ function selectCommand(c: CommandContext): void {
     c.w.error(ERR_NOT_INTEGER);
     return;
   }
-  if (nodeOf(c).config.get('cluster-enabled') === true && n !== 0) {
+  if (serverOf(c).config.get('cluster-enabled') === true && n !== 0) {
     c.w.error('ERR SELECT is not allowed in cluster mode');
     return;
   }
@@ -90,7 +90,7 @@ export function validClientName(name: string): boolean {
  * Checks a username/password pair against the default user, as ACLAuthenticateUser does: with no
  * requirepass the default user is "nopass" and any password is accepted. Constant-time compare.
  */
-export function checkPassword(node: CorralNode, username: string, password: string): boolean {
+export function checkPassword(node: ServerApi, username: string, password: string): boolean {
   if (username !== 'default') return false;
   const required = node.config.str('requirepass');
   if (required === '') return true;
@@ -104,7 +104,7 @@ function authCommand(c: CommandContext): void {
     c.w.error(ERR_SYNTAX);
     return;
   }
-  const node = nodeOf(c);
+  const node = serverOf(c);
   if (c.argc === 2 && node.config.str('requirepass') === '') {
     c.w.error(ERR_AUTH_NO_PASSWORD);
     return;
@@ -149,7 +149,7 @@ function helloCommand(c: CommandContext): void {
       return;
     }
   }
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const client = clientOf(c);
   if (authAt !== 0) {
     if (!checkPassword(node, c.str(authAt), c.str(authAt + 1))) {
@@ -178,7 +178,7 @@ function helloCommand(c: CommandContext): void {
   writeHello(c, node, client);
 }
 
-function writeHello(c: CommandContext, node: CorralNode, client: Client): void {
+function writeHello(c: CommandContext, node: ServerApi, client: Client): void {
   const w = c.w;
   w.map(7);
   w.bulk('server');
@@ -203,7 +203,7 @@ function writeHello(c: CommandContext, node: CorralNode, client: Client): void {
  * RESP2, no name, no transaction or WATCHed keys, and logged out when a password is required.
  */
 function resetCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const client = clientOf(c);
   client.db = 0;
   client.resp = 2;
@@ -231,7 +231,7 @@ function clientType(client: Client): string {
 }
 
 function clientListCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const self = clientOf(c);
   let out = '';
   if (c.argc === 4 && c.is(2, 'type')) {
@@ -262,7 +262,7 @@ function clientListCommand(c: CommandContext): void {
 
 function clientInfoCommand(c: CommandContext): void {
   const self = clientOf(c);
-  c.w.verbatim(clientInfoLine(nodeOf(c), self, self, c));
+  c.w.verbatim(clientInfoLine(serverOf(c), self, self, c));
 }
 
 function clientIdCommand(c: CommandContext): void {
@@ -341,7 +341,7 @@ function clientKillCommand(c: CommandContext): void {
       }
     }
   }
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const self = clientOf(c);
   let killed = 0;
   let killSelf = false;
@@ -391,12 +391,28 @@ function clientUnblockCommand(c: CommandContext): void {
     c.w.error(ERR_NOT_INTEGER);
     return;
   }
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const target = node.clients.get(id);
   c.w.integer(target !== undefined && node.blocking.unblock(target, c.argc === 4 && c.is(3, 'error')) ? 1 : 0);
 }
 
-/** Redis's CLIENT HELP, without the subcommands corral does not have (PAUSE, UNPAUSE, REPLY, TRACKING). */
+/**
+ * CLIENT REPLY ON|OFF|SKIP: OFF drops every reply until ON (which answers OK); SKIP drops the next
+ * command's reply. Pushes (pub/sub messages, invalidations) still go out. The node applies the
+ * mode around each command (node.ts runCommands).
+ */
+function clientReplyCommand(c: CommandContext): void {
+  const client = clientOf(c);
+  if (c.is(2, 'on')) {
+    client.replyMode = REPLY_ON;
+    c.w.ok();
+  } else if (c.is(2, 'off')) client.replyMode = REPLY_OFF;
+  else if (c.is(2, 'skip')) {
+    if (client.replyMode !== REPLY_OFF) client.replyMode = REPLY_SKIP_NEXT;
+  } else c.w.error(ERR_SYNTAX);
+}
+
+/** Redis's CLIENT HELP, without the subcommands corral does not have (PAUSE, UNPAUSE). */
 const CLIENT_HELP = [
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'CACHING (YES|NO)',
@@ -427,6 +443,8 @@ const CLIENT_HELP = [
   '    Return information about client connections. Options:',
   '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
   '      Return clients of specified type.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
   'UNBLOCK <clientid> [TIMEOUT|ERROR]',
@@ -460,6 +478,7 @@ export const connectionCommands: CommandDef[] = [
     subcommands: [
       { name: 'id', arity: 2, flags: NLS, handler: clientIdCommand },
       { name: 'setname', arity: 3, flags: NLS, handler: clientSetnameCommand },
+      { name: 'reply', arity: 3, flags: NLS, handler: clientReplyCommand },
       { name: 'getname', arity: 2, flags: NLS, handler: clientGetnameCommand },
       { name: 'list', arity: -2, flags: CMD_ADMIN | NLS, handler: clientListCommand },
       { name: 'info', arity: 2, flags: NLS, handler: clientInfoCommand },

@@ -11,13 +11,13 @@ import type { CommandContext } from '../../commands/context.js';
 import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_STALE, type CommandDef } from '../../commands/table.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors.js';
 import { ControlLink } from '../../control/control-link.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 import type { ReplyWriter } from '../../protocol/reply-writer.js';
 
 const S = CMD_LOADING | CMD_STALE;
 
 function leaseCommand(c: CommandContext): void {
-  const agent = nodeOf(c).agent;
+  const agent = serverOf(c).agent;
   const epoch = c.int(4);
   const offset = c.int(7);
   const role = c.str(5);
@@ -32,7 +32,7 @@ function leaseCommand(c: CommandContext): void {
 }
 
 function whoamiCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   c.w.array(2);
   c.w.bulk(node.cluster?.myId ?? '');
   c.w.bulk(node.runId);
@@ -44,12 +44,12 @@ function pauseWritesCommand(c: CommandContext): void {
     c.w.error(ERR_NOT_INTEGER);
     return;
   }
-  c.w.integer(nodeOf(c).pauseWrites(ms));
+  c.w.integer(serverOf(c).pauseWrites(ms));
 }
 
 /** CORRAL FAILOVER <replica-id>: served by the controller. */
 function failoverCommand(c: CommandContext): void {
-  const ctl = nodeOf(c).agent?.controller ?? null;
+  const ctl = serverOf(c).agent?.controller ?? null;
   if (ctl === null) {
     c.w.error('NOTCONTROLLER this node is not the controller');
     return;
@@ -61,7 +61,7 @@ function failoverCommand(c: CommandContext): void {
 
 /** CORRAL CONTROL: this node's view of the control plane, as field/value pairs. */
 function controlCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const agent = node.agent;
   const rec = agent?.controllerRecord ?? null;
   const now = performance.now();
@@ -92,7 +92,7 @@ function controlCommand(c: CommandContext): void {
  * be taken (cluster mode off, an empty spec, a static topology).
  */
 function joinCommand(c: CommandContext): void {
-  const why = nodeOf(c).joinControlPlane(c.str(2).trim(), c.str(3));
+  const why = serverOf(c).joinControlPlane(c.str(2).trim(), c.str(3));
   if (why === null) c.w.ok();
   else c.w.error(`ERR ${why}`);
 }
@@ -103,7 +103,7 @@ function joinCommand(c: CommandContext): void {
  * TAKEOVER are accepted and mean the same here: the controller never promotes without fencing.
  */
 export function clusterFailoverCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   if (c.argc > 3 || (c.argc === 3 && !c.is(2, 'force') && !c.is(2, 'takeover'))) {
     c.w.error(ERR_SYNTAX);
     return;
@@ -142,7 +142,7 @@ export function clusterFailoverCommand(c: CommandContext): void {
  * with the current one. Clients refresh their slot maps on it instead of polling.
  */
 function watchTopologyCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const client = clientOf(c);
   node.topologyWatchers.add(client);
   writeTopologyFrame(c.w, node.cluster?.epoch ?? 0);

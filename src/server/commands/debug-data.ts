@@ -26,7 +26,7 @@ import { restoreValue, type DumpableSet } from '../../store/dump.js';
 import { decodeRdb, rdbDumpId } from '../../store/rdb.js';
 import { RDB_TYPE_LIST_QUICKLIST_2 } from '../../store/rdb-format.js';
 import { encodingOf } from './introspection.js';
-import type { CorralNode } from '../node.js';
+import type { ServerApi } from '../server-api.js';
 
 // ---- digests ------------------------------------------------------------------------------------
 
@@ -180,10 +180,10 @@ const OBJ_SHARED_REFCOUNT = 2147483647;
  * value's RDB encoding (DUMP's payload less its type byte and footer), lru Redis's LRU clock (or
  * LFU field) from the key's last access.
  */
-export function objectLine(node: CorralNode, dbIndex: number, db: Keyspace, key: string, id: number): string {
+export function objectLine(node: ServerApi, dbIndex: number, db: Keyspace, key: string, id: number): string {
   const type = db.typeOf(id);
   const e = new Entry(db, id, key, type === TYPE_STRING ? null : db.objectOf(id));
-  const encoding = encodingOf(e);
+  const encoding = encodingOf(e, db);
   const store = node.store;
   const policy = store.evictionPolicy;
   const sharing = store.maxmemory === 0 || !(policy.endsWith('-lru') || policy.endsWith('-lfu'));
@@ -220,10 +220,10 @@ interface SavedDataset {
 }
 
 /** The last save of each node (RELOAD NOSAVE loads it again). */
-const lastSave = new WeakMap<CorralNode, SavedDataset>();
+const lastSave = new WeakMap<ServerApi, SavedDataset>();
 
 /** rdbSave: every key, those whose TTL passed included (the load skips them, as Redis's does). */
-export function saveDataset(node: CorralNode): void {
+export function saveDataset(node: ServerApi): void {
   const dbs = node.store.dbs.map((db) => {
     const keys: SavedKey[] = [];
     for (const id of db.ids()) {
@@ -241,7 +241,7 @@ export function saveDataset(node: CorralNode): void {
  * first, as RELOAD without NOFLUSH does, even if nothing can be loaded. With `merge`, saved keys
  * and libraries replace those present.
  */
-export function loadDataset(node: CorralNode, flush: boolean, merge: boolean): boolean {
+export function loadDataset(node: ServerApi, flush: boolean, merge: boolean): boolean {
   if (flush) {
     node.store.flushAll();
     node.functions?.flush();
@@ -262,7 +262,7 @@ export function loadDataset(node: CorralNode, flush: boolean, merge: boolean): b
       // A primary skips keys whose TTL passed (a key already there stays); a replica loads them
       // and waits for its primary's DEL.
       if (k.expireAt !== 0 && k.expireAt <= now && !db.replicaMode) continue;
-      const e = restoreValue(db, k.key, decodeRdb(k.payload), { expireAt: k.expireAt, replace: true });
+      const e = restoreValue(db, k.key, decodeRdb(k.payload, node.store.limits), { expireAt: k.expireAt, replace: true });
       if (e !== null && k.staleAt !== 0) e.staleAt = k.staleAt;
     }
   }

@@ -20,7 +20,7 @@ import { ERR_NOT_INTEGER, ERR_NO_SUCH_KEY } from '../../commands/errors.js';
 import { newReplicationId } from '../../cluster/replication/source.js';
 import { encodingOf } from './introspection.js';
 import { datasetDigest, loadDataset, objectLine, rawId, saveDataset, valueDigest } from './debug-data.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 
 const ERR_NOT_ALLOWED =
   'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
@@ -137,7 +137,7 @@ const HELP = [
 /** enable-debug-command (Redis's allowProtectedAction): yes, or local and a loopback peer. */
 function allowed(c: CommandContext): boolean {
   if (c.client.inScript === true) return true;
-  const setting = nodeOf(c).config.str('enable-debug-command');
+  const setting = serverOf(c).config.str('enable-debug-command');
   if (setting === 'yes') return true;
   if (setting !== 'local') return false;
   const peer = clientOf(c).socket?.remoteAddress ?? '';
@@ -259,7 +259,7 @@ function reload(c: CommandContext, aof: boolean): void {
       return;
     }
   }
-  const node = nodeOf(c);
+  const node = serverOf(c);
   if (save) saveDataset(node);
   // Emptying the dataset is a flush for clients that track keys (one invalidation for all):
   // dispatch.call sends it after the command, as for FLUSHALL.
@@ -276,14 +276,14 @@ function object(c: CommandContext): void {
   const key = c.str(2);
   const id = rawId(c.db, key);
   if (id < 0) c.w.error(ERR_NO_SUCH_KEY);
-  else c.w.simple(objectLine(nodeOf(c), c.client.db, c.db, key, id));
+  else c.w.simple(objectLine(serverOf(c), c.client.db, c.db, key, id));
 }
 
 /** LISTPACK and QUICKLIST: Redis prints the structure on its stdout; corral has none to print. */
 function structure(c: CommandContext, encoding: 'listpack' | 'quicklist'): void {
   const e = c.db.peek(c.str(2));
   if (e === undefined) c.w.error(ERR_NO_SUCH_KEY);
-  else if (encodingOf(e) !== encoding) c.w.error(`ERR Not a ${encoding} encoded object.`);
+  else if (encodingOf(e, c.db) !== encoding) c.w.error(`ERR Not a ${encoding} encoded object.`);
   else c.w.simple(encoding === 'listpack' ? 'Listpack structure printed on stdout' : 'Quicklist structure printed on stdout');
 }
 
@@ -314,7 +314,7 @@ function replyBuffer(c: CommandContext): void {
 }
 
 function changeReplId(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   node.logAt('warning', 'Changing replication IDs after receiving DEBUG change-repl-id');
   const source = node.replication.source;
   if (source !== null) {
@@ -335,7 +335,7 @@ function debugCommand(c: CommandContext): void {
     return;
   }
   const w = c.w;
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const argc = c.argc;
   const sub = c.lower(1);
   switch (argc === 2 ? `${sub}/2` : argc === 3 ? `${sub}/3` : sub) {

@@ -8,22 +8,22 @@ import { globMatch } from '../../util/glob.js';
 import type { Functions } from '../scripting/functions.js';
 import { SCRIPT_FLAG_NAMES } from '../scripting/scripting.js';
 import { canYield, numkeysKeys, numkeysOf } from './scripting.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 
 function functionsOf(c: CommandContext): Functions | null {
-  const f = nodeOf(c).functions;
+  const f = serverOf(c).functions;
   if (f === null) c.w.error('ERR scripting is not available on this node');
   return f;
 }
 
 /** A library change reaches the replicas (it changes no key, so call() would not send it). */
 function changed(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   if (node.replStream !== null) node.forcePropagation = true;
 }
 
 function fcallGeneric(c: CommandContext, ro: boolean): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const functions = functionsOf(c);
   if (functions === null) return;
   const f = functions.functions.get(c.str(1).toLowerCase());
@@ -113,7 +113,7 @@ function list(c: CommandContext): void {
 }
 
 function stats(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const functions = functionsOf(c);
   if (functions === null) return;
   const running = node.scripting!.current;
@@ -278,7 +278,7 @@ export const functionCommands: CommandDef[] = [
         arity: 2,
         flags: CMD_NOSCRIPT,
         handler: (c) => {
-          const scripting = nodeOf(c).scripting;
+          const scripting = serverOf(c).scripting;
           const refusal = scripting === null ? 'NOTBUSY No scripts in execution right now.' : scripting.kill(false);
           if (refusal === null) c.w.ok();
           else c.w.error(refusal);

@@ -120,12 +120,43 @@ describe('OBJECT', () => {
       assert.equal(run('OBJECT', 'ENCODING', 'k'), `$${enc.length}\r\n${enc}\r\n`, v);
     }
     const h = db.create('h', TYPE_HASH, HashValue.fromPairs([['f', 'v']]));
-    assert.equal(encodingOf(h), 'listpack');
+    assert.equal(encodingOf(h, db), 'listpack');
     (h.value as HashValue).set('long', 'x'.repeat(65));
-    assert.equal(encodingOf(h), 'hashtable');
+    assert.equal(encodingOf(h, db), 'hashtable');
     (h.value as HashValue).delete('long');
-    assert.equal(encodingOf(h), 'hashtable', 'never converts back');
+    assert.equal(encodingOf(h, db), 'hashtable', 'never converts back');
     assert.equal(run('OBJECT', 'ENCODING', 'nosuch'), '$-1\r\n');
+  });
+
+  test('ENCODING of a string edited in place is raw, of INCRBYFLOAT never int, until rewritten', () => {
+    const { run } = harness();
+    const enc = (k: string) => run('OBJECT', 'ENCODING', k);
+    run('SET', 'k', '1234');
+    assert.equal(run('SETRANGE', 'k', '0', ''), ':4\r\n');
+    assert.equal(enc('k'), '$3\r\nint\r\n', 'nothing written');
+    run('SETRANGE', 'k', '0', '2');
+    assert.equal(enc('k'), '$3\r\nraw\r\n');
+    run('EXPIRE', 'k', '100');
+    assert.equal(enc('k'), '$3\r\nraw\r\n', 'a TTL keeps it');
+    run('INCR', 'k');
+    assert.equal(enc('k'), '$3\r\nint\r\n');
+    run('APPEND', 'a', '12');
+    assert.equal(enc('a'), '$3\r\nint\r\n', 'APPEND creating the key');
+    run('APPEND', 'a', '3');
+    assert.equal(enc('a'), '$3\r\nraw\r\n');
+    run('SETBIT', 'b', '1', '1');
+    run('PFADD', 'h', 'x');
+    run('SET', 'x', '7');
+    run('BITOP', 'OR', 'o', 'x');
+    for (const k of ['b', 'h', 'o']) assert.equal(enc(k), '$3\r\nraw\r\n', k);
+    run('BITFIELD', 'x', 'GET', 'u8', '0');
+    assert.equal(enc('x'), '$3\r\nint\r\n', 'BITFIELD GET only reads');
+    run('INCRBYFLOAT', 'f', '1');
+    assert.equal(enc('f'), '$6\r\nembstr\r\n');
+    run('INCRBY', 'f', '1');
+    assert.equal(enc('f'), '$3\r\nint\r\n');
+    run('SET', 'a', '12');
+    assert.equal(enc('a'), '$3\r\nint\r\n', 'SET rewrites it');
   });
 
   test('IDLETIME counts seconds since the last access; FREQ needs an LFU policy', () => {

@@ -9,11 +9,13 @@ import { CMD_LOADING, CMD_READONLY, CMD_STALE, flagNames, type Command, type Com
 import { ERR_SYNTAX } from '../../commands/errors.js';
 import type { RespValue } from '../../protocol/resp-value.js';
 import { TYPE_STRING, type CollectionValue, type Entry } from '../../store/entry.js';
+import { META_RAW } from '../../store/key-table.js';
+import type { Keyspace } from '../../store/keyspace.js';
 import { globMatch } from '../../util/glob.js';
-import type { CorralNode } from '../node.js';
+import type { ServerApi } from '../server-api.js';
 import { CORRAL_VERSION } from '../info.js';
 import { writeHelp } from './connection.js';
-import { nodeOf } from './util.js';
+import { serverOf } from './util.js';
 
 // ---- COMMAND ------------------------------------------------------------------------------------
 
@@ -83,7 +85,7 @@ export function commandDocs(cmd: Command): RespValue {
 }
 
 /** Looks a command up by its full name ("get", "client|kill"), as COMMAND INFO and DOCS do. */
-function lookupFullName(node: CorralNode, name: string): Command | undefined {
+function lookupFullName(node: ServerApi, name: string): Command | undefined {
   const parts = name.toLowerCase().split('|');
   if (parts.length > 2) return undefined;
   const top = node.table.get(parts[0]);
@@ -92,13 +94,13 @@ function lookupFullName(node: CorralNode, name: string): Command | undefined {
 }
 
 function allCommandsInfo(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   c.w.array(node.table.size);
   for (const cmd of node.table.all()) c.w.value(commandInfo(cmd));
 }
 
 function commandCountCommand(c: CommandContext): void {
-  c.w.integer(nodeOf(c).table.size);
+  c.w.integer(serverOf(c).table.size);
 }
 
 function commandInfoCommand(c: CommandContext): void {
@@ -106,7 +108,7 @@ function commandInfoCommand(c: CommandContext): void {
     allCommandsInfo(c);
     return;
   }
-  const node = nodeOf(c);
+  const node = serverOf(c);
   c.w.array(c.argc - 2);
   for (let i = 2; i < c.argc; i++) {
     const cmd = lookupFullName(node, c.str(i));
@@ -116,7 +118,7 @@ function commandInfoCommand(c: CommandContext): void {
 }
 
 function commandDocsCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const found: Command[] = [];
   if (c.argc === 2) found.push(...node.table.all());
   else {
@@ -167,7 +169,7 @@ function commandListCommand(c: CommandContext): void {
     if (ok) names.push(cmd.fullName);
     if (cmd.subcommands !== null) for (const s of cmd.subcommands.values()) visit(s);
   };
-  for (const cmd of nodeOf(c).table.all()) visit(cmd);
+  for (const cmd of serverOf(c).table.all()) visit(cmd);
   c.w.array(names.length);
   for (const n of names) c.w.bulk(n);
 }
@@ -200,7 +202,7 @@ function keysOf(cmd: Command, argv: string[]): KeyRef[] | null {
 function getkeys(c: CommandContext, withFlags: boolean): void {
   const argv: string[] = [];
   for (let i = 2; i < c.argc; i++) argv.push(c.str(i));
-  const top = nodeOf(c).table.get(argv[0]);
+  const top = serverOf(c).table.get(argv[0]);
   let cmd: Command | undefined = top;
   if (top !== undefined && top.subcommands !== null && argv.length > 1) cmd = top.subcommands.get(argv[1].toLowerCase());
   if (cmd === undefined) {
@@ -264,11 +266,16 @@ function isIntEncodable(s: string): boolean {
   return n >= -(2n ** 63n) && n < 2n ** 63n;
 }
 
-/** The encoding Redis would report for this value (each collection tracks it as Redis converts). */
-export function encodingOf(e: Entry): string {
+/**
+ * The encoding Redis would report for this value of db's (each collection tracks it as Redis
+ * converts; a string by its bytes, unless a command left it raw or never int: key-table.ts).
+ */
+export function encodingOf(e: Entry, db: Keyspace): string {
   if (e.type === TYPE_STRING) {
+    const form = db.stringForm(e.id);
+    if ((form & META_RAW) !== 0) return 'raw';
     const s = e.value as string;
-    if (isIntEncodable(s)) return 'int';
+    if (form === 0 && isIntEncodable(s)) return 'int';
     return s.length <= 44 ? 'embstr' : 'raw';
   }
   return (e.value as CollectionValue).encoding();
@@ -287,7 +294,7 @@ function objectLookup(c: CommandContext): Entry | undefined {
 
 function objectEncodingCommand(c: CommandContext): void {
   const e = objectLookup(c);
-  if (e !== undefined) c.w.bulk(encodingOf(e));
+  if (e !== undefined) c.w.bulk(encodingOf(e, c.db));
 }
 
 function objectFreqCommand(c: CommandContext): void {

@@ -6,7 +6,7 @@
 import type { CommandContext } from '../../commands/context.js';
 import { CMD_ADMIN, CMD_LOADING, CMD_STALE, type CommandDef } from '../../commands/table.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 
 const S = CMD_LOADING | CMD_STALE;
 const ERR_NO_CLUSTER = 'ERR This instance has cluster support disabled';
@@ -25,7 +25,7 @@ function slotArg(c: CommandContext, i: number): number | undefined {
 function exportCommand(c: CommandContext): void {
   const slot = slotArg(c, 2);
   if (slot === undefined) return;
-  const m = nodeOf(c).migration;
+  const m = serverOf(c).migration;
   const error = m === null ? ERR_NO_CLUSTER : m.exportTo(clientOf(c), slot);
   if (error !== null) c.w.error(error);
 }
@@ -34,7 +34,7 @@ function exportCommand(c: CommandContext): void {
 function importCommand(c: CommandContext): void {
   const slot = slotArg(c, 2);
   if (slot === undefined) return;
-  const m = nodeOf(c).migration;
+  const m = serverOf(c).migration;
   if (m === null) {
     c.w.error(ERR_NO_CLUSTER);
     return;
@@ -66,7 +66,7 @@ function slotPauseCommand(c: CommandContext): void {
     c.w.error('ERR the pause must be 0 (resume) to 60000 ms');
     return;
   }
-  const m = nodeOf(c).migration;
+  const m = serverOf(c).migration;
   const r = m === null ? ERR_NO_CLUSTER : m.pause(slot, ms);
   if (typeof r === 'string') c.w.error(r);
   else c.w.integer(r);
@@ -74,7 +74,7 @@ function slotPauseCommand(c: CommandContext): void {
 
 /** CORRAL MIGRATIONS: one line per export, import and slot being emptied. */
 function migrationsCommand(c: CommandContext): void {
-  const lines = nodeOf(c).migration?.describe() ?? [];
+  const lines = serverOf(c).migration?.describe() ?? [];
   c.w.array(lines.length);
   for (const l of lines) c.w.bulk(l);
 }

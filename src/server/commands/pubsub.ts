@@ -13,36 +13,36 @@ import { CMD_FAST, CMD_LOADING, CMD_MAY_REPLICATE, CMD_NOSCRIPT, CMD_PUBSUB, CMD
 import { globMatch } from '../../util/glob.js';
 import type { ChannelKind } from '../pubsub.js';
 import { writeHelp } from './connection.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 
 function subscribeCommand(c: CommandContext, kind: ChannelKind): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const client = clientOf(c);
   for (let i = 1; i < c.argc; i++) node.pubsub.subscribe(client, c.str(i), kind, c.w);
 }
 
 function unsubscribeCommand(c: CommandContext, kind: ChannelKind): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const client = clientOf(c);
   if (c.argc === 1) node.pubsub.unsubscribeAll(client, kind, c.w);
   else for (let i = 1; i < c.argc; i++) node.pubsub.unsubscribe(client, c.str(i), kind, c.w);
 }
 
 function psubscribeCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const client = clientOf(c);
   for (let i = 1; i < c.argc; i++) node.pubsub.psubscribe(client, c.str(i), c.w);
 }
 
 function punsubscribeCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const client = clientOf(c);
   if (c.argc === 1) node.pubsub.punsubscribeAll(client, c.w);
   else for (let i = 1; i < c.argc; i++) node.pubsub.punsubscribe(client, c.str(i), c.w);
 }
 
 function publishCommand(c: CommandContext, shard: boolean): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const a = c.args;
   const channel = a.buf.subarray(a.start[1], a.end[1]);
   const message = a.buf.subarray(a.start[2], a.end[2]);
@@ -54,7 +54,7 @@ function publishCommand(c: CommandContext, shard: boolean): void {
 
 /** CORRAL PUBLISH|SPUBLISH <channel> <message>: a message published on another node of the cluster. */
 function corralPublishCommand(c: CommandContext, shard: boolean): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const a = c.args;
   c.w.integer(node.pubsub.publish(a.buf.subarray(a.start[2], a.end[2]), a.buf.subarray(a.start[3], a.end[3]), shard, null, c.w));
 }
@@ -65,7 +65,7 @@ function channelsCommand(c: CommandContext, kind: ChannelKind): void {
     return;
   }
   const pattern = c.argc === 3 ? c.str(2) : null;
-  const map = kind === 'shard' ? nodeOf(c).pubsub.shardChannels : nodeOf(c).pubsub.channels;
+  const map = kind === 'shard' ? serverOf(c).pubsub.shardChannels : serverOf(c).pubsub.channels;
   const out: string[] = [];
   for (const name of map.keys()) if (pattern === null || globMatch(pattern, name)) out.push(name);
   c.w.array(out.length);
@@ -73,7 +73,7 @@ function channelsCommand(c: CommandContext, kind: ChannelKind): void {
 }
 
 function numsubCommand(c: CommandContext, kind: ChannelKind): void {
-  const map = kind === 'shard' ? nodeOf(c).pubsub.shardChannels : nodeOf(c).pubsub.channels;
+  const map = kind === 'shard' ? serverOf(c).pubsub.shardChannels : serverOf(c).pubsub.channels;
   c.w.array((c.argc - 2) * 2);
   for (let i = 2; i < c.argc; i++) {
     const name = c.str(i);
@@ -124,7 +124,7 @@ export const pubsubCommands: CommandDef[] = [
     subcommands: [
       { name: 'channels', arity: -2, flags: INTRO, handler: (c) => channelsCommand(c, 'channel') },
       { name: 'numsub', arity: -2, flags: INTRO, handler: (c) => numsubCommand(c, 'channel') },
-      { name: 'numpat', arity: 2, flags: INTRO, handler: (c) => c.w.integer(nodeOf(c).pubsub.patterns.size) },
+      { name: 'numpat', arity: 2, flags: INTRO, handler: (c) => c.w.integer(serverOf(c).pubsub.patterns.size) },
       { name: 'shardchannels', arity: -2, flags: INTRO, handler: (c) => channelsCommand(c, 'shard') },
       { name: 'shardnumsub', arity: -2, flags: INTRO, handler: (c) => numsubCommand(c, 'shard') },
       { name: 'help', arity: 2, flags: INTRO, handler: (c) => writeHelp(c, PUBSUB_HELP) },

@@ -1,5 +1,5 @@
 // Replication commands in Redis's forms: REPLICAOF / SLAVEOF, ROLE, WAIT, and the replica's side
-// of the handshake (REPLCONF, PSYNC; SYNC is refused: corral replicas always PSYNC). Plus
+// of the handshake (REPLCONF, PSYNC, and SYNC for Redis's tools: server/replica-rdb.ts). Plus
 // corral's own CORRAL OFFSET / WAITOFFSET, on which the client's read-your-writes stands
 // (docs/replication.md): OFFSET answers the offset a primary's stream has reached, WAITOFFSET
 // makes a replica wait until it has applied an offset, or says STALE (a primary always does).
@@ -7,10 +7,11 @@
 import type { CommandContext } from '../../commands/context.js';
 import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_NO_MULTI, CMD_STALE, type CommandDef } from '../../commands/table.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors.js';
-import { clientOf, nodeOf } from './util.js';
+import { rdbFilterRequest, REPLICA_RDB_ONLY } from '../replica-rdb.js';
+import { clientOf, serverOf } from './util.js';
 
 function replicaofCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   if (node.cluster !== null) {
     c.w.error('ERR REPLICAOF not allowed in cluster mode.');
     return;
@@ -36,7 +37,7 @@ function replicaofCommand(c: CommandContext): void {
 }
 
 function roleCommand(c: CommandContext): void {
-  nodeOf(c).replication.writeRole();
+  serverOf(c).replication.writeRole();
 }
 
 /** Redis's getTimeoutFromObjectOrReply for milliseconds. */
@@ -63,11 +64,11 @@ function waitCommand(c: CommandContext): void {
   if (timeout === undefined) return;
   const client = clientOf(c);
   // Inside MULTI a WAIT cannot block: it answers what is acknowledged now.
-  nodeOf(c).replication.wait(client, n, client.multi !== null ? -1 : timeout);
+  serverOf(c).replication.wait(client, n, client.multi !== null ? -1 : timeout);
 }
 
 function replconfCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const client = clientOf(c);
   if ((c.argc - 1) % 2 !== 0) {
     c.w.error(ERR_SYNTAX);
@@ -92,8 +93,22 @@ function replconfCommand(c: CommandContext): void {
     } else if (opt === 'capa') {
       // eof and psync2 are how corral replicates anyway; corral-load: see replication/source.ts.
       if (c.lower(i + 1) === 'corral-load') client.replicaBulkLoad = true;
-    } else if (opt === 'ip-address' || opt === 'rdb-only' || opt === 'rdb-filter-only') {
-      // Accepted: corral replicas always speak PSYNC2 and load from the stream.
+    } else if (opt === 'rdb-only') {
+      const v = c.int(i + 1);
+      if (v === undefined || (v !== 0 && v !== 1)) {
+        c.w.error(ERR_NOT_INTEGER);
+        return;
+      }
+      client.replicaReq = v === 1 ? client.replicaReq | REPLICA_RDB_ONLY : client.replicaReq & ~REPLICA_RDB_ONLY;
+    } else if (opt === 'rdb-filter-only') {
+      const req = rdbFilterRequest(client.replicaReq, c.str(i + 1));
+      if (typeof req === 'string') {
+        c.w.error(req);
+        return;
+      }
+      client.replicaReq = req;
+    } else if (opt === 'ip-address') {
+      // Accepted: INFO shows the address the replica connects from.
     } else {
       c.w.error(`ERR Unrecognized REPLCONF option: ${c.str(i)}`);
       return;
@@ -110,15 +125,23 @@ function psyncCommand(c: CommandContext): void {
     c.w.error(ERR_NOT_INTEGER);
     return;
   }
-  nodeOf(c).replication.psync(client, c.str(1), offset);
+  serverOf(c).replication.psync(client, c.str(1), offset);
 }
 
+/**
+ * SYNC, the pre-PSYNC protocol (the Tcl suite's replication-stream reader, `redis-cli --rdb` and
+ * `--replica`): an RDB file of the dataset as `$<len>\r\n<bytes>`, then the replication stream
+ * (server/replica-rdb.ts). The connection is a replica from then on (INFO, ROLE); it never
+ * acknowledges, so WAIT does not count it, as Redis does not.
+ */
 function syncCommand(c: CommandContext): void {
-  c.w.error('ERR corral replicas use PSYNC; SYNC (the pre-2.8 protocol) is not supported');
+  const client = clientOf(c);
+  if (client.replica) return; // already attached; Redis ignores it too
+  serverOf(c).replication.psync(client, '?', -1, true);
 }
 
 function offsetCommand(c: CommandContext): void {
-  const r = nodeOf(c).replication;
+  const r = serverOf(c).replication;
   r.source?.flush();
   c.w.integer(r.offset);
 }
@@ -132,11 +155,11 @@ function waitOffsetCommand(c: CommandContext): void {
   const timeout = timeoutArg(c, 3);
   if (timeout === undefined) return;
   const client = clientOf(c);
-  nodeOf(c).replication.waitOffset(client, offset, client.multi !== null ? 0 : timeout);
+  serverOf(c).replication.waitOffset(client, offset, client.multi !== null ? 0 : timeout);
 }
 
 function replidCommand(c: CommandContext): void {
-  const r = nodeOf(c).replication;
+  const r = serverOf(c).replication;
   c.w.array(2);
   c.w.bulk(r.replid);
   c.w.integer(r.offset);

@@ -18,7 +18,7 @@ import type { TopologyDoc } from '../../cluster/topology.js';
 import { editPlan, planAddShard, planRebalance, planRemoveShard, type PlanEdit, type ReshardRequest } from '../../control/reshard-plans.js';
 import type { Controller } from '../../control/controller.js';
 import { parseMemory } from '../config.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 
 /**
  * The copy rate of a plan when the request names none (bytes per second per source node): the
@@ -55,7 +55,7 @@ function options(c: CommandContext, from: number, pairs: boolean): { rate: numbe
 
 /** Sends `make` to the controller; the client waits for the document to be written. */
 function request(c: CommandContext, ctl: Controller, make: (doc: TopologyDoc) => PlanEdit, reply: (doc: TopologyDoc) => string | null): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const client = clientOf(c);
   node.blockClient(client);
   void ctl.requestReshard(make).then((r) => {
@@ -72,7 +72,7 @@ function request(c: CommandContext, ctl: Controller, make: (doc: TopologyDoc) =>
 }
 
 function reshardCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const ctl = node.agent?.controller ?? null;
   if (ctl === null) {
     c.w.error('NOTCONTROLLER this node is not the controller');

@@ -15,7 +15,7 @@ import {
   type CommandDef,
 } from '../../commands/table.js';
 import type { Scripting } from '../scripting/scripting.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 
 const ERR_NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 
@@ -23,7 +23,7 @@ const ERR_NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 export const numkeysKeys = keysAfterCount(2);
 
 function engineOf(c: CommandContext): Scripting | null {
-  const s = nodeOf(c).scripting;
+  const s = serverOf(c).scripting;
   if (s === null) c.w.error('ERR scripting is not available on this node');
   return s;
 }

@@ -4,10 +4,10 @@
 
 import type { CommandContext } from '../../commands/context.js';
 import { ERR_SYNTAX } from '../../commands/errors.js';
-import { clientOf, nodeOf } from './util.js';
+import { clientOf, serverOf } from './util.js';
 
 export function clientTrackingCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const client = clientOf(c);
   let redirect = 0;
   let bcast = false;

@@ -1,6 +1,6 @@
 // Transactions: MULTI, EXEC, DISCARD, WATCH and UNWATCH with Redis 7.0's semantics. The
 // dispatcher queues commands while a client is in MULTI (and flags the transaction dirty when
-// one is refused); EXEC replays the queue through call() inside one array reply.
+// one is refused); EXEC replays the queue through the server's call() inside one array reply.
 //
 // As in Redis, UNWATCH is not a control command: inside MULTI it is queued like any other.
 
@@ -15,9 +15,8 @@ import {
   type CommandDef,
 } from '../../commands/table.js';
 import type { Client } from '../client.js';
-import { call } from '../dispatch.js';
-import type { CorralNode } from '../node.js';
-import { clientOf, nodeOf } from './util.js';
+import type { ServerApi } from '../server-api.js';
+import { clientOf, serverOf } from './util.js';
 
 const ERR_EXECABORT = 'EXECABORT Transaction discarded because of previous errors.';
 
@@ -33,13 +32,13 @@ function multiCommand(c: CommandContext): void {
 }
 
 /** Redis's discardTransaction: drops the queue and the flags, and unwatches every key. */
-function discardTransaction(node: CorralNode, client: Client): void {
+function discardTransaction(node: ServerApi, client: Client): void {
   client.resetTransaction();
   node.watches.unwatchAll(client);
 }
 
 function execCommand(c: CommandContext): void {
-  const node = nodeOf(c);
+  const node = serverOf(c);
   const client = clientOf(c);
   const queue = client.multi;
   if (queue === null) {
@@ -63,7 +62,7 @@ function execCommand(c: CommandContext): void {
   stream?.beginTransaction();
   for (let i = 0; i < queue.length; i++) {
     const q = queue[i];
-    call(node, client, q.cmd, q.args);
+    node.call(client, q.cmd, q.args);
     // A queued HELLO may switch the protocol for the replies that follow it.
     w.resp = client.resp;
   }
@@ -77,7 +76,7 @@ function discardCommand(c: CommandContext): void {
     c.w.error('ERR DISCARD without MULTI');
     return;
   }
-  discardTransaction(nodeOf(c), client);
+  discardTransaction(serverOf(c), client);
   c.w.ok();
 }
 
@@ -89,14 +88,14 @@ function watchCommand(c: CommandContext): void {
   }
   // No point in watching more keys once the transaction is bound to fail.
   if (!client.watchDirty) {
-    const watches = nodeOf(c).watches;
+    const watches = serverOf(c).watches;
     for (let i = 1; i < c.argc; i++) watches.watch(client, client.db, c.str(i));
   }
   c.w.ok();
 }
 
 function unwatchCommand(c: CommandContext): void {
-  nodeOf(c).watches.unwatchAll(clientOf(c));
+  serverOf(c).watches.unwatchAll(clientOf(c));
   c.w.ok();
 }
 

@@ -17,10 +17,11 @@
 // - cjson, cmsgpack, struct and bit are compiled the first time a script names one (their code
 //   is most of the VM's memory otherwise: a node that never scripts does not pay for it).
 //
-// The chunk receives (redis, load_libs, library_api) and returns the runner functions scripting.ts calls.
+// The chunk receives (redis, load_libs, library_api, tonumber: lua-tonumber.ts's or nil) and returns
+// the runner functions scripting.ts calls.
 
 export const LUA_PRELUDE = String.raw`
-local redis_api, load_libs, library_api = ...
+local redis_api, load_libs, library_api, fast_tonumber = ...
 local G = _G
 local rawget, rawset, setmetatable, error, type, tostring, xpcall = rawget, rawset, setmetatable, error, type, tostring, xpcall
 local lua_pcall, select, tpack, tunpack = pcall, select, table.pack, table.unpack
@@ -68,6 +69,7 @@ for _, name in ipairs({ 'xpcall', 'tostring', 'setmetatable', 'next', 'assert', 
   visible[name] = G[name]
 end
 visible.unpack = tunpack
+visible.tonumber = fast_tonumber or G.tonumber -- lua-tonumber.ts
 -- Lua 5.1 printed every number with %.14g; 5.4 writes floats with integral values as "5.0".
 -- tostring keeps 5.1's form (concatenation cannot: docs/scripting.md).
 local lua_tostring, mtype, sformat = tostring, math.type, string.format
@@ -197,5 +199,8 @@ function runner.fcall(f, keys, argv)
 end
 runner.env = env
 runner.visible = visible
+-- A compiled script's bytecode, for script-bounds.ts.
+local sdump = string.dump
+function runner.dump(f) return sdump(f, true) end
 return runner
 `;

@@ -4,7 +4,8 @@
 //   {err=...} tables, RESP3 maps, sets, doubles... as tables with one marker field);
 // - a script's return value into the caller's reply (tables with err/ok/double/big_number/
 //   verbatim_string/map/set fields, else arrays up to the first nil; numbers truncated to
-//   integers; false to null, or to a RESP3 boolean after redis.setresp(3)).
+//   integers; false to null, or to a RESP3 boolean after redis.setresp(3));
+// - the error a script raised into the caller's error reply (luaCallFunction's wording).
 
 import type { ReplyWriter } from '../../protocol/reply-writer.js';
 import { formatDouble } from '../../protocol/reply-writer.js';
@@ -13,15 +14,30 @@ import { LUA_TBOOLEAN, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaV
 /** Nesting past which a returned table is answered with an error, as Redis's Lua stack limit. */
 const MAX_REPLY_DEPTH = 1000;
 
+/** Lua integers (lua_Integer is 64-bit: BigInt to wasm) for array indices and small replies, made once. */
+export const SMALL_BIGINTS: bigint[] = [];
+for (let i = 0; i < 1024; i++) SMALL_BIGINTS.push(BigInt(i));
+
 /** A command's reply nests deeper than the Lua stack can hold (redisCall makes it a Lua error). */
 export class ReplyTooDeep extends Error {}
 
-/** Parses one RESP value at pos and pushes it; returns the position after it. */
+/** Stack slots an aggregate reply makes sure of for its level (see pushReply). */
+const AGGREGATE_ROOM = 8;
+
+/**
+ * Parses one RESP value at pos and pushes it; returns the position after it.
+ *
+ * Stack room: a C function starts with LUA_MINSTACK (20) free slots and a scalar reply takes at
+ * most 3 (a verbatim string's two tables and a string); each aggregate makes sure of room for
+ * its level (its table, a key, a child's 3) before filling it, and raises ReplyTooDeep when the
+ * Lua stack cannot grow (a reply nested past Lua's stack limit).
+ */
 export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): number {
   const api = vm.api;
-  if (api._lua_checkstack(L, 4) === 0) throw new ReplyTooDeep();
   const type = buf[pos];
-  const eol = buf.indexOf(13, pos + 1);
+  // A header's CR: a short scan (Buffer#indexOf's native call costs more than it).
+  let eol = pos + 1;
+  while (buf[eol] !== 13) eol++;
   const next = eol + 2;
   switch (type) {
     case 43 /* + */:
@@ -36,7 +52,7 @@ export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): numbe
       return next;
     case 58 /* : */: {
       const n = decimalAt(buf, pos + 1, eol);
-      api._lua_pushinteger(L, Number.isSafeInteger(n) ? BigInt(n) : BigInt(buf.toString('latin1', pos + 1, eol)));
+      api._lua_pushinteger(L, n >= 0 && n < SMALL_BIGINTS.length ? SMALL_BIGINTS[n] : Number.isSafeInteger(n) ? BigInt(n) : BigInt(buf.toString('latin1', pos + 1, eol)));
       return next;
     }
     case 36 /* $ */: {
@@ -54,18 +70,19 @@ export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): numbe
         api._lua_pushboolean(L, 0);
         return next;
       }
+      if (api._lua_checkstack(L, AGGREGATE_ROOM) === 0) throw new ReplyTooDeep();
       api._lua_createtable(L, n, 0);
       let p = next;
       for (let j = 1; j <= n; j++) {
-        api._lua_pushnumber(L, j);
         p = pushReply(vm, L, buf, p);
-        api._lua_rawset(L, -3);
+        api._lua_rawseti(L, -2, j < SMALL_BIGINTS.length ? SMALL_BIGINTS[j] : BigInt(j));
       }
       return p;
     }
     case 37 /* % */:
     case 126 /* ~ */: {
       const n = decimalAt(buf, pos + 1, eol);
+      if (api._lua_checkstack(L, AGGREGATE_ROOM) === 0) throw new ReplyTooDeep();
       api._lua_createtable(L, 0, 1);
       api._lua_createtable(L, 0, n);
       let p = next;
@@ -108,6 +125,7 @@ export function pushReply(vm: LuaVm, L: number, buf: Buffer, pos: number): numbe
     case 124 /* | */: {
       // Attributes are not shown to scripts: skip them, then parse the reply they annotate.
       const n = decimalAt(buf, pos + 1, eol);
+      if (api._lua_checkstack(L, AGGREGATE_ROOM) === 0) throw new ReplyTooDeep();
       let p = next;
       for (let j = 0; j < 2 * n; j++) {
         p = pushReply(vm, L, buf, p);
@@ -276,16 +294,14 @@ function writeTable(vm: LuaVm, L: number, w: ReplyWriter, scriptResp: number, de
   api._lua_settop(L, -2);
   let n = 0;
   for (;;) {
-    api._lua_pushnumber(L, n + 1);
-    const t = api._lua_rawget(L, -2);
+    const t = api._lua_rawgeti(L, -1, n + 1 < SMALL_BIGINTS.length ? SMALL_BIGINTS[n + 1] : BigInt(n + 1));
     api._lua_settop(L, -2);
     if (t === LUA_TNIL) break;
     n++;
   }
   w.array(n);
   for (let j = 1; j <= n; j++) {
-    api._lua_pushnumber(L, j);
-    api._lua_rawget(L, -2);
+    api._lua_rawgeti(L, -1, j < SMALL_BIGINTS.length ? SMALL_BIGINTS[j] : BigInt(j));
     writeLuaValue(vm, L, w, scriptResp, depth + 1);
   }
   api._lua_settop(L, -2);
@@ -293,7 +309,7 @@ function writeTable(vm: LuaVm, L: number, w: ReplyWriter, scriptResp: number, de
 
 /** Pushes t[name] (raw) for the table at idx; returns its type. */
 function rawField(vm: LuaVm, L: number, name: string, idx = -1): number {
-  vm.pushLatin1(L, name);
+  vm.api._lua_pushstring(L, vm.name(name));
   return vm.api._lua_rawget(L, idx - 1);
 }
 
@@ -306,6 +322,43 @@ function countPairs(vm: LuaVm, L: number): number {
     n++;
   }
   return n;
+}
+
+/** Whether the value on top is an error table a command's reply made (already in INFO errorstats). */
+export function isCountedError(vm: LuaVm, L: number): boolean {
+  if (vm.api._lua_type(L, -1) !== LUA_TTABLE) return false;
+  vm.rawGetField(L, -1, 'ignore_error_stats_update');
+  const yes = vm.api._lua_toboolean(L, -1) !== 0;
+  vm.api._lua_settop(L, -2);
+  return yes;
+}
+
+/** The error a script raised (on top of the stack), as Redis's luaCallFunction words it. */
+export function writeScriptError(vm: LuaVm, L: number, w: ReplyWriter, name: string): void {
+  const api = vm.api;
+  if (api._lua_type(L, -1) !== LUA_TTABLE) {
+    const msg = vm.toLatin1(L, -1) ?? 'execution failure';
+    w.error(`ERR Error running script ${name}, ${msg.slice(0, 100)}`);
+    return;
+  }
+  let msg = errorText(vm, L);
+  if (msg === '' && vm.rawGetField(L, -1, 'err') !== LUA_TSTRING) {
+    api._lua_settop(L, -2);
+    msg = '';
+  } else if (msg === '') {
+    api._lua_settop(L, -2);
+  }
+  const line = fieldText(vm, L, 'line');
+  const source = fieldText(vm, L, 'source');
+  if (line !== null && source !== null) msg += ` script: ${name}, on ${source}:${line}.`;
+  w.error(msg);
+}
+
+function fieldText(vm: LuaVm, L: number, name: string): string | null {
+  const t = vm.rawGetField(L, -1, name);
+  const s = t === LUA_TSTRING || t === LUA_TNUMBER ? vm.toLatin1(L, -1) : null;
+  vm.api._lua_settop(L, -2);
+  return s;
 }
 
 /** The message of the error table on top of the stack (its err field), as Redis's %s prints it. */

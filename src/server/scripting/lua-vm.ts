@@ -1,10 +1,13 @@
 // The Lua virtual machine scripts run on: Lua 5.4 compiled to WebAssembly (the `wasmoon`
 // package), driven through its raw C API. This file owns the VM's memory (an allocator with a
-// limit, so a script cannot grow the node without bound), moving bytes between Buffers and Lua
-// strings (binary-safe: wasmoon's own helpers decode UTF-8), and registering JS functions as
-// Lua C functions. Everything above it (scripting.ts) speaks in Lua stack operations.
+// limit, so a script cannot grow the node without bound: lua-alloc.ts), moving bytes between
+// Buffers and Lua strings (binary-safe: wasmoon's own helpers decode UTF-8), and registering JS
+// functions as Lua C functions. Everything above it (scripting.ts) speaks in Lua stack
+// operations. Where wasmoon's glue costs on every call, it is bypassed: the exports are called
+// directly (directApi), and so are Lua's protected calls (invokeVii).
 
 import { LuaWasm } from 'wasmoon';
+import { wasmAllocator } from './lua-alloc.js';
 
 /** Lua's type tags (lua.h). */
 export const LUA_TNIL = 0;
@@ -47,16 +50,19 @@ interface LuaApi {
   _lua_tonumberx(L: number, idx: number, isnum: number): number;
   _lua_tointegerx(L: number, idx: number, isnum: number): bigint;
   _lua_toboolean(L: number, idx: number): number;
+  _lua_tocfunction(L: number, idx: number): number;
   _lua_tolstring(L: number, idx: number, len: number): number;
   _lua_pushnil(L: number): void;
   _lua_pushnumber(L: number, n: number): void;
   _lua_pushinteger(L: number, n: bigint): void;
   _lua_pushlstring(L: number, s: number, len: number): number;
+  _lua_pushstring(L: number, s: number): number;
   _lua_pushboolean(L: number, b: number): void;
   _lua_pushcclosure(L: number, fn: number, n: number): void;
   _lua_createtable(L: number, narr: number, nrec: number): void;
   _lua_rawget(L: number, idx: number): number;
   _lua_rawset(L: number, idx: number): void;
+  _lua_rawseti(L: number, idx: number, n: bigint): void;
   _lua_getfield(L: number, idx: number, k: number): number;
   _lua_setfield(L: number, idx: number, k: number): void;
   _lua_getglobal(L: number, name: number): number;
@@ -101,6 +107,38 @@ function directApi(m: LuaApi, exports: WasmExports | null): LuaApi {
   return api as unknown as LuaApi;
 }
 
+/**
+ * emscripten's invoke_vii, which Lua's protected calls (lua_pcall, lua_resume: setjmp/longjmp,
+ * emulated) go through: a call of the function-table entry `index` in a JS try/catch, where a
+ * longjmp (Lua raising an error) arrives as a thrown number. Its own version reaches the stack
+ * functions through wrappers that build assertion messages on every call; this one calls the
+ * exports directly, once they are known (the original serves until then).
+ */
+function invokeVii(exportsOf: () => WasmExports | null, original: (index: number, a: number, b: number) => void): (index: number, a: number, b: number) => void {
+  let ex: { stackSave(): number; stackRestore(sp: number): void; setThrew(a: number, b: number): void } | null = null;
+  let table: { get(index: number): (a: number, b: number) => void } | null = null;
+  // Entries looked up (only Lua's own protected functions come here: their entries never change).
+  const fns: Array<(a: number, b: number) => void> = [];
+  return (index, a, b) => {
+    if (ex === null) {
+      const exports = exportsOf();
+      if (exports === null) return original(index, a, b);
+      ex = exports as unknown as typeof ex;
+      table = exports['__indirect_function_table'] as typeof table;
+    }
+    const sp = ex!.stackSave();
+    try {
+      let f = fns[index];
+      if (f === undefined) f = fns[index] = table!.get(index);
+      f(a, b);
+    } catch (e) {
+      ex!.stackRestore(sp);
+      if (e !== (e as number) + 0) throw e;
+      ex!.setThrew(1, 0);
+    }
+  };
+}
+
 /** Offset of `source` in lua_Debug on wasm32 (after event, name, namewhat, what). */
 const AR_SOURCE = 16;
 
@@ -108,18 +146,18 @@ export class LuaVm {
   readonly api: LuaApi;
   /** The main state. */
   readonly L: number;
-  /** Bytes the VM holds now, and the most it may hold (0: no limit). */
-  memoryUsed = 0;
-  memoryLimit = 0;
-  /**
-   * The limit applies while a script or a library's code runs (inside a protected call, where
-   * a failed allocation is a Lua error). The engine's own work around it (KEYS and ARGV, reading
-   * the result) runs unprotected, where a failed allocation would abort the whole VM: it is
-   * never refused (it is bounded by the request's size, as in Redis).
-   */
-  limitOn = false;
   private readonly module: Module;
+  /** The wasm instance's exports (raw), when it was caught, and its function table (C function pointers index it). */
+  readonly exports: WasmExports | null;
+  private readonly table: { get(index: number): LuaCFunction } | null;
+  /** The wasm memory, as bytes, 32-bit words and doubles (renewed when the memory grows: bytes()). */
   private heap: Buffer;
+  private heap32: Uint32Array;
+  private heapF64: Float64Array;
+  /** The allocator's cell in the wasm memory (lua-alloc.ts): bytes held, limit, whether it applies. */
+  private readonly cell: number;
+  private limit = 0;
+  private limiting = false;
   private scratch: number;
   private scratchSize = 4096;
   /** A size_t the API writes string lengths into, and an int for lua_resume's result count. */
@@ -140,9 +178,13 @@ export class LuaVm {
     const instantiate = wasm.instantiate;
     let exports: WasmExports | null = null;
     wasm.instantiate = async (...args: unknown[]) => {
+      const env = (args[1] as { env?: Record<string, unknown> } | undefined)?.env;
+      const original = env?.['invoke_vii'];
+      // Only the Lua VM's (another module of the process may instantiate wasm meanwhile).
+      const lua = env !== undefined && typeof original === 'function' && typeof env['_emscripten_throw_longjmp'] === 'function';
+      if (lua) env['invoke_vii'] = invokeVii(() => exports, original as (index: number, a: number, b: number) => void);
       const result = (await instantiate.apply(wasm, args)) as { instance?: { exports: WasmExports }; exports?: WasmExports };
       const caught = result.instance !== undefined ? result.instance.exports : result.exports;
-      // Only the Lua VM's: another module of the process may instantiate wasm meanwhile.
       if (caught !== undefined && typeof caught.lua_newstate === 'function') exports = caught;
       return result;
     };
@@ -159,35 +201,107 @@ export class LuaVm {
     this.module = lw.module as Module;
     const m = this.module as unknown as LuaApi & LuaWasm['module'];
     this.api = directApi(m, exports);
+    this.exports = exports;
+    this.table = (exports?.['__indirect_function_table'] as LuaVm['table'] | undefined) ?? null;
+    // 8-aligned: read as doubles (malloc's alignment is 8 or more; made sure of all the same).
+    this.cell = (m._malloc(32) + 7) & ~7;
+    this.heap = Buffer.from(m.HEAPU8.buffer);
+    this.heap32 = new Uint32Array(m.HEAPU8.buffer);
+    this.heapF64 = new Float64Array(m.HEAPU8.buffer);
+    this.heap.fill(0, this.cell, this.cell + 24);
     this.memoryLimit = memoryLimit;
-    const alloc = m.addFunction((_ud: number, ptr: number, oldSize: number, newSize: number): number => {
-      if (newSize === 0) {
-        if (ptr !== 0) {
-          this.memoryUsed -= oldSize;
-          this.api._free(ptr);
-        }
-        return 0;
-      }
-      const delta = ptr !== 0 ? newSize - oldSize : newSize;
-      if (delta > 0 && this.limitOn && this.memoryLimit > 0 && this.memoryUsed + delta > this.memoryLimit) return 0;
-      const p = this.api._realloc(ptr, newSize);
-      if (p !== 0) this.memoryUsed += delta;
-      return p;
-    }, 'iiiii');
-    this.L = m._lua_newstate(alloc, 0);
+    const alloc =
+      (exports !== null ? wasmAllocator(exports, this.cell) : null) ??
+      ((_ud: number, ptr: number, oldSize: number, newSize: number) => this.jsAlloc(ptr, oldSize, newSize));
+    this.L = m._lua_newstate(m.addFunction(alloc, 'iiiii'), 0);
     if (this.L === 0) throw new Error('the Lua VM could not be created');
     m._luaL_openlibs(this.L);
     this.scratch = m._malloc(this.scratchSize);
     this.lenPtr = m._malloc(8);
     this.nresPtr = m._malloc(8);
     this.debugPtr = m._malloc(256);
-    this.heap = Buffer.from(m.HEAPU8.buffer);
   }
 
-  /** A Buffer over the wasm memory (renewed when the memory grew). */
+  /** The allocator in JS (the instance's exports were not caught): as lua-alloc.ts's, slower. */
+  private jsAlloc(ptr: number, oldSize: number, newSize: number): number {
+    const at = this.cell >>> 3;
+    if (newSize === 0) {
+      if (ptr !== 0) {
+        this.bytes();
+        this.heapF64[at] -= oldSize;
+        this.api._free(ptr);
+      }
+      return 0;
+    }
+    const delta = ptr !== 0 ? newSize - oldSize : newSize;
+    this.bytes();
+    if (delta > 0 && this.heap32[(this.cell >>> 2) + 4] !== 0 && this.heapF64[at] + delta > this.heapF64[at + 1]) return 0;
+    const p = this.api._realloc(ptr, newSize);
+    if (p !== 0) {
+      this.bytes();
+      this.heapF64[at] += delta;
+    }
+    return p;
+  }
+
+  /** Bytes the VM holds now. */
+  get memoryUsed(): number {
+    this.bytes();
+    return this.heapF64[this.cell >>> 3];
+  }
+
+  /** The most the VM may hold while the limit applies (0: no limit). */
+  get memoryLimit(): number {
+    return this.limit;
+  }
+
+  set memoryLimit(n: number) {
+    this.limit = n;
+    this.bytes();
+    this.heapF64[(this.cell >>> 3) + 1] = n;
+    this.heap32[(this.cell >>> 2) + 4] = this.limiting && n > 0 ? 1 : 0;
+  }
+
+  /**
+   * The limit applies while a script or a library's code runs (inside a protected call, where
+   * a failed allocation is a Lua error). The engine's own work around it (KEYS and ARGV, reading
+   * the result) runs unprotected, where a failed allocation would abort the whole VM: it is
+   * never refused (it is bounded by the request's size, as in Redis).
+   */
+  get limitOn(): boolean {
+    return this.limiting;
+  }
+
+  set limitOn(on: boolean) {
+    this.limiting = on;
+    this.bytes();
+    this.heap32[(this.cell >>> 2) + 4] = on && this.limit > 0 ? 1 : 0;
+  }
+
+  /**
+   * A Buffer over the wasm memory. Growing the memory detaches its old ArrayBuffer, whose views
+   * then read as empty: that is the (cheap) sign to renew them. (Reading HEAPU8 off the
+   * emscripten module each time is a dictionary lookup: the module has hundreds of properties.)
+   */
   private bytes(): Buffer {
-    if (this.heap.buffer !== this.module.HEAPU8.buffer) this.heap = Buffer.from(this.module.HEAPU8.buffer);
+    if (this.heap.length === 0) {
+      const buffer = this.module.HEAPU8.buffer;
+      this.heap = Buffer.from(buffer);
+      this.heap32 = new Uint32Array(buffer);
+      this.heapF64 = new Float64Array(buffer);
+    }
     return this.heap;
+  }
+
+  /** The wasm memory as bytes (valid until the VM next allocates). */
+  heapBytes(): Buffer {
+    return this.bytes();
+  }
+
+  /** The size_t lua_tolstring wrote at lenPtr. */
+  private lastLength(): number {
+    this.bytes();
+    return this.heap32[this.lenPtr >>> 2];
   }
 
   private room(n: number): number {
@@ -212,6 +326,11 @@ export class LuaVm {
   /** Registers a JS function as a C function; returns its pointer for lua_pushcclosure. */
   cfunction(fn: LuaCFunction): number {
     return this.module.addFunction(fn, 'ii') as number;
+  }
+
+  /** The wasm function a C function pointer (lua_tocfunction's) designates; null if unknown. */
+  cfunctionAt(ptr: number): LuaCFunction | null {
+    return ptr !== 0 && this.table !== null ? this.table.get(ptr) : null;
   }
 
   /** A hook function pointer (lua_Hook: void (*)(lua_State*, lua_Debug*)). */
@@ -240,17 +359,16 @@ export class LuaVm {
   toBytes(L: number, idx: number): Buffer | null {
     const p = this.api._lua_tolstring(L, idx, this.lenPtr);
     if (p === 0) return null;
-    const heap = this.bytes();
-    const n = heap.readUInt32LE(this.lenPtr);
-    return Buffer.from(heap.subarray(p, p + n));
+    const n = this.lastLength();
+    return Buffer.from(this.heap.subarray(p, p + n));
   }
 
   /** As toBytes, as a latin1 string. */
   toLatin1(L: number, idx: number): string | null {
     const p = this.api._lua_tolstring(L, idx, this.lenPtr);
     if (p === 0) return null;
-    const heap = this.bytes();
-    return heap.toString('latin1', p, p + heap.readUInt32LE(this.lenPtr));
+    const n = this.lastLength();
+    return this.heap.toString('latin1', p, p + n);
   }
 
   /** Copies the string at idx into out at pos (the caller made room: stringLength first); returns its length. */
@@ -258,7 +376,7 @@ export class LuaVm {
     const p = this.api._lua_tolstring(L, idx, this.lenPtr);
     if (p === 0) return -1;
     this.lastString = p;
-    return this.bytes().readUInt32LE(this.lenPtr);
+    return this.lastLength();
   }
 
   private lastString = 0;
@@ -277,7 +395,7 @@ export class LuaVm {
 
   /** Pushes t[k] for the table at idx without metamethods (a script's table may have any); returns its type. */
   rawGetField(L: number, idx: number, k: string): number {
-    this.pushLatin1(L, k);
+    this.api._lua_pushstring(L, this.name(k));
     return this.api._lua_rawget(L, idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);
   }
 

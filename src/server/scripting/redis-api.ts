@@ -4,6 +4,7 @@
 
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import { formatDouble } from '../../protocol/reply-writer.js';
+import { writeLatin1 } from '../../util/bytes.js';
 import { CMD_DENYOOM, CMD_MAY_REPLICATE, CMD_NOSCRIPT, CMD_WRITE, CommandTable, type Command } from '../../commands/table.js';
 import type { Client } from '../client.js';
 import { ReplyTooDeep, pushErrorTable, pushReply } from './lua-reply.js';
@@ -126,7 +127,7 @@ export class RedisApi {
     let refusal: string | null = null;
     if (cmd === null) refusal = 'Unknown Redis command called from script';
     else if ((cmd.arity > 0 && cmd.arity !== args.argc) || args.argc < -cmd.arity) refusal = 'Wrong number of args calling Redis command from script';
-    else if ((cmd.flags & CMD_NOSCRIPT) !== 0) refusal = 'This Redis command is not allowed from script';
+    else if ((cmd.flags & CMD_NOSCRIPT) !== 0 && !this.host.denyScriptsDisabled()) refusal = 'This Redis command is not allowed from script';
     else refusal = this.checkCommand(run, cmd);
     if (refusal !== null) {
       this.host.rejected(cmd, refusal);
@@ -146,14 +147,16 @@ export class RedisApi {
       this.inCall = false;
       w.resp = callerResp;
     }
-    const reply = w.since(at);
-    const isError = reply[0] === 45;
+    // The reply is parsed where it was written (no view made of it).
+    const slab = w.slabView;
+    const from = w.slabIndex(at);
+    const isError = slab[from] === 45;
     // Dropped from the caller's replies now (the bytes stay readable until the next write): a
     // Lua error while they are parsed (out of memory) must not leave them in the output.
     w.truncate(at);
     let tooDeep = false;
     try {
-      pushReply(vm, L, reply, 0);
+      pushReply(vm, L, slab, from);
     } catch (err) {
       // Only our own: a Lua error (out of memory) unwinds through here and must go on.
       if (!(err instanceof ReplyTooDeep)) throw err;
@@ -207,7 +210,7 @@ export class RedisApi {
         this.ensureArgRoom(pos + 32);
         args.start[i - 1] = pos;
         if (Number.isInteger(d) && d > -1e15 && d < 1e15 && !Object.is(d, -0)) pos = writeDecimal(this.argBuf, pos, d);
-        else pos += this.argBuf.write(formatDouble(d), pos, 'latin1');
+        else pos += writeLatin1(this.argBuf, formatDouble(d), pos);
         args.end[i - 1] = pos;
       } else if (t === LUA_TSTRING) {
         const n = vm.stringLength(L, i);
@@ -315,20 +318,36 @@ export class RedisApi {
   }
 }
 
-/** Writes an integer's digits at pos (Redis's %.17g of an integer below 1e15); returns the end. */
+/**
+ * Writes an integer's digits at pos (Redis's %.17g of an integer below 1e15); returns the end.
+ * Digits come from int32 arithmetic (a double's % and / are far slower): the part from 1e8 up,
+ * then the lower eight digits.
+ */
 function writeDecimal(buf: Buffer, pos: number, n: number): number {
   if (n < 0) {
     buf[pos++] = 45;
     n = -n;
   }
+  let low = n;
+  if (n >= 1e8) {
+    const high = Math.floor(n / 1e8);
+    low = n - high * 1e8;
+    pos = writeInt32Digits(buf, pos, high);
+    let l = low | 0;
+    for (let p = pos + 8; p > pos; l = (l / 10) | 0) buf[--p] = 48 + (l % 10);
+    return pos + 8;
+  }
+  return writeInt32Digits(buf, pos, low | 0);
+}
+
+function writeInt32Digits(buf: Buffer, pos: number, n: number): number {
   let digits = 1;
-  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  for (let t = n; t >= 10; t = (t / 10) | 0) digits++;
   const end = pos + digits;
   let p = end;
   do {
     buf[--p] = 48 + (n % 10);
-    n = Math.floor(n / 10);
+    n = (n / 10) | 0;
   } while (n > 0);
   return end;
 }
-

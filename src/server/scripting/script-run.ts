@@ -1,5 +1,6 @@
 // What a script run is: the host interface the engine uses to reach its node, the script flags
-// (shebang flags, as Redis's SCRIPT_FLAG_*), a compiled script, and one run's state.
+// (shebang flags, as Redis's SCRIPT_FLAG_*) and the refusals they make, a compiled script, and
+// one run's state.
 
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import type { ReplyWriter } from '../../protocol/reply-writer.js';
@@ -14,6 +15,8 @@ export interface ScriptHost {
   readonly writer: ReplyWriter;
   /** Runs a command as the dispatcher's call() does (stats, replication, tracking). */
   call(client: Client, cmd: Command, args: CommandArgs): void;
+  /** DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may run commands flagged noscript. */
+  denyScriptsDisabled(): boolean;
   /** Why a write cannot run now (a read-only replica, a lapsed write lease), or null. */
   writeRefusal(): string | null;
   /** Over maxmemory with nothing left to evict. */
@@ -58,6 +61,8 @@ export interface CompiledScript {
   ref: number;
   flags: number;
   body: Buffer;
+  /** An EVAL script that can only run briefly, which runs without the count hook (script-bounds.ts). */
+  bounded?: boolean;
 }
 
 /** One run's state (Redis's scriptRunCtx). */
@@ -81,6 +86,21 @@ export class Run {
     readonly caller: Client,
     readonly name: string,
   ) {}
+}
+
+/** A script's declared flags against the node's state (Redis's scriptPrepareForRun): the refusal, or null. */
+export function declaredFlagsRefusal(host: ScriptHost, flags: number, ro: boolean): string | null {
+  if ((flags & SCRIPT_NO_WRITES) === 0) {
+    const refusal = host.writeRefusal();
+    // Redis's command-level check (the script's flags make the call a write) answers first.
+    if (refusal !== null && refusal.startsWith('READONLY')) return refusal;
+    if (ro) return 'ERR Can not execute a script with write flag using *_ro command.';
+    if (refusal !== null && refusal.startsWith('NOREPLICAS')) return refusal;
+  }
+  if ((flags & (SCRIPT_ALLOW_OOM | SCRIPT_NO_WRITES)) === 0 && host.overMemory()) {
+    return "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'";
+  }
+  return null;
 }
 
 /** Parses a "#!lua flags=a,b" first line: the flags and the line's length (without its newline). */

@@ -8,6 +8,8 @@
 // SCRIPT KILL, FUNCTION KILL and SHUTDOWN NOSAVE. SCRIPT KILL makes the next hook raise an error
 // (at every line from then on, so pcall cannot swallow it), if the script has not written.
 // The caller is blocked while its script yields and gets its reply when the script ends.
+// An EVAL script that cannot loop (script-bounds.ts) runs without the hook, which in Lua 5.4
+// costs a call per instruction.
 //
 // Writes a script makes reach replicas as its effects (the commands it ran) in one MULTI/EXEC.
 
@@ -17,14 +19,17 @@ import type { ReplyWriter } from '../../protocol/reply-writer.js';
 import { internalClient, type Client } from '../client.js';
 import { LUA_LIBS_SOURCE } from './lua-libs.js';
 import { LUA_PRELUDE } from './lua-prelude.js';
-import { errorText, pushErrorTable, writeLuaValue } from './lua-reply.js';
+import { SMALL_BIGINTS, errorText, isCountedError, pushErrorTable, writeLuaValue, writeScriptError } from './lua-reply.js';
+import { fastTonumber } from './lua-tonumber.js';
 import { RedisApi } from './redis-api.js';
+import { scriptIsBounded } from './script-bounds.js';
 import {
   Run,
   SCRIPT_ALLOW_CROSS_SLOT,
   SCRIPT_ALLOW_OOM,
   SCRIPT_EVAL_COMPAT,
   SCRIPT_NO_WRITES,
+  declaredFlagsRefusal,
   parseShebang,
   sha1Hex,
   type CompiledScript,
@@ -32,7 +37,7 @@ import {
 } from './script-run.js';
 
 export * from './script-run.js';
-import { LUA_MASKCOUNT, LUA_MASKLINE, LUA_OK, LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_YIELD, LuaVm } from './lua-vm.js';
+import { LUA_MASKCOUNT, LUA_MASKLINE, LUA_OK, LUA_REGISTRYINDEX, LUA_TSTRING, LUA_YIELD, LuaVm } from './lua-vm.js';
 
 /** Scripts cached by EVAL (not SCRIPT LOAD) beyond this many are dropped, oldest first. */
 const EVAL_CACHE_MAX = 500;
@@ -48,11 +53,16 @@ export class Scripting {
   running: Run | null = null;
   /** The client scripts' commands run as. */
   private readonly client: Client;
-  /** Registry references: the runner table, the coroutine scripts run in. */
+  /** Registry references: the runner table, its eval and fcall functions, the coroutine scripts run in. */
   private readonly runnerRef: number;
+  private readonly evalRef: bigint;
+  private readonly fcallRef: bigint;
+  private readonly dumpRef: bigint;
   private co: number;
   private readonly coRef: number;
   private readonly hookPtr: number;
+  /** The count hook is set on co (it stays set between runs: see run). */
+  private hooked = false;
   /** The redis.* functions scripts call (redis-api.ts). */
   private readonly redis: RedisApi;
 
@@ -69,14 +79,28 @@ export class Scripting {
     const L = vm.L;
     const api = vm.api;
     // The prelude, given redis, the loader of the libraries (cjson, cmsgpack, struct, bit: compiled
-    // when a script first names one) and the library-load API.
+    // when a script first names one), the library-load API and the sandbox's tonumber.
+    vm.getGlobal(L, 'tonumber');
+    const luaTonumber = vm.cfunctionAt(api._lua_tocfunction(L, -1));
+    api._lua_settop(L, -2);
+    const tonumber = vm.exports !== null && luaTonumber !== null ? fastTonumber(vm, vm.exports, luaTonumber, api._malloc(8)) : null;
     const code = Buffer.from(LUA_PRELUDE);
     if (vm.load(L, code, 0, code.length, '=prelude') !== LUA_OK) throw new Error(`Lua prelude: ${vm.toLatin1(L, -1)}`);
     this.redis.pushRedisApi(L);
     api._lua_pushcclosure(L, vm.cfunction((L) => this.loadLibs(L)), 0);
     this.redis.pushLibraryApi(L);
-    if (api._lua_pcallk(L, 3, 1, 0, 0, 0) !== LUA_OK) throw new Error(`Lua prelude: ${vm.toLatin1(L, -1)}`);
+    if (tonumber === null) api._lua_pushnil(L);
+    else api._lua_pushcclosure(L, vm.cfunction(tonumber), 0);
+    if (api._lua_pcallk(L, 4, 1, 0, 0, 0) !== LUA_OK) throw new Error(`Lua prelude: ${vm.toLatin1(L, -1)}`);
     this.runnerRef = api._luaL_ref(L, LUA_REGISTRYINDEX);
+    api._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.runnerRef));
+    vm.getField(L, -1, 'eval');
+    this.evalRef = BigInt(api._luaL_ref(L, LUA_REGISTRYINDEX));
+    vm.getField(L, -1, 'fcall');
+    this.fcallRef = BigInt(api._luaL_ref(L, LUA_REGISTRYINDEX));
+    vm.getField(L, -1, 'dump');
+    this.dumpRef = BigInt(api._luaL_ref(L, LUA_REGISTRYINDEX));
+    api._lua_settop(L, -2);
     this.co = api._lua_newthread(L);
     this.coRef = api._luaL_ref(L, LUA_REGISTRYINDEX);
     this.hookPtr = vm.hook((co) => this.onHook(co));
@@ -129,10 +153,22 @@ export class Scripting {
       return { error: `ERR Error compiling script (new function): ${msg}` };
     }
     this.setEnv(L);
+    const bounded = this.isBounded(L);
     const ref = vm.api._luaL_ref(L, LUA_REGISTRYINDEX);
-    this.scripts.set(sha, { ref, flags: shebang.flags, body: Buffer.from(body), fromEval });
+    this.scripts.set(sha, { ref, flags: shebang.flags, body: Buffer.from(body), fromEval, bounded });
     if (fromEval && ++this.evalCached > EVAL_CACHE_MAX) this.evictOldestEvalScript();
     return { sha };
+  }
+
+  /** Whether the compiled script on top of the stack is bounded (script-bounds.ts). */
+  private isBounded(L: number): boolean {
+    const vm = this.vm;
+    const api = vm.api;
+    api._lua_rawgeti(L, LUA_REGISTRYINDEX, this.dumpRef);
+    api._lua_pushvalue(L, -2);
+    const dump = api._lua_pcallk(L, 1, 1, 0, 0, 0) === LUA_OK ? vm.toBytes(L, -1) : null;
+    api._lua_settop(L, -2);
+    return dump !== null && scriptIsBounded(dump, HOOK_INSTRUCTIONS);
   }
 
   /**
@@ -274,7 +310,7 @@ export class Scripting {
     run.canYield = mode.canYield;
     const compat = (flags & SCRIPT_EVAL_COMPAT) !== 0;
     if (!compat) {
-      const refusal = this.checkDeclaredFlags(flags, mode.ro);
+      const refusal = declaredFlagsRefusal(this.host, flags, mode.ro);
       if (refusal !== null) {
         w.error(refusal);
         return;
@@ -290,21 +326,26 @@ export class Scripting {
       run.command = [];
       for (let i = 0; i < args.argc; i++) run.command.push(Buffer.from(args.buf.subarray(args.start[i], args.end[i])));
     }
-    run.startedAt = performance.now();
+    // Only the hook reads the clock during a run: a bounded script is not timed (0: just started).
+    if (script.bounded !== true) run.startedAt = performance.now();
     this.client.db = caller.db;
     this.running = run;
 
     const vm = this.vm;
     const api = vm.api;
     const co = this.co;
-    api._lua_rawgeti(co, LUA_REGISTRYINDEX, BigInt(this.runnerRef));
-    vm.getField(co, -1, mode.evalMode ? 'eval' : 'fcall');
-    api._lua_rotate(co, -2, 1);
-    api._lua_settop(co, -2);
+    api._lua_rawgeti(co, LUA_REGISTRYINDEX, mode.evalMode ? this.evalRef : this.fcallRef);
     api._lua_rawgeti(co, LUA_REGISTRYINDEX, BigInt(script.ref));
     this.pushArray(co, args, keysFrom, argvFrom);
     this.pushArray(co, args, argvFrom, args.argc);
-    if (this.host.busyThreshold() > 0) api._lua_sethook(co, this.hookPtr, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    // The count hook stays set on the coroutine from run to run (its count carries over: it
+    // fires every HOOK_INSTRUCTIONS of scripts, and does nothing between runs). A bounded script
+    // runs without it (script-bounds.ts).
+    const hook = script.bounded !== true && this.host.busyThreshold() > 0;
+    if (hook !== this.hooked) {
+      api._lua_sethook(co, hook ? this.hookPtr : 0, hook ? LUA_MASKCOUNT : 0, hook ? HOOK_INSTRUCTIONS : 0);
+      this.hooked = hook;
+    }
     this.host.beginEffects();
     vm.limitOn = true;
     const status = api._lua_resume(co, vm.L, 3, vm.nresPtr);
@@ -317,27 +358,13 @@ export class Scripting {
     this.finish(status, w, true);
   }
 
-  /** A script's declared flags against the node's state (Redis's scriptPrepareForRun). */
-  private checkDeclaredFlags(flags: number, ro: boolean): string | null {
-    if ((flags & SCRIPT_NO_WRITES) === 0) {
-      const refusal = this.host.writeRefusal();
-      // Redis's command-level check (the script's flags make the call a write) answers first.
-      if (refusal !== null && refusal.startsWith('READONLY')) return refusal;
-      if (ro) return 'ERR Can not execute a script with write flag using *_ro command.';
-    }
-    if ((flags & (SCRIPT_ALLOW_OOM | SCRIPT_NO_WRITES)) === 0 && this.host.overMemory()) {
-      return "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'";
-    }
-    return null;
-  }
-
   private pushArray(L: number, args: CommandArgs, from: number, to: number): void {
     const api = this.vm.api;
     api._lua_createtable(L, to - from, 0);
     for (let i = from; i < to; i++) {
-      api._lua_pushnumber(L, i - from + 1);
       this.vm.pushBytes(L, args.buf, args.start[i], args.end[i]);
-      api._lua_rawset(L, -3);
+      const j = i - from + 1;
+      api._lua_rawseti(L, -2, j < SMALL_BIGINTS.length ? SMALL_BIGINTS[j] : BigInt(j));
     }
   }
 
@@ -375,7 +402,11 @@ export class Scripting {
     const api = vm.api;
     const co = this.co;
     this.host.endEffects();
-    api._lua_sethook(co, 0, 0, 0);
+    if (run.killed) {
+      // SCRIPT KILL turned the hook into a line hook.
+      api._lua_sethook(co, 0, 0, 0);
+      this.hooked = false;
+    }
     this.running = null;
     const at = w.pendingBytes;
     let counted = false;
@@ -384,9 +415,9 @@ export class Scripting {
       const ok = api._lua_toboolean(co, 1) !== 0;
       if (api._lua_gettop(co) < 2) api._lua_pushnil(co);
       api._lua_settop(co, 2);
-      counted = this.counted(co);
+      counted = isCountedError(vm, co);
       if (ok) writeLuaValue(vm, co, w, run.resp);
-      else this.writeError(co, w, run);
+      else writeScriptError(vm, co, w, run.name);
     } else {
       // Only the engine's own failures (out of memory inside the error handler) land here.
       const msg = vm.toLatin1(co, -1) ?? 'execution failure';
@@ -401,51 +432,12 @@ export class Scripting {
     if (run.timedOut) this.host.log('warning', `Slow script ended after ${Math.round(performance.now() - run.startedAt)} milliseconds.`);
   }
 
-  /** Whether the value on top is an error table a command's reply made (already in INFO errorstats). */
-  private counted(L: number): boolean {
-    const vm = this.vm;
-    if (vm.api._lua_type(L, -1) !== 5 /* table */) return false;
-    vm.rawGetField(L, -1, 'ignore_error_stats_update');
-    const yes = vm.api._lua_toboolean(L, -1) !== 0;
-    vm.api._lua_settop(L, -2);
-    return yes;
-  }
-
   private resetThread(): void {
     const api = this.vm.api;
     api._luaL_unref(this.vm.L, LUA_REGISTRYINDEX, this.coRef);
     this.co = api._lua_newthread(this.vm.L);
     (this as unknown as { coRef: number }).coRef = api._luaL_ref(this.vm.L, LUA_REGISTRYINDEX);
-  }
-
-  /** The error a script raised, as Redis's luaCallFunction words it. */
-  private writeError(L: number, w: ReplyWriter, run: Run): void {
-    const vm = this.vm;
-    const api = vm.api;
-    if (api._lua_type(L, -1) !== 5 /* table */) {
-      const msg = vm.toLatin1(L, -1) ?? 'execution failure';
-      w.error(`ERR Error running script ${run.name}, ${msg.slice(0, 100)}`);
-      return;
-    }
-    let msg = errorText(vm, L);
-    if (msg === '' && vm.rawGetField(L, -1, 'err') !== LUA_TSTRING) {
-      api._lua_settop(L, -2);
-      msg = '';
-    } else if (msg === '') {
-      api._lua_settop(L, -2);
-    }
-    const line = this.fieldText(L, 'line');
-    const source = this.fieldText(L, 'source');
-    if (line !== null && source !== null) msg += ` script: ${run.name}, on ${source}:${line}.`;
-    w.error(msg);
-  }
-
-  private fieldText(L: number, name: string): string | null {
-    const vm = this.vm;
-    const t = vm.rawGetField(L, -1, name);
-    const s = t === LUA_TSTRING || t === LUA_TNUMBER ? vm.toLatin1(L, -1) : null;
-    vm.api._lua_settop(L, -2);
-    return s;
+    this.hooked = false;
   }
 
   /** The count hook: BUSY after busy-reply-threshold, SCRIPT KILL. */
@@ -478,7 +470,7 @@ export class Scripting {
   get current(): { name: string; evalMode: boolean; command: Buffer[]; durationMs: number } | null {
     const run = this.running;
     if (run === null) return null;
-    return { name: run.name, evalMode: run.evalMode, command: run.command ?? [], durationMs: Math.floor(performance.now() - run.startedAt) };
+    return { name: run.name, evalMode: run.evalMode, command: run.command ?? [], durationMs: run.startedAt === 0 ? 0 : Math.floor(performance.now() - run.startedAt) };
   }
 
   /** The node is stopping: a running script ends at its next hook, whatever it wrote. */
@@ -505,5 +497,4 @@ export class Scripting {
     run.killed = true;
     return null;
   }
-
 }

@@ -1,0 +1,391 @@
+// SYNC and the replicas that are not corral's (server/replica-rdb.ts), against a real
+// redis-server 7.0.15: SYNC's `$<len>` RDB file (read back by corral's own reader, accepted by
+// redis-check-rdb, loaded by a redis-server into the same DEBUG DIGEST), the replication stream
+// after it (the same commands as redis-server's for writes both propagate as they are), the file
+// consistent with the stream offset under concurrent writes, the SYNC connection as a replica in
+// INFO and ROLE that WAIT does not count, `redis-cli --rdb` / `--functions-rdb` / `--replica`,
+// PSYNC without `capa corral-load` (+FULLRESYNC then the file), and a redis-server replicating
+// from corral.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { RawConnection, startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
+import { readRdbFile, type RdbFile } from '../../src/store/rdb-file.js';
+import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET } from '../../src/store/entry.js';
+import type { HashValue } from '../../src/store/hash-value.js';
+import type { Deque } from '../../src/store/deque.js';
+import type { SortedSet } from '../../src/store/sorted-set.js';
+import type { DumpableSet, DumpedValue } from '../../src/store/dump.js';
+
+const run = promisify(execFile);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let corral: StartedCorral;
+let redis: Started;
+let dir: string;
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-sync-'));
+  // Redis writes SYNC's file to its dir (a disk-based copy for a replica without capa eof).
+  [corral, redis] = await Promise.all([
+    startCorral({ 'enable-debug-command': 'yes', 'maxmemory-policy': 'noeviction' }),
+    startRedis(['--dir', dir, '--enable-debug-command', 'yes']),
+  ]);
+  for (const port of [corral.port, redis.port]) {
+    const c = await RawConnection.connect(port);
+    // As the Tcl suite's attach_to_replication_stream: no PING in the streams read here.
+    await c.call('CONFIG', 'SET', 'repl-ping-replica-period', '3600');
+    c.close();
+  }
+});
+
+after(async () => {
+  await Promise.all([corral?.close(), redis?.close()]);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The replica's end of a SYNC: the RDB file, then the stream's commands. */
+class SyncReader {
+  private buf = Buffer.alloc(0);
+  private wake: (() => void) | null = null;
+  closed = false;
+
+  constructor(readonly socket: net.Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.wake?.();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake?.();
+    });
+    socket.on('error', () => {});
+  }
+
+  static async open(port: number, handshake: string[][] = [], sync = 'SYNC'): Promise<SyncReader> {
+    const s = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
+    const r = new SyncReader(s);
+    for (const cmd of handshake) {
+      s.write(`${cmd.join(' ')}\r\n`);
+      assert.equal(await r.line(), '+OK');
+    }
+    s.write(`${sync}\r\n`);
+    return r;
+  }
+
+  private async need(n: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.buf.length < n) {
+      if (this.closed) throw new Error(`closed with ${this.buf.length} of ${n} bytes`);
+      if (Date.now() > deadline) throw new Error(`timeout: ${JSON.stringify(this.buf.toString('latin1'))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 20);
+        this.wake = () => {
+          clearTimeout(t);
+          this.wake = null;
+          resolve();
+        };
+      });
+    }
+  }
+
+  async line(): Promise<string> {
+    for (;;) {
+      const i = this.buf.indexOf('\r\n');
+      if (i >= 0) {
+        const s = this.buf.subarray(0, i).toString('latin1');
+        this.buf = this.buf.subarray(i + 2);
+        return s;
+      }
+      await this.need(this.buf.length + 1);
+    }
+  }
+
+  async bytes(n: number): Promise<Buffer> {
+    await this.need(n);
+    const b = Buffer.from(this.buf.subarray(0, n));
+    this.buf = this.buf.subarray(n);
+    return b;
+  }
+
+  /** The `$<len>` bulk of the RDB file (newlines before it are keepalives, as Redis's). */
+  async rdb(): Promise<Buffer> {
+    let head = await this.line();
+    head = head.replace(/^\n+/, '');
+    assert.match(head, /^\$\d+$/, `not a bulk length: ${head}`);
+    return this.bytes(Number(head.slice(1)));
+  }
+
+  /** The next command of the stream, its name lowercased (as read_from_replication_stream). */
+  async command(): Promise<string[]> {
+    const head = await this.line();
+    assert.match(head, /^\*\d+$/, `not a command: ${head}`);
+    const out: string[] = [];
+    for (let i = Number(head.slice(1)); i > 0; i--) {
+      const len = await this.line();
+      out.push((await this.bytes(Number(len.slice(1)) + 2)).subarray(0, -2).toString('latin1'));
+    }
+    out[0] = out[0].toLowerCase();
+    return out;
+  }
+
+  async commands(n: number): Promise<string[][]> {
+    const out: string[][] = [];
+    for (let i = 0; i < n; i++) out.push(await this.command());
+    return out;
+  }
+
+  /** Bytes that arrived and were not read. */
+  get pending(): Buffer {
+    return this.buf;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** A key's value in a comparable form. */
+function plain(v: DumpedValue): unknown {
+  switch (v.type) {
+    case TYPE_STRING:
+      return v.value;
+    case TYPE_LIST: {
+      const d = v.value as Deque;
+      return Array.from({ length: d.length }, (_, i) => d.get(i));
+    }
+    case TYPE_SET:
+      return [...(v.value as DumpableSet).members()].sort();
+    case TYPE_ZSET:
+      return (v.value as SortedSet).toArray().map((it) => [it.member, it.score]);
+    case TYPE_HASH:
+      return [...(v.value as HashValue).entries()].sort();
+  }
+  return null;
+}
+
+function keysOf(file: RdbFile): Map<string, [unknown, boolean]> {
+  return new Map(file.keys.map((k) => [`${k.db}:${k.key}`, [plain(k.value), k.expireAt !== 0] as [unknown, boolean]]));
+}
+
+/** The same commands on both servers. */
+async function both(cmds: Array<Array<string | number>>): Promise<void> {
+  for (const port of [corral.port, redis.port]) {
+    const c = await RawConnection.connect(port);
+    for (const cmd of cmds) await c.call(...cmd);
+    c.close();
+  }
+}
+
+const DATASET: Array<Array<string | number>> = [
+  ['FLUSHALL'],
+  ['SET', 's', 'hello'],
+  ['SET', 'n', '12345'],
+  ['SET', 'long', 'x'.repeat(300)],
+  ['SET', 'ttl', 'v', 'PX', 100_000],
+  ['HSET', 'h', 'f', 'v', 'g', '2'],
+  ['RPUSH', 'l', 'a', 'b', '3'],
+  ['SADD', 'si', '1', '2', '3'],
+  ['SADD', 'ss', 'a', 'b'],
+  ['ZADD', 'z', '1.5', 'm', '-2', 'n'],
+  ['SELECT', 5],
+  ['SET', 'in5', 'five'],
+  ['SELECT', 0],
+  ['FUNCTION', 'FLUSH'],
+  ['FUNCTION', 'LOAD', "#!lua name=synclib\nredis.register_function('f1', function() return 1 end)"],
+];
+
+test('SYNC: the RDB file holds the dataset as redis-server\'s does, then the same stream as redis-server\'s', async () => {
+  await both(DATASET);
+  const [c, r] = await Promise.all([SyncReader.open(corral.port), SyncReader.open(redis.port)]);
+  try {
+    const [cf, rf] = [readRdbFile(await c.rdb()), readRdbFile(await r.rdb())];
+    assert.deepEqual(keysOf(cf), keysOf(rf));
+    assert.equal(cf.keys.length, 10);
+    assert.deepEqual(cf.functions, rf.functions);
+    assert.deepEqual(cf.sizes, rf.sizes);
+    assert.deepEqual([...cf.aux.keys()], [...rf.aux.keys()]);
+    assert.equal(cf.aux.get('redis-ver'), '7.0.15');
+
+    // Writes that both propagate as they are.
+    const writes: Array<Array<string | number>> = [
+      ['SET', 'a', '1'],
+      ['INCR', 'a'],
+      ['SET', 'b', 'v', 'EX', 100],
+      ['MULTI'], ['SET', 'c', '1'], ['INCR', 'c'], ['GET', 'c'], ['EXEC'],
+      ['MULTI'], ['SET', 'single', '1'], ['EXEC'],
+      ['MULTI'], ['GET', 'a'], ['EXEC'],
+      ['SELECT', 2], ['SET', 'd', '1'], ['SELECT', 0],
+      ['LPUSH', 'q', 'x', 'y'], ['LPOP', 'q'], ['DEL', 'a', 'nosuch'], ['DEL', 'nosuch'],
+      ['PUBLISH', 'ch', 'm'], ['HSET', 'h', 'f', 'w'], ['ZINCRBY', 'z', 2, 'm'], ['SREM', 'ss', 'a'],
+      ['APPEND', 's', '!'], ['FLUSHDB'], ['SET', 'last', '1'],
+    ];
+    await both(writes);
+    const want = [
+      ['select', '0'],
+      ['set', 'a', '1'],
+      ['incr', 'a'],
+      ['set', 'b', 'v', 'PXAT', '*'],
+      ['multi'], ['set', 'c', '1'], ['incr', 'c'], ['exec'],
+      ['set', 'single', '1'],
+      ['select', '2'], ['set', 'd', '1'], ['select', '0'],
+      ['lpush', 'q', 'x', 'y'], ['lpop', 'q'], ['del', 'a', 'nosuch'],
+      ['publish', 'ch', 'm'], ['hset', 'h', 'f', 'w'], ['zincrby', 'z', '2', 'm'], ['srem', 'ss', 'a'],
+      ['append', 's', '!'], ['flushdb'], ['set', 'last', '1'],
+    ];
+    const mask = (cmds: string[][]): string[][] => cmds.map((cmd) => cmd.map((w) => (/^\d{13}$/.test(w) ? '*' : w)));
+    const [cs, rs] = [mask(await c.commands(want.length)), mask(await r.commands(want.length))];
+    assert.deepEqual(rs, want);
+    assert.deepEqual(cs, rs);
+    await sleep(100);
+    assert.equal(c.pending.length, 0, c.pending.toString('latin1'));
+  } finally {
+    c.close();
+    r.close();
+  }
+});
+
+test('SYNC: the file and the stream after it add up under concurrent writes (the file is of the stream\'s offset)', async () => {
+  const w = await RawConnection.connect(corral.port);
+  try {
+    await w.call('DEL', 'counter');
+    const n = 3000;
+    const pipeline = Buffer.from('*2\r\n$4\r\nINCR\r\n$7\r\ncounter\r\n'.repeat(n));
+    const done = w.sendRaw(pipeline, n, 20_000);
+    await sleep(1);
+    const s = await SyncReader.open(corral.port);
+    const file = readRdbFile(await s.rdb());
+    await done;
+    const start = Number(file.keys.find((k) => k.key === 'counter')?.value.value ?? 0);
+    let incrs = 0;
+    while (start + incrs < n) {
+      const cmd = await s.command();
+      if (cmd[0] === 'incr') incrs++;
+      else assert.equal(cmd[0], 'select');
+    }
+    assert.equal(start + incrs, n);
+    assert.equal(await w.call('GET', 'counter'), String(n));
+    s.close();
+  } finally {
+    w.close();
+  }
+});
+
+/** INFO replication's lines about replicas. */
+async function replicaLines(c: RawConnection): Promise<string[]> {
+  const info = String(await c.call('INFO', 'replication'));
+  return info.split('\r\n').filter((l) => /^(connected_slaves|slave\d)/.test(l));
+}
+
+test('SYNC: the connection is an online replica in INFO and ROLE, as with redis-server; WAIT does not count it', async () => {
+  for (const port of [corral.port, redis.port]) {
+    const c = await RawConnection.connect(port);
+    const s = await SyncReader.open(port);
+    try {
+      await s.rdb();
+      assert.deepEqual(
+        (await replicaLines(c)).map((l) => l.replace(/lag=\d+/, 'lag=*')),
+        ['connected_slaves:1', 'slave0:ip=127.0.0.1,port=0,state=online,offset=0,lag=*'],
+        `port ${port === corral.port ? 'corral' : 'redis'}`,
+      );
+      assert.deepEqual(((await c.call('ROLE')) as unknown[])[2], [['127.0.0.1', '0', '0']]);
+      await c.call('SET', 'w', '1');
+      const started = Date.now();
+      assert.equal(await c.call('WAIT', 1, 100), 0);
+      assert.ok(Date.now() - started >= 90);
+      assert.deepEqual((await s.commands(3)).slice(1), [['set', 'w', '1'], ['replconf', 'GETACK', '*']]);
+    } finally {
+      s.close();
+    }
+    for (let i = 0; i < 50 && (await replicaLines(c))[0] !== 'connected_slaves:0'; i++) await sleep(20);
+    assert.deepEqual(await replicaLines(c), ['connected_slaves:0']);
+    c.close();
+  }
+});
+
+async function tool(cmd: string, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(cmd, args, { timeout: 10_000 });
+}
+
+test('redis-cli --rdb, --functions-rdb and --replica against corral; redis-check-rdb and redis-server read the file', async () => {
+  await both(DATASET);
+  const file = path.join(dir, 'corral.rdb');
+  const out = await tool('redis-cli', '-p', String(corral.port), '--rdb', file);
+  assert.match(out.stderr, /Transfer finished with success/);
+  const check = await tool('redis-check-rdb', file);
+  assert.match(check.stdout, /RDB looks OK/);
+  assert.match(check.stdout, /10 keys read/);
+
+  // A redis-server started on the file holds what corral holds: the same DEBUG DIGEST.
+  const loaded = await startRedis(['--dir', dir, '--dbfilename', 'corral.rdb', '--enable-debug-command', 'yes']);
+  const [c, r] = await Promise.all([RawConnection.connect(corral.port), RawConnection.connect(loaded.port)]);
+  try {
+    assert.deepEqual(await r.call('DEBUG', 'DIGEST'), await c.call('DEBUG', 'DIGEST'));
+    assert.deepEqual(await r.call('FUNCTION', 'LIST'), await c.call('FUNCTION', 'LIST'));
+    assert.ok(Number(await r.call('PTTL', 'ttl')) > 90_000);
+  } finally {
+    c.close();
+    r.close();
+    await loaded.close();
+  }
+
+  const fnFile = path.join(dir, 'functions.rdb');
+  await tool('redis-cli', '-p', String(corral.port), '--functions-rdb', fnFile);
+  const fns = readRdbFile(fs.readFileSync(fnFile));
+  assert.equal(fns.keys.length, 0);
+  assert.equal(fns.functions.length, 1);
+
+  // --replica: an empty file (rdb-filter-only ""), then the commands as they come.
+  const replica = run('redis-cli', ['-p', String(corral.port), '--replica'], { timeout: 1500 }).catch((e: { stdout: string }) => e);
+  await sleep(400);
+  const w = await RawConnection.connect(corral.port);
+  await w.call('SET', 'seen', 'by-replica');
+  w.close();
+  const got = (await replica) as { stdout: string };
+  assert.match(got.stdout, /"SELECT","0"\n"SET","seen","by-replica"/);
+});
+
+test('PSYNC without capa corral-load: +FULLRESYNC, then the RDB file of that offset; rdb-only closes after it', async () => {
+  const s = await SyncReader.open(corral.port, [['REPLCONF', 'capa', 'eof', 'capa', 'psync2']], 'PSYNC ? -1');
+  const full = (await s.line()).split(' ');
+  assert.equal(full[0], '+FULLRESYNC');
+  const file = readRdbFile(await s.rdb());
+  assert.equal(file.aux.get('repl-id'), full[1]);
+  assert.equal(file.aux.get('repl-offset'), full[2]);
+  s.close();
+
+  const once = await SyncReader.open(corral.port, [['REPLCONF', 'rdb-only', '1']]);
+  readRdbFile(await once.rdb());
+  for (let i = 0; i < 100 && !once.closed; i++) await sleep(10);
+  assert.ok(once.closed, 'an rdb-only replica is disconnected after its file');
+});
+
+test('a redis-server replicates from corral: the file, then the stream (writes that propagate as commands)', async () => {
+  await both(DATASET);
+  const replica = await startRedis(['--replicaof', '127.0.0.1', String(corral.port)]);
+  const r = await RawConnection.connect(replica.port);
+  const c = await RawConnection.connect(corral.port);
+  try {
+    for (let i = 0; i < 100 && !String(await r.call('INFO', 'replication')).includes('master_link_status:up'); i++) await sleep(50);
+    await c.call('SET', 'after', 'sync');
+    await c.call('HSET', 'h', 'new', '1');
+    for (let i = 0; i < 100 && (await r.call('GET', 'after')) === null; i++) await sleep(20);
+    assert.equal(await r.call('GET', 'after'), 'sync');
+    assert.equal(await r.call('HGET', 'h', 'new'), '1');
+    assert.deepEqual(await r.call('LRANGE', 'l', 0, -1), ['a', 'b', '3']);
+    assert.equal(await r.call('DBSIZE'), await c.call('DBSIZE'));
+    // It acknowledges: WAIT counts it.
+    assert.equal(await c.call('WAIT', 1, 2000), 1);
+  } finally {
+    r.close();
+    c.close();
+    await replica.close();
+  }
+});
