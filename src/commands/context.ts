@@ -25,6 +25,11 @@ export class CommandContext {
   w!: ReplyWriter;
   db!: Keyspace;
   client!: ClientLike;
+  /**
+   * Set by a handler whose call is to be replicated as these words instead of as sent (EXPIRE as
+   * PEXPIREAT with the absolute time); the dispatcher takes and clears it after the call.
+   */
+  replicateAs: string[] | null = null;
   /** Lowercase name of the command being run (for error messages). */
   name = '';
   /** The node running the command, opaque here: server-level handlers know its type. */

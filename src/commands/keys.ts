@@ -149,15 +149,19 @@ function expireCommand(c: CommandContext): void {
       return;
     }
   }
+  // Replicated as Redis does: a TTL as PEXPIREAT with the absolute time (the replica's clock
+  // must not move it), a time already past as DEL.
   if (when <= c.store.clock.now()) {
     c.db.remove(e);
     c.db.modified(e.key);
     c.notify(NOTIFY_GENERIC, 'del', e.key);
+    c.replicateAs = ['DEL', e.key];
     c.w.integer(1);
     return;
   }
   c.db.setExpireAt(e, when);
   c.db.modified(e.key);
+  c.replicateAs = ['PEXPIREAT', e.key, String(when)];
   c.w.integer(1);
   c.notify(NOTIFY_GENERIC, 'expire', e.key);
 }
@@ -446,10 +450,10 @@ export const keyCommands: CommandDef[] = [
   { name: 'exists', arity: -2, flags: RO_FAST, ...ALL_KEYS, handler: existsCommand },
   { name: 'type', arity: 2, flags: RO_FAST, ...KEY1, handler: typeCommand },
   { name: 'touch', arity: -2, flags: RO_FAST, ...ALL_KEYS, handler: touchCommand },
-  { name: 'expire', arity: -3, flags: W_FAST, ...KEY1, stateFromArgc: 1, handler: expireCommand },
-  { name: 'pexpire', arity: -3, flags: W_FAST, ...KEY1, stateFromArgc: 1, handler: expireCommand },
-  { name: 'expireat', arity: -3, flags: W_FAST, ...KEY1, stateFromArgc: 1, handler: expireCommand },
-  { name: 'pexpireat', arity: -3, flags: W_FAST, ...KEY1, stateFromArgc: 1, handler: expireCommand },
+  { name: 'expire', arity: -3, flags: W_FAST, ...KEY1, handler: expireCommand },
+  { name: 'pexpire', arity: -3, flags: W_FAST, ...KEY1, handler: expireCommand },
+  { name: 'expireat', arity: -3, flags: W_FAST, ...KEY1, handler: expireCommand },
+  { name: 'pexpireat', arity: -3, flags: W_FAST, ...KEY1, handler: expireCommand },
   { name: 'ttl', arity: 2, flags: RO_FAST, ...KEY1, handler: ttlCommand },
   { name: 'pttl', arity: 2, flags: RO_FAST, ...KEY1, handler: ttlCommand },
   { name: 'expiretime', arity: 2, flags: RO_FAST, ...KEY1, handler: ttlCommand },

@@ -167,7 +167,11 @@ function lmpopCommand(c: CommandContext): void {
   const e = firstNonEmpty(c, a.firstKey, a.numkeys, TYPE_LIST);
   if (e === null) return;
   if (e === undefined) c.w.nullArray();
-  else popListRange(c, e, a.front, a.count);
+  else {
+    // Replicated as Redis does: LPOP/RPOP key count, the count capped at what was there.
+    c.replicateAs = [a.front ? 'LPOP' : 'RPOP', e.key, String(Math.min(a.count, (e.value as Deque).length))];
+    popListRange(c, e, a.front, a.count);
+  }
 }
 
 /** ZMPOP numkeys key... MIN|MAX [COUNT n]. */
@@ -177,7 +181,10 @@ function zmpopCommand(c: CommandContext): void {
   const e = firstNonEmpty(c, a.firstKey, a.numkeys, TYPE_ZSET);
   if (e === null) return;
   if (e === undefined) c.w.nullArray();
-  else popZset(c, e, a.front, a.count);
+  else {
+    c.replicateAs = [a.front ? 'ZPOPMIN' : 'ZPOPMAX', e.key, String(Math.min(a.count, (e.value as SortedSet).size))];
+    popZset(c, e, a.front, a.count);
+  }
 }
 
 const mpopKeys = { firstKey: 2, lastKey: -1, keyStep: 1, keys: keysAfterCount(1) };

@@ -133,15 +133,16 @@ export class Blocking {
     this.ready.push(id);
   }
 
-  /** SWAPDB swapped databases a and b: keys waited on there that now hold data are ready. */
+  /** SWAPDB swapped databases a and b: keys waited on there that now hold something are ready. */
   databasesSwapped(a: number, b: number): void {
     for (const id of this.waiting.keys()) {
       const sep = id.indexOf('\0');
       const db = Number(id.slice(0, sep));
       if (db !== a && db !== b) continue;
       const key = id.slice(sep + 1);
-      const e = this.host.store.dbs[db].peek(key);
-      if (e !== undefined && (e.type === TYPE_LIST || e.type === TYPE_ZSET)) this.keyModified(db, key);
+      // Held at all (even past its TTL: serving looks it up, which expires it then, after the
+      // SWAPDB is replicated, as Redis's scanDatabaseForReadyKeys then handleClientsBlockedOnKeys).
+      if (this.host.store.dbs[db].heldState(key) !== 0) this.keyModified(db, key);
     }
   }
 

@@ -30,8 +30,6 @@ import type { Tracking } from './tracking.js';
 export interface DispatchHost extends ServerApi {
   /** The one context every command runs in. */
   readonly ctx: CommandContext;
-  /** Set by propagateInstead for the running command. */
-  propagationInstead: string[] | null;
   readonly slowlogThreshold: number;
   /** min-replicas-to-write (0: no check of the replicas before a write). */
   readonly minReplicasToWrite: number;
@@ -149,11 +147,13 @@ export function call(node: DispatchHost, client: Client, cmd: Command, args: Com
   if (tracking !== null) beforeTracked(tracking, client, cmd, args);
   cmd.handler(ctx);
   if (tracking !== null) afterTracked(tracking, client, cmd, args);
+  // A handler may ask for its call to be replicated as other words (ctx.replicateAs): a blocking
+  // pop as the plain pop, EXPIRE as PEXPIREAT with the absolute time.
+  const instead = ctx.replicateAs;
+  if (instead !== null) ctx.replicateAs = null;
   if (stream !== null && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0 && (node.store.dirty !== dirtyBefore || node.forcePropagation)) {
     node.forcePropagation = false;
-    const instead = node.propagationInstead;
     if (instead !== null) {
-      node.propagationInstead = null;
       node.propagateWords(client.db, instead);
     } else {
       stream.propagate(cmd, args, client.db, cmd.stateFromArgc !== 0 && args.argc >= cmd.stateFromArgc);

@@ -102,8 +102,6 @@ export class CorralNode implements ServerApi, DispatchHost {
   minReplicasToWrite = 0;
   /** Set by a command that changes nothing but must reach the replicas (PUBLISH): see dispatch.call. */
   forcePropagation = false;
-  /** Set by a command to be replicated as other words (a blocking pop as the plain pop): see dispatch.call. */
-  propagationInstead: string[] | null = null;
   /** Clients blocked on keys (BLPOP and friends) and serving them (server/blocking.ts). */
   readonly blocking: Blocking;
   /**
@@ -443,7 +441,7 @@ export class CorralNode implements ServerApi, DispatchHost {
 
   /** A command's handler: replicate this call as these words instead (see dispatch.call). */
   propagateInstead(words: string[]): void {
-    if (this.replStream !== null) this.propagationInstead = words;
+    this.ctx.replicateAs = words;
   }
 
   /** Runs a command as `client` (EXEC's queued commands, a replication or import stream). */
