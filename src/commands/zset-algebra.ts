@@ -21,7 +21,7 @@ import { CMD_DENYOOM, CMD_MOVABLE_KEYS, CMD_READONLY, CMD_WRITE, keysAfterCount,
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
 import { SetValue } from './sets.js';
 import { int64Arg, optIs } from './strings.js';
-import { lexSpan, scoreSpan, writeItems, writeScore } from './zsets.js';
+import { ERR_LEX, ERR_LIMIT, ERR_MINMAX, lexSpan, scoreSpan, writeItems, writeScore } from './zsets.js';
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from './keyspace-events.js';
 import type { CommandArgs } from '../protocol/request-parser.js';
 import { TYPE_SET, TYPE_ZSET } from '../store/entry.js';
@@ -30,9 +30,6 @@ import { parseInteger } from '../util/bytes.js';
 
 const ERR_WEIGHT = 'ERR weight value is not a float';
 const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
-const ERR_MINMAX = 'ERR min or max is not a float';
-const ERR_LEX = 'ERR min or max not valid string range item';
-const ERR_RANGE_LIMIT = 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX';
 const ERR_RANGE = 'ERR value is out of range';
 const ERR_COUNT_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
 
@@ -336,7 +333,7 @@ function zrangestoreCommand(c: CommandContext): void {
     else return c.w.error(ERR_SYNTAX);
   }
   if (type === RANGE_AUTO) type = RANGE_RANK;
-  if (limit !== -1 && type === RANGE_RANK) return c.w.error(ERR_RANGE_LIMIT);
+  if (limit !== -1 && type === RANGE_RANK) return c.w.error(ERR_LIMIT);
   // BYSCORE/BYLEX with REV take the range as max, min.
   const minIdx = rev && type !== RANGE_RANK ? 4 : 3;
   const maxIdx = minIdx === 3 ? 4 : 3;

@@ -17,10 +17,10 @@ const ERR_XX_NX = 'ERR XX and NX options at the same time are not compatible';
 const ERR_GT_LT_NX = 'ERR GT, LT, and/or NX options at the same time are not compatible';
 const ERR_INCR_PAIR = 'ERR INCR option supports a single increment-element pair';
 const ERR_NAN = 'ERR resulting score is not a number (NaN)';
-const ERR_MINMAX = 'ERR min or max is not a float';
-const ERR_LEX = 'ERR min or max not valid string range item';
+export const ERR_MINMAX = 'ERR min or max is not a float';
+export const ERR_LEX = 'ERR min or max not valid string range item';
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
-const ERR_LIMIT = 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX';
+export const ERR_LIMIT = 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX';
 const ERR_LEX_SCORES = 'ERR syntax error, WITHSCORES not supported in combination with BYLEX';
 
 /** Argument i as a score by Redis's string2d: undefined when not a valid float. */

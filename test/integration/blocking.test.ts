@@ -9,7 +9,7 @@ import { startCorral, RawConnection } from '../support/servers.js';
 import { startCorralCluster } from '../support/corral-cluster.js';
 import { encodeCommand } from '../../src/protocol/reply-parser.js';
 import { keySlot } from '../../src/cluster/slot.js';
-import type { TopologyDoc } from '../../src/cluster/topology.js';
+import { moveSlot } from '../support/topology-edit.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -74,21 +74,6 @@ test('served blocking pops replicate as the plain pops: the replica ends with th
     await p.close();
   }
 });
-
-/** The document with one slot given to another shard, epoch + 1. */
-function moveSlot(doc: TopologyDoc, slot: number, toShard: string): TopologyDoc {
-  const slots: Array<[number, number, string]> = [];
-  for (const [s, e, id] of doc.slots) {
-    if (slot < s || slot > e) {
-      slots.push([s, e, id]);
-      continue;
-    }
-    if (s < slot) slots.push([s, slot - 1, id]);
-    slots.push([slot, slot, toShard]);
-    if (slot < e) slots.push([slot + 1, e, id]);
-  }
-  return { ...doc, epoch: doc.epoch + 1, slots };
-}
 
 test('a blocked client whose slot moves to another shard is redirected with MOVED', async () => {
   const cluster = await startCorralCluster(2);

@@ -14,6 +14,7 @@ import type { TopologyDoc } from '../../src/cluster/topology.js';
 import { createClient } from '../../src/client/index.js';
 import { startCorralCluster, type CorralCluster } from '../support/corral-cluster.js';
 import { RawConnection } from '../support/servers.js';
+import { moveSlot } from '../support/topology-edit.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -23,21 +24,6 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
-}
-
-/** The document with one slot given to another shard, epoch + 1. */
-function moveSlot(doc: TopologyDoc, slot: number, toShard: string): TopologyDoc {
-  const slots: Array<[number, number, string]> = [];
-  for (const [s, e, id] of doc.slots) {
-    if (slot < s || slot > e) {
-      slots.push([s, e, id]);
-      continue;
-    }
-    if (s < slot) slots.push([s, slot - 1, id]);
-    slots.push([slot, slot, toShard]);
-    if (slot < e) slots.push([slot + 1, e, id]);
-  }
-  return { ...doc, epoch: doc.epoch + 1, slots };
 }
 
 function ownerShard(doc: TopologyDoc, slot: number): string {
