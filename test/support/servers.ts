@@ -34,33 +34,50 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A real redis-server (Debian's redis-server must be installed: system tests only). */
+/**
+ * A real redis-server (Debian's redis-server must be installed: system tests only).
+ *
+ * The race: freePort() closes its probe before redis-server binds, so another process (a corral
+ * node on port 0, another test file's redis-server) can take the port in between. Then this
+ * redis-server fails to bind and exits, and a bare PING would be answered by the other process,
+ * whose keys the test would silently share. So the server is accepted only when INFO's
+ * process_id is the child's pid; otherwise it is stopped and started again on a new port.
+ */
 export async function startRedis(extraArgs: string[] = []): Promise<Started> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 100; i++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const child: ChildProcess = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const stop = (): Promise<void> => {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      child.kill('SIGTERM');
+      return exited;
+    };
+    const password = extraArgs[extraArgs.indexOf('--requirepass') + 1];
+    if (await ownsPort(child, port, extraArgs.includes('--requirepass') ? password : null)) return { port, close: stop };
+    await stop();
+  }
+  throw new Error('redis-server did not start on a free port in 5 attempts');
+}
+
+/** True once `child` answers on `port` (INFO's process_id is its pid); false if it exits first. */
+async function ownsPort(child: ChildProcess, port: number, password: string | null): Promise<boolean> {
+  for (let i = 0; i < 100 && child.exitCode === null && child.signalCode === null; i++) {
     try {
       const c = await RawConnection.connect(port);
-      await c.call('PING');
+      if (password !== null) await c.call('AUTH', password);
+      const info = String(await c.call('INFO', 'server'));
       c.close();
-      break;
+      return /process_id:(\d+)/.exec(info)?.[1] === String(child.pid);
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return false;
 }
 
 /** A plain TCP connection speaking raw RESP. */

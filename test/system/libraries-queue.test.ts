@@ -20,17 +20,28 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Bull's three connections: its blocking client and subscriber must not retry or ready-check. */
 type MakeClient = (type: 'client' | 'subscriber' | 'bclient') => Redis | Cluster;
 
+/**
+ * Bull leaves the clients a createClient option makes to the caller: Queue.close() does not
+ * disconnect them. Every client made is kept here and disconnected when the spec ends, or the
+ * test process would reconnect to the stopped servers forever and never exit.
+ */
+const made: (Redis | Cluster)[] = [];
+
 function singleServer(port: number): MakeClient {
   return (type) => {
     const opts: RedisOptions = type === 'client' ? {} : { maxRetriesPerRequest: null, enableReadyCheck: false };
-    return new Redis(port, '127.0.0.1', opts);
+    const client = new Redis(port, '127.0.0.1', opts);
+    made.push(client);
+    return client;
   };
 }
 
 function clusterOf(ports: number[]): MakeClient {
   return (type) => {
     const redisOptions: RedisOptions = type === 'client' ? {} : { maxRetriesPerRequest: null, enableReadyCheck: false };
-    return new Cluster([{ host: '127.0.0.1', port: ports[0] }], { redisOptions, enableReadyCheck: type === 'client' });
+    const client = new Cluster([{ host: '127.0.0.1', port: ports[0] }], { redisOptions, enableReadyCheck: type === 'client' });
+    made.push(client);
+    return client;
   };
 }
 
@@ -96,6 +107,7 @@ async function queueSpec(make: MakeClient, ports: number[], name: string): Promi
   } finally {
     await producer.close();
     await worker.close();
+    for (const client of made.splice(0)) client.disconnect();
   }
 }
 
@@ -114,13 +126,14 @@ describe('Bull job queue', () => {
     await cluster?.close();
   });
 
-  test('redis-server (control)', async () => {
+  // A spec that never finishes (a job never reaches the worker) fails in 60 s instead of holding CI.
+  test('redis-server (control)', { timeout: 60_000 }, async () => {
     await queueSpec(singleServer(redis.port), [redis.port], 'control');
   });
-  test('a corral node', async () => {
+  test('a corral node', { timeout: 60_000 }, async () => {
     await queueSpec(singleServer(node.port), [node.port], 'node');
   });
-  test('a corral cluster', async () => {
+  test('a corral cluster', { timeout: 60_000 }, async () => {
     await queueSpec(clusterOf(cluster.ports), cluster.ports, 'cluster');
   });
 });
