@@ -10,6 +10,8 @@ export const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wron
 export const ERR_NO_SUCH_KEY = 'ERR no such key';
 export const ERR_NOAUTH = 'NOAUTH Authentication required.';
 export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+/** A replica whose link is down, with replica-serve-stale-data no. */
+export const ERR_MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 export const ERR_DB_INDEX = 'ERR DB index is out of range';
 export const ERR_INVALID_DB_INDEX = 'ERR value is not an integer or out of range';
 export const ERR_STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';

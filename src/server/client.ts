@@ -36,6 +36,8 @@ export class Client implements ClientLike {
   multiDirty = false;
   /** Flags of the queued commands, or'ed (EXEC is refused under OOM if any may add memory). */
   multiFlags = 0;
+  /** The union of the queued commands' flags inverted: a bit set when some command lacks it (Redis's cmd_inv_flags). */
+  multiInvFlags = 0;
   /** WATCHed keys as "db\0key" -> expired-at-watch-time, or null. */
   watched: Map<string, boolean> | null = null;
   /** A WATCHed key changed: EXEC will fail. */
@@ -117,6 +119,7 @@ export class Client implements ClientLike {
     this.multi = null;
     this.multiDirty = false;
     this.multiFlags = 0;
+    this.multiInvFlags = 0;
   }
 }
 

@@ -15,10 +15,11 @@ import {
   CMD_NO_MULTI,
   CMD_TX_CONTROL,
   CMD_PUBSUB,
+  CMD_STALE,
   CommandTable,
   type Command,
 } from '../commands/table.js';
-import { ERR_NOAUTH, ERR_OOM, errWrongArity } from '../commands/errors.js';
+import { ERR_MASTERDOWN, ERR_NOAUTH, ERR_OOM, errWrongArity } from '../commands/errors.js';
 import { performance } from 'node:perf_hooks';
 import { latin1 } from '../util/bytes.js';
 import { copyArgs, type Client } from './client.js';
@@ -107,6 +108,16 @@ export function dispatch(node: DispatchHost, client: Client, args: CommandArgs):
     return;
   }
   if (replica) {
+    // A replica whose link is down serves only commands flagged stale (INFO, REPLICAOF...) when
+    // replica-serve-stale-data is no; an EXEC, only if every queued command is one of them.
+    if (
+      node.replication.stale &&
+      node.config.get('replica-serve-stale-data') === false &&
+      ((cmd.flags & CMD_STALE) === 0 || (cmd.name === 'exec' && client.multi !== null && (client.multiInvFlags & CMD_STALE) !== 0))
+    ) {
+      reject(node, client, ERR_MASTERDOWN, cmd);
+      return;
+    }
     if (node.replication.loading && (cmd.flags & CMD_LOADING) === 0) {
       reject(node, client, 'LOADING Redis is loading the dataset in memory', cmd);
       return;
@@ -121,6 +132,7 @@ export function dispatch(node: DispatchHost, client: Client, args: CommandArgs):
   if (client.multi !== null && (cmd.flags & CMD_TX_CONTROL) === 0) {
     client.multi.push({ cmd, args: copyArgs(args) });
     client.multiFlags |= cmd.flags;
+    client.multiInvFlags |= ~cmd.flags;
     node.writer.simple('QUEUED');
     return;
   }

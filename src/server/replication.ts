@@ -273,6 +273,14 @@ export class NodeReplication implements ReplicaHost {
     return this.link !== null && this.link.state === 'sync';
   }
 
+  /**
+   * A replica whose link to its primary is not up (Redis: masterhost set and repl_state not
+   * CONNECTED), so its data may be stale: with replica-serve-stale-data no it refuses commands.
+   */
+  get stale(): boolean {
+    return this.role === 'slave' && (this.link === null || this.link.state !== 'connected');
+  }
+
   /** The offset this node has: its stream's (primary) or what it applied (replica). */
   get offset(): number {
     if (this.role === 'slave' && this.link !== null) return Math.max(0, this.link.offset);

@@ -23,6 +23,7 @@ export function scriptHostFor(node: CorralNode): ScriptHost {
       return null;
     },
     overMemory: () => node.store.maxmemory !== 0 && !node.store.evictIfNeeded(),
+    runningStale: () => node.replication.stale && node.config.get('replica-serve-stale-data') === false,
     clusterCheck: (cmd, args, caller) => {
       const cluster = node.cluster;
       if (cluster === null || caller.id === 0) return null;

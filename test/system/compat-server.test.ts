@@ -294,3 +294,53 @@ describe('OBJECT MEMORY SLOWLOG TIME and the rest', () => {
       ['SHUTDOWN', 'NOSAVE', 'SAVE'], ['SHUTDOWN', 'ABORT'], ['SHUTDOWN', 'ABORT', 'NOW'],
     ]));
 });
+
+describe('replica-serve-stale-data no: a replica whose link is down', () => {
+  const toStale: Cmd[] = [['SET', 'x', 'v'], ['CONFIG', 'SET', 'replica-serve-stale-data', 'no'], ['REPLICAOF', '127.0.0.1', '1']];
+  const back: Cmd[] = [['REPLICAOF', 'NO', 'ONE'], ['CONFIG', 'SET', 'replica-serve-stale-data', 'yes']];
+
+  test('serves only stale-flagged commands; scripts need allow-stale and call only stale commands', () =>
+    same([
+      ...toStale,
+      ['GET', 'x'], ['PING'], ['ECHO', 'e'], ['CONFIG', 'GET', 'replica-serve-stale-data'], ['EXISTS', 'x'],
+      ['EVAL', "return redis.call('get','x')", '1', 'x'],
+      ['EVAL', '#!lua flags=no-writes\nreturn 1', '0'],
+      ['EVAL', '#!lua\nreturn 1', '0'],
+      ['EVAL', '#!lua flags=allow-stale,no-writes\nreturn 1', '0'],
+      ['EVAL', "#!lua flags=allow-stale,no-writes\nreturn redis.call('get','x')", '1', 'x'],
+      ['EVAL', "#!lua flags=allow-stale,no-writes\nreturn redis.pcall('get','x')", '1', 'x'],
+      ['EVAL', "#!lua flags=allow-stale,no-writes\nreturn redis.call('echo','foobar')", '0'],
+      ['MULTI'], ['GET', 'x'], ['EXEC'],
+      ['MULTI'], ['CONFIG', 'GET', 'replica-serve-stale-data'], ['EXEC'],
+      ...back,
+      ['GET', 'x'],
+    ]));
+
+  test('an EXEC whose queued command is not stale-flagged is aborted when the link went down after queueing', async () => {
+    for (const port of [corral.port, redis.port]) {
+      const [a, b] = await Promise.all([RawConnection.connect(port), RawConnection.connect(port)]);
+      try {
+        await a.call('SET', 'xx', '1');
+        await a.call('CONFIG', 'SET', 'replica-serve-stale-data', 'no');
+        for (const queued of [['GET', 'xx'], ['PING']]) {
+          await a.call('MULTI');
+          assert.deepEqual(await a.call(...queued), { simple: 'QUEUED' });
+          await b.call('REPLICAOF', 'localhsot', '0');
+          const reply = (await a.callRaw('EXEC')).toString('latin1');
+          assert.equal(reply, "-EXECABORT Transaction discarded because of: MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n", `port ${port}`);
+          await b.call('REPLICAOF', 'NO', 'ONE');
+        }
+        // MULTI itself is allowed while stale; the link is back before EXEC.
+        await b.call('REPLICAOF', 'localhsot', '0');
+        await a.call('MULTI');
+        await b.call('REPLICAOF', 'NO', 'ONE');
+        await a.call('GET', 'xx');
+        assert.deepEqual(await a.call('EXEC'), ['1']);
+      } finally {
+        await a.call('CONFIG', 'SET', 'replica-serve-stale-data', 'yes');
+        a.close();
+        b.close();
+      }
+    }
+  });
+});

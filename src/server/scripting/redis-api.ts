@@ -5,7 +5,7 @@
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import { formatDouble } from '../../protocol/reply-writer.js';
 import { writeLatin1 } from '../../util/bytes.js';
-import { CMD_DENYOOM, CMD_MAY_REPLICATE, CMD_NOSCRIPT, CMD_WRITE, CommandTable, type Command } from '../../commands/table.js';
+import { CMD_DENYOOM, CMD_MAY_REPLICATE, CMD_NOSCRIPT, CMD_STALE, CMD_WRITE, CommandTable, type Command } from '../../commands/table.js';
 import type { Client } from '../client.js';
 import { ReplyTooDeep, pushErrorTable, pushReply } from './lua-reply.js';
 import { LUA_TNUMBER, LUA_TSTRING, type LuaVm } from './lua-vm.js';
@@ -173,6 +173,7 @@ export class RedisApi {
   /** Redis's checks before a script's command runs (scriptCall): "-CODE msg" or "msg" (ERR). */
   private checkCommand(run: Run, cmd: Command): string | null {
     const flags = cmd.flags;
+    if ((flags & CMD_STALE) === 0 && this.host.runningStale()) return 'Can not execute the command on a stale replica';
     if (run.readOnly && (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0) return 'Write commands are not allowed from read-only scripts.';
     if ((flags & CMD_WRITE) !== 0 && !run.writeDirty) {
       const refusal = this.host.writeRefusal();

@@ -8,6 +8,7 @@ import type { Command, CommandTable } from '../../commands/table.js';
 import type { Client } from '../client.js';
 import { createHash } from 'node:crypto';
 import { splitArgs } from '../../util/split-args.js';
+import { ERR_MASTERDOWN } from '../../commands/errors.js';
 
 /** What the engine needs of the node. */
 export interface ScriptHost {
@@ -21,6 +22,8 @@ export interface ScriptHost {
   writeRefusal(): string | null;
   /** Over maxmemory with nothing left to evict. */
   overMemory(): boolean;
+  /** A replica whose link is down and that serves no stale data (replica-serve-stale-data no). */
+  runningStale(): boolean;
   /** Cluster mode: why the command's keys cannot be served here (or null), and their slot (-1: no keys). */
   clusterCheck(cmd: Command, args: CommandArgs, caller: Client): { error: string | null; slot: number } | null;
   /** Cluster mode: the slot of a key; -1 otherwise. */
@@ -100,6 +103,8 @@ export function declaredFlagsRefusal(host: ScriptHost, flags: number, ro: boolea
   if ((flags & (SCRIPT_ALLOW_OOM | SCRIPT_NO_WRITES)) === 0 && host.overMemory()) {
     return "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'";
   }
+  // Redis refuses it in processCommand (the script's flags lack 'stale'), with the plain error.
+  if ((flags & SCRIPT_ALLOW_STALE) === 0 && host.runningStale()) return ERR_MASTERDOWN;
   return null;
 }
 

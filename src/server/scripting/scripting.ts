@@ -23,6 +23,7 @@ import { SMALL_BIGINTS, errorText, isCountedError, pushErrorTable, writeLuaValue
 import { fastTonumber } from './lua-tonumber.js';
 import { RedisApi } from './redis-api.js';
 import { scriptIsBounded } from './script-bounds.js';
+import { ERR_MASTERDOWN } from '../../commands/errors.js';
 import {
   Run,
   SCRIPT_ALLOW_CROSS_SLOT,
@@ -315,6 +316,9 @@ export class Scripting {
         w.error(refusal);
         return;
       }
+    } else if (this.host.runningStale()) {
+      w.error(ERR_MASTERDOWN);
+      return;
     }
     run.readOnly = mode.ro || (!compat && (flags & SCRIPT_NO_WRITES) !== 0);
     run.allowOom = !compat && (flags & SCRIPT_ALLOW_OOM) !== 0;
