@@ -3,6 +3,9 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CorralNode } from '../../src/server/node.js';
 import { encodeCommand, parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
 import type { Clock } from '../../src/util/clock.js';
@@ -42,20 +45,27 @@ export function freePort(): Promise<number> {
  * redis-server fails to bind and exits, and a bare PING would be answered by the other process,
  * whose keys the test would silently share. So the server is accepted only when INFO's
  * process_id is the child's pid; otherwise it is stopped and started again on a new port.
+ *
+ * Each server gets a directory of its own (removed when it closes): redis-server loads
+ * dump.rdb from its directory at start and a replica writes the file it received there, so with
+ * the shared working directory one test's replica left its keys in every later test's server.
  */
 export async function startRedis(extraArgs: string[] = []): Promise<Started> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'corral-test-redis-'));
     const child: ChildProcess = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
-      { stdio: 'ignore' },
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
+      { stdio: 'ignore', cwd: dir },
     );
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const stop = (): Promise<void> => {
-      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-      child.kill('SIGTERM');
-      return exited;
+    const stop = async (): Promise<void> => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
     };
     const password = extraArgs[extraArgs.indexOf('--requirepass') + 1];
     if (await ownsPort(child, port, extraArgs.includes('--requirepass') ? password : null)) return { port, close: stop };
