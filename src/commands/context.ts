@@ -30,6 +30,13 @@ export class CommandContext {
    * PEXPIREAT with the absolute time); the dispatcher takes and clears it after the call.
    */
   replicateAs: string[] | null = null;
+  /**
+   * Set by a handler whose call is to be replicated as the state of its key (SET with a TTL as
+   * SET key value PXAT ms, Redis's own rewrite); taken and cleared by the dispatcher.
+   */
+  replicateState = false;
+  /** Further commands this call replicates as, after replicateAs (SPOP n as one SREM per member); see replicate(). */
+  readonly replicateAlso: string[][] = [];
   /** Lowercase name of the command being run (for error messages). */
   name = '';
   /** The node running the command, opaque here: server-level handlers know its type. */
@@ -42,6 +49,15 @@ export class CommandContext {
   events: KeyspaceEventSink | null = null;
 
   constructor(readonly store: Store) {}
+
+  /**
+   * This call is replicated as these words (called again: these words too, the whole wrapped in
+   * MULTI/EXEC as Redis's alsoPropagate does) instead of as sent.
+   */
+  replicate(words: string[]): void {
+    if (this.replicateAs === null) this.replicateAs = words;
+    else this.replicateAlso.push(words);
+  }
 
   get argc(): number {
     return this.args.argc;

@@ -142,20 +142,29 @@ function restoreCommand(c: CommandContext): void {
       e.lastAccess = now - Math.min(idle * 1000, MAX_IDLE_MS);
     }
     c.notify(NOTIFY_GENERIC, 'restore', key);
+    if (expireAt !== 0 && !absttl) c.replicateAs = withAbsoluteTtl(c, expireAt);
   } else if (old !== undefined) {
     c.db.modified(key);
     c.notify(NOTIFY_GENERIC, 'del', key);
+    c.replicateAs = ['DEL', key];
   }
   c.w.ok();
+}
+
+/** Redis replicates a RESTORE with a relative TTL as sent, with the absolute time and ABSTTL. */
+function withAbsoluteTtl(c: CommandContext, expireAt: number): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < c.argc; i++) words.push(i === 2 ? String(expireAt) : c.str(i));
+  words.push('ABSTTL');
+  return words;
 }
 
 const KEY1 = { firstKey: 1, lastKey: 1, keyStep: 1 };
 
 export const dumpCommands: CommandDef[] = [
   { name: 'dump', arity: 2, flags: CMD_READONLY, ...KEY1, handler: dumpCommand },
-  // Replicated as the key's state (RESTORE ... ABSTTL REPLACE, or DEL): a relative TTL depends on
-  // when it runs, as Redis rewrites it to an absolute one for its replicas.
-  { name: 'restore', arity: -4, flags: CMD_WRITE | CMD_DENYOOM, ...KEY1, stateFromArgc: 1, handler: restoreCommand },
+  // Replicated as Redis does: as sent, a relative TTL made absolute (with ABSTTL), or DEL.
+  { name: 'restore', arity: -4, flags: CMD_WRITE | CMD_DENYOOM, ...KEY1, handler: restoreCommand },
 ];
 
 /** CORRAL subcommands of this file. */

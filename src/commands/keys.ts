@@ -150,7 +150,7 @@ function expireCommand(c: CommandContext): void {
     }
   }
   // Replicated as Redis does: a TTL as PEXPIREAT with the absolute time (the replica's clock
-  // must not move it), a time already past as DEL.
+  // must not move it; PEXPIREAT itself goes as sent), a time already past as DEL.
   if (when <= c.store.clock.now()) {
     c.db.remove(e);
     c.db.modified(e.key);
@@ -161,7 +161,7 @@ function expireCommand(c: CommandContext): void {
   }
   c.db.setExpireAt(e, when);
   c.db.modified(e.key);
-  c.replicateAs = ['PEXPIREAT', e.key, String(when)];
+  if (c.name !== 'pexpireat') c.replicateAs = ['PEXPIREAT', e.key, String(when)];
   c.w.integer(1);
   c.notify(NOTIFY_GENERIC, 'expire', e.key);
 }

@@ -203,6 +203,7 @@ function spopCommand(c: CommandContext): void {
     const member = s.popRandom();
     c.notify(NOTIFY_SET, 'spop', e.key);
     c.w.bulk(member);
+    c.replicateAs = ['SREM', e.key, member];
     if (s.size === 0) {
       c.db.delete(e.key);
       c.notify(NOTIFY_GENERIC, 'del', e.key);
@@ -223,6 +224,7 @@ function spopCommand(c: CommandContext): void {
     const all = s.members();
     c.w.set(size);
     for (let i = 0; i < size; i++) c.w.bulk(all[i]);
+    c.replicateAs = ['DEL', e.key];
     c.db.delete(e.key);
     c.notify(NOTIFY_GENERIC, 'del', e.key);
     return;
@@ -230,8 +232,13 @@ function spopCommand(c: CommandContext): void {
   const before = s.bytes;
   const remaining = size - count;
   c.w.set(count);
+  // Replicated as Redis does: one SREM per member popped, in the reply's order.
   if (remaining * SPOP_MOVE_STRATEGY_MUL > count || !s.intset) {
-    for (let i = 0; i < count; i++) c.w.bulk(s.popRandom());
+    for (let i = 0; i < count; i++) {
+      const member = s.popRandom();
+      c.w.bulk(member);
+      c.replicate(['SREM', e.key, member]);
+    }
   } else {
     // Redis moves the `remaining` survivors to a new set and replies the old one in its
     // iteration order, which for an intset is numeric.
@@ -240,6 +247,7 @@ function spopCommand(c: CommandContext): void {
     const popped = s.members();
     for (let i = 0; i < count; i++) {
       c.w.bulk(popped[i]);
+      c.replicate(['SREM', e.key, popped[i]]);
       s.remove(popped[i]);
     }
     for (const m of kept.members()) s.add(m);
@@ -493,7 +501,7 @@ const W = CMD_WRITE;
 export const setCommands: CommandDef[] = [
   { name: 'sadd', arity: -3, flags: W | CMD_DENYOOM | CMD_FAST, firstKey: 1, handler: saddCommand },
   { name: 'srem', arity: -3, flags: W | CMD_FAST, firstKey: 1, handler: sremCommand },
-  { name: 'spop', arity: -2, flags: W | CMD_FAST, firstKey: 1, stateFromArgc: 1, handler: spopCommand },
+  { name: 'spop', arity: -2, flags: W | CMD_FAST, firstKey: 1, handler: spopCommand },
   { name: 'scard', arity: 2, flags: R | CMD_FAST, firstKey: 1, handler: scardCommand },
   { name: 'smembers', arity: 2, flags: R, firstKey: 1, handler: smembersCommand },
   { name: 'sismember', arity: 3, flags: R | CMD_FAST, firstKey: 1, handler: sismemberCommand },

@@ -213,7 +213,11 @@ function setGeneric(c: CommandContext, flags: number, expireAt: number, ifeqArg:
   }
   setArgs(c, 1, 2, expireAt);
   c.notifyArg(NOTIFY_STRING, 'set', 1);
-  if (expireAt > 0) c.notifyArg(NOTIFY_GENERIC, 'expire', 1);
+  if (expireAt > 0) {
+    c.notifyArg(NOTIFY_GENERIC, 'expire', 1);
+    // Replicated as Redis does: SET key value PXAT ms (the key's state); without a TTL, as sent.
+    c.replicateState = true;
+  }
   if ((flags & SET_GET) === 0) c.w.ok();
 }
 
@@ -251,7 +255,10 @@ function getdelCommand(c: CommandContext): void {
   const old = readString(c, key);
   if (old === null) return;
   c.w.bulkOrNull(old);
-  if (old !== undefined && c.db.delete(key)) c.notify(NOTIFY_GENERIC, 'del', key);
+  if (old !== undefined && c.db.delete(key)) {
+    c.notify(NOTIFY_GENERIC, 'del', key);
+    c.replicateAs = ['DEL', key];
+  }
 }
 
 function getexCommand(c: CommandContext): void {
@@ -272,18 +279,22 @@ function getexCommand(c: CommandContext): void {
     if (at < 0) return;
   }
   c.w.bulk(e.value as string);
+  // Replicated as Redis does: DEL, PEXPIREAT with the absolute time, or PERSIST.
   if (flags & (SET_EXAT | SET_PXAT) && at <= c.store.clock.now()) {
     c.db.remove(e);
     c.db.modified(e.key);
     c.notify(NOTIFY_GENERIC, 'del', e.key);
+    c.replicateAs = ['DEL', e.key];
   } else if (flags & ANY_EXPIRE) {
     c.db.setExpireAt(e, at);
     c.db.modified(e.key);
     c.notify(NOTIFY_GENERIC, 'expire', e.key);
+    c.replicateAs = ['PEXPIREAT', e.key, String(at)];
   } else if (flags & SET_PERSIST && e.expireAt !== 0) {
     c.db.setExpireAt(e, 0);
     c.db.modified(e.key);
     c.notify(NOTIFY_GENERIC, 'persist', e.key);
+    c.replicateAs = ['PERSIST', e.key];
   }
 }
 
@@ -583,13 +594,13 @@ const KEY1 = { firstKey: 1, lastKey: 1, keyStep: 1 };
 
 export const stringCommands: CommandDef[] = [
   { name: 'get', arity: 2, flags: CMD_READONLY | CMD_FAST, ...KEY1, handler: getCommand },
-  { name: 'set', arity: -3, flags: STRING_RW, ...KEY1, stateFromArgc: 4, handler: setCommand },
+  { name: 'set', arity: -3, flags: STRING_RW, ...KEY1, handler: setCommand },
   { name: 'setnx', arity: 3, flags: STRING_RW | CMD_FAST, ...KEY1, handler: setnxCommand },
   { name: 'setex', arity: 4, flags: STRING_RW, ...KEY1, stateFromArgc: 1, handler: setexCommand },
   { name: 'psetex', arity: 4, flags: STRING_RW, ...KEY1, stateFromArgc: 1, handler: setexCommand },
   { name: 'getset', arity: 3, flags: STRING_RW | CMD_FAST, ...KEY1, handler: getsetCommand },
   { name: 'getdel', arity: 2, flags: CMD_WRITE | CMD_FAST, ...KEY1, handler: getdelCommand },
-  { name: 'getex', arity: -2, flags: CMD_WRITE | CMD_FAST, ...KEY1, stateFromArgc: 3, handler: getexCommand },
+  { name: 'getex', arity: -2, flags: CMD_WRITE | CMD_FAST, ...KEY1, handler: getexCommand },
   { name: 'mget', arity: -2, flags: CMD_READONLY | CMD_FAST, firstKey: 1, lastKey: -1, keyStep: 1, handler: mgetCommand },
   { name: 'mset', arity: -3, flags: STRING_RW, firstKey: 1, lastKey: -1, keyStep: 2, handler: msetCommand },
   { name: 'msetnx', arity: -3, flags: STRING_RW, firstKey: 1, lastKey: -1, keyStep: 2, handler: msetCommand },

@@ -163,16 +163,27 @@ export function call(node: DispatchHost, client: Client, cmd: Command, args: Com
   // pop as the plain pop, EXPIRE as PEXPIREAT with the absolute time.
   const instead = ctx.replicateAs;
   if (instead !== null) ctx.replicateAs = null;
+  const asState = ctx.replicateState;
+  if (asState) ctx.replicateState = false;
   if (stream !== null && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0 && (node.store.dirty !== dirtyBefore || node.forcePropagation)) {
     node.forcePropagation = false;
     if (instead !== null) {
-      node.propagateWords(client.db, instead);
+      const also = ctx.replicateAlso;
+      if (also.length === 0) node.propagateWords(client.db, instead);
+      else {
+        stream.beginTransaction();
+        node.propagateWords(client.db, instead);
+        for (const words of also) node.propagateWords(client.db, words);
+        stream.endTransaction();
+      }
     } else {
-      stream.propagate(cmd, args, client.db, cmd.stateFromArgc !== 0 && args.argc >= cmd.stateFromArgc);
-      const migration = node.migration;
-      if (migration !== null && migration.exporting) migration.written(cmd, args);
+      stream.propagate(cmd, args, client.db, asState || (cmd.stateFromArgc !== 0 && args.argc >= cmd.stateFromArgc));
     }
+    // A slot being exported forwards the state of the keys the command touched, however it replicates.
+    const migration = node.migration;
+    if (migration !== null && migration.exporting) migration.written(cmd, args);
   }
+  if (instead !== null && ctx.replicateAlso.length !== 0) ctx.replicateAlso.length = 0;
   if (w.pendingBytes > replyAt && w.byteAt(replyAt) === 45 /* '-' */) {
     cmd.failedCalls++;
     if (node.stats.errorCounted) node.stats.errorCounted = false;

@@ -386,6 +386,10 @@ export class CorralNode implements ServerApi, DispatchHost {
    */
   private serveBlocked(client: Client): void {
     this.output.queueReplies(client);
+    // Waiters are served at the time they are served, as Redis updates its cached time before
+    // handleClientsBlockedOnKeys: a key whose TTL passed during the command (a MULTI with DEBUG
+    // SLEEP) is expired then, and its waiters stay blocked.
+    this.clock.refresh();
     this.blocking.serveReady();
     this.lastTick = performance.now();
     this.writer.begin();

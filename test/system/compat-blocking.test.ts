@@ -14,8 +14,8 @@ let corral: StartedCorral;
 let redis: Started;
 
 before(async () => {
-  corral = await startCorral();
-  redis = await startRedis();
+  corral = await startCorral({ 'enable-debug-command': 'yes' });
+  redis = await startRedis(['--enable-debug-command', 'yes']);
 });
 
 after(async () => {
@@ -321,6 +321,22 @@ describe('blocking pops match redis 7.0', () => {
       { on: 'c', cmd: ['LRANGE', 'bl', '0', '-1'] },
       { on: 'c', cmd: ['SWAPDB', '5', '6'] },
       { on: 'c', cmd: ['FLUSHALL'] },
+    ]);
+  });
+
+  test('a key whose TTL passed during the transaction that pushed it is expired when its waiter is served: the waiter stays blocked', async () => {
+    await sameScenario([
+      { on: 'a', cmd: ['BRPOP', 'k', '0'], replies: 0 },
+      { on: 'c', cmd: ['DEBUG', 'SET-ACTIVE-EXPIRE', '0'] },
+      { on: 'c', cmd: ['MULTI'] },
+      { on: 'c', cmd: ['RPUSH', 'k', 'hello'] },
+      { on: 'c', cmd: ['PEXPIRE', 'k', '100'] },
+      { on: 'c', cmd: ['DEBUG', 'SLEEP', '0.2'] },
+      { on: 'c', cmd: ['EXEC'] },
+      { on: 'c', cmd: ['EXISTS', 'k'] },
+      { on: 'c', cmd: ['RPUSH', 'k', 'again'] },
+      { on: 'a', read: 1 },
+      { on: 'c', cmd: ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'] },
     ]);
   });
 
