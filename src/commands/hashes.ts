@@ -251,6 +251,8 @@ function hincrbyfloatCommand(c: CommandContext): void {
   storeField(c, key, e, field, text);
   c.w.bulk(text);
   c.notify(NOTIFY_HASH, 'hincrbyfloat', key);
+  // Replicated as Redis does, as the result: float formatting must not make replicas differ.
+  c.replicateAs = ['HSET', key, field, text];
 }
 
 function hscanCommand(c: CommandContext): void {

@@ -340,6 +340,10 @@ function visitScan(e: Entry): void {
   found.push(e.key);
 }
 
+function matchesScan(key: string): boolean {
+  return matchPattern === '' || globMatch(matchPattern, key);
+}
+
 function replyFound(c: CommandContext): void {
   c.w.array(found.length);
   for (let i = 0; i < found.length; i++) c.w.bulk(found[i]);
@@ -402,7 +406,7 @@ function scanCommand(c: CommandContext): void {
     }
   }
   // Our cursor is an index walking down; Keyspace.scan restarts cursors past the top.
-  const next = c.db.scan(cursor, count, visitScan);
+  const next = c.db.scan(cursor, count, visitScan, matchesScan);
   c.w.array(2);
   c.w.bulk(String(next));
   replyFound(c);

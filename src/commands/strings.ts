@@ -525,6 +525,8 @@ function incrbyfloatCommand(c: CommandContext): void {
   c.db.markNotInt(e.id); // an embstr or raw string, whatever its text
   c.notify(NOTIFY_STRING, 'incrbyfloat', key);
   c.w.bulk(text);
+  // Replicated as Redis does, as the result: float formatting must not make replicas differ.
+  c.replicateAs = ['SET', key, text, 'KEEPTTL'];
 }
 
 /** GETRANGE and SUBSTR: Redis 7.0's index rules, including `0 -100` returning the first byte. */

@@ -388,11 +388,20 @@ export class Keyspace extends KeyspaceCore {
   }
 
   /** SCAN step over ids from `cursor` (0 starts); returns the next cursor, 0 when done. */
-  scan(cursor: number, count: number, visit: (e: Entry) => void): number {
+  scan(cursor: number, count: number, visit: (e: Entry) => void, reclaim?: (key: string) => boolean): number {
     const t = this.table;
     const stop = Math.min(t.highWater, cursor + count);
     for (let id = cursor; id < stop; id++) {
-      if ((t.meta[id] & META_LIVE) === 0 || this.isExpired(id)) continue;
+      if ((t.meta[id] & META_LIVE) === 0) continue;
+      if (this.isExpired(id)) {
+        // As Redis's SCAN, an expired key the call would have returned (MATCH) is expired now:
+        // a primary deletes it and replicates the DEL.
+        if (reclaim !== undefined) {
+          const key = t.keyString(id);
+          if (reclaim(key)) this.expireLazily(id, key);
+        }
+        continue;
+      }
       visit(this.handle(id, t.keyString(id)));
     }
     return stop >= t.highWater ? 0 : stop;

@@ -252,7 +252,7 @@ test('SYNC: the RDB file holds the dataset as redis-server\'s does, then the sam
   }
 });
 
-test('SYNC: writes Redis replicates rewritten (relative TTLs, GETEX, GETDEL, SPOP, RESTORE) give the same stream as redis-server\'s', async () => {
+test('SYNC: writes Redis replicates rewritten (relative TTLs, GETEX, GETDEL, SPOP, RESTORE, INCRBYFLOAT) give the same stream as redis-server\'s', async () => {
   await both([['FLUSHALL']]);
   const dumper = await RawConnection.connect(redis.port);
   await dumper.call('SET', 'dumped', 'bar');
@@ -273,7 +273,7 @@ test('SYNC: writes Redis replicates rewritten (relative TTLs, GETEX, GETDEL, SPO
       ['PEXPIREAT', 'f2', future], ['PEXPIREAT', 'f2', future, 'GT'], ['EXPIREAT', 'f2', Math.floor(past / 1000)],
       ['SET', 'f4', 'bar'], ['GETEX', 'f4', 'EX', 200], ['GETEX', 'f4', 'PXAT', future], ['GETEX', 'f4'], ['GETEX', 'f4', 'PERSIST'],
       ['GETEX', 'f4', 'PERSIST'], ['GETEX', 'f4', 'PXAT', past], ['GETEX', 'nosuch', 'EX', 10],
-      ['SET', 'f5', 'v'], ['GETDEL', 'f5'], ['GETDEL', 'f5'],
+      ['SET', 'f5', 'v'], ['GETDEL', 'f5'], ['GETDEL', 'f5'], ['INCRBYFLOAT', 'fl', '1.5'], ['HINCRBYFLOAT', 'hf', 'x', '2.25'],
       ['SADD', 's1', 'a'], ['SPOP', 's1'], ['SADD', 's2', ...members], ['SPOP', 's2'], ['SPOP', 's2', 2], ['SPOP', 's2', 0],
       ['SPOP', 's2', 100], ['SADD', 's3', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], ['SPOP', 's3', 8],
       ['RESTORE', 'r1', 100000, payload], ['RESTORE', 'r1', 0, payload, 'REPLACE'], ['RESTORE', 'r2', future, payload, 'ABSTTL'],
@@ -283,7 +283,7 @@ test('SYNC: writes Redis replicates rewritten (relative TTLs, GETEX, GETDEL, SPO
     // Times and SPOP's random members differ between the servers.
     const mask = (cmds: string[][]): string[][] =>
       cmds.map((cmd) => cmd.map((w, i) => (/^\d{13}$/.test(w) || (cmd[0].toLowerCase() === 'srem' && i === 2) ? '*' : w)));
-    const n = 46;
+    const n = 48;
     const [cs, rs] = [mask(await c.commands(n)), mask(await r.commands(n))];
     assert.deepEqual(cs, rs);
     assert.deepEqual(rs.at(-1), ['set', 'last', '1']);
