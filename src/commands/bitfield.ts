@@ -450,7 +450,7 @@ function bitfieldGeneric(c: CommandContext, readOnly: boolean): void {
     }
   }
   // A created key was counted and signalled when it was made.
-  if (changed && !openedCreated) db.stringBytesEdited(id);
+  if (changed && !openedCreated) db.stringBytesEdited(id, openedGrew);
   if (changed) c.notifyArg(NOTIFY_STRING, 'setbit', 1);
 }
 

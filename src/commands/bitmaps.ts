@@ -125,7 +125,7 @@ function setbitCommand(c: CommandContext): void {
   const next = on === 1 ? old | mask : old & ~mask;
   t.vbuf[p] = next;
   // As Redis 7.0.15: a change only if the value grew or the bit flipped.
-  if (!openedCreated && (openedGrew || next !== old)) c.db.stringBytesEdited(id);
+  if (!openedCreated && (openedGrew || next !== old)) c.db.stringBytesEdited(id, openedGrew);
   if (openedCreated || openedGrew || next !== old) c.notifyArg(NOTIFY_STRING, 'setbit', 1);
   c.w.integer(old & mask ? 1 : 0);
 }

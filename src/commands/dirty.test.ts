@@ -159,6 +159,20 @@ describe('dirty: every write command', () => {
     });
   }
 
+  test('an in-place string edit counts one change, also when it grows the value (as Redis)', () => {
+    const h = commandHarness(dataCommands);
+    h.run('SET', 's', 'v');
+    h.run('SETBIT', 'b', '0', '1');
+    for (const argv of [
+      ['SETBIT', 'b', '90', '0'], ['SETBIT', 'b', '0', '0'], ['BITFIELD', 'b', 'SET', 'i5', '200', '0'], ['BITFIELD', 'b', 'INCRBY', 'i5', '0', '1'],
+      ['SETRANGE', 's', '10', 'x'], ['SETRANGE', 's', '0', 'w'], ['APPEND', 's', 'more'],
+    ]) {
+      const before = h.store.dirty;
+      h.run(...argv);
+      assert.equal(h.store.dirty, before + 1, argv.join(' '));
+    }
+  });
+
   test('reads do not move it, nor does a key expiring under them', () => {
     const h = commandHarness(dataCommands);
     h.run('SET', 's', 'v', 'PX', '10');

@@ -359,11 +359,11 @@ function findStringForWrite(c: CommandContext): number {
 function writeBytesAt(c: CommandContext, id: number, arg: number, offset: number, minLen: number, created: boolean): void {
   const a = c.args;
   const db = c.db;
-  db.openStringBytes(id, minLen, c.store.maxStringLength);
+  const grew = db.openStringBytes(id, minLen, c.store.maxStringLength);
   db.markRaw(id); // as Redis's unshared (raw) value
   const t = db.table;
   a.buf.copy(t.vbuf, t.vstart + offset, a.start[arg], a.end[arg]);
-  if (!created) db.stringBytesEdited(id);
+  if (!created) db.stringBytesEdited(id, grew);
 }
 
 function appendCommand(c: CommandContext): void {

@@ -212,12 +212,12 @@ function scriptingMemory(node: ServerApi): Array<[string, string | number]> {
   ];
 }
 
-/** corral keeps no data on disk: Redis's values for an instance that never saved. */
+/** corral keeps no data on disk: Redis's values for an instance that never saved (every change since start is unsaved). */
 function persistence(node: ServerApi): string {
   return lines('Persistence', [
     ['loading', 0],
     ['async_loading', 0],
-    ['rdb_changes_since_last_save', 0],
+    ['rdb_changes_since_last_save', node.store.dirty],
     ['rdb_bgsave_in_progress', 0],
     ['rdb_last_save_time', Math.floor(node.stats.startedAt / 1000)],
     ['rdb_last_bgsave_status', 'ok'],
@@ -256,7 +256,10 @@ function stats(node: ServerApi): string {
     ['pubsub_channels', node.pubsub.channels.size],
     ['pubsub_patterns', node.pubsub.patterns.size],
     ['pubsubshard_channels', node.pubsub.shardChannels.size],
+    // corral never forks and keeps no MIGRATE connections: Redis's values for the same.
+    ['latest_fork_usec', 0],
     ['total_forks', 0],
+    ['migrate_cached_sockets', 0],
     ['tracking_total_keys', node.tracking.table.size],
     ['tracking_total_items', node.tracking.items],
     ['tracking_total_prefixes', node.tracking.prefixTable.size],

@@ -140,11 +140,12 @@ export class Keyspace extends KeyspaceCore {
   }
 
   /**
-   * Reports an in-place edit of a string id's bytes made after openStringBytes: counts a write,
-   * signals WATCH and leases. Moves no item, so the caller's view stays valid.
+   * Reports an in-place edit of a string id's bytes made after openStringBytes: counts a write
+   * (once: not again when openStringBytes grew the value, `grew`), signals WATCH and leases.
+   * Moves no item, so the caller's view stays valid.
    */
-  stringBytesEdited(id: number): void {
-    this.stats.dirty++;
+  stringBytesEdited(id: number, grew = false): void {
+    if (!grew) this.stats.dirty++;
     if (this.staleTimes !== null) this.staleTimes.delete(id);
     if (this.onModified !== null || this.leases.size !== 0) this.signal(this.table.keyString(id));
   }

@@ -4,8 +4,8 @@
 // document (a node has no cluster bus: the document is the whole truth).
 
 import type { CommandContext } from '../../commands/context.js';
-import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_STALE, type CommandDef } from '../../commands/table.js';
-import { ERR_NOT_INTEGER } from '../../commands/errors.js';
+import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NOSCRIPT, CMD_STALE, type CommandDef } from '../../commands/table.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors.js';
 import { SLOT_COUNT, keySlot } from '../../cluster/slot.js';
 import { TopologyError, parseTopology, type Topology, type TopologyNodeDoc } from '../../cluster/topology.js';
 import type { ClusterState } from '../cluster-state.js';
@@ -175,6 +175,23 @@ function slotArg(c: CommandContext, i: number): number | undefined {
   return n;
 }
 
+/**
+ * CLUSTER RESET [HARD|SOFT]: Redis's argument checks; a corral cluster's membership and slots are
+ * its control plane's (corral cluster add-shard / remove-shard), so a node does not reset itself.
+ */
+function resetCommand(c: CommandContext): void {
+  if (c.argc > 3) {
+    c.w.error(`ERR unknown subcommand or wrong number of arguments for '${c.str(1)}'. Try CLUSTER HELP.`);
+    return;
+  }
+  if (clusterOf(c) === null) return;
+  if (c.argc === 3 && !c.is(2, 'hard') && !c.is(2, 'soft')) {
+    c.w.error(ERR_SYNTAX);
+    return;
+  }
+  c.w.error("ERR CLUSTER RESET is not supported: a corral cluster's nodes and slots are set by its control plane (corral cluster remove-shard)");
+}
+
 function countkeysinslotCommand(c: CommandContext): void {
   if (clusterOf(c) === null) return;
   const slot = slotArg(c, 2);
@@ -298,6 +315,7 @@ export const clusterCommands: CommandDef[] = [
       { name: 'links', arity: 2, flags: S, handler: linksCommand },
       { name: 'myid', arity: 2, flags: S, handler: myidCommand },
       { name: 'nodes', arity: 2, flags: S, handler: nodesCommand },
+      { name: 'reset', arity: -2, flags: CMD_ADMIN | CMD_NOSCRIPT | S, handler: resetCommand },
       { name: 'shards', arity: 2, flags: S, handler: shardsCommand },
       { name: 'slots', arity: 2, flags: S, handler: slotsCommand },
     ],
