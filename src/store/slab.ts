@@ -32,6 +32,8 @@ export const FREE_MARK = 0xffffffff;
  * what keeps RSS flat.
  */
 const SPARE_PAGES = 16;
+/** A class's first page is at least this big (see newPage); such a page, emptied, is kept (keepsLastPage). */
+const SMALL_FIRST_PAGE = 4096;
 
 const CLASS_SIZES: number[] = [];
 for (let s = 16; s <= 256; s += 4) CLASS_SIZES.push(s);
@@ -175,8 +177,18 @@ export class SlabAllocator {
     this.liveBytes -= size;
     this.classLive[this.pageClass[p]] -= size;
     const live = --this.pageLive[p];
-    if (live === 0 && this.pageState[p] !== 2) this.releasePage(p);
+    if (live === 0 && this.pageState[p] !== 2 && !this.keepsLastPage(p)) this.releasePage(p);
     else if (this.pageState[p] === 0) this.linkPartial(p);
+  }
+
+  /**
+   * A class's only page, emptied, is kept while it is a small (4 KB) first page: an item
+   * allocated and freed at once, over and over (a value outgrowing its first chunk on every new
+   * hash), would otherwise make and drop a page per command. At most one such page per small
+   * class: about 500 KB if every class up to 1 KB was ever used.
+   */
+  private keepsLastPage(p: number): boolean {
+    return this.classPages[this.pageClass[p]] === 1 && this.pages[p]!.length <= SMALL_FIRST_PAGE;
   }
 
   /**
