@@ -133,6 +133,14 @@ describe('EVAL: errors and the sandbox', () => {
         "return redis.status_reply('FINE')",
         'return redis.error_reply(5)',
         'return redis.sha1hex()',
+        // Lua's own type errors, in 5.1's words (corral's VM is 5.4 and rewords them).
+        'local t = {} return t.x.y',
+        'local a return a + 1',
+        'return redis.nope()',
+        'local s return #s',
+        "local s return 'a' .. s",
+        'local t = {} return t.f()',
+        'local t = {} return t:m()',
       ], ['str']),
     ]));
 

@@ -137,13 +137,20 @@ visible.pcall = function(f, ...)
   return tunpack(r, 1, r.n)
 end
 
+-- Lua 5.4 words a type error "attempt to call a nil value (field 'f')"; Lua 5.1, which Redis
+-- embeds and whose wording scripts and tests match on, "attempt to call field 'f' (a nil value)".
+local sgsub = string.gsub
+local function lua51_wording(msg)
+  return (sgsub(msg, "attempt to ([%a ]-) a (%a+) value %((%a+) '([^']*)'%)", "attempt to %1 %3 '%4' (a %2 value)"))
+end
+
 local function err_handler(err)
   local level = 2
   local i = dbg.getinfo(level, 'nSl')
   if i and i.what == 'C' then level = 3; i = dbg.getinfo(level, 'nSl') end
   -- An error raised by the sandbox itself (a global's metamethod) is reported at the script's line.
   while i and (i.source == '=prelude' or i.source == '=libs' or i.what == 'C') do level = level + 1; i = dbg.getinfo(level, 'nSl') end
-  if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
+  if type(err) ~= 'table' then err = { err = 'ERR ' .. lua51_wording(tostring(err)) } end
   if i then
     err.source = i.source
     err.line = i.currentline
