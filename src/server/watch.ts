@@ -29,11 +29,14 @@ export class WatchRegistry {
 
   /**
    * Before EXEC: a watched key whose TTL has passed since WATCH counts as changed even if no one
-   * touched it yet. Peeking applies lazy expiry, which signals the change.
+   * touched it yet. Peeking applies lazy expiry, which signals the change. A key that was past
+   * its TTL already when watched (flagged true: SWAPDB brought it in) is skipped, as Redis's
+   * isWatchedKeyExpired skips keys expired at WATCH.
    */
   checkExpired(client: Client): void {
     if (client.watched === null) return;
-    for (const id of client.watched.keys()) {
+    for (const [id, expiredAtWatch] of client.watched) {
+      if (expiredAtWatch) continue;
       const sep = id.indexOf('\0');
       this.node.store.dbs[Number(id.slice(0, sep))].peek(id.slice(sep + 1));
     }

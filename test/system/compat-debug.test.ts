@@ -234,6 +234,35 @@ describe('DEBUG SLEEP and SET-ACTIVE-EXPIRE', () => {
       c.close();
     }
   });
+
+  test('with keys past their TTL left in place, SWAPDB changes a watched key only where it changes logically', async () => {
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    // [db0's x, db1's x] before WATCH x in db 1 and SWAPDB 0 1: 'stale' set with PX 1 and past it.
+    const cases: Array<[string | null, string | null]> = [['stale', null], ['stale', 'stale'], ['live', null], [null, 'stale'], ['live', 'stale']];
+    const outcome = async (port: number, [db0, db1]: [string | null, string | null]): Promise<string> => {
+      const c = await RawConnection.connect(port);
+      try {
+        await c.call('FLUSHALL');
+        await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+        for (const [db, v] of [[0, db0], [1, db1]] as const) {
+          await c.call('SELECT', db);
+          if (v === 'stale') await c.call('SET', 'x', 'v', 'PX', '1');
+          if (v === 'live') await c.call('SET', 'x', 'v');
+        }
+        await sleep(5);
+        await c.call('SELECT', 1);
+        await c.call('WATCH', 'x');
+        await c.call('SWAPDB', 0, 1);
+        await c.call('MULTI');
+        await c.call('PING');
+        return JSON.stringify(await c.call('EXEC'));
+      } finally {
+        await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+        c.close();
+      }
+    };
+    for (const k of cases) assert.equal(await outcome(corral.port, k), await outcome(redis.port, k), JSON.stringify(k));
+  });
 });
 
 describe('DEBUG OBJECT', () => {
