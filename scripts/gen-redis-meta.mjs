@@ -25,6 +25,7 @@ subscribe unsubscribe psubscribe punsubscribe publish pubsub ssubscribe sunsubsc
 sscan zscan sort sort_ro eval evalsha eval_ro evalsha_ro script fcall fcall_ro function
 zunion zinter zdiff zunionstore zinterstore zdiffstore zintercard zrangestore zrandmember
 sintercard lcs
+geoadd geodist geohash geopos georadius georadius_ro georadiusbymember georadiusbymember_ro geosearch geosearchstore
 debug
 blpop brpop brpoplpush blmove blmpop lmpop bzpopmin bzpopmax bzmpop zmpop
 `

@@ -37,6 +37,10 @@ const Z = ['ZADD', 'z', '1', 'a', '2', 'b'];
 const T = ['SADD', 't', 'a', 'b'];
 
 const CASES: Record<string, Case> = {
+  geoadd: { setup: [S], change: ['GEOADD', 'g', '1', '2', 'a'], noop: [['GEOADD', 's', '1', '2', 'a'], ['GEOADD', 'g', 'XX', '1', '2', 'a'], ['GEOADD', 'g', '200', '2', 'a']] },
+  georadius: { setup: [['GEOADD', 'g', '1', '2', 'a']], change: ['GEORADIUS', 'g', '1', '2', '10', 'km', 'STORE', 'd'], noop: [['GEORADIUS', 'g', '1', '2', '10', 'km'], ['GEORADIUS', 'g', '50', '2', '10', 'km', 'STORE', 'd']] },
+  georadiusbymember: { setup: [['GEOADD', 'g', '1', '2', 'a']], change: ['GEORADIUSBYMEMBER', 'g', 'a', '10', 'km', 'STOREDIST', 'd'], noop: [['GEORADIUSBYMEMBER', 'g', 'nope', '10', 'km', 'STORE', 'd']] },
+  geosearchstore: { setup: [['GEOADD', 'g', '1', '2', 'a']], change: ['GEOSEARCHSTORE', 'd', 'g', 'FROMMEMBER', 'a', 'BYBOX', '1', '1', 'km'], noop: [['GEOSEARCHSTORE', 'd', 'nope', 'FROMMEMBER', 'a', 'BYBOX', '1', '1', 'km']] },
   set: { setup: [S], change: ['SET', 's', 'w'], noop: [['SET', 's', 'x', 'NX'], ['SET', 'nope', 'x', 'XX'], ['SET', 's', 'x', 'IFEQ', 'other']] },
   setnx: { change: ['SETNX', 's', 'v'], setup: [['SET', 'o', 'v']], noop: [['SETNX', 'o', 'w']] },
   setex: { change: ['SETEX', 's', '10', 'v'] },

@@ -1,4 +1,4 @@
-// All data commands (strings, keys, hashes, lists, sets, sorted sets, SORT, SSCAN/ZSCAN, cache-aside
+// All data commands (strings, keys, hashes, lists, sets, sorted sets, GEO, SORT, SSCAN/ZSCAN, cache-aside
 // leases, DUMP/RESTORE): the table's data-plane part. Server-level commands (connection, transactions, admin) live in server/commands/.
 
 import type { CommandDef } from './table.js';
@@ -18,6 +18,7 @@ import { popCommands } from './pops.js';
 import { zsetAlgebraCommands } from './zset-algebra.js';
 import { setCardCommands } from './set-card.js';
 import { lcsCommands } from './lcs.js';
+import { geoCommands } from './geo.js';
 
 export const dataCommands: CommandDef[] = [
   ...hyperloglogCommands,
@@ -30,6 +31,7 @@ export const dataCommands: CommandDef[] = [
   ...zsetAlgebraCommands,
   ...setCardCommands,
   ...lcsCommands,
+  ...geoCommands,
   ...sortCommands,
   ...collectionScanCommands,
   ...leaseCommands,

@@ -190,7 +190,7 @@ function difference(srcs: Source[]): ZItem[] {
  * `event`; or, when there are none, deletes the key (notifying "del" if it existed). Replies the
  * count. `skiplist`: built as a skiplist from the start (no listpack, so -0 scores stay -0).
  */
-function storeItems(c: CommandContext, key: string, items: ZItem[], skiplist: boolean, event: string): void {
+export function storeItems(c: CommandContext, key: string, items: ZItem[], skiplist: boolean, event: string): void {
   if (items.length === 0) {
     if (c.db.delete(key)) c.notify(NOTIFY_GENERIC, 'del', key);
     c.w.integer(0);

@@ -163,7 +163,7 @@ function zaddGeneric(c: CommandContext, flags: number, scoreIdx: number): void {
   if (added + updated > 0) c.notify(NOTIFY_ZSET, incr ? 'zincr' : 'zadd', key);
 }
 
-function zaddCommand(c: CommandContext): void {
+export function zaddCommand(c: CommandContext): void {
   zaddGeneric(c, 0, 2);
 }
 
