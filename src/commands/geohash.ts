@@ -15,7 +15,7 @@
 // (once per candidate point) works on two 32-bit halves. sin/cos/asin are rounded as glibc's
 // (geo-math.ts), not V8's, so distances are Redis's to the last bit.
 
-import { formatLongDouble } from '../util/long-double.js';
+import { formatLongDouble, longDoubleOf } from '../util/long-double.js';
 import { asinRounded, cosRounded, sinRounded } from './geo-math.js';
 
 export const GEO_STEP_MAX = 26;
@@ -431,22 +431,6 @@ export function areasByShape(shape: GeoShape): GeoHashRadius {
 
 // ---- text --------------------------------------------------------------------------------------
 
-const DOUBLE_VIEW = new DataView(new ArrayBuffer(8));
-
-/** A finite double as sign, integer significand and binary exponent (exactly). */
-function decompose(d: number): { neg: boolean; m: bigint; e: number } {
-  DOUBLE_VIEW.setFloat64(0, d);
-  const hi = DOUBLE_VIEW.getUint32(0);
-  const biasedExp = (hi >>> 20) & 0x7ff;
-  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(DOUBLE_VIEW.getUint32(4));
-  let e = -1074;
-  if (biasedExp !== 0) {
-    m |= 1n << 52n;
-    e = biasedExp - 1075;
-  }
-  return { neg: hi >>> 31 === 1, m, e };
-}
-
 /**
  * addReplyHumanLongDouble's text (ld2string LD_STR_HUMAN): "%.17Lf" of the double, trailing
  * zeros trimmed; GEOPOS and WITHCOORD reply coordinates so.
@@ -454,8 +438,7 @@ function decompose(d: number): { neg: boolean; m: bigint; e: number } {
 export function humanText(d: number): string {
   if (d === Infinity) return 'inf';
   if (d === -Infinity) return '-inf';
-  const { neg, m, e } = decompose(d);
-  return formatLongDouble({ neg, m, e, inf: false });
+  return formatLongDouble(longDoubleOf(d));
 }
 
 /** printf("%.<digits>f", d): the exact value rounded half to even (glibc's %f). */
@@ -463,7 +446,7 @@ export function fixedText(d: number, digits: number): string {
   if (d === Infinity) return 'inf';
   if (d === -Infinity) return '-inf';
   if (Number.isNaN(d)) return 'nan';
-  const { neg, m, e } = decompose(d);
+  const { neg, m, e } = longDoubleOf(d);
   const scaled = m * 10n ** BigInt(digits);
   let q: bigint;
   if (e >= 0) q = scaled << BigInt(e);

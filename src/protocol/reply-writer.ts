@@ -9,6 +9,7 @@
 
 import type { RespValue } from './resp-value.js';
 import { writeLatin1 } from '../util/bytes.js';
+import { longDoubleOf } from '../util/long-double.js';
 
 const SLAB_SIZE = 256 * 1024;
 const CRLF = 0x0a0d;
@@ -368,15 +369,7 @@ function formatNonZero(d: number): string {
   const a = Math.abs(d);
   const fast = a < 2 ** 53 ? digitsByPrecision(a) : null;
   if (fast !== null) return renderG17(fast, exp10Of, d < 0);
-  DOUBLE_VIEW.setFloat64(0, a);
-  const hi = DOUBLE_VIEW.getUint32(0);
-  const biasedExp = (hi >>> 20) & 0x7ff;
-  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(DOUBLE_VIEW.getUint32(4));
-  let e = -1074;
-  if (biasedExp !== 0) {
-    m |= 1n << 52n;
-    e = biasedExp - 1075;
-  }
+  const { m, e } = longDoubleOf(a);
   // a = num / den exactly.
   const num = e >= 0 ? m << BigInt(e) : m;
   const den = e >= 0 ? 1n : 1n << BigInt(-e);

@@ -25,6 +25,22 @@ export interface LongDouble {
   inf: boolean;
 }
 
+const DOUBLE_VIEW = new DataView(new ArrayBuffer(8));
+
+/** A finite double exactly, as sign, integer significand and binary exponent (d = ±m * 2^e). */
+export function longDoubleOf(d: number): LongDouble {
+  DOUBLE_VIEW.setFloat64(0, d);
+  const hi = DOUBLE_VIEW.getUint32(0);
+  const biasedExp = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(DOUBLE_VIEW.getUint32(4));
+  let e = -1074;
+  if (biasedExp !== 0) {
+    m |= 1n << 52n;
+    e = biasedExp - 1075;
+  }
+  return { neg: hi >>> 31 === 1, m, e, inf: false };
+}
+
 function bitLength(x: bigint): number {
   const h = x.toString(16);
   return (h.length - 1) * 4 + 32 - Math.clz32(parseInt(h[0], 16));

@@ -30,3 +30,30 @@ export async function sameOnBoth(corralPort: number, redisPort: number, cmds: Cm
     }
   }
 }
+
+/**
+ * The replies of cmds run on one server (flushed first) with notify-keyspace-events KEA, then
+ * every keyspace event they published (raw frames), to compare two servers' events.
+ */
+export async function keyspaceEventsOf(port: number, cmds: Cmd[]): Promise<string[]> {
+  const sub = await RawConnection.connect(port);
+  const cl = await RawConnection.connect(port);
+  try {
+    await cl.call('FLUSHALL');
+    await cl.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+    await sub.callRaw('PSUBSCRIBE', '__key*__:*');
+    const out: string[] = [];
+    for (const cmd of cmds) out.push(showBytes(await cl.callRaw(...cmd)));
+    await cl.call('PUBLISH', '__keyend__:x', 'end');
+    for (;;) {
+      const frame = await sub.readReplies(1);
+      if (frame.includes('__keyend__:')) break;
+      out.push(showBytes(frame));
+    }
+    return out;
+  } finally {
+    await cl.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+    sub.close();
+    cl.close();
+  }
+}

@@ -9,11 +9,11 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import fc from 'fast-check';
 import { RawConnection, startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
-import { sameOnBoth, showBytes, type Cmd } from '../support/compare.js';
+import { keyspaceEventsOf, sameOnBoth, type Cmd } from '../support/compare.js';
 import { startOneNodeClusters } from '../support/one-node-clusters.js';
+import { SyncReader } from '../support/sync-reader.js';
 
 let corral: StartedCorral;
 let redis: Started;
@@ -453,29 +453,6 @@ describe('random points and searches agree', () => {
   });
 });
 
-/** Replies and keyspace events (raw frames) of cmds run on one server with notify-keyspace-events KEA. */
-async function eventsOf(port: number, cmds: Cmd[]): Promise<string[]> {
-  const sub = await RawConnection.connect(port);
-  const cl = await RawConnection.connect(port);
-  try {
-    await cl.call('FLUSHALL');
-    await cl.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
-    await sub.callRaw('PSUBSCRIBE', '__key*__:*');
-    const out: string[] = [];
-    for (const cmd of cmds) out.push(showBytes(await cl.callRaw(...cmd)));
-    await cl.call('PUBLISH', '__keyend__:x', 'end');
-    for (;;) {
-      const frame = await sub.readReplies(1);
-      if (frame.includes('__keyend__:')) break;
-      out.push(showBytes(frame));
-    }
-    return out;
-  } finally {
-    await cl.call('CONFIG', 'SET', 'notify-keyspace-events', '');
-    sub.close();
-    cl.close();
-  }
-}
 
 test('keyspace events match redis 7.0 (GEOADD as zadd, the STORE forms)', async () => {
   const cmds = split(`
@@ -497,89 +474,9 @@ test('keyspace events match redis 7.0 (GEOADD as zadd, the STORE forms)', async 
     GEOPOS g Palermo
     GEODIST g Palermo Catania
   `);
-  assert.deepEqual(await eventsOf(corral.port, cmds), await eventsOf(redis.port, cmds));
+  assert.deepEqual(await keyspaceEventsOf(corral.port, cmds), await keyspaceEventsOf(redis.port, cmds));
 });
 
-/** The replication stream after a SYNC: the RDB file is skipped, commands are read as word lists. */
-class StreamReader {
-  private buf = Buffer.alloc(0);
-  private wake: (() => void) | null = null;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.wake?.();
-    });
-    socket.on('error', () => {});
-  }
-
-  static async open(port: number): Promise<StreamReader> {
-    const s = net.connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
-    const r = new StreamReader(s);
-    s.write('SYNC\r\n');
-    let head = await r.line();
-    while (head === '') head = await r.line();
-    assert.match(head, /^\$\d+$/);
-    await r.bytes(Number(head.slice(1)));
-    return r;
-  }
-
-  private async need(n: number): Promise<void> {
-    const deadline = Date.now() + 5000;
-    while (this.buf.length < n) {
-      if (Date.now() > deadline) throw new Error(`timeout: ${JSON.stringify(this.buf.toString('latin1'))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 20);
-        this.wake = () => {
-          clearTimeout(t);
-          this.wake = null;
-          resolve();
-        };
-      });
-    }
-  }
-
-  async line(): Promise<string> {
-    for (;;) {
-      // Keepalive newlines before the file count as empty lines.
-      if (this.buf.length > 0 && this.buf[0] === 10) {
-        this.buf = this.buf.subarray(1);
-        return '';
-      }
-      const i = this.buf.indexOf('\r\n');
-      if (i >= 0) {
-        const s = this.buf.subarray(0, i).toString('latin1');
-        this.buf = this.buf.subarray(i + 2);
-        return s;
-      }
-      await this.need(this.buf.length + 1);
-    }
-  }
-
-  async bytes(n: number): Promise<Buffer> {
-    await this.need(n);
-    const b = Buffer.from(this.buf.subarray(0, n));
-    this.buf = this.buf.subarray(n);
-    return b;
-  }
-
-  async command(): Promise<string[]> {
-    const head = await this.line();
-    assert.match(head, /^\*\d+$/, `not a command: ${head}`);
-    const out: string[] = [];
-    for (let i = Number(head.slice(1)); i > 0; i--) {
-      const len = await this.line();
-      out.push((await this.bytes(Number(len.slice(1)) + 2)).subarray(0, -2).toString('latin1'));
-    }
-    out[0] = out[0].toLowerCase();
-    return out;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
 
 test('replication stream matches redis 7.0: GEOADD as ZADD, searches that store as sent, nothing for reads', async () => {
   const writes = split(`
@@ -602,7 +499,8 @@ test('replication stream matches redis 7.0: GEOADD as ZADD, searches that store 
     const c = await RawConnection.connect(port);
     await c.call('FLUSHALL');
     await c.call('CONFIG', 'SET', 'repl-ping-replica-period', '3600');
-    const reader = await StreamReader.open(port);
+    const reader = await SyncReader.open(port);
+    await reader.rdb();
     try {
       for (const cmd of writes) await c.call(...cmd);
       const got: string[][] = [];

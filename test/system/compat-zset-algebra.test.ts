@@ -7,8 +7,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RawConnection, startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
-import { sameOnBoth, showBytes, type Cmd } from '../support/compare.js';
+import { startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
+import { keyspaceEventsOf, sameOnBoth, type Cmd } from '../support/compare.js';
 import { startOneNodeClusters } from '../support/one-node-clusters.js';
 
 let corral: StartedCorral;
@@ -470,29 +470,6 @@ describe('random *STORE inputs agree', () => {
   });
 });
 
-/** Replies and keyspace events (raw frames) of cmds run on one server with notify-keyspace-events KEA. */
-async function eventsOf(port: number, cmds: Cmd[]): Promise<string[]> {
-  const sub = await RawConnection.connect(port);
-  const cl = await RawConnection.connect(port);
-  try {
-    await cl.call('FLUSHALL');
-    await cl.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
-    await sub.callRaw('PSUBSCRIBE', '__key*__:*');
-    const out: string[] = [];
-    for (const cmd of cmds) out.push(showBytes(await cl.callRaw(...cmd)));
-    await cl.call('PUBLISH', '__keyend__:x', 'end');
-    for (;;) {
-      const frame = await sub.readReplies(1);
-      if (frame.includes('__keyend__:')) break;
-      out.push(showBytes(frame));
-    }
-    return out;
-  } finally {
-    await cl.call('CONFIG', 'SET', 'notify-keyspace-events', '');
-    sub.close();
-    cl.close();
-  }
-}
 
 test('keyspace events of the STORE forms match redis 7.0', async () => {
   const cmds = split(`
@@ -514,7 +491,7 @@ test('keyspace events of the STORE forms match redis 7.0', async () => {
     LCS a b
     ZRANDMEMBER b
   `);
-  assert.deepEqual(await eventsOf(corral.port, cmds), await eventsOf(redis.port, cmds));
+  assert.deepEqual(await keyspaceEventsOf(corral.port, cmds), await keyspaceEventsOf(redis.port, cmds));
 });
 
 test('cluster mode: every key counts for CROSSSLOT, as on a one-node Redis Cluster', async () => {
