@@ -24,7 +24,8 @@ import {
   humanText,
   scoreTextOf,
 } from './geohash.js';
-import { pqsort, sortByDistance } from './geo-search.js';
+import { sortByDistance } from './geo-search.js';
+import { pqsort } from './pqsort.js';
 import { asinRounded, cosRounded, sinRounded } from './geo-math.js';
 import { argsFrom, commandHarness } from '../../test/support/command-harness.js';
 import { assertMatchesRedis } from '../../test/support/redis-meta-check.js';

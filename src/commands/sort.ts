@@ -1,8 +1,8 @@
 // SORT and SORT_RO as Redis 7.0.15's sort.c runs them: a list, set or sorted set sorted by number
 // (strtod's rules) or byte-wise (ALPHA), by the elements or by weights read through a BY pattern,
 // with LIMIT, GET patterns and STORE into a list. This file owns the pattern lookup
-// (lookupKeyByPattern), score parsing, a port of Redis's partial quicksort (pqsort.c) and SORT's
-// key finder (STORE names a second key anywhere in the arguments).
+// (lookupKeyByPattern), score parsing and SORT's key finder (STORE names a second key anywhere in
+// the arguments); BY with a LIMIT orders with Redis's partial quicksort (pqsort.ts).
 //
 // Order of checks, as Redis: in cluster mode a STORE key of another slot (CROSSSLOT, as routing
 // would), then options left to right (the first bad one replies), then the key's type, then the
@@ -18,6 +18,7 @@ import { Deque } from '../store/deque.js';
 import { NOTIFY_GENERIC, NOTIFY_LIST } from './keyspace-events.js';
 import type { HashValue } from '../store/hash-value.js';
 import type { SortedSet } from '../store/sorted-set.js';
+import { pqsort } from './pqsort.js';
 
 const ERR_SCORES = "ERR One or more scores can't be converted into double";
 const ERR_BY_CLUSTER = 'ERR BY option of SORT denied in Cluster mode.';
@@ -141,78 +142,6 @@ function comparator(alpha: boolean, desc: boolean): Compare {
     if (a.weight === null || b.weight === null) return sign * (a.weight === b.weight ? 0 : a.weight === null ? -1 : 1);
     return sign * binaryCompare(a.weight, b.weight);
   };
-}
-
-function swap(v: SortItem[], i: number, j: number): void {
-  const t = v[i];
-  v[i] = v[j];
-  v[j] = t;
-}
-
-function med3(v: SortItem[], a: number, b: number, c: number, cmp: Compare): number {
-  return cmp(v[a], v[b]) < 0
-    ? cmp(v[b], v[c]) < 0 ? b : cmp(v[a], v[c]) < 0 ? c : a
-    : cmp(v[b], v[c]) > 0 ? b : cmp(v[a], v[c]) < 0 ? a : c;
-}
-
-/**
- * Redis's pqsort (pqsort.c: Bentley and McIlroy's quicksort, from NetBSD) on v[a, a + n): sorts
- * only the partitions that overlap positions lo..hi. SORT uses it for BY with a LIMIT; it is
- * ported step for step because the order it leaves equal weights in is the order Redis replies.
- */
-function pqsort(v: SortItem[], a: number, n: number, cmp: Compare, lo: number, hi: number): void {
-  for (;;) {
-    if (n < 7) {
-      for (let m = a + 1; m < a + n; m++) for (let l = m; l > a && cmp(v[l - 1], v[l]) > 0; l--) swap(v, l, l - 1);
-      return;
-    }
-    let pm = a + (n >>> 1);
-    if (n > 7) {
-      let pl = a;
-      let pn = a + n - 1;
-      if (n > 40) {
-        const d = Math.floor(n / 8);
-        pl = med3(v, pl, pl + d, pl + 2 * d, cmp);
-        pm = med3(v, pm - d, pm, pm + d, cmp);
-        pn = med3(v, pn - 2 * d, pn - d, pn, cmp);
-      }
-      pm = med3(v, pl, pm, pn, cmp);
-    }
-    swap(v, a, pm);
-    // Three-way partition around v[a]: equal items gather at both ends, then move to the middle.
-    let pa = a + 1;
-    let pb = pa;
-    let pc = a + n - 1;
-    let pd = pc;
-    for (;;) {
-      let r = 0;
-      while (pb <= pc && (r = cmp(v[pb], v[a])) <= 0) {
-        if (r === 0) swap(v, pa++, pb);
-        pb++;
-      }
-      while (pb <= pc && (r = cmp(v[pc], v[a])) >= 0) {
-        if (r === 0) swap(v, pc, pd--);
-        pc--;
-      }
-      if (pb > pc) break;
-      swap(v, pb++, pc--);
-    }
-    const end = a + n;
-    let r = Math.min(pa - a, pb - pa);
-    for (let k = 0; k < r; k++) swap(v, a + k, pb - r + k);
-    r = Math.min(pd - pc, end - pd - 1);
-    for (let k = 0; k < r; k++) swap(v, pb + k, end - r + k);
-    if ((r = pb - pa) > 1 && overlaps(a, r, lo, hi)) pqsort(v, a, r, cmp, lo, hi);
-    if ((r = pd - pc) <= 1) return;
-    a = end - r;
-    n = r;
-    if (!overlaps(a, n, lo, hi)) return;
-  }
-}
-
-/** pqsort's test whether positions lo..hi are not both before or both after v[a, a + n). */
-function overlaps(a: number, n: number, lo: number, hi: number): boolean {
-  return !((lo < a && hi < a) || (lo >= a + n && hi >= a + n));
 }
 
 /**
