@@ -14,6 +14,16 @@ export async function flushAll(ports: number[]): Promise<void> {
   }
 }
 
+/** Commands written one a line, words split on spaces (blank lines and # comments skipped). */
+export function splitCommands(lines: string): Cmd[] {
+  return lines
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.split(' '));
+}
+
 export function showBytes(b: Buffer): string {
   return JSON.stringify(b.toString('latin1'));
 }

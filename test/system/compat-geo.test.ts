@@ -11,7 +11,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RawConnection, startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
-import { keyspaceEventsOf, sameOnBoth, type Cmd } from '../support/compare.js';
+import { keyspaceEventsOf, sameOnBoth, splitCommands as split, type Cmd } from '../support/compare.js';
 import { startOneNodeClusters } from '../support/one-node-clusters.js';
 import { SyncReader } from '../support/sync-reader.js';
 
@@ -29,14 +29,6 @@ after(async () => {
 });
 
 const same = (cmds: Cmd[]): Promise<void> => sameOnBoth(corral.port, redis.port, cmds);
-
-const split = (lines: string): Cmd[] =>
-  lines
-    .trim()
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => l.split(' '));
 
 const SICILY = `
   GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania

@@ -8,7 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
-import { keyspaceEventsOf, sameOnBoth, type Cmd } from '../support/compare.js';
+import { keyspaceEventsOf, sameOnBoth, splitCommands as split, type Cmd } from '../support/compare.js';
 import { startOneNodeClusters } from '../support/one-node-clusters.js';
 
 let corral: StartedCorral;
@@ -25,14 +25,6 @@ after(async () => {
 });
 
 const same = (cmds: Cmd[]): Promise<void> => sameOnBoth(corral.port, redis.port, cmds);
-
-const split = (lines: string): Cmd[] =>
-  lines
-    .trim()
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => l.split(' '));
 
 const SETUP = `
   ZADD a 1 x 2 y 3 z
