@@ -28,6 +28,7 @@ sintercard lcs
 geoadd geodist geohash geopos georadius georadius_ro georadiusbymember georadiusbymember_ro geosearch geosearchstore
 debug
 blpop brpop brpoplpush blmove blmpop lmpop bzpopmin bzpopmax bzmpop zmpop
+xadd xrange xrevrange xlen xdel xtrim xsetid xread xgroup xreadgroup xack xpending xclaim xautoclaim xinfo acl
 `
   .split(/\s+/)
   .filter(Boolean)
