@@ -15,9 +15,10 @@ export const TYPE_HASH = 1;
 export const TYPE_LIST = 2;
 export const TYPE_SET = 3;
 export const TYPE_ZSET = 4;
-export type ValueType = typeof TYPE_STRING | typeof TYPE_HASH | typeof TYPE_LIST | typeof TYPE_SET | typeof TYPE_ZSET;
+export const TYPE_STREAM = 5;
+export type ValueType = typeof TYPE_STRING | typeof TYPE_HASH | typeof TYPE_LIST | typeof TYPE_SET | typeof TYPE_ZSET | typeof TYPE_STREAM;
 /** TYPE's reply for each type. */
-export const TYPE_NAMES = ['string', 'hash', 'list', 'set', 'zset'] as const;
+export const TYPE_NAMES = ['string', 'hash', 'list', 'set', 'zset', 'stream'] as const;
 
 export type { HashValue };
 

@@ -17,7 +17,7 @@
 
 import { createHash } from 'node:crypto';
 import { formatDouble } from '../../protocol/reply-writer.js';
-import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET, Entry, type ValueType } from '../../store/entry.js';
+import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STREAM, TYPE_STRING, TYPE_ZSET, Entry, type ValueType } from '../../store/entry.js';
 import type { Keyspace } from '../../store/keyspace.js';
 import type { HashValue } from '../../store/hash-value.js';
 import type { Deque } from '../../store/deque.js';
@@ -31,7 +31,7 @@ import type { ServerApi } from '../server-api.js';
 // ---- digests ------------------------------------------------------------------------------------
 
 /** Redis's object type numbers (OBJ_STRING...), which the digest mixes in, by corral's type. */
-const REDIS_TYPE: Record<ValueType, number> = { [TYPE_STRING]: 0, [TYPE_LIST]: 1, [TYPE_SET]: 2, [TYPE_ZSET]: 3, [TYPE_HASH]: 4 };
+const REDIS_TYPE: Record<ValueType, number> = { [TYPE_STRING]: 0, [TYPE_LIST]: 1, [TYPE_SET]: 2, [TYPE_ZSET]: 3, [TYPE_HASH]: 4, [TYPE_STREAM]: 6 };
 
 function sha1(data: Buffer): Buffer {
   return createHash('sha1').update(data).digest();
