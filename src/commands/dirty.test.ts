@@ -32,6 +32,9 @@ const P = payload();
 
 const S = ['SET', 's', 'v'];
 const H = ['HSET', 'h', 'f', 'v'];
+const X = ['XADD', 'x', '1-0', 'f', 'v'];
+/** A stream with a group whose consumer c holds entry 1-0 pending (XREADGROUP is a server command). */
+const XG = [X, ['XGROUP', 'CREATE', 'x', 'g', '0'], ['XCLAIM', 'x', 'g', 'c', '0', '1-0', 'FORCE']];
 const L = ['RPUSH', 'l', 'a', 'b', 'c'];
 const Z = ['ZADD', 'z', '1', 'a', '2', 'b'];
 const T = ['SADD', 't', 'a', 'b'];
@@ -125,6 +128,14 @@ const CASES: Record<string, Case> = {
   'cache.set': { setup: [['CACHE.GET', 'k', '1000']], change: ['CACHE.SET', 'k', 'v', '$token', '1000', 'GRACE', '100'], noop: [['CACHE.SET', 'k', 'v', 'bogus', '1000']] },
   'cache.invalidate': { setup: [S], change: ['CACHE.INVALIDATE', 's', 'GRACE', '100'], noop: [['CACHE.INVALIDATE', 'nope']] },
   restore: { setup: [S], change: ['RESTORE', 'r', '0', P], noop: [['RESTORE', 'r', '1', P, 'ABSTTL'], ['RESTORE', 's', '0', P]] },
+  xadd: { setup: [S], change: ['XADD', 'x', '1-0', 'f', 'v'], noop: [['XADD', 'x', 'NOMKSTREAM', '*', 'f', 'v'], ['XADD', 's', '*', 'f', 'v']] },
+  xdel: { setup: [X], change: ['XDEL', 'x', '1-0'], noop: [['XDEL', 'x', '2-0'], ['XDEL', 'nope', '1-0']] },
+  xtrim: { setup: [X, ['XADD', 'x', '2-0', 'f', 'v']], change: ['XTRIM', 'x', 'MAXLEN', '1'], noop: [['XTRIM', 'x', 'MAXLEN', '5'], ['XTRIM', 'x', 'MAXLEN', '~', '1']] },
+  xsetid: { setup: [X], change: ['XSETID', 'x', '5-0'], noop: [['XSETID', 'x', '0-1'], ['XSETID', 'nope', '5-0']] },
+  xgroup: { setup: [X], change: ['XGROUP', 'CREATE', 'x', 'g', '0'], noop: [['XGROUP', 'CREATE', 'nope', 'g', '0']] },
+  xack: { setup: XG, change: ['XACK', 'x', 'g', '1-0'], noop: [['XACK', 'x', 'g', '2-0'], ['XACK', 'x', 'nog', '1-0'], ['XACK', 'nope', 'g', '1-0'], ['XACK', 'x', 'g', 'bad']] },
+  xclaim: { setup: XG, change: ['XCLAIM', 'x', 'g', 'd', '0', '1-0'], noop: [['XCLAIM', 'x', 'g', 'd', '0', '9-0'], ['XCLAIM', 'x', 'g', 'd', '3600000', '1-0'], ['XCLAIM', 'x', 'nog', 'd', '0', '1-0']] },
+  xautoclaim: { setup: XG, change: ['XAUTOCLAIM', 'x', 'g', 'd', '0', '0'], noop: [['XAUTOCLAIM', 'x', 'g', 'd', '3600000', '0'], ['XAUTOCLAIM', 'x', 'g', 'd', '0', '(1-0'], ['XAUTOCLAIM', 'nope', 'g', 'd', '0', '0']] },
 };
 
 function fresh(c: Case) {

@@ -38,7 +38,7 @@ function dumpCommand(c: CommandContext): void {
     c.w.nil();
     return;
   }
-  const payload = rdbDumpId(c.db, id);
+  const payload = rdbDumpId(c.db, id, c.store.limits);
   c.w.bulkBytes(payload, 0, payload.length);
 }
 

@@ -19,6 +19,10 @@ import { zsetAlgebraCommands } from './zset-algebra.js';
 import { setCardCommands } from './set-card.js';
 import { lcsCommands } from './lcs.js';
 import { geoCommands } from './geo.js';
+import { streamCommands } from './streams.js';
+import { streamGroupCommands } from './stream-groups.js';
+import { streamClaimCommands } from './stream-claim.js';
+import { streamInfoCommands } from './stream-info.js';
 
 export const dataCommands: CommandDef[] = [
   ...hyperloglogCommands,
@@ -32,6 +36,10 @@ export const dataCommands: CommandDef[] = [
   ...setCardCommands,
   ...lcsCommands,
   ...geoCommands,
+  ...streamCommands,
+  ...streamGroupCommands,
+  ...streamClaimCommands,
+  ...streamInfoCommands,
   ...sortCommands,
   ...collectionScanCommands,
   ...leaseCommands,

@@ -1,6 +1,6 @@
 // What the registry of clients blocked on keys (server/blocking.ts) may do to its node: queue a
-// client's replies, run what a client sent while blocked, replicate a served waiter's pop, and
-// find where a key's slot is served.
+// client's replies, run what a client sent while blocked, replicate a served waiter's pop, count
+// a served waiter's error reply in the stats, and find where a key's slot is served.
 
 import type { BlockingHost } from './blocking.js';
 import type { Client } from './client.js';
@@ -28,6 +28,19 @@ export function blockingHostFor(node: BlockingHostSource): BlockingHost {
       if (node.tracking.active) node.tracking.afterCommand(client, false, false, null);
     },
     propagate: (db, words) => node.propagateWords(db, words),
+    propagateTransaction: (db, commands) => {
+      const stream = node.replStream;
+      if (stream === null) return;
+      stream.beginTransaction();
+      for (const words of commands) node.propagateWords(db, words);
+      stream.endTransaction();
+    },
+    servedError: (name) => {
+      const cmd = node.table.get(name);
+      if (cmd !== undefined) cmd.failedCalls++;
+      const w = node.writer;
+      node.stats.countError(w.slabView, w.slabIndex(0), w.slabIndex(w.pendingBytes));
+    },
     redirectFor: (key) => (node.cluster === null ? null : node.cluster.redirectForKey(key)),
     closeAfterReply: (client) => {
       client.closeAfterReply = true;

@@ -1,5 +1,5 @@
-// Clients blocked on keys (BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP)
-// and serving them, as Redis 7.0's blocked.c does.
+// Clients blocked on keys (BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP,
+// XREAD, XREADGROUP) and serving them, as Redis 7.0's blocked.c does.
 //
 // A blocked client is listed under each of its keys, in the order clients blocked. A write to a
 // key someone waits on marks it ready (the store's key-modified hook); after the command that
@@ -14,12 +14,18 @@
 // A waiter whose timeout passes gets a null array; CLIENT UNBLOCK answers it as a timeout or with
 // -UNBLOCKED; a node that turns replica drops its waiters with -UNBLOCKED (their command is a
 // write it can no longer do); a topology that moves a waiter's slot elsewhere redirects it.
+//
+// Stream waiters (serveClientsBlockedOnStreamKey) differ: a write to their key does not consume
+// anything, so one XADD serves every waiter whose ID is below the new last ID, and a waiter not
+// served (nothing new for it, the key gone or of another type) keeps waiting. Their serve
+// callback decides (StreamServeFn); XREADGROUP's answers with an error when its stream or group
+// is gone, as Redis 7.0 does.
 
 import type { CommandContext } from '../commands/context.js';
 import type { CommandArgs } from '../protocol/request-parser.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { Store } from '../store/store.js';
-import { TYPE_LIST, TYPE_ZSET } from '../store/entry.js';
+import { TYPE_LIST, TYPE_STREAM, TYPE_ZSET } from '../store/entry.js';
 import type { Client } from './client.js';
 
 /**
@@ -29,10 +35,18 @@ import type { Client } from './client.js';
  */
 export type ServeFn = (c: CommandContext, key: string, waiter: Waiter) => string[] | null;
 
+/**
+ * Serves a stream waiter after `key` was written (it may be missing now, or hold another type):
+ * replies as the waiter and returns true, or writes nothing and returns false to keep it
+ * waiting. The context is set up as the waiter's command's; words it asks to replicate
+ * (c.replicate) are propagated after it.
+ */
+export type StreamServeFn = (c: CommandContext, key: string, waiter: Waiter) => boolean;
+
 export interface Waiter {
   readonly client: Client;
-  /** The type whose data it waits for: TYPE_LIST or TYPE_ZSET. */
-  readonly kind: typeof TYPE_LIST | typeof TYPE_ZSET;
+  /** The type whose data it waits for: TYPE_LIST, TYPE_ZSET or TYPE_STREAM. */
+  readonly kind: typeof TYPE_LIST | typeof TYPE_ZSET | typeof TYPE_STREAM;
   /** The blocking command's name, lowercase. */
   readonly name: string;
   /** Its arguments, copied. */
@@ -48,6 +62,12 @@ export interface Waiter {
   readonly target: string | null;
   readonly toFront: boolean;
   readonly serve: ServeFn;
+  /** Stream waiters: the ID per key (in `keys` order) past which entries are new to it. */
+  readonly streamIds?: bigint[];
+  /** Stream waiters: how it is served (instead of serve). */
+  readonly streamServe?: StreamServeFn;
+  /** Stream waiters: what the blocking command needs to answer later (its COUNT, group...). */
+  readonly streamState?: unknown;
   timer: NodeJS.Timeout | null;
 }
 
@@ -68,6 +88,13 @@ export interface BlockingHost {
   afterServe(client: Client): void;
   /** Replicates a write made outside a command's call (a served waiter's pop). */
   propagate(db: number, words: string[]): void;
+  /** Replicates several, wrapped in MULTI/EXEC (Redis's propagatePendingCommands). */
+  propagateTransaction(db: number, commands: string[][]): void;
+  /**
+   * A served waiter's reply (collected in the writer) is an error: counted in the error stats
+   * and as a failed call of its command, as Redis's updateStatsOnUnblock does.
+   */
+  servedError(name: string): void;
   /** The error that sends a client elsewhere for a key (MOVED, CLUSTERDOWN), or null if served here. */
   redirectFor(key: string): string | null;
   closeAfterReply(client: Client): void;
@@ -142,7 +169,9 @@ export class Blocking {
       const key = id.slice(sep + 1);
       // Held at all (even past its TTL: serving looks it up, which expires it then, after the
       // SWAPDB is replicated, as Redis's scanDatabaseForReadyKeys then handleClientsBlockedOnKeys).
-      if (this.host.store.dbs[db].heldState(key) !== 0) this.keyModified(db, key);
+      // Stream waiters too when the key went (XREADGROUP's answer an error, as Redis's
+      // scanDatabaseForDeletedStreams has them do).
+      if (this.host.store.dbs[db].heldState(key) !== 0 || this.waiting.get(id)!.some((w) => w.kind === TYPE_STREAM)) this.keyModified(db, key);
     }
   }
 
@@ -174,13 +203,51 @@ export class Blocking {
     const keyspace = this.host.store.dbs[db];
     // Waiters in arrival order; serving one removes it from the list, so walk a copy.
     for (const w of list.slice()) {
+      if (this.byClient.get(w.client) !== w) continue;
+      if (w.kind === TYPE_STREAM) {
+        this.serveStreamWaiter(w, key);
+        continue;
+      }
       const e = keyspace.lookupWrite(key);
-      if (e === undefined) return;
+      if (e === undefined) continue;
       const kind = e.type;
-      if (kind !== TYPE_LIST && kind !== TYPE_ZSET) return;
-      if (w.kind !== kind || !this.byClient.has(w.client)) continue;
+      if (kind !== TYPE_LIST && kind !== TYPE_ZSET) continue;
+      if (w.kind !== kind) continue;
       this.serveOne(w, key);
     }
+  }
+
+  /** Offers a stream waiter its key: it is released only if its callback answered it. */
+  private serveStreamWaiter(w: Waiter, key: string): void {
+    const host = this.host;
+    const ctx = host.ctx;
+    const client = w.client;
+    ctx.args = w.args;
+    ctx.client = client;
+    ctx.db = host.store.dbs[w.db];
+    ctx.name = w.name;
+    ctx.replicateAs = null;
+    const writer = host.writer;
+    writer.begin();
+    writer.resp = client.resp;
+    host.beforeServe(client);
+    const served = w.streamServe!(ctx, key, w);
+    host.afterServe(client);
+    const words = ctx.replicateAs;
+    ctx.replicateAs = null;
+    if (words !== null) {
+      if (ctx.replicateAlso.length === 0) host.propagate(w.db, words);
+      else host.propagateTransaction(w.db, [words, ...ctx.replicateAlso]);
+    }
+    ctx.replicateAlso.length = 0;
+    if (!served) {
+      writer.discard();
+      return;
+    }
+    if (writer.pendingBytes > 0 && writer.byteAt(0) === 45 /* '-' */) host.servedError(w.name);
+    this.release(w);
+    host.queueReplies(client);
+    this.toResume.push(client);
   }
 
   private serveOne(w: Waiter, key: string): void {
@@ -197,6 +264,7 @@ export class Blocking {
     host.beforeServe(client);
     const words = w.serve(ctx, key, w);
     host.afterServe(client);
+    if (writer.pendingBytes > 0 && writer.byteAt(0) === 45 /* '-' */) host.servedError(w.name);
     if (words !== null) host.propagate(w.db, words);
     this.release(w);
     host.queueReplies(client);

@@ -104,6 +104,8 @@ export const PARAMS: ParamDef[] = [
   { name: 'set-max-intset-entries', kind: 'int', default: 512, min: 0, ...LLONG_MAX },
   { name: 'zset-max-listpack-entries', alias: 'zset-max-ziplist-entries', kind: 'int', default: 128, min: 0, ...LLONG_MAX },
   { name: 'zset-max-listpack-value', alias: 'zset-max-ziplist-value', kind: 'memory', default: 64, ...LLONG_MAX },
+  { name: 'stream-node-max-bytes', kind: 'memory', default: 4096, min: 0, ...LLONG_MAX },
+  { name: 'stream-node-max-entries', kind: 'int', default: 100, min: 0, ...LLONG_MAX },
   { name: 'busy-reply-threshold', alias: 'lua-time-limit', kind: 'int', default: 5000, min: 0, ...LLONG_MAX },
   // corral's: the most memory the Lua VM may hold (scripts, their data); a script past it fails
   // with "not enough memory" and the node is unaffected. 0: no limit.

@@ -240,6 +240,8 @@ export class CorralNode implements ServerApi, DispatchHost {
       case 'zset-max-listpack-entries':
       case 'zset-max-listpack-value':
       case 'set-max-intset-entries':
+      case 'stream-node-max-bytes':
+      case 'stream-node-max-entries':
         setEncodingLimit(this.store.limits, name, value as number);
         break;
       case 'proto-max-bulk-len':

@@ -64,5 +64,6 @@ export function replicaRdb(src: ReplicaRdbSource, req: number, replid: string, o
     functions: (req & REPLICA_EXCLUDE_FUNCTIONS) !== 0 ? null : (src.functions?.dump() ?? null),
     data: (req & REPLICA_EXCLUDE_DATA) === 0,
     access: policy.endsWith('-lru') ? 'lru' : policy.endsWith('-lfu') ? 'lfu' : null,
+    limits: src.store.limits,
   });
 }

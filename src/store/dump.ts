@@ -20,6 +20,8 @@
 //     list    varint count, then the items head first
 //     set     varint count, then the members in iteration order (numeric for an intset)
 //     zset    varint count, then (member item, f64 score) in ascending order: -0, +-inf exact
+//     stream  Redis's RDB_TYPE_STREAM_LISTPACKS_2 object body (stream-rdb.ts), nodes split under
+//             Redis's default stream-node-max-*; the receiving node splits them under its own
 //
 // The checksum is Redis's CRC64 (util/crc64.ts) over everything before it, version included.
 // The version, 0xC001, is outside Redis's RDB versions (1-12): Redis refuses a corral payload
@@ -47,46 +49,19 @@
 
 import { latin1, writeLatin1 } from '../util/bytes.js';
 import { crc64Into, crc64Matches } from '../util/crc64.js';
-import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET, type CollectionValue, type Entry, type ValueType } from './entry.js';
+import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STREAM, TYPE_STRING, TYPE_ZSET, type CollectionValue, type Entry, type ValueType } from './entry.js';
 import { Deque } from './deque.js';
 import { HashValue, LISTPACK_ENTRIES, LISTPACK_VALUE } from './hash-value.js';
 import { SortedSet } from './sorted-set.js';
-import { NO_LIMITS, type EncodingLimits } from './encoding-limits.js';
+import { DEFAULT_LIMITS, NO_LIMITS, type EncodingLimits } from './encoding-limits.js';
+import { RdbOut, RdbReader } from './rdb-codec.js';
+import { BusyKeyError, DumpFormatError, DumpPayloadError } from './dump-errors.js';
+import { StreamValue } from './stream.js';
+import { decodeStreamObject, encodeStreamObject } from './stream-rdb.js';
 import type { Keyspace } from './keyspace.js';
 import { copyBytes } from './keyspace-core.js';
 
-export const ERR_DUMP_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
-export const ERR_BAD_DATA_FORMAT = 'ERR Bad data format';
-export const ERR_BUSYKEY = 'BUSYKEY Target key name already exists.';
-
-/** A RESTORE that cannot go ahead; `message` is Redis's reply text for it. */
-export abstract class RestoreError extends Error {
-  abstract readonly code: string;
-}
-
-/** Too short, or the version or checksum is wrong. */
-export class DumpPayloadError extends RestoreError {
-  readonly code = 'E_DUMP_PAYLOAD';
-  constructor() {
-    super(ERR_DUMP_PAYLOAD);
-  }
-}
-
-/** Well framed, but the content is not a value dumpKey could have produced. */
-export class DumpFormatError extends RestoreError {
-  readonly code = 'E_DUMP_FORMAT';
-  constructor() {
-    super(ERR_BAD_DATA_FORMAT);
-  }
-}
-
-/** The key exists and REPLACE was not given. */
-export class BusyKeyError extends RestoreError {
-  readonly code = 'E_BUSYKEY';
-  constructor() {
-    super(ERR_BUSYKEY);
-  }
-}
+export { ERR_DUMP_PAYLOAD, ERR_BAD_DATA_FORMAT, ERR_BUSYKEY, RestoreError, DumpPayloadError, DumpFormatError, BusyKeyError } from './dump-errors.js';
 
 export const DUMP_VERSION = 0xc001;
 /** Version and checksum. */
@@ -102,6 +77,7 @@ const TAG_ZSET_LISTPACK = 6;
 const TAG_ZSET_SKIPLIST = 7;
 /** A listpack hash held as a table: the body is TAG_HASH_TABLE's. */
 const TAG_HASH_WIDE = 8;
+const TAG_STREAM = 9;
 const TAG_STALE = 0x80;
 
 /** What dumping and restoring need of a set value (commands/sets.ts's SetValue). */
@@ -233,6 +209,11 @@ export function dumpId(db: Keyspace, id: number): Buffer {
     out = newPayload(TAG_LIST, staleAt, n);
     p = writeVarint(out, head, count);
     for (let i = 0; i < count; i++) p = writeItem(out, p, d.get(i)!);
+  } else if (type === TYPE_STREAM) {
+    const body = new RdbOut();
+    encodeStreamObject(body, (obj as StreamValue).toImage());
+    out = newPayload(TAG_STREAM, staleAt, body.n);
+    p = head + body.buf.copy(out, head, 0, body.n);
   } else if (type === TYPE_SET) {
     const s = obj as DumpableSet;
     const members = s.members();
@@ -392,6 +373,19 @@ function decodeBody(tag: number, staleAt: number): DumpedValue {
         prevMember = member;
       }
       return { type: TYPE_ZSET, value: z, staleAt };
+    }
+    case TAG_STREAM: {
+      const r = new RdbReader(rb, rp, rend);
+      let value: StreamValue;
+      try {
+        value = StreamValue.fromImage(decodeStreamObject(r), DEFAULT_LIMITS);
+      } catch (err) {
+        // A bounds slip in a Buffer read is still the payload's fault.
+        if (err instanceof RangeError) bad();
+        throw err;
+      }
+      rp = r.p;
+      return { type: TYPE_STREAM, value, staleAt };
     }
     default:
       return bad();

@@ -1,6 +1,8 @@
 // The encoding thresholds a node's CONFIG sets (hash-max-listpack-entries / -value,
 // zset-max-listpack-entries / -value, set-max-intset-entries): past them Redis converts a small
-// value (listpack, intset) to its large encoding, and OBJECT ENCODING reports it. Each Store holds
+// value (listpack, intset) to its large encoding, and OBJECT ENCODING reports it. Also
+// stream-node-max-bytes / -entries, where a stream starts a new node (store/stream.ts), which
+// decides what approximate trimming removes. Each Store holds
 // its own (store.limits, updated by the node when its config changes); values take them at the
 // point where Redis would convert (HashValue.set, SortedSet.set, SetValue.add, the loaders), so
 // nodes sharing a process keep their own settings. The encodings are what is reported: corral's
@@ -13,6 +15,9 @@ export interface EncodingLimits {
   zsetEntries: number;
   zsetValue: number;
   intsetEntries: number;
+  /** stream-node-max-bytes / -entries: when a stream starts a new node (0: no limit). */
+  streamNodeMaxBytes: number;
+  streamNodeMaxEntries: number;
 }
 
 /** Redis 7.0's defaults (config.c). */
@@ -22,6 +27,8 @@ export const DEFAULT_LIMITS: Readonly<EncodingLimits> = Object.freeze({
   zsetEntries: 128,
   zsetValue: 64,
   intsetEntries: 512,
+  streamNodeMaxBytes: 4096,
+  streamNodeMaxEntries: 100,
 });
 
 /** No limit: values built under it keep their small encoding (loaders that decide it themselves). */
@@ -31,6 +38,8 @@ export const NO_LIMITS: Readonly<EncodingLimits> = Object.freeze({
   zsetEntries: Infinity,
   zsetValue: Infinity,
   intsetEntries: Infinity,
+  streamNodeMaxBytes: 4096,
+  streamNodeMaxEntries: 100,
 });
 
 const FIELD_OF_PARAM: Readonly<Record<string, keyof EncodingLimits>> = {
@@ -39,6 +48,8 @@ const FIELD_OF_PARAM: Readonly<Record<string, keyof EncodingLimits>> = {
   'zset-max-listpack-entries': 'zsetEntries',
   'zset-max-listpack-value': 'zsetValue',
   'set-max-intset-entries': 'intsetEntries',
+  'stream-node-max-bytes': 'streamNodeMaxBytes',
+  'stream-node-max-entries': 'streamNodeMaxEntries',
 };
 
 /** The config parameters (canonical names) that set a limit. */

@@ -16,7 +16,7 @@
 // Redis's walk of its dictionaries writes them (a loading primary skips them, a replica keeps
 // them until its primary's DEL). Corral's CACHE.SET stale time has no place in the format and is
 // dropped. The reader takes what the writer writes and what redis-server 7.0 writes without
-// modules or streams (used by tests and tools; corral itself never loads a file).
+// modules (used by tests and tools; corral itself never loads a file).
 
 import { crc64Into, crc64Matches } from '../util/crc64.js';
 import { latin1 } from '../util/bytes.js';
@@ -25,6 +25,8 @@ import type { Keyspace } from './keyspace.js';
 import { RDB_VERSION } from './rdb-format.js';
 import { RdbOut, rdbSaveBlob, rdbSaveLen, rdbSaveValue } from './rdb-write.js';
 import { RdbReader, decodeObject } from './rdb.js';
+import { DEFAULT_LIMITS } from './encoding-limits.js';
+import type { StreamNodeLimits } from './stream-rdb.js';
 
 export const RDB_OPCODE_FUNCTION2 = 245;
 export const RDB_OPCODE_MODULE_AUX = 247;
@@ -49,6 +51,8 @@ export interface RdbFileOptions {
   data: boolean;
   /** maxmemory-policy's family: *-lru writes each key's idle time, *-lfu its counter (as Redis). */
   access: 'lru' | 'lfu' | null;
+  /** stream-node-max-bytes / -entries, which a stream's nodes are split under (Redis's defaults if absent). */
+  limits?: StreamNodeLimits;
 }
 
 /** rdbSaveAuxField: the opcode, then key and value as strings (integers int-encoded). */
@@ -59,7 +63,7 @@ function saveAux(o: RdbOut, key: string, value: string | number): void {
 }
 
 /** One database's keys, after its SELECTDB and RESIZEDB (written once the counts are known). */
-function saveDb(o: RdbOut, index: number, db: Keyspace, access: 'lru' | 'lfu' | null): void {
+function saveDb(o: RdbOut, index: number, db: Keyspace, access: 'lru' | 'lfu' | null, limits: StreamNodeLimits): void {
   const body = new RdbOut();
   const value = new RdbOut();
   const t = db.table;
@@ -84,7 +88,7 @@ function saveDb(o: RdbOut, index: number, db: Keyspace, access: 'lru' | 'lfu' | 
     }
     // The value's type byte goes before the key: the value is encoded first, aside.
     value.n = 0;
-    rdbSaveValue(value, db, id);
+    rdbSaveValue(value, db, id, limits);
     body.byte(value.buf[0]);
     const ks = db.keyBytes(id);
     rdbSaveBlob(body, t.cb.subarray(ks, ks + db.keyLength()));
@@ -112,7 +116,7 @@ export function writeRdbFile(dbs: readonly Keyspace[], options: RdbFileOptions):
   for (const [k, v] of options.aux) saveAux(o, k, v);
   const f = options.functions;
   if (f !== null && f.length > PAYLOAD_FOOTER) o.bytes(f.subarray(0, f.length - PAYLOAD_FOOTER));
-  if (options.data) for (let j = 0; j < dbs.length; j++) saveDb(o, j, dbs[j], options.access);
+  if (options.data) for (let j = 0; j < dbs.length; j++) saveDb(o, j, dbs[j], options.access, options.limits ?? DEFAULT_LIMITS);
   o.byte(RDB_OPCODE_EOF);
   o.room(8);
   crc64Into(o.buf, 0, o.n, o.buf, o.n);

@@ -22,6 +22,7 @@
 //     zset (skiplist)     RDB_TYPE_ZSET_2 (5): members from the highest to the lowest, binary scores
 //     hash (listpack)     RDB_TYPE_HASH_LISTPACK (16): listpack of field, value (insertion order)
 //     hash (hashtable)    RDB_TYPE_HASH (4): field, value pairs
+//     stream              RDB_TYPE_STREAM_LISTPACKS_2 (19): stream-rdb.ts
 // Every blob (listpack, intset) is written as a string is, so it too may be LZF-compressed.
 // Byte-identical with Redis for strings, intsets, listpack hashes and zsets, skiplist zsets and
 // lists whose quicklist Redis built by pushes at the tail (any list that fits one node); for
@@ -30,14 +31,15 @@
 // dumped.
 //
 // Read: all of the above, plus RDB_TYPE_LIST (1), RDB_TYPE_ZSET (3, scores as strings) and the
-// plain quicklist container (elements past 1 GB). Ziplist-era encodings (9, 10, 12, 13, 14),
-// modules and streams are refused with "ERR Bad data format". Payloads are untrusted: every
-// length is checked against the bytes left before anything is allocated for it (an LZF string's
-// decompressed length is bounded by 90 times its compressed length), listpacks and intsets are
-// walked and checked whole (header, entry encodings, back lengths, terminator), empty values,
-// duplicate fields or members and NaN scores are refused, and nothing touches the keyspace until
-// the whole value is built. The value is rebuilt by the value classes' own insertion, so it takes
-// the encoding corral's (and Redis's) conversion rules give its content.
+// plain quicklist container (elements past 1 GB), and streams of the pre-7.0 type
+// (RDB_TYPE_STREAM_LISTPACKS, 15) as Redis 7.0 reads them (stream-rdb.ts). Ziplist-era encodings
+// (9, 10, 12, 13, 14) and modules are refused with "ERR Bad data format". Payloads are
+// untrusted: every length is checked against the bytes left before anything is allocated for it
+// (an LZF string's decompressed length is bounded by 90 times its compressed length), listpacks
+// and intsets are walked and checked whole (header, entry encodings, back lengths, terminator),
+// empty values, duplicate fields or members and NaN scores are refused, and nothing touches the
+// keyspace until the whole value is built. The value is rebuilt by the value classes' own
+// insertion, so it takes the encoding corral's (and Redis's) conversion rules give its content.
 
 
 /** The RDB version Redis 7.0 writes and the highest it accepts. */
@@ -53,6 +55,10 @@ export const RDB_TYPE_SET_INTSET = 11;
 export const RDB_TYPE_HASH_LISTPACK = 16;
 export const RDB_TYPE_ZSET_LISTPACK = 17;
 export const RDB_TYPE_LIST_QUICKLIST_2 = 18;
+/** Streams as Redis 5.0 to 6.2 write them (read only). */
+export const RDB_TYPE_STREAM_LISTPACKS = 15;
+/** Streams with consumer groups' entries-read and the stream's first and max deleted IDs (7.0). */
+export const RDB_TYPE_STREAM_LISTPACKS_2 = 19;
 
 export const RDB_ENC_INT8 = 0;
 export const RDB_ENC_INT16 = 1;

@@ -1,192 +1,29 @@
 // Reading DUMP payloads in Redis 7.0.15's format (rdb-format.ts describes it), and RESTORE's
 // dispatch between that format and corral's own (store/dump.ts) by the payload's version.
 // Encodings come out as Redis's loader (rdbLoadObject) converts under the node's limits
-// (encoding-limits.ts): a listpack or intset only for its entries count, other types by content.
+// (encoding-limits.ts): a listpack or intset only for its entries count, other types by content;
+// a stream's nodes split under its stream-node-max-* (stream-rdb.ts reads the stream). The
+// reader and listpack walker live in rdb-codec.ts and are re-exported here.
 
-import { latin1 } from '../util/bytes.js';
 import { crc64Matches } from '../util/crc64.js';
-import { lzfDecompress } from '../util/lzf.js';
 import { Deque } from './deque.js';
 import { DUMP_VERSION, DumpFormatError, DumpPayloadError, FOOTER_BYTES, createSet, decodeDump, type DumpableSet, type DumpedValue } from './dump.js';
-import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET, type CollectionValue } from './entry.js';
+import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STREAM, TYPE_STRING, TYPE_ZSET, type CollectionValue } from './entry.js';
 import { HashValue } from './hash-value.js';
 import { SortedSet, parseDouble } from './sorted-set.js';
 import { DEFAULT_LIMITS, NO_LIMITS, type EncodingLimits } from './encoding-limits.js';
-import { RDB_VERSION, RDB_TYPE_STRING, RDB_TYPE_LIST, RDB_TYPE_SET, RDB_TYPE_ZSET, RDB_TYPE_HASH, RDB_TYPE_ZSET_2, RDB_TYPE_SET_INTSET, RDB_TYPE_HASH_LISTPACK, RDB_TYPE_ZSET_LISTPACK, RDB_TYPE_LIST_QUICKLIST_2, RDB_ENC_INT8, RDB_ENC_INT16, RDB_ENC_INT32, RDB_ENC_LZF, QUICKLIST_NODE_CONTAINER_PLAIN, QUICKLIST_NODE_CONTAINER_PACKED, LZF_MAX_RATIO, backlen } from './rdb-format.js';
+import { StreamValue } from './stream.js';
+import { decodeStreamObject } from './stream-rdb.js';
+import { RdbReader, listpackEntries } from './rdb-codec.js';
+import { RDB_VERSION, RDB_TYPE_STRING, RDB_TYPE_LIST, RDB_TYPE_SET, RDB_TYPE_ZSET, RDB_TYPE_HASH, RDB_TYPE_ZSET_2, RDB_TYPE_SET_INTSET, RDB_TYPE_HASH_LISTPACK, RDB_TYPE_ZSET_LISTPACK, RDB_TYPE_LIST_QUICKLIST_2, RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_2, QUICKLIST_NODE_CONTAINER_PLAIN, QUICKLIST_NODE_CONTAINER_PACKED } from './rdb-format.js';
 
 export { rdbDumpId, rdbDumpKey } from './rdb-write.js';
+export { RdbReader, listpackEntries } from './rdb-codec.js';
 
 // ---- decoding ----
 
 function bad(): never {
   throw new DumpFormatError();
-}
-
-/** A bounded reader over a payload's object (or a whole RDB file: rdb-file.ts). */
-export class RdbReader {
-  constructor(
-    readonly b: Buffer,
-    public p: number,
-    readonly end: number,
-  ) {}
-
-  get left(): number {
-    return this.end - this.p;
-  }
-
-  byte(): number {
-    if (this.p >= this.end) bad();
-    return this.b[this.p++];
-  }
-
-  /** rdbLoadLen for a plain length (an encoded one is refused). */
-  len(): number {
-    const b0 = this.byte();
-    switch (b0 >>> 6) {
-      case 0:
-        return b0 & 0x3f;
-      case 1:
-        return ((b0 & 0x3f) << 8) | this.byte();
-      case 2:
-        if (b0 === 0x80) {
-          if (this.left < 4) bad();
-          const n = this.b.readUInt32BE(this.p);
-          this.p += 4;
-          return n;
-        }
-        if (b0 === 0x81) {
-          if (this.left < 8) bad();
-          const hi = this.b.readUInt32BE(this.p);
-          const lo = this.b.readUInt32BE(this.p + 4);
-          this.p += 8;
-          if (hi > 0x1fffff) bad(); // past 2^53: more than any payload holds
-          return hi * 2 ** 32 + lo;
-        }
-        return bad();
-      default:
-        return bad();
-    }
-  }
-
-  /** A count of items taking at least `minBytes` each: refused when empty or past the bytes left. */
-  count(minBytes: number): number {
-    const n = this.len();
-    if (n === 0 || n * minBytes > this.left) bad();
-    return n;
-  }
-
-  /** rdbGenericLoadStringObject: a string's bytes (int-encoded and LZF strings decoded). */
-  blob(): Buffer {
-    const b0 = this.byte();
-    if (b0 >>> 6 === 3) {
-      const enc = b0 & 0x3f;
-      const b = this.b;
-      let v: number;
-      if (enc === RDB_ENC_INT8) {
-        if (this.left < 1) bad();
-        v = b.readInt8(this.p);
-        this.p += 1;
-      } else if (enc === RDB_ENC_INT16) {
-        if (this.left < 2) bad();
-        v = b.readInt16LE(this.p);
-        this.p += 2;
-      } else if (enc === RDB_ENC_INT32) {
-        if (this.left < 4) bad();
-        v = b.readInt32LE(this.p);
-        this.p += 4;
-      } else if (enc === RDB_ENC_LZF) {
-        const clen = this.len();
-        const len = this.len();
-        if (clen === 0 || clen > this.left || len === 0 || len > clen * LZF_MAX_RATIO) bad();
-        const out = lzfDecompress(b, this.p, this.p + clen, len);
-        if (out === null) bad();
-        this.p += clen;
-        return out;
-      } else {
-        return bad();
-      }
-      return Buffer.from(String(v), 'latin1');
-    }
-    this.p--;
-    const len = this.len();
-    if (len > this.left) bad();
-    const out = this.b.subarray(this.p, this.p + len);
-    this.p += len;
-    return out;
-  }
-
-  str(): string {
-    const b = this.blob();
-    return latin1(b, 0, b.length);
-  }
-
-  /** rdbLoadDoubleValue (RDB_TYPE_ZSET's string scores). */
-  oldDouble(): number {
-    const len = this.byte();
-    if (len === 253) return NaN;
-    if (len === 254) return Infinity;
-    if (len === 255) return -Infinity;
-    if (len > this.left) bad();
-    const s = latin1(this.b, this.p, this.p + len);
-    this.p += len;
-    const v = Number.parseFloat(s);
-    return Number.isNaN(v) ? bad() : v;
-  }
-}
-
-/** The entries of a listpack blob, validated whole (lpValidateIntegrity with deep checks). */
-function listpackEntries(lp: Buffer): string[] {
-  const n = lp.length;
-  if (n < 7 || lp.readUInt32LE(0) !== n || lp[n - 1] !== 0xff) bad();
-  const declared = lp.readUInt16LE(4);
-  const out: string[] = [];
-  const end = n - 1;
-  let p = 6;
-  const bl: number[] = [];
-  while (p < end) {
-    const start = p;
-    const c = lp[p++];
-    let s: string;
-    if (c < 0x80) {
-      s = String(c);
-    } else if (c < 0xc0) {
-      const len = c & 0x3f;
-      if (len > end - p) bad();
-      s = latin1(lp, p, p + len);
-      p += len;
-    } else if (c < 0xe0) {
-      if (p >= end) bad();
-      let u = ((c & 0x1f) << 8) | lp[p++];
-      if (u >= 4096) u -= 8192;
-      s = String(u);
-    } else if (c < 0xf0) {
-      if (p >= end) bad();
-      const len = ((c & 0x0f) << 8) | lp[p++];
-      if (len > end - p) bad();
-      s = latin1(lp, p, p + len);
-      p += len;
-    } else if (c === 0xf0) {
-      if (end - p < 4) bad();
-      const len = lp.readUInt32LE(p);
-      p += 4;
-      if (len > end - p) bad();
-      s = latin1(lp, p, p + len);
-      p += len;
-    } else {
-      const width = c === 0xf1 ? 2 : c === 0xf2 ? 3 : c === 0xf3 ? 4 : c === 0xf4 ? 8 : 0;
-      if (width === 0 || end - p < width) bad();
-      s = width === 8 ? lp.readBigInt64LE(p).toString() : String(lp.readIntLE(p, width));
-      p += width;
-    }
-    bl.length = 0;
-    backlen(p - start, bl);
-    if (bl.length > end - p) bad();
-    for (const x of bl) if (lp[p++] !== x) bad();
-    out.push(s);
-  }
-  if (p !== end) bad();
-  if (declared !== 65535 && declared !== out.length) bad();
-  return out;
 }
 
 /** The members of an intset blob (intsetValidateIntegrity). */
@@ -315,6 +152,10 @@ export function decodeObject(r: RdbReader, type: number, limits: Readonly<Encodi
       const entriesOnly = { ...NO_LIMITS, hashEntries: limits.hashEntries };
       return { type: TYPE_HASH, value: hashFrom(items.length / 2, () => items[i++], entriesOnly), staleAt: 0 };
     }
+    case RDB_TYPE_STREAM_LISTPACKS:
+    case RDB_TYPE_STREAM_LISTPACKS_2:
+      // Nodes are split afresh under the node's stream-node-max-* (the image has no tombstones).
+      return { type: TYPE_STREAM, value: StreamValue.fromImage(decodeStreamObject(r, type === RDB_TYPE_STREAM_LISTPACKS), limits), staleAt: 0 };
     default:
       return bad();
   }

@@ -36,7 +36,8 @@ export function commandHarness(commands: CommandDef[], databases = 16) {
   store.setKeyModifiedHook((db, key) => modified.push(`${db}:${key}`));
   const raw = (...argv: Array<string | Buffer>): string => {
     c.args = argsFrom(argv);
-    const cmd = table.get(String(argv[0]))!;
+    let cmd = table.get(String(argv[0]))!;
+    if (cmd.subcommands !== null) cmd = cmd.subcommands.get(String(argv[1]).toLowerCase())!;
     c.db = store.dbs[c.client.db];
     c.name = cmd.fullName;
     c.w.begin();

@@ -21,7 +21,7 @@
 // state, receive a small one; HSET, RPUSH, SADD, ZADD and APPEND keep a key's TTL.
 
 import type { Keyspace } from '../../store/keyspace.js';
-import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, type CollectionValue } from '../../store/entry.js';
+import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STREAM, TYPE_STRING, type CollectionValue } from '../../store/entry.js';
 import type { HashValue } from '../../store/hash-value.js';
 import type { Deque } from '../../store/deque.js';
 import type { SortedSet } from '../../store/sorted-set.js';
@@ -38,11 +38,14 @@ const PIECE_ITEMS = 1024;
 
 /**
  * Whether a live id's key is big enough to go in pieces. A key with a stale-at time (the SDK's
- * stale-while-revalidate) always goes whole: only RESTORE carries that time.
+ * stale-while-revalidate) always goes whole: only RESTORE carries that time. So does a stream.
  */
 export function isBigKey(ks: Keyspace, id: number): boolean {
   if (ks.staleAtOf(id) !== 0) return false;
-  if (ks.typeOf(id) === TYPE_STRING) return ks.table.valueLength(id) > BIG_STRING_BYTES;
+  const type = ks.typeOf(id);
+  if (type === TYPE_STRING) return ks.table.valueLength(id) > BIG_STRING_BYTES;
+  // A stream has no piecewise form here (its groups and IDs are not plain elements): whole.
+  if (type === TYPE_STREAM) return false;
   const v = ks.objectOf(id) as CollectionValue;
   return v.size > BIG_COLLECTION_ITEMS || v.bytes > BIG_COLLECTION_BYTES;
 }

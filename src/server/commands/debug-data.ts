@@ -22,6 +22,9 @@ import type { Keyspace } from '../../store/keyspace.js';
 import type { HashValue } from '../../store/hash-value.js';
 import type { Deque } from '../../store/deque.js';
 import type { SortedSet } from '../../store/sorted-set.js';
+import type { StreamValue } from '../../store/stream.js';
+import { streamIdMs, streamIdSeq } from '../../store/stream-image.js';
+import { STREAM_ID_MAX } from '../../commands/stream-ids.js';
 import { restoreValue, type DumpableSet } from '../../store/dump.js';
 import { decodeRdb, rdbDumpId } from '../../store/rdb.js';
 import { RDB_TYPE_LIST_QUICKLIST_2 } from '../../store/rdb-format.js';
@@ -78,6 +81,13 @@ function mixValue(db: Keyspace, id: number, digest: Buffer): void {
       mixDigest(ele, formatDouble(it.score));
       xorDigest(digest, ele);
     }
+  } else if (type === TYPE_STREAM) {
+    // Entries in ID order, each as "ms.seq" then its fields and values (7.0 leaves groups out).
+    (db.objectOf(id) as StreamValue).forEachInRange(0n, STREAM_ID_MAX, false, (entryId, fields) => {
+      mixDigest(digest, `${streamIdMs(entryId)}.${streamIdSeq(entryId)}`);
+      for (const f of fields) mixDigest(digest, f);
+      return true;
+    });
   } else {
     const ele = Buffer.allocUnsafe(20);
     for (const [f, v] of (db.objectOf(id) as HashValue).entries()) {
@@ -189,7 +199,7 @@ export function objectLine(node: ServerApi, dbIndex: number, db: Keyspace, key: 
   const sharing = store.maxmemory === 0 || !(policy.endsWith('-lru') || policy.endsWith('-lfu'));
   const n = encoding === 'int' ? Number(e.value as string) : -1;
   const refcount = sharing && n >= 0 && n < OBJ_SHARED_INTEGERS ? OBJ_SHARED_REFCOUNT : 1;
-  const payload = rdbDumpId(db, id);
+  const payload = rdbDumpId(db, id, store.limits);
   const serialized = payload.length - 11;
   const now = store.clock.now();
   const last = e.lastAccess;
@@ -227,7 +237,7 @@ export function saveDataset(node: ServerApi): void {
   const dbs = node.store.dbs.map((db) => {
     const keys: SavedKey[] = [];
     for (const id of db.ids()) {
-      keys.push({ key: db.table.keyString(id), payload: rdbDumpId(db, id), expireAt: db.expireAtOf(id), staleAt: db.staleAtOf(id) });
+      keys.push({ key: db.table.keyString(id), payload: rdbDumpId(db, id, node.store.limits), expireAt: db.expireAtOf(id), staleAt: db.staleAtOf(id) });
     }
     return keys;
   });

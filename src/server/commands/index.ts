@@ -11,6 +11,8 @@ import { pubsubCommands } from './pubsub.js';
 import { scriptingCommands } from './scripting.js';
 import { functionCommands } from './functions.js';
 import { blockingCommands } from './blocking.js';
+import { streamBlockCommands } from './stream-block.js';
+import { streamReadgroupCommands } from './stream-readgroup.js';
 import { debugCommands } from './debug.js';
 
 export const serverCommands: CommandDef[] = [
@@ -25,5 +27,7 @@ export const serverCommands: CommandDef[] = [
   ...scriptingCommands,
   ...functionCommands,
   ...blockingCommands,
+  ...streamBlockCommands,
+  ...streamReadgroupCommands,
   ...debugCommands,
 ];
