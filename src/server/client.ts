@@ -11,6 +11,8 @@ import type { RespVersion } from '../protocol/reply-writer.js';
 import type { DirectWriter } from './socket-writer.js';
 import type { Subscriptions } from './pubsub.js';
 import type { TrackingState } from './tracking.js';
+import { UNRESTRICTED_USER } from './acl/unrestricted.js';
+import type { AclUser } from './acl/user.js';
 
 /** A command queued by MULTI: its arguments copied out of the read buffer. */
 export interface QueuedCommand {
@@ -29,6 +31,8 @@ export class Client implements ClientLike {
   resp: RespVersion = 2;
   name = '';
   authenticated: boolean;
+  /** The ACL user the client runs as (the node sets its default user on connect; internal clients run unrestricted). */
+  user: AclUser = UNRESTRICTED_USER;
   readonly parser: RequestParser;
   /** Commands queued since MULTI, or null outside a transaction. */
   multi: QueuedCommand[] | null = null;

@@ -45,6 +45,10 @@ export const PARAMS: ParamDef[] = [
   { name: 'lfu-log-factor', kind: 'int', default: 10, min: 0, max: INT_MAX },
   { name: 'lfu-decay-time', kind: 'int', default: 1, min: 0, max: INT_MAX },
   { name: 'requirepass', kind: 'string', default: '', sensitive: true },
+  // ACL (server/acl): the users file of ACL LOAD / ACL SAVE, and how many ACL LOG entries are kept.
+  { name: 'aclfile', kind: 'string', default: '', immutable: true },
+  { name: 'acllog-max-len', kind: 'int', default: 128, min: 0, ...LLONG_MAX },
+  { name: 'acl-pubsub-default', kind: 'enum', default: 'resetchannels', values: ['allchannels', 'resetchannels'] },
   { name: 'proto-max-bulk-len', kind: 'memory', default: 512 * 1024 * 1024, min: 1024 * 1024, ...LLONG_MAX },
   { name: 'client-query-buffer-limit', kind: 'memory', default: GB, min: 1024 * 1024, ...LLONG_MAX },
   { name: 'maxclients', kind: 'int', default: 10000, min: 1, max: 4294967295 },

@@ -1,7 +1,7 @@
 // Runs one parsed command for a client, with Redis 7's checks in Redis's order: QUIT, command
 // lookup (unknown command, unknown subcommand, arity), authentication, commands refused inside
-// MULTI, the memory limit, then either queueing (inside MULTI) or the call itself, timed for
-// INFO commandstats and the slowlog.
+// MULTI, the ACL (server/acl: skipped for an unrestricted user), the memory limit, then either
+// queueing (inside MULTI) or the call itself, timed for INFO commandstats and the slowlog.
 
 import type { CommandArgs } from '../protocol/request-parser.js';
 import {
@@ -26,6 +26,12 @@ import { copyArgs, type Client } from './client.js';
 import type { CommandContext } from '../commands/context.js';
 import type { ServerApi } from './server-api.js';
 import type { Tracking } from './tracking.js';
+import type { AclLogContext } from './acl/acl-log.js';
+import { deniedError } from './acl/check.js';
+import { checkAndLog } from './acl/enforce.js';
+import { aclFor } from './acl/registry.js';
+import { redactedArgs } from './acl/redact.js';
+import { clientInfoLine } from './info.js';
 
 /** What the dispatcher needs of its node beyond ServerApi (CorralNode implements it). */
 export interface DispatchHost extends ServerApi {
@@ -72,6 +78,14 @@ export function dispatch(node: DispatchHost, client: Client, args: CommandArgs):
   if (client.multi !== null && (cmd.flags & CMD_NO_MULTI) !== 0) {
     reject(node, client, 'ERR Command not allowed inside a transaction', cmd);
     return;
+  }
+  // ACL (server/acl): skipped with one test for a user allowed every command, key and channel.
+  if (!client.user.unrestricted) {
+    const denial = aclDenial(node, node.ctx, client, cmd, args, client.multi !== null ? 'multi' : 'toplevel');
+    if (denial !== 0) {
+      reject(node, client, deniedError(denial, cmd.fullName), cmd);
+      return;
+    }
   }
   if (node.cluster !== null && !routedHere(node, client, cmd, args)) return;
   const isWrite = (cmd.flags & CMD_WRITE) !== 0 || (cmd.name === 'exec' && client.multi !== null && (client.multiFlags & CMD_WRITE) !== 0);
@@ -197,7 +211,22 @@ export function call(node: DispatchHost, client: Client, cmd: Command, args: Com
   node.stats.commandsProcessed++;
   client.lastCommand = cmd.fullName;
   const threshold = node.slowlogThreshold;
-  if (threshold >= 0 && micros >= threshold && (cmd.flags & CMD_SKIP_SLOWLOG) === 0) node.slowlog.add(args, micros, client);
+  if (threshold >= 0 && micros >= threshold && (cmd.flags & CMD_SKIP_SLOWLOG) === 0) node.slowlog.add(redactedArgs(cmd.fullName, args), micros, client);
+}
+
+/**
+ * Checks a restricted client's call against its user's ACL and logs a denial (with `client`'s
+ * CLIENT LIST line, the denied command as its current one). Returns 0 (ACL_OK) or the denial.
+ */
+export function aclDenial(node: ServerApi, ctx: CommandContext, client: Client, cmd: Command, args: CommandArgs, context: AclLogContext): number {
+  const info = (): string => {
+    ctx.args = args;
+    ctx.client = client;
+    ctx.name = cmd.fullName;
+    return clientInfoLine(node, client, client, ctx).slice(0, -1);
+  };
+  const verdict = checkAndLog(aclFor(node), client.user, cmd, args, context, info, Date.now());
+  return verdict === null ? 0 : verdict.result;
 }
 
 /** Commands that run a script: what they read is what the script's commands read (see afterTracked). */

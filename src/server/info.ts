@@ -411,7 +411,7 @@ export function clientInfoLine(node: ServerApi, client: Client, self: Client, c:
     ` multi=${client.multi === null ? -1 : client.multi.length} qbuf=${qbuf} qbuf-free=0` +
     ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=1024 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${totMem}` +
     ` events=${omem > 0 ? 'rw' : 'r'} cmd=${client === self ? c.name : client.lastCommand}` +
-    ` user=default redir=${client.tracking === null ? -1 : client.tracking.redirect} resp=${client.resp}\n`
+    ` user=${client.user.name} redir=${client.tracking === null ? -1 : client.tracking.redirect} resp=${client.resp}\n`
   );
 }
 

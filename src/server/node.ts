@@ -19,6 +19,8 @@ import { attachReader } from './socket-reader.js';
 import { createSocketWriter } from './socket-writer.js';
 import { Client, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT } from './client.js';
 import { Config, ConfigError, parseMemory, type ConfigValue } from './config.js';
+import { aclFor } from './acl/registry.js';
+import { SELECTOR_ALLCHANNELS } from './acl/selector.js';
 import { call, dispatch, type DispatchHost } from './dispatch.js';
 import { Slowlog } from './slowlog.js';
 import { WatchRegistry } from './watch.js';
@@ -212,6 +214,15 @@ export class CorralNode implements ServerApi, DispatchHost {
 
   private apply(name: string, value: ConfigValue): void {
     switch (name) {
+      case 'requirepass':
+        aclFor(this).setRequirepass(value as string);
+        break;
+      case 'acllog-max-len':
+        aclFor(this).log.maxLen = value as number;
+        break;
+      case 'acl-pubsub-default':
+        aclFor(this).pubsubDefault = value === 'allchannels' ? SELECTOR_ALLCHANNELS : 0;
+        break;
       case 'maxmemory':
         this.store.maxmemory = value as number;
         // As Redis's CONFIG SET maxmemory: evicts down to the new limit now, not at the next command.
@@ -313,9 +324,10 @@ export class CorralNode implements ServerApi, DispatchHost {
       this.nextClientId++,
       socket,
       { maxBulkLength: this.config.int('proto-max-bulk-len'), maxQueryBuffer: this.config.int('client-query-buffer-limit') },
-      this.config.str('requirepass') !== '',
+      aclFor(this).defaultRequiresAuth,
       this.clock.now(),
     );
+    client.user = aclFor(this).defaultUser;
     this.clients.set(client.id, client);
     if (!attachReader(socket, (buf, length) => this.onData(client, buf, length))) {
       socket.on('data', (chunk: Buffer) => this.onData(client, chunk, chunk.length));

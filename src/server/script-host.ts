@@ -6,7 +6,9 @@
 import { CMD_READONLY } from '../commands/table.js';
 import { keySlotOf } from '../cluster/slot.js';
 import type { CorralNode } from './node.js';
-import { call } from './dispatch.js';
+import { aclDenial, call } from './dispatch.js';
+import { userVerdict } from './acl/enforce.js';
+import { aclFor } from './acl/registry.js';
 import type { ScriptHost } from './scripting/scripting.js';
 
 export function scriptHostFor(node: CorralNode): ScriptHost {
@@ -28,6 +30,11 @@ export function scriptHostFor(node: CorralNode): ScriptHost {
       const cluster = node.cluster;
       if (cluster === null || caller.id === 0) return null;
       return cluster.routeInScript(cmd, args, caller.readonlyMode && (cmd.flags & CMD_READONLY) !== 0);
+    },
+    aclCheck: (caller, cmd, args, log) => {
+      if (caller.user.unrestricted) return 0;
+      if (log) return aclDenial(node, node.ctx, caller, cmd, args, 'lua');
+      return userVerdict(aclFor(node), caller.user, cmd, args).result;
     },
     keySlot: (buf, start, end) => (node.cluster === null ? -1 : keySlotOf(buf, start, end)),
     rejected: (cmd, errBuffer) => {

@@ -1,9 +1,9 @@
 // Connection commands (Redis's "connection" group): PING, ECHO, SELECT, QUIT, HELLO, AUTH, RESET
 // and CLIENT (ID SETNAME GETNAME LIST INFO KILL, and the tracking/blocking subcommands corral can
-// answer truthfully), with Redis 7.0's replies and errors. corral has one user, "default", whose
-// password is requirepass (none when empty).
+// answer truthfully), with Redis 7.0's replies and errors. Users and their passwords are the
+// ACL's (server/acl): AUTH and HELLO AUTH authenticate as one, the default user's password
+// being requirepass.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CommandContext } from '../../commands/context.js';
 import {
   CMD_ADMIN,
@@ -20,6 +20,9 @@ import { REPLY_OFF, REPLY_ON, REPLY_SKIP_NEXT, type Client } from '../client.js'
 import type { ServerApi } from '../server-api.js';
 import { REDIS_VERSION, clientInfoLine, setNoEvict } from '../info.js';
 import { clientOf, serverOf } from './util.js';
+import { aclFor } from '../acl/registry.js';
+import { ACL_DENIED_AUTH } from '../acl/check.js';
+import { USER_NOPASS, type AclUser } from '../acl/user.js';
 import { clientCachingCommand, clientGetredirCommand, clientTrackingCommand, clientTrackinginfoCommand } from './tracking.js';
 
 export const ERR_CLIENT_NAME = 'ERR Client names cannot contain spaces, newlines or special characters.';
@@ -87,16 +90,28 @@ export function validClientName(name: string): boolean {
 }
 
 /**
- * Checks a username/password pair against the default user, as ACLAuthenticateUser does: with no
- * requirepass the default user is "nopass" and any password is accepted. Constant-time compare.
+ * ACLAuthenticateUser: on success the client runs as the user; a failure is logged in ACL LOG
+ * (reason auth, the command's name as typed as its object).
  */
-export function checkPassword(node: ServerApi, username: string, password: string): boolean {
-  if (username !== 'default') return false;
-  const required = node.config.str('requirepass');
-  if (required === '') return true;
-  const a = createHash('sha256').update(password, 'latin1').digest();
-  const b = createHash('sha256').update(required, 'latin1').digest();
-  return timingSafeEqual(a, b);
+export function authenticate(c: CommandContext, username: string, password: string): boolean {
+  const node = serverOf(c);
+  const client = clientOf(c);
+  const acl = aclFor(node);
+  const user = acl.authenticate(username, password);
+  if (user !== null) {
+    client.user = user;
+    client.setAuthenticated(true);
+    return true;
+  }
+  acl.log.add({
+    reason: ACL_DENIED_AUTH,
+    context: client.multi !== null ? 'multi' : 'toplevel',
+    object: c.str(0),
+    username,
+    ctime: Date.now(),
+    clientInfo: clientInfoLine(node, client, client, c).slice(0, -1),
+  });
+  return false;
 }
 
 function authCommand(c: CommandContext): void {
@@ -105,16 +120,15 @@ function authCommand(c: CommandContext): void {
     return;
   }
   const node = serverOf(c);
-  if (c.argc === 2 && node.config.str('requirepass') === '') {
+  if (c.argc === 2 && (aclFor(node).defaultUser.flags & USER_NOPASS) !== 0) {
     c.w.error(ERR_AUTH_NO_PASSWORD);
     return;
   }
   const user = c.argc === 2 ? 'default' : c.str(1);
-  if (!checkPassword(node, user, c.str(c.argc - 1))) {
+  if (!authenticate(c, user, c.str(c.argc - 1))) {
     c.w.error(ERR_WRONGPASS);
     return;
   }
-  clientOf(c).setAuthenticated(true);
   c.w.ok();
 }
 
@@ -152,11 +166,10 @@ function helloCommand(c: CommandContext): void {
   const node = serverOf(c);
   const client = clientOf(c);
   if (authAt !== 0) {
-    if (!checkPassword(node, c.str(authAt), c.str(authAt + 1))) {
+    if (!authenticate(c, c.str(authAt), c.str(authAt + 1))) {
       c.w.error(ERR_WRONGPASS);
       return;
     }
-    client.setAuthenticated(true);
   }
   if (!client.authenticated) {
     c.w.error(ERR_HELLO_NOAUTH);
@@ -214,7 +227,9 @@ function resetCommand(c: CommandContext): void {
   node.pubsub.dropClient(client);
   node.tracking.disable(client);
   node.refreshKeyHook();
-  client.setAuthenticated(node.config.str('requirepass') === '');
+  const acl = aclFor(node);
+  client.user = acl.defaultUser;
+  client.setAuthenticated(!acl.defaultRequiresAuth);
   c.w.simple('RESET');
 }
 
@@ -296,6 +311,7 @@ function clientKillCommand(c: CommandContext): void {
   let id = 0;
   let skipme = true;
   let killType: string | null = null;
+  let killUser: AclUser | null = null;
   if (c.argc === 3) {
     addr = c.str(2);
     skipme = false;
@@ -324,10 +340,12 @@ function clientKillCommand(c: CommandContext): void {
       } else if (c.is(i, 'laddr')) {
         laddr = c.str(i + 1);
       } else if (c.is(i, 'user')) {
-        if (c.str(i + 1) !== 'default') {
+        const u = aclFor(serverOf(c)).get(c.str(i + 1));
+        if (u === undefined) {
           c.w.error(`ERR No such user '${c.str(i + 1)}'`);
           return;
         }
+        killUser = u;
       } else if (c.is(i, 'skipme')) {
         if (c.is(i + 1, 'yes')) skipme = true;
         else if (c.is(i + 1, 'no')) skipme = false;
@@ -351,6 +369,8 @@ function clientKillCommand(c: CommandContext): void {
       if (addr !== null && cl.addr !== addr) continue;
       if (laddr !== null && cl.laddr !== laddr) continue;
       if (id !== 0 && cl.id !== id) continue;
+      // By name: a client made without a node (test harnesses) runs as an unrestricted "default".
+      if (killUser !== null && cl.user.name !== killUser.name) continue;
       if (cl === self && skipme) continue;
       if (cl === self) killSelf = true;
       else node.closeClient(cl);

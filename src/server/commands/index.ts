@@ -14,6 +14,7 @@ import { blockingCommands } from './blocking.js';
 import { streamBlockCommands } from './stream-block.js';
 import { streamReadgroupCommands } from './stream-readgroup.js';
 import { debugCommands } from './debug.js';
+import { aclCommands } from '../acl/commands.js';
 
 export const serverCommands: CommandDef[] = [
   ...connectionCommands,
@@ -30,4 +31,5 @@ export const serverCommands: CommandDef[] = [
   ...streamBlockCommands,
   ...streamReadgroupCommands,
   ...debugCommands,
+  ...aclCommands,
 ];

@@ -4,6 +4,8 @@
 //
 // As in Redis, UNWATCH is not a control command: inside MULTI it is queued like any other.
 
+import { aclDenial } from '../dispatch.js';
+import { execDeniedReason } from '../acl/check.js';
 import type { CommandContext } from '../../commands/context.js';
 import {
   CMD_FAST,
@@ -62,6 +64,14 @@ function execCommand(c: CommandContext): void {
   stream?.beginTransaction();
   for (let i = 0; i < queue.length; i++) {
     const q = queue[i];
+    // ACLs may have changed since the command was queued (Redis checks again at EXEC).
+    const denial = client.user.unrestricted ? 0 : aclDenial(node, c, client, q.cmd, q.args, 'multi');
+    if (denial !== 0) {
+      w.error(
+        `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${execDeniedReason(denial)}`,
+      );
+      continue;
+    }
     node.call(client, q.cmd, q.args);
     // A queued HELLO may switch the protocol for the replies that follow it.
     w.resp = client.resp;

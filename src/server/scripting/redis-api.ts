@@ -10,6 +10,7 @@ import type { Client } from '../client.js';
 import { ReplyTooDeep, pushErrorTable, pushReply } from './lua-reply.js';
 import { LUA_TNUMBER, LUA_TSTRING, type LuaVm } from './lua-vm.js';
 import { sha1Hex, type Run, type ScriptHost } from './script-run.js';
+import { scriptDeniedMessage } from '../acl/check.js';
 
 export class RedisApi {
   /** redis.call's arguments, built in place. */
@@ -174,6 +175,8 @@ export class RedisApi {
   private checkCommand(run: Run, cmd: Command): string | null {
     const flags = cmd.flags;
     if ((flags & CMD_STALE) === 0 && this.host.runningStale()) return 'Can not execute the command on a stale replica';
+    const denial = this.host.aclCheck(run.caller, cmd, this.args, true);
+    if (denial !== 0) return `The user executing the script ${scriptDeniedMessage(denial)}`;
     if (run.readOnly && (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0) return 'Write commands are not allowed from read-only scripts.';
     if ((flags & CMD_WRITE) !== 0 && !run.writeDirty) {
       const refusal = this.host.writeRefusal();
@@ -312,9 +315,9 @@ export class RedisApi {
     }
     api._lua_settop(L, 0);
     const top = this.host.table.lookupTop(this.args);
-    if (top === undefined || CommandTable.resolve(top, this.args) === null) return this.fail(L, 'Invalid command passed to redis.acl_check_cmd()', true);
-    // corral has one user, allowed everything.
-    api._lua_pushboolean(L, 1);
+    const cmd = top === undefined ? null : CommandTable.resolve(top, this.args);
+    if (cmd === null) return this.fail(L, 'Invalid command passed to redis.acl_check_cmd()', true);
+    api._lua_pushboolean(L, this.host.aclCheck(this.runOf()!.caller, cmd, this.args, false) === 0 ? 1 : 0);
     return 1;
   }
 }

@@ -26,6 +26,11 @@ export interface ScriptHost {
   runningStale(): boolean;
   /** Cluster mode: why the command's keys cannot be served here (or null), and their slot (-1: no keys). */
   clusterCheck(cmd: Command, args: CommandArgs, caller: Client): { error: string | null; slot: number } | null;
+  /**
+   * ACL: 0 when the caller's user may run the call, else Redis's ACL_DENIED_* (logged, in the
+   * "lua" context, when `log`).
+   */
+  aclCheck(caller: Client, cmd: Command, args: CommandArgs, log: boolean): number;
   /** Cluster mode: the slot of a key; -1 otherwise. */
   keySlot(buf: Buffer, start: number, end: number): number;
   /** A command a script ran was refused before running: counted as Redis counts a rejection. */
