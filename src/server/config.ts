@@ -61,7 +61,10 @@ export const PARAMS: ParamDef[] = [
   // (Redis leaves them unlimited), so a client that never reads cannot exhaust the node's memory.
   { name: 'client-output-buffer-limit', kind: 'string', default: 'normal 268435456 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', merge: mergeOutputLimits },
   { name: 'save', kind: 'string', default: '' },
+  // Accepted and reported (tools and Redis's suite set them), but corral writes no AOF.
   { name: 'appendonly', kind: 'bool', default: false },
+  { name: 'aof-use-rdb-preamble', kind: 'bool', default: true },
+  { name: 'appendfsync', kind: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'] },
   { name: 'daemonize', kind: 'bool', default: false, immutable: true },
   { name: 'protected-mode', kind: 'bool', default: true },
   { name: 'tcp-keepalive', kind: 'int', default: 300, min: 0, max: INT_MAX },
