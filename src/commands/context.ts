@@ -18,6 +18,11 @@ export interface ClientLike {
   db: number;
   /** The client a script's commands run as (Redis's CLIENT_SCRIPT). */
   readonly inScript?: boolean;
+  /**
+   * Whether the client's ACL user may read every key with this call (Redis's
+   * ACLUserCheckCmdWithUnrestrictedKeyAccess, which SORT's BY and GET need); absent: yes.
+   */
+  fullKeyAccess?(commandName: string, args: CommandArgs): boolean;
 }
 
 export class CommandContext {

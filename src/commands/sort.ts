@@ -23,6 +23,8 @@ import { pqsort } from './pqsort.js';
 const ERR_SCORES = "ERR One or more scores can't be converted into double";
 const ERR_BY_CLUSTER = 'ERR BY option of SORT denied in Cluster mode.';
 const ERR_GET_CLUSTER = 'ERR GET option of SORT denied in Cluster mode.';
+const ERR_BY_ACL = 'ERR BY option of SORT denied due to insufficient ACL permissions.';
+const ERR_GET_ACL = 'ERR GET option of SORT denied due to insufficient ACL permissions.';
 const ERR_CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
 
 /** One element being sorted: its score (numeric sort) or its comparison bytes (ALPHA). */
@@ -193,6 +195,8 @@ function parseOptions(c: CommandContext, readonly: boolean): SortOptions | null 
   const o: SortOptions = { desc: false, alpha: false, limitStart: 0, limitCount: -1, dontSort: false, by: null, gets: [], store: null };
   const cluster = c.store.options.slotOf !== undefined;
   const a = c.args;
+  // Asked once, before the options, as Redis's sortCommandGeneric does.
+  const fullKeyAccess = c.client.fullKeyAccess?.(c.name, a) ?? true;
   const argc = c.argc;
   for (let j = 2; j < argc; j++) {
     const left = argc - j - 1;
@@ -219,11 +223,18 @@ function parseOptions(c: CommandContext, readonly: boolean): SortOptions | null 
         // Weight keys could live in any slot. (Later Redis versions allow a hash-tagged pattern.)
         c.w.error(ERR_BY_CLUSTER);
         return null;
+      } else if (!fullKeyAccess) {
+        c.w.error(ERR_BY_ACL);
+        return null;
       }
     } else if (isOption(a, j, 'get') && left >= 1) {
       // Redis 7.0 refuses every GET in cluster mode, even GET #.
       if (cluster) {
         c.w.error(ERR_GET_CLUSTER);
+        return null;
+      }
+      if (!fullKeyAccess) {
+        c.w.error(ERR_GET_ACL);
         return null;
       }
       o.gets.push(c.str(++j));

@@ -12,6 +12,9 @@ import type { DirectWriter } from './socket-writer.js';
 import type { Subscriptions } from './pubsub.js';
 import type { TrackingState } from './tracking.js';
 import { UNRESTRICTED_USER } from './acl/unrestricted.js';
+import { REDIS_CATALOG } from './acl/catalog.js';
+import { userHasFullReadAccess } from './acl/check.js';
+import { callOf } from './acl/enforce.js';
 import type { AclUser } from './acl/user.js';
 
 /** A command queued by MULTI: its arguments copied out of the read buffer. */
@@ -33,6 +36,13 @@ export class Client implements ClientLike {
   authenticated: boolean;
   /** The ACL user the client runs as (the node sets its default user on connect; internal clients run unrestricted). */
   user: AclUser = UNRESTRICTED_USER;
+
+  /** ClientLike.fullKeyAccess: SORT's BY and GET need a user that may read every key. */
+  fullKeyAccess(commandName: string, args: CommandArgs): boolean {
+    if (this.user.unrestricted) return true;
+    const entry = REDIS_CATALOG.lookup(commandName);
+    return entry !== undefined && userHasFullReadAccess(this.user, entry, false, callOf(args));
+  }
   readonly parser: RequestParser;
   /** Commands queued since MULTI, or null outside a transaction. */
   multi: QueuedCommand[] | null = null;

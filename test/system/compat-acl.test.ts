@@ -189,6 +189,25 @@ describe('authentication and permissions match redis 7.0', () => {
     `);
   });
 
+  test('SORT BY and GET need a user that may read every key', async () => {
+    await same(`
+      ACL DELUSER p3 p4
+      DEL l1
+      RPUSH l1 2 1 3
+      ACL SETUSER p3 on nopass ~l* +@all
+      ACL SETUSER p4 on nopass %R~* ~l* +@all
+      AUTH p3 x
+      SORT l1
+      SORT l1 BY nosort
+      SORT l1 BY w_*
+      SORT l1 GET #
+      SORT_RO l1 GET o_*
+      AUTH p4 x
+      SORT l1 BY w_* GET #
+      SORT_RO l1 GET o_*
+    `);
+  });
+
   test('MULTI queues NOPERM errors; EXEC rechecks rules changed since', async () => {
     await same(`
       ACL DELUSER m1
