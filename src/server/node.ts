@@ -290,6 +290,9 @@ export class CorralNode implements ServerApi, DispatchHost {
 
   /** Starts listening; resolves with the bound port. */
   async listen(): Promise<number> {
+    // As redis-server, a node whose aclfile cannot be loaded does not start (ACLLoadUsersAtStartup).
+    const aclError = aclFor(this).startupError;
+    if (aclError !== null) throw new ConfigError(`Aborting startup because of ACL errors: ${aclError}`);
     this.scripting ??= await Scripting.create(scriptHostFor(this), this.config.int('lua-memory-limit'));
     this.functions ??= new Functions(this.scripting);
     const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));

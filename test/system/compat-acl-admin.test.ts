@@ -173,6 +173,18 @@ describe('users deleted or reloaded lose their connections', () => {
       ACL SAVE
     `);
   });
+
+  test('a node whose aclfile cannot be loaded does not start (redis-server exits)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corral-acl-'));
+    try {
+      const bad = join(dir, 'bad.acl');
+      writeFileSync(bad, 'user default on nopass ~* +@all\nuser dave on +nosuch\n');
+      await assert.rejects(startCorral({ aclfile: bad }), /^Error: Aborting startup because of ACL errors: .*nosuch/);
+      await assert.rejects(startCorral({ aclfile: join(dir, 'missing.acl') }), /Aborting startup because of ACL errors: Error loading ACLs, opening file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 // Redis's unit/acl-v2.tcl key-permission cases (that unit needs a server it starts itself, so

@@ -15,6 +15,8 @@ export class Acl {
   readonly log = new AclLog();
   /** acl-pubsub-default: SELECTOR_ALLCHANNELS (allchannels) or 0 (resetchannels, 7.0's default). */
   pubsubDefault = 0;
+  /** Why the aclfile could not be loaded when the state was made (the node then refuses to start). */
+  startupError: string | null = null;
 
   constructor(
     readonly catalog: CommandCatalog = REDIS_CATALOG,
@@ -204,7 +206,10 @@ export function aclFor(node: AclConfigSource): Acl {
     ACLS.set(node, acl);
     acl.log.maxLen = node.config.int('acllog-max-len');
     const file = aclFileOf(node);
-    if (file !== '') acl.loadFile(file);
+    if (file !== '') {
+      const loaded = acl.loadFile(file);
+      if (typeof loaded === 'string') acl.startupError = loaded;
+    }
   }
   return acl;
 }
