@@ -8,6 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConnection, startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
 import { flushAll, sameOnBoth, showBytes, type Cmd } from '../support/compare.js';
+import { blockedClients, sameScenario as sameScenarioOn, type Step } from '../support/scenario.js';
 import { encodeCommand } from '../../src/protocol/reply-parser.js';
 
 let corral: StartedCorral;
@@ -23,80 +24,9 @@ after(async () => {
   await redis?.close();
 });
 
-/**
- * A step of a scenario: connection `on` sends `cmd` and reads `replies` replies (0: it blocks;
- * the step waits until `blocked` clients are blocked), or reads `read` replies it was owed.
- */
-type Step =
-  | { on: string; cmd: Cmd; replies?: number; blocked?: number }
-  | { on: string; read: number }
-  | { sleep: number }
-  | { on: string; drain: true };
-
-async function blockedClients(port: number): Promise<number> {
-  const c = await RawConnection.connect(port);
-  try {
-    const info = String(await c.call('INFO', 'clients'));
-    return Number(/blocked_clients:(\d+)/.exec(info)![1]);
-  } finally {
-    c.close();
-  }
-}
-
-async function runScenario(port: number, steps: Step[], resp: number): Promise<string[]> {
-  const conns = new Map<string, RawConnection>();
-  const out: string[] = [];
-  const conn = async (name: string): Promise<RawConnection> => {
-    let c = conns.get(name);
-    if (c === undefined) {
-      c = await RawConnection.connect(port);
-      if (resp === 3) await c.callRaw('HELLO', '3');
-      conns.set(name, c);
-    }
-    return c;
-  };
-  try {
-    for (const s of steps) {
-      if ('sleep' in s) {
-        await new Promise((r) => setTimeout(r, s.sleep));
-      } else if ('drain' in s) {
-        // Everything the connection was sent so far (a subscriber's messages).
-        await new Promise((r) => setTimeout(r, 100));
-        out.push(`${s.on} <- ${showBytes((await conn(s.on)).pending)}`);
-      } else if ('read' in s) {
-        out.push(`${s.on} <- ${showBytes(await (await conn(s.on)).readReplies(s.read))}`);
-      } else {
-        const c = await conn(s.on);
-        const replies = s.replies ?? 1;
-        if (replies === 0) {
-          c.socket.write(encodeCommand(s.cmd));
-          const want = s.blocked ?? 1;
-          const deadline = Date.now() + 5000;
-          while ((await blockedClients(port)) !== want) {
-            if (Date.now() > deadline) throw new Error(`never ${want} blocked clients after ${s.cmd.join(' ')}`);
-            await new Promise((r) => setTimeout(r, 5));
-          }
-          out.push(`${s.on} -> ${s.cmd.join(' ')} (blocked)`);
-        } else {
-          out.push(`${s.on} -> ${s.cmd.join(' ')} <- ${showBytes(await c.sendRaw(encodeCommand(s.cmd), replies))}`);
-        }
-      }
-    }
-  } finally {
-    for (const c of conns.values()) c.close();
-  }
-  return out;
-}
-
-/** Runs a scenario on both servers (flushed), in RESP2 and RESP3, and compares every reply. */
-async function sameScenario(steps: Step[]): Promise<void> {
-  for (const resp of [2, 3]) {
-    await flushAll([corral.port, redis.port]);
-    const theirs = await runScenario(redis.port, steps, resp);
-    await flushAll([corral.port, redis.port]);
-    const ours = await runScenario(corral.port, steps, resp);
-    assert.deepEqual(ours, theirs, `RESP${resp}`);
-  }
+/** Runs a scenario on both servers, in RESP2 and RESP3, and compares every reply (test/support/scenario.ts). */
+function sameScenario(steps: Step[]): Promise<void> {
+  return sameScenarioOn({ corral: corral.port, redis: redis.port }, steps);
 }
 
 const same = (cmds: Cmd[]): Promise<void> => sameOnBoth(corral.port, redis.port, cmds);

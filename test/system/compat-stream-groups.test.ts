@@ -9,8 +9,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConnection, startCorral, startRedis, transcripts, type Started, type StartedCorral } from '../support/servers.js';
-import { encodeCommand } from '../../src/protocol/reply-parser.js';
 import { SyncReader } from '../support/sync-reader.js';
+import { runScenario, sameScenario as sameScenarioOn, type Step } from '../support/scenario.js';
 import { flushAll, keyspaceEventsOf, sameOnBoth, showBytes, splitCommands as split, type Cmd } from '../support/compare.js';
 
 let corral: StartedCorral;
@@ -560,62 +560,12 @@ describe('a corral replica applies the replicated group operations', () => {
 
 // ---- blocking XREADGROUP: scenarios over several connections ----
 
-type Step = { on: string; cmd: Cmd; block?: number } | { on: string; read: number };
-
-async function blockedClients(port: number): Promise<number> {
-  const c = await RawConnection.connect(port);
-  try {
-    return Number(/blocked_clients:(\d+)/.exec(String(await c.call('INFO', 'clients')))![1]);
-  } finally {
-    c.close();
-  }
+/** Runs a scenario on both servers, in RESP2 and RESP3, and compares every reply, times masked (test/support/scenario.ts). */
+function sameScenario(steps: Step[]): Promise<void> {
+  return sameScenarioOn({ corral: corral.port, redis: redis.port }, steps, showMasked);
 }
 
-/** Runs steps; a step with `block: n` sends without reading and waits until n clients are blocked. */
-async function runScenario(port: number, steps: Step[], resp: number): Promise<string[]> {
-  const conns = new Map<string, RawConnection>();
-  const out: string[] = [];
-  const conn = async (name: string): Promise<RawConnection> => {
-    let c = conns.get(name);
-    if (c === undefined) {
-      c = await RawConnection.connect(port);
-      if (resp === 3) await c.callRaw('HELLO', '3');
-      conns.set(name, c);
-    }
-    return c;
-  };
-  try {
-    for (const s of steps) {
-      const c = await conn(s.on);
-      if ('read' in s) {
-        out.push(`${s.on} <- ${maskClock((await c.readReplies(s.read)).toString('latin1'))}`);
-      } else if (s.block !== undefined) {
-        c.socket.write(encodeCommand(s.cmd));
-        const deadline = Date.now() + 5000;
-        while ((await blockedClients(port)) !== s.block) {
-          if (Date.now() > deadline) throw new Error(`never ${s.block} blocked clients after ${s.cmd.join(' ')}`);
-          await new Promise((r) => setTimeout(r, 5));
-        }
-        out.push(`${s.on} -> ${s.cmd.join(' ')} (${s.block} blocked)`);
-      } else {
-        out.push(`${s.on} -> ${s.cmd.join(' ')} <- ${maskClock((await c.callRaw(...s.cmd)).toString('latin1'))}`);
-      }
-    }
-  } finally {
-    for (const c of conns.values()) c.close();
-  }
-  return out;
-}
-
-async function sameScenario(steps: Step[]): Promise<void> {
-  for (const resp of [2, 3]) {
-    await flushAll([corral.port, redis.port]);
-    const theirs = await runScenario(redis.port, steps, resp);
-    await flushAll([corral.port, redis.port]);
-    const ours = await runScenario(corral.port, steps, resp);
-    assert.deepEqual(ours, theirs, `RESP${resp}`);
-  }
-}
+const showMasked = (reply: Buffer): string => maskClock(reply.toString('latin1'));
 
 const cmd = (line: string): Cmd => line.trim().split(' ');
 
@@ -629,7 +579,7 @@ async function replicatedScenarios(steps: Step[]): Promise<string[][][]> {
     const reader = await SyncReader.open(port);
     await reader.rdb();
     try {
-      await runScenario(port, steps, 2);
+      await runScenario(port, steps, 2, showMasked);
       await c.call('SET', 'end-marker', '1');
       const got: string[][] = [];
       for (;;) {
@@ -651,8 +601,8 @@ describe('blocking XREADGROUP matches redis 7.0', () => {
     await sameScenario([
       { on: 'w', cmd: cmd('XGROUP CREATE s g $ MKSTREAM') },
       { on: 'w', cmd: cmd('XGROUP CREATE other g $ MKSTREAM') },
-      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice BLOCK 0 STREAMS s >'), block: 1 },
-      { on: 'b', cmd: cmd('XREADGROUP GROUP g bob COUNT 5 BLOCK 0 STREAMS other s > >'), block: 2 },
+      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice BLOCK 0 STREAMS s >'), replies: 0, blocked: 1 },
+      { on: 'b', cmd: cmd('XREADGROUP GROUP g bob COUNT 5 BLOCK 0 STREAMS other s > >'), replies: 0, blocked: 2 },
       { on: 'w', cmd: cmd('XADD s 1-0 f v') },
       { on: 'a', read: 1 },
       { on: 'w', cmd: cmd('XPENDING s g') },
@@ -669,7 +619,7 @@ describe('blocking XREADGROUP matches redis 7.0', () => {
   test('NOACK, an empty range after XDEL, a timeout, and MULTI', async () => {
     await sameScenario([
       { on: 'w', cmd: cmd('XGROUP CREATE s g $ MKSTREAM') },
-      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice NOACK BLOCK 0 STREAMS s >'), block: 1 },
+      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice NOACK BLOCK 0 STREAMS s >'), replies: 0, blocked: 1 },
       { on: 'w', cmd: cmd('XADD s 1-0 f v') },
       { on: 'a', read: 1 },
       { on: 'w', cmd: cmd('XINFO CONSUMERS s g') },
@@ -687,15 +637,15 @@ describe('blocking XREADGROUP matches redis 7.0', () => {
   test('the group destroyed, the key deleted or overwritten end the wait with an error', async () => {
     await sameScenario([
       { on: 'w', cmd: cmd('XGROUP CREATE s g $ MKSTREAM') },
-      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice BLOCK 0 STREAMS s >'), block: 1 },
+      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice BLOCK 0 STREAMS s >'), replies: 0, blocked: 1 },
       { on: 'w', cmd: cmd('XGROUP DESTROY s g') },
       { on: 'a', read: 1 },
       { on: 'w', cmd: cmd('XGROUP CREATE s g $') },
-      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice BLOCK 0 STREAMS s >'), block: 1 },
+      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice BLOCK 0 STREAMS s >'), replies: 0, blocked: 1 },
       { on: 'w', cmd: cmd('DEL s') },
       { on: 'a', read: 1 },
       { on: 'w', cmd: cmd('XGROUP CREATE s g $ MKSTREAM') },
-      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice BLOCK 0 STREAMS s >'), block: 1 },
+      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice BLOCK 0 STREAMS s >'), replies: 0, blocked: 1 },
       { on: 'w', cmd: cmd('SET s x') },
       { on: 'a', read: 1 },
     ]);
@@ -727,7 +677,7 @@ describe('blocking XREADGROUP matches redis 7.0', () => {
   test('a served waiter is replicated as XCLAIMs', async () => {
     const steps: Step[] = [
       { on: 'w', cmd: cmd('XGROUP CREATE s g $ MKSTREAM') },
-      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice BLOCK 0 STREAMS s >'), block: 1 },
+      { on: 'a', cmd: cmd('XREADGROUP GROUP g alice BLOCK 0 STREAMS s >'), replies: 0, blocked: 1 },
       { on: 'w', cmd: cmd('XADD s 1-0 f v') },
       { on: 'a', read: 1 },
     ];
@@ -741,7 +691,7 @@ describe('blocking XREADGROUP matches redis 7.0', () => {
   test('a served NOACK waiter is replicated as CREATECONSUMER and SETID in MULTI/EXEC', async () => {
     const steps: Step[] = [
       { on: 'w', cmd: cmd('XGROUP CREATE s g $ MKSTREAM') },
-      { on: 'b', cmd: cmd('XREADGROUP GROUP g bob NOACK BLOCK 0 STREAMS s >'), block: 1 },
+      { on: 'b', cmd: cmd('XREADGROUP GROUP g bob NOACK BLOCK 0 STREAMS s >'), replies: 0, blocked: 1 },
       { on: 'w', cmd: cmd('XADD s 2-0 f v') },
       { on: 'b', read: 1 },
     ];

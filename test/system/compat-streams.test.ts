@@ -7,9 +7,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConnection, startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
-import { flushAll, keyspaceEventsOf, sameOnBoth, showBytes, splitCommands, type Cmd } from '../support/compare.js';
+import { keyspaceEventsOf, sameOnBoth, splitCommands, type Cmd } from '../support/compare.js';
 import { SyncReader } from '../support/sync-reader.js';
-import { encodeCommand } from '../../src/protocol/reply-parser.js';
+import { sameScenario as sameScenarioOn, type Step } from '../support/scenario.js';
 
 let corral: StartedCorral;
 let redis: Started;
@@ -372,70 +372,18 @@ describe('streams match redis 7.0', () => {
 
 // ---- blocking XREAD: scenarios over several connections ----
 
-type Step = { on: string; cmd: Cmd; block?: number } | { on: string; read: number };
-
-async function blockedClients(port: number): Promise<number> {
-  const c = await RawConnection.connect(port);
-  try {
-    return Number(/blocked_clients:(\d+)/.exec(String(await c.call('INFO', 'clients')))![1]);
-  } finally {
-    c.close();
-  }
-}
-
-/** Runs steps; a step with `block: n` sends without reading and waits until n clients are blocked. */
-async function runScenario(port: number, steps: Step[], resp: number): Promise<string[]> {
-  const conns = new Map<string, RawConnection>();
-  const out: string[] = [];
-  const conn = async (name: string): Promise<RawConnection> => {
-    let c = conns.get(name);
-    if (c === undefined) {
-      c = await RawConnection.connect(port);
-      if (resp === 3) await c.callRaw('HELLO', '3');
-      conns.set(name, c);
-    }
-    return c;
-  };
-  try {
-    for (const s of steps) {
-      const c = await conn(s.on);
-      if ('read' in s) {
-        out.push(`${s.on} <- ${showBytes(await c.readReplies(s.read))}`);
-      } else if (s.block !== undefined) {
-        c.socket.write(encodeCommand(s.cmd));
-        const deadline = Date.now() + 5000;
-        while ((await blockedClients(port)) !== s.block) {
-          if (Date.now() > deadline) throw new Error(`never ${s.block} blocked clients after ${s.cmd.join(' ')}`);
-          await new Promise((r) => setTimeout(r, 5));
-        }
-        out.push(`${s.on} -> ${s.cmd.join(' ')} (${s.block} blocked)`);
-      } else {
-        out.push(`${s.on} -> ${s.cmd.join(' ')} <- ${showBytes(await c.callRaw(...s.cmd))}`);
-      }
-    }
-  } finally {
-    for (const c of conns.values()) c.close();
-  }
-  return out;
-}
-
-async function sameScenario(steps: Step[]): Promise<void> {
-  for (const resp of [2, 3]) {
-    await flushAll([corral.port, redis.port]);
-    const theirs = await runScenario(redis.port, steps, resp);
-    await flushAll([corral.port, redis.port]);
-    const ours = await runScenario(corral.port, steps, resp);
-    assert.deepEqual(ours, theirs, `RESP${resp}`);
-  }
+/** Runs a scenario on both servers, in RESP2 and RESP3, and compares every reply (test/support/scenario.ts). */
+function sameScenario(steps: Step[]): Promise<void> {
+  return sameScenarioOn({ corral: corral.port, redis: redis.port }, steps);
 }
 
 describe('blocking XREAD matches redis 7.0', () => {
   test('one XADD serves every reader below the new last ID; the others keep waiting', async () => {
     await sameScenario([
       { on: 'w', cmd: ['XADD', 's', '5-0', 'old', '1'] },
-      { on: 'a', cmd: ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'], block: 1 },
-      { on: 'b', cmd: ['XREAD', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', 'other', 's', '$', '5-0'], block: 2 },
-      { on: 'c', cmd: ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '7-0'], block: 3 },
+      { on: 'a', cmd: ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'], replies: 0, blocked: 1 },
+      { on: 'b', cmd: ['XREAD', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', 'other', 's', '$', '5-0'], replies: 0, blocked: 2 },
+      { on: 'c', cmd: ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '7-0'], replies: 0, blocked: 3 },
       { on: 'w', cmd: ['XADD', 's', '6-0', 'new', '2'] },
       { on: 'a', read: 1 },
       { on: 'b', read: 1 },
@@ -447,7 +395,7 @@ describe('blocking XREAD matches redis 7.0', () => {
   test('a deleted or overwritten key does not end the wait; a new stream there serves it', async () => {
     await sameScenario([
       { on: 'w', cmd: ['XADD', 's', '5-0', 'a', '1'] },
-      { on: 'a', cmd: ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'], block: 1 },
+      { on: 'a', cmd: ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'], replies: 0, blocked: 1 },
       { on: 'w', cmd: ['DEL', 's'] },
       { on: 'w', cmd: ['SET', 's', 'str'] },
       { on: 'w', cmd: ['DEL', 's'] },
@@ -463,7 +411,7 @@ describe('blocking XREAD matches redis 7.0', () => {
 
   test('an XADD then XDEL in one transaction serves an empty entry list', async () => {
     await sameScenario([
-      { on: 'a', cmd: ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '0-0'], block: 1 },
+      { on: 'a', cmd: ['XREAD', 'BLOCK', '0', 'STREAMS', 's', '0-0'], replies: 0, blocked: 1 },
       { on: 'w', cmd: ['MULTI'] },
       { on: 'w', cmd: ['XADD', 's', '1-0', 'x', '1'] },
       { on: 'w', cmd: ['XDEL', 's', '1-0'] },
