@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { RawConnection } from './servers.js';
 
 /** The replica's end of a SYNC: the RDB file, then the stream's commands. */
 export class SyncReader {
@@ -104,5 +105,31 @@ export class SyncReader {
 
   close(): void {
     this.socket.destroy();
+  }
+}
+
+/**
+ * What a server replicates while `run` writes to it, read as a replica would: FLUSHALL, no PINGs
+ * in the stream (as the Tcl suite's attach_to_replication_stream), the full copy skipped, then
+ * the commands up to the `SET end-marker` sent after `run` (left out).
+ */
+export async function replicatedWhile(port: number, run: (c: RawConnection) => Promise<unknown>): Promise<string[][]> {
+  const c = await RawConnection.connect(port);
+  await c.call('FLUSHALL');
+  await c.call('CONFIG', 'SET', 'repl-ping-replica-period', '3600');
+  const reader = await SyncReader.open(port);
+  await reader.rdb();
+  try {
+    await run(c);
+    await c.call('SET', 'end-marker', '1');
+    const got: string[][] = [];
+    for (;;) {
+      const cmd = await reader.command();
+      if (cmd[0] === 'set' && cmd[1] === 'end-marker') return got;
+      got.push(cmd);
+    }
+  } finally {
+    reader.close();
+    c.close();
   }
 }

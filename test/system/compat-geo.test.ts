@@ -10,10 +10,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RawConnection, startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
+import { startCorral, startRedis, type Started, type StartedCorral } from '../support/servers.js';
 import { keyspaceEventsOf, sameOnBoth, splitCommands as split, type Cmd } from '../support/compare.js';
 import { startOneNodeClusters } from '../support/one-node-clusters.js';
-import { SyncReader } from '../support/sync-reader.js';
+import { replicatedWhile } from '../support/sync-reader.js';
 
 let corral: StartedCorral;
 let redis: Started;
@@ -488,24 +488,9 @@ test('replication stream matches redis 7.0: GEOADD as ZADD, searches that store 
   `);
   const streams: string[][][] = [];
   for (const port of [corral.port, redis.port]) {
-    const c = await RawConnection.connect(port);
-    await c.call('FLUSHALL');
-    await c.call('CONFIG', 'SET', 'repl-ping-replica-period', '3600');
-    const reader = await SyncReader.open(port);
-    await reader.rdb();
-    try {
+    streams.push(await replicatedWhile(port, async (c) => {
       for (const cmd of writes) await c.call(...cmd);
-      const got: string[][] = [];
-      for (;;) {
-        const cmd = await reader.command();
-        got.push(cmd);
-        if (cmd[0] === 'set') break;
-      }
-      streams.push(got);
-    } finally {
-      reader.close();
-      c.close();
-    }
+    }));
   }
   assert.deepEqual(streams[0], streams[1]);
   assert.ok(streams[1].some((cmd) => cmd[0] === 'zadd'));

@@ -9,7 +9,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConnection, startCorral, startRedis, transcripts, type Started, type StartedCorral } from '../support/servers.js';
-import { SyncReader } from '../support/sync-reader.js';
+import { replicatedWhile } from '../support/sync-reader.js';
 import { runScenario, sameScenario as sameScenarioOn, type Step } from '../support/scenario.js';
 import { flushAll, keyspaceEventsOf, sameOnBoth, showBytes, splitCommands as split, type Cmd } from '../support/compare.js';
 
@@ -465,26 +465,13 @@ describe('group keyspace events match redis 7.0', () => {
 
 /** The commands a server replicates while cmds run (times masked), read as a replica would. */
 async function replicated(port: number, cmds: Cmd[]): Promise<string[][]> {
-  const c = await RawConnection.connect(port);
-  await c.call('FLUSHALL');
-  await c.call('CONFIG', 'SET', 'repl-ping-replica-period', '3600');
-  const reader = await SyncReader.open(port);
-  await reader.rdb();
-  try {
+  const got = await replicatedWhile(port, async (c) => {
     for (const cmd of cmds) await c.call(...cmd);
-    await c.call('SET', 'end-marker', '1');
-    const got: string[][] = [];
-    for (;;) {
-      const cmd = await reader.command();
-      if (cmd[0] === 'set') break;
-      got.push(cmd.map((w) => (/^1\d{12}$/.test(w) ? '<time>' : w)));
-    }
-    return got;
-  } finally {
-    reader.close();
-    c.close();
-  }
+  });
+  return got.map(maskTimes);
 }
+
+const maskTimes = (cmd: string[]): string[] => cmd.map((w) => (/^1\d{12}$/.test(w) ? '<time>' : w));
 
 describe('group replication matches redis 7.0', () => {
   test('XREADGROUP as XCLAIM, NOACK as SETID and CREATECONSUMER, claims, deleted entries', async () => {
@@ -573,25 +560,7 @@ const cmd = (line: string): Cmd => line.trim().split(' ');
 async function replicatedScenarios(steps: Step[]): Promise<string[][][]> {
   const streams: string[][][] = [];
   for (const port of [redis.port, corral.port]) {
-    const c = await RawConnection.connect(port);
-    await c.call('FLUSHALL');
-    await c.call('CONFIG', 'SET', 'repl-ping-replica-period', '3600');
-    const reader = await SyncReader.open(port);
-    await reader.rdb();
-    try {
-      await runScenario(port, steps, 2, showMasked);
-      await c.call('SET', 'end-marker', '1');
-      const got: string[][] = [];
-      for (;;) {
-        const words = await reader.command();
-        if (words[0] === 'set') break;
-        got.push(words.map((w) => (/^1\d{12}$/.test(w) ? '<time>' : w)));
-      }
-      streams.push(got);
-    } finally {
-      reader.close();
-      c.close();
-    }
+    streams.push((await replicatedWhile(port, () => runScenario(port, steps, 2, showMasked))).map(maskTimes));
   }
   return streams;
 }
