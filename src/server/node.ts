@@ -21,6 +21,8 @@ import { Client, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT } from './client.js';
 import { Config, ConfigError, parseMemory, type ConfigValue } from './config.js';
 import { aclFor } from './acl/registry.js';
 import { SELECTOR_ALLCHANNELS } from './acl/selector.js';
+import { USER_NOPASS } from './acl/user.js';
+import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './protected-mode.js';
 import { call, dispatch, type DispatchHost } from './dispatch.js';
 import { Slowlog } from './slowlog.js';
 import { WatchRegistry } from './watch.js';
@@ -318,19 +320,28 @@ export class CorralNode implements ServerApi, DispatchHost {
 
   private accept(socket: net.Socket): void {
     this.stats.connectionsReceived++;
+    // A refused socket still needs an error listener: a peer's reset must not become an uncaught error.
     if (this.shuttingDown || this.clients.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
+      socket.on('error', () => {});
       socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    const acl = aclFor(this);
+    if (refusedByProtectedMode(this.config.get('protected-mode') === true, (acl.defaultUser.flags & USER_NOPASS) !== 0, socket.remoteAddress)) {
+      this.stats.rejectedConnections++;
+      socket.on('error', () => {});
+      socket.end(PROTECTED_MODE_DENIED);
       return;
     }
     const client = new Client(
       this.nextClientId++,
       socket,
       { maxBulkLength: this.config.int('proto-max-bulk-len'), maxQueryBuffer: this.config.int('client-query-buffer-limit') },
-      aclFor(this).defaultRequiresAuth,
+      acl.defaultRequiresAuth,
       this.clock.now(),
     );
-    client.user = aclFor(this).defaultUser;
+    client.user = acl.defaultUser;
     this.clients.set(client.id, client);
     if (!attachReader(socket, (buf, length) => this.onData(client, buf, length))) {
       socket.on('data', (chunk: Buffer) => this.onData(client, chunk, chunk.length));
