@@ -131,7 +131,8 @@ test('a replica partitioned from its primary resumes from the backlog when heale
   }
 });
 
-test('the controller stopping: another node becomes controller and failovers still happen', { timeout: 60_000 }, async () => {
+// The waits below are bounded one by one (20 + 15 + 15 + 15 s); the test's own limit is above their sum.
+test('the controller stopping: another node becomes controller and failovers still happen', { timeout: 90_000 }, async () => {
   const c = await startControlCluster({ shards: 2, replicas: 1 });
   try {
     await whole(c, 2);
