@@ -23,6 +23,7 @@
 // connection) goes to the owner's onPush.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import { BulkMode, NEED_MORE, ReplyDecoder } from '../protocol/reply-decoder.js';
 import { ASKING, Command, OFFSET_PROBE, State } from './command.js';
 import { Encoder } from './encoder.js';
@@ -47,6 +48,8 @@ export interface ConnectionOptions {
   connectTimeout: number;
   username?: string;
   password?: string;
+  /** TLS options: the connection is TLS (undefined: plain TCP). */
+  tls?: tls.ConnectionOptions;
 }
 
 export const enum ConnState {
@@ -107,24 +110,34 @@ export class Connection {
       this.enc.command(args);
       this.push(auth);
     }
-    this.socket = net.connect({
-      host: addr.host,
-      port: addr.port,
-      noDelay: true,
-      keepAlive: true,
-      onread: {
-        buffer: SHARED_READ,
-        callback: (n: number, buf: Uint8Array) => {
-          this.onRead(n, buf as Buffer);
-          return true;
+    if (opts.tls !== undefined) {
+      // Over TLS the socket's reads come as 'data' chunks (TLS decrypts into its own buffers),
+      // and it is usable after the handshake.
+      this.socket = tls.connect({ ...opts.tls, host: addr.host, port: addr.port, servername: opts.tls.servername ?? (net.isIP(addr.host) === 0 ? addr.host : undefined) });
+      this.socket.setNoDelay(true);
+      this.socket.setKeepAlive(true);
+      this.socket.on('data', (chunk: Buffer) => this.onRead(chunk.length, chunk));
+      this.socket.once('secureConnect', () => this.onConnect());
+    } else {
+      this.socket = net.connect({
+        host: addr.host,
+        port: addr.port,
+        noDelay: true,
+        keepAlive: true,
+        onread: {
+          buffer: SHARED_READ,
+          callback: (n: number, buf: Uint8Array) => {
+            this.onRead(n, buf as Buffer);
+            return true;
+          },
         },
-      },
-    });
+      });
+      this.socket.once('connect', () => this.onConnect());
+    }
     this.connectTimer = setTimeout(() => {
       this.destroy(new ConnectionError(`connect to ${addr.key} timed out after ${opts.connectTimeout} ms`));
     }, opts.connectTimeout);
     this.connectTimer.unref?.();
-    this.socket.once('connect', () => this.onConnect());
     this.socket.on('error', (err: Error) => this.destroy(new ConnectionError(`${addr.key}: ${err.message}`, { cause: err })));
     this.socket.on('close', () => this.destroy(new ConnectionError(`connection to ${addr.key} closed`)));
   }

@@ -2,6 +2,7 @@
 // (exponential with full jitter). Timers, clock and randomness are injectable so tests can drive
 // retries and timeouts without waiting on wall-clock time.
 
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { Clock } from '../util/clock.js';
 import { parseAddress, type NodeAddress } from './topology.js';
 
@@ -23,6 +24,12 @@ export interface ClientOptions {
   nodes: string[];
   username?: string;
   password?: string;
+  /**
+   * Connect over TLS: true to verify nodes against the system's CAs, or Node's tls.connect
+   * options (`ca`, `cert`, `key` for tls-auth-clients, `rejectUnauthorized`...). Host names are
+   * checked as tls.connect does, unless `checkServerIdentity` says otherwise.
+   */
+  tls?: boolean | TlsConnectionOptions;
   /** Per-command timeout, ms, from the call to the reply, retries included (default 5000). */
   commandTimeout?: number;
   /** Per-connection connect timeout, ms (default 5000). */
@@ -114,6 +121,7 @@ export interface Resolved {
   seeds: NodeAddress[];
   username?: string;
   password?: string;
+  tls?: TlsConnectionOptions;
   commandTimeout: number;
   connectTimeout: number;
   maxRedirects: number;
@@ -155,6 +163,7 @@ export function resolveOptions(o: ClientOptions): Resolved {
     seeds: o.nodes.map(parseAddress),
     username: o.username,
     password: o.password,
+    tls: o.tls === true ? {} : o.tls === false ? undefined : o.tls,
     commandTimeout: nonNegative('commandTimeout', o.commandTimeout, 5000),
     connectTimeout: nonNegative('connectTimeout', o.connectTimeout, 5000),
     maxRedirects: nonNegative('maxRedirects', o.maxRedirects, 5),

@@ -45,6 +45,32 @@ export const PARAMS: ParamDef[] = [
   { name: 'lfu-log-factor', kind: 'int', default: 10, min: 0, max: INT_MAX },
   { name: 'lfu-decay-time', kind: 'int', default: 1, min: 0, max: INT_MAX },
   { name: 'requirepass', kind: 'string', default: '', sensitive: true },
+  // Links to other corral processes (replication, control plane, migrations, the pub/sub bus)
+  // authenticate as masteruser with masterauth (Redis's replication credentials); with no
+  // masterauth, with requirepass as the default user (docs/security.md).
+  { name: 'masteruser', kind: 'string', default: '' },
+  { name: 'masterauth', kind: 'string', default: '', sensitive: true },
+  // TLS (server/tls-config.ts), with Redis 7.0's names and defaults. tls-port is set at startup.
+  { name: 'tls-port', kind: 'int', default: 0, min: 0, max: 65535, immutable: true },
+  { name: 'tls-cert-file', kind: 'string', default: '' },
+  { name: 'tls-key-file', kind: 'string', default: '' },
+  { name: 'tls-key-file-pass', kind: 'string', default: '', sensitive: true },
+  { name: 'tls-client-cert-file', kind: 'string', default: '' },
+  { name: 'tls-client-key-file', kind: 'string', default: '' },
+  { name: 'tls-client-key-file-pass', kind: 'string', default: '', sensitive: true },
+  { name: 'tls-dh-params-file', kind: 'string', default: '' },
+  { name: 'tls-ca-cert-file', kind: 'string', default: '' },
+  { name: 'tls-ca-cert-dir', kind: 'string', default: '' },
+  { name: 'tls-auth-clients', kind: 'enum', default: 'yes', values: ['no', 'yes', 'optional'] },
+  { name: 'tls-replication', kind: 'bool', default: false },
+  { name: 'tls-cluster', kind: 'bool', default: false },
+  { name: 'tls-protocols', kind: 'string', default: '' },
+  { name: 'tls-ciphers', kind: 'string', default: '' },
+  { name: 'tls-ciphersuites', kind: 'string', default: '' },
+  { name: 'tls-prefer-server-ciphers', kind: 'bool', default: false },
+  { name: 'tls-session-caching', kind: 'bool', default: true },
+  { name: 'tls-session-cache-size', kind: 'int', default: 20480, min: 0, max: INT_MAX },
+  { name: 'tls-session-cache-timeout', kind: 'int', default: 300, min: 0, max: INT_MAX },
   // ACL (server/acl): the users file of ACL LOAD / ACL SAVE, and how many ACL LOG entries are kept.
   { name: 'aclfile', kind: 'string', default: '', immutable: true },
   { name: 'acllog-max-len', kind: 'int', default: 128, min: 0, ...LLONG_MAX },
@@ -222,10 +248,15 @@ export class Config {
   private readonly values = new Map<string, ConfigValue>();
   /** Called after a parameter changes (CONFIG SET), to apply it to the running node. */
   onChange: ((name: string, value: ConfigValue) => void) | null = null;
+  /** A config file's `user` lines (ACL users declared in place of an aclfile), rules only. */
+  readonly userLines: string[] = [];
 
   constructor(overrides: Record<string, string> = {}) {
     for (const p of PARAMS) this.values.set(p.name, p.default);
-    for (const [k, v] of Object.entries(overrides)) this.setFromText(k, v, true);
+    for (const [k, v] of Object.entries(overrides)) {
+      if (k === USER_DIRECTIVE) this.userLines.push(...v.split('\n'));
+      else this.setFromText(k, v, true);
+    }
   }
 
   get(name: string): ConfigValue {
@@ -269,9 +300,13 @@ export class Config {
   }
 }
 
+/** A config file's ACL user declaration (`user <name> <rules>...`), which may repeat. */
+export const USER_DIRECTIVE = 'user';
+
 /**
  * Parses a Redis-style config file: `name value...` lines, `#` comments, quoted values.
- * Returns name -> raw value (last one wins). Throws ConfigError with the line number on a bad line.
+ * Returns name -> raw value (last one wins), and `user` -> every `user` line (newline-separated,
+ * for Config.userLines). Throws ConfigError with the line number on a bad line.
  */
 export function parseConfigFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -282,6 +317,11 @@ export function parseConfigFile(text: string): Record<string, string> {
     const words = splitConfigLine(line);
     if (words === null) throw new ConfigError(`line ${i + 1}: unbalanced quotes`);
     const name = words[0].toLowerCase();
+    if (name === USER_DIRECTIVE && words.length >= 2) {
+      const decl = words.slice(1).join(' ');
+      out[USER_DIRECTIVE] = out[USER_DIRECTIVE] === undefined ? decl : `${out[USER_DIRECTIVE]}\n${decl}`;
+      continue;
+    }
     if (!PARAM_BY_NAME.has(name)) throw new ConfigError(`line ${i + 1}: Bad directive or wrong number of arguments: ${words[0]}`);
     out[name] = words.slice(1).join(' ');
   }

@@ -103,6 +103,11 @@ export class Acl {
     } catch (err) {
       return `Error loading ACLs, opening file '${path}': ${systemMessage(err)}`;
     }
+    return this.loadText(text, path);
+  }
+
+  /** loadFile's work on the file's text; `path` names it in errors. */
+  loadText(text: string, path: string): string | AclUser[] {
     const fresh = new Map<string, AclUser>();
     let errors = '';
     const lines = text.split('\n');
@@ -192,8 +197,12 @@ function systemMessage(err: unknown): string {
 
 /** What aclFor needs of a node: its config. */
 export interface AclConfigSource {
-  readonly config: { str(name: string): string; int(name: string): number };
+  readonly config: { str(name: string): string; int(name: string): number; readonly userLines?: readonly string[] };
 }
+
+/** Redis's refusal of `user` lines in the config file alongside an aclfile. */
+const CONFIG_AND_ACLFILE =
+  'Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.';
 
 const ACLS = new WeakMap<object, Acl>();
 
@@ -206,7 +215,15 @@ export function aclFor(node: AclConfigSource): Acl {
     ACLS.set(node, acl);
     acl.log.maxLen = node.config.int('acllog-max-len');
     const file = aclFileOf(node);
-    if (file !== '') {
+    const declared = node.config.userLines ?? [];
+    if (declared.length > 0) {
+      // As ACLLoadConfiguredUsers: users from the config file, and never together with an aclfile.
+      if (file !== '') acl.startupError = CONFIG_AND_ACLFILE;
+      else {
+        const loaded = acl.loadText(declared.map((rules) => `user ${rules}`).join('\n'), 'config');
+        if (typeof loaded === 'string') acl.startupError = loaded;
+      }
+    } else if (file !== '') {
       const loaded = acl.loadFile(file);
       if (typeof loaded === 'string') acl.startupError = loaded;
     }
