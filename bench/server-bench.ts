@@ -17,6 +17,8 @@
 //
 // Flags: --rounds N  --tests get,set,incr,mset  --pipelines 1,16  --quick  --keyspace N
 //        --requests N (all pipelines; env BENCH_REQUESTS)  --clients N
+//        --tls: both servers also get a tls-port (certificates from util/x509.ts, clients
+//        authenticated), and redis-benchmark runs over TLS (--tls --cacert --cert --key)
 // Env:   CORRAL_CMD  shell command with {port}, replaces the corral command,
 //        e.g. CORRAL_CMD='redis-server --port {port} --save "" --appendonly no'
 
@@ -37,6 +39,9 @@ import { parseBenchmarkCsv, type BenchmarkCsvRow } from './lib/redis-benchmark.j
 import { subscribe, trackers, type Subscribers } from './lib/subscribers.js';
 import { RespConn } from './lib/resp.js';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { generateDevCertificates, type DevCertificatePaths } from '../src/util/x509.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -55,6 +60,8 @@ interface Settings {
   requestsOverridden: boolean; // if not, pipelined MSET (10 keys/request) runs half as many
   quick: boolean;
   corralCmd: string;
+  /** --tls: the certificates both servers and redis-benchmark use, and each server's TLS port. */
+  tls: { certs: DevCertificatePaths; dir: string; ports: Partial<Record<ServerName, number>> } | null;
 }
 
 /** One redis-benchmark run: its CSV figures (BenchmarkCsvRow) plus what the harness measured. */
@@ -100,6 +107,7 @@ function parseSettings(): Settings {
       clients: { type: 'string' },
       keyspace: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -124,7 +132,19 @@ function parseSettings(): Settings {
     requestsOverridden: nAll !== undefined && nAll !== '',
     quick,
     corralCmd: process.env['CORRAL_CMD'] ?? `'${process.execPath}' '${corralMain}' server --port {port}`,
+    tls: values.tls === true ? tlsSetup() : null,
   };
+}
+
+function tlsSetup(): NonNullable<Settings['tls']> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'corral-bench-tls-'));
+  return { dir, certs: generateDevCertificates(dir), ports: {} };
+}
+
+/** A server's TLS flags (the same names for redis-server and corral). */
+function tlsServerFlags(s: Settings, port: number): string[] {
+  const c = s.tls!.certs;
+  return ['--tls-port', String(port), '--tls-cert-file', c.serverCert, '--tls-key-file', c.serverKey, '--tls-ca-cert-file', c.caCert];
 }
 
 function requestsFor(s: Settings, test: string, pipeline: number): number {
@@ -150,7 +170,12 @@ async function measure(
     throw new Error(`${name} server died:\n${srv.tail()}`);
   }
   const n = requestsFor(s, test, pipeline);
-  const args = ['-h', '127.0.0.1', '-p', String(srv.port), '-c', String(s.clients), '-n', String(n)];
+  const tlsPort = s.tls?.ports[name];
+  const args = ['-h', '127.0.0.1', '-p', String(tlsPort ?? srv.port), '-c', String(s.clients), '-n', String(n)];
+  if (tlsPort !== undefined) {
+    const c = s.tls!.certs;
+    args.push('--tls', '--cacert', c.caCert, '--cert', c.clientCert, '--key', c.clientKey);
+  }
   if (s.keyspace > 0) args.push('-r', String(s.keyspace));
   args.push('-P', String(pipeline), '--csv');
   // publishN: N subscribers on channel `bench`, then PUBLISH bench <16 bytes> (every message is
@@ -284,13 +309,15 @@ async function main(): Promise<void> {
   const started = new Date();
   const runs: RunRecord[] = [];
   try {
+    if (s.tls !== null) for (const name of SERVERS) s.tls.ports[name] = await freePort();
     const redisPort = await freePort();
     servers.redis = await startServer(
-      ['redis-server', '--port', '{port}', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['redis-server', '--port', '{port}', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(s.tls !== null ? tlsServerFlags(s, s.tls.ports.redis!) : [])],
       { name: 'redis', port: redisPort, cwd: repoRoot },
     );
     const corralPort = await freePort();
-    servers.corral = await startServer(s.corralCmd, { name: 'corral', port: corralPort, cwd: repoRoot });
+    const corralCmd = s.tls !== null ? `${s.corralCmd} ${tlsServerFlags(s, s.tls.ports.corral!).join(' ')}` : s.corralCmd;
+    servers.corral = await startServer(corralCmd, { name: 'corral', port: corralPort, cwd: repoRoot });
     console.log(`redis-server pid ${servers.redis.pid} port ${redisPort}; ` +
       `corral pid ${servers.corral.pid} port ${corralPort}${process.env['CORRAL_CMD'] ? ' (CORRAL_CMD)' : ''}`);
     console.log(`rounds ${s.rounds}, tests ${s.tests.join(',')}, pipelines ${s.pipelines.join(',')}, ` +
@@ -321,20 +348,21 @@ async function main(): Promise<void> {
   } finally {
     await stopAll();
     removeHandlers();
+    if (s.tls !== null) rmSync(s.tls.dir, { recursive: true, force: true });
   }
 
   const summary = summarize(runs, s);
   const md = table(summary);
   console.log('\n' + md);
   const stamp = isoStamp(started);
-  const settings = { ...s, corralCmdOverridden: process.env['CORRAL_CMD'] !== undefined };
+  const settings = { ...s, tls: s.tls !== null, corralCmdOverridden: process.env['CORRAL_CMD'] !== undefined };
   const json = JSON.stringify({ kind: 'server-bench', started: started.toISOString(), machine, settings, summary, runs },
     (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
   const jsonFile = writeResult(resultsDir, `server-${stamp}.json`, json + '\n');
   const mdText = [
     `# corral vs redis-server — ${started.toISOString()}`, '',
     describeMachine(machine).split('\n').map((l) => `- ${l}`).join('\n'),
-    `- redis-benchmark: ${s.clients} clients, ${s.keyspace > 0 ? `-r ${s.keyspace}` : "default keys (no -r)"}, ${s.rounds} rounds (alternating order), ` +
+    `- redis-benchmark${s.tls !== null ? ' over TLS (client certificates)' : ''}: ${s.clients} clients, ${s.keyspace > 0 ? `-r ${s.keyspace}` : "default keys (no -r)"}, ${s.rounds} rounds (alternating order), ` +
       `requests ${requestsDesc(s)}${s.quick ? ' (quick)' : ''}`,
     settings.corralCmdOverridden ? `- corral command overridden: \`${s.corralCmd}\`` : '',
     '- values are medians over rounds; latencies in ms; cpu = server utime+stime per request', '',

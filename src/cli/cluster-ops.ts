@@ -2,7 +2,7 @@
 // cluster, over the same commands any client could send (CORRAL TOPOLOGY, INFO, DBSIZE, CORRAL
 // CONTROL, CORRAL RESHARD STATUS, CLUSTER FAILOVER, ROLE).
 
-import { callNode } from '../control/node-link.js';
+import { callNode } from './node-call.js';
 import { parseTopology, type TopologyDoc } from '../cluster/topology.js';
 import { errorOf, formatMB, parseReshardStatus, progressLine, replyPairs, replyText as text, slotCounts, splitAddress as split } from './reshard-format.js';
 

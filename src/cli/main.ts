@@ -11,6 +11,8 @@ import { Command } from 'commander';
 import { CorralNode } from '../server/node.js';
 import { ConfigError, PARAMS, parseConfigFile } from '../server/config.js';
 import { runUp } from './up.js';
+import { linkSecurityFromFlags, useLinkSecurity } from './node-call.js';
+import { generateDevCertificates } from '../util/x509.js';
 import { clusterFailover, clusterStatus } from './cluster-ops.js';
 import { addShard, collectWeight, migrations, rebalance, removeShard } from './reshard-ops.js';
 import { DEFAULT_DRAIN_S } from './retire.js';
@@ -46,7 +48,7 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
     if (opts.cluster !== undefined) config['cluster-name'] = opts.cluster;
     const node = new CorralNode({ config, log: (line) => console.log(line) });
     const port = await node.listen();
-    console.log(`corral node listening on ${node.config.str('bind')}:${port} (pid ${process.pid}); connect with: redis-cli${node.cluster !== null ? " -c" : ""} -p ${port}`);
+    console.log(`corral node listening on ${node.config.str('bind')}:${port} (pid ${process.pid}); connect with: ${connectHint(node)}`);
     const stop = (signal: string) => {
       console.log(`${signal} received: shutting down`);
       void node.close().then(() => process.exit(0));
@@ -63,6 +65,18 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
 });
 
 program
+  .command('gen-certs')
+  .description('write a development CA and certificates for TLS: ca.crt, server.crt/.key (also usable as a client certificate), client.crt/.key')
+  .argument('[dir]', 'the directory to write them to', 'corral-certs')
+  .option('--host <name...>', 'more host names or IP addresses for the server certificate (localhost, 127.0.0.1 and ::1 are always in it)')
+  .action((dir: string, opts: { host?: string[] }) => {
+    const paths = generateDevCertificates(dir, { hosts: opts.host ?? [] });
+    console.log(`wrote ${Object.values(paths).join(', ')}`);
+    console.log(`start a node:  corral server --port 0 --tls-port 7380 --tls-cert-file ${paths.serverCert} --tls-key-file ${paths.serverKey} --tls-ca-cert-file ${paths.caCert}`);
+    console.log(`connect:       redis-cli --tls --cacert ${paths.caCert} --cert ${paths.clientCert} --key ${paths.clientKey} -p 7380`);
+  });
+
+program
   .command('up')
   .description('run a local cluster: one node process per shard on consecutive ports')
   .option('--shards <n>', 'number of shards', '3')
@@ -72,6 +86,10 @@ program
   .option('--maxmemory <bytes>', 'memory limit of each node (e.g. 100mb)')
   .option('--maxmemory-policy <policy>', 'eviction policy of each node')
   .option('--vnodes <k>', 'virtual nodes per shard on the ring')
+  .option('--requirepass <password>', 'every node and the coordinator require this password; the nodes\' links to each other use it')
+  .option('--tls', 'TLS on every port and link (nodes serve TLS only), with fresh development certificates')
+  .option('--tls-dir <dir>', 'with --tls: where the certificates are written (default <tmpdir>/corral-up-<port>/tls)')
+  .option('--tls-auth-clients <mode>', 'with --tls: yes (clients need a certificate of the cluster\'s CA), no or optional', 'yes')
   .allowExcessArguments(false)
   .action(async (opts: Record<string, string | undefined>) => {
     process.exitCode = await runUp(opts);
@@ -90,7 +108,18 @@ program
     console.log(ringReport({ shards, vnodes, sampleKeys: positiveInt(opts.keys, '--keys') }));
   });
 
-const clusterCmd = program.command('cluster').description('inspect and operate a running cluster');
+const clusterCmd = program
+  .command('cluster')
+  .description('inspect and operate a running cluster')
+  .option('--user <name>', 'AUTH as this user (with --password)')
+  .option('--password <password>', 'AUTH with this password (default: $CORRAL_PASSWORD), as a node requiring one needs')
+  .option('--tls', 'connect over TLS')
+  .option('--cacert <file>', 'with --tls: the CA to verify the nodes with')
+  .option('--cert <file>', 'with --tls: the client certificate to present')
+  .option('--key <file>', 'with --tls: the client certificate\'s key');
+// The options above apply to every `corral cluster` subcommand's connections, written before or
+// after the subcommand.
+clusterCmd.hook('preAction', (cmd) => useLinkSecurity(linkSecurityFromFlags(cmd.opts())));
 clusterCmd
   .command('status')
   .description('shards (slots, keys, memory, ops/s), roles, replication offsets and lag, topology epoch, controller, leases and resharding')
@@ -194,6 +223,15 @@ function positiveInt(text: string, flag: string): number {
     process.exit(1);
   }
   return n;
+}
+
+/** The redis-cli line that reaches this node (TLS when it has no plain port). */
+function connectHint(node: CorralNode): string {
+  const cluster = node.cluster !== null ? ' -c' : '';
+  if (node.plainPort !== 0) return `redis-cli${cluster} -p ${node.plainPort}`;
+  const ca = node.config.str('tls-ca-cert-file');
+  const auth = node.config.str('tls-auth-clients') === 'yes' ? ' --cert <client.crt> --key <client.key>' : '';
+  return `redis-cli --tls${ca !== '' ? ` --cacert ${ca}` : ''}${auth}${cluster} -p ${node.port}`;
 }
 
 function camel(name: string): string {

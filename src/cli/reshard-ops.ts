@@ -5,7 +5,7 @@
 // reply helpers and RESHARD STATUS's parsing and lines are in reshard-format.ts.
 
 import { SingleBar } from 'cli-progress';
-import { callNode } from '../control/node-link.js';
+import { callNode } from './node-call.js';
 import { nodeIdFor, parseTopology, type TopologyDoc } from '../cluster/topology.js';
 import type { ReplyValue } from '../protocol/reply-parser.js';
 import { DEFAULT_DRAIN_S, drain } from './retire.js';

@@ -1,7 +1,7 @@
 // remove-shard's last step with `corral up` (reshard-ops.ts): a retired node is stopped only once
 // clients stopped sending to it, so no connection closes under a client still being redirected.
 
-import { callNode } from '../control/node-link.js';
+import { callNode } from './node-call.js';
 import { splitAddress } from './reshard-format.js';
 
 /** Seconds remove-shard waits at most for clients still sending to a retired node. */

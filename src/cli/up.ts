@@ -2,10 +2,17 @@
 // prints how to connect, restarts nodes that die (they rejoin as replicas), starts and stops
 // nodes for `corral cluster add-shard --spawn` / `remove-shard` (through its coordinator), and on
 // Ctrl-C or SIGTERM stops every node and exits.
+//
+// --requirepass <pw>: every node and the coordinator require it, and the nodes' links use it.
+// --tls: every node serves TLS only, its links and the coordinator too, with a fresh dev CA and
+// certificates (util/x509.ts) written to --tls-dir (default <tmpdir>/corral-up-<port>/tls); the
+// printed lines say how redis-cli and `corral cluster` connect.
 
 import { fileURLToPath } from 'node:url';
+import os from 'node:os';
 import path from 'node:path';
-import { LocalCluster } from '../control/local-cluster.js';
+import { LocalCluster, type LocalClusterTls } from '../control/local-cluster.js';
+import { generateDevCertificates } from '../util/x509.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
 
@@ -18,9 +25,21 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
   const nodeFlags: string[] = [];
   if (opts.maxmemory !== undefined) nodeFlags.push('--maxmemory', opts.maxmemory);
   if (opts.maxmemoryPolicy !== undefined) nodeFlags.push('--maxmemory-policy', opts.maxmemoryPolicy);
+  const requirepass = opts.requirepass;
+  let tls: LocalClusterTls | undefined;
   let cluster: LocalCluster;
   try {
+    if (requirepass === '') throw new Error('--requirepass needs a non-empty password');
+    if (opts.tls !== undefined) {
+      const authClients = opts.tlsAuthClients ?? 'yes';
+      if (authClients !== 'yes' && authClients !== 'no' && authClients !== 'optional') throw new Error('--tls-auth-clients is yes, no or optional');
+      const dir = opts.tlsDir ?? path.join(os.tmpdir(), `corral-up-${port}`, 'tls');
+      const hosts = host === '0.0.0.0' || host === '::' ? [] : [host];
+      tls = { ...generateDevCertificates(dir, { hosts }), authClients };
+    }
     cluster = new LocalCluster({
+      requirepass,
+      tls,
       shards,
       replicas,
       port,
@@ -64,9 +83,10 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
       console.log(`  ${n.host}:${n.port}  pid ${n.child.pid}  ${role}`);
     }
     const entry = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    console.log(`status: corral cluster status --cluster ${entry}`);
-    console.log(`grow:   corral cluster add-shard --spawn --cluster ${entry}   (shrink: corral cluster remove-shard <primary> --cluster ${entry})`);
-    console.log(`connect with: redis-cli -c -p ${port}   (Ctrl-C stops the cluster)`);
+    const { cli, corral } = connectFlags(requirepass, tls);
+    console.log(`status: corral cluster status${corral} --cluster ${entry}`);
+    console.log(`grow:   corral cluster add-shard --spawn${corral} --cluster ${entry}   (shrink: corral cluster remove-shard <primary>${corral} --cluster ${entry})`);
+    console.log(`connect with: redis-cli${cli} -c -p ${port}   (Ctrl-C stops the cluster)`);
   } catch (err) {
     if (!stopping) {
       console.error(`corral: the cluster did not start: ${(err as Error).message}`);
@@ -75,4 +95,25 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
     }
   }
   return stopped;
+}
+
+/** The flags redis-cli and `corral cluster` need to reach a secured cluster (leading spaces). */
+export function connectFlags(requirepass: string | undefined, tls: LocalClusterTls | undefined): { cli: string; corral: string } {
+  let cli = '';
+  let corral = '';
+  if (tls !== undefined) {
+    const cert = tls.authClients === 'no' ? '' : ` --cert ${tls.clientCert} --key ${tls.clientKey}`;
+    cli += ` --tls --cacert ${tls.caCert}${cert}`;
+    corral += ` --tls --cacert ${tls.caCert}${cert}`;
+  }
+  if (requirepass !== undefined) {
+    cli += ` -a ${shellWord(requirepass)} --no-auth-warning`;
+    corral += ` --password ${shellWord(requirepass)}`;
+  }
+  return { cli, corral };
+}
+
+/** A word as a POSIX shell reads it back (quoted unless plain). */
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }

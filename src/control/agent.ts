@@ -9,6 +9,10 @@
 //     wins; when the controller's process is proven gone (its address refuses connections, or
 //     another run id answers), removes its record so that a new one is elected at once instead
 //     of after its coordinator lease runs out.
+//
+// Every link the agent and its controller open — to the coordinator (local), to the controller,
+// to other nodes — authenticates and uses TLS as the node's cluster links (options.security:
+// util/link-security.ts). etcd takes its own credentials, from the endpoints' user:password@.
 
 import { performance } from 'node:perf_hooks';
 import { Topology, UNASSIGNED, type TopologyDoc, type TopologyNodeDoc } from '../cluster/topology.js';
@@ -17,6 +21,7 @@ import { ControlLink, ControlLinkError, probeNode } from './control-link.js';
 import { Controller, type RenewalReport } from './controller.js';
 import { DEFAULT_LEASE_PARAMS, nodeWriteDeadline, type LeaseParams } from './decisions.js';
 import { LocalCoordinator } from './local-coordinator.js';
+import type { LinkSecurity } from '../util/link-security.js';
 
 /** What the agent needs of its node. */
 export interface AgentHost {
@@ -43,6 +48,8 @@ export interface AgentOptions {
   desiredShards: number;
   leaseMs: number;
   controllerLeaseMs: number;
+  /** How the node's control-plane links authenticate and whether they are TLS; none by default. */
+  security?: () => LinkSecurity;
 }
 
 /**
@@ -68,12 +75,16 @@ export function newOwnersOfMine(current: TopologyDoc, next: TopologyDoc, myId: s
   return [...ids].map((id) => next.nodes.find((n) => n.id === id)).filter((n): n is TopologyNodeDoc => n !== undefined);
 }
 
-/** Opens the coordinator a `coordinator` setting names. */
-export async function openCoordinator(spec: string, clusterName: string): Promise<Coordinator> {
-  if (spec.startsWith('local:')) return new LocalCoordinator(spec.slice('local:'.length));
-  const endpoints = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const { EtcdCoordinator } = await import('./etcd-coordinator.js');
-  return new EtcdCoordinator(endpoints, clusterName);
+/**
+ * Opens the coordinator a `coordinator` setting names: the local one over `security` (the node's
+ * cluster links'), or etcd, whose credentials (etcd users, not the nodes') ride in the endpoints
+ * as http://user:password@host:2379 (etcdEndpoints).
+ */
+export async function openCoordinator(spec: string, clusterName: string, security?: LinkSecurity): Promise<Coordinator> {
+  if (spec.startsWith('local:')) return new LocalCoordinator(spec.slice('local:'.length), { security });
+  const { EtcdCoordinator, etcdEndpoints } = await import('./etcd-coordinator.js');
+  const { endpoints, auth } = etcdEndpoints(spec);
+  return new EtcdCoordinator(endpoints, clusterName, { auth });
 }
 
 export class NodeAgent {
@@ -112,7 +123,7 @@ export class NodeAgent {
       const to = dial(addr.slice(0, i), Number(addr.slice(i + 1)));
       spec = `local:${to.host}:${to.port}`;
     }
-    const c = await openCoordinator(spec, this.options.clusterName);
+    const c = await openCoordinator(spec, this.options.clusterName, this.security());
     this.coordinator = c;
     // Writes are refused until the first grant: a node that just started may not be primary.
     this.host.setWriteFence(1);
@@ -274,6 +285,7 @@ export class NodeAgent {
           params: this.params,
           desiredShards: this.options.desiredShards,
           log: (l) => this.host.log(l),
+          security: this.options.security,
         });
         await this.controller.start();
       }
@@ -324,9 +336,18 @@ export class NodeAgent {
     }
   }
 
+  private security(): LinkSecurity | undefined {
+    return this.options.security?.();
+  }
+
   private link(host: string, port: number): ControlLink {
     const to = this.options.dial?.(host, port) ?? { host, port };
-    return new ControlLink(to.host, to.port);
+    return new ControlLink(to.host, to.port, this.security());
+  }
+
+  /** A control link to another node of the cluster, as this node's own links reach it. */
+  linkTo(host: string, port: number): ControlLink {
+    return this.link(host, port);
   }
 
   /** The controller refused a connection: if its process is proven gone, clear its record. */
@@ -335,7 +356,7 @@ export class NodeAgent {
     this.checkingController = true;
     try {
       const to = this.options.dial?.(rec.host, rec.port) ?? rec;
-      const result = await probeNode(to.host, to.port, rec.runId, 200);
+      const result = await probeNode(to.host, to.port, rec.runId, 200, this.security());
       if (result === 'dead' && this.coordinator !== null) {
         const evicted = await this.coordinator.evictController(rec);
         if (evicted) this.host.log(`control plane: controller ${rec.host}:${rec.port} is gone; electing another`);

@@ -4,8 +4,13 @@
 // out call destroys the socket (later replies could not be matched), and the next call
 // reconnects. Errors carry the socket's error code, so a caller can tell a refused connection
 // (no process listens there: proof the peer's process is gone) from a timeout.
+//
+// The link authenticates and uses TLS as its LinkSecurity says (util/link-security.ts): AUTH's
+// reply is the first on the socket and is consumed here; a refusal fails every call with reason
+// EAUTH (and the next call tries again on a new connection).
 
-import net from 'node:net';
+import type net from 'node:net';
+import { AUTH_HINT, LINK_READY, authNotNeeded, authRefusal, dialLink, sendsAuth, type LinkSecurity } from '../util/link-security.js';
 import { encodeCommand, parseReply, type ReplyValue } from '../protocol/reply-parser.js';
 
 export class ControlLinkError extends Error {
@@ -32,10 +37,13 @@ export class ControlLink {
   private readonly pending: Pending[] = [];
   private readonly queued: Buffer[] = [];
   private closed = false;
+  /** AUTH's reply is still to come on this socket, ahead of the calls' replies. */
+  private authPending = false;
 
   constructor(
     readonly host: string,
     readonly port: number,
+    readonly security?: LinkSecurity,
   ) {}
 
   /** Sends one command; resolves with its reply (an error reply is a value, not a rejection). */
@@ -52,12 +60,12 @@ export class ControlLink {
   }
 
   private connect(): void {
-    const socket = net.connect({ host: this.host, port: this.port });
-    socket.setNoDelay(true);
+    const socket = dialLink(this.host, this.port, this.security);
     this.socket = socket;
     this.connected = false;
+    this.authPending = sendsAuth(this.security);
     this.buf = Buffer.alloc(0);
-    socket.once('connect', () => {
+    socket.once(LINK_READY, () => {
       if (this.socket !== socket) return;
       this.connected = true;
       for (const b of this.queued) socket.write(b);
@@ -76,6 +84,15 @@ export class ControlLink {
         }
         if (r === null) break;
         this.buf = this.buf.subarray(r[1]);
+        if (this.authPending) {
+          this.authPending = false;
+          const v = r[0];
+          if (typeof v === 'object' && v !== null && 'error' in v && !authNotNeeded(v.error)) {
+            this.fail(new ControlLinkError(`${authRefusal(`${this.host}:${this.port}`, this.security, v.error)}: ${AUTH_HINT}`, 'EAUTH'));
+            return;
+          }
+          continue;
+        }
         const p = this.pending.shift();
         if (p === undefined) continue;
         clearTimeout(p.timer);
@@ -116,8 +133,8 @@ export type ProbeResult = 'dead' | 'alive' | 'unknown';
  * Probes a node: a refused connection, or another process's run id at its address, proves the
  * process that held `runId` is gone; a timeout proves nothing.
  */
-export async function probeNode(host: string, port: number, runId: string | null, timeoutMs: number): Promise<ProbeResult> {
-  const link = new ControlLink(host, port);
+export async function probeNode(host: string, port: number, runId: string | null, timeoutMs: number, security?: LinkSecurity): Promise<ProbeResult> {
+  const link = new ControlLink(host, port, security);
   try {
     const r = await link.call(['CORRAL', 'WHOAMI'], timeoutMs);
     if (Array.isArray(r) && typeof r[1] === 'string') return runId !== null && r[1] !== runId ? 'dead' : 'alive';

@@ -14,6 +14,7 @@ import type { TopologyDoc } from '../cluster/topology.js';
 import type { Coordinator, CoordinatorLease, MemberRecord } from './coordinator.js';
 import { ControlLink, probeNode } from './control-link.js';
 import { Mover } from './mover.js';
+import type { LinkSecurity } from '../util/link-security.js';
 import type { PlanEdit } from './reshard-plans.js';
 import { DEFAULT_LEASE_PARAMS, applyGrant, applyProbe, applyRenewal, beginManualFailover, decide, grant, type ControllerView, type LeaseParams, type ManualFailover, type NodeCommand, type NodeStatus } from './decisions.js';
 
@@ -39,6 +40,8 @@ export interface ControllerOptions {
   desiredShards: number;
   log: (line: string) => void;
   tickMs?: number;
+  /** How links to the nodes authenticate and whether they are TLS (the node's cluster links'). */
+  security?: () => LinkSecurity;
 }
 
 const PROBE_TIMEOUT_MS = 200;
@@ -233,7 +236,7 @@ export class Controller {
     if (n === undefined) return;
     this.probing.add(id);
     const runId = this.nodes.get(id)?.runId ?? null;
-    void probeNode(n.host, n.port, runId, PROBE_TIMEOUT_MS).then((result) => {
+    void probeNode(n.host, n.port, runId, PROBE_TIMEOUT_MS, this.options.security?.()).then((result) => {
       this.probing.delete(id);
       // A refused connection proves a process gone only if one was there: a node that never
       // registered nor renewed may simply not have started yet.
@@ -249,7 +252,7 @@ export class Controller {
     let l = this.links.get(id);
     if (l === undefined || l.host !== n.host || l.port !== n.port) {
       l?.close();
-      l = new ControlLink(n.host, n.port);
+      l = new ControlLink(n.host, n.port, this.options.security?.());
       this.links.set(id, l);
     }
     return l;

@@ -11,9 +11,18 @@
 // It is also the coordinator's supervisor (NodeSupervisor): `corral cluster add-shard --spawn`
 // asks, through COORD SPAWN, for more node processes, started with the same flags and restarted
 // like the first ones, and `remove-shard` through COORD STOPNODE stops the retired ones for good.
+//
+// Secured (`corral up --requirepass / --tls`): every node gets requirepass and masterauth (its
+// links to the others authenticate as the default user), the coordinator the same password; with
+// TLS every node serves TLS only (tls-port on the node's port, port 0) with tls-cluster and
+// tls-replication, and the coordinator serves TLS too. This process reaches both with the
+// password and the client certificate (LinkSecurity: util/link-security.ts).
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import type tls from 'node:tls';
+import type { LinkSecurity } from '../util/link-security.js';
 import { planTopology } from '../cluster/plan.js';
 import type { TopologyDoc } from '../cluster/topology.js';
 import { callNode, fieldPairs, waitForNode } from './node-link.js';
@@ -35,7 +44,22 @@ export interface LocalClusterOptions {
   vnodes?: number;
   /** Restart a node process that dies (corral up does; tests that kill nodes may not). */
   restart?: boolean;
+  /** Every node's requirepass and masterauth, and the coordinator's password. */
+  requirepass?: string;
+  /** TLS on every port and link, with these certificate files (util/x509.ts generateDevCertificates). */
+  tls?: LocalClusterTls;
   log: (line: string) => void;
+}
+
+export interface LocalClusterTls {
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+  /** What this process (and the printed redis-cli line) presents to the nodes. */
+  clientCert: string;
+  clientKey: string;
+  /** The nodes' and the coordinator's tls-auth-clients (default yes: clients need a certificate). */
+  authClients?: 'yes' | 'no' | 'optional';
 }
 
 export interface LocalNodeProcess {
@@ -64,8 +88,11 @@ export class LocalCluster implements NodeSupervisor {
   onNodeExit: ((node: LocalNodeProcess, code: number | null, signal: string | null) => void) | null = null;
   /** Called when a dead node process is started again. */
   onNodeRestart: ((node: LocalNodeProcess) => void) | null = null;
+  /** How this process reaches the nodes and the coordinator. */
+  readonly security: LinkSecurity;
 
   constructor(private readonly options: LocalClusterOptions) {
+    this.security = clientSecurity(options);
     const replicas = options.replicas ?? 0;
     if (!Number.isInteger(options.shards) || options.shards < 1 || options.shards > 1000) throw new RangeError('shards must be an integer from 1 to 1000');
     if (!Number.isInteger(replicas) || replicas < 0 || replicas > 10) throw new RangeError('replicas must be an integer from 0 to 10');
@@ -87,7 +114,7 @@ export class LocalCluster implements NodeSupervisor {
     const { shards, port, host } = this.options;
     const replicas = this.options.replicas ?? 0;
     const announce = reachableHost(host);
-    const server = new LocalCoordinatorServer();
+    const server = new LocalCoordinatorServer({ password: this.options.requirepass, tls: coordinatorTls(this.options.tls) });
     this.coordinatorServer = server;
     const cport = await server.start('127.0.0.1', 0);
     server.supervisor = this;
@@ -96,7 +123,7 @@ export class LocalCluster implements NodeSupervisor {
       nodes: [{ host: announce, port: port + i }, ...Array.from({ length: replicas }, (_, r) => ({ host: announce, port: port + shards + r * shards + i }))],
     }));
     const doc = planTopology(plan, { epoch: 1, vnodes: this.options.vnodes });
-    const coordinator = new LocalCoordinator(this.coordinatorAddress);
+    const coordinator = new LocalCoordinator(this.coordinatorAddress, { security: this.security });
     try {
       if (!(await coordinator.casTopology(0, doc))) throw new Error('the coordinator already holds a topology');
     } finally {
@@ -104,7 +131,7 @@ export class LocalCluster implements NodeSupervisor {
     }
     this.topology = doc;
     for (let i = 0; i < this.size; i++) this.spawnNode(host, announce, port + i);
-    await Promise.all(this.nodes.map((n) => waitForNode(n.host, n.port)));
+    await Promise.all(this.nodes.map((n) => waitForNode(n.host, n.port, 10_000, this.security)));
     await this.waitReady(30_000);
     return doc;
   }
@@ -124,26 +151,33 @@ export class LocalCluster implements NodeSupervisor {
   }
 
   private async nodeReady(n: LocalNodeProcess): Promise<boolean> {
-    const r = await callNode(n.host, n.port, ['CORRAL', 'CONTROL'], 1000);
+    const r = await callNode(n.host, n.port, ['CORRAL', 'CONTROL'], 1000, this.security);
     if (!Array.isArray(r)) return false;
     const f = fieldPairs(r);
     if (f.get('controller') === '' || f.get('epoch') === '0') return false;
     if (f.get('role') === 'primary') return Number(f.get('lease_ms_left')) > 0;
-    const info = await callNode(n.host, n.port, ['INFO', 'replication'], 1000);
+    const info = await callNode(n.host, n.port, ['INFO', 'replication'], 1000, this.security);
     const text = typeof info === 'string' ? info : '';
     return text.includes('master_link_status:up');
   }
 
   private nodeArgs(bind: string, host: string, port: number): string[] {
-    const { nodeCommand, nodeFlags = [] } = this.options;
+    const { nodeCommand, nodeFlags = [], requirepass, tls: t } = this.options;
+    const secured: string[] = [];
+    if (requirepass !== undefined) secured.push('--requirepass', requirepass, '--masterauth', requirepass);
+    if (t !== undefined) {
+      secured.push('--tls-cert-file', t.serverCert, '--tls-key-file', t.serverKey, '--tls-ca-cert-file', t.caCert);
+      secured.push('--tls-cluster', 'yes', '--tls-replication', 'yes', '--tls-auth-clients', t.authClients ?? 'yes');
+    }
     return [
       ...nodeCommand.args,
       '--bind', bind,
       '--cluster-announce-ip', host,
-      '--port', String(port),
+      ...(t !== undefined ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)]),
       '--cluster-enabled', 'yes',
       '--coordinator', `local:${this.coordinatorAddress}`,
       '--cluster-shards', String(this.options.shards),
+      ...secured,
       ...nodeFlags,
     ];
   }
@@ -171,7 +205,7 @@ export class LocalCluster implements NodeSupervisor {
     const exited = new Promise<string>((resolve) => {
       node.child.once('exit', (code, signal) => resolve(`the node process on port ${port} exited (${signal ?? `code ${code}`}) before answering: ${(node.tail ?? []).join(' | ') || 'no output'}`));
     });
-    const answered = waitForProcess(node.host, port, node.child.pid ?? -1, 20_000).then(
+    const answered = waitForProcess(node.host, port, node.child.pid ?? -1, 20_000, this.security).then(
       () => null,
       (err: Error) => `the node process on port ${port} does not answer: ${err.message}`,
     );
@@ -258,11 +292,30 @@ function accepts(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** How this process reaches the nodes and the coordinator: the password, the client certificate. */
+function clientSecurity(options: LocalClusterOptions): LinkSecurity {
+  const sec: LinkSecurity = {};
+  if (options.requirepass !== undefined) sec.password = options.requirepass;
+  const t = options.tls;
+  if (t !== undefined) {
+    // Verified against the cluster's CA, not by name (nodes are addressed by IP), as the nodes do.
+    sec.tls = { ca: readFileSync(t.caCert), cert: readFileSync(t.clientCert), key: readFileSync(t.clientKey), rejectUnauthorized: true, checkServerIdentity: () => undefined };
+  }
+  return sec;
+}
+
+/** The coordinator's TLS: the nodes' server certificate, clients checked as the nodes check them. */
+function coordinatorTls(t: LocalClusterTls | undefined): tls.TlsOptions | undefined {
+  if (t === undefined) return undefined;
+  const auth = t.authClients ?? 'yes';
+  return { cert: readFileSync(t.serverCert), key: readFileSync(t.serverKey), ca: readFileSync(t.caCert), requestCert: auth !== 'no', rejectUnauthorized: auth === 'yes' };
+}
+
 /** Resolves once the node on the address answers INFO as process `pid`, retrying every 50 ms. */
-async function waitForProcess(host: string, port: number, pid: number, deadlineMs: number): Promise<void> {
+async function waitForProcess(host: string, port: number, pid: number, deadlineMs: number, security: LinkSecurity): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {
-    const info = await callNode(host, port, ['INFO', 'server'], 1000).catch(() => null);
+    const info = await callNode(host, port, ['INFO', 'server'], 1000, security).catch(() => null);
     if (typeof info === 'string' && new RegExp(`^process_id:${pid}\\r?$`, 'm').test(info)) return;
     if (Date.now() > until) throw new Error(`${host}:${port} did not answer as process ${pid}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -56,9 +56,15 @@
 //
 // Lease ids are random 48-bit numbers, so a client of a server that restarted on the same port
 // (all state lost) gets -NOLEASE for its old lease rather than refreshing someone else's.
+//
+// Security (options): with a password, a connection must AUTH [<user>] <password> (user: the
+// default one, or options.user) before anything but PING, which stays open for liveness probes
+// and tells nothing; other commands answer -NOAUTH Authentication required. as Redis, a wrong
+// password -WRONGPASS. With TLS options the port serves TLS only.
 
 import net from 'node:net';
-import { randomInt } from 'node:crypto';
+import tls from 'node:tls';
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { COMMAND_READY, PROTOCOL_ERROR, QUERY_BUFFER_FULL, RequestParser, type CommandArgs } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
@@ -108,8 +114,19 @@ function parseMember(json: string): MemberRecord {
   return m;
 }
 
+export interface LocalCoordinatorServerOptions {
+  /** Required of every connection (AUTH) before any command but PING; none by default. */
+  password?: string;
+  /** The user AUTH <user> <password> names besides `default`. */
+  user?: string;
+  /** Serve TLS with these options instead of plain TCP. */
+  tls?: tls.TlsOptions;
+}
+
 export class LocalCoordinatorServer {
   private server: net.Server | null = null;
+  /** Connections that passed AUTH (all of them without a password). */
+  private readonly authed = new WeakSet<net.Socket>();
   private readonly sockets = new Set<net.Socket>();
   private readonly watchers = new Map<net.Socket, Subject>();
   /** Replies to the connection being served; pushes are encoded apart (pushWriter). */
@@ -123,10 +140,13 @@ export class LocalCoordinatorServer {
   /** Starts and stops node processes (COORD SPAWN, STOPNODE); null: this server does not. */
   supervisor: NodeSupervisor | null = null;
 
+  constructor(private readonly options: LocalCoordinatorServerOptions = {}) {}
+
   /** Listens; port 0 picks an ephemeral port. Resolves with the port. */
   start(host = '127.0.0.1', port = 0): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => this.accept(socket));
+      const accept = (socket: net.Socket): void => this.accept(socket);
+      const server = this.options.tls !== undefined ? tls.createServer(this.options.tls, accept) : net.createServer(accept);
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
@@ -154,6 +174,7 @@ export class LocalCoordinatorServer {
 
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
+    if (this.options.password === undefined) this.authed.add(socket);
     this.sockets.add(socket);
     const parser = new RequestParser({ maxBulkLength: 64 * 1024 * 1024, maxQueryBuffer: 128 * 1024 * 1024 });
     /** A command answered later (SPAWN, STOPNODE) is under way: the next ones wait for it. */
@@ -163,7 +184,7 @@ export class LocalCoordinatorServer {
       w.begin();
       let r;
       while ((r = parser.next()) === COMMAND_READY) {
-        const later = this.startSlow(parser);
+        const later = this.authed.has(socket) ? this.startSlow(parser) : null;
         if (later === null) {
           this.execute(socket, parser);
           continue;
@@ -212,6 +233,8 @@ export class LocalCoordinatorServer {
     const name = args.argc > 0 ? arg(0).toUpperCase() : '';
     try {
       if (name === 'PING') return w.simple('PONG');
+      if (name === 'AUTH') return this.auth(socket, args.argc === 2 ? 'default' : arg(1), arg(args.argc - 1), args.argc);
+      if (!this.authed.has(socket)) return w.error('NOAUTH Authentication required.');
       if (name === 'COORD' && args.argc === 2 && arg(1).toUpperCase() === 'INFO') return this.info();
       if (name !== 'COORD' || args.argc < 3) throw new ProtocolReject(`ERR unknown command '${name}'`);
       const verb = `${arg(1).toUpperCase()} ${arg(2).toUpperCase()}`;
@@ -315,6 +338,21 @@ export class LocalCoordinatorServer {
       if (err instanceof ProtocolReject) return w.error(err.message);
       w.error(`ERR ${(err as Error).message}`);
     }
+  }
+
+  /** AUTH [<user>] <password>: Redis's replies, the password compared in constant time. */
+  private auth(socket: net.Socket, user: string, password: string, argc: number): void {
+    const w = this.writer;
+    const expected = this.options.password;
+    if (argc !== 2 && argc !== 3) return w.error("ERR wrong number of arguments for 'auth' command");
+    if (expected === undefined) {
+      return w.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+    }
+    const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+    const userOk = user === 'default' || (this.options.user !== undefined && user === this.options.user);
+    if (!timingSafeEqual(digest(password), digest(expected)) || !userOk) return w.error('WRONGPASS invalid username-password pair or user is disabled.');
+    this.authed.add(socket);
+    w.ok();
   }
 
   private info(): void {

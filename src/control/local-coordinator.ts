@@ -17,8 +17,15 @@
 // ttl. A failed keep-alive (server unreachable) is retried at the next tick; only the server's
 // -NOLEASE (expired or revoked) fires onLost. close() stops the keep-alives and lets the lease
 // expire by itself; revoke() also ends it at once.
+//
+// Security (options.security, a node's cluster LinkSecurity: util/link-security.ts): every
+// connection is TLS when it says so and sends AUTH first; the request connection consumes AUTH's
+// reply, and a refusal fails the calls in flight (E_COORDINATOR_UNAVAILABLE, naming it). The
+// probe's PING needs no AUTH (the server answers it to anyone).
 
-import net from 'node:net';
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { LINK_READY, authNotNeeded, authRefusal, dialLink, sendsAuth, type LinkSecurity } from '../util/link-security.js';
 import { performance } from 'node:perf_hooks';
 import { encodeCommand, parseReply, type ReplyValue } from '../protocol/reply-parser.js';
 import type { RespValue } from '../protocol/resp-value.js';
@@ -80,15 +87,18 @@ export function splitAddress(address: string): { host: string; port: number } {
   return { host: address.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port };
 }
 
-/** TCP connect: 'refused' on ECONNREFUSED, 'unreachable' on timeout or another error. */
-export function tcpReach(host: string, port: number, timeoutMs: number): Promise<net.Socket | 'refused' | 'unreachable'> {
+/**
+ * TCP connect (and the TLS handshake, with tlsOptions): 'refused' on ECONNREFUSED, 'unreachable'
+ * on timeout or another error.
+ */
+export function tcpReach(host: string, port: number, timeoutMs: number, tlsOptions?: tls.ConnectionOptions): Promise<net.Socket | 'refused' | 'unreachable'> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
+    const socket = dialLink(host, port, tlsOptions === undefined ? undefined : { tls: tlsOptions });
     const timer = setTimeout(() => {
       socket.destroy();
       resolve('unreachable');
     }, timeoutMs);
-    socket.once('connect', () => {
+    socket.once(LINK_READY, () => {
       clearTimeout(timer);
       resolve(socket);
     });
@@ -126,6 +136,7 @@ class RespLink {
   constructor(
     private readonly host: string,
     private readonly port: number,
+    private readonly security: LinkSecurity | undefined,
   ) {}
 
   call(args: Array<string | number>, timeoutMs: number): Promise<ReplyValue> {
@@ -147,11 +158,18 @@ class RespLink {
   }
 
   private open(): net.Socket {
-    const socket = net.connect({ host: this.host, port: this.port });
-    socket.setNoDelay(true);
+    const socket = dialLink(this.host, this.port, this.security);
     this.socket = socket;
     this.buf = Buffer.alloc(0);
+    if (sendsAuth(this.security)) {
+      // dialLink wrote AUTH first: its reply heads the FIFO.
+      const refused = (r: ReplyValue): void => {
+        if (isError(r) && !authNotNeeded(r.error)) this.fail(socket, authRefusal('the coordinator', this.security, r.error));
+      };
+      this.pending.push({ resolve: refused, reject: () => {}, settled: false, timer: undefined as unknown as NodeJS.Timeout });
+    }
     socket.on('data', (chunk: Buffer) => {
+      if (this.socket !== socket) return;
       this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
       let off = 0;
       for (;;) {
@@ -167,6 +185,7 @@ class RespLink {
         if (call === undefined) return this.fail(socket, 'reply to no request');
         clearTimeout(call.timer);
         if (!call.settled) call.resolve(r[0]);
+        if (this.socket !== socket) return; // failed (AUTH refused)
       }
       this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
     });
@@ -204,6 +223,7 @@ class PushWatch implements Closable {
     private readonly subject: 'TOPOLOGY' | 'MEMBERS' | 'CONTROLLER',
     private readonly onPush: (value: RespValue) => void,
     private readonly onClose: (w: PushWatch) => void,
+    private readonly security: LinkSecurity | undefined,
   ) {
     this.connect();
   }
@@ -211,10 +231,11 @@ class PushWatch implements Closable {
   private connect(): void {
     this.timer = null;
     if (this.closed) return;
-    const socket = net.connect({ host: this.host, port: this.port });
+    // AUTH (when sent) is answered +OK, passed over below, or with an error: reconnect later.
+    const socket = dialLink(this.host, this.port, this.security);
     this.socket = socket;
     let buf: Buffer = Buffer.alloc(0);
-    socket.once('connect', () => socket.write(encodeCommand(['COORD', 'WATCH', this.subject])));
+    socket.once(LINK_READY, () => socket.write(encodeCommand(['COORD', 'WATCH', this.subject])));
     socket.on('data', (chunk: Buffer) => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       let off = 0;
@@ -232,7 +253,7 @@ class PushWatch implements Closable {
         if (typeof v === 'object' && v !== null && !Array.isArray(v) && 'push' in v) {
           this.delayMs = 50; // subscribed: the next loss starts its backoff afresh
           if (!this.closed) this.onPush(v.push[1]);
-        } else if (isError(v)) {
+        } else if (isError(v) && !authNotNeeded(v.error)) {
           socket.destroy();
           return;
         }
@@ -334,6 +355,8 @@ export class LocalLease implements CoordinatorLease {
 export interface LocalCoordinatorOptions {
   /** Deadline of each call to the server (default 2000 ms). */
   callTimeoutMs?: number;
+  /** Credentials (AUTH first) and TLS for every connection to the server. */
+  security?: LinkSecurity;
 }
 
 export class LocalCoordinator implements Coordinator {
@@ -344,11 +367,13 @@ export class LocalCoordinator implements Coordinator {
   private readonly timeoutMs: number;
   private readonly watches = new Set<PushWatch>();
   private readonly leases = new Set<LocalLease>();
+  private readonly security: LinkSecurity | undefined;
 
   constructor(address: string, options: LocalCoordinatorOptions = {}) {
     ({ host: this.host, port: this.port } = splitAddress(address));
     this.description = `local ${address}`;
-    this.link = new RespLink(this.host, this.port);
+    this.security = options.security;
+    this.link = new RespLink(this.host, this.port, this.security);
     this.timeoutMs = options.callTimeoutMs ?? 2000;
   }
 
@@ -499,7 +524,7 @@ export class LocalCoordinator implements Coordinator {
 
   async probe(timeoutMs: number): Promise<Reachability> {
     const until = performance.now() + timeoutMs;
-    const socket = await tcpReach(this.host, this.port, timeoutMs);
+    const socket = await tcpReach(this.host, this.port, timeoutMs, this.security?.tls);
     if (typeof socket === 'string') return socket;
     return new Promise((resolve) => {
       let buf: Buffer = Buffer.alloc(0);
@@ -525,7 +550,7 @@ export class LocalCoordinator implements Coordinator {
   }
 
   private watch(subject: 'TOPOLOGY' | 'MEMBERS' | 'CONTROLLER', onValue: (v: RespValue) => void): Closable {
-    const w = new PushWatch(this.host, this.port, subject, onValue, (x) => this.watches.delete(x));
+    const w = new PushWatch(this.host, this.port, subject, onValue, (x) => this.watches.delete(x), this.security);
     this.watches.add(w);
     return w;
   }

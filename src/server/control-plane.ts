@@ -7,12 +7,15 @@ import { nodeIdFor } from '../cluster/topology.js';
 import { NodeAgent } from '../control/agent.js';
 import type { Dialer } from '../control/agent.js';
 import type { ServerApi } from './server-api.js';
+import type { LinkSecurity } from '../util/link-security.js';
 
 /** What the control plane needs of its node (CorralNode implements it). */
 export interface ControlPlaneHost extends ServerApi {
   readonly dial: Dialer | undefined;
   /** A grant from the controller: writes are taken until `until` (performance.now()). */
   setLeaseFence(until: number): void;
+  /** How the node's links authenticate and whether they are TLS (control links: 'cluster'). */
+  linkSecurity(kind: 'replication' | 'cluster'): LinkSecurity;
 }
 
 export class NodeControlPlane {
@@ -47,6 +50,7 @@ export class NodeControlPlane {
         desiredShards: config.int('cluster-shards'),
         leaseMs: config.int('cluster-lease-ms'),
         controllerLeaseMs: config.int('controller-lease-ms'),
+        security: () => node.linkSecurity('cluster'),
       },
     );
   }

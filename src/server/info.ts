@@ -112,7 +112,7 @@ function server(node: ServerApi): string {
     ['process_id', process.pid],
     ['process_supervised', 'no'],
     ['run_id', node.runId],
-    ['tcp_port', node.port],
+    ['tcp_port', node.plainPort],
     ['server_time_usec', now * 1000],
     ['uptime_in_seconds', uptime],
     ['uptime_in_days', Math.floor(uptime / 86400)],

@@ -24,6 +24,7 @@ import { ByteThrottle } from '../cluster/migration/byte-throttle.js';
 import { SLOT_COUNT } from '../cluster/slot.js';
 import { internalClient, type Client } from './client.js';
 import type { ServerCore } from './server-core.js';
+import type { LinkSecurity } from '../util/link-security.js';
 
 /** Keys of a moved-away slot deleted per step (a step about every millisecond). */
 const CLEANUP_KEYS_PER_STEP = 256;
@@ -46,7 +47,11 @@ export class NodeMigration implements ImportHost {
   /** The copy rate of this node's exports (`migration-rate`). */
   readonly throttle: ByteThrottle;
 
-  constructor(private readonly node: ServerCore) {
+  constructor(
+    private readonly node: ServerCore,
+    /** How imports reach the slot's owner (the node's linkSecurity('cluster')). */
+    private readonly security: () => LinkSecurity = () => ({}),
+  ) {
     this.importClient = internalClient('slot-import');
     this.throttle = new ByteThrottle(() => node.config.int('migration-rate'));
   }
@@ -176,7 +181,7 @@ export class NodeMigration implements ImportHost {
     this.imports.get(slot)?.close();
     this.cleaning.delete(slot);
     this.dropSlotKeys(slot, Infinity);
-    const imp = new SlotImport(slot, host, port, this);
+    const imp = new SlotImport(slot, host, port, this, this.security());
     this.imports.set(slot, imp);
     imp.start();
     this.node.logVerbose(`importing slot ${slot} from ${host}:${port}`);

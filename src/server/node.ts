@@ -6,6 +6,7 @@
 // write. No promise, closure or object is created per command.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { CommandContext } from '../commands/context.js';
 import { CommandTable, type Command, type CommandDef } from '../commands/table.js';
@@ -23,6 +24,9 @@ import { aclFor } from './acl/registry.js';
 import { SELECTOR_ALLCHANNELS } from './acl/selector.js';
 import { USER_NOPASS } from './acl/user.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './protected-mode.js';
+import { Listeners } from './listeners.js';
+import { clientTlsOptions, isTlsContextParam } from './tls-config.js';
+import type { LinkSecurity } from '../util/link-security.js';
 import { call, dispatch, type DispatchHost } from './dispatch.js';
 import { Slowlog } from './slowlog.js';
 import { WatchRegistry } from './watch.js';
@@ -127,7 +131,7 @@ export class CorralNode implements ServerApi, DispatchHost {
   cronPaused = false;
   /** DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may call commands flagged noscript (Redis's script_disable_deny_script). */
   scriptDenyDisabled = false;
-  private server: net.Server | null = null;
+  private readonly listeners: Listeners;
   /** A static topology from the cluster-nodes parameter, applied once listening. */
   private readonly staticShards: ShardPlan[] | null = null;
   private nextClientId = 1;
@@ -170,7 +174,7 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.table.register(serverCommands);
     if (options.commands !== undefined) this.table.register(options.commands);
     this.replication = new NodeReplication(this);
-    this.migration = clustered ? new NodeMigration(this) : null;
+    this.migration = clustered ? new NodeMigration(this, () => this.linkSecurity('cluster')) : null;
     this.output = new ClientOutput(this.writer, this.stats, (client) => {
       // Closed both ways once the reply is out, as Redis closes the socket: a half-close would
       // leave a client that keeps sending (after a protocol error) writing into a connection
@@ -196,13 +200,14 @@ export class CorralNode implements ServerApi, DispatchHost {
       ? new PubSubBus({
           topology: () => this.cluster!.topology,
           myId: () => this.cluster!.myId,
-          password: () => this.config.str('requirepass'),
+          security: () => this.linkSecurity('cluster'),
           log: (line) => this.log(line),
         })
       : null;
     this.keyspaceNotifier = new KeyspaceNotifier(this);
     this.blocking = new Blocking(blockingHostFor(this));
     this.blocking.onActiveChange = () => this.refreshKeyHook();
+    this.listeners = new Listeners(this.config, (socket) => this.accept(socket), this.log);
     this.applyAll();
     this.config.onChange = (name, value) => this.apply(name, value);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
@@ -215,6 +220,11 @@ export class CorralNode implements ServerApi, DispatchHost {
   }
 
   private apply(name: string, value: ConfigValue): void {
+    if (isTlsContextParam(name)) {
+      const err = this.listeners.reloadTls();
+      if (err !== null) this.log(`Failed to reload TLS configuration: ${err}`);
+      return;
+    }
     switch (name) {
       case 'requirepass':
         aclFor(this).setRequirepass(value as string);
@@ -285,9 +295,47 @@ export class CorralNode implements ServerApi, DispatchHost {
     }
   }
 
+  /**
+   * The port peers and clients reach this node at: the TLS port when links to it are TLS
+   * (tls-cluster in cluster mode, tls-replication otherwise) or when it has no plain port, as
+   * Redis announces. Before listening, the configured one.
+   */
   get port(): number {
-    const a = this.server?.address();
-    return a !== null && typeof a === 'object' ? a.port : this.config.int('port');
+    const plain = this.listeners.port;
+    const secure = this.listeners.tlsPort;
+    if (!this.listeners.listening) return this.config.int('port') || this.config.int('tls-port');
+    const tlsLinks = this.config.get(this.cluster !== null ? 'tls-cluster' : 'tls-replication') === true;
+    return secure !== 0 && (tlsLinks || plain === 0) ? secure : plain;
+  }
+
+  /** The plain TCP port (0: none), INFO's tcp_port. */
+  get plainPort(): number {
+    return this.listeners.port;
+  }
+
+  /**
+   * How this node's links to other corral processes authenticate and whether they are TLS
+   * (util/link-security.ts): as masteruser with masterauth, else with requirepass as the
+   * default user; TLS when tls-cluster (cluster mode) or tls-replication (replication) is on.
+   */
+  linkSecurity(kind: 'replication' | 'cluster'): LinkSecurity {
+    const sec: LinkSecurity = {};
+    const user = this.config.str('masteruser');
+    const password = this.config.str('masterauth') || this.config.str('requirepass');
+    if (password !== '') sec.password = password;
+    if (user !== '' && password !== '') sec.user = user;
+    if (this.config.get(kind === 'cluster' ? 'tls-cluster' : 'tls-replication') === true) sec.tls = clientTlsOptions((name) => this.config.get(name));
+    return sec;
+  }
+
+  /**
+   * Before CONFIG SET applies tls-* changes: null when the TLS context builds with `proposed`
+   * in place, else why not (CONFIG SET then fails and changes nothing, as Redis's
+   * "Unable to update TLS configuration").
+   */
+  tlsChangeError(proposed: Map<string, ConfigValue>): string | null {
+    if (![...proposed.keys()].some(isTlsContextParam) || this.listeners.tlsPort === 0) return null;
+    return Listeners.tlsError((name) => proposed.get(name) ?? this.config.get(name));
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -297,25 +345,18 @@ export class CorralNode implements ServerApi, DispatchHost {
     if (aclError !== null) throw new ConfigError(`Aborting startup because of ACL errors: ${aclError}`);
     this.scripting ??= await Scripting.create(scriptHostFor(this), this.config.int('lua-memory-limit'));
     this.functions ??= new Functions(this.scripting);
-    const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.int('port'), this.config.str('bind').split(' ')[0], () => {
-        server.off('error', reject);
-        const hz = this.config.int('hz');
-        this.cron = setInterval(() => this.runCron(), Math.floor(1000 / hz));
-        this.cron.unref();
-        if (this.cluster !== null) {
-          this.cluster.listening(this.port);
-          if (this.staticShards !== null) this.applyTopology(planTopology(this.staticShards));
-        }
-        if (this.cluster !== null && this.config.str('coordinator') !== '') this.startControlPlane();
-        const replicaof = this.config.str('replicaof').trim().split(/\s+/);
-        if (replicaof.length === 2 && this.cluster === null) this.replication.becomeReplicaOf(replicaof[0], Number(replicaof[1]));
-        resolve(this.port);
-      });
-    });
+    await this.listeners.listen();
+    const hz = this.config.int('hz');
+    this.cron = setInterval(() => this.runCron(), Math.floor(1000 / hz));
+    this.cron.unref();
+    if (this.cluster !== null) {
+      this.cluster.listening(this.port);
+      if (this.staticShards !== null) this.applyTopology(planTopology(this.staticShards));
+    }
+    if (this.cluster !== null && this.config.str('coordinator') !== '') this.startControlPlane();
+    const replicaof = this.config.str('replicaof').trim().split(/\s+/);
+    if (replicaof.length === 2 && this.cluster === null) this.replication.becomeReplicaOf(replicaof[0], Number(replicaof[1]));
+    return this.port;
   }
 
   private accept(socket: net.Socket): void {
@@ -343,10 +384,13 @@ export class CorralNode implements ServerApi, DispatchHost {
     );
     client.user = acl.defaultUser;
     this.clients.set(client.id, client);
-    if (!attachReader(socket, (buf, length) => this.onData(client, buf, length))) {
+    // A TLS socket's handle is the TLS layer's (TLSWrap), which takes one write at a time: its
+    // reads and writes go through the socket's stream, which queues them.
+    const secure = socket instanceof tls.TLSSocket;
+    if (secure || !attachReader(socket, (buf, length) => this.onData(client, buf, length))) {
       socket.on('data', (chunk: Buffer) => this.onData(client, chunk, chunk.length));
     }
-    client.directWriter = createSocketWriter(socket, () => this.output.drained(client));
+    client.directWriter = secure ? null : createSocketWriter(socket, () => this.output.drained(client));
     socket.on('drain', () => this.output.drained(client));
     socket.on('error', () => this.dropClient(client));
     socket.on('close', () => this.dropClient(client));
@@ -575,7 +619,7 @@ export class CorralNode implements ServerApi, DispatchHost {
       return name === clusterName ? null : `this node is already in cluster '${name}' of that coordinator`;
     }
     if (this.config.str('cluster-nodes') !== '') return 'this node follows a static topology (cluster-nodes)';
-    if (this.server === null || this.shuttingDown) return 'this node is not serving';
+    if (!this.listeners.listening || this.shuttingDown) return 'this node is not serving';
     this.config.setFromText('coordinator', spec, true);
     this.config.setFromText('cluster-name', clusterName, true);
     this.startControlPlane();
@@ -725,8 +769,7 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.replication.close();
     this.pubsubBus?.close();
     if (this.control !== null) await this.control.stop();
-    const server = this.server;
-    const closed = server === null ? Promise.resolve() : new Promise<void>((r) => server.close(() => r()));
+    const closed = this.listeners.close();
     for (const c of this.clients.values()) {
       c.socket.end();
       // A client that does not read its last replies must not hold the shutdown forever.

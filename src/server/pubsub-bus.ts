@@ -10,8 +10,12 @@
 // holds at most PEER_BUFFER bytes; messages past that are dropped and counted (Redis Cluster
 // loses them the same way when its bus link to a node is down). A lost connection is opened
 // again on the next message after RECONNECT_MS.
+//
+// Links authenticate and use TLS as the node's other cluster links (linkSecurity('cluster'):
+// util/link-security.ts): AUTH goes first, and its refusal is logged like any error reply.
 
-import net from 'node:net';
+import type net from 'node:net';
+import { authNotNeeded, dialLink, type LinkSecurity } from '../util/link-security.js';
 import type { Topology } from '../cluster/topology.js';
 
 /** Bytes a peer may hold (written, not yet taken by the kernel) before messages to it are dropped. */
@@ -23,8 +27,8 @@ export interface PubSubBusHost {
   /** The topology this node applied, and its own id in it. */
   topology(): Topology | null;
   myId(): string;
-  /** requirepass, sent with AUTH when set. */
-  password(): string;
+  /** How to reach the other nodes: credentials (AUTH first) and TLS. */
+  security(): LinkSecurity;
   log(line: string): void;
 }
 
@@ -109,17 +113,16 @@ export class PubSubBus {
   };
 
   private connect(peer: Peer, host: string, port: number): void {
-    const socket = net.connect({ host, port });
-    socket.setNoDelay(true);
+    const socket = dialLink(host, port, this.host.security());
     peer.socket = socket;
-    const password = this.host.password();
-    if (password !== '') socket.write(encodeWords(['AUTH', password]));
     let failed = false;
     socket.on('data', (chunk: Buffer) => {
-      // Replies are receiver counts; an error (a wrong password) is worth a line, once.
+      // Replies are receiver counts; an error (a refused password) is worth a line, once.
       if (!failed && chunk[0] === 45 /* '-' */) {
+        const line = chunk.toString('latin1', 0, Math.min(chunk.length, 120)).split('\r\n')[0];
+        if (authNotNeeded(line)) return;
         failed = true;
-        this.host.log(`pub/sub bus: ${peer.address} answered ${chunk.toString('latin1', 0, Math.min(chunk.length, 120)).split('\r\n')[0]}`);
+        this.host.log(`pub/sub bus: ${peer.address} answered ${line}`);
       }
     });
     const gone = (): void => {
@@ -153,9 +156,3 @@ function encode(sub: string, channel: Buffer, message: Buffer): Buffer {
 }
 
 const CRLF = Buffer.from('\r\n');
-
-function encodeWords(words: string[]): Buffer {
-  let s = `*${words.length}\r\n`;
-  for (const w of words) s += `$${Buffer.byteLength(w)}\r\n${w}\r\n`;
-  return Buffer.from(s);
-}

@@ -17,6 +17,7 @@ import { CommandTable } from '../commands/table.js';
 import { latin1, parseInteger } from '../util/bytes.js';
 import { ReplicationSource, newReplicationId, type ReplicaConnection } from '../cluster/replication/source.js';
 import { ReplicationLink, type ReplicaHost } from '../cluster/replication/link.js';
+import type { LinkSecurity } from '../util/link-security.js';
 import { internalClient, type Client } from './client.js';
 import { REPLICA_RDB_ONLY, replicaRdb } from './replica-rdb.js';
 import type { Dialer, NodeAgent } from '../control/agent.js';
@@ -45,6 +46,8 @@ export interface ReplicationHost extends ServerCore {
   /** Rewrites the primary's address (tests route it through a proxy). */
   readonly dial: Dialer | undefined;
   readonly port: number;
+  /** How links to other corral processes authenticate and whether they are TLS. */
+  linkSecurity(kind: 'replication' | 'cluster'): LinkSecurity;
 }
 
 export class NodeReplication implements ReplicaHost {
@@ -155,6 +158,7 @@ export class NodeReplication implements ReplicaHost {
     const link = new ReplicationLink(this, to.host, to.port, { replid: s.replid, offset: s.offset }, {
       listeningPort: this.node.port,
       timeoutMs: this.node.config.int('repl-timeout') * 1000,
+      security: this.node.linkSecurity('replication'),
     });
     link.onOffset = () => {
       if (this.waiters.length !== 0) this.checkWaiters();

@@ -8,6 +8,7 @@
 // no import circle (.dependency-cruiser.cjs checks it).
 
 import type { TopologyDoc } from '../cluster/topology.js';
+import type { ConfigValue } from './config.js';
 import type { NodeAgent } from '../control/agent.js';
 import type { Blocking } from './blocking.js';
 import type { Client } from './client.js';
@@ -25,8 +26,12 @@ import type { WatchRegistry } from './watch.js';
 /** Who the node is, and its life. */
 export interface ServerIdentity {
   readonly runId: string;
-  /** The bound port (the configured one before listening). */
+  /** The port peers and clients reach the node at (the configured one before listening). */
   readonly port: number;
+  /** The plain TCP port (0: none). */
+  readonly plainPort: number;
+  /** Before CONFIG SET applies tls-* changes: null if the TLS context builds with them, else why not. */
+  tlsChangeError(proposed: Map<string, ConfigValue>): string | null;
   /** Resolves when the node has stopped (SHUTDOWN or close()). */
   readonly stopped: Promise<void>;
   /** Graceful stop: stop accepting, let replies already written reach their clients, close. */

@@ -7,8 +7,13 @@
 //
 // A lost connection fails the import: it is not resumed. The mover starts it again (which first
 // drops whatever this node holds of the slot) or abandons it.
+//
+// The connection authenticates and uses TLS as the node's cluster links (util/link-security.ts):
+// AUTH's reply (+OK) comes ahead of EXPORT's; an error there fails the import, named as refused
+// credentials.
 
-import net from 'node:net';
+import type net from 'node:net';
+import { AUTH_HINT, LINK_READY, authNotNeeded, authRefusal, dialLink, sendsAuth, type LinkSecurity } from '../../util/link-security.js';
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import { COMMAND_READY, NEED_MORE, RequestParser } from '../../protocol/request-parser.js';
 import { isWord } from '../replication/link.js';
@@ -59,6 +64,8 @@ export class SlotImport {
   private socket: net.Socket | null = null;
   private parser: RequestParser | null = null;
   private head = EMPTY;
+  /** AUTH's reply is still to come ahead of EXPORT's. */
+  private authPending = false;
   /** Called when the mark moves (the switch waits on it). */
   onMark: (() => void) | null = null;
 
@@ -67,15 +74,15 @@ export class SlotImport {
     readonly sourceHost: string,
     readonly sourcePort: number,
     private readonly host: ImportHost,
+    private readonly security?: LinkSecurity,
   ) {}
 
   start(): void {
     // Reads land in one buffer shared by every import (Node's onread option): a move reads
     // hundreds of MB, and a fresh 64 KB Buffer per read was garbage to collect and fresh memory
     // to fault in. Each read is consumed (the parser copies what it keeps) before the next.
-    const socket = net.connect({
-      host: this.sourceHost,
-      port: this.sourcePort,
+    this.authPending = sendsAuth(this.security);
+    const socket = dialLink(this.sourceHost, this.sourcePort, this.security, {
       onread: {
         buffer: READ_BUFFER,
         callback: (length: number, buf: Uint8Array): boolean => {
@@ -90,9 +97,8 @@ export class SlotImport {
         },
       },
     });
-    socket.setNoDelay(true);
     this.socket = socket;
-    socket.once('connect', () => socket.write(`*3\r\n$6\r\nCORRAL\r\n$6\r\nEXPORT\r\n$${String(this.slot).length}\r\n${this.slot}\r\n`));
+    socket.once(LINK_READY, () => socket.write(`*3\r\n$6\r\nCORRAL\r\n$6\r\nEXPORT\r\n$${String(this.slot).length}\r\n${this.slot}\r\n`));
     socket.once('error', (err) => this.fail(err.message));
     socket.once('close', () => this.fail('connection closed by the source'));
   }
@@ -140,6 +146,13 @@ export class SlotImport {
         return;
       }
       const line = chunk.toString('latin1', 0, eol);
+      if (this.authPending) {
+        this.authPending = false;
+        if (line.startsWith('-') && !authNotNeeded(line)) throw new Error(`${authRefusal('the source', this.security, line.slice(1))}: ${AUTH_HINT}`);
+        this.head = EMPTY;
+        if (eol + 2 < length) this.onData(chunk.subarray(eol + 2, length), length - eol - 2);
+        return;
+      }
       const words = line.split(' ');
       if (words[0] !== '+EXPORT' || Number(words[1]) !== this.slot) throw new Error(`the source answered ${line}`);
       this.keysTotal = Number(words[2]);

@@ -1,5 +1,6 @@
 // The replica's side of replication: one connection to the primary that performs Redis's
-// handshake (PING, REPLCONF listening-port, REPLCONF capa, PSYNC <replid> <offset>), then applies
+// handshake (AUTH when the node has credentials, PING, REPLCONF listening-port, REPLCONF capa,
+// PSYNC <replid> <offset>) over plain TCP or TLS (util/link-security.ts), then applies
 // what the primary sends: after `+FULLRESYNC <replid> <offset>` the dataset is dropped and the
 // snapshot's commands are applied up to the `CORRAL SYNCEND` marker; after `+CONTINUE <replid>`
 // (or after SYNCEND) the stream, whose bytes advance the replication offset. It acknowledges
@@ -9,8 +10,12 @@
 // A transaction in the stream (MULTI ... EXEC) is applied in one go once EXEC has arrived, so a
 // reader on the replica never sees half of it. The snapshot's `CORRAL LOAD` commands (asked for
 // with `capa corral-load`; see source.ts) are stored by the host directly.
+//
+// Credentials the primary refuses (an error to AUTH, or NOAUTH to PING: this node has none) are
+// logged and retried every AUTH_RETRY_MS, as Redis's replica retries its handshake each second.
 
-import net from 'node:net';
+import type net from 'node:net';
+import { AUTH_HINT, LINK_READY, authNotNeeded, authRefusal, dialLink, sendsAuth, type LinkSecurity } from '../../util/link-security.js';
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import { COMMAND_READY, NEED_MORE, RequestParser, copyArgs } from '../../protocol/request-parser.js';
 import { parseReply } from '../../protocol/reply-parser.js';
@@ -46,9 +51,13 @@ export interface LinkOptions {
   timeoutMs: number;
   /** Delay before reconnecting after a failure. */
   retryMs?: number;
+  /** Credentials and TLS for the link to the primary (the node's linkSecurity('replication')). */
+  security?: LinkSecurity;
 }
 
 const ACK_EVERY_MS = 1000;
+/** Delay before trying again after the primary refused this node's credentials. */
+const AUTH_RETRY_MS = 1000;
 
 export class ReplicationLink {
   state: LinkState = 'connect';
@@ -123,15 +132,16 @@ export class ReplicationLink {
   private connect(): void {
     if (this.stopped) return;
     this.setState('connecting');
-    const socket = net.connect({ host: this.primaryHost, port: this.primaryPort });
-    socket.setNoDelay(true);
+    const security = this.options.security;
+    const socket = dialLink(this.primaryHost, this.primaryPort, security);
     this.socket = socket;
     this.handshakeBuf = Buffer.alloc(0);
-    this.handshakeStep = 0;
+    // Step -1 is AUTH's reply: dialLink wrote AUTH ahead of everything else.
+    this.handshakeStep = sendsAuth(security) ? -1 : 0;
     this.parser = null;
     this.inSnapshot = false;
     this.tx = null;
-    socket.once('connect', () => {
+    socket.once(LINK_READY, () => {
       this.lastIoAt = Date.now();
       this.setState('handshake');
       socket.write(encode(['PING']));
@@ -143,7 +153,7 @@ export class ReplicationLink {
         this.onData(chunk);
       } catch (err) {
         this.host.log(`replication link to ${this.primaryHost}:${this.primaryPort}: ${(err as Error).message}`);
-        this.drop();
+        this.drop(err instanceof AuthRefused ? AUTH_RETRY_MS : undefined);
       }
     });
     const lost = (): void => {
@@ -155,7 +165,7 @@ export class ReplicationLink {
   }
 
   /** Drops the connection and retries after a pause. */
-  private drop(): void {
+  private drop(retryMs = this.options.retryMs ?? 100): void {
     this.socket?.destroy();
     this.socket = null;
     if (this.inSnapshot) {
@@ -166,7 +176,7 @@ export class ReplicationLink {
     }
     this.setState('connect');
     if (this.stopped) return;
-    this.retryTimer = setTimeout(() => this.connect(), this.options.retryMs ?? 100);
+    this.retryTimer = setTimeout(() => this.connect(), retryMs);
   }
 
   private onData(chunk: Buffer): void {
@@ -227,8 +237,12 @@ export class ReplicationLink {
       const err = typeof reply === 'object' && reply !== null && 'error' in reply ? (reply as { error: string }).error : null;
       const line = typeof reply === 'object' && reply !== null && 'simple' in reply ? (reply as { simple: string }).simple : '';
       switch (this.handshakeStep++) {
+        case -1: // AUTH
+          if (err !== null && !authNotNeeded(err)) throw new AuthRefused(`${authRefusal('the primary', this.options.security, err)}: ${AUTH_HINT}`);
+          break;
         case 0: // PING
-          if (err !== null && !err.startsWith('NOAUTH')) throw new Error(`primary answered PING with ${err}`);
+          if (err !== null && err.startsWith('NOAUTH')) throw new AuthRefused(`the primary requires authentication (${err}): set masterauth (and masteruser for an ACL user)`);
+          if (err !== null && !err.startsWith('NOPERM')) throw new Error(`primary answered PING with ${err}`);
           socket.write(encode(['REPLCONF', 'listening-port', String(this.options.listeningPort)]));
           break;
         case 1: // REPLCONF listening-port
@@ -321,6 +335,9 @@ export class ReplicationLink {
     if (this.state === 'connected' && now - this.lastAckAt >= ACK_EVERY_MS) this.sendAck();
   }
 }
+
+/** The primary refused this node's credentials: retried after AUTH_RETRY_MS. */
+class AuthRefused extends Error {}
 
 function encode(words: string[]): Buffer {
   let s = `*${words.length}\r\n`;

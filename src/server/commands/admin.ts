@@ -4,7 +4,7 @@
 import type { CommandContext } from '../../commands/context.js';
 import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_READONLY, CMD_STALE, CMD_WRITE, type CommandDef } from '../../commands/table.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors.js';
-import { ConfigError, PARAM_BY_NAME, PARAMS, formatParam, type ParamDef } from '../config.js';
+import { ConfigError, PARAM_BY_NAME, PARAMS, formatParam, type ConfigValue, type ParamDef } from '../config.js';
 import { bytesToHuman, infoText, resetStats, selectSections } from '../info.js';
 import { globMatch } from '../../util/glob.js';
 import { writeHelp } from './connection.js';
@@ -110,6 +110,15 @@ function configSetCommand(c: CommandContext): void {
     return;
   }
   const config = serverOf(c).config;
+  const proposed = new Map<string, ConfigValue>();
+  for (let k = 0; k < defs.length; k++) proposed.set(defs[k].name, config.parse(defs[k], c.str(3 + 2 * k)));
+  const tlsError = serverOf(c).tlsChangeError(proposed);
+  if (tlsError !== null) {
+    serverOf(c).logAt('warning', `Failed to update TLS configuration: ${tlsError}`);
+    const name = defs.find((d) => d.name.startsWith('tls-'))!.name;
+    c.w.error(`ERR CONFIG SET failed (possibly related to argument '${name}') - Unable to update TLS configuration. Check server logs.`);
+    return;
+  }
   for (let k = 0; k < defs.length; k++) config.setFromText(defs[k].name, c.str(3 + 2 * k));
   c.w.ok();
 }

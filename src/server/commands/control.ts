@@ -10,7 +10,6 @@ import { performance } from 'node:perf_hooks';
 import type { CommandContext } from '../../commands/context.js';
 import { CMD_ADMIN, CMD_FAST, CMD_LOADING, CMD_STALE, type CommandDef } from '../../commands/table.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors.js';
-import { ControlLink } from '../../control/control-link.js';
 import { clientOf, serverOf } from './util.js';
 import type { ReplyWriter } from '../../protocol/reply-writer.js';
 
@@ -126,7 +125,7 @@ export function clusterFailoverCommand(c: CommandContext): void {
     return;
   }
   // Asynchronous: OK means the request was made, as Redis's reply does.
-  const link = new ControlLink(rec.host, rec.port);
+  const link = agent.linkTo(rec.host, rec.port);
   void link
     .call(['CORRAL', 'FAILOVER', myId], 2000)
     .then((r) => {
