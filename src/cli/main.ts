@@ -2,9 +2,9 @@
 // The `corral` command: `corral server` runs one node (options as flags or a Redis-style config
 // file), `corral up` a whole local cluster (one node process per shard), `corral ring` shows how
 // the consistent-hash ring places slots, `corral cluster ...` inspects and operates a running
-// cluster (status, failover, add-shard, remove-shard, rebalance, migrations), `corral import`
-// copies a running Redis's keys into a cluster or node, `corral demo flash-sale` runs the
-// stampede demo.
+// cluster (status, failover, hotkeys, add-shard, remove-shard, rebalance, migrations),
+// `corral import` copies a running Redis's keys into a cluster or node, `corral demo flash-sale`
+// runs the stampede demo.
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -14,6 +14,7 @@ import { runUp } from './up.js';
 import { linkSecurityFromFlags, useLinkSecurity } from './node-call.js';
 import { generateDevCertificates } from '../util/x509.js';
 import { clusterFailover, clusterStatus } from './cluster-ops.js';
+import { clusterHotKeys, type HotKeysCliOptions } from './hotkeys.js';
 import { addShard, collectWeight, migrations, rebalance, removeShard } from './reshard-ops.js';
 import { DEFAULT_DRAIN_S } from './retire.js';
 import { runImport, type ImportCliOptions } from './import.js';
@@ -137,6 +138,17 @@ clusterCmd
   .allowExcessArguments(false)
   .action(async (replica: string, opts: { timeout: string }) => {
     process.exitCode = await clusterFailover(replica, Number(opts.timeout));
+  });
+clusterCmd
+  .command('hotkeys')
+  .description('the keys with the highest access rate on every node (CORRAL HOTKEYS), merged in a table refreshed until Ctrl-C')
+  .requiredOption('--cluster <host:port>', 'any node of the cluster (or a standalone node)')
+  .option('--count <n>', 'rows to show (and keys asked of each node)', '10')
+  .option('--interval <s>', 'seconds between refreshes', '2')
+  .option('--once', 'print the table once and exit')
+  .allowExcessArguments(false)
+  .action(async (opts: HotKeysCliOptions) => {
+    process.exitCode = await clusterHotKeys(opts);
   });
 
 const RATE_HELP = 'bytes per second each source node sends at most: 50mb, 512kb, 1gb, bytes, 0 or unlimited';

@@ -35,6 +35,15 @@ type Section = (typeof ALL_SECTIONS)[number];
 
 const DEFAULT_SECTIONS: readonly Section[] = ALL_SECTIONS.filter((s) => s !== 'commandstats');
 
+/**
+ * corral's own sections, printed (after Redis's) only when asked for by name: default, all and
+ * everything list exactly Redis's sections, so tools and tests that compare them with Redis's
+ * see no difference. `INFO hotkeys`: the top HOTKEYS_IN_INFO keys by access rate.
+ */
+const CORRAL_SECTIONS = ['hotkeys'] as const;
+type CorralSection = (typeof CORRAL_SECTIONS)[number];
+export const HOTKEYS_IN_INFO = 3;
+
 /** used_memory_peak: the highest used_memory INFO has seen, per node. */
 const peaks = new WeakMap<ServerApi, number>();
 
@@ -63,6 +72,11 @@ export function infoText(node: ServerApi, selected: Set<string>): string {
     if (!selected.has(s)) continue;
     if (out !== '') out += '\r\n';
     out += SECTION_WRITERS[s](node);
+  }
+  for (const s of CORRAL_SECTIONS) {
+    if (!selected.has(s)) continue;
+    if (out !== '') out += '\r\n';
+    out += CORRAL_SECTION_WRITERS[s](node);
   }
   return out;
 }
@@ -328,6 +342,30 @@ const SECTION_WRITERS: Record<Section, (node: ServerApi) => string> = {
   cluster: (node) => lines('Cluster', [['cluster_enabled', node.config.get('cluster-enabled') === true ? 1 : 0]]),
   keyspace,
 };
+
+/**
+ * `# Hotkeys`: hotkey_<i>:key=<key>,ops_per_sec=<n>, highest rate first (src/store/hotkeys.ts).
+ * A key's bytes outside printable ASCII, and ',' '=' and backslash, are written as \xHH, so a
+ * line stays one parseable line whatever the key.
+ */
+function hotkeys(node: ServerApi): string {
+  const fields: Array<[string, string]> = node.store.hotKeys
+    .top(HOTKEYS_IN_INFO)
+    .map((h, i): [string, string] => [`hotkey_${i}`, `key=${escapeInfoValue(h.key)},ops_per_sec=${Math.round(h.opsPerSec)}`]);
+  return lines('Hotkeys', fields);
+}
+
+export function escapeInfoValue(key: string): string {
+  let out = '';
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code < 0x21 || code > 0x7e || code === 0x2c || code === 0x3d || code === 0x5c) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += key[i];
+  }
+  return out;
+}
+
+const CORRAL_SECTION_WRITERS: Record<CorralSection, (node: ServerApi) => string> = { hotkeys };
 
 /** Resets what CONFIG RESETSTAT resets: the node's and store's counters and per-command stats. */
 export function resetStats(node: ServerApi): void {

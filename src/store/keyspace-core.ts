@@ -2,7 +2,8 @@
 // table, the TTL index, object values and their handles, byte accounting, access bookkeeping for
 // the eviction policies, the replication switches (replicaMode, ignoreExpiry, onKeyRemoved) and
 // the internal add/replace/remove/expire steps every command path shares. Keyspace adds the
-// lookups and writes commands call.
+// lookups and writes commands call. Every access (touch, added) also counts down to the next
+// hot-key sample (hotkeys.ts): one decrement, the key read out only when sampled.
 //
 // Expiry under replication (Redis's rules for replicas): with replicaMode set, a key whose TTL
 // has passed is *logically* missing (every lookup answers as if it were gone) but is never
@@ -15,6 +16,7 @@ import { latin1, writeLatin1 } from '../util/bytes.js';
 import type { Clock } from '../util/clock.js';
 import { Entry, TYPE_STRING, type CollectionValue, type EntryHost, type HashValue, type ValueType } from './entry.js';
 import { ExpiryIndex } from './expiry-index.js';
+import { HotKeys } from './hotkeys.js';
 import { ITEM_HEADER, KeyTable, META_LIVE, META_NOT_INT, META_RAW, META_TTL, META_TYPE } from './key-table.js';
 import { LeaseTable } from './leases.js';
 import { SlabAllocator, chunkSizeFor } from './slab.js';
@@ -104,6 +106,8 @@ export abstract class KeyspaceCore implements EntryHost {
     protected readonly slotOf: SlotOf | null = null,
     slotCount = 16384,
     pagePool: Buffer[] = [],
+    /** Hot-key detection (hotkeys.ts), shared by a store's databases; touch() samples into it. */
+    readonly hotKeys: HotKeys = new HotKeys(clock),
   ) {
     this.id = id;
     this.lfuId = id;
@@ -325,6 +329,8 @@ export abstract class KeyspaceCore implements EntryHost {
     if (stats.lfuMode) t.lfu[id] = stats.lfuIncrement(stats.lfuDecayed(t.lfu[id], (rel - t.access[id]) >>> 0));
     t.access[id] = rel;
     if (stats.tinylfu !== null && this.tinySlots !== null) stats.tinylfu.onAccess(this.tinySlots[id]);
+    // Hot keys: one decrement per access; the key is read out only for a sampled one.
+    if (--this.hotKeys.skip === 0) this.hotKeys.record(t.keyString(id));
   }
 
   /** Bookkeeping for a new id: access time, slot counts, the policy's tracking (its first access). */
@@ -333,6 +339,7 @@ export abstract class KeyspaceCore implements EntryHost {
     if (this.slotCounts !== null) this.linkSlot(id, kb === null ? this.slotOfId(id) : this.slotOf!(kb, ks, ke));
     const tiny = this.stats.tinylfu;
     if (tiny !== null && this.tinySlots !== null) this.tinySlots[id] = tiny.add(this.lfuId, id, this.table.hash[id], this.costOf(id));
+    if (--this.hotKeys.skip === 0) this.hotKeys.record(this.table.keyString(id));
   }
 
   /** Replaces a live id's value with string bytes and sets its TTL (0 for none). */

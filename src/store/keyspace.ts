@@ -35,6 +35,8 @@ export class Keyspace extends KeyspaceCore {
       if (id >= 0) this.expireLazily(id, null);
       this.stats.misses++;
       if (this.keyEvents !== null) this.keyEvents(this.id, KEY_EVENT_MISS, latin1Of(buf, start, end));
+      // A read of a missing key is an access too (a hot key that expired keeps its shard busy).
+      if (--this.hotKeys.skip === 0) this.hotKeys.record(latin1Of(buf, start, end));
       return -1;
     }
     this.stats.hits++;
@@ -180,6 +182,7 @@ export class Keyspace extends KeyspaceCore {
       if (id >= 0) this.expireLazily(id, key);
       this.stats.misses++;
       if (this.keyEvents !== null) this.keyEvents(this.id, KEY_EVENT_MISS, key);
+      if (--this.hotKeys.skip === 0) this.hotKeys.record(key);
       return undefined;
     }
     this.stats.hits++;

@@ -23,6 +23,7 @@ import type { Clock } from '../util/clock.js';
 import { Keyspace, type KeyEventHook, type KeyModifiedHook, type KeyRemovedHook, type SlotOf } from './keyspace.js';
 import { StoreStats } from './stats.js';
 import { TinyLfu } from './tinylfu.js';
+import { HotKeys, type HotKeysOptions } from './hotkeys.js';
 import { DEFAULT_LIMITS, type EncodingLimits } from './encoding-limits.js';
 
 export const EVICTION_POLICIES = [
@@ -43,6 +44,8 @@ export interface StoreOptions {
   clock: Clock;
   /** Given in cluster mode: each database then counts its keys per hash slot. */
   slotOf?: SlotOf;
+  /** Hot-key detection's sizes (hotkeys.ts); the defaults otherwise. */
+  hotKeys?: HotKeysOptions;
 }
 
 /** Expired leases reclaimed per database per cycle at most. */
@@ -53,6 +56,8 @@ export class Store {
   /** The keyspaces by the number they were created with (W-TinyLFU's), whatever SWAPDB did since. */
   private readonly byLfuId: Keyspace[] = [];
   readonly stats: StoreStats;
+  /** The keys with the highest access rate (hotkeys.ts), over every database. */
+  readonly hotKeys: HotKeys;
   maxmemorySamples = 5;
   /** proto-max-bulk-len: the largest string APPEND/SETRANGE may build. */
   maxStringLength = 512 * 1024 * 1024;
@@ -70,8 +75,9 @@ export class Store {
 
   constructor(readonly options: StoreOptions) {
     this.stats = new StoreStats(options.clock);
+    this.hotKeys = new HotKeys(options.clock, options.hotKeys);
     for (let i = 0; i < options.databases; i++) {
-      this.dbs.push(new Keyspace(i, options.clock, this.stats, options.slotOf ?? null, 16384, this.pagePool));
+      this.dbs.push(new Keyspace(i, options.clock, this.stats, options.slotOf ?? null, 16384, this.pagePool, this.hotKeys));
     }
     this.byLfuId.push(...this.dbs);
   }

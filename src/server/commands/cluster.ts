@@ -15,6 +15,7 @@ import { clusterFailoverCommand, corralControlCommands } from './control.js';
 import { corralMigrationCommands } from './migration.js';
 import { corralReshardCommands } from './reshard.js';
 import { corralPubsubCommands } from './pubsub.js';
+import { corralHotkeysCommands } from './hotkeys.js';
 import { corralDumpCommands } from '../../commands/dump.js';
 import { clientOf, serverOf } from './util.js';
 
@@ -295,6 +296,8 @@ const CORRAL_HELP = [
   "    Return the key serialized in corral's own format (encoding and stale time included); RESTORE takes it.",
   'PUBLISH|SPUBLISH <channel> <message>',
   "    Deliver a message published on another node of the cluster to this node's subscribers.",
+  'HOTKEYS [COUNT <n>]',
+  "    Return this node's keys with the highest access rate over the last seconds, as key, ops/s pairs (default 10).",
   'HELP',
   '    Prints this help.',
 ];
@@ -341,6 +344,7 @@ export const corralCommands: CommandDef[] = [
       ...corralReshardCommands,
       ...corralPubsubCommands,
       ...corralDumpCommands,
+      ...corralHotkeysCommands,
     ],
   },
 ];
