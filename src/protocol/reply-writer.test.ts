@@ -233,3 +233,59 @@ describe('reply writer: bookkeeping', () => {
     assert.equal(w.take()!.toString(), '+OK\r\n');
   });
 });
+
+describe('reply writer: spilling large output', () => {
+  const big = (ch: string, n: number): Buffer => Buffer.alloc(n, ch);
+
+  test('spill() sets aside only a region past 1 MB; offsets keep counting from begin()', () => {
+    const w = new ReplyWriter();
+    w.begin();
+    w.simple('small');
+    w.spill();
+    assert.equal(w.takeSpilled(), null, 'under 1 MB nothing is spilled');
+    w.bulkBytes(big('a', 1 << 20));
+    const before = w.pendingBytes;
+    w.spill();
+    assert.equal(w.pendingBytes, before);
+    w.error('ERR after');
+    assert.equal(w.byteAt(0), '+'.charCodeAt(0));
+    assert.equal(w.byteAt(before), '-'.charCodeAt(0));
+    assert.equal(w.slabView[w.slabIndex(before)], '-'.charCodeAt(0));
+    const expected = `+small\r\n$${1 << 20}\r\n${'a'.repeat(1 << 20)}\r\n-ERR after\r\n`;
+    assert.equal(w.take()!.toString('latin1'), expected, 'take() joins spilled and current replies in order');
+    assert.equal(w.pendingBytes, 0);
+    assert.equal(w.take(), null);
+  });
+
+  test('takeSpilled() then take() give every reply once, in order', () => {
+    const w = new ReplyWriter();
+    w.begin();
+    const parts: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      w.bulkBytes(big(String(i), 700 * 1024));
+      parts.push(`$${700 * 1024}\r\n${String(i).repeat(700 * 1024)}\r\n`);
+      w.spill();
+    }
+    w.simple('tail');
+    parts.push('+tail\r\n');
+    const chunks = w.takeSpilled()!;
+    assert.ok(chunks.length >= 2);
+    const rest = w.take()!;
+    assert.equal(Buffer.concat([...chunks, rest]).toString('latin1'), parts.join(''));
+  });
+
+  test('discard() and begin() drop spilled replies too', () => {
+    const w = new ReplyWriter();
+    w.begin();
+    w.bulkBytes(big('x', 1 << 20));
+    w.spill();
+    w.discard();
+    assert.equal(w.pendingBytes, 0);
+    assert.equal(w.take(), null);
+    w.bulkBytes(big('y', 1 << 20));
+    w.spill();
+    w.begin();
+    w.simple('fresh');
+    assert.equal(w.take()!.toString('latin1'), '+fresh\r\n');
+  });
+});

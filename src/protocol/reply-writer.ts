@@ -6,12 +6,19 @@
 // the writes that still reference it (the way Node's own Buffer pool works). Replies are written
 // straight into the slab from latin1 strings or Buffers; nothing is allocated per reply except
 // the final subarray.
+//
+// Large output is spilled: between commands (spill()) a connection's replies past SPILL_AT are
+// set aside as a view and the slab goes on, so pipelined big replies (1 MB GETs from a client
+// that never reads) cost their bytes once, not the ~4x of doubling one region up to the output
+// limit. Offsets (pendingBytes, byteAt) keep counting from begin() across spills.
 
 import type { RespValue } from './resp-value.js';
 import { writeLatin1 } from '../util/bytes.js';
 import { longDoubleOf } from '../util/long-double.js';
 
 const SLAB_SIZE = 256 * 1024;
+/** A connection's replies past this many bytes are spilled at the next spill(). */
+const SPILL_AT = 1024 * 1024;
 const CRLF = 0x0a0d;
 
 export type RespVersion = 2 | 3;
@@ -31,14 +38,37 @@ export class ReplyWriter {
    */
   pushStarts: number[] | null = null;
 
-  /** Starts collecting replies for one connection. */
+  /** The connection's replies spilled since begin() (they precede slab[mark, pos)), or null. */
+  private spilled: Buffer[] | null = null;
+  private spilledBytes = 0;
+
+  /** Starts collecting replies for one connection (replies not taken before are dropped). */
   begin(): void {
     this.mark = this.pos;
+    this.spilled = null;
+    this.spilledBytes = 0;
   }
 
   /** Bytes collected since begin(). */
   get pendingBytes(): number {
-    return this.pos - this.mark;
+    return this.spilledBytes + this.pos - this.mark;
+  }
+
+  /** Sets the replies collected so far aside past SPILL_AT; only where no caller holds an offset for since(), truncate() or slabIndex(). */
+  spill(): void {
+    if (this.pos - this.mark < SPILL_AT) return;
+    (this.spilled ??= []).push(this.slab.subarray(this.mark, this.pos));
+    this.spilledBytes += this.pos - this.mark;
+    this.mark = this.pos;
+    if (this.pos > this.slab.length - 4096) this.newSlab(0);
+  }
+
+  /** Takes the spilled replies (in order, to be written before take()'s), or null if none. */
+  takeSpilled(): Buffer[] | null {
+    const chunks = this.spilled;
+    this.spilled = null;
+    this.spilledBytes = 0;
+    return chunks;
   }
 
   /** The collected bytes (a view of the slab: index with slabIndex). */
@@ -46,18 +76,28 @@ export class ReplyWriter {
     return this.slab;
   }
 
-  /** Where `offset` bytes past begin() is in slabView. */
+  /** Where `offset` bytes past begin() is in slabView (offset must not be in spilled replies). */
   slabIndex(offset: number): number {
-    return this.mark + offset;
+    return this.mark + offset - this.spilledBytes;
   }
 
   /** The byte at `offset` bytes past begin() (to see whether a reply written there is an error). */
   byteAt(offset: number): number {
-    return this.slab[this.mark + offset];
+    if (offset >= this.spilledBytes) return this.slab[this.mark + offset - this.spilledBytes];
+    for (const chunk of this.spilled!) {
+      if (offset < chunk.length) return chunk[offset];
+      offset -= chunk.length;
+    }
+    return -1;
   }
 
-  /** Takes the replies collected since begin(), or null if there are none. */
+  /** Takes the replies collected since begin() (spilled ones included), or null if there are none. */
   take(): Buffer | null {
+    if (this.spilled !== null) {
+      const chunks = this.takeSpilled()!;
+      const rest = this.take();
+      return Buffer.concat(rest === null ? chunks : [...chunks, rest]);
+    }
     if (this.pos === this.mark) return null;
     const out = this.slab.subarray(this.mark, this.pos);
     this.mark = this.pos;
@@ -91,22 +131,26 @@ export class ReplyWriter {
 
   /** The bytes written past `offset` (counted from begin()): a view, valid until the next write. */
   since(offset: number): Buffer {
-    return this.slab.subarray(this.mark + offset, this.pos);
+    return this.slab.subarray(this.slabIndex(offset), this.pos);
   }
 
   /** Drops what was written past `offset` (counted from begin()): a script's command replies. */
   truncate(offset: number): void {
-    this.pos = this.mark + offset;
+    this.pos = this.slabIndex(offset);
   }
 
   /** Discards what was collected since begin() (for a client being closed). */
   discard(): void {
     this.pos = this.mark;
+    this.spilled = null;
+    this.spilledBytes = 0;
   }
 
   private newSlab(need: number): void {
     const keep = this.pos - this.mark;
-    const size = keep + need > SLAB_SIZE / 2 ? (keep + need) * 2 : SLAB_SIZE;
+    // A region growing reply by reply doubles (amortized copies); a big reply starting a region
+    // gets its size and a slab's worth of room after it, not twice its size.
+    const size = keep + need <= SLAB_SIZE / 2 ? SLAB_SIZE : keep === 0 ? need + SLAB_SIZE : (keep + need) * 2;
     const fresh = Buffer.allocUnsafe(size);
     if (keep > 0) this.slab.copy(fresh, 0, this.mark, this.pos);
     this.slab = fresh;

@@ -27,6 +27,8 @@ const INLINE_MAX = 64 * 1024;
 const INT_MAX = 2147483647;
 /** Most arguments one request may carry here (Redis allows INT_MAX; V8 arrays stop near 2^27). */
 const MAX_ARGS = 1 << 25;
+/** Argument offset arrays longer than this are dropped once their command is done. */
+const KEEP_ARG_SLOTS = 4096;
 const CR = 13;
 const LF = 10;
 
@@ -206,6 +208,12 @@ export class RequestParser implements CommandArgs {
     this.pos = cr + 2;
     this.argsLeft = count > 0 ? count : 0;
     this.bulkLen = -1;
+    // The offsets of an earlier command with very many arguments (a million-member SADD holds
+    // 16 MB of them) are not kept for the connection's life: the previous command is done.
+    if (this.start.length > KEEP_ARG_SLOTS) {
+      this.start = [];
+      this.end = [];
+    }
     return COMMAND_READY;
   }
 

@@ -24,6 +24,8 @@ export class ClientOutput {
   limit = 0;
   /** Connections with bytes to write at the end of this turn. */
   private readonly queue: Client[] = [];
+  /** Every write since the writer's markBatch() was taken by the kernel at once (see flush). */
+  private batchTaken = true;
 
   constructor(
     private readonly writer: ReplyWriter,
@@ -34,6 +36,13 @@ export class ClientOutput {
 
   /** Takes the replies the writer holds for `client` (its read was processed) and queues them. */
   queueReplies(client: Client): void {
+    // Replies the writer spilled (large output, reply-writer.ts) go out now, each as it is, after
+    // what the client was queued before: no copy of them into one buffer.
+    const spilled = this.writer.takeSpilled();
+    if (spilled !== null && !client.closed) {
+      if (client.pendingWrite !== null || client.pushes !== null) this.write(client, this.takePending(client)!);
+      for (const chunk of spilled) this.write(client, chunk);
+    }
     const out = this.writer.take();
     if (out !== null) {
       // A second read of the same client in one turn (or pub/sub messages for it came first):
@@ -67,6 +76,7 @@ export class ClientOutput {
     this.stats.netOutputBytes += out.length;
     const direct = client.directWriter;
     const tookAll = direct !== null ? direct.write(out) : (socket.write(out), socket.writableLength === 0);
+    if (!tookAll) this.batchTaken = false;
     if (!tookAll && this.limit === 0 && !client.paused && client.pendingOutput > PAUSE_READ_AT) {
       client.paused = true;
       socket.pause();
@@ -99,6 +109,7 @@ export class ClientOutput {
     client.flushQueued = true;
     if (this.queue.length === 0) {
       this.writer.markBatch();
+      this.batchTaken = true;
       setImmediate(this.flushBound);
     }
     this.queue.push(client);
@@ -109,16 +120,16 @@ export class ClientOutput {
   /** Writes every queued connection's bytes; ends the sockets that asked to close. */
   private flush(): void {
     const queue = this.queue;
-    let allTaken = true;
     for (let i = 0; i < queue.length; i++) {
       const client = queue[i];
       client.flushQueued = false;
       const out = this.takePending(client);
-      if (out !== null && !client.closed && !this.write(client, out)) allTaken = false;
+      if (out !== null && !client.closed) this.write(client, out);
       if (client.closeAfterReply && !client.closed) this.closeAfterReply(client);
     }
     queue.length = 0;
-    // The kernel took every byte synchronously: the turn's slab bytes can be reused at once.
-    if (allTaken) this.writer.reuseBatch();
+    // The kernel took every byte written since markBatch() synchronously (spilled replies and a
+    // second read's replies written before this flush included): the slab bytes can be reused.
+    if (this.batchTaken) this.writer.reuseBatch();
   }
 }

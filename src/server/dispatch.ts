@@ -22,7 +22,7 @@ import {
 import { ERR_MASTERDOWN, ERR_NOAUTH, ERR_OOM, errWrongArity } from '../commands/errors.js';
 import { performance } from 'node:perf_hooks';
 import { latin1 } from '../util/bytes.js';
-import { copyArgs, type Client } from './client.js';
+import { REPLY_ON, type Client } from './client.js';
 import type { CommandContext } from '../commands/context.js';
 import type { ServerApi } from './server-api.js';
 import type { Tracking } from './tracking.js';
@@ -144,13 +144,36 @@ export function dispatch(node: DispatchHost, client: Client, args: CommandArgs):
     return;
   }
   if (client.multi !== null && (cmd.flags & CMD_TX_CONTROL) === 0) {
-    client.multi.push({ cmd, args: copyArgs(args) });
-    client.multiFlags |= cmd.flags;
-    client.multiInvFlags |= ~cmd.flags;
-    node.writer.simple('QUEUED');
+    queueInTransaction(node, client, cmd, args);
     return;
   }
   call(node, client, cmd, args);
+}
+
+const ERR_MULTI_TOO_BIG = 'ERR Transaction discarded: its queued commands passed client-query-buffer-limit';
+
+/**
+ * Redis's queueMultiCommand. As Redis 7.0, a transaction already bound to fail (a refused
+ * command, a touched WATCHed key) queues nothing more: a client pipelining without reading its
+ * replies would only pile up memory. Unlike Redis, the queue is bounded: its memory (arguments,
+ * offsets and a record per command, client.ts QueuedArgs) counts against
+ * client-query-buffer-limit, as a request still arriving does; a command that would pass it
+ * discards the queue and is refused, and the transaction fails with EXECABORT at EXEC.
+ */
+function queueInTransaction(node: DispatchHost, client: Client, cmd: Command, args: CommandArgs): void {
+  if (client.multiDirty || client.watchDirty) {
+    node.writer.simple('QUEUED');
+    return;
+  }
+  if (!client.queueCommand(cmd, args)) {
+    client.multi = [];
+    client.multiArgs = null;
+    reject(node, client, ERR_MULTI_TOO_BIG, cmd);
+    return;
+  }
+  client.multiFlags |= cmd.flags;
+  client.multiInvFlags |= ~cmd.flags;
+  node.writer.simple('QUEUED');
 }
 
 /**
@@ -212,6 +235,10 @@ export function call(node: DispatchHost, client: Client, cmd: Command, args: Com
   client.lastCommand = cmd.fullName;
   const threshold = node.slowlogThreshold;
   if (threshold >= 0 && micros >= threshold && (cmd.flags & CMD_SKIP_SLOWLOG) === 0) node.slowlog.add(redactedArgs(cmd.fullName, args), micros, client);
+  // Between two commands nothing holds an offset into the replies, except a script reading its
+  // redis.call's reply and a CLIENT REPLY OFF/SKIP client's dispatch keeping only its pushes:
+  // elsewhere large output is set aside (reply-writer.ts spill) rather than grown in one piece.
+  if (!client.inScript && client.replyMode === REPLY_ON) w.spill();
 }
 
 /**
