@@ -384,13 +384,13 @@ export class CorralNode implements ServerApi, DispatchHost {
     );
     client.user = acl.defaultUser;
     this.clients.set(client.id, client);
-    // A TLS socket's handle is the TLS layer's (TLSWrap), which takes one write at a time: its
-    // reads and writes go through the socket's stream, which queues them.
-    const secure = socket instanceof tls.TLSSocket;
-    if (secure || !attachReader(socket, (buf, length) => this.onData(client, buf, length))) {
+    // A TLS socket's handle is the TLS layer's (TLSWrap): it reads decrypted bytes into the shared
+    // buffer as TCP's does, but takes one write at a time, so writes go through the socket's
+    // stream, which queues them (a direct writer queueing them itself measured no better).
+    if (!attachReader(socket, (buf, length) => this.onData(client, buf, length))) {
       socket.on('data', (chunk: Buffer) => this.onData(client, chunk, chunk.length));
     }
-    client.directWriter = secure ? null : createSocketWriter(socket, () => this.output.drained(client));
+    client.directWriter = socket instanceof tls.TLSSocket ? null : createSocketWriter(socket, () => this.output.drained(client));
     socket.on('drain', () => this.output.drained(client));
     socket.on('error', () => this.dropClient(client));
     socket.on('close', () => this.dropClient(client));
