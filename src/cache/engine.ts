@@ -49,6 +49,17 @@
 // invalidations (set, invalidate, invalidateTags) do not fail open: they reject with the
 // client's error, since silently skipping one would leave stale data behind.
 //
+// Near-cache. When the client has one (createClient's nearCache option), getOrLoad first looks
+// the key up there: an entry whose envelope is still fresh by the caller's options (stored-at +
+// ttl x (1 - jitter) in the future: the earliest the node could have turned it stale, since a
+// key's going stale is not a write and sends no invalidation) is served as a HIT with no round
+// trip; anything else goes to CACHE.GET as before. A CACHE.GET hit asks the near-cache to fetch
+// the key in the background (a tracked GET: CACHE.GET is a write, which CLIENT TRACKING does not
+// remember) when its key policy wants it. Plain get() and the tag version GETs go through the
+// near-cache by themselves. Its staleness bound (docs/cache.md, Near-cache) then applies to
+// hits: an invalidate() or invalidateTags() elsewhere reaches this process within the
+// invalidation delivery time.
+//
 // Loader errors are rethrown as they are (not wrapped). With staleOnError and a stale value at
 // hand, the stale value is returned instead. After a failed load of a key with no stale copy, its
 // lease is released at once (a 1 ms placeholder written with the token) so the callers waiting
@@ -58,6 +69,7 @@
 // back too.
 
 import type { Arg } from '../client/command.js';
+import type { NearCache } from '../client/near-cache.js';
 import type { Clock } from '../util/clock.js';
 import { Breaker, type BreakerState } from './breaker.js';
 import { Bulkhead } from './bulkhead.js';
@@ -124,6 +136,8 @@ export class Engine {
   protected readonly controllers = new Set<AbortController>();
   protected readonly sleepers = new Set<Sleeper>();
   protected closed = false;
+  /** The client's near-cache, or null. */
+  protected readonly near: NearCache | null;
 
   constructor(options: CacheOptions) {
     const { client, serializer, prefix, breaker, bulkhead, cacheTimeout, clock, timers, random, ...call } = options;
@@ -139,6 +153,18 @@ export class Engine {
     this.bulkhead = new Bulkhead(bulkhead);
     if (cacheTimeout !== undefined && !(cacheTimeout >= 0)) throw new TypeError('cacheTimeout must be >= 0');
     this.ops = new CacheOps(client as CacheClient, this.prefix, cacheTimeout ?? 0, this.timers, this.breaker);
+    this.near = (client as CacheClient).nearCache ?? null;
+  }
+
+  /** The near-cache's bytes for k if its envelope is still fresh under o (see the header). */
+  protected nearHit(k: string, o: Resolved): Buffer | undefined {
+    const b = this.near!.peek(k);
+    if (b === undefined) return undefined;
+    const env = decodeEnvelope(b);
+    if (env === null || (env.flags & F_EMPTY) !== 0) return undefined;
+    const ttl = (env.flags & (F_NEGATIVE | F_UNDEFINED)) !== 0 ? o.negativeTtl : o.ttl;
+    if (env.storedAt + ttl * (1 - o.jitter) <= this.clock.now()) return undefined;
+    return b;
   }
 
   // ---- the flow -----------------------------------------------------------------------------
@@ -153,7 +179,14 @@ export class Engine {
       if (!this.breaker.allow()) return await this.failOpen(k, key, loader, o, undefined);
       let r: Read;
       try {
-        r = await this.ops.read(k, o.leaseMs, o.tags);
+        const near = this.near === null ? undefined : this.nearHit(k, o);
+        if (near !== undefined) {
+          // Awaited even when not a promise: flow() must await before its `finally` (see above).
+          r = await this.ops.nearRead(near, o.tags);
+        } else {
+          r = await this.ops.read(k, o.leaseMs, o.tags);
+          if (this.near !== null && r.status === Status.Hit) this.near.prefetch(k);
+        }
       } catch (e) {
         return await this.failOpen(k, key, loader, o, e);
       }

@@ -106,6 +106,19 @@ export class CacheOps {
     });
   }
 
+  /**
+   * A hit served by the client's near-cache (engine.ts checks the envelope is still fresh), with
+   * the tag versions (their GETs go through the near-cache too).
+   */
+  nearRead(value: Buffer, tags: readonly string[]): Read | Promise<Read> {
+    const r: Read = { status: Status.Hit, value, token: null, ms: -1, tagVersions: null };
+    if (tags.length === 0) return r;
+    return this.tagVersions(tags).then((v) => {
+      r.tagVersions = v;
+      return r;
+    });
+  }
+
   /** CACHE.LEASE: the token, or null if another caller holds the lease. */
   lease(key: string, leaseMs: number): Promise<Arg | null> {
     return this.guard('CACHE.LEASE', this.client.sendBuffer('CACHE.LEASE', key, leaseMs)) as Promise<Arg | null>;

@@ -76,7 +76,7 @@ export interface CallOptions {
 }
 
 /** The commands the SDK sends: the smart client, or anything with the same two methods. */
-export type CacheClient = Pick<CorralClient, 'send' | 'sendBuffer' | 'cacheGet'>;
+export type CacheClient = Pick<CorralClient, 'send' | 'sendBuffer' | 'cacheGet'> & Partial<Pick<CorralClient, 'nearCache'>>;
 
 export interface CacheOptions extends CallOptions {
   client: CacheClient;

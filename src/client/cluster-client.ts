@@ -24,6 +24,12 @@
 // replica reads. Its records are State.Control: never timed out, retried or settled; their
 // replies go back to the router. With readFrom 'primary' none of it exists.
 //
+// Near-cache (option nearCache, near-cache.ts): GETs may be served from this process; the
+// near-cache writes its own Control records on the data connections (CLIENT TRACKING, CLIENT
+// CACHING YES, PTTL), whose replies come back here and go to it. It also hears of every issued
+// command (a write drops its keys), of lost data connections and of applied slot maps. Without
+// the option, `near` is null and none of this costs anything but a null check per command.
+//
 // Redirects. MOVED updates the slot's owner at once (the refresh confirms the rest of the map)
 // and re-sends to the new owner; ASK re-sends once to the target with ASKING written just before
 // it in the same buffer, without touching the map. Both count against maxRedirects.
@@ -44,7 +50,7 @@
 
 import { SLOT_COUNT } from '../cluster/slot.js';
 import { BulkMode, RespError } from '../protocol/reply-decoder.js';
-import { Access, Command, Reply, State, promiseOf, safeToResend, shape, type Arg } from './command.js';
+import { Access, Command, Ctl, Reply, State, promiseOf, safeToResend, shape, type Arg } from './command.js';
 import { ConnState, Connection, type ConnectionOwner } from './connection.js';
 import {
   ClientClosedError,
@@ -59,6 +65,7 @@ import { Deadlines } from './deadlines.js';
 import type { NodeEntry } from './nodes.js';
 import { backoffDelay, resolveOptions, type ClientOptions, type Resolved } from './options.js';
 import { ReadRouter } from './replica-reads.js';
+import { NearCache, type NearHost } from './near-cache.js';
 import { isReadOnly } from './router.js';
 import { SlotMap, type ShardInfo, type SlotMapHost } from './slot-map.js';
 import { newStats, type ClientStats } from './stats.js';
@@ -74,7 +81,7 @@ const enum Status {
 
 const noop = (): void => {};
 
-export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost {
+export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, NearHost {
   readonly o: Resolved;
   readonly stats: ClientStats = newStats();
   private status = Status.Idle;
@@ -82,6 +89,8 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost {
   /** Replica reads; null with readFrom 'primary'. */
   private readonly reads: ReadRouter | null;
   private readonly watcher: TopologyWatcher | null;
+  /** The near-cache; null without the nearCache option. */
+  readonly near: NearCache | null;
   private connecting: Promise<void> | null = null;
   private offline: Command[] = [];
   /** Commands written into connections that are still connecting (part of the offline count). */
@@ -99,6 +108,7 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost {
     this.map = new SlotMap(this, this.reads);
     this.watcher = this.o.topologyPush ? new TopologyWatcher(this, this.o) : null;
     this.deadlines = new Deadlines(this.o, this.sweep);
+    this.near = this.o.nearCache === null ? null : new NearCache(this, this.o.nearCache);
   }
 
   get mode(): 'unknown' | 'cluster' | 'single' {
@@ -115,8 +125,26 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost {
       return p;
     }
     this.deadlines.stamp(cmd);
+    if (this.near !== null) this.near.onIssue(cmd);
     this.dispatch(cmd);
     return p;
+  }
+
+  // ---- NearHost -----------------------------------------------------------------------------
+
+  nearTarget(slot: number): NodeEntry | null {
+    if (this.status !== Status.Ready || slot < 0) return null;
+    const e = this.map.slots[slot];
+    if (e === undefined || e.down || e.conn === null || e.conn.state !== ConnState.Ready) return null;
+    return e;
+  }
+
+  stamp(cmd: Command): void {
+    this.deadlines.stamp(cmd);
+  }
+
+  entryByKey(key: string): NodeEntry | undefined {
+    return this.map.nodes.get(key);
   }
 
   dispatch(cmd: Command): void {
@@ -208,8 +236,11 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost {
 
   onReply(conn: Connection, cmd: Command, v: unknown): void {
     if (cmd.state !== State.Pending) {
-      // Done: timed out (late reply) or ASKING, dropped. Control: the read router's.
-      if (cmd.state === State.Control) this.reads?.onControl(conn, cmd, v);
+      // Done: timed out (late reply) or ASKING, dropped. Control: the read router's or the near-cache's.
+      if (cmd.state === State.Control) {
+        if (cmd.ctl >= Ctl.NearTracking) this.near?.onControl(conn, cmd, v);
+        else this.reads?.onControl(conn, cmd, v);
+      }
       return;
     }
     if (cmd.guard !== null && this.reads!.staleGuard(cmd)) return;
@@ -300,6 +331,7 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost {
     this.unsent -= conn.unsent;
     conn.unsent = 0;
     const e = conn.ref;
+    if (e !== null && this.near !== null) this.near.dataLost(e);
     if (e !== null && e.conn === conn) {
       e.conn = null;
       if (this.status === Status.Ready && !this.quitting) {
@@ -410,6 +442,7 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost {
   }
 
   applied(): void {
+    this.near?.topologyApplied(this.map.slots);
     if (this.status !== Status.Ready) return;
     this.watcher?.start();
     this.watcher?.nodesChanged();
@@ -468,6 +501,7 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost {
     this.deadlines.stop();
     this.watcher?.close();
     this.reads?.close();
+    this.near?.close();
     for (const cmd of this.offline) this.fail(cmd, new ClientClosedError());
     this.offline = [];
     for (const cmd of this.waiting) this.fail(cmd, new ClientClosedError());

@@ -71,6 +71,12 @@ export const enum Ctl {
   Ping = 4,
   /** READONLY, once per connection before its first replica read. */
   ReadOnly = 5,
+  /** Near-cache (near-cache.ts): CLIENT TRACKING ON REDIRECT <id> OPTIN on a data connection. */
+  NearTracking = 6,
+  /** Near-cache: CLIENT CACHING YES before a cacheable GET. */
+  NearCaching = 7,
+  /** Near-cache: PTTL after a cacheable GET (its reply stores the entry). */
+  NearTtl = 8,
 }
 
 export class Command {

@@ -7,6 +7,7 @@ import { BulkMode } from '../protocol/reply-decoder.js';
 import { ClusterCore } from './cluster-client.js';
 import type { ClientStats } from './stats.js';
 import { Command, Reply, type Arg } from './command.js';
+import type { NearCache } from './near-cache.js';
 import type { ClientOptions } from './options.js';
 import { Split, keyIndex, slotOf, splitKind } from './router.js';
 import type { ShardInfo } from './slot-map.js';
@@ -57,6 +58,14 @@ export class CorralClient {
     return this.core.stats;
   }
 
+  /**
+   * The near-cache (option nearCache), or null: `peek(key)` / `prefetch(key)` are what the
+   * cache-aside SDK uses; `size`, `heldBytes` and `linkStates()` are for diagnostics.
+   */
+  get nearCache(): NearCache | null {
+    return this.core.near;
+  }
+
   /** 'host:port' of the primaries commands are routed to. */
   nodes(): string[] {
     return this.core.primaryAddresses();
@@ -88,10 +97,12 @@ export class CorralClient {
   // ---- strings ------------------------------------------------------------------------------
 
   get(key: Arg): Promise<string | null> {
+    if (this.core.near !== null) return this.core.near.get(key, BulkMode.Utf8) as Promise<string | null>;
     return this.one(Reply.Raw, BulkMode.Utf8, ['GET', key], key) as Promise<string | null>;
   }
 
   getBuffer(key: Arg): Promise<Buffer | null> {
+    if (this.core.near !== null) return this.core.near.get(key, BulkMode.Buffer) as Promise<Buffer | null>;
     return this.one(Reply.Raw, BulkMode.Buffer, ['GET', key], key) as Promise<Buffer | null>;
   }
 
@@ -394,6 +405,7 @@ export class CorralClient {
     const lower = command.toLowerCase();
     const split = splitKind(lower);
     if (split !== Split.None) return splitCommand(this.core, split, command, args, mode);
+    if (this.core.near !== null && lower === 'get' && args.length === 1) return this.core.near.get(args[0], mode);
     const all: Arg[] = [command, ...args];
     const k = keyIndex(lower, all);
     return this.core.issue(new Command(all, k < 0 ? -1 : slotOf(all[k]), Reply.Raw, mode));

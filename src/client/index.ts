@@ -3,6 +3,8 @@
 export { CorralClient, createClient, type SetOptions } from './commands.js';
 export type { ClientOptions, RetryOptions, Timers } from './options.js';
 export type { ClientStats } from './stats.js';
+export type { NearCache } from './near-cache.js';
+export type { NearCacheOptions } from './near-options.js';
 export type { ShardInfo } from './slot-map.js';
 export type { WatchState } from './topology-watch.js';
 export type { Arg } from './command.js';

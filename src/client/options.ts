@@ -4,6 +4,7 @@
 
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { Clock } from '../util/clock.js';
+import type { NearCacheOptions } from './near-options.js';
 import { parseAddress, type NodeAddress } from './topology.js';
 
 export interface RetryOptions {
@@ -111,6 +112,12 @@ export interface ClientOptions {
    * 1.2x at 200).
    */
   flush?: 'microtask' | 'immediate';
+  /**
+   * An in-process cache of GET replies kept coherent by CLIENT TRACKING (near-cache.ts, and
+   * docs/cache.md "Near-cache"): `{ maxBytes, keys: 'hot' | 'all' | (key) => boolean, ttl }`.
+   * Off by default (no extra work per command then).
+   */
+  nearCache?: NearCacheOptions;
   /** For tests. */
   clock?: Clock;
   timers?: Timers;
@@ -134,6 +141,7 @@ export interface Resolved {
   ryWaitMs: number;
   topologyPush: boolean;
   flush: 'microtask' | 'immediate';
+  nearCache: NearCacheOptions | null;
   clock: Clock;
   timers: Timers;
   random: () => number;
@@ -176,6 +184,7 @@ export function resolveOptions(o: ClientOptions): Resolved {
     ryWaitMs: Math.floor(nonNegative('ryWaitMs', o.ryWaitMs, 50)),
     topologyPush: o.topologyPush !== false,
     flush: o.flush ?? 'immediate',
+    nearCache: o.nearCache ?? null,
     clock: o.clock ?? { now: Date.now },
     timers: o.timers ?? defaultTimers,
     random: o.random ?? Math.random,
