@@ -145,6 +145,7 @@ export class NearRead {
 export class NearCache implements LinkOwner {
   readonly opts: NearResolved;
   private readonly entries = new Map<string, Entry>();
+
   private readonly inflight = new Map<string, Set<NearRead>>();
   private readonly links = new Map<string, InvalidationLink>();
   private readonly counter: HotCounter | null;
@@ -188,7 +189,6 @@ export class NearCache implements LinkOwner {
 
   /** GET through the near-cache. */
   get(key: Arg, mode: BulkMode): Promise<unknown> {
-    const slot = slotOf(key);
     const k = nearKey(key);
     if (k !== null && !this.closed) {
       const now = this.host.o.clock.now();
@@ -202,11 +202,11 @@ export class NearCache implements LinkOwner {
       }
       this.host.stats.nearMisses++;
       if (this.wants(k, now, true)) {
-        const p = this.fill(k, key, slot, mode, now);
+        const p = this.fill(k, key, slotOf(key), mode, now);
         if (p !== null) return p;
       }
     }
-    return this.host.issue(new Command(['GET', key], slot, Reply.Raw, mode));
+    return this.host.issue(new Command(['GET', key], slotOf(key), Reply.Raw, mode));
   }
 
   /**

@@ -1,0 +1,121 @@
+// bench/lib/hotkey-worker.ts — one reader process of bench/hotkey-bench.ts (forked; argv[2] is
+// the cluster's 'host:port' list as JSON). It stands for one application process reading the
+// flash sale's hot key as fast as it can, through one of three clients:
+//
+// - plain: corral's client, no near-cache (every read goes to the key's shard);
+// - near: corral's client with its near-cache (default `keys: 'hot'`);
+// - node-redis: node-redis's cluster client with its client-side cache (RESP3 CLIENT TRACKING);
+// - near-paced: the near-cache, one read per millisecond (a process that is not saturated), to
+//   measure the invalidation delay itself rather than how long a CPU-bound process (4 of them
+//   on 2 cores) takes to get back to its socket.
+//
+// For `ms` it keeps `concurrency` reads outstanding (a closed loop per slot), counts them and
+// checks each value is a version string. With the near-cache it also records when each
+// invalidation of the key removed it from this process (hi-res wall time, comparable across
+// processes on one machine), so the parent can measure the delay from a SET's acknowledgement
+// to the key's removal in every process.
+
+import { createCluster } from 'redis';
+import { createClient } from '../../src/client/index.js';
+import { performance } from 'node:perf_hooks';
+
+export type HotkeyMode = 'plain' | 'near' | 'node-redis' | 'near-paced';
+
+export type ToHotkeyWorker = { type: 'run'; id: number; mode: HotkeyMode; key: string; ms: number; concurrency: number; startAt: number } | { type: 'exit' };
+
+export interface HotkeyRunResult {
+  reads: number;
+  errors: number;
+  firstError: string | null;
+  /** Hi-res wall times (ms) at which the key was removed from the near-cache by an invalidation. */
+  removals: number[];
+  nearHits: number;
+}
+
+export type FromHotkeyWorker = { type: 'ready' } | { type: 'done'; id: number; result: HotkeyRunResult } | { type: 'fatal'; error: string };
+
+/** Wall-clock time with sub-millisecond resolution, comparable between processes on one machine. */
+export const wallNow = (): number => performance.timeOrigin + performance.now();
+
+const nodes = JSON.parse(process.argv[2] ?? '[]') as string[];
+const send = (m: FromHotkeyWorker): void => void process.send?.(m);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Reader {
+  get(key: string): Promise<string | null>;
+  close(): Promise<void>;
+  nearHits(): number;
+}
+
+async function openReader(mode: HotkeyMode, key: string, removals: number[]): Promise<Reader> {
+  if (mode === 'node-redis') {
+    const cluster = createCluster({
+      rootNodes: nodes.map((n) => ({ url: `redis://${n}` })),
+      RESP: 3,
+      clientSideCache: { ttl: 0, maxEntries: 0 },
+    });
+    cluster.on('error', () => undefined);
+    await cluster.connect();
+    return {
+      get: (k) => cluster.get(k) as Promise<string | null>,
+      close: async () => void (await cluster.close()),
+      nearHits: () => 0,
+    };
+  }
+  const near = mode === 'near' || mode === 'near-paced';
+  const client = createClient({ nodes, ...(near ? { nearCache: { maxBytes: 16 * 1024 * 1024 } } : {}) });
+  if (near) {
+    client.nearCache!.onInvalidate = (k: string) => {
+      if (k === key) removals.push(wallNow());
+    };
+  }
+  return {
+    get: (k) => client.get(k),
+    close: async () => client.close(),
+    nearHits: () => client.stats.nearHits,
+  };
+}
+
+async function run(m: Extract<ToHotkeyWorker, { type: 'run' }>): Promise<HotkeyRunResult> {
+  const removals: number[] = [];
+  const reader = await openReader(m.mode, m.key, removals);
+  const result: HotkeyRunResult = { reads: 0, errors: 0, firstError: null, removals, nearHits: 0 };
+  // Warm: the first reads fill the caches (and let 'hot' notice the key) before the clock starts.
+  for (let i = 0; i < 200; i++) await reader.get(m.key);
+  const hitsBefore = reader.nearHits();
+  removals.length = 0;
+  const wait = m.startAt - Date.now();
+  if (wait > 0) await sleep(wait);
+  const end = Date.now() + m.ms;
+  // Near-cache hits resolve without I/O: each loop yields to the event loop every 64 reads, so
+  // invalidations (and timers) are handled while it runs.
+  const paced = m.mode === 'near-paced';
+  const loop = async (): Promise<void> => {
+    let n = 0;
+    while (Date.now() < end) {
+      if (paced) await sleep(1);
+      else if ((++n & 63) === 0) await new Promise<void>((r) => setImmediate(r));
+      try {
+        const v = await reader.get(m.key);
+        if (v === null || !v.startsWith('v')) throw new Error(`unexpected value ${String(v)}`);
+        result.reads++;
+      } catch (err) {
+        result.errors++;
+        result.firstError ??= (err as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: paced ? 1 : m.concurrency }, loop));
+  result.nearHits = reader.nearHits() - hitsBefore;
+  await reader.close();
+  return result;
+}
+
+process.on('message', (m: ToHotkeyWorker) => {
+  if (m.type === 'exit') process.exit(0);
+  run(m).then(
+    (result) => send({ type: 'done', id: m.id, result }),
+    (err: unknown) => send({ type: 'fatal', error: (err as Error).stack ?? String(err) }),
+  );
+});
+send({ type: 'ready' });
