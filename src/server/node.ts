@@ -13,15 +13,14 @@ import { CommandTable, type Command, type CommandDef } from '../commands/table.j
 import { COMMAND_READY, NEED_MORE, PROTOCOL_ERROR, type CommandArgs } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { parseReply } from '../protocol/reply-parser.js';
-import { Store, type EvictionPolicy } from '../store/store.js';
-import { LIMIT_PARAMS, setEncodingLimit } from '../store/encoding-limits.js';
+import { Store } from '../store/store.js';
 import { CachedClock, systemClock, type Clock } from '../util/clock.js';
 import { attachReader } from './socket-reader.js';
 import { createSocketWriter } from './socket-writer.js';
 import { Client, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT } from './client.js';
-import { Config, ConfigError, parseMemory, type ConfigValue } from './config.js';
+import { Config, ConfigError, type ConfigValue } from './config.js';
+import { APPLIED_AT_START, applyConfig } from './config-apply.js';
 import { aclFor } from './acl/registry.js';
-import { SELECTOR_ALLCHANNELS } from './acl/selector.js';
 import { USER_NOPASS } from './acl/user.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './protected-mode.js';
 import { Listeners } from './listeners.js';
@@ -208,91 +207,14 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.blocking = new Blocking(blockingHostFor(this));
     this.blocking.onActiveChange = () => this.refreshKeyHook();
     this.listeners = new Listeners(this.config, (socket) => this.accept(socket), this.log);
-    this.applyAll();
-    this.config.onChange = (name, value) => this.apply(name, value);
+    for (const name of APPLIED_AT_START) applyConfig(this, name, this.config.get(name));
+    this.config.onChange = (name, value) => applyConfig(this, name, value);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
 
-  private applyAll(): void {
-    for (const name of ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'slowlog-max-len', 'client-output-buffer-limit', 'proto-max-bulk-len', 'notify-keyspace-events', 'tracking-table-max-keys', 'min-replicas-to-write', ...LIMIT_PARAMS]) {
-      this.apply(name, this.config.get(name));
-    }
-  }
-
-  private apply(name: string, value: ConfigValue): void {
-    if (isTlsContextParam(name)) {
-      const err = this.listeners.reloadTls();
-      if (err !== null) this.log(`Failed to reload TLS configuration: ${err}`);
-      return;
-    }
-    switch (name) {
-      case 'requirepass':
-        aclFor(this).setRequirepass(value as string);
-        break;
-      case 'acllog-max-len':
-        aclFor(this).log.maxLen = value as number;
-        break;
-      case 'acl-pubsub-default':
-        aclFor(this).pubsubDefault = value === 'allchannels' ? SELECTOR_ALLCHANNELS : 0;
-        break;
-      case 'maxmemory':
-        this.store.maxmemory = value as number;
-        // As Redis's CONFIG SET maxmemory: evicts down to the new limit now, not at the next command.
-        if (value !== 0) this.store.evictIfNeeded();
-        break;
-      case 'maxmemory-policy':
-        this.store.evictionPolicy = value as EvictionPolicy;
-        break;
-      case 'maxmemory-samples':
-        this.store.maxmemorySamples = value as number;
-        break;
-      case 'lfu-log-factor':
-        this.store.stats.lfuLogFactor = value as number;
-        break;
-      case 'lfu-decay-time':
-        this.store.stats.lfuDecayTime = value as number;
-        break;
-      case 'slowlog-log-slower-than':
-        this.slowlogThreshold = value as number;
-        break;
-      case 'lua-memory-limit':
-        if (this.scripting !== null) this.scripting.vm.memoryLimit = value as number;
-        break;
-      case 'hash-max-listpack-entries':
-      case 'hash-max-listpack-value':
-      case 'zset-max-listpack-entries':
-      case 'zset-max-listpack-value':
-      case 'set-max-intset-entries':
-      case 'stream-node-max-bytes':
-      case 'stream-node-max-entries':
-        setEncodingLimit(this.store.limits, name, value as number);
-        break;
-      case 'proto-max-bulk-len':
-        this.store.maxStringLength = value as number;
-        break;
-      case 'slowlog-max-len':
-        this.slowlog.maxLen = value as number;
-        break;
-      case 'min-replicas-to-write':
-        this.minReplicasToWrite = value as number;
-        break;
-      case 'tracking-table-max-keys':
-        this.tracking.maxKeys = value as number;
-        break;
-      case 'notify-keyspace-events':
-        this.keyspaceNotifier.configure(value as string);
-        break;
-      case 'repl-backlog-size':
-        this.replication?.resizeBacklog(value as number);
-        break;
-      case 'client-output-buffer-limit': {
-        const m = /normal (\d+)/.exec(String(value));
-        this.output.limit = m === null ? 0 : Number(m[1]);
-        const p = /pubsub (\S+) (\S+) (\d+)/i.exec(String(value));
-        if (p !== null) this.pubsub.limit = { hard: parseMemory(p[1]) ?? 0, soft: parseMemory(p[2]) ?? 0, softSeconds: Number(p[3]) };
-        break;
-      }
-    }
+  /** Rebuilds the TLS listener's context from the configuration (config-apply.ts); null, or why not. */
+  reloadTls(): string | null {
+    return this.listeners.reloadTls();
   }
 
   /**
