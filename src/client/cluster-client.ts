@@ -64,6 +64,7 @@ import {
 import { Deadlines } from './deadlines.js';
 import type { NodeEntry } from './nodes.js';
 import { backoffDelay, resolveOptions, type ClientOptions, type Resolved } from './options.js';
+import { HotKeySet } from './hot-reads.js';
 import { ReadRouter } from './replica-reads.js';
 import { NearCache, type NearHost } from './near-cache.js';
 import { isReadOnly } from './router.js';
@@ -88,6 +89,8 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
   private readonly map: SlotMap;
   /** Replica reads; null with readFrom 'primary'. */
   private readonly reads: ReadRouter | null;
+  /** hotReadsFrom's hot keys (hot-reads.ts), or null. */
+  private readonly hot: HotKeySet | null;
   private readonly watcher: TopologyWatcher | null;
   /** The near-cache; null without the nearCache option. */
   readonly near: NearCache | null;
@@ -104,7 +107,9 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
 
   constructor(options: ClientOptions) {
     this.o = resolveOptions(options);
-    this.reads = this.o.readFrom === 'primary' ? null : new ReadRouter(this);
+    this.hot = this.o.hotReadsFrom === null ? null : new HotKeySet({ primaries: () => this.map.primaries, ask: (e, args, mode) => this.ask(e, args, mode), isOpen: () => this.isOpen() }, this.o.hotReadsMinRate);
+    this.reads = this.o.readFrom === 'primary' && this.hot === null ? null : new ReadRouter(this, this.hot);
+    this.hot?.start();
     this.map = new SlotMap(this, this.reads);
     this.watcher = this.o.topologyPush ? new TopologyWatcher(this, this.o) : null;
     this.deadlines = new Deadlines(this.o, this.sweep);
@@ -501,6 +506,7 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
     this.deadlines.stop();
     this.watcher?.close();
     this.reads?.close();
+    this.hot?.close();
     this.near?.close();
     for (const cmd of this.offline) this.fail(cmd, new ClientClosedError());
     this.offline = [];

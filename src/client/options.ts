@@ -64,6 +64,15 @@ export interface ClientOptions {
    */
   readFrom?: 'primary' | 'replica' | 'nearest';
   /**
+   * With readFrom 'primary': read the keys the nodes report hot (CORRAL HOTKEYS, polled every
+   * second) as readFrom 'replica' or 'nearest' would, every other key from its primary
+   * (hot-reads.ts). A flash sale's hot key spreads over its shard's nodes; the promises are
+   * readFrom 'replica''s, for those keys only (readYourWrites applies).
+   */
+  hotReadsFrom?: 'replica' | 'nearest';
+  /** With hotReadsFrom: the lowest rate a node reports (operations per second) that makes a key hot (default 1000). */
+  hotReadsMinRate?: number;
+  /**
    * Read-your-writes across replicas (default true when readFrom is not 'primary'; ignored with
    * 'primary', where it always holds). After a turn that wrote to a primary, `CORRAL OFFSET` is
    * pipelined behind the writes, and the highest offset seen per shard is the client's session
@@ -137,6 +146,9 @@ export interface Resolved {
   maxDelayMs: number;
   offlineQueueLimit: number;
   readFrom: 'primary' | 'replica' | 'nearest';
+  /** Replica reads for hot keys only (readFrom 'primary'), or null. */
+  hotReadsFrom: 'replica' | 'nearest' | null;
+  hotReadsMinRate: number;
   readYourWrites: boolean;
   ryWaitMs: number;
   topologyPush: boolean;
@@ -164,6 +176,9 @@ export function resolveOptions(o: ClientOptions): Resolved {
   if (readFrom !== 'primary' && readFrom !== 'replica' && readFrom !== 'nearest') {
     throw new TypeError(`readFrom must be 'primary', 'replica' or 'nearest'`);
   }
+  const hotReadsFrom = o.hotReadsFrom ?? null;
+  if (hotReadsFrom !== null && hotReadsFrom !== 'replica' && hotReadsFrom !== 'nearest') throw new TypeError(`hotReadsFrom must be 'replica' or 'nearest'`);
+  if (hotReadsFrom !== null && readFrom !== 'primary') throw new TypeError(`hotReadsFrom applies with readFrom 'primary' only (readFrom '${readFrom}' reads every key from replicas)`);
   for (const name of ['readYourWrites', 'topologyPush'] as const) {
     if (o[name] !== undefined && typeof o[name] !== 'boolean') throw new TypeError(`${name} must be a boolean`);
   }
@@ -180,7 +195,9 @@ export function resolveOptions(o: ClientOptions): Resolved {
     maxDelayMs: nonNegative('retry.maxDelayMs', o.retry?.maxDelayMs, 2000),
     offlineQueueLimit: nonNegative('offlineQueueLimit', o.offlineQueueLimit, 10000),
     readFrom,
-    readYourWrites: readFrom !== 'primary' && o.readYourWrites !== false,
+    hotReadsFrom,
+    hotReadsMinRate: nonNegative('hotReadsMinRate', o.hotReadsMinRate, 1000),
+    readYourWrites: (readFrom !== 'primary' || hotReadsFrom !== null) && o.readYourWrites !== false,
     ryWaitMs: Math.floor(nonNegative('ryWaitMs', o.ryWaitMs, 50)),
     topologyPush: o.topologyPush !== false,
     flush: o.flush ?? 'immediate',

@@ -34,6 +34,7 @@ import { newShard, type NodeEntry, type Shard } from './nodes.js';
 import type { Resolved } from './options.js';
 import { isReadOnly } from './router.js';
 import type { SlotRange } from './topology.js';
+import type { HotKeySet } from './hot-reads.js';
 
 /** What the router needs from the core (cluster-client.ts). */
 export interface ReadHost {
@@ -60,8 +61,12 @@ export class ReadRouter {
   private shards: Shard[] = [];
   private probeTimer: unknown = null;
 
-  constructor(private readonly host: ReadHost) {
-    this.nearestMode = host.o.readFrom === 'nearest';
+  constructor(
+    private readonly host: ReadHost,
+    /** hotReadsFrom: only these keys' reads leave the primary (null: every read may). */
+    private readonly hot: HotKeySet | null = null,
+  ) {
+    this.nearestMode = (host.o.hotReadsFrom ?? host.o.readFrom) === 'nearest';
     this.ryw = host.o.readYourWrites;
     this.waitMs = host.o.ryWaitMs;
   }
@@ -77,7 +82,7 @@ export class ReadRouter {
       access = cmd.access = isReadOnly(cmd.args[0]) ? Access.Read : this.ryw ? Access.Write : Access.Other;
     }
     const shard = primary.shard;
-    if (access >= Access.PrimaryRead || cmd.slot < 0 || shard === null || shard.primary !== primary) {
+    if (access >= Access.PrimaryRead || cmd.slot < 0 || shard === null || shard.primary !== primary || (this.hot !== null && !this.hot.has(cmd.args[1]))) {
       host.sendTo(primary, cmd);
       return;
     }
