@@ -145,6 +145,8 @@ export class NearRead {
 export class NearCache implements LinkOwner {
   readonly opts: NearResolved;
   private readonly entries = new Map<string, Entry>();
+  /** The entry at the LRU's recent end (the last stored or served), or null if unknown. */
+  private newest: Entry | null = null;
 
   private readonly inflight = new Map<string, Set<NearRead>>();
   private readonly links = new Map<string, InvalidationLink>();
@@ -252,9 +254,13 @@ export class NearCache implements LinkOwner {
         v = v.toString(mode === BulkMode.Latin1 ? 'latin1' : 'utf8');
       }
     }
-    // LRU: most recently used last.
-    this.entries.delete(e.key);
-    this.entries.set(e.key, e);
+    // LRU: most recently used last (already there when it is the newest: a hot key's hits skip
+    // the delete and re-insert).
+    if (this.newest !== e) {
+      this.entries.delete(e.key);
+      this.entries.set(e.key, e);
+      this.newest = e;
+    }
     return v;
   }
 
@@ -344,7 +350,9 @@ export class NearCache implements LinkOwner {
     if (size > this.opts.maxBytes) return;
     const old = this.entries.get(key);
     if (old !== undefined) this.remove(old);
-    this.entries.set(key, { key, value, bytes: size, expiresAt, link, gen, topo: this.topo });
+    const entry: Entry = { key, value, bytes: size, expiresAt, link, gen, topo: this.topo };
+    this.entries.set(key, entry);
+    this.newest = entry;
     this.bytes += size;
     for (const e of this.entries.values()) {
       if (this.bytes <= this.opts.maxBytes) break;
@@ -356,6 +364,7 @@ export class NearCache implements LinkOwner {
   private remove(e: Entry): void {
     if (this.entries.get(e.key) !== e) return;
     this.entries.delete(e.key);
+    if (this.newest === e) this.newest = null;
     this.bytes -= e.bytes;
     this.syncStats();
   }
@@ -461,6 +470,7 @@ export class NearCache implements LinkOwner {
 
   private dropAll(): void {
     this.entries.clear();
+    this.newest = null;
     this.bytes = 0;
     this.syncStats();
     for (const set of this.inflight.values()) for (const r of set) r.poisoned = true;
