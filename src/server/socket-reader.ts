@@ -21,8 +21,24 @@ interface HandleWithUserBuffer {
   useUserBuffer?: (buf: Uint8Array) => void;
 }
 
-function findSymbol(socket: Socket, description: string): symbol | undefined {
-  return Object.getOwnPropertySymbols(socket).find((s) => s.description === description);
+interface ReaderSymbols {
+  kBuffer: symbol;
+  kBufferCb: symbol;
+  kBufferGen: symbol;
+}
+
+/** The three symbols, found on the first socket (every socket has the same ones); null if absent. */
+let symbols: ReaderSymbols | null | undefined;
+
+function readerSymbols(socket: Socket): ReaderSymbols | null {
+  if (symbols !== undefined) return symbols;
+  const all = Object.getOwnPropertySymbols(socket);
+  const find = (description: string): symbol | undefined => all.find((s) => s.description === description);
+  const kBuffer = find('kBuffer');
+  const kBufferCb = find('kBufferCb');
+  const kBufferGen = find('kBufferGen');
+  symbols = kBuffer === undefined || kBufferCb === undefined || kBufferGen === undefined ? null : { kBuffer, kBufferCb, kBufferGen };
+  return symbols;
 }
 
 /**
@@ -32,10 +48,9 @@ function findSymbol(socket: Socket, description: string): symbol | undefined {
 export function attachReader(socket: Socket, onChunk: (buf: Buffer, length: number) => void): boolean {
   const handle = (socket as unknown as { _handle: HandleWithUserBuffer | null })._handle;
   if (handle === null || typeof handle.useUserBuffer !== 'function') return false;
-  const kBuffer = findSymbol(socket, 'kBuffer');
-  const kBufferCb = findSymbol(socket, 'kBufferCb');
-  const kBufferGen = findSymbol(socket, 'kBufferGen');
-  if (kBuffer === undefined || kBufferCb === undefined || kBufferGen === undefined) return false;
+  const found = readerSymbols(socket);
+  if (found === null) return false;
+  const { kBuffer, kBufferCb, kBufferGen } = found;
   const fields = socket as unknown as Record<symbol, unknown>;
   fields[kBuffer] = SHARED_READ_BUFFER;
   fields[kBufferGen] = null;
