@@ -2,7 +2,8 @@
 // lease), set (a direct write that voids leases), invalidate / invalidateTags, events, stats and
 // close. createCache({ client, ...defaults }) builds one over a corral client; every option
 // but the client, serializer, prefix, breaker, bulkhead, cacheTimeout and the clock/timers/random
-// can also be given per call (options.ts lists them and their defaults).
+// can also be given per call (options.ts lists them and their defaults). With `metrics`, its
+// series go to the application's prom-client registry (metrics.ts).
 
 import { Engine, type Loader } from './engine.js';
 import { decodeEnvelope } from './envelope.js';
@@ -10,14 +11,19 @@ import { CacheClosedError } from './errors.js';
 import type { CacheEvent, CacheEvents } from './events.js';
 import type { BreakerState } from './breaker.js';
 import { jitterTtl, type CacheOptions, type CallOptions, type Resolved } from './options.js';
+import { registerCacheMetrics } from './metrics.js';
 
 export type { Loader, LoaderContext } from './engine.js';
 
 type AnyLoader = Loader<unknown>;
 
 export class Cache extends Engine {
+  /** Removes this cache's series from the metrics registry (options.metrics), on close. */
+  private readonly unregisterMetrics: (() => void) | null = null;
+
   constructor(options: CacheOptions) {
     super(options);
+    if (options.metrics !== undefined) this.unregisterMetrics = registerCacheMetrics(this, options.metrics, options.metricsName ?? 'default', options.client);
   }
 
   /** The cached value, or the loader's (stored for the next callers). See the header. */
@@ -124,6 +130,7 @@ export class Cache extends Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.unregisterMetrics?.();
     for (const ac of this.controllers) ac.abort(new CacheClosedError());
     for (const s of this.sleepers) {
       this.timers.clearTimeout(s.handle);

@@ -27,6 +27,7 @@ import type { Timers } from '../client/options.js';
 import type { Clock } from '../util/clock.js';
 import type { BreakerOptions } from './breaker.js';
 import type { BulkheadOptions } from './bulkhead.js';
+import type { MetricsRegistry } from './metrics.js';
 
 export type { Timers };
 
@@ -90,6 +91,13 @@ export interface CacheOptions extends CallOptions {
   clock?: Clock;
   timers?: Timers;
   random?: () => number;
+  /**
+   * The application's prom-client Registry: the cache registers its series there (metrics.ts;
+   * prom-client is loaded only when this is given). Default: none.
+   */
+  metrics?: MetricsRegistry;
+  /** The `cache` label of this cache's series (default 'default'); unique per registry. */
+  metricsName?: string;
 }
 
 /** A call's options with every default applied. */

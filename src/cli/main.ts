@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { CorralNode } from '../server/node.js';
+import { serveNodeMetrics } from '../metrics/endpoint.js';
 import { ConfigError, PARAMS, parseConfigFile } from '../server/config.js';
 import { runUp } from './up.js';
 import { linkSecurityFromFlags, useLinkSecurity } from './node-call.js';
@@ -50,9 +51,15 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
     const node = new CorralNode({ config, log: (line) => console.log(line) });
     const port = await node.listen();
     console.log(`corral node listening on ${node.config.str('bind')}:${port} (pid ${process.pid}); connect with: ${connectHint(node)}`);
+    // The metrics endpoint is optional: a node whose metrics port is taken serves its clients all the same.
+    const metrics = await serveNodeMetrics(node).catch((err: Error) => {
+      console.error(`corral: no metrics endpoint on port ${node.config.int('metrics-port')}: ${err.message}`);
+      return null;
+    });
+    if (metrics !== null) console.log(`metrics: http://${node.config.str('bind').split(' ')[0]}:${metrics.port}/metrics`);
     const stop = (signal: string) => {
       console.log(`${signal} received: shutting down`);
-      void node.close().then(() => process.exit(0));
+      void Promise.all([node.close(), metrics?.close()]).then(() => process.exit(0));
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -87,6 +94,8 @@ program
   .option('--maxmemory <bytes>', 'memory limit of each node (e.g. 100mb)')
   .option('--maxmemory-policy <policy>', 'eviction policy of each node')
   .option('--vnodes <k>', 'virtual nodes per shard on the ring')
+  .option('--metrics-port <port>', 'serve every node\'s Prometheus metrics merged here (0: no metrics at all)', '9187')
+  .option('--metrics-offset <n>', 'each node serves its own /metrics on its port plus this', '1000')
   .option('--requirepass <password>', 'every node and the coordinator require this password; the nodes\' links to each other use it')
   .option('--tls', 'TLS on every port and link (nodes serve TLS only), with fresh development certificates')
   .option('--tls-dir <dir>', 'with --tls: where the certificates are written (default <tmpdir>/corral-up-<port>/tls)')

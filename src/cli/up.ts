@@ -7,14 +7,25 @@
 // --tls: every node serves TLS only, its links and the coordinator too, with a fresh dev CA and
 // certificates (util/x509.ts) written to --tls-dir (default <tmpdir>/corral-up-<port>/tls); the
 // printed lines say how redis-cli and `corral cluster` connect.
+//
+// Metrics (docs/operations.md#metrics): every node serves /metrics on its port + --metrics-offset
+// (default 1000: 8000-8005 for the default cluster), and this process serves all of them merged
+// (each sample labelled node="host:port") on --metrics-port (default 9187); --metrics-port 0
+// turns both off.
 
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { LocalCluster, type LocalClusterTls } from '../control/local-cluster.js';
 import { generateDevCertificates } from '../util/x509.js';
+import { serveMetrics, type MetricsServer } from '../metrics/endpoint.js';
+import { mergeScrapes, scrapeNode } from '../metrics/aggregate.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
+
+/** corral up's aggregated metrics endpoint, and where each node's own is (its port + the offset). */
+export const DEFAULT_METRICS_PORT = 9187;
+export const DEFAULT_METRICS_OFFSET = 1000;
 
 /** Runs until a signal; resolves with the exit code. */
 export async function runUp(opts: Record<string, string | undefined>): Promise<number> {
@@ -26,10 +37,15 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
   if (opts.maxmemory !== undefined) nodeFlags.push('--maxmemory', opts.maxmemory);
   if (opts.maxmemoryPolicy !== undefined) nodeFlags.push('--maxmemory-policy', opts.maxmemoryPolicy);
   const requirepass = opts.requirepass;
+  const metricsPort = Number(opts.metricsPort ?? DEFAULT_METRICS_PORT);
+  const metricsOffset = Number(opts.metricsOffset ?? DEFAULT_METRICS_OFFSET);
+  let metrics: MetricsServer | null = null;
   let tls: LocalClusterTls | undefined;
   let cluster: LocalCluster;
   try {
     if (requirepass === '') throw new Error('--requirepass needs a non-empty password');
+    if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) throw new Error('--metrics-port is a port number (0: no metrics)');
+    if (!Number.isInteger(metricsOffset) || metricsOffset <= 0) throw new Error('--metrics-offset is a positive integer');
     if (opts.tls !== undefined) {
       const authClients = opts.tlsAuthClients ?? 'yes';
       if (authClients !== 'yes' && authClients !== 'no' && authClients !== 'optional') throw new Error('--tls-auth-clients is yes, no or optional');
@@ -48,6 +64,7 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
       nodeCommand: { file: process.execPath, args: [MAIN, 'server'] },
       nodeFlags,
       vnodes: opts.vnodes === undefined ? undefined : Number(opts.vnodes),
+      metricsPortOffset: metricsPort === 0 ? undefined : metricsOffset,
       log: (line) => console.log(line),
     });
   } catch (err) {
@@ -60,7 +77,7 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
       if (stopping) return;
       stopping = true;
       console.log(`${signal} received: stopping ${cluster.nodes.length} nodes`);
-      void cluster.stop().then(() => resolve(0));
+      void Promise.all([cluster.stop(), metrics?.close()]).then(() => resolve(0));
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -81,6 +98,22 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
       const i = doc.shards.findIndex((s) => s.primary === id);
       const role = i >= 0 ? `primary of ${counts[i]} slots` : `replica of ${doc.nodes.find((x) => x.id === doc.shards.find((s) => s.replicas.includes(id))!.primary)!.port}`;
       console.log(`  ${n.host}:${n.port}  pid ${n.child.pid}  ${role}`);
+    }
+    if (metricsPort !== 0) {
+      // Every node's scrape, fetched in parallel at each scrape of this endpoint (removed nodes left out).
+      const render = async (): Promise<string> => {
+        const live = cluster.nodes.filter((n) => n.removed !== true);
+        const texts = await Promise.all(live.map((n) => scrapeNode(n.host, n.port + metricsOffset)));
+        return mergeScrapes(live.map((n, i): [string, string | null] => [`${n.host}:${n.port}`, texts[i]]));
+      };
+      const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+      try {
+        metrics = await serveMetrics(host, metricsPort, render);
+        console.log(`metrics: http://${shown}:${metrics.port}/metrics (all nodes, label node); each node's own on its port + ${metricsOffset}`);
+      } catch (err) {
+        // Optional, as each node's: the cluster serves without it.
+        console.error(`corral: no aggregated metrics endpoint on port ${metricsPort} (${(err as Error).message}); each node's own is on its port + ${metricsOffset}`);
+      }
     }
     const entry = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     const { cli, corral } = connectFlags(requirepass, tls);

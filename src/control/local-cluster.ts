@@ -42,6 +42,8 @@ export interface LocalClusterOptions {
   /** Extra `--name value` flags for every node (maxmemory, policy...). */
   nodeFlags?: string[];
   vnodes?: number;
+  /** Each node serves /metrics on its port plus this (corral up; docs/operations.md#metrics); unset: none. */
+  metricsPortOffset?: number;
   /** Restart a node process that dies (corral up does; tests that kill nodes may not). */
   restart?: boolean;
   /** Every node's requirepass and masterauth, and the coordinator's password. */
@@ -178,6 +180,7 @@ export class LocalCluster implements NodeSupervisor {
       '--coordinator', `local:${this.coordinatorAddress}`,
       '--cluster-shards', String(this.options.shards),
       ...secured,
+      ...(this.options.metricsPortOffset !== undefined && port + this.options.metricsPortOffset <= 65535 ? ['--metrics-port', String(port + this.options.metricsPortOffset)] : []),
       ...nodeFlags,
     ];
   }

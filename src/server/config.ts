@@ -37,6 +37,9 @@ const LLONG_MAX = { max: Number.MAX_SAFE_INTEGER, maxLabel: '9223372036854775807
 export const PARAMS: ParamDef[] = [
   { name: 'bind', kind: 'string', default: '127.0.0.1', immutable: true },
   { name: 'port', kind: 'int', default: 6379, min: 0, max: 65535, immutable: true },
+  // Prometheus text format at http://<first bind address>:<metrics-port>/metrics, served by
+  // `corral server` beside the node (src/metrics/; docs/operations.md#metrics); 0: no endpoint.
+  { name: 'metrics-port', kind: 'int', default: 0, min: 0, max: 65535, immutable: true },
   { name: 'databases', kind: 'int', default: 16, min: 1, max: 1 << 20, immutable: true },
   { name: 'maxmemory', kind: 'memory', default: 0 },
   // Listed in Redis's order, which its error message shows.

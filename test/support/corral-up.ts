@@ -98,7 +98,10 @@ export interface CorralUp {
 export async function startCorralUp(shards: number, replicas: number, extra: string[] = []): Promise<CorralUp> {
   const count = shards * (1 + replicas);
   const port = await freeRun(count);
-  const child = spawn(process.execPath, [CORRAL_MAIN, 'up', '--shards', String(shards), '--replicas', String(replicas), '--port', String(port), ...extra], {
+  // Metrics endpoints (on by default in corral up, at fixed ports) only when a test asks for them:
+  // clusters of concurrent test files would otherwise contend for the same ports.
+  const metrics = extra.includes('--metrics-port') ? [] : ['--metrics-port', '0'];
+  const child = spawn(process.execPath, [CORRAL_MAIN, 'up', '--shards', String(shards), '--replicas', String(replicas), '--port', String(port), ...metrics, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
