@@ -1,7 +1,8 @@
 // `corral demo flash-sale`: the orchestrator. It starts a local corral cluster (unless --nodes),
 // opens the database (PGlite here, or PostgreSQL with DATABASE_URL), forks the worker processes,
-// and runs the same workload twice, naive cache-aside then the SDK's getOrLoad, each time from a
-// warmed cache whose hot key expires every TTL. It serves every worker's database reads (IPC) and
+// and runs the same workload three times, naive cache-aside, the SDK's getOrLoad, and getOrLoad
+// on a client with a near-cache (hot keys served in each process), each time from a warmed cache
+// whose hot key expires every TTL. It serves every worker's database reads (IPC) and
 // bins them per time slot, prints the charts and the comparison, shows a row update with and
 // without invalidation, and stops every process it started, also on Ctrl-C.
 //
@@ -37,7 +38,7 @@ export interface FlashSaleReport {
 interface Worker {
   child: ChildProcess;
   ready: Promise<void>;
-  result: ((r: { bins: WorkerBin[]; firstError: string | null }) => void) | null;
+  result: ((r: { bins: WorkerBin[]; firstError: string | null; nearHits: number; nearMisses: number }) => void) | null;
 }
 
 /** The CLI entry: runs the demo, prints it, resolves with the exit code. */
@@ -120,16 +121,16 @@ export async function flashSale(s: FlashSaleSettings, log: (line: string) => voi
     await Promise.all([client.ready(), ...workers.map((w) => w.ready)]);
 
     const runs: PhaseResult[] = [];
-    for (const mode of ['naive', 'sdk'] as const) runs.push(await runPhase(mode, s, workload, { client, cache, db, workers }, log));
+    for (const mode of ['naive', 'sdk', 'near'] as const) runs.push(await runPhase(mode, s, workload, { client, cache, db, workers }, log));
     const expiries = Math.max(1, Math.floor((s.seconds * 1000) / s.ttl));
 
     log(terminalCharts(runs, process.stdout.columns ?? 100));
     log('');
     log(summaryTable(runs, expiries));
-    const [naive, sdk] = runs as [PhaseResult, PhaseResult];
+    const [naive, sdk, near] = runs as [PhaseResult, PhaseResult, PhaseResult];
     const per = (p: PhaseResult): string => (p.summary.hotQueries / expiries).toFixed(1);
     log('');
-    log(`At each expiry of the hot key: naive ${per(naive)} database queries for it, the SDK ${per(sdk)}.`);
+    log(`At each expiry of the hot key: naive ${per(naive)} database queries for it, the SDK ${per(sdk)}, the SDK with the near-cache ${per(near)}.`);
 
     log('');
     log('Row update:');
@@ -220,11 +221,11 @@ function startWorker(workload: WorkloadSettings, db: ProductDb): Worker {
         );
         break;
       case 'result':
-        w.result?.({ bins: msg.bins, firstError: msg.firstError });
+        w.result?.({ bins: msg.bins, firstError: msg.firstError, nearHits: msg.nearHits, nearMisses: msg.nearMisses });
         break;
       case 'fatal':
         fail(new Error(`worker ${child.pid}: ${msg.error}`));
-        w.result?.({ bins: [], firstError: msg.error });
+        w.result?.({ bins: [], firstError: msg.error, nearHits: 0, nearMisses: 0 });
         break;
     }
   });
@@ -257,7 +258,7 @@ async function flushAll(client: CorralClient): Promise<void> {
 
 /** Warms the cache for `mode`, runs the workers for the phase, and builds its figures. */
 async function runPhase(mode: Mode, s: FlashSaleSettings, workload: WorkloadSettings, p: Parts, log: (line: string) => void): Promise<PhaseResult> {
-  const label = mode === 'naive' ? 'naive' : 'SDK';
+  const label = mode === 'naive' ? 'naive' : mode === 'sdk' ? 'SDK' : 'SDK + near-cache';
   await flushAll(p.client);
   await warm(mode, s, p);
   const durationMs = s.seconds * 1000;
@@ -267,7 +268,7 @@ async function runPhase(mode: Mode, s: FlashSaleSettings, workload: WorkloadSett
   p.db.onQuery = (id) => queries.record(id);
   const results = p.workers.map(
     (w) =>
-      new Promise<{ bins: WorkerBin[]; firstError: string | null }>((resolve, reject) => {
+      new Promise<{ bins: WorkerBin[]; firstError: string | null; nearHits: number; nearMisses: number }>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`a worker did not finish the ${label} run`)), durationMs + 30_000);
         w.result = (r) => {
           clearTimeout(timer);
@@ -279,7 +280,7 @@ async function runPhase(mode: Mode, s: FlashSaleSettings, workload: WorkloadSett
   );
   for (const w of p.workers) w.child.send({ type: 'phase', mode, startAt, durationMs } satisfies ToWorker);
   log('');
-  log(`${label} run (${mode === 'naive' ? 'GET; on a miss SELECT + SET with TTL' : 'cache.getOrLoad'}):`);
+  log(`${label} run (${mode === 'naive' ? 'GET; on a miss SELECT + SET with TTL' : mode === 'sdk' ? 'cache.getOrLoad' : 'cache.getOrLoad, hot keys kept in each process'}):`);
   // A live line per second: the database's side, which this process sees as it happens.
   let shown = 0;
   const ticker = setInterval(() => {
@@ -293,6 +294,11 @@ async function runPhase(mode: Mode, s: FlashSaleSettings, workload: WorkloadSett
   }, 100);
   try {
     const got = await Promise.all(results);
+    if (mode === 'near') {
+      const hits = got.reduce((a, r) => a + r.nearHits, 0);
+      const reads = hits + got.reduce((a, r) => a + r.nearMisses, 0);
+      log(`  near-cache: ${hits} of ${reads} cache reads served in the workers' processes (${reads > 0 ? ((hits / reads) * 100).toFixed(1) : '0'}%), never reaching the cluster`);
+    }
     return buildPhase(mode, label, durationMs, s.slot, got, queries, p.db.counters.peakInFlight);
   } finally {
     clearInterval(ticker);

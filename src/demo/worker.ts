@@ -67,10 +67,10 @@ async function runPhase(client: CorralClient, mode: Mode, startAt: number, durat
   const bins = new Bins(startAt, settings.binMs);
   const endAt = startAt + durationMs;
   let firstError: string | null = null;
+  // The near mode's client keeps hot keys in this process (nearCache, default keys: 'hot').
+  const near = mode === 'near' ? createClient({ nodes: settings.nodes, nearCache: {} }) : null;
   const cache =
-    mode === 'sdk'
-      ? createCache({ client, ttl: settings.hotTtlMs, grace: settings.graceMs })
-      : null;
+    mode === 'naive' ? null : createCache({ client: near ?? client, ttl: settings.hotTtlMs, grace: settings.graceMs });
 
   // One request: which path counted as a load is known only inside it, so the loader flags it.
   const request = async (id: number): Promise<boolean> => {
@@ -108,7 +108,10 @@ async function runPhase(client: CorralClient, mode: Mode, startAt: number, durat
   };
   await Promise.all(Array.from({ length: settings.concurrency }, loop));
   if (cache !== null) await cache.close();
-  send({ type: 'result', mode, bins: bins.toJSON(), firstError });
+  const nearHits = near?.stats.nearHits ?? 0;
+  const nearMisses = near?.stats.nearMisses ?? 0;
+  if (near !== null) await near.quit();
+  send({ type: 'result', mode, bins: bins.toJSON(), firstError, nearHits, nearMisses });
 }
 
 // ---- main ---------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import type { CorralClient } from '../client/index.js';
 import type { HistogramJson } from './histogram.js';
 import type { Product } from './db.js';
 
-export type Mode = 'naive' | 'sdk';
+/** naive cache-aside, the SDK's getOrLoad, and getOrLoad on a client with a near-cache. */
+export type Mode = 'naive' | 'sdk' | 'near';
 
 export interface WorkloadSettings {
   nodes: string[];
@@ -63,7 +64,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'query'; seq: number; id: number }
-  | { type: 'result'; mode: Mode; bins: WorkerBin[]; firstError: string | null }
+  | { type: 'result'; mode: Mode; bins: WorkerBin[]; firstError: string | null; nearHits: number; nearMisses: number }
   | { type: 'fatal'; error: string };
 
 // ---- the request mix ----------------------------------------------------------------------------

@@ -100,9 +100,10 @@ test(`flash-sale --quick (${viaCli ? 'corral demo flash-sale' : 'runFlashSaleDem
   assert.match(out, /hot-product queries per expiry/);
 
   const r = JSON.parse(readFileSync(json, 'utf8')) as FlashSaleReport;
-  const [naive, sdk] = r.runs;
+  const [naive, sdk, near] = r.runs;
   assert.equal(naive!.mode, 'naive');
   assert.equal(sdk!.mode, 'sdk');
+  assert.equal(near!.mode, 'near');
   assert.equal(r.settings.database, 'pglite');
   for (const run of r.runs) {
     assert.equal(run.summary.errors, 0, `${run.label}: ${run.summary.firstError}`);
@@ -114,6 +115,11 @@ test(`flash-sale --quick (${viaCli ? 'corral demo flash-sale' : 'runFlashSaleDem
   assert.ok(perExpiry(naive) >= 10, `naive: ${perExpiry(naive)} hot-product queries per expiry`);
   assert.ok(naive!.summary.hotQueries >= 5 * sdk!.summary.hotQueries, `naive ${naive!.summary.hotQueries} vs SDK ${sdk!.summary.hotQueries}`);
   assert.ok(sdk!.summary.peakHotQueriesPerSlot <= 3, `SDK burst ${sdk!.summary.peakHotQueriesPerSlot}`);
+  // The near-cache keeps the lease's single flight, and serves the hot product in process.
+  assert.ok(perExpiry(near) <= 3, `near-cache: ${perExpiry(near)} hot-product queries per expiry`);
+  const served = /near-cache: (\d+) of (\d+) cache reads served in the workers' processes/.exec(out);
+  assert.ok(served !== null, out);
+  assert.ok(Number(served[1]) > 0, `no read was served from the near-cache: ${served[0]}`);
 
   const inv = r.invalidation;
   assert.notEqual(inv.newPrice, inv.oldPrice);
