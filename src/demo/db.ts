@@ -9,9 +9,13 @@
 // PGlite is a single in-process instance, so worker processes cannot open it: the demo's main
 // process owns the database and the workers send it their reads over IPC (flash-sale.ts). The
 // same path is used with PostgreSQL so the count stays exact without pg_stat sampling.
+//
+// The drivers are not dependencies of the corral package (`npm install corral` installs no
+// database driver): they are devDependencies, present in a clone after `npm install`, and are
+// imported here only when the demo opens its database. Elsewhere the demo says how to add them.
 
-import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
 
 export interface Product {
   id: number;
@@ -32,6 +36,26 @@ function pgliteEngine(db: PGlite): Engine {
     query: async (sql, params) => (await db.query<Record<string, unknown>>(sql, params)).rows,
     close: () => db.close(),
   };
+}
+
+/** Thrown when the demo's database driver is not installed (an `npm install corral` without it). */
+export class DemoDriverMissingError extends Error {
+  readonly code = 'DEMO_DRIVER_MISSING';
+  constructor(readonly driver: string) {
+    super(`the flash-sale demo needs the ${driver} package, which corral does not install for you: run \`npm install ${driver}\` (a clone of corral's repository has it after \`npm install\`)`);
+    this.name = 'DemoDriverMissingError';
+  }
+}
+
+/** Imports a driver by name when the demo runs; a missing package becomes DemoDriverMissingError. */
+async function importDriver<T>(name: string): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new DemoDriverMissingError(name);
+    throw err;
+  }
 }
 
 function postgresEngine(pool: pg.Pool): Engine {
@@ -86,10 +110,12 @@ export class ProductDb {
     let kind: 'pglite' | 'postgres';
     if (opts.databaseUrl !== undefined && opts.databaseUrl !== '') {
       // The pool can hold the gate's slots plus one for seeding/updates outside the gate.
-      engine = postgresEngine(new pg.Pool({ connectionString: opts.databaseUrl, max: opts.connections + 1 }));
+      const { default: pgDriver } = await importDriver<{ default: typeof pg }>('pg');
+      engine = postgresEngine(new pgDriver.Pool({ connectionString: opts.databaseUrl, max: opts.connections + 1 }));
       kind = 'postgres';
     } else {
-      const db = new PGlite();
+      const { PGlite: PGliteClass } = await importDriver<{ PGlite: typeof PGlite }>('@electric-sql/pglite');
+      const db = new PGliteClass();
       await db.waitReady;
       engine = pgliteEngine(db);
       kind = 'pglite';

@@ -19,7 +19,7 @@ import { ClusterDownError, createClient, type CorralClient } from '../client/ind
 import { createCache, type Cache } from '../cache/index.js';
 import { summaryTable, terminalCharts } from './chart.js';
 import { killOnExit, openCluster, type CacheCluster } from './cluster.js';
-import { ProductDb, type Product } from './db.js';
+import { DemoDriverMissingError, ProductDb, type Product } from './db.js';
 import { FlagError, parseFlashSaleFlags, type FlashSaleFlags, type FlashSaleSettings } from './flags.js';
 import { htmlReport } from './html-report.js';
 import { rowUpdateStep, type InvalidationResult } from './invalidation.js';
@@ -57,7 +57,8 @@ export async function runFlashSaleDemo(flags: FlashSaleFlags, log: (line: string
     await flashSale(s, log);
     return 0;
   } catch (err) {
-    console.error(`corral demo: ${(err as Error).stack ?? String(err)}`);
+    if (err instanceof DemoDriverMissingError) console.error(`corral demo: ${err.message}`);
+    else console.error(`corral demo: ${(err as Error).stack ?? String(err)}`);
     return 1;
   }
 }
