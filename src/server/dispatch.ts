@@ -191,7 +191,10 @@ export function call(node: DispatchHost, client: Client, cmd: Command, args: Com
   const w = node.writer;
   const replyAt = w.pendingBytes;
   const stream = node.replStream;
-  const dirtyBefore = stream !== null ? node.store.dirty : 0;
+  // A primary that never had a replica has no stream, but a slot it exports still needs its
+  // writes (the importer would miss every write made during the copy).
+  const migration = node.migration !== null && node.migration.exporting ? node.migration : null;
+  const dirtyBefore = stream !== null || migration !== null ? node.store.dirty : 0;
   const tracking = node.tracking.active ? node.tracking : null;
   if (tracking !== null) beforeTracked(tracking, client, cmd, args);
   cmd.handler(ctx);
@@ -202,9 +205,9 @@ export function call(node: DispatchHost, client: Client, cmd: Command, args: Com
   if (instead !== null) ctx.replicateAs = null;
   const asState = ctx.replicateState;
   if (asState) ctx.replicateState = false;
-  if (stream !== null && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0 && (node.store.dirty !== dirtyBefore || node.forcePropagation)) {
+  if ((stream !== null || migration !== null) && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0 && (node.store.dirty !== dirtyBefore || node.forcePropagation)) {
     node.forcePropagation = false;
-    if (instead !== null) {
+    if (stream !== null && instead !== null) {
       const also = ctx.replicateAlso;
       if (also.length === 0) node.propagateWords(client.db, instead);
       else {
@@ -213,12 +216,11 @@ export function call(node: DispatchHost, client: Client, cmd: Command, args: Com
         for (const words of also) node.propagateWords(client.db, words);
         stream.endTransaction();
       }
-    } else {
+    } else if (stream !== null) {
       stream.propagate(cmd, args, client.db, asState || (cmd.stateFromArgc !== 0 && args.argc >= cmd.stateFromArgc));
     }
     // A slot being exported forwards the state of the keys the command touched, however it replicates.
-    const migration = node.migration;
-    if (migration !== null && migration.exporting) migration.written(cmd, args);
+    if (migration !== null) migration.written(cmd, args);
   }
   if (instead !== null && ctx.replicateAlso.length !== 0) ctx.replicateAlso.length = 0;
   if (w.pendingBytes > replyAt && w.byteAt(replyAt) === 45 /* '-' */) {

@@ -450,14 +450,15 @@ export class CorralNode implements ServerApi, DispatchHost {
   /** Replicates a write made outside a command's call, given as a command's words. */
   propagateWords(db: number, words: string[]): void {
     const stream = this.replStream;
-    if (stream === null) return;
+    // No stream (a primary that never had a replica) may still export a slot: the words' keys go to its importer.
+    const migration = this.migration !== null && this.migration.exporting ? this.migration : null;
+    if (stream === null && migration === null) return;
     const args = argsOfWords(words);
     const top = this.table.lookupTop(args);
     const cmd = top === undefined ? null : CommandTable.resolve(top, args);
     if (cmd === null) throw new Error(`propagating an unknown command: ${words[0]}`);
-    stream.propagate(cmd, args, db, false);
-    const migration = this.migration;
-    if (migration !== null && migration.exporting) migration.written(cmd, args);
+    stream?.propagate(cmd, args, db, false);
+    if (migration !== null) migration.written(cmd, args);
   }
 
   /** Sends a client's replies so far at once (before raw bytes follow them: PSYNC). */
