@@ -35,9 +35,10 @@ import { RespConn, RespError } from './lib/resp.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult } from './lib/report.js';
 import type { FromHotkeyWorker, HotkeyMode, HotkeyRunResult, ToHotkeyWorker } from './lib/hotkey-worker.js';
 import { performance } from 'node:perf_hooks';
+import { machineNowMs } from '../test/support/machine-clock.js';
 
-/** As the worker's: hi-res wall time, comparable between processes on one machine. */
-const wallNow = (): number => performance.timeOrigin + performance.now();
+/** As the worker's: the machine's monotonic clock, comparable between processes. */
+const wallNow = machineNowMs;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');

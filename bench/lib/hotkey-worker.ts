@@ -17,7 +17,7 @@
 
 import { createCluster } from 'redis';
 import { createClient } from '../../src/client/index.js';
-import { performance } from 'node:perf_hooks';
+import { machineNowMs } from '../../test/support/machine-clock.js';
 
 export type HotkeyMode = 'plain' | 'near' | 'node-redis' | 'near-paced';
 
@@ -35,7 +35,8 @@ export interface HotkeyRunResult {
 export type FromHotkeyWorker = { type: 'ready' } | { type: 'done'; id: number; result: HotkeyRunResult } | { type: 'fatal'; error: string };
 
 /** Wall-clock time with sub-millisecond resolution, comparable between processes on one machine. */
-export const wallNow = (): number => performance.timeOrigin + performance.now();
+/** The machine's monotonic clock (ms), comparable between processes (test/support/machine-clock.ts). */
+export const wallNow = machineNowMs;
 
 const nodes = JSON.parse(process.argv[2] ?? '[]') as string[];
 const send = (m: FromHotkeyWorker): void => void process.send?.(m);

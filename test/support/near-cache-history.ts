@@ -1,7 +1,7 @@
 // Test support: the coherence checker for near-cache runs (test/system/near-cache.test.ts).
 // Processes with near-caches read (GET) and write (INCR) overlapping keys and record every
-// operation: key, start and end times (ms, one wall clock shared by the processes of one
-// machine: performance.timeOrigin + performance.now()), and the value read or written. INCR
+// operation: key, start and end times (ms on the machine's monotonic clock, which the processes
+// of one machine share: machine-clock.ts), and the value read or written. INCR
 // makes each key's values increase in the order the node applied the writes, from any writer.
 //
 // The rule checked: a read must not return a value older than the last write acknowledged

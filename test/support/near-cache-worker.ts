@@ -7,9 +7,9 @@
 // from the near-cache resolve without I/O, and a loop that never yields would keep this
 // process from reading its invalidations at all.
 
-import { performance } from 'node:perf_hooks';
 import { createClient, type ClientStats } from '../../src/client/index.js';
 import type { NearOp } from './near-cache-history.js';
+import { machineNowMs as now } from './machine-clock.js';
 
 export type ToNearWorker =
   | { type: 'run'; proc: number; keys: string[]; ms: number; startAt: number; writeRatio: number; loops: number }
@@ -17,7 +17,6 @@ export type ToNearWorker =
 export type FromNearWorker = { type: 'ready' } | { type: 'done'; ops: NearOp[]; stats: ClientStats; errors: string[] };
 
 const nodes = JSON.parse(process.argv[2] ?? '[]') as string[];
-const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const yieldToIo = (): Promise<void> => new Promise((r) => setImmediate(r));
 
