@@ -1,5 +1,6 @@
 // The cache cluster the demo (and the stampede benchmark) runs against: either the nodes given
-// with `--nodes host:port,...`, or a local corral cluster started here through the local
+// with `--nodes host:port,...` (or found running where `corral up` puts it: corralClusterAt, which
+// the demo checks before starting its own), or a local corral cluster started here through the local
 // coordinator (LocalCluster: one `corral server` process per shard, on free consecutive ports,
 // as `corral up` does) and stopped by stop(). It also owns process cleanup for the demo: every
 // child registered with track() is killed on exit or Ctrl-C, so no node or worker outlives it.
@@ -43,6 +44,41 @@ export async function freePortRange(n: number, host = '127.0.0.1'): Promise<numb
     if (free) return p;
   }
   throw new Error(`no ${n} consecutive free ports found`);
+}
+
+/** Where `corral up` (and so `npm start`) serves its cluster by default. */
+export const CORRAL_UP_DEFAULT = '127.0.0.1:7000';
+
+/**
+ * Whether a corral node in cluster mode answers at host:port: INFO shows corral_version and
+ * cluster_enabled:1 within timeoutMs (no answer, another server or an error reply: false).
+ */
+export function corralClusterAt(address: string, timeoutMs = 500): Promise<boolean> {
+  const i = address.lastIndexOf(':');
+  const host = address.slice(0, i);
+  const port = Number(address.slice(i + 1));
+  return new Promise((resolve) => {
+    let text = '';
+    let done = false;
+    const finish = (ok: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const socket = net.connect({ host, port }, () => socket.write('*1\r\n$4\r\nINFO\r\n'));
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('error', () => finish(false));
+    socket.on('close', () => finish(false));
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      if (text.startsWith('-')) finish(false);
+      // A bulk reply: the INFO text is whole once its declared length has arrived.
+      const m = /^\$(\d+)\r\n/.exec(text);
+      if (m !== null && text.length >= m[0].length + Number(m[1])) finish(/\bcorral_version:/.test(text) && /\bcluster_enabled:1\b/.test(text));
+    });
+  });
 }
 
 export interface ClusterOptions {

@@ -9,7 +9,8 @@ export interface FlagDef {
 }
 
 export const FLASH_SALE_FLAGS: FlagDef[] = [
-  { flags: '--nodes <list>', description: 'use these cache nodes (host:port,...) instead of starting a local 3-shard cluster' },
+  { flags: '--nodes <list>', description: 'use these cache nodes (host:port,...); default: the cluster `corral up` (npm start) runs on 127.0.0.1:7000 if any, else a local 3-shard cluster of its own' },
+  { flags: '--local', description: 'start a local cluster of its own even if `corral up` runs on 127.0.0.1:7000' },
   { flags: '--shards <n>', description: 'shards of the local cluster (default 3)' },
   { flags: '--workers <n>', description: 'worker processes (default 4)' },
   { flags: '--concurrency <n>', description: 'concurrent request loops per worker (default 100)' },
@@ -34,6 +35,8 @@ export type FlashSaleFlags = Partial<Record<string, string | boolean | undefined
 
 export interface FlashSaleSettings {
   nodes?: string;
+  /** Never use a running `corral up` cluster (--local). */
+  local: boolean;
   shards: number;
   workers: number;
   concurrency: number;
@@ -95,6 +98,7 @@ export function parseFlashSaleFlags(raw: FlashSaleFlags, env: NodeJS.ProcessEnv 
   const str = (k: string): string | undefined => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
   const s: FlashSaleSettings = {
     nodes: str('nodes'),
+    local: raw.local === true || raw.local === 'true',
     shards: num(raw, 'shards', d.shards, posInt, 'a positive integer'),
     workers: num(raw, 'workers', d.workers, posInt, 'a positive integer'),
     concurrency: num(raw, 'concurrency', d.concurrency, posInt, 'a positive integer'),

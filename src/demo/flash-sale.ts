@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { ClusterDownError, createClient, type CorralClient } from '../client/index.js';
 import { createCache, type Cache } from '../cache/index.js';
 import { summaryTable, terminalCharts } from './chart.js';
-import { killOnExit, openCluster, type CacheCluster } from './cluster.js';
+import { CORRAL_UP_DEFAULT, corralClusterAt, killOnExit, openCluster, type CacheCluster } from './cluster.js';
 import { DemoDriverMissingError, ProductDb, type Product } from './db.js';
 import { FlagError, parseFlashSaleFlags, type FlashSaleFlags, type FlashSaleSettings } from './flags.js';
 import { htmlReport } from './html-report.js';
@@ -101,8 +101,13 @@ export async function flashSale(s: FlashSaleSettings, log: (line: string) => voi
     // The database first: PGlite's start-up (WASM compile, initdb) blocks this event loop for
     // seconds at a time, and the local cluster's coordinator lives in this process too.
     db = await ProductDb.open({ products: s.products, latencyMs: s.dbLatency, connections: s.dbConnections, databaseUrl: s.databaseUrl });
-    cluster = await openCluster({ nodes: s.nodes, shards: s.shards });
-    log(`  cache: ${cluster.local !== null ? `local ${s.shards}-shard corral cluster` : 'given nodes'} ${cluster.nodes.join(', ')}; ready in ${Date.now() - t} ms`);
+    // `npm start` (corral up) running: the demo runs on that cluster, so that `corral cluster
+    // hotkeys` and the dashboard show it. It flushes that cluster between runs, and says so.
+    const upRunning = s.nodes === undefined && !s.local && (await corralClusterAt(CORRAL_UP_DEFAULT));
+    cluster = await openCluster({ nodes: upRunning ? CORRAL_UP_DEFAULT : s.nodes, shards: s.shards });
+    if (upRunning) log(`  cache: the cluster \`corral up\` runs at ${CORRAL_UP_DEFAULT} (its data is flushed before each run; --local for a cluster of the demo's own)`);
+    else log(`  cache: ${cluster.local !== null ? `local ${s.shards}-shard corral cluster` : 'given nodes'} ${cluster.nodes.join(', ')}; ready in ${Date.now() - t} ms`);
+    log(`  watch its hot keys: npx corral cluster hotkeys --cluster ${cluster.nodes[0]}`);
 
     const workload: WorkloadSettings = {
       nodes: cluster.nodes,

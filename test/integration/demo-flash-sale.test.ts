@@ -28,7 +28,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const viaCli = /^\s+demo\b/m.test(spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' }).stdout);
 
 /** Spawns the demo with CLI-style flags. */
-function startDemo(flags: string[], databaseUrl = ''): ChildProcess {
+function startDemo(given: string[], databaseUrl = ''): ChildProcess {
+  // --local: never the cluster a `corral up` on this machine may be running at 127.0.0.1:7000.
+  const flags = ['--local', ...given];
   const env = { ...process.env, DATABASE_URL: databaseUrl };
   if (viaCli) return spawn(process.execPath, [MAIN, 'demo', 'flash-sale', ...flags], { stdio: ['ignore', 'pipe', 'pipe'], env });
   // Flags -> the camelCased options commander would hand runFlashSaleDemo.

@@ -8,6 +8,9 @@ import { Histogram } from '../../src/demo/histogram.js';
 import { HOT_ID, ProductPicker } from '../../src/demo/workload.js';
 import { FlagError, parseFlashSaleFlags } from '../../src/demo/flags.js';
 import { barChart, niceMax } from '../../src/demo/chart.js';
+import { corralClusterAt } from '../../src/demo/cluster.js';
+import { startCorralCluster } from '../support/corral-cluster.js';
+import { freePort, startCorral } from '../support/servers.js';
 
 test('histogram: exact below 128, within 0.8% above; quantiles by rank; merge and JSON round trip', () => {
   const h = new Histogram();
@@ -76,4 +79,17 @@ test('charts: block heights on a shared scale; nice scale tops', () => {
   assert.equal(lines[0], '10 ┤  █');
   assert.equal(lines[1], ' 0 ┤ ██  x');
   assert.deepEqual([niceMax(0), niceMax(7), niceMax(130), niceMax(2000)], [1, 10, 200, 2000]);
+});
+
+test("corralClusterAt: true for a corral cluster's node, false for a standalone node and a closed port", { timeout: 60_000 }, async () => {
+  const cluster = await startCorralCluster(1);
+  const node = await startCorral();
+  try {
+    assert.equal(await corralClusterAt(`127.0.0.1:${cluster.ports[0]}`, 2000), true);
+    assert.equal(await corralClusterAt(`127.0.0.1:${node.port}`, 2000), false);
+    assert.equal(await corralClusterAt(`127.0.0.1:${await freePort()}`, 2000), false);
+  } finally {
+    await cluster.close();
+    await node.close();
+  }
 });
