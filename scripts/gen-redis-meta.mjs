@@ -29,6 +29,7 @@ geoadd geodist geohash geopos georadius georadius_ro georadiusbymember georadius
 debug
 blpop brpop brpoplpush blmove blmpop lmpop bzpopmin bzpopmax bzmpop zmpop
 xadd xrange xrevrange xlen xdel xtrim xsetid xread xgroup xreadgroup xack xpending xclaim xautoclaim xinfo acl
+latency
 `
   .split(/\s+/)
   .filter(Boolean)

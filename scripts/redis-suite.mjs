@@ -56,7 +56,7 @@ const DEFAULT_UNITS = [
   'type/incr', 'type/string', 'expire', 'keyspace', 'type/hash', 'type/list', 'type/list-2',
   'type/list-3', 'type/set', 'type/zset', 'multi', 'protocol', 'info-command', 'quit', 'scan',
   'dump', 'bitops', 'bitfield', 'hyperloglog', 'pubsub', 'tracking', 'scripting', 'functions',
-  'geo', 'type/stream', 'type/stream-cgroups',
+  'geo', 'type/stream', 'type/stream-cgroups', 'latency-monitor',
 ];
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -68,11 +68,15 @@ function cacheGetCommand(c: CommandContext): void {
   if (e === undefined) {
     const token = leases.grant(key, leaseMs);
     if (token !== null) reply4(c, 'MISS_WON', null, token, leaseMs);
-    else reply4(c, 'MISS_WAIT', null, null, leases.remaining(key));
+    else {
+      c.store.stats.leaseWaits++;
+      reply4(c, 'MISS_WAIT', null, null, leases.remaining(key));
+    }
     return;
   }
   const value = e.value as string;
   const token = leases.grant(key, leaseMs);
+  c.store.stats.leaseStaleServed++;
   reply4(c, token !== null ? 'STALE_WON' : 'STALE', value, token, e.expireAt === 0 ? -1 : e.expireAt - now);
 }
 

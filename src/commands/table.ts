@@ -118,6 +118,11 @@ export class Command {
   usec = 0;
   rejectedCalls = 0;
   failedCalls = 0;
+  /**
+   * The call durations' histogram for INFO latencystats and LATENCY HISTOGRAM (its counts, in
+   * server/latency-histogram.ts's layout), made on the first recorded call; null: none yet.
+   */
+  latencyCounts: Float64Array | null = null;
 
   constructor(def: CommandDef, parent: Command | null = null) {
     this.name = def.name;

@@ -22,6 +22,7 @@ import { Controller, type RenewalReport } from './controller.js';
 import { DEFAULT_LEASE_PARAMS, nodeWriteDeadline, type LeaseParams } from './decisions.js';
 import { LocalCoordinator } from './local-coordinator.js';
 import type { LinkSecurity } from '../util/link-security.js';
+import type { Logger } from '../util/log.js';
 
 /** What the agent needs of its node. */
 export interface AgentHost {
@@ -33,7 +34,8 @@ export interface AgentHost {
   report(): Omit<RenewalReport, 'id' | 'runId'>;
   /** performance.now() after which writes are refused. */
   setWriteFence(until: number): void;
-  log(line: string): void;
+  /** The node's log (util/log.ts); the controller this agent runs logs there too. */
+  readonly logger: Logger;
 }
 
 /** Where to connect for an address: tests route control-plane links through a fault proxy. */
@@ -134,7 +136,7 @@ export class NodeAgent {
         break;
       } catch (err) {
         if (this.stopped) return;
-        this.host.log(`control plane: cannot register with ${c.description} (${(err as Error).message}); retrying`);
+        this.host.logger.warn({ event: 'control.register_failed', coordinator: c.description, error: (err as Error).message }, `control plane: cannot register with ${c.description} (${(err as Error).message}); retrying`);
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -142,7 +144,7 @@ export class NodeAgent {
     this.watches.push(c.watchTopology((doc) => this.topologyArrived(doc)));
     this.watches.push(c.watchController((rec) => this.controllerChanged(rec)));
     this.renewTimer = setInterval(() => void this.renew(), this.params.renewEveryMs);
-    this.host.log(`control plane: registered with ${c.description}`);
+    this.host.logger.info({ event: 'control.registered', coordinator: c.description }, `control plane: registered with ${c.description}`);
   }
 
   async stop(): Promise<void> {
@@ -166,7 +168,7 @@ export class NodeAgent {
   private applying: Promise<void> = Promise.resolve();
 
   private topologyArrived(doc: TopologyDoc): void {
-    this.applying = this.applying.then(() => this.applyInOrder(doc)).catch((err: Error) => this.host.log(`control plane: ${err.message}`));
+    this.applying = this.applying.then(() => this.applyInOrder(doc)).catch((err: Error) => this.host.logger.warn({ event: 'control.error', error: err.message }, `control plane: ${err.message}`));
   }
 
   /**
@@ -205,7 +207,7 @@ export class NodeAgent {
   /** The coordinator dropped our lease (expired while unreachable): register again, step down. */
   private leaseLost(): void {
     if (this.stopped) return;
-    this.host.log('control plane: coordinator lease lost; registering again');
+    this.host.logger.warn({ event: 'control.lease_lost' }, 'control plane: coordinator lease lost; registering again');
     const ctl = this.controller;
     this.controller = null;
     ctl?.stop();
@@ -233,7 +235,7 @@ export class NodeAgent {
       this.controllerLink = rec === null ? null : this.link(rec.host, rec.port);
     }
     if (this.controller !== null && (rec === null || rec.runId !== this.host.member.runId)) {
-      this.host.log('control plane: no longer the controller');
+      this.host.logger.info({ event: 'controller.stepped_down', reason: 'another controller' }, 'control plane: no longer the controller');
       const ctl = this.controller;
       this.controller = null;
       ctl.stop();
@@ -253,7 +255,7 @@ export class NodeAgent {
     const ctl = this.controller;
     this.controller = null;
     if (ctl !== null) {
-      this.host.log('control plane: controller lease lost; stepping down');
+      this.host.logger.warn({ event: 'controller.stepped_down', reason: 'lease lost' }, 'control plane: controller lease lost; stepping down');
       ctl.stop();
     }
   }
@@ -284,13 +286,13 @@ export class NodeAgent {
           lease,
           params: this.params,
           desiredShards: this.options.desiredShards,
-          log: (l) => this.host.log(l),
+          logger: this.host.logger,
           security: this.options.security,
         });
         await this.controller.start();
       }
     } catch (err) {
-      this.host.log(`control plane: campaign failed (${(err as Error).message})`);
+      this.host.logger.warn({ event: 'control.error', error: (err as Error).message }, `control plane: campaign failed (${(err as Error).message})`);
     } finally {
       this.campaigning = false;
     }
@@ -328,7 +330,7 @@ export class NodeAgent {
       this.lastRenewError = '';
     } catch (err) {
       const msg = (err as Error).message;
-      if (msg !== this.lastRenewError) this.host.log(`control plane: lease renewal failed: ${msg}`);
+      if (msg !== this.lastRenewError) this.host.logger.warn({ event: 'control.renewal_failed', error: msg }, `control plane: lease renewal failed: ${msg}`);
       this.lastRenewError = msg;
       if (err instanceof ControlLinkError && err.reason === 'ECONNREFUSED') void this.checkController(rec);
     } finally {
@@ -359,7 +361,7 @@ export class NodeAgent {
       const result = await probeNode(to.host, to.port, rec.runId, 200, this.security());
       if (result === 'dead' && this.coordinator !== null) {
         const evicted = await this.coordinator.evictController(rec);
-        if (evicted) this.host.log(`control plane: controller ${rec.host}:${rec.port} is gone; electing another`);
+        if (evicted) this.host.logger.warn({ event: 'controller.evicted', controller: `${rec.host}:${rec.port}` }, `control plane: controller ${rec.host}:${rec.port} is gone; electing another`);
       }
     } catch {
       /* the coordinator may be down too */

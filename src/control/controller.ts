@@ -15,6 +15,7 @@ import type { Coordinator, CoordinatorLease, MemberRecord } from './coordinator.
 import { ControlLink, probeNode } from './control-link.js';
 import { Mover } from './mover.js';
 import type { LinkSecurity } from '../util/link-security.js';
+import type { Logger } from '../util/log.js';
 import type { PlanEdit } from './reshard-plans.js';
 import { DEFAULT_LEASE_PARAMS, applyGrant, applyProbe, applyRenewal, beginManualFailover, decide, grant, type ControllerView, type LeaseParams, type ManualFailover, type NodeCommand, type NodeStatus } from './decisions.js';
 
@@ -38,7 +39,8 @@ export interface ControllerOptions {
   lease: CoordinatorLease;
   params?: Partial<LeaseParams>;
   desiredShards: number;
-  log: (line: string) => void;
+  /** The node's log (util/log.ts): the controller's events (controller.*, failover.started, topology.published). */
+  logger: Logger;
   tickMs?: number;
   /** How links to the nodes authenticate and whether they are TLS (the node's cluster links'). */
   security?: () => LinkSecurity;
@@ -71,7 +73,7 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.params = { ...DEFAULT_LEASE_PARAMS, ...options.params };
-    this.mover = new Mover({ link: (id) => this.link(id), log: options.log, kick: () => this.kick() });
+    this.mover = new Mover({ link: (id) => this.link(id), logger: options.logger, kick: () => this.kick() });
   }
 
   /**
@@ -93,7 +95,7 @@ export class Controller {
     }));
     this.closers.push(c.watchMembers((m) => (this.members = sortMembers(m))));
     this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 25);
-    this.options.log(`controller: elected (${this.options.coordinator.description})`);
+    this.options.logger.info({ event: 'controller.elected', coordinator: this.options.coordinator.description }, `controller: elected (${this.options.coordinator.description})`);
   }
 
   stop(): void {
@@ -144,7 +146,10 @@ export class Controller {
     const r = beginManualFailover(this.view(performance.now()), replicaId);
     if ('error' in r) return r.error;
     this.manual = r.manual;
-    this.options.log(`controller: manual failover of shard ${r.manual.shard} to ${replicaId} requested`);
+    this.options.logger.warn(
+      { event: 'failover.started', shard: r.manual.shard, from: this.addressOf(r.manual.primary), to: this.addressOf(replicaId), reason: 'manual', epoch: (this.doc?.epoch ?? 0) + 1 },
+      `controller: manual failover of shard ${r.manual.shard} to ${this.addressOf(replicaId)} requested`,
+    );
     return null;
   }
 
@@ -183,8 +188,14 @@ export class Controller {
     this.afterDecide(d.publish !== null, now);
     if (d.reasons.length > 0) {
       const text = d.reasons.join('; ');
-      if (text !== this.lastReasons) this.options.log(`controller: ${text}`);
+      if (text !== this.lastReasons) this.options.logger.info({ event: 'controller.decision' }, `controller: ${text}`);
       this.lastReasons = text;
+    }
+    const epoch = d.publish?.epoch ?? 0;
+    for (const f of d.failovers) {
+      const from = this.addressOf(f.from);
+      const to = this.addressOf(f.to);
+      this.options.logger.warn({ event: 'failover.started', shard: f.shard, from, to, reason: f.reason, epoch }, `controller: failover of ${f.shard}: ${from} -> ${to} (${f.reason}), epoch ${epoch}`);
     }
     this.manual = d.manual;
     for (const id of d.probes) this.probe(id);
@@ -217,7 +228,7 @@ export class Controller {
     const lease = this.options.lease;
     const stale = now - lease.lastConfirmedSentAt() > lease.ttlMs / 3 + 200;
     if (!stale) {
-      if (this.coordinatorRefused) this.options.log('controller: the coordinator answers again');
+      if (this.coordinatorRefused) this.options.logger.info({ event: 'controller.coordinator', reachable: true }, 'controller: the coordinator answers again');
       this.coordinatorRefused = false;
       return;
     }
@@ -225,7 +236,7 @@ export class Controller {
     this.lastCoordinatorProbe = now;
     void this.options.coordinator.probe(200).then((r) => {
       const refused = r === 'refused';
-      if (refused && !this.coordinatorRefused) this.options.log('controller: the coordinator refuses connections: serving with the topology we have, no failovers until it is back');
+      if (refused && !this.coordinatorRefused) this.options.logger.warn({ event: 'controller.coordinator', reachable: false }, 'controller: the coordinator refuses connections: serving with the topology we have, no failovers until it is back');
       this.coordinatorRefused = refused;
     });
   }
@@ -244,6 +255,12 @@ export class Controller {
       if (result === 'dead' && !known) result = 'unknown';
       this.nodes.set(id, applyProbe(this.nodes.get(id), id, result, performance.now()));
     });
+  }
+
+  /** A node's address for the log (host:port), or its id when the document does not name it. */
+  private addressOf(id: string): string {
+    const n = this.doc?.nodes.find((x) => x.id === id);
+    return n === undefined ? id : `${n.host}:${n.port}`;
   }
 
   private link(id: string): ControlLink | null {
@@ -285,18 +302,34 @@ export class Controller {
       (ok) => {
         this.pending = null;
         if (ok) {
+          const before = this.doc;
           if (this.doc === null || doc.epoch > this.doc.epoch) this.doc = doc;
-          this.options.log(`controller: published topology epoch ${doc.epoch}`);
+          this.options.logger.info({ event: 'topology.published', epoch: doc.epoch, shards: doc.shards.length, primariesChanged: primariesChanged(before, doc) }, `controller: published topology epoch ${doc.epoch}`);
         }
         after?.(ok);
       },
       (err: Error) => {
         this.pending = null;
-        this.options.log(`controller: could not write the topology (${err.message}); retrying`);
+        this.options.logger.warn({ event: 'topology.publish_failed', epoch: doc.epoch, error: err.message }, `controller: could not write the topology (${err.message}); retrying`);
         after?.(false);
       },
     );
   }
+}
+
+/** The shards whose primary `next` changes from `before` (none for the first document). */
+function primariesChanged(before: TopologyDoc | null, next: TopologyDoc): Array<{ shard: string; from: string; to: string }> {
+  if (before === null) return [];
+  const out: Array<{ shard: string; from: string; to: string }> = [];
+  const address = (id: string): string => {
+    const n = next.nodes.find((x) => x.id === id) ?? before.nodes.find((x) => x.id === id);
+    return n === undefined ? id : `${n.host}:${n.port}`;
+  };
+  for (const s of next.shards) {
+    const was = before.shards.find((x) => x.id === s.id);
+    if (was !== undefined && was.primary !== s.primary) out.push({ shard: s.id, from: address(was.primary), to: address(s.primary) });
+  }
+  return out;
 }
 
 /** In the order they joined (registration time, then id): the first ones bootstrap the shards. */

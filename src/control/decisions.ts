@@ -49,7 +49,7 @@
 // the coordinator must drop it when it arrives late.
 
 import type { TopologyDoc } from '../cluster/topology.js';
-import { planFailovers, toProbe } from './decisions-failover.js';
+import { planFailovers, toProbe, type FailoverChange } from './decisions-failover.js';
 import { planHealth, planMembership } from './decisions-health.js';
 import { stepManual, type ManualAction } from './decisions-manual.js';
 import type { ControllerView, ManualFailover } from './decisions-view.js';
@@ -73,6 +73,8 @@ export interface Decision {
   actions: NodeCommand[];
   /** One line per decision taken or withheld, for the log. */
   reasons: string[];
+  /** The automatic failovers in `publish` (the loop logs each as failover.started). */
+  failovers: FailoverChange[];
 }
 
 export function decide(view: ControllerView): Decision {
@@ -95,13 +97,15 @@ export function decide(view: ControllerView): Decision {
       publish = boot.doc;
       reasons.push(`bootstrap: ${boot.doc.shards.length} shards, ${boot.doc.nodes.length} nodes`);
     }
-    return { probes: [], publish, manual: step.manual, actions: commandsOf(step.actions), reasons: [...reasons, ...manualReasons(view.manual, step.manual)] };
+    return { probes: [], publish, manual: step.manual, actions: commandsOf(step.actions), reasons: [...reasons, ...manualReasons(view.manual, step.manual)], failovers: [] };
   }
 
   const failovers = planFailovers(view);
   for (const b of failovers.blocked) reasons.push(`blocked ${b.shard}: primary ${b.primary} ${b.reason}, ${b.why}`);
+  let failed: FailoverChange[] = [];
   if (canPublish && failovers.doc !== null) {
     publish = failovers.doc;
+    failed = failovers.changes;
     for (const c of failovers.changes) reasons.push(`failover ${c.shard}: ${c.from} -> ${c.to} (${c.reason})`);
   }
 
@@ -137,7 +141,7 @@ export function decide(view: ControllerView): Decision {
       for (const j of joins.joined) reasons.push(`join ${j.shard}: ${j.node}`);
     }
   }
-  return { probes: toProbe(view), publish, manual, actions: commandsOf(step.actions), reasons };
+  return { probes: toProbe(view), publish, manual, actions: commandsOf(step.actions), reasons, failovers: failed };
 }
 
 function commandsOf(actions: ManualAction[]): NodeCommand[] {

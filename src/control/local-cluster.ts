@@ -29,6 +29,7 @@ import { callNode, fieldPairs, waitForNode } from './node-link.js';
 import { reachableHost } from '../util/address.js';
 import { LocalCoordinatorServer, type NodeSupervisor } from './local-coordinator-server.js';
 import { LocalCoordinator } from './local-coordinator.js';
+import { formatJsonLine } from '../util/log.js';
 
 export interface LocalClusterOptions {
   shards: number;
@@ -51,6 +52,11 @@ export interface LocalClusterOptions {
   /** TLS on every port and link, with these certificate files (util/x509.ts generateDevCertificates). */
   tls?: LocalClusterTls;
   log: (line: string) => void;
+  /**
+   * Each line a node process prints (its log records: JSON lines, util/log.ts), whole; default:
+   * log(`[port] line`).
+   */
+  nodeOutput?: (node: LocalNodeProcess, line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface LocalClusterTls {
@@ -133,7 +139,8 @@ export class LocalCluster implements NodeSupervisor {
     }
     this.topology = doc;
     for (let i = 0; i < this.size; i++) this.spawnNode(host, announce, port + i);
-    await Promise.all(this.nodes.map((n) => waitForNode(n.host, n.port, 10_000, this.security)));
+    // 30 s: on a loaded 2-core machine six node processes have been seen to take over 10 s to listen.
+    await Promise.all(this.nodes.map((n) => waitForNode(n.host, n.port, 30_000, this.security)));
     await this.waitReady(30_000);
     return doc;
   }
@@ -245,17 +252,24 @@ export class LocalCluster implements NodeSupervisor {
     node.exited = false;
     if (existing === undefined) this.nodes.push(node);
     const prefix = `[${port}] `;
-    const forward = (chunk: Buffer): void => {
-      for (const line of chunk.toString().split('\n')) {
-        if (line.trim() === '') continue;
-        this.options.log(prefix + line);
-        const tail = (node.tail ??= []);
-        tail.push(line);
-        if (tail.length > 5) tail.shift();
-      }
+    // Whole lines only: a chunk may end inside a line, whose rest comes with the next one.
+    const forward = (stream: 'stdout' | 'stderr'): ((chunk: Buffer) => void) => {
+      let partial = '';
+      return (chunk) => {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) {
+          if (line.trim() === '') continue;
+          if (this.options.nodeOutput !== undefined) this.options.nodeOutput(node, line, stream);
+          else this.options.log(prefix + line);
+          const tail = (node.tail ??= []);
+          tail.push(formatJsonLine(line, { time: false, level: false }));
+          if (tail.length > 5) tail.shift();
+        }
+      };
     };
-    child.stdout!.on('data', forward);
-    child.stderr!.on('data', forward);
+    child.stdout!.on('data', forward('stdout'));
+    child.stderr!.on('data', forward('stderr'));
     child.once('exit', (code, signal) => {
       node.exited = true;
       if (this.stopping || node.removed === true || node.starting === true) return;

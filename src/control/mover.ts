@@ -14,6 +14,7 @@ import type { ReplyValue } from '../protocol/reply-parser.js';
 import type { ControlLink } from './control-link.js';
 import { fieldPairs } from './node-link.js';
 import type { ControllerView } from './decisions-view.js';
+import type { Logger } from '../util/log.js';
 import { DEFAULT_RESHARD_PARAMS, abortActions, stepReshard, type ImportReport, type ReshardAction, type ReshardBatch, type ReshardParams } from './decisions-reshard.js';
 
 const CALL_TIMEOUT_MS = 2000;
@@ -44,7 +45,8 @@ export function parseImports(reply: ReplyValue): Map<number, ImportReport> {
 export interface MoverHost {
   /** A link to a node by id (null when the document does not name it). */
   link(id: string): ControlLink | null;
-  log(line: string): void;
+  /** The node's log: a migration.step event per batch and step (util/log.ts). */
+  readonly logger: Logger;
   /** Runs the controller's next turn soon (a switch in progress waits on replies, not timers). */
   kick(): void;
 }
@@ -96,13 +98,17 @@ export class Mover {
     if (step.aborted !== null) {
       this.lastAbortAt = view.now;
       this.lastError = step.aborted;
-      this.host.log(`mover: batch of ${before!.slots.length} slots ${describe(before!)} aborted: ${step.aborted}`);
+      this.step('abort', before!, `mover: batch of ${before!.slots.length} slots ${describe(before!)} aborted: ${step.aborted}`, { reason: step.aborted });
     } else if (before === null && step.batch !== null) {
       this.imports = null;
-      this.host.log(`mover: moving ${describe(step.batch)}`);
+      this.step('copy', step.batch, `mover: moving ${describe(step.batch)}`);
     }
     this.waiting = step.waiting ?? '';
-    if (this.waiting !== this.lastWaiting && (this.waiting === 'paused' || this.waiting.startsWith('source') || this.waiting.startsWith('target') || this.waiting.startsWith('shard'))) this.host.log(`mover: waiting: ${this.waiting}`);
+    if (this.waiting !== this.lastWaiting && (this.waiting === 'paused' || this.waiting.startsWith('source') || this.waiting.startsWith('target') || this.waiting.startsWith('shard'))) {
+      this.host.logger.info({ event: 'migration.waiting', waiting: this.waiting }, `mover: waiting: ${this.waiting}`);
+    }
+    if (step.batch !== null && step.batch.phase === 'pause' && before?.phase !== 'pause') this.step('pause', step.batch, `mover: pausing the writes of ${describe(step.batch)}`);
+    if (step.batch !== null && step.publish !== null) this.step('publish', step.batch, `mover: publishing the switch of ${describe(step.batch)} (epoch ${step.publish.epoch})`, { epoch: step.publish.epoch });
     this.lastWaiting = this.waiting;
     for (const a of step.actions) this.act(a);
     this.poll(view);
@@ -134,7 +140,12 @@ export class Mover {
     this.slotsMoved += b.slots.length;
     this.recent.push({ at: now, bytes });
     while (this.recent.length > 0 && now - this.recent[0].at > 5000) this.recent.shift();
-    this.host.log(`mover: moved ${describe(b)}: ${keys} keys, ${bytes} bytes, ${Math.round(now - b.startedAt)} ms (switch ${Math.round(now - (b.pauseSentAt ?? now))} ms)`);
+    this.step('done', b, `mover: moved ${describe(b)}: ${keys} keys, ${bytes} bytes, ${Math.round(now - b.startedAt)} ms (switch ${Math.round(now - (b.pauseSentAt ?? now))} ms)`, {
+      keys,
+      bytes,
+      ms: Math.round(now - b.startedAt),
+      switchMs: Math.round(now - (b.pauseSentAt ?? now)),
+    });
   }
 
   /** The figures are those of plan `id` from now on (reset when it is another plan). */
@@ -171,7 +182,7 @@ export class Mover {
       case 'import':
         for (const s of a.slots) {
           void link.call(['CORRAL', 'IMPORT', String(s), a.host, String(a.port)], CALL_TIMEOUT_MS).then((r) => {
-            if (isError(r)) this.host.log(`mover: CORRAL IMPORT ${s}: ${errorText(r)}`);
+            if (isError(r)) this.host.logger.warn({ event: 'migration.error', slot: s, error: errorText(r) }, `mover: CORRAL IMPORT ${s}: ${errorText(r)}`);
           }, ignore);
         }
         break;
@@ -210,6 +221,15 @@ export class Mover {
         for (const s of a.slots) void link.call(['CORRAL', 'IMPORT', String(s), 'ABORT'], CALL_TIMEOUT_MS).catch(ignore);
         break;
     }
+  }
+
+  /** A migration.step event of a batch: its slots (a range, or the list), shards and step. */
+  private step(step: 'copy' | 'pause' | 'publish' | 'done' | 'abort', b: ReshardBatch, line: string, extra: Record<string, unknown> = {}): void {
+    const first = b.slots[0];
+    const last = b.slots[b.slots.length - 1];
+    const where = b.slots.length === last - first + 1 ? (first === last ? { slot: first } : { slots: `${first}-${last}` }) : { slots: b.slots.join(',') };
+    const level = step === 'abort' ? 'warn' : 'info';
+    this.host.logger[level]({ event: 'migration.step', step, ...where, count: b.slots.length, from: b.from, to: b.to, ...extra }, line);
   }
 
   private poll(view: ControllerView): void {

@@ -2,12 +2,18 @@
 // read the node's existing plain counters when scraped. Nothing here runs per command: the
 // request path keeps incrementing node.stats, store.stats and each command's calls/usec/failed
 // fields, and every series below copies those numbers in its collect() callback at scrape time.
+// The counters this file added for it are plain `++`s where their events happen: lease grants,
+// waits and stale values (store/leases.ts, commands/leases.ts), promotions and primary changes
+// (server/replication.ts, server/cluster-state.ts), moved keys and bytes (server/migration.ts),
+// and the per-slot-range accesses the hot-key sampler counts (store/hotkeys.ts).
 // Event-loop delay and GC pauses come from prom-client's default Node.js metrics
 // (perf_hooks.monitorEventLoopDelay and a PerformanceObserver on 'gc'), prefixed corral_.
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Command } from '../commands/table.js';
 import type { CorralNode } from '../server/node.js';
+import { SLOTS_PER_RANGE } from '../store/hotkeys.js';
+import { registerLatencyMetrics } from './latency-metrics.js';
 
 /** Hot keys exported as series (a bounded label set: at most this many key labels per scrape). */
 export const HOTKEYS_IN_METRICS = 5;
@@ -100,6 +106,30 @@ function activeLeases(node: CorralNode): number {
   return n;
 }
 
+/** Estimated accesses per slot range (none outside cluster mode), label range="first-last". */
+function slotRangeAccesses(node: CorralNode): Samples {
+  const hot = node.store.hotKeys;
+  const counts = hot.slotRangeSamples;
+  if (counts === null) return [];
+  const out: Samples = [];
+  for (let i = 0; i < counts.length; i++) out.push([{ range: `${i * SLOTS_PER_RANGE}-${(i + 1) * SLOTS_PER_RANGE - 1}` }, counts[i] * hot.samplePeriod]);
+  return out;
+}
+
+/** Keys or bytes moved by slot copies: the ended ones' totals plus the running ones'. */
+function migrationTotals(node: CorralNode, what: 'keys' | 'bytes'): Samples {
+  const m = node.migration;
+  if (m === null) return [];
+  let sent = what === 'keys' ? m.ended.exportedKeys : m.ended.exportedBytes;
+  let received = what === 'keys' ? m.ended.importedKeys : m.ended.importedBytes;
+  for (const e of m.exports.values()) sent += what === 'keys' ? e.keysCopied : e.bytesSent;
+  for (const i of m.imports.values()) received += what === 'keys' ? i.keysCopied : i.bytesReceived;
+  return [
+    [{ direction: 'export' }, sent],
+    [{ direction: 'import' }, received],
+  ];
+}
+
 /** The registry of one node's series; `defaultMetrics` adds the process and Node.js runtime ones. */
 export function createNodeRegistry(node: CorralNode, options: { defaultMetrics?: boolean } = {}): Registry {
   const r = new Registry();
@@ -118,6 +148,7 @@ export function createNodeRegistry(node: CorralNode, options: { defaultMetrics?:
   counterFrom(r, 'corral_command_rejected_calls_total', 'Calls per command refused before running (arity, ACL, OOM, redirect...; INFO commandstats rejected_calls).', ['cmd'], () =>
     perCommand(node, (c) => c.rejectedCalls),
   );
+  registerLatencyMetrics(r, node);
   counterFrom(r, 'corral_error_replies_total', 'Error replies by error code (INFO errorstats).', ['code'], () => [...s.errorCodes].map(([code, n]): [Labels, number] => [{ code }, n]));
 
   // ---- keyspace ----
@@ -130,6 +161,16 @@ export function createNodeRegistry(node: CorralNode, options: { defaultMetrics?:
     node.store.dbs.filter((d) => d.size > 0).map((d): [Labels, number] => [{ db: d.id }, d.volatileCount]),
   );
   gaugeFrom(r, 'corral_leases_active', 'Cache-aside leases held on this node (docs/leases.md).', [], () => activeLeases(node));
+  counterFrom(r, 'corral_leases_granted_total', 'Cache-aside leases granted (CACHE.GET MISS_WON or STALE_WON, CACHE.LEASE).', [], () => st.leasesGranted);
+  counterFrom(r, 'corral_lease_waits_total', 'CACHE.GET misses told to wait for another caller\'s lease (MISS_WAIT).', [], () => st.leaseWaits);
+  counterFrom(r, 'corral_lease_stale_served_total', 'Stale values CACHE.GET served within their grace (STALE or STALE_WON).', [], () => st.leaseStaleServed);
+  counterFrom(
+    r,
+    'corral_slot_range_accesses_total',
+    `Key accesses per range of ${SLOTS_PER_RANGE} hash slots (cluster mode), estimated: the hot-key sampler's samples (1 access in ${node.store.hotKeys.samplePeriod} on average) times the sample period. Summed over a primary's ranges: its shard's load.`,
+    ['range'],
+    () => slotRangeAccesses(node),
+  );
   gaugeFrom(r, 'corral_hotkey_ops_per_second', `The node's ${HOTKEYS_IN_METRICS} most accessed keys and their estimated access rate (CORRAL HOTKEYS); rank 0 is the hottest.`, ['rank', 'key'], () =>
     node.store.hotKeys.top(HOTKEYS_IN_METRICS).map((h, i): [Labels, number] => [{ rank: i, key: h.key.slice(0, HOTKEY_LABEL_MAX) }, h.opsPerSec]),
   );
@@ -188,6 +229,10 @@ export function createNodeRegistry(node: CorralNode, options: { defaultMetrics?:
   });
 
   // ---- cluster ----
+  counterFrom(r, 'corral_replication_promotions_total', 'Times this node went from replica to primary (a failover, or REPLICAOF NO ONE).', [], () => node.replication.promotions);
+  counterFrom(r, 'corral_cluster_failovers_seen_total', 'Shards whose primary changed between two topologies this node applied (failovers, automatic or manual).', [], () =>
+    node.cluster?.primaryChanges ?? 0,
+  );
   gaugeFrom(r, 'corral_cluster_epoch', 'The epoch of the topology this node applies (0: none yet or not clustered).', [], () => node.cluster?.epoch ?? 0);
   gaugeFrom(r, 'corral_node_slots_owned', "Slots of this node's shard (a replica reports its shard's slots too; filter on corral_replication_role).", ['shard'], () => [
     [{ shard: shardLabel(node) }, slotsOwned(node)],
@@ -204,6 +249,13 @@ export function createNodeRegistry(node: CorralNode, options: { defaultMetrics?:
     if (node.migration !== null) for (const e of node.migration.exports.values()) n += e.bytesSent;
     return n;
   });
+
+  counterFrom(r, 'corral_migration_keys_moved_total', 'Keys copied by slot moves, ended and running: sent (direction="export") and received (direction="import").', ['direction'], () =>
+    migrationTotals(node, 'keys'),
+  );
+  counterFrom(r, 'corral_migration_bytes_moved_total', 'Bytes of slot moves, ended and running: sent (direction="export") and received (direction="import").', ['direction'], () =>
+    migrationTotals(node, 'bytes'),
+  );
 
   if (options.defaultMetrics !== false) {
     collectDefaultMetrics({ register: r, prefix: 'corral_' });

@@ -242,7 +242,8 @@ export class Client implements ClientLike {
   }
 }
 
-function formatAddress(host: string | undefined, port: number | undefined): string {
+/** A peer's address as CLIENT LIST's addr shows it. */
+export function formatAddress(host: string | undefined, port: number | undefined): string {
   if (host === undefined) return '?:0';
   if (host.startsWith('::ffff:')) host = host.slice(7);
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

@@ -13,6 +13,7 @@ import type { CommandArgs } from '../protocol/request-parser.js';
 import { keySlotOf } from '../cluster/slot.js';
 import { Topology, UNASSIGNED, nodeIdFor, type TopologyDoc } from '../cluster/topology.js';
 import type { QueuedCommand } from './client.js';
+import type { Logger } from '../util/log.js';
 
 export const ERR_CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
 export const ERR_CLUSTER_DOWN = 'CLUSTERDOWN The cluster is down';
@@ -42,6 +43,11 @@ export class ClusterState {
   readonly pausedSlots = new Map<number, number>();
   /** The paused slot the last route() or routeTransaction() answered TRYAGAIN for, else -1. */
   pausedHit = -1;
+  /**
+   * Shards whose primary changed from one applied topology to the next (failovers, automatic or
+   * manual, this node has seen; a metric). Topologies this node skipped are not seen.
+   */
+  primaryChanges = 0;
 
   constructor(readonly host: string) {}
 
@@ -58,6 +64,10 @@ export class ClusterState {
   apply(doc: TopologyDoc): boolean {
     if (this.topology !== null && !this.topology.isNewer(doc)) return false;
     const next = new Topology(doc);
+    if (this.topology !== null) {
+      const before = this.topology.doc.shards;
+      for (const s of doc.shards) if (before.some((b) => b.id === s.id && b.primary !== s.primary)) this.primaryChanges++;
+    }
     const shard = next.shardOfNode.get(this.myId);
     this.myShard = shard ?? -1;
     this.isPrimary = shard !== undefined && doc.shards[shard].primary === this.myId;
@@ -143,5 +153,44 @@ export class ClusterState {
       else if (s !== slot) return CROSS_SLOT;
     }
     return slot;
+  }
+}
+
+/** This node's place in a topology, as it was before a document was applied. */
+export interface TopologyPlace {
+  topology: Topology | null;
+  myShard: number;
+  isPrimary: boolean;
+}
+
+/**
+ * Logs a document just applied (docs/operations.md#logs): topology.changed, and
+ * failover.promoted / failover.demoted when it changed this node's role in its shard. Runs once
+ * per document (rare), so the slot comparison over all 16384 slots is affordable.
+ */
+export function logTopologyApplied(logger: Logger, before: TopologyPlace, cluster: ClusterState): void {
+  const next = cluster.topology!;
+  const prev = before.topology;
+  const doc = next.doc;
+  const shardId = cluster.myShard >= 0 ? doc.shards[cluster.myShard].id : '';
+  const role = cluster.myShard < 0 ? 'none' : cluster.isPrimary ? 'primary' : 'replica';
+  let slotsMoved: number | undefined;
+  if (prev !== null) {
+    slotsMoved = 0;
+    const idOf = (t: Topology, slot: number): string => (t.slotShard[slot] === UNASSIGNED ? '' : t.doc.shards[t.slotShard[slot]].id);
+    for (let slot = 0; slot < next.slotShard.length; slot++) if (idOf(prev, slot) !== idOf(next, slot)) slotsMoved++;
+  }
+  logger.info(
+    { event: 'topology.changed', epoch: doc.epoch, previousEpoch: prev?.epoch ?? 0, shards: doc.shards.length, nodes: doc.nodes.length, slotsMoved, role, shard: shardId || undefined },
+    `applied topology epoch ${doc.epoch}${prev === null ? '' : ` (was ${prev.epoch})`}: ${doc.shards.length} shards, this node ${role === 'none' ? 'in none' : `${role} of ${shardId}`}`,
+  );
+  if (prev === null || cluster.myShard < 0) return;
+  const me = `${cluster.host}:${cluster.port}`;
+  const primary = next.primaryAddress[cluster.myShard];
+  const prevPrimary = before.myShard >= 0 ? prev.primaryAddress[before.myShard] : '';
+  if (cluster.isPrimary && before.myShard >= 0 && !before.isPrimary) {
+    logger.warn({ event: 'failover.promoted', shard: shardId, from: prevPrimary, to: me, epoch: doc.epoch }, `failover: promoted to primary of ${shardId} (was ${prevPrimary}) at epoch ${doc.epoch}`);
+  } else if (!cluster.isPrimary && before.isPrimary) {
+    logger.warn({ event: 'failover.demoted', shard: shardId, from: me, to: primary, epoch: doc.epoch }, `failover: demoted to replica of ${primary} in ${shardId} at epoch ${doc.epoch}`);
   }
 }

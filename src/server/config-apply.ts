@@ -16,6 +16,7 @@ import type { NodeReplication } from './replication.js';
 import type { ClientOutput } from './client-output.js';
 import type { PubSub } from './pubsub.js';
 import type { Scripting } from './scripting/scripting.js';
+import { pinoLevel, type Logger } from '../util/log.js';
 
 /** What applying a parameter reaches on the node (CorralNode implements it). */
 export interface ConfigTarget {
@@ -33,6 +34,8 @@ export interface ConfigTarget {
   /** Rebuilds the TLS context from the configuration; null, or why it could not. */
   reloadTls(): string | null;
   logLine(line: string): void;
+  /** The node's structured log: CONFIG SET loglevel sets its level. */
+  readonly logger: Logger;
 }
 
 /** Applied once when the node is made (the others take effect from their defaults, or where read). */
@@ -46,6 +49,9 @@ export function applyConfig(node: ConfigTarget, name: string, value: ConfigValue
     return;
   }
   switch (name) {
+    case 'loglevel':
+      node.logger.level = pinoLevel(value as string);
+      break;
     case 'requirepass':
       aclFor(node).setRequirepass(value as string);
       break;

@@ -4,6 +4,8 @@
 
 import { globMatch } from '../util/glob.js';
 import { ERR_EVENT_CLASS, keyspaceEventsFlagsToString, keyspaceEventsStringToFlags } from '../commands/keyspace-events.js';
+import { parsePercentiles } from './latency-monitor.js';
+import { trimmedDouble } from './latency-histogram.js';
 
 export type ConfigValue = string | number | boolean;
 
@@ -147,6 +149,10 @@ export const PARAMS: ParamDef[] = [
   // with "not enough memory" and the node is unaffected. 0: no limit.
   { name: 'lua-memory-limit', kind: 'memory', default: 128 * 1024 * 1024, min: 0, ...LLONG_MAX },
   { name: 'latency-monitor-threshold', kind: 'int', default: 0, min: 0, ...LLONG_MAX },
+  // Per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM: server/latency-histogram.ts)
+  // and the percentiles INFO shows, held as given and shown as Redis prints them ("50 99 99.9").
+  { name: 'latency-tracking', kind: 'bool', default: true },
+  { name: 'latency-tracking-info-percentiles', kind: 'string', default: '50 99 99.9', merge: checkPercentiles, format: (v) => parsePercentiles(v).map(trimmedDouble).join(' ') },
   // CLIENT TRACKING's table of remembered keys: past this many, keys are dropped (and their
   // trackers told, as if the keys changed) until it fits again. 0: no limit.
   { name: 'tracking-table-max-keys', kind: 'int', default: 1000000, min: 0, ...LLONG_MAX },
@@ -191,6 +197,16 @@ function mergeOutputLimits(current: string, raw: string): string {
 /** notify-keyspace-events: Redis's class characters (kept as given: see its ParamDef). */
 function checkKeyspaceEvents(_current: string, raw: string): string {
   if (keyspaceEventsStringToFlags(raw) < 0) throw new ConfigError(ERR_EVENT_CLASS);
+  return raw;
+}
+
+/** latency-tracking-info-percentiles: numbers in [0, 100] (Redis's configerr texts otherwise). */
+function checkPercentiles(_current: string, raw: string): string {
+  try {
+    parsePercentiles(raw);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   return raw;
 }
 

@@ -41,7 +41,7 @@ export class NodeControlPlane {
           };
         },
         setWriteFence: (until) => this.setLeaseFence(until),
-        log: (line) => node.logLine(line),
+        logger: node.logger,
       },
       {
         dial: node.dial,
@@ -56,7 +56,7 @@ export class NodeControlPlane {
   }
 
   start(): void {
-    void this.agent.start().catch((err: Error) => this.node.logLine(`control plane: ${err.message}`));
+    void this.agent.start().catch((err: Error) => this.node.logger.error({ event: 'control.error', error: err.message }, `control plane: ${err.message}`));
   }
 
   private setLeaseFence(until: number): void {

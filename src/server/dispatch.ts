@@ -1,11 +1,13 @@
 // Runs one parsed command for a client, with Redis 7's checks in Redis's order: QUIT, command
 // lookup (unknown command, unknown subcommand, arity), authentication, commands refused inside
 // MULTI, the ACL (server/acl: skipped for an unrestricted user), the memory limit, then either
-// queueing (inside MULTI) or the call itself, timed for INFO commandstats and the slowlog.
+// queueing (inside MULTI) or the call itself, timed for INFO commandstats, the slowlog and the
+// latency histograms and monitor.
 
 import type { CommandArgs } from '../protocol/request-parser.js';
 import {
   CMD_DENYOOM,
+  CMD_FAST,
   CMD_LOADING,
   CMD_READONLY,
   CMD_WRITE,
@@ -32,6 +34,7 @@ import { checkAndLog } from './acl/enforce.js';
 import { aclFor } from './acl/registry.js';
 import { redactedArgs } from './acl/redact.js';
 import { clientInfoLine } from './info.js';
+import { recordLatency } from './latency-histogram.js';
 
 /** What the dispatcher needs of its node beyond ServerApi (CorralNode implements it). */
 export interface DispatchHost extends ServerApi {
@@ -104,7 +107,7 @@ export function dispatch(node: DispatchHost, client: Client, args: CommandArgs):
   }
   const store = node.store;
   if (store.maxmemory !== 0) {
-    const fits = store.evictIfNeeded();
+    const fits = node.latency.thresholdMicros === 0 ? store.evictIfNeeded() : evictTimed(node);
     const addsMemory =
       (cmd.flags & CMD_DENYOOM) !== 0 || (cmd.name === 'exec' && client.multi !== null && (client.multiFlags & CMD_DENYOOM) !== 0);
     if (!fits && addsMemory) {
@@ -150,6 +153,19 @@ export function dispatch(node: DispatchHost, client: Client, args: CommandArgs):
   call(node, client, cmd, args);
 }
 
+/**
+ * evictIfNeeded with the latency monitor on: a pass that evicted keys is an "eviction-cycle"
+ * event (Redis times performEvictions the same way) when it took the threshold or longer.
+ */
+function evictTimed(node: DispatchHost): boolean {
+  const store = node.store;
+  const evictedBefore = store.stats.evictedKeys;
+  const started = performance.now();
+  const fits = store.evictIfNeeded();
+  if (store.stats.evictedKeys !== evictedBefore) node.latency.addSampleIfNeeded('eviction-cycle', Math.floor(performance.now() - started));
+  return fits;
+}
+
 const ERR_MULTI_TOO_BIG = 'ERR Transaction discarded: its queued commands passed client-query-buffer-limit';
 
 /**
@@ -177,12 +193,15 @@ function queueInTransaction(node: DispatchHost, client: Client, cmd: Command, ar
 }
 
 /**
- * Runs a command (also used by EXEC for each queued command). Its duration, for commandstats and
- * the slowlog, is measured from the previous clock reading in this batch (`node.lastTick`), so
- * each command costs one clock read, not two; the few microseconds of parsing before it count
- * as its time, as Redis's own timing includes some overhead.
+ * Runs a command (also used by EXEC for each queued command). Its duration, for commandstats, the
+ * slowlog and the latency histograms and monitor, is measured from the previous clock reading in
+ * this batch (`node.lastTick` when the call starts), so each command costs one clock read, not
+ * two; the few microseconds of parsing before it count as its time, as Redis's own timing
+ * includes some overhead. Commands a call runs itself (EXEC's, a script's) move lastTick on, but
+ * the call's own duration still counts from its start, so it includes theirs, as in Redis.
  */
 export function call(node: DispatchHost, client: Client, cmd: Command, args: CommandArgs): void {
+  const startTick = node.lastTick;
   const ctx = node.ctx;
   ctx.args = args;
   ctx.client = client;
@@ -229,10 +248,17 @@ export function call(node: DispatchHost, client: Client, cmd: Command, args: Com
     else node.stats.countError(w.slabView, w.slabIndex(replyAt), w.slabIndex(w.pendingBytes));
   }
   const now = performance.now();
-  const micros = (now - node.lastTick) * 1000;
+  const micros = (now - startTick) * 1000;
   node.lastTick = now;
   cmd.calls++;
   cmd.usec += micros;
+  // INFO latencystats / LATENCY HISTOGRAM, and the latency monitor's command events (Redis's
+  // "fast-command" for commands flagged fast), from the same clock reading.
+  const latency = node.latency;
+  if (latency.tracking) recordLatency(cmd, micros);
+  if (latency.thresholdMicros !== 0 && micros >= latency.thresholdMicros) {
+    latency.addSample((cmd.flags & CMD_FAST) !== 0 ? 'fast-command' : 'command', Math.floor(micros / 1000));
+  }
   node.stats.commandsProcessed++;
   client.lastCommand = cmd.fullName;
   const threshold = node.slowlogThreshold;

@@ -8,6 +8,7 @@ import type { CommandContext } from '../commands/context.js';
 import type { Command } from '../commands/table.js';
 import type { Client } from './client.js';
 import type { ServerApi } from './server-api.js';
+import { percentilesField } from './latency-histogram.js';
 
 /**
  * HELLO and INFO report Redis's name and version, not corral's: client libraries gate features
@@ -28,12 +29,13 @@ const ALL_SECTIONS = [
   'modules',
   'commandstats',
   'errorstats',
+  'latencystats',
   'cluster',
   'keyspace',
 ] as const;
 type Section = (typeof ALL_SECTIONS)[number];
 
-const DEFAULT_SECTIONS: readonly Section[] = ALL_SECTIONS.filter((s) => s !== 'commandstats');
+const DEFAULT_SECTIONS: readonly Section[] = ALL_SECTIONS.filter((s) => s !== 'commandstats' && s !== 'latencystats');
 
 /**
  * corral's own sections, printed (after Redis's) only when asked for by name: default, all and
@@ -316,6 +318,22 @@ function commandstats(node: ServerApi): string {
   return lines('Commandstats', fields);
 }
 
+/**
+ * `# Latencystats`: latency_percentiles_usec_<cmd>:p50=..,p99=..,p99.9=.. (the configured
+ * percentiles) for each command with a histogram; empty while latency-tracking is no.
+ */
+function latencystats(node: ServerApi): string {
+  const fields: Array<[string, string]> = [];
+  const monitor = node.latency;
+  if (!monitor.tracking) return lines('Latencystats', fields);
+  const visit = (cmd: Command): void => {
+    if (cmd.latencyCounts !== null) fields.push([`latency_percentiles_usec_${cmd.fullName}`, percentilesField(cmd.latencyCounts, monitor.percentiles)]);
+    if (cmd.subcommands !== null) for (const s of cmd.subcommands.values()) visit(s);
+  };
+  for (const cmd of node.table.all()) visit(cmd);
+  return lines('Latencystats', fields);
+}
+
 function keyspace(node: ServerApi): string {
   const fields: Array<[string, string]> = [];
   for (const db of node.store.dbs) {
@@ -339,6 +357,7 @@ const SECTION_WRITERS: Record<Section, (node: ServerApi) => string> = {
       'Errorstats',
       [...node.stats.errorCodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([code, n]): [string, string] => [`errorstat_${code}`, `count=${n}`]),
     ),
+  latencystats,
   cluster: (node) => lines('Cluster', [['cluster_enabled', node.config.get('cluster-enabled') === true ? 1 : 0]]),
   keyspace,
 };
@@ -386,6 +405,7 @@ export function resetStats(node: ServerApi): void {
     cmd.usec = 0;
     cmd.rejectedCalls = 0;
     cmd.failedCalls = 0;
+    cmd.latencyCounts = null;
     if (cmd.subcommands !== null) for (const sub of cmd.subcommands.values()) visit(sub);
   };
   for (const cmd of node.table.all()) visit(cmd);

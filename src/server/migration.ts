@@ -46,6 +46,11 @@ export class NodeMigration implements ImportHost {
   private readonly keyPos: number[] = [];
   /** The copy rate of this node's exports (`migration-rate`). */
   readonly throttle: ByteThrottle;
+  /**
+   * Keys and bytes copied by the exports and imports that have ended (a metric: add the running
+   * ones' for the total moved). Each is added once, when it leaves `exports` or `imports`.
+   */
+  readonly ended = { exportedKeys: 0, exportedBytes: 0, importedKeys: 0, importedBytes: 0 };
 
   constructor(
     private readonly node: ServerCore,
@@ -81,6 +86,8 @@ export class NodeMigration implements ImportHost {
     client.exportSlot = slot;
     const exp = new SlotExport(slot, node.store.dbs[0], conn, (e) => {
       if (this.exports.get(e.slot) === e) this.exports.delete(e.slot);
+      this.ended.exportedKeys += e.keysCopied;
+      this.ended.exportedBytes += e.bytesSent;
       // The slot's pause outlives the export: the importer closes its end as soon as it applies
       // the switch, which may be before this node does; writes taken in between would be lost.
       // The pause ends when this node applies a topology without the slot, when the mover
@@ -89,7 +96,7 @@ export class NodeMigration implements ImportHost {
     }, this.throttle);
     this.exports.set(slot, exp);
     node.rewireKeyRemoved();
-    node.logVerbose(`exporting slot ${slot} (${exp.keysTotal} keys) to ${client.addr}`);
+    this.step('copy', slot, { side: 'source', to: client.addr, keys: exp.keysTotal }, `exporting slot ${slot} (${exp.keysTotal} keys) to ${client.addr}`);
     return null;
   }
 
@@ -97,7 +104,7 @@ export class NodeMigration implements ImportHost {
   clientGone(client: Client): void {
     const exp = this.exports.get(client.exportSlot);
     if (exp !== undefined) {
-      this.node.logVerbose(`export of slot ${exp.slot} ended: the importer disconnected`);
+      this.step('abort', exp.slot, { side: 'source', keys: exp.keysCopied, bytes: exp.bytesSent }, `export of slot ${exp.slot} ended: the importer disconnected`);
       exp.close();
     }
   }
@@ -139,6 +146,7 @@ export class NodeMigration implements ImportHost {
     this.node.cluster!.pausedSlots.set(slot, performance.now() + ms);
     clearTimeout(this.pauseTimers.get(slot));
     this.pauseTimers.set(slot, setTimeout(() => this.endPause(slot), ms));
+    this.step('pause', slot, { side: 'source', ms }, `slot ${slot}: writes paused for the switch (at most ${ms} ms)`);
     return exp.writeMark();
   }
 
@@ -178,13 +186,14 @@ export class NodeMigration implements ImportHost {
     if (cluster === null) return 'ERR This instance has cluster support disabled';
     if (!cluster.isPrimary) return 'ERR only a primary imports slots';
     if (cluster.topology !== null && cluster.topology.slotShard[slot] === cluster.myShard) return `ERR slot ${slot} is already served by this node`;
-    this.imports.get(slot)?.close();
+    const previous = this.imports.get(slot);
+    if (previous !== undefined) this.importEnded(previous);
     this.cleaning.delete(slot);
     this.dropSlotKeys(slot, Infinity);
     const imp = new SlotImport(slot, host, port, this, this.security());
     this.imports.set(slot, imp);
     imp.start();
-    this.node.logVerbose(`importing slot ${slot} from ${host}:${port}`);
+    this.step('copy', slot, { side: 'target', from: `${host}:${port}` }, `importing slot ${slot} from ${host}:${port}`);
     return null;
   }
 
@@ -192,10 +201,18 @@ export class NodeMigration implements ImportHost {
   abortImport(slot: number): boolean {
     const imp = this.imports.get(slot);
     if (imp === undefined) return false;
-    imp.close();
+    this.step('abort', slot, { side: 'target', keys: imp.keysCopied, bytes: imp.bytesReceived }, `import of slot ${slot} aborted`);
+    this.importEnded(imp);
     this.imports.delete(slot);
     this.startCleanup(slot);
     return true;
+  }
+
+  /** Closes an import leaving `imports` and adds what it copied to `ended`. */
+  private importEnded(imp: SlotImport): void {
+    imp.close();
+    this.ended.importedKeys += imp.keysCopied;
+    this.ended.importedBytes += imp.bytesReceived;
   }
 
   beginBatch(): void {
@@ -239,6 +256,11 @@ export class NodeMigration implements ImportHost {
     return this.node.replStream?.offsetAfterTurn ?? 0;
   }
 
+  /** A slot move's step on this node: at loglevel verbose (one per slot and step; the mover logs batches at notice). */
+  private step(step: 'copy' | 'pause' | 'done' | 'abort', slot: number, fields: Record<string, unknown>, line: string): void {
+    this.node.logger.verbose({ event: 'migration.step', step, slot, ...fields }, line);
+  }
+
   log(line: string): void {
     this.node.logLine(line);
   }
@@ -251,15 +273,15 @@ export class NodeMigration implements ImportHost {
     const t = cluster.topology!;
     for (const e of [...this.exports.values()]) {
       if (t.slotShard[e.slot] !== cluster.myShard || !cluster.isPrimary) {
-        this.node.logVerbose(`slot ${e.slot} moved away: export done, removing its keys`);
+        this.step('done', e.slot, { side: 'source', keys: e.keysCopied, bytes: e.bytesSent }, `slot ${e.slot} moved away: export done, removing its keys`);
         e.close();
         this.startCleanup(e.slot);
       }
     }
     for (const imp of [...this.imports.values()]) {
       if (t.slotShard[imp.slot] === cluster.myShard) {
-        this.node.logVerbose(`slot ${imp.slot} is now served here: import done (${imp.keysCopied} keys copied)`);
-        imp.close();
+        this.step('done', imp.slot, { side: 'target', keys: imp.keysCopied, bytes: imp.bytesReceived }, `slot ${imp.slot} is now served here: import done (${imp.keysCopied} keys copied)`);
+        this.importEnded(imp);
         this.imports.delete(imp.slot);
       }
     }

@@ -17,7 +17,7 @@ import { Store } from '../store/store.js';
 import { CachedClock, systemClock, type Clock } from '../util/clock.js';
 import { attachReader } from './socket-reader.js';
 import { createSocketWriter } from './socket-writer.js';
-import { Client, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT } from './client.js';
+import { Client, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, formatAddress } from './client.js';
 import { Config, ConfigError, type ConfigValue } from './config.js';
 import { APPLIED_AT_START, applyConfig } from './config-apply.js';
 import { aclFor } from './acl/registry.js';
@@ -28,8 +28,10 @@ import { clientTlsOptions, isTlsContextParam } from './tls-config.js';
 import type { LinkSecurity } from '../util/link-security.js';
 import { call, dispatch, type DispatchHost } from './dispatch.js';
 import { Slowlog } from './slowlog.js';
+import { LATENCY_PARAMS, LatencyMonitor } from './latency-monitor.js';
 import { WatchRegistry } from './watch.js';
-import { ClusterState } from './cluster-state.js';
+import { ClusterState, logTopologyApplied } from './cluster-state.js';
+import { EventThrottle, clientFields, lineLogger, pinoLevel, safeProtocolReason, silentLogger, type Logger } from '../util/log.js';
 import { keySlotOf } from '../cluster/slot.js';
 import { reachableHost } from '../util/address.js';
 import { parseClusterNodes, planTopology, type ShardPlan } from '../cluster/plan.js';
@@ -62,6 +64,9 @@ export interface NodeOptions {
   clock?: Clock;
   /** Extra commands (server-level ones are registered by the caller: see server/commands). */
   commands?: CommandDef[];
+  /** Where the node's events go (docs/operations.md#logs); its level follows loglevel. */
+  logger?: Logger;
+  /** Without a logger: each record as a text line (`event message key=value ...`); else none. */
   log?: (line: string) => void;
   /**
    * Rewrites the addresses the node connects to, for the control plane and for replication
@@ -86,6 +91,8 @@ export class CorralNode implements ServerApi, DispatchHost {
   readonly clients = new Map<number, Client>();
   readonly stats = new NodeStats();
   readonly slowlog: Slowlog;
+  /** The latency monitor and latency-tracking settings (server/latency-monitor.ts). */
+  readonly latency: LatencyMonitor;
   readonly watches: WatchRegistry;
   readonly runId: string;
   /** This node's view of the cluster, or null when cluster-enabled is no. */
@@ -137,7 +144,11 @@ export class CorralNode implements ServerApi, DispatchHost {
   private cron: NodeJS.Timeout | null = null;
   private defragSlices = 0;
   private shuttingDown = false;
+  /** The node's structured log (util/log.ts): events on rare paths only, never per command. */
+  readonly logger: Logger;
   private readonly log: (line: string) => void;
+  /** Client events (limits, protocol errors) are capped per second: a misbehaving client must not flood the log. */
+  private readonly clientEvents = new EventThrottle(20);
   /** See NodeOptions.dial. */
   readonly dial: Dialer | undefined;
   /** Resolves when the node has stopped (SHUTDOWN or close()). */
@@ -148,7 +159,9 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.config = new Config(options.config ?? {});
     this.clock = new CachedClock(options.clock ?? systemClock);
     this.stats.startedAt = this.clock.now();
-    this.log = options.log ?? (() => {});
+    this.logger = options.logger ?? (options.log !== undefined ? lineLogger(options.log) : silentLogger());
+    this.logger.level = pinoLevel(this.config.str('loglevel'));
+    this.log = (line) => this.logger.info(line);
     this.dial = options.dial;
     const clustered = this.config.get('cluster-enabled') === true;
     this.store = new Store({ databases: this.config.int('databases'), clock: this.clock, slotOf: clustered ? keySlotOf : undefined });
@@ -166,6 +179,8 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.ctx.w = this.writer;
     this.ctx.owner = this;
     this.slowlog = new Slowlog(this.clock);
+    this.latency = new LatencyMonitor(() => Math.floor(this.clock.now() / 1000));
+    for (const name of LATENCY_PARAMS) this.latency.configure(name, this.config.get(name));
     this.watches = new WatchRegistry(this);
     this.slowlogThreshold = this.config.int('slowlog-log-slower-than');
     this.runId = randomHex(40);
@@ -190,7 +205,7 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.pubsub = new PubSub({
       deliver: (client, frame) => this.output.deliver(client, frame),
       closeForOutputLimit: (client) => {
-        this.log(`client id=${client.id} addr=${client.addr} closed for overcoming of output buffer limits`);
+        this.logClientEvent(client, 'output-buffer');
         this.closeClient(client);
       },
       now: () => this.clock.now(),
@@ -208,7 +223,10 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.blocking.onActiveChange = () => this.refreshKeyHook();
     this.listeners = new Listeners(this.config, (socket) => this.accept(socket), this.log);
     for (const name of APPLIED_AT_START) applyConfig(this, name, this.config.get(name));
-    this.config.onChange = (name, value) => applyConfig(this, name, value);
+    this.config.onChange = (name, value) => {
+      applyConfig(this, name, value);
+      this.latency.configure(name, value);
+    };
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
 
@@ -288,6 +306,7 @@ export class CorralNode implements ServerApi, DispatchHost {
       this.stats.rejectedConnections++;
       socket.on('error', () => {});
       socket.end('-ERR max number of clients reached\r\n');
+      if (!this.shuttingDown) this.logClientEvent({ addr: formatAddress(socket.remoteAddress, socket.remotePort) }, 'maxclients');
       return;
     }
     const acl = aclFor(this);
@@ -349,7 +368,7 @@ export class CorralNode implements ServerApi, DispatchHost {
       if (client.closeAfterReply) break;
       if (this.output.limit > 0 && w.pendingBytes + client.pendingOutput > this.output.limit) {
         w.discard();
-        this.log(`client id=${client.id} addr=${client.addr} closed for overcoming of output buffer limits`);
+        this.logClientEvent(client, 'output-buffer');
         this.replStream?.endRead();
         this.closeClient(client);
         return;
@@ -365,8 +384,9 @@ export class CorralNode implements ServerApi, DispatchHost {
     if (r === PROTOCOL_ERROR) {
       w.error(`ERR ${parser.error}`);
       client.closeAfterReply = true;
+      this.logClientEvent(client, null, parser.error);
     } else if (r !== NEED_MORE && r !== COMMAND_READY) {
-      this.log(`closing client id=${client.id} that reached max query buffer length`);
+      this.logClientEvent(client, 'query-buffer');
       w.discard();
       this.closeClient(client);
       return;
@@ -475,7 +495,9 @@ export class CorralNode implements ServerApi, DispatchHost {
   /** Applies a topology document (if newer) and takes the role it gives this node. */
   applyTopology(doc: TopologyDoc): boolean {
     const cluster = this.cluster;
+    const before = cluster === null ? null : { topology: cluster.topology, myShard: cluster.myShard, isPrimary: cluster.isPrimary };
     if (cluster === null || !cluster.apply(doc)) return false;
+    logTopologyApplied(this.logger, before!, cluster);
     const t = cluster.topology!;
     if (cluster.myShard >= 0) {
       if (cluster.isPrimary) this.replication.becomePrimary();
@@ -603,24 +625,45 @@ export class CorralNode implements ServerApi, DispatchHost {
   }
 
   logLine(line: string): void {
-    this.log(line);
+    this.logger.info(line);
+  }
+
+  /** A line at a Redis log level: debug and verbose lines only at loglevel verbose or debug (notice: always). */
+  logAt(level: LogLevel, line: string): void {
+    if (level === 'warning') this.logger.warn(line);
+    else if (level === 'notice') this.logger.info(line);
+    else if (level === 'verbose') this.logger.verbose(line);
+    else this.logger.debug(line);
   }
 
   /**
    * A line logged only at loglevel verbose or debug: the per-slot lines of a move (five per slot,
-   * 20,000 for an add-shard's 4,096 slots, each a console.log relayed by `corral up`, cost ~3% of
-   * a source's CPU during the move; the mover's per-batch lines say the same at notice).
+   * 20,000 for an add-shard's 4,096 slots, each relayed by `corral up`, cost ~3% of a source's
+   * CPU during the move; the mover's per-batch lines say the same at notice).
    */
-  /** A line at a Redis log level: debug and verbose lines only at loglevel verbose or debug (notice: always). */
-  logAt(level: LogLevel, line: string): void {
-    const configured = this.config.str('loglevel');
-    const rank = { debug: 0, verbose: 1, notice: 2, warning: 3 } as const;
-    if (rank[level] >= (rank[configured as keyof typeof rank] ?? 2)) this.log(line);
+  logVerbose(line: string): void {
+    this.logger.verbose(line);
   }
 
-  logVerbose(line: string): void {
-    const level = this.config.str('loglevel');
-    if (level === 'verbose' || level === 'debug') this.log(line);
+  /**
+   * client.limit (kind: output-buffer, query-buffer, maxclients) or, with kind null,
+   * client.protocol_error: the client's id, address, name and user, and the reason, never what
+   * it sent (util/log.ts). At most 20 a second; the next one says how many were left out.
+   */
+  private logClientEvent(client: Client | { addr: string }, kind: 'output-buffer' | 'query-buffer' | 'maxclients' | null, error = ''): void {
+    const suppressed = this.clientEvents.allow();
+    if (suppressed < 0) return;
+    const who = clientFields(client);
+    const more = suppressed > 0 ? { suppressed } : undefined;
+    if (kind === null) {
+      const reason = safeProtocolReason(error);
+      this.logger.info({ event: 'client.protocol_error', ...who, error: reason, ...more }, `closing client id=${who.id} addr=${who.addr}: ${reason}`);
+    } else if (kind === 'maxclients') {
+      this.logger.warn({ event: 'client.limit', kind, ...who, maxclients: this.config.int('maxclients'), ...more }, `refused a connection from ${who.addr}: max number of clients reached`);
+    } else {
+      const what = kind === 'output-buffer' ? 'closed for overcoming of output buffer limits' : 'closed: it reached max query buffer length';
+      this.logger.warn({ event: 'client.limit', kind, ...who, ...more }, `client id=${who.id} addr=${who.addr} ${what}`);
+    }
   }
 
   closeClient(client: Client): void {
@@ -646,7 +689,11 @@ export class CorralNode implements ServerApi, DispatchHost {
     const now = this.clock.refresh();
     // Active expiry: a quarter of each cron period at most, as Redis's slow cycle; not while a
     // busy script runs (it sees the keyspace as of its start, apart from its own writes).
-    if (this.activeExpireEnabled && (this.scripting === null || !this.scripting.busy)) this.store.activeExpireCycle(250 / this.config.int('hz'));
+    if (this.activeExpireEnabled && (this.scripting === null || !this.scripting.busy)) {
+      const started = this.latency.thresholdMs !== 0 ? performance.now() : 0;
+      this.store.activeExpireCycle(250 / this.config.int('hz'));
+      if (started !== 0) this.latency.addSampleIfNeeded('expire-cycle', Math.floor(performance.now() - started));
+    }
     if (this.tracking.active) this.tracking.limitTable();
     this.defragSlices = 0;
     this.defragStep();

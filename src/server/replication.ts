@@ -80,7 +80,7 @@ export class NodeReplication implements ReplicaHost {
       this.source = new ReplicationSource({
         store: this.node.store,
         backlogSize: this.node.config.int('repl-backlog-size'),
-        log: (l) => this.log(l),
+        log: (l, fields) => this.log(l, fields),
         // A replica's full copy starts with the primary's function libraries (FUNCTION RESTORE
         // ... FLUSH), as Redis's RDB carries them.
         fullCopyPreamble: () => (this.node.functions === null ? null : encodeCommand(['FUNCTION', 'RESTORE', this.node.functions.dump(), 'FLUSH'])),
@@ -116,10 +116,13 @@ export class NodeReplication implements ReplicaHost {
    * a lease as a primary. A process starts empty (corral keeps nothing on disk).
    */
   hasData = false;
+  /** Times this node went from replica to primary (a failover, or REPLICAOF NO ONE): a metric. */
+  promotions = 0;
 
   /** REPLICAOF NO ONE, or a topology that names this node primary. */
   becomePrimary(): void {
     if (this.role === 'master') return;
+    this.promotions++;
     this.confirmed = false;
     this.link?.stop();
     this.link = null;
@@ -268,8 +271,9 @@ export class NodeReplication implements ReplicaHost {
     }
   }
 
-  log(line: string): void {
-    this.node.logLine(line);
+  log(line: string, fields?: Record<string, unknown>): void {
+    if (fields === undefined) this.node.logger.info(line);
+    else this.node.logger.info(fields, line);
   }
 
   /** Serving reads on a replica: refused while a full copy is being loaded. */

@@ -17,6 +17,7 @@ import type { PubSubBus } from './pubsub-bus.js';
 import type { PubSub } from './pubsub.js';
 import type { NodeReplication } from './replication.js';
 import type { Functions } from './scripting/functions.js';
+import type { LatencyMonitor } from './latency-monitor.js';
 import type { Scripting } from './scripting/scripting.js';
 import type { ServerCore } from './server-core.js';
 import type { Slowlog } from './slowlog.js';
@@ -84,6 +85,8 @@ export interface ServerScriptingApi {
 /** What the introspection commands report beyond ServerCore's counters. */
 export interface ServerIntrospectionApi {
   readonly slowlog: Slowlog;
+  /** The latency monitor's events and the latency-tracking settings (server/latency-monitor.ts). */
+  readonly latency: LatencyMonitor;
   /** instantaneous_ops_per_sec over the recent cron samples. */
   readonly opsPerSecond: number;
 }

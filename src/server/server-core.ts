@@ -17,6 +17,7 @@ import type { Client } from './client.js';
 import type { ClusterState } from './cluster-state.js';
 import type { Config } from './config.js';
 import type { NodeStats } from './stats.js';
+import type { Logger } from '../util/log.js';
 
 /** Redis's log levels (loglevel): debug and verbose lines are logged only when asked for. */
 export type LogLevel = 'warning' | 'notice' | 'verbose' | 'debug';
@@ -61,6 +62,8 @@ export interface ServerCore {
 
   // ---- counters and log ----
   readonly stats: NodeStats;
+  /** Structured events (util/log.ts; docs/operations.md#logs): rare paths only. */
+  readonly logger: Logger;
   logLine(line: string): void;
   logAt(level: LogLevel, line: string): void;
   logVerbose(line: string): void;

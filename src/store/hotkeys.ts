@@ -35,6 +35,13 @@
 // share both merge). Keys are tracked by name across databases (db 0 and db 1's "x" count
 // together): cluster mode has only database 0.
 //
+// Load per slot range. In cluster mode (the store is given the cluster's slot function) every
+// sampled access is also counted into a fixed array of SLOT_RANGES ranges of slots, by its key's
+// slot: the count times the sample period estimates the accesses to each range, so per-shard
+// imbalance and a hot range are queries on the node's metrics. It costs a sampled access (one in
+// N) a CRC16 of its key through a reused scratch buffer and one array increment; nothing for the
+// others.
+//
 // Why not W-TinyLFU's count-min sketch (tinylfu-sketch.ts): it exists only under allkeys-tinylfu
 // with maxmemory set, holds hashes rather than key names (a top-k must name its keys), and ages
 // by halving after a number of accesses rather than by time, so it gives no rate per second.
@@ -51,6 +58,8 @@ export interface HotKeysOptions {
   samplePeriod?: number;
   /** Seed of the sampling gaps' generator (tests fix it). */
   seed?: number;
+  /** The cluster hash slot of key bytes (cluster mode): sampled accesses are then counted per slot range. */
+  slotOf?: (buf: Buffer, start: number, end: number) => number;
 }
 
 export interface HotKey {
@@ -64,6 +73,9 @@ export const DEFAULT_HOTKEY_EPOCH_MS = 3000;
 export const DEFAULT_HOTKEY_SAMPLE_PERIOD = 16;
 /** Keys are tracked by at most this many characters (see the file comment). */
 export const MAX_KEY_CHARS = 1024;
+/** Slot ranges sampled accesses are counted in (cluster mode), each SLOTS_PER_RANGE slots wide. */
+export const SLOT_RANGES = 16;
+export const SLOTS_PER_RANGE = 16384 / SLOT_RANGES;
 
 /** One epoch's Space-Saving table: a min-heap of counters by count, and each key's heap slot. */
 export class SpaceSaving {
@@ -170,6 +182,13 @@ export class HotKeys {
   readonly capacity: number;
   readonly epochMs: number;
   readonly samplePeriod: number;
+  /**
+   * Sampled accesses per slot range (range i: slots i * SLOTS_PER_RANGE ...), null outside
+   * cluster mode; times samplePeriod estimates the accesses. Never reset: a Prometheus counter.
+   */
+  readonly slotRangeSamples: Float64Array | null;
+  private readonly slotOf: ((buf: Buffer, start: number, end: number) => number) | null;
+  private slotScratch: Buffer | null = null;
   private current: SpaceSaving;
   private previous: SpaceSaving;
   /** Whether `previous` covers a whole epoch (false until the first rotation, and after a gap). */
@@ -189,6 +208,8 @@ export class HotKeys {
     this.epochStart = clock.now();
     this.rng = (options.seed ?? 0x9e3779b9) | 0 || 1;
     this.skip = this.nextGap();
+    this.slotOf = options.slotOf ?? null;
+    this.slotRangeSamples = this.slotOf === null ? null : new Float64Array(SLOT_RANGES);
   }
 
   /** A sampled access of `key` (the keyspace calls it when `skip` reaches 0). */
@@ -196,6 +217,15 @@ export class HotKeys {
     this.skip = this.nextGap();
     this.rotate(this.clock.now());
     this.current.add(key.length > MAX_KEY_CHARS ? `${key.slice(0, MAX_KEY_CHARS)}...(${key.length} bytes)` : key);
+    if (this.slotRangeSamples !== null) this.slotRangeSamples[(this.slotOfKey(key) / SLOTS_PER_RANGE) | 0]++;
+  }
+
+  /** The slot of a latin1 key, through a scratch buffer reused across samples (grown for a longer key). */
+  private slotOfKey(key: string): number {
+    let b = this.slotScratch;
+    if (b === null || b.length < key.length) b = this.slotScratch = Buffer.allocUnsafe(Math.max(256, key.length));
+    const n = b.write(key, 0, 'latin1');
+    return this.slotOf!(b, 0, n);
   }
 
   /** The `count` keys with the highest estimated rate, highest first (ties by key). */

@@ -47,6 +47,7 @@ export class LeaseTable {
     const token = String(this.next++);
     this.leases.set(key, { token, expiresAt: this.clock.now() + ms });
     this.stats.usedBytes += LEASE_OVERHEAD + key.length;
+    this.stats.leasesGranted++;
     return token;
   }
 

@@ -17,6 +17,10 @@ export class StoreStats {
   misses = 0;
   expiredKeys = 0;
   evictedKeys = 0;
+  /** Cache-aside leases (docs/leases.md): granted; CACHE.GET callers told MISS_WAIT; stale values served (STALE, STALE_WON). */
+  leasesGranted = 0;
+  leaseWaits = 0;
+  leaseStaleServed = 0;
   /**
    * Changes made to the dataset by commands (Redis's server.dirty): moved by every write that
    * changes a key, its TTL or a whole database; never by expiry or eviction, and not reset by
@@ -54,5 +58,8 @@ export class StoreStats {
     this.misses = 0;
     this.expiredKeys = 0;
     this.evictedKeys = 0;
+    this.leasesGranted = 0;
+    this.leaseWaits = 0;
+    this.leaseStaleServed = 0;
   }
 }

@@ -75,7 +75,7 @@ export class Store {
 
   constructor(readonly options: StoreOptions) {
     this.stats = new StoreStats(options.clock);
-    this.hotKeys = new HotKeys(options.clock, options.hotKeys);
+    this.hotKeys = new HotKeys(options.clock, { ...options.hotKeys, slotOf: options.slotOf });
     for (let i = 0; i < options.databases; i++) {
       this.dbs.push(new Keyspace(i, options.clock, this.stats, options.slotOf ?? null, 16384, this.pagePool, this.hotKeys));
     }

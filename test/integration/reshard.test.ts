@@ -332,7 +332,7 @@ test('RESHARD REMOVE with kill -9 of the target primary of a batch mid-move: its
     const k = kill as KillWindow | null;
     assert.ok(k !== null);
     // The mover gave the batch up when its target failed (and moved its slots later, or the plan would not have ended).
-    const aborted = ctx.nodeLog().filter((l) => Number(l.slice(0, l.indexOf(' '))) >= k.at && / mover: batch of .* aborted: /.test(l));
+    const aborted = ctx.nodeLog().filter((l) => Number(l.slice(0, l.indexOf(' '))) >= k.at && /[ "]mover: batch of .* aborted: /.test(l)); // a plain line, or JSON ("msg":"mover: ...")
     ctx.log(`aborted after the kill:\n    ${aborted.join('\n    ')}`);
     assert.ok(aborted.some((l) => l.includes(`-> ${target.shard} aborted: `)), `the mover aborted the batch to ${target.shard} (${target.batch})`);
     // The replica took over; corral up restarted the killed process, which came back as its replica.

@@ -34,7 +34,8 @@ export interface ReplicaHost {
   applied(buf: Buffer, start: number, end: number, offset: number): void;
   /** The link's state changed (INFO, LOADING replies, the control plane's reports). */
   stateChanged(): void;
-  log(line: string): void;
+  /** A log line; `fields` make it a structured event (util/log.ts: `event` and its fields). */
+  log(line: string, fields?: Record<string, unknown>): void;
 }
 
 export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
@@ -261,11 +262,25 @@ export class ReplicationLink {
             this.syncKeys = 0;
             this.syncStartedAt = Date.now();
             this.fullSyncs++;
+            this.host.log(`full sync from ${this.primaryHost}:${this.primaryPort}: replication id ${this.replid}, offset ${this.offset}`, {
+              event: 'replication.sync',
+              kind: 'full',
+              side: 'replica',
+              primary: `${this.primaryHost}:${this.primaryPort}`,
+              offset: this.offset,
+            });
             this.host.resetDataset();
             this.setState('sync');
           } else if (words[0] === 'CONTINUE') {
             if (words[1] !== undefined && words[1] !== '') this.replid = words[1];
             this.partialSyncs++;
+            this.host.log(`partial sync from ${this.primaryHost}:${this.primaryPort}: resuming at offset ${this.offset + 1}`, {
+              event: 'replication.sync',
+              kind: 'partial',
+              side: 'replica',
+              primary: `${this.primaryHost}:${this.primaryPort}`,
+              offset: this.offset + 1,
+            });
             this.setState('connected');
           } else {
             throw new Error(`unexpected PSYNC reply: ${line} (corral replicates only from corral)`);
@@ -283,7 +298,14 @@ export class ReplicationLink {
     if (this.inSnapshot) {
       if (isWord(a, 0, 'corral') && a.argc === 2 && isWord(a, 1, 'syncend')) {
         this.inSnapshot = false;
-        this.host.log(`full copy from ${this.primaryHost}:${this.primaryPort} applied: ${this.syncKeys} keys in ${Date.now() - this.syncStartedAt} ms`);
+        this.host.log(`full copy from ${this.primaryHost}:${this.primaryPort} applied: ${this.syncKeys} keys in ${Date.now() - this.syncStartedAt} ms`, {
+          event: 'replication.sync',
+          kind: 'full-done',
+          side: 'replica',
+          primary: `${this.primaryHost}:${this.primaryPort}`,
+          keys: this.syncKeys,
+          ms: Date.now() - this.syncStartedAt,
+        });
         this.setState('connected');
         return;
       }

@@ -88,7 +88,8 @@ interface SnapshotJob {
 export interface ReplicationSourceOptions {
   store: Store;
   backlogSize: number;
-  log: (line: string) => void;
+  /** A log line; `fields` make it a structured event (util/log.ts). */
+  log: (line: string, fields?: Record<string, unknown>) => void;
   /** Most stream bytes buffered for a replica during its full copy (client-output-buffer-limit replica). */
   maxSyncBuffer?: number;
   /** Commands (RESP) a full copy starts with, before the keys: the node's function libraries. */
@@ -364,7 +365,14 @@ export class ReplicationSource {
     peer.state = 'online';
     peer.ackOffset = wantOffset - 1;
     this.replicas.push(peer);
-    this.options.log(`replica ${conn.ip}:${peer.listeningPort} resumed from offset ${wantOffset} (${tail.length} bytes from the backlog)`);
+    this.options.log(`replica ${conn.ip}:${peer.listeningPort} resumed from offset ${wantOffset} (${tail.length} bytes from the backlog)`, {
+      event: 'replication.sync',
+      kind: 'partial',
+      side: 'primary',
+      replica: `${conn.ip}:${peer.listeningPort}`,
+      offset: wantOffset,
+      bytes: tail.length,
+    });
     return peer;
   }
 
@@ -382,7 +390,14 @@ export class ReplicationSource {
     this.streamDb = -1;
     peer.state = 'online';
     this.replicas.push(peer);
-    this.options.log(`replica ${conn.ip}:${peer.listeningPort} got an RDB file of ${rdb.length} bytes (${asked}); streaming from offset ${this.offset}`);
+    this.options.log(`replica ${conn.ip}:${peer.listeningPort} got an RDB file of ${rdb.length} bytes (${asked}); streaming from offset ${this.offset}`, {
+      event: 'replication.sync',
+      kind: 'full',
+      side: 'primary',
+      replica: `${conn.ip}:${peer.listeningPort}`,
+      offset: this.offset,
+      bytes: rdb.length,
+    });
     return peer;
   }
 
@@ -399,7 +414,13 @@ export class ReplicationSource {
     peer.sync = { db: 0, cursor: 0, keys: 0, startedAt: performance.now() };
     this.syncs++;
     this.replicas.push(peer);
-    this.options.log(`replica ${conn.ip}:${listeningPort} needs a full copy (asked ${replid} ${wantOffset}); starting at offset ${this.offset}`);
+    this.options.log(`replica ${conn.ip}:${listeningPort} needs a full copy (asked ${replid} ${wantOffset}); starting at offset ${this.offset}`, {
+      event: 'replication.sync',
+      kind: 'full',
+      side: 'primary',
+      replica: `${conn.ip}:${listeningPort}`,
+      offset: this.offset,
+    });
     setImmediate(() => this.snapshotStep(peer));
     return peer;
   }

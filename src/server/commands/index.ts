@@ -15,6 +15,7 @@ import { streamBlockCommands } from './stream-block.js';
 import { streamReadgroupCommands } from './stream-readgroup.js';
 import { debugCommands } from './debug.js';
 import { aclCommands } from '../acl/commands.js';
+import { latencyCommands } from './latency.js';
 
 export const serverCommands: CommandDef[] = [
   ...connectionCommands,
@@ -32,4 +33,5 @@ export const serverCommands: CommandDef[] = [
   ...streamReadgroupCommands,
   ...debugCommands,
   ...aclCommands,
+  ...latencyCommands,
 ];
