@@ -59,7 +59,7 @@ async function fill(c: RespConn, hash: string, str: string, fields: number, mb: 
 
 async function corralRun(fields: number, mb: number): Promise<Record<string, unknown>> {
   const base = await freePortRange(8);
-  const up = await startServer([process.execPath, path.join(ROOT, 'dist/src/cli/main.js'), 'up', '--shards', '2', '--replicas', '1', '--port', String(base)], {
+  const up = await startServer([process.execPath, path.join(ROOT, 'dist/src/cli/main.js'), 'up', '--dashboard-port', '0', '--shards', '2', '--replicas', '1', '--port', String(base)], {
     name: 'corral up',
     port: base,
     readyLine: /connect with/,

@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   } else if (args.cluster === 'corral') {
     const port = await freePortRange(3);
     const main = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-    const up = await startServer([process.execPath, main, 'up', '--shards', '3', '--replicas', '0', '--port', '{port}'], {
+    const up = await startServer([process.execPath, main, 'up', '--dashboard-port', '0', '--shards', '3', '--replicas', '0', '--port', '{port}'], {
       name: 'corral up',
       port,
       readyLine: /Ctrl-C stops the cluster/,

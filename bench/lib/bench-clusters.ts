@@ -163,7 +163,7 @@ export async function startCorral(setup: ClusterSetup, track: (c: ClusterUnderTe
     if (setup.interrupted()) break;
     try {
       up = await startServer(
-        [process.execPath, corralMain, 'up', '--shards', String(SHARDS), '--replicas', '0', '--port', '{port}'],
+        [process.execPath, corralMain, 'up', '--dashboard-port', '0', '--shards', String(SHARDS), '--replicas', '0', '--port', '{port}'],
         { name: 'corral up', port, cwd: repoRoot, readyLine: /Ctrl-C stops the cluster/, readyTimeoutMs: 30_000, onSpawn: (p) => (up = p) },
       );
     } catch (err) {

@@ -129,7 +129,7 @@ export function corralSystem(o: CorralSystemOptions): FailoverSystem {
     async start() {
       const n = o.shards * (1 + o.replicas);
       const base = await freePortRange(n);
-      const args = [process.execPath, o.corralMain, 'up', '--shards', String(o.shards), '--replicas', String(o.replicas), '--port', '{port}'];
+      const args = [process.execPath, o.corralMain, 'up', '--dashboard-port', '0', '--shards', String(o.shards), '--replicas', String(o.replicas), '--port', '{port}'];
       try {
         up = await startServer(args, {
           name: 'corral up', port: base, cwd: o.repoRoot, readyTimeoutMs: 30_000, onSpawn: (p) => (up = p),

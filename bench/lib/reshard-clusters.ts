@@ -149,7 +149,7 @@ export class CorralReshardCluster implements ReshardSystem {
       const port = await freePortRange(n);
       try {
         this.up = await startServer(
-          [process.execPath, this.o.corralMain, 'up', '--shards', String(this.o.shards), '--replicas', String(this.o.replicas), '--port', '{port}'],
+          [process.execPath, this.o.corralMain, 'up', '--dashboard-port', '0', '--shards', String(this.o.shards), '--replicas', String(this.o.replicas), '--port', '{port}'],
           { name: 'corral up', port, cwd: this.o.repoRoot, readyLine: /Ctrl-C stops the cluster/, readyTimeoutMs: 60_000, onSpawn: (p) => (this.up = p) },
         );
       } catch (err) {

@@ -3,13 +3,15 @@
 // file), `corral up` a whole local cluster (one node process per shard), `corral ring` shows how
 // the consistent-hash ring places slots, `corral cluster ...` inspects and operates a running
 // cluster (status, failover, hotkeys, add-shard, remove-shard, rebalance, migrations),
-// `corral import` copies a running Redis's keys into a cluster or node, `corral demo flash-sale`
-// runs the stampede demo.
+// `corral import` copies a running Redis's keys into a cluster or node, `corral dashboard` serves
+// the web dashboard for a running cluster, `corral demo flash-sale` runs the stampede demo.
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { CorralNode } from '../server/node.js';
 import { serveNodeMetrics } from '../metrics/endpoint.js';
+import { CORRAL_VERSION } from '../server/info.js';
+import { createLogger } from '../util/log.js';
 import { ConfigError, PARAMS, parseConfigFile } from '../server/config.js';
 import { runUp } from './up.js';
 import { linkSecurityFromFlags, useLinkSecurity } from './node-call.js';
@@ -19,6 +21,7 @@ import { clusterHotKeys, type HotKeysCliOptions } from './hotkeys.js';
 import { addShard, collectWeight, migrations, rebalance, removeShard } from './reshard-ops.js';
 import { DEFAULT_DRAIN_S } from './retire.js';
 import { runImport, type ImportCliOptions } from './import.js';
+import { DEFAULT_DASHBOARD_PORT, runDashboard, type DashboardCliOptions } from './dashboard.js';
 import { ringReport } from '../cluster/ring-report.js';
 import { FLASH_SALE_FLAGS, runFlashSaleDemo } from '../demo/index.js';
 
@@ -48,22 +51,30 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
       config['cluster-enabled'] = 'yes';
     }
     if (opts.cluster !== undefined) config['cluster-name'] = opts.cluster;
-    const node = new CorralNode({ config, log: (line) => console.log(line) });
+    // Events as JSON lines, or readable lines on a TTY; to the logfile (JSON, appended) when set (docs/operations.md#logs).
+    const logger = createLogger({ level: config.loglevel, destination: config.logfile || 'stdout' });
+    const node = new CorralNode({ config, logger });
     const port = await node.listen();
-    console.log(`corral node listening on ${node.config.str('bind')}:${port} (pid ${process.pid}); connect with: ${connectHint(node)}`);
+    logger.info(
+      { event: 'node.started', bind: node.config.str('bind'), port: node.plainPort, tlsPort: node.config.int('tls-port'), version: CORRAL_VERSION, configFile, cluster: node.cluster !== null },
+      `corral node listening on ${node.config.str('bind')}:${port} (pid ${process.pid}); connect with: ${connectHint(node)}`,
+    );
     // The metrics endpoint is optional: a node whose metrics port is taken serves its clients all the same.
     const metrics = await serveNodeMetrics(node).catch((err: Error) => {
-      console.error(`corral: no metrics endpoint on port ${node.config.int('metrics-port')}: ${err.message}`);
+      logger.warn({ event: 'metrics.unavailable', port: node.config.int('metrics-port'), error: err.message }, `corral: no metrics endpoint on port ${node.config.int('metrics-port')}: ${err.message}`);
       return null;
     });
-    if (metrics !== null) console.log(`metrics: http://${node.config.str('bind').split(' ')[0]}:${metrics.port}/metrics`);
+    if (metrics !== null) logger.info({ event: 'metrics.listening', port: metrics.port }, `metrics: http://${node.config.str('bind').split(' ')[0]}:${metrics.port}/metrics`);
+    let stopping = false;
     const stop = (signal: string) => {
-      console.log(`${signal} received: shutting down`);
+      stopping = true;
+      logger.info({ event: 'node.stopping', signal }, `${signal} received: shutting down`);
       void Promise.all([node.close(), metrics?.close()]).then(() => process.exit(0));
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
     await node.stopped;
+    if (!stopping) logger.info({ event: 'node.stopping', reason: 'SHUTDOWN' }, 'SHUTDOWN: stopped');
     process.exit(0);
   } catch (err) {
     const message = err instanceof ConfigError || (err as NodeJS.ErrnoException).code !== undefined ? (err as Error).message : String(err);
@@ -96,6 +107,7 @@ program
   .option('--vnodes <k>', 'virtual nodes per shard on the ring')
   .option('--metrics-port <port>', 'serve every node\'s Prometheus metrics merged here (0: no metrics at all)', '9187')
   .option('--metrics-offset <n>', 'each node serves its own /metrics on its port plus this', '1000')
+  .option('--dashboard-port <port>', 'serve the web dashboard on this port (0: no dashboard)', String(DEFAULT_DASHBOARD_PORT))
   .option('--requirepass <password>', 'every node and the coordinator require this password; the nodes\' links to each other use it')
   .option('--tls', 'TLS on every port and link (nodes serve TLS only), with fresh development certificates')
   .option('--tls-dir <dir>', 'with --tls: where the certificates are written (default <tmpdir>/corral-up-<port>/tls)')
@@ -225,6 +237,23 @@ program
   .allowExcessArguments(false)
   .action(async (source: string, opts: ImportCliOptions) => {
     process.exitCode = await runImport(source, opts);
+  });
+
+program
+  .command('dashboard')
+  .description('serve the web dashboard (live charts, topology, hot keys, migrations, failover timeline) for a running cluster')
+  .requiredOption('--cluster <host:port>', 'any node of the cluster')
+  .option('--port <port>', 'the dashboard\'s HTTP port', String(DEFAULT_DASHBOARD_PORT))
+  .option('--bind <address>', 'the address it listens on', '127.0.0.1')
+  .option('--user <name>', 'AUTH as this user (with --password)')
+  .option('--password <password>', 'AUTH with this password (default: $CORRAL_PASSWORD)')
+  .option('--tls', 'connect to the nodes over TLS')
+  .option('--cacert <file>', 'with --tls: the CA to verify the nodes with')
+  .option('--cert <file>', 'with --tls: the client certificate to present')
+  .option('--key <file>', 'with --tls: the client certificate\'s key')
+  .allowExcessArguments(false)
+  .action(async (opts: DashboardCliOptions) => {
+    process.exitCode = await runDashboard(opts);
   });
 
 const demo = program.command('demo').description('demos that run against a local cluster');

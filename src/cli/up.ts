@@ -12,6 +12,9 @@
 // (default 1000: 8000-8005 for the default cluster), and this process serves all of them merged
 // (each sample labelled node="host:port") on --metrics-port (default 9187); --metrics-port 0
 // turns both off.
+//
+// Dashboard (docs/operations.md#dashboard): this process serves the web dashboard for the cluster
+// on --dashboard-port (default 7080, on the --bind address; 0: none), as `corral dashboard` does.
 
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -20,6 +23,10 @@ import { LocalCluster, type LocalClusterTls } from '../control/local-cluster.js'
 import { generateDevCertificates } from '../util/x509.js';
 import { serveMetrics, type MetricsServer } from '../metrics/endpoint.js';
 import { mergeScrapes, scrapeNode } from '../metrics/aggregate.js';
+import { createLogger, nodeLineRelay } from '../util/log.js';
+import { startDashboard, type Dashboard } from '../dashboard/server.js';
+import { DEFAULT_DASHBOARD_PORT } from './dashboard.js';
+import { linkSecurityFromFlags } from './node-call.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
 
@@ -39,13 +46,20 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
   const requirepass = opts.requirepass;
   const metricsPort = Number(opts.metricsPort ?? DEFAULT_METRICS_PORT);
   const metricsOffset = Number(opts.metricsOffset ?? DEFAULT_METRICS_OFFSET);
+  const dashboardPort = Number(opts.dashboardPort ?? DEFAULT_DASHBOARD_PORT);
   let metrics: MetricsServer | null = null;
+  let dashboard: Dashboard | null = null;
   let tls: LocalClusterTls | undefined;
   let cluster: LocalCluster;
+  // What this process prints and its nodes' records (docs/operations.md#logs): readable lines on
+  // a TTY (a node's after `[port] `), else one JSON record a line (a node's with "node").
+  const logger = createLogger();
+  const relay = nodeLineRelay();
   try {
     if (requirepass === '') throw new Error('--requirepass needs a non-empty password');
     if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) throw new Error('--metrics-port is a port number (0: no metrics)');
     if (!Number.isInteger(metricsOffset) || metricsOffset <= 0) throw new Error('--metrics-offset is a positive integer');
+    if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535) throw new Error('--dashboard-port is a port number (0: no dashboard)');
     if (opts.tls !== undefined) {
       const authClients = opts.tlsAuthClients ?? 'yes';
       if (authClients !== 'yes' && authClients !== 'no' && authClients !== 'optional') throw new Error('--tls-auth-clients is yes, no or optional');
@@ -65,7 +79,8 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
       nodeFlags,
       vnodes: opts.vnodes === undefined ? undefined : Number(opts.vnodes),
       metricsPortOffset: metricsPort === 0 ? undefined : metricsOffset,
-      log: (line) => console.log(line),
+      log: (line) => logger.info(line),
+      nodeOutput: (node, line, stream) => relay(`${node.host}:${node.port}`, String(node.port), line, stream),
     });
   } catch (err) {
     console.error(`corral: ${(err as Error).message}`);
@@ -76,8 +91,8 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
-      console.log(`${signal} received: stopping ${cluster.nodes.length} nodes`);
-      void Promise.all([cluster.stop(), metrics?.close()]).then(() => resolve(0));
+      logger.info({ event: 'cluster.stopping', signal }, `${signal} received: stopping ${cluster.nodes.length} nodes`);
+      void Promise.all([cluster.stop(), metrics?.close(), dashboard?.close()]).then(() => resolve(0));
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -85,19 +100,20 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
   cluster.onNodeExit = (node, code, signal) => {
     const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
     const next = replicas > 0 ? 'a replica takes over its slots if it was a primary; ' : 'its slots are unavailable until it is back; ';
-    console.error(`corral: node ${node.host}:${node.port} (pid ${node.child.pid}) ${how}: ${next}restarting it`);
+    logger.warn({ event: 'node.exited', node: `${node.host}:${node.port}`, processId: node.child.pid, code, signal }, `corral: node ${node.host}:${node.port} (pid ${node.child.pid}) ${how}: ${next}restarting it`);
   };
-  cluster.onNodeRestart = (node) => console.log(`corral: node ${node.host}:${node.port} restarted (pid ${node.child.pid}); it rejoins as a replica if its shard failed over`);
+  cluster.onNodeRestart = (node) =>
+    logger.info({ event: 'node.restarted', node: `${node.host}:${node.port}`, processId: node.child.pid }, `corral: node ${node.host}:${node.port} restarted (pid ${node.child.pid}); it rejoins as a replica if its shard failed over`);
   try {
     const doc = await cluster.start();
     const counts = doc.shards.map((s) => doc.slots.filter((r) => r[2] === s.id).reduce((n, r) => n + r[1] - r[0] + 1, 0));
-    console.log(`corral cluster up: ${shards} shard${shards === 1 ? '' : 's'}, ${replicas} replica${replicas === 1 ? '' : 's'} each, topology epoch ${doc.epoch}, coordinator ${cluster.coordinatorAddress}`);
+    logger.info({ event: 'cluster.up', shards, replicas, epoch: doc.epoch, coordinator: cluster.coordinatorAddress }, `corral cluster up: ${shards} shard${shards === 1 ? '' : 's'}, ${replicas} replica${replicas === 1 ? '' : 's'} each, topology epoch ${doc.epoch}, coordinator ${cluster.coordinatorAddress}`);
     const byPort = new Map(doc.nodes.map((n) => [n.port, n.id]));
     for (const n of cluster.nodes) {
       const id = byPort.get(n.port)!;
       const i = doc.shards.findIndex((s) => s.primary === id);
       const role = i >= 0 ? `primary of ${counts[i]} slots` : `replica of ${doc.nodes.find((x) => x.id === doc.shards.find((s) => s.replicas.includes(id))!.primary)!.port}`;
-      console.log(`  ${n.host}:${n.port}  pid ${n.child.pid}  ${role}`);
+      logger.info(`  ${n.host}:${n.port}  pid ${n.child.pid}  ${role}`);
     }
     if (metricsPort !== 0) {
       // Every node's scrape, fetched in parallel at each scrape of this endpoint (removed nodes left out).
@@ -109,20 +125,31 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
       const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
       try {
         metrics = await serveMetrics(host, metricsPort, render);
-        console.log(`metrics: http://${shown}:${metrics.port}/metrics (all nodes, label node); each node's own on its port + ${metricsOffset}`);
+        logger.info(`metrics: http://${shown}:${metrics.port}/metrics (all nodes, label node); each node's own on its port + ${metricsOffset}`);
       } catch (err) {
         // Optional, as each node's: the cluster serves without it.
-        console.error(`corral: no aggregated metrics endpoint on port ${metricsPort} (${(err as Error).message}); each node's own is on its port + ${metricsOffset}`);
+        logger.warn(`corral: no aggregated metrics endpoint on port ${metricsPort} (${(err as Error).message}); each node's own is on its port + ${metricsOffset}`);
       }
     }
     const entry = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    if (dashboardPort !== 0 && !stopping) {
+      try {
+        const security = linkSecurityFromFlags({ password: requirepass, tls: tls !== undefined, cacert: tls?.caCert, cert: tls?.clientCert, key: tls?.clientKey }, {});
+        dashboard = await startDashboard({ entry, port: dashboardPort, host, security });
+        if (stopping) await dashboard.close();
+        else logger.info(`dashboard: ${dashboard.url}`);
+      } catch (err) {
+        // Optional, as the metrics endpoint: the cluster serves without it.
+        logger.warn(`corral: no dashboard on port ${dashboardPort} (${(err as Error).message}); corral dashboard --cluster ${entry} --port <port> serves one`);
+      }
+    }
     const { cli, corral } = connectFlags(requirepass, tls);
-    console.log(`status: corral cluster status${corral} --cluster ${entry}`);
-    console.log(`grow:   corral cluster add-shard --spawn${corral} --cluster ${entry}   (shrink: corral cluster remove-shard <primary>${corral} --cluster ${entry})`);
-    console.log(`connect with: redis-cli${cli} -c -p ${port}   (Ctrl-C stops the cluster)`);
+    logger.info(`status: corral cluster status${corral} --cluster ${entry}`);
+    logger.info(`grow:   corral cluster add-shard --spawn${corral} --cluster ${entry}   (shrink: corral cluster remove-shard <primary>${corral} --cluster ${entry})`);
+    logger.info(`connect with: redis-cli${cli} -c -p ${port}   (Ctrl-C stops the cluster)`);
   } catch (err) {
     if (!stopping) {
-      console.error(`corral: the cluster did not start: ${(err as Error).message}`);
+      logger.error(`corral: the cluster did not start: ${(err as Error).message}`);
       await cluster.stop();
       return 1;
     }

@@ -42,7 +42,7 @@ function start(args: string[], ready: RegExp): Promise<Proc> {
 
 test('corral up: three node processes serve every slot to ioredis; SIGTERM stops them all, exit 0', async () => {
   const port = await freeRun(6);
-  const up = await start(['up', '--shards', '3', '--port', String(port), '--maxmemory', '50mb'], /Ctrl-C stops the cluster/);
+  const up = await start(['up', '--dashboard-port', '0', '--shards', '3', '--port', String(port), '--maxmemory', '50mb'], /Ctrl-C stops the cluster/);
   const client = new Cluster([{ host: '127.0.0.1', port: port + 1 }]);
   try {
     for (let i = 0; i < 300; i++) await client.set(`up:${i}`, String(i));

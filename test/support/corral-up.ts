@@ -101,6 +101,8 @@ export async function startCorralUp(shards: number, replicas: number, extra: str
   // Metrics endpoints (on by default in corral up, at fixed ports) only when a test asks for them:
   // clusters of concurrent test files would otherwise contend for the same ports.
   const metrics = extra.includes('--metrics-port') ? [] : ['--metrics-port', '0'];
+  // The web dashboard likewise (on by default at port 7080).
+  if (!extra.includes('--dashboard-port')) metrics.push('--dashboard-port', '0');
   const child = spawn(process.execPath, [CORRAL_MAIN, 'up', '--shards', String(shards), '--replicas', String(replicas), '--port', String(port), ...metrics, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -44,7 +44,7 @@ async function basePort(): Promise<number> {
 
 before(async () => {
   port = await basePort();
-  up = spawn(process.execPath, [MAIN, 'up', '--shards', '3', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  up = spawn(process.execPath, [MAIN, 'up', '--dashboard-port', '0', '--shards', '3', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   exited = new Promise((resolve) => up.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer): void => {
