@@ -80,6 +80,8 @@ export class ReplicationLink {
   private inSnapshot = false;
   private tx: CommandArgs[] | null = null;
   private stopped = false;
+  /** The last handshake failure logged: the same one again (every retry) is not logged twice in a row. */
+  private lastFailure = '';
   private retryTimer: NodeJS.Timeout | null = null;
   private ackTimer: NodeJS.Timeout | null = null;
   private ackWanted = false;
@@ -153,7 +155,9 @@ export class ReplicationLink {
       try {
         this.onData(chunk);
       } catch (err) {
-        this.host.log(`replication link to ${this.primaryHost}:${this.primaryPort}: ${(err as Error).message}`);
+        const failure = `replication link to ${this.primaryHost}:${this.primaryPort}: ${(err as Error).message}`;
+        if (failure !== this.lastFailure) this.host.log(failure);
+        this.lastFailure = failure;
         this.drop(err instanceof AuthRefused ? AUTH_RETRY_MS : undefined);
       }
     });
@@ -262,6 +266,7 @@ export class ReplicationLink {
             this.syncKeys = 0;
             this.syncStartedAt = Date.now();
             this.fullSyncs++;
+            this.lastFailure = '';
             this.host.log(`full sync from ${this.primaryHost}:${this.primaryPort}: replication id ${this.replid}, offset ${this.offset}`, {
               event: 'replication.sync',
               kind: 'full',
@@ -274,6 +279,7 @@ export class ReplicationLink {
           } else if (words[0] === 'CONTINUE') {
             if (words[1] !== undefined && words[1] !== '') this.replid = words[1];
             this.partialSyncs++;
+            this.lastFailure = '';
             this.host.log(`partial sync from ${this.primaryHost}:${this.primaryPort}: resuming at offset ${this.offset + 1}`, {
               event: 'replication.sync',
               kind: 'partial',
