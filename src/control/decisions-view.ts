@@ -9,7 +9,7 @@
 // the replid the old process reported (the history its replicas follow; the new process starts
 // empty, with a new replid) and clears the grant record. restartedAt stays set until the process
 // has been trusted with its data: granted a write lease (applyGrant), or synced as a replica
-// (a renewal with role 'replica' and the link to its primary up). While it is set and the node is
+// (a renewal with role 'replica' and the link to its primary up, or saying it holds data). While it is set and the node is
 // a primary, the failover rules prefer any replica that followed the old history.
 //
 // Race: a renewal of the old process delayed in the network may arrive after the new one's
@@ -148,7 +148,11 @@ export function applyRenewal(prev: NodeStatus | undefined, id: string, renewal: 
     next.previousReplid = prev.restartedAt !== undefined ? (prev.previousReplid ?? null) : prev.replid;
     next.lastGrantAt = NO_GRANT.lastGrantAt;
     next.grantedMs = NO_GRANT.grantedMs;
-  } else if (renewal.role === 'replica' && renewal.masterLinkUp) {
+  } else if (renewal.role === 'replica' && (renewal.masterLinkUp || renewal.fresh === false)) {
+    // Synced as a replica at least once in this process's life: its link is up now, or it says
+    // it holds data (a process starts without, and has it only once a copy from its primary
+    // completed). The second matters when the primary dies right after the copy, before a
+    // renewal with the link up went out: the replica is the one holding the shard's data.
     delete next.restartedAt;
     delete next.previousReplid;
   }

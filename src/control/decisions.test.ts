@@ -264,6 +264,22 @@ test('a fresh primary (a new process a newly elected controller never knew) is r
   assert.deepEqual(planFailovers({ ...boot, nodes: bootNodes }).changes, []);
 });
 
+test('a primary dead right after its replicas\' first copy: the replicas say they hold data, and one takes over', () => {
+  // Bootstrap: b and c first renewed fresh (restartedAt set: this controller never knew them).
+  const bootB = applyRenewal(undefined, 'b', { runId: 'run-b', role: 'replica', epoch: 7, replid: 'r0', offset: 0, masterLinkUp: false, fresh: true }, 900);
+  const bootC = applyRenewal(undefined, 'c', { runId: 'run-c', role: 'replica', epoch: 7, replid: 'r0', offset: 0, masterLinkUp: false, fresh: true }, 900);
+  // Their copies from a completed, but a was killed before either renewed with the link up; the
+  // next renewals: data held (fresh false), replid r1 (a's), the link down.
+  const b = applyRenewal(bootB, 'b', { runId: 'run-b', role: 'replica', epoch: 7, replid: 'r1', offset: 480, masterLinkUp: false, fresh: false }, 1001);
+  const c = applyRenewal(bootC, 'c', { runId: 'run-c', role: 'replica', epoch: 7, replid: 'r1', offset: 490, masterLinkUp: false, fresh: false }, 1001);
+  const dead = view(1001, { a: { probe: { result: 'dead', at: 1001 }, lastRenewalAt: 1000 } });
+  const nodes = new Map(dead.nodes).set('b', b).set('c', c);
+  assert.deepEqual(planFailovers({ ...dead, nodes }).changes, [{ shard: 's1', from: 'a', to: 'c', reason: 'dead' }]);
+  // Had they renewed fresh (no copy completed), nobody holds data: blocked, and a restarted a is trusted.
+  const stillFresh = new Map(dead.nodes).set('b', bootB).set('c', bootC);
+  assert.deepEqual(planFailovers({ ...dead, nodes: stillFresh }).blocked.map((x) => x.why), ['no live replica']);
+});
+
 test('applyRenewal, applyGrant and applyProbe', () => {
   const r = { runId: 'x1', role: 'replica' as const, epoch: 3, replid: 'r1', offset: 10, masterLinkUp: false };
   const first = applyRenewal(undefined, 'n', r, 100);
@@ -276,6 +292,13 @@ test('applyRenewal, applyGrant and applyProbe', () => {
   const synced = applyRenewal(restarted, 'n', { ...r, runId: 'x2', masterLinkUp: true }, 300);
   assert.equal('restartedAt' in synced || 'previousReplid' in synced, false);
   assert.deepEqual(applyProbe(synced, 'n', 'dead', 400).probe, { result: 'dead', at: 400 });
+  // Synced, then the primary died before a renewal with the link up went out: the renewal says
+  // it holds data (fresh false) with the link down. Trusted too; a fresh one with the link down is not.
+  const fresh = applyRenewal(undefined, 'm', { ...r, runId: 'y1', fresh: true }, 100);
+  assert.equal(fresh.restartedAt, 100);
+  assert.equal(applyRenewal(fresh, 'm', { ...r, runId: 'y1', fresh: true }, 200).restartedAt, 100);
+  const copied = applyRenewal(fresh, 'm', { ...r, runId: 'y1', fresh: false }, 200);
+  assert.equal('restartedAt' in copied || 'previousReplid' in copied, false);
   assert.deepEqual(applyGrant(first, 150, 0, P), first);
 });
 

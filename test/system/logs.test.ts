@@ -219,7 +219,12 @@ describe('corral up: a kill -9 of the primary shows as failover and topology eve
     const primary = await nodeView(primaryPort);
     assert.equal(primary.role, 'master');
     process.kill(primary.pid, 'SIGKILL');
-    await until('the replica to be promoted', async () => (await nodeView(replicaPort)).role === 'master', 20_000);
+    try {
+      await until('the replica to be promoted', async () => (await nodeView(replicaPort)).role === 'master', 20_000);
+    } catch (err) {
+      // What corral up and its nodes said, to tell a slow controller from a failover not taken.
+      throw new Error(`${(err as Error).message}\n--- corral up's last lines:\n${up.output().split('\n').slice(-60).join('\n')}`);
+    }
     const replicaAddr = `127.0.0.1:${replicaPort}`;
     await until('failover.promoted from the replica', () => events(up.output(), 'failover.promoted').some((r) => r.node === replicaAddr), 10_000);
     const out = up.output();
