@@ -29,6 +29,20 @@ async function whole(c: ControlCluster, shards: number): Promise<void> {
   }, 20_000);
 }
 
+/**
+ * A test that times out leaves its body running: its finally never closes the cluster, and its
+ * loops go on, so the file's process would never exit (seen: 1 run in 6, a hang in the fault
+ * proxy's scenarios not yet explained). On the abort: print the cluster's log, stop the loops,
+ * close the cluster.
+ */
+function onTimeout(t: { signal: AbortSignal }, c: { log: string[]; close(): Promise<void> }, stopLoops: () => void = () => {}): void {
+  t.signal.addEventListener('abort', () => {
+    console.error(`--- the cluster's log at the abort:\n${c.log.slice(-120).join('\n')}`);
+    stopLoops();
+    void c.close();
+  });
+}
+
 /** A key whose slot the given node serves as primary. */
 function keyOn(node: CorralNode, prefix: string): string {
   const t = node.cluster!.topology!;
@@ -60,8 +74,10 @@ function writer(node: CorralNode, key: string, client: string, history: Op[], st
   })();
 }
 
-test('a primary partitioned from the control plane stops taking writes before its replica is promoted', { timeout: 60_000 }, async () => {
+test('a primary partitioned from the control plane stops taking writes before its replica is promoted', { timeout: 60_000 }, async (t) => {
   const c = await startControlCluster({ shards: 2, replicas: 1, proxied: [0, 1] });
+  let stop = false;
+  onTimeout(t, c, () => (stop = true));
   try {
     await whole(c, 2);
     const ctl = c.controllerNode()!;
@@ -70,7 +86,6 @@ test('a primary partitioned from the control plane stops taking writes before it
     assert.ok(victim !== undefined && replica !== undefined);
     const key = keyOn(victim, 'p');
     const history: Op[] = [];
-    let stop = false;
     const writers = [writer(victim, `${key}:a`, 'old', history, () => stop), writer(replica, `${key}:b`, 'new', history, () => stop)];
     await sleep(200);
     // Cut the victim off from the coordinator and the controller (and every other node); its
@@ -100,8 +115,9 @@ test('a primary partitioned from the control plane stops taking writes before it
   }
 });
 
-test('a replica partitioned from its primary resumes from the backlog when healed', { timeout: 60_000 }, async () => {
+test('a replica partitioned from its primary resumes from the backlog when healed', { timeout: 60_000 }, async (t) => {
   const c = await startControlCluster({ shards: 1, replicas: 1, proxied: [1], config: { 'repl-timeout': '1' } });
+  onTimeout(t, c);
   try {
     await whole(c, 1);
     const [primary, replica] = c.nodes;
@@ -132,8 +148,9 @@ test('a replica partitioned from its primary resumes from the backlog when heale
 });
 
 // The waits below are bounded one by one (20 + 15 + 15 + 15 s); the test's own limit is above their sum.
-test('the controller stopping: another node becomes controller and failovers still happen', { timeout: 90_000 }, async () => {
+test('the controller stopping: another node becomes controller and failovers still happen', { timeout: 90_000 }, async (t) => {
   const c = await startControlCluster({ shards: 2, replicas: 1 });
+  onTimeout(t, c);
   try {
     await whole(c, 2);
     const first = c.controllerNode()!;
