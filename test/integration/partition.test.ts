@@ -35,12 +35,16 @@ async function whole(c: ControlCluster, shards: number): Promise<void> {
  * proxy's scenarios not yet explained). On the abort: print the cluster's log, stop the loops,
  * close the cluster.
  */
-function onTimeout(t: { signal: AbortSignal }, c: { log: string[]; close(): Promise<void> }, stopLoops: () => void = () => {}): void {
+function onTimeout(t: { signal: AbortSignal }, c: { log: string[]; close(): Promise<void> }, stopLoops: () => void = () => {}): { finished(): void } {
+  // The signal is aborted when every test ends; only an abort before the body finished is a timeout.
+  let finished = false;
   t.signal.addEventListener('abort', () => {
+    if (finished) return;
     console.error(`--- the cluster's log at the abort:\n${c.log.slice(-120).join('\n')}`);
     stopLoops();
     void c.close();
   });
+  return { finished: () => void (finished = true) };
 }
 
 /** A key whose slot the given node serves as primary. */
@@ -77,7 +81,7 @@ function writer(node: CorralNode, key: string, client: string, history: Op[], st
 test('a primary partitioned from the control plane stops taking writes before its replica is promoted', { timeout: 60_000 }, async (t) => {
   const c = await startControlCluster({ shards: 2, replicas: 1, proxied: [0, 1] });
   let stop = false;
-  onTimeout(t, c, () => (stop = true));
+  const guard = onTimeout(t, c, () => (stop = true));
   try {
     await whole(c, 2);
     const ctl = c.controllerNode()!;
@@ -111,13 +115,14 @@ test('a primary partitioned from the control plane stops taking writes before it
     for (const p of c.proxies.get(victim.port)!.values()) await p.heal({ resetDamaged: true });
     await until('the old primary to rejoin as a replica', () => role(victim) === 'slave' && victim.replication.link?.up === true, 20_000);
   } finally {
+    guard.finished();
     await c.close();
   }
 });
 
 test('a replica partitioned from its primary resumes from the backlog when healed', { timeout: 60_000 }, async (t) => {
   const c = await startControlCluster({ shards: 1, replicas: 1, proxied: [1], config: { 'repl-timeout': '1' } });
-  onTimeout(t, c);
+  const guard = onTimeout(t, c);
   try {
     await whole(c, 1);
     const [primary, replica] = c.nodes;
@@ -143,6 +148,7 @@ test('a replica partitioned from its primary resumes from the backlog when heale
     assert.equal(role(replica), 'slave', 'no failover: the primary kept its lease');
     pc.close();
   } finally {
+    guard.finished();
     await c.close();
   }
 });
@@ -150,7 +156,7 @@ test('a replica partitioned from its primary resumes from the backlog when heale
 // The waits below are bounded one by one (20 + 15 + 15 + 15 s); the test's own limit is above their sum.
 test('the controller stopping: another node becomes controller and failovers still happen', { timeout: 90_000 }, async (t) => {
   const c = await startControlCluster({ shards: 2, replicas: 1 });
-  onTimeout(t, c);
+  const guard = onTimeout(t, c);
   try {
     await whole(c, 2);
     const first = c.controllerNode()!;
@@ -176,6 +182,7 @@ test('the controller stopping: another node becomes controller and failovers sti
       }
     }
   } finally {
+    guard.finished();
     await c.close();
   }
 });
