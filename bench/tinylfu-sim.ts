@@ -2,7 +2,7 @@
 // replays the hit-ratio benchmark's cache-aside traces against TinyLfu variants on a byte budget,
 // without a server (`node dist/bench/tinylfu-sim.js`).
 //
-// Owns: the replay loop (a cache of key ids with the integer slot API, every key costing the same
+// Owns: the replay loop (a cache of key ids driven through the id API, every key costing the same
 // bytes), the variant grammar, and the report. The traces come from bench/lib/traces.ts with the
 // same seed, permutation and specs as bench/hitratio-bench.ts, so its figures line up with a
 // saved hitratio run (--redis, default the run with Redis's and the server's tinylfu figures).
@@ -30,7 +30,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_OPTIONS, TinyLfu, hashKey, type TinyLfuOptions } from '../src/store/tinylfu.js';
+import { DEFAULT_OPTIONS, TinyLfu, hashKey, type TinyLfuOptions } from '../src/store/eviction/tinylfu.js';
 import { fmt, markdownTable } from './lib/report.js';
 import { keyName } from './lib/resp.js';
 import { Rng, Zipf, buildTrace, permutation, topKPrefix, type TraceSpec } from './lib/traces.js';
@@ -129,7 +129,8 @@ function replay(trace: Uint32Array, warmup: number, n: number, hashes: Uint32Arr
   const coin = new Rng(`coin/${v.name}`);
   lfu.random = () => coin.float();
   lfu.setMaxBytes(budget);
-  const slotOf = new Int32Array(n).fill(-1);
+  lfu.columns(0, n, hashes);
+  const held = new Uint8Array(n);
   const seen = new Int32Array(n);
   const missed = new Uint32Array(window);
   let used = 0;
@@ -141,9 +142,8 @@ function replay(trace: Uint32Array, warmup: number, n: number, hashes: Uint32Arr
     let nMiss = 0;
     for (let i = from; i < to; i++) {
       const k = trace[i]!;
-      const s = slotOf[k]!;
-      if (s >= 0) {
-        lfu.onAccess(s);
+      if (held[k] === 1) {
+        lfu.onAccess(0, k);
         if (i >= warmup) hits++;
       } else if (seen[k] === win) {
         if (i >= warmup) hits++;
@@ -154,13 +154,14 @@ function replay(trace: Uint32Array, warmup: number, n: number, hashes: Uint32Arr
     }
     for (let j = 0; j < nMiss; j++) {
       const k = missed[j]!;
-      slotOf[k] = lfu.add(0, k, hashes[k]!, keyBytes);
+      lfu.add(0, k, keyBytes);
+      held[k] = 1;
       used += keyBytes;
       while (used > budget) {
-        const victim = lfu.pickVictimSlot();
+        const victim = lfu.pickVictim();
         if (victim < 0) break;
-        slotOf[lfu.slotId(victim)] = -1;
-        lfu.remove(victim);
+        held[lfu.handleId(victim)] = 0;
+        lfu.remove(0, lfu.handleId(victim));
         used -= keyBytes;
       }
     }

@@ -133,7 +133,7 @@ function restoreCommand(c: CommandContext): void {
     throw err;
   }
   if (e !== null) {
-    if (c.store.stats.lfuMode) {
+    if (c.store.policy.family === 'lfu') {
       if (freq >= 0) {
         e.lfu = freq;
         e.lastAccess = now;

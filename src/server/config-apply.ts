@@ -3,7 +3,7 @@
 // The parameters themselves (names, defaults, parsing) are config.ts's; parameters not named
 // here are read where they are used (at accept, at startup, per command).
 
-import type { Store, EvictionPolicy } from '../store/store.js';
+import type { Store, EvictionPolicyName } from '../store/store.js';
 import { LIMIT_PARAMS, setEncodingLimit } from '../store/encoding-limits.js';
 import { parseMemory, type Config, type ConfigValue } from './config.js';
 import { aclFor } from './acl/registry.js';
@@ -67,7 +67,7 @@ export function applyConfig(node: ConfigTarget, name: string, value: ConfigValue
       if (value !== 0) node.store.evictIfNeeded();
       break;
     case 'maxmemory-policy':
-      node.store.evictionPolicy = value as EvictionPolicy;
+      node.store.evictionPolicy = value as EvictionPolicyName;
       break;
     case 'maxmemory-samples':
       node.store.maxmemorySamples = value as number;

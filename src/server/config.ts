@@ -3,6 +3,7 @@
 // lines) and CONFIG GET/SET. Appliers that need a running node are attached by the server.
 
 import { globMatch } from '../util/glob.js';
+import { EVICTION_POLICIES } from '../store/store.js';
 import { ERR_EVENT_CLASS, keyspaceEventsFlagsToString, keyspaceEventsStringToFlags } from '../commands/keyspace-events.js';
 import { parsePercentiles } from './latency-monitor.js';
 import { trimmedDouble } from './latency-histogram.js';
@@ -45,7 +46,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'databases', kind: 'int', default: 16, min: 1, max: 1 << 20, immutable: true },
   { name: 'maxmemory', kind: 'memory', default: 0 },
   // Listed in Redis's order, which its error message shows.
-  { name: 'maxmemory-policy', kind: 'enum', default: 'allkeys-tinylfu', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction', 'allkeys-tinylfu'] },
+  { name: 'maxmemory-policy', kind: 'enum', default: 'allkeys-tinylfu', values: EVICTION_POLICIES },
   { name: 'maxmemory-samples', kind: 'int', default: 5, min: 1, max: INT_MAX },
   { name: 'lfu-log-factor', kind: 'int', default: 10, min: 0, max: INT_MAX },
   { name: 'lfu-decay-time', kind: 'int', default: 1, min: 0, max: INT_MAX },

@@ -21,6 +21,7 @@ import { ITEM_HEADER, KeyTable, META_LIVE, META_NOT_INT, META_RAW, META_TTL, MET
 import { LeaseTable } from './leases.js';
 import { SlabAllocator, chunkSizeFor } from './slab.js';
 import type { StoreStats } from './stats.js';
+import type { KeyTracker } from './eviction/policy.js';
 
 /** Called with a key whose value changed, for WATCH. */
 export type KeyModifiedHook = (db: number, key: string) => void;
@@ -63,8 +64,8 @@ export abstract class KeyspaceCore implements EntryHost {
   protected staleTimes: Map<number, number> | null = null;
   /** The access column counts ms from here. */
   protected readonly accessBase: number;
-  /** allkeys-tinylfu's slot of each id, while that policy is active. */
-  protected tinySlots: Int32Array | null = null;
+  /** The eviction policy's per-key tracking (the Store sets it on every database); null: none. */
+  tracker: KeyTracker | null = null;
   /** Keys per cluster hash slot (CLUSTER COUNTKEYSINSLOT), kept only when slotOf is given. */
   protected readonly slotCounts: Uint32Array | null;
   /**
@@ -137,7 +138,7 @@ export abstract class KeyspaceCore implements EntryHost {
   /** Bytes this database holds: item chunks, index and columns, the TTL index, object values. */
   get bytes(): number {
     const t = this.table;
-    return t.slab.liveBytes + t.structureBytes + this.ttl.bytes + this.objectBytes + (this.tinySlots?.byteLength ?? 0);
+    return t.slab.liveBytes + t.structureBytes + this.ttl.bytes + this.objectBytes;
   }
 
   /** Bytes of keys and values alone: `bytes` less the index, columns and TTL index. */
@@ -255,14 +256,14 @@ export abstract class KeyspaceCore implements EntryHost {
     if (this.leases.size !== 0) this.leases.void(key);
   }
 
-  /** allkeys-tinylfu's slot of a live id (-1 when that policy is not active). */
-  tinySlotOf(id: number): number {
-    return this.tinySlots === null ? -1 : this.tinySlots[id];
+  /** The key table's capacity in ids (the eviction policy sizes its columns by it). */
+  get idCapacity(): number {
+    return this.table.capacity;
   }
 
-  /** Starts (slots given) or stops (null) keeping allkeys-tinylfu slots; see Store. */
-  setTinySlots(slots: Int32Array | null): void {
-    this.tinySlots = slots;
+  /** The key table's hash column, by id (the eviction policy's sketch reads it). */
+  get hashColumn(): Int32Array {
+    return this.table.hash;
   }
 
   protected handle(id: number, key: string): Entry {
@@ -324,11 +325,9 @@ export abstract class KeyspaceCore implements EntryHost {
 
   protected touch(id: number): void {
     const t = this.table;
-    const stats = this.stats;
-    const rel = (this.clock.now() - this.accessBase) >>> 0;
-    if (stats.lfuMode) t.lfu[id] = stats.lfuIncrement(stats.lfuDecayed(t.lfu[id], (rel - t.access[id]) >>> 0));
-    t.access[id] = rel;
-    if (stats.tinylfu !== null && this.tinySlots !== null) stats.tinylfu.onAccess(this.tinySlots[id]);
+    // The tracker first: an LFU counter decays by the idle time this access ends.
+    if (this.tracker !== null) this.tracker.onAccess(this.lfuId, id);
+    t.access[id] = (this.clock.now() - this.accessBase) >>> 0;
     // Hot keys: one decrement per access; the key is read out only for a sampled one.
     if (--this.hotKeys.skip === 0) this.hotKeys.record(t.keyString(id));
   }
@@ -337,8 +336,7 @@ export abstract class KeyspaceCore implements EntryHost {
   protected added(id: number, kb: Buffer | null, ks: number, ke: number): void {
     this.table.access[id] = (this.clock.now() - this.accessBase) >>> 0;
     if (this.slotCounts !== null) this.linkSlot(id, kb === null ? this.slotOfId(id) : this.slotOf!(kb, ks, ke));
-    const tiny = this.stats.tinylfu;
-    if (tiny !== null && this.tinySlots !== null) this.tinySlots[id] = tiny.add(this.lfuId, id, this.table.hash[id], this.costOf(id));
+    if (this.tracker !== null) this.tracker.onAdd(this.lfuId, id, this.costOf(id));
     if (--this.hotKeys.skip === 0) this.hotKeys.record(this.table.keyString(id));
   }
 
@@ -374,8 +372,7 @@ export abstract class KeyspaceCore implements EntryHost {
       this.ttl.remove(id);
     }
     if (this.staleTimes !== null) this.staleTimes.delete(id);
-    const tiny = this.stats.tinylfu;
-    if (tiny !== null && this.tinySlots !== null) tiny.resize(this.tinySlots[id], this.costOf(id));
+    if (this.tracker !== null) this.tracker.onResize(this.lfuId, id, this.costOf(id));
   }
 
   protected setExpireId(id: number, at: number): void {
@@ -411,8 +408,7 @@ export abstract class KeyspaceCore implements EntryHost {
     const t = this.table;
     const meta = t.meta[id];
     if (meta & META_TTL) this.ttl.remove(id);
-    const tiny = this.stats.tinylfu;
-    if (tiny !== null && this.tinySlots !== null) tiny.remove(this.tinySlots[id]);
+    if (this.tracker !== null) this.tracker.onRemove(this.lfuId, id);
     if ((meta & META_TYPE) !== TYPE_STRING) this.dropObject(id);
     if (this.slotCounts !== null) this.unlinkSlot(id);
     if (this.staleTimes !== null) this.staleTimes.delete(id);
@@ -496,12 +492,7 @@ export abstract class KeyspaceCore implements EntryHost {
       slots.set(this.slotOfIds.subarray(0, keep));
       this.slotOfIds = slots;
     }
-    if (this.tinySlots !== null) {
-      const s = new Int32Array(capacity);
-      // Shrinking happens only on flush, after every slot was released.
-      if (capacity > this.tinySlots.length) s.set(this.tinySlots);
-      this.tinySlots = s;
-    }
+    if (this.tracker !== null) this.tracker.onCapacity(this.lfuId, capacity, this.table.hash);
   }
 }
 

@@ -169,8 +169,7 @@ export class Keyspace extends KeyspaceCore {
     const voff = t.writeHeader(t.loc[id], klen, minLen);
     t.cb.fill(0, voff + vlen, voff + minLen);
     if (ttl) t.writeExpireAt(id, at);
-    const tiny = this.stats.tinylfu;
-    if (need > held && tiny !== null && this.tinySlots !== null) tiny.resize(this.tinySlots[id], this.costOf(id));
+    if (need > held && this.tracker !== null) this.tracker.onResize(this.lfuId, id, this.costOf(id));
   }
 
   // ---- handles (every other command) ----
@@ -248,8 +247,7 @@ export class Keyspace extends KeyspaceCore {
       const bytes = byteDelta === undefined ? OBJECT_OVERHEAD + objectBytes(e.obj) : e.objBytes + byteDelta;
       this.objectBytes += bytes - e.objBytes;
       e.objBytes = bytes;
-      const tiny = this.stats.tinylfu;
-      if (tiny !== null && this.tinySlots !== null) tiny.resize(this.tinySlots[e.id], this.costOf(e.id));
+      if (this.tracker !== null) this.tracker.onResize(this.lfuId, e.id, this.costOf(e.id));
     }
     this.modified(e.key);
   }
@@ -510,8 +508,8 @@ export class Keyspace extends KeyspaceCore {
     this.stats.dirty += n + 1;
     const keys: string[] = [];
     if (this.onModified !== null) for (const id of this.ids()) keys.push(this.table.keyString(id));
-    const tiny = this.stats.tinylfu;
-    if (tiny !== null && this.tinySlots !== null) for (const id of this.ids()) tiny.remove(this.tinySlots[id]);
+    const tracker = this.tracker;
+    if (tracker !== null) for (const id of this.ids()) tracker.onRemove(this.lfuId, id);
     this.table.clear();
     this.ttl.clear();
     this.objects.clear();
@@ -541,7 +539,7 @@ export class Keyspace extends KeyspaceCore {
    */
   recomputeBytes(): number {
     const t = this.table;
-    let n = t.structureBytes + this.ttl.bytes + (this.tinySlots?.byteLength ?? 0);
+    let n = t.structureBytes + this.ttl.bytes;
     for (const id of this.ids()) {
       n += t.slab.sizeOf(t.loc[id]);
       const e = this.objects.get(id);

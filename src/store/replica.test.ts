@@ -36,7 +36,7 @@ function get(db: Keyspace, key: string): string | undefined {
 }
 
 function accounted(store: Store): void {
-  let sum = store.stats.usedBytes + (store.stats.tinylfu?.bytes ?? 0);
+  let sum = store.stats.usedBytes + (store.policy.bytes);
   for (const db of store.dbs) sum += db.recomputeBytes();
   assert.equal(store.usedMemory, sum, 'used memory matches the entries');
 }

@@ -6,7 +6,6 @@
 // 255 with the default factor 10; it decays by one per lfu-decay-time minutes without access.
 
 import type { Clock } from '../util/clock.js';
-import type { TinyLfu } from './tinylfu.js';
 
 export const LFU_INIT_VAL = 5;
 
@@ -28,12 +27,8 @@ export class StoreStats {
    * propagate it. Only its movement is meaningful, not the exact count.
    */
   dirty = 0;
-  /** Whether an LFU policy is active (accesses then bump the counter instead of only the time). */
-  lfuMode = false;
   lfuLogFactor = 10;
   lfuDecayTime = 1;
-  /** The W-TinyLFU state while allkeys-tinylfu is the policy, else null. */
-  tinylfu: TinyLfu | null = null;
 
   constructor(readonly clock: Clock) {}
 

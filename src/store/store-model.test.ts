@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ManualClock } from '../util/clock.js';
 import { TYPE_STRING } from './entry.js';
-import { EVICTION_POLICIES, Store, type EvictionPolicy } from './store.js';
+import { EVICTION_POLICIES, Store, type EvictionPolicyName as EvictionPolicy } from './store.js';
 
 const DBS = 2;
 /** A small alphabet, so keys collide and get overwritten; binary (latin1) and empty keys included. */

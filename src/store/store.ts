@@ -1,12 +1,11 @@
-// The store: the numbered databases, the memory limit and its eviction policies, and the active
+// The store: the numbered databases, the memory limit and its eviction policy, and the active
 // expiry cycle. This is the narrow interface the rest of the node uses; the engine behind the
 // Keyspace is meant to be replaced without touching commands or the server.
 //
-// Eviction follows Redis's sampled approximation: when used memory exceeds maxmemory, sample
-// `maxmemory-samples` candidates (from all keys, or only keys with a TTL for volatile-*
-// policies), evict the best by the policy (oldest access, lowest LFU counter, nearest expiry, or
-// any), and repeat until under the limit or nothing is left to evict. allkeys-tinylfu (not a
-// Redis policy) does not sample: W-TinyLFU (tinylfu.ts) names each victim.
+// Eviction: when used memory exceeds maxmemory, the policy (eviction/: Redis's sampled policies,
+// or W-TinyLFU, the default) names a victim, the store evicts it, and so on until under the limit
+// or nothing is left to evict. The policy is told of every key's life through the KeyTracker it
+// hands the keyspaces (none for the policies that keep no per-key state).
 //
 // Active expiry takes the TTL buckets that have ended (expiry-index.ts) and deletes their keys,
 // within the cycle's time budget; what budget is left moves live chunks off sparse slab pages
@@ -22,22 +21,11 @@
 import type { Clock } from '../util/clock.js';
 import { Keyspace, type KeyEventHook, type KeyModifiedHook, type KeyRemovedHook, type SlotOf } from './keyspace.js';
 import { StoreStats } from './stats.js';
-import { TinyLfu } from './tinylfu.js';
+import { createPolicy, EVICTION_POLICIES, type EvictionHost, type EvictionPolicy, type EvictionPolicyName } from './eviction/policies.js';
 import { HotKeys, type HotKeysOptions } from './hotkeys.js';
 import { DEFAULT_LIMITS, type EncodingLimits } from './encoding-limits.js';
 
-export const EVICTION_POLICIES = [
-  'noeviction',
-  'allkeys-lru',
-  'allkeys-lfu',
-  'allkeys-random',
-  'volatile-lru',
-  'volatile-lfu',
-  'volatile-random',
-  'volatile-ttl',
-  'allkeys-tinylfu',
-] as const;
-export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
+export { EVICTION_POLICIES, type EvictionPolicyName };
 
 export interface StoreOptions {
   databases: number;
@@ -51,10 +39,8 @@ export interface StoreOptions {
 /** Expired leases reclaimed per database per cycle at most. */
 const LEASE_SWEEP_BUDGET = 1000;
 
-export class Store {
+export class Store implements EvictionHost {
   readonly dbs: Keyspace[] = [];
-  /** The keyspaces by the number they were created with (W-TinyLFU's), whatever SWAPDB did since. */
-  private readonly byLfuId: Keyspace[] = [];
   readonly stats: StoreStats;
   /** The keys with the highest access rate (hotkeys.ts), over every database. */
   readonly hotKeys: HotKeys;
@@ -63,10 +49,9 @@ export class Store {
   maxStringLength = 512 * 1024 * 1024;
   /** The encoding thresholds of CONFIG (encoding-limits.ts), which values convert at. */
   readonly limits: EncodingLimits = { ...DEFAULT_LIMITS };
-  private policy: EvictionPolicy = 'noeviction';
+  /** The eviction policy (eviction/), made from its name. */
+  policy: EvictionPolicy;
   private maxBytes = 0;
-  /** The item budget last given to W-TinyLFU. */
-  private tinyBudget = -1;
   /** Spare slab pages shared by the databases. */
   private readonly pagePool: Buffer[] = [];
   private replica = false;
@@ -79,7 +64,7 @@ export class Store {
     for (let i = 0; i < options.databases; i++) {
       this.dbs.push(new Keyspace(i, options.clock, this.stats, options.slotOf ?? null, 16384, this.pagePool, this.hotKeys));
     }
-    this.byLfuId.push(...this.dbs);
+    this.policy = createPolicy('noeviction', this);
   }
 
   /** SWAPDB: databases a and b exchange their contents (clients stay on their numbers). */
@@ -148,14 +133,14 @@ export class Store {
     for (const db of this.dbs) db.keyEvents = hook;
   }
 
-  get evictionPolicy(): EvictionPolicy {
-    return this.policy;
+  get evictionPolicy(): EvictionPolicyName {
+    return this.policy.name;
   }
 
-  set evictionPolicy(p: EvictionPolicy) {
-    this.policy = p;
-    this.stats.lfuMode = p === 'allkeys-lfu' || p === 'volatile-lfu';
-    this.syncTinyLfu();
+  set evictionPolicy(name: EvictionPolicyName) {
+    if (name === this.policy.name) return;
+    this.policy = createPolicy(name, this);
+    this.syncTracker();
   }
 
   /** The memory limit in bytes, 0 for none. */
@@ -165,34 +150,13 @@ export class Store {
 
   set maxmemory(bytes: number) {
     this.maxBytes = bytes;
-    this.tinyBudget = -1;
-    this.syncTinyLfu();
+    this.syncTracker();
   }
 
-  /**
-   * allkeys-tinylfu tracks keys only while a memory limit is set: with none it never evicts,
-   * and the hot path then pays nothing for it. On starting, it takes every key over, in
-   * probation, with no frequency yet.
-   */
-  private syncTinyLfu(): void {
-    const want = this.policy === 'allkeys-tinylfu' && this.maxBytes > 0;
-    if (!want) {
-      if (this.stats.tinylfu !== null) {
-        this.stats.tinylfu = null;
-        for (const db of this.dbs) db.setTinySlots(null);
-      }
-      return;
-    }
-    if (this.stats.tinylfu !== null) return;
-    const t = new TinyLfu();
-    t.setMaxBytes(this.maxBytes);
-    this.tinyBudget = -1;
-    this.stats.tinylfu = t;
-    for (const db of this.dbs) {
-      const slots = new Int32Array(db.table.capacity);
-      for (const id of db.ids()) slots[id] = t.adopt(db.lfuId, id, db.table.hash[id], db.costOf(id));
-      db.setTinySlots(slots);
-    }
+  /** Hands every database the policy's tracker for the limit now set (or none). */
+  private syncTracker(): void {
+    const tracker = this.policy.trackerFor(this.maxBytes);
+    for (const db of this.dbs) db.tracker = tracker;
   }
 
   /**
@@ -202,8 +166,7 @@ export class Store {
   get usedMemory(): number {
     let n = this.stats.usedBytes;
     for (const db of this.dbs) n += db.bytes;
-    const t = this.stats.tinylfu;
-    return t === null ? n : n + t.bytes;
+    return n + this.policy.bytes;
   }
 
   /** Bytes of keys, values and leases alone (usedMemory less the index and columns). */
@@ -237,80 +200,18 @@ export class Store {
    */
   evictIfNeeded(): boolean {
     if (this.maxBytes === 0 || this.replica) return true;
-    const tinylfu = this.stats.tinylfu;
     const used = this.usedMemory;
-    if (tinylfu !== null) {
-      // W-TinyLFU sizes its window and segments from the bytes items may take: the limit less
-      // what the index, columns and its own arrays hold.
-      const budget = Math.max(0, this.maxBytes - (used - this.dataBytes));
-      if (budget !== this.tinyBudget) tinylfu.setMaxBytes((this.tinyBudget = budget));
-    }
+    // W-TinyLFU sizes its window and segments from the bytes items may take: the limit less
+    // what the index, columns and its own arrays hold.
+    this.policy.setBudget(Math.max(0, this.maxBytes - (used - this.dataBytes)));
     if (used <= this.maxBytes) return true;
-    if (this.policy === 'noeviction') return false;
-    const volatileOnly = this.policy.startsWith('volatile-');
+    const policy = this.policy;
     while (this.usedMemory > this.maxBytes) {
-      if (tinylfu !== null) {
-        const slot = tinylfu.pickVictimSlot();
-        if (slot < 0) return false;
-        this.byLfuId[tinylfu.slotDb(slot)].evict(tinylfu.slotId(slot));
-      } else if (!this.evictSampled(volatileOnly)) {
-        return false;
-      }
+      if (!policy.pickVictim()) return false;
+      (policy.victimDb as Keyspace).evict(policy.victimId);
       this.stats.evictedKeys++;
     }
     return true;
-  }
-
-  /** Redis's sampled eviction: the best of `maxmemory-samples` candidates per database. */
-  private evictSampled(volatileOnly: boolean): boolean {
-    let best = -1;
-    let bestDb: Keyspace | null = null;
-    let bestScore = Infinity;
-    const now = this.clock.now();
-    for (const db of this.dbs) {
-      if ((volatileOnly ? db.volatileCount : db.size) === 0) continue;
-      if (this.policy === 'volatile-ttl') {
-        // The TTL index names the earliest bucket: sample within it and its neighbours.
-        const id = db.earliestExpiring();
-        const score = id < 0 ? Infinity : db.expireAtOf(id);
-        if (score < bestScore) {
-          bestScore = score;
-          best = id;
-          bestDb = db;
-        }
-      }
-      for (let i = 0; i < this.maxmemorySamples; i++) {
-        const id = db.sampleId(volatileOnly);
-        if (id < 0) break;
-        const score = this.evictionScore(db, id, now);
-        if (score < bestScore) {
-          bestScore = score;
-          best = id;
-          bestDb = db;
-        }
-      }
-    }
-    if (bestDb === null) return false;
-    bestDb.evict(best);
-    return true;
-  }
-
-  /** Lower is evicted first. */
-  private evictionScore(db: Keyspace, id: number, now: number): number {
-    switch (this.policy) {
-      case 'allkeys-lru':
-      case 'volatile-lru':
-        return db.lastAccessOf(id);
-      case 'allkeys-lfu':
-      case 'volatile-lfu': {
-        const last = db.lastAccessOf(id);
-        return this.stats.lfuDecayed(db.lfuOf(id), now - last) * 1e15 + last;
-      }
-      case 'volatile-ttl':
-        return db.expireAtOf(id);
-      default:
-        return Math.random();
-    }
   }
 
   /**

@@ -46,7 +46,7 @@ export function commandHarness(commands: CommandDef[], databases = 16) {
   };
   const run = (...argv: Array<string | Buffer>): ReplyValue => parseReply(Buffer.from(raw(...argv), 'latin1'))![0];
   const accounted = (): void => {
-    let sum = store.stats.usedBytes + (store.stats.tinylfu?.bytes ?? 0);
+    let sum = store.stats.usedBytes + (store.policy.bytes);
     for (const db of store.dbs) sum += db.recomputeBytes();
     assert.equal(store.usedMemory, sum, 'used memory matches the entries');
   };

@@ -300,20 +300,17 @@ function objectEncodingCommand(c: CommandContext): void {
 function objectFreqCommand(c: CommandContext): void {
   const e = objectLookup(c);
   if (e === undefined) return;
-  const tinylfu = c.store.stats.tinylfu;
-  if (tinylfu !== null) {
-    // allkeys-tinylfu (not a Redis policy) with maxmemory set: the sketch's estimate, 0-15.
-    // Without a limit it tracks nothing and answers as Redis does for a non-LFU policy.
-    c.w.integer(tinylfu.frequencyOfSlot(c.db.tinySlotOf(e.id)));
-    return;
-  }
-  if (!lfuPolicy(c)) {
+  // The LFU policies' decayed counter; allkeys-tinylfu (not a Redis policy) with maxmemory set,
+  // its sketch's estimate, 0-15 (without a limit it tracks nothing and answers as Redis does for
+  // a non-LFU policy).
+  const freq = c.store.policy.frequencyOf(c.db, e.id);
+  if (freq < 0) {
     c.w.error(
       'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
     );
     return;
   }
-  c.w.integer(c.store.stats.lfuDecayed(e.lfu, c.store.clock.now() - e.lastAccess));
+  c.w.integer(freq);
 }
 
 function objectIdletimeCommand(c: CommandContext): void {

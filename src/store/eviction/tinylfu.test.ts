@@ -1,15 +1,16 @@
-// Unit tests for allkeys-tinylfu (W-TinyLFU): the sketch; the integer slot API (exact eviction
-// order on a tiny byte budget, slot reuse, sizes, memory report, a fast-check model); and through
-// the Entry-based wrappers the old keyspace uses: window admission duels, scan resistance,
-// runtime policy switches, and a model test of set/get/delete under a small maxmemory.
+// Unit tests for allkeys-tinylfu (W-TinyLFU): the sketch; the id API (exact eviction order on a
+// tiny byte budget, handles, columns, memory report, a fast-check model); and through the store:
+// window admission duels, scan resistance, runtime policy switches, and a model test of
+// set/get/delete under a small maxmemory.
 // (The hill climber has its own file, tinylfu-climber.test.ts.)
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ManualClock } from '../util/clock.js';
-import { Store, type EvictionPolicy } from './store.js';
-import { FrequencySketch, SEG_PROBATION, SEG_PROTECTED, SEG_WINDOW, SLOT_BYTES, TinyLfu, hashKey } from './tinylfu.js';
+import { ManualClock } from '../../util/clock.js';
+import { Store, type EvictionPolicyName as EvictionPolicy } from '../store.js';
+import { FrequencySketch, ID_BYTES, SEG_PROBATION, SEG_PROTECTED, SEG_WINDOW, TinyLfu, hashKey } from './tinylfu.js';
+import { TinyLfuPolicy } from './tinylfu-policy.js';
 
 /** The tests' keys (1-3 chars) with 1-char values: every item takes a 16-byte chunk. */
 const E = 16;
@@ -23,8 +24,14 @@ function store(entries: number, policy: EvictionPolicy = 'allkeys-tinylfu'): Sto
   s.evictionPolicy = policy;
   s.maxmemory = 1 << 30; // allkeys-tinylfu tracks keys only under a limit
   s.maxmemory = s.usedMemory + entries * E;
-  if (s.stats.tinylfu !== null) s.stats.tinylfu.random = () => 1; // never the 1/128 coin
+  const t = tinyOf(s);
+  if (t !== null) t.random = () => 1; // never the 1/128 coin
   return s;
+}
+
+/** The store's W-TinyLFU state, or null (another policy, or no limit). */
+function tinyOf(s: Store): TinyLfu | null {
+  return s.policy instanceof TinyLfuPolicy ? s.policy.lfu : null;
 }
 
 /** A cache-aside client's write: SET, then the eviction the next command's dispatch runs. */
@@ -37,9 +44,9 @@ function get(s: Store, key: string, times = 1): void {
   for (let i = 0; i < times; i++) s.dbs[0].lookupRead(key);
 }
 
-/** The policy's slot of a key in database 0. */
-function slotOf(s: Store, key: string): number {
-  return s.dbs[0].tinySlotOf(s.dbs[0].peek(key)!.id);
+/** A key's id in database 0. */
+function idOf(s: Store, key: string): number {
+  return s.dbs[0].peek(key)!.id;
 }
 
 function keys(s: Store): string[] {
@@ -59,56 +66,60 @@ describe('FrequencySketch', () => {
   });
 });
 
-/** A byte-budget cache of named keys of database 0 over the integer API, as the engine drives it. */
+/** A byte-budget cache of named keys of database 0 over the id API, as the engine drives it. */
 class SlotCache {
   readonly t = new TinyLfu({ adaptive: false });
-  readonly slots = new Map<string, { slot: number; bytes: number }>();
+  readonly held = new Map<string, { id: number; bytes: number }>();
   private readonly names: string[] = [];
+  private readonly hash = new Uint32Array(64);
   used = 0;
 
   constructor(readonly maxBytes: number) {
     this.t.random = () => 1;
     this.t.setMaxBytes(maxBytes);
+    this.t.columns(0, 64, this.hash);
   }
 
-  slot(key: string): number {
-    return this.slots.get(key)!.slot;
+  id(key: string): number {
+    return this.held.get(key)!.id;
   }
 
   set(key: string, bytes = 100): void {
-    const k = this.slots.get(key);
+    const k = this.held.get(key);
     if (k !== undefined) {
-      this.t.onAccess(k.slot);
+      this.t.onAccess(0, k.id);
       return;
     }
     let id = this.names.indexOf(key);
     if (id < 0) id = this.names.push(key) - 1;
-    this.slots.set(key, { slot: this.t.add(0, id, hashKey(key), bytes), bytes });
+    this.hash[id] = hashKey(key);
+    this.t.add(0, id, bytes);
+    this.held.set(key, { id, bytes });
     this.used += bytes;
     while (this.used > this.maxBytes) {
-      const v = this.t.pickVictimSlot();
+      const v = this.t.pickVictim();
       assert.ok(v >= 0);
-      this.delete(this.names[this.t.slotId(v)]);
+      this.delete(this.names[this.t.handleId(v)]);
     }
   }
 
   get(key: string, times = 1): void {
-    for (let i = 0; i < times; i++) this.t.onAccess(this.slot(key));
+    for (let i = 0; i < times; i++) this.t.onAccess(0, this.id(key));
   }
 
   delete(key: string): void {
-    const k = this.slots.get(key)!;
-    this.t.remove(k.slot);
+    const k = this.held.get(key)!;
+    this.t.remove(0, k.id);
     this.used -= k.bytes;
-    this.slots.delete(key);
+    this.held.delete(key);
   }
 
   keys(): string[] {
-    return [...this.slots.keys()].sort();
+    return [...this.held.keys()].sort();
   }
 }
 
-describe('integer slot API', () => {
+describe('id API', () => {
   test('window admission: the same duels as through the Entry wrappers', () => {
     const c = new SlotCache(400);
     c.set('a');
@@ -116,9 +127,9 @@ describe('integer slot API', () => {
     c.set('b');
     c.set('c');
     c.set('d');
-    assert.equal(c.t.frequencyOfSlot(c.slot('a')), 4, 'the add counts as one access');
-    assert.equal(c.t.segmentOfSlot(c.slot('a')), SEG_PROBATION);
-    assert.equal(c.t.segmentOfSlot(c.slot('d')), SEG_WINDOW);
+    assert.equal(c.t.frequencyOf(0, c.id('a')), 4, 'the add counts as one access');
+    assert.equal(c.t.segmentOf(0, c.id('a')), SEG_PROBATION);
+    assert.equal(c.t.segmentOf(0, c.id('d')), SEG_WINDOW);
     c.set('x'); // d (1) loses to a (4)
     assert.deepEqual(c.keys(), ['a', 'b', 'c', 'x']);
     c.set('y');
@@ -128,42 +139,62 @@ describe('integer slot API', () => {
     assert.deepEqual(c.keys(), ['b', 'c', 'w', 'z']);
   });
 
-  test('slots carry database and id, are reused after removal, and read 0 when free', () => {
-    const t = new TinyLfu();
-    const a = t.add(3, 0xfffffffe, hashKey('a'), 10);
-    const b = t.add(0, 7, -123456789, 20); // a signed hash (the engine's Int32Array column)
-    assert.deepEqual([t.slotDb(a), t.slotId(a), t.slotDb(b), t.slotId(b)], [3, 0xfffffffe, 0, 7]);
-    assert.equal(t.frequencyOfSlot(b), 1);
-    t.onAccess(b);
+  test('handles carry database and id; signed hashes; removed keys read as untracked', () => {
+    const t = new TinyLfu({}, 2);
+    const h0 = new Int32Array(16);
+    const h3 = new Uint32Array(16);
+    h3[15] = hashKey('a');
+    h0[7] = -123456789; // a signed hash (the key table's Int32Array column)
+    t.columns(0, 16, h0);
+    t.columns(3, 16, h3);
+    t.add(3, 15, 10);
+    t.add(0, 7, 20);
+    assert.equal(t.maxIds, 2 ** 29);
+    assert.throws(() => t.columns(4, 16, h0), RangeError);
+    assert.equal(t.frequencyOf(0, 7), 1);
+    t.onAccess(0, 7);
     assert.equal(t.sketch.frequency(-123456789 >>> 0), 2, 'signed and unsigned hashes are one key');
     assert.equal(t.count, 2);
     assert.deepEqual(t.segBytes, [0, 30, 0, 0]);
-    t.remove(a);
-    assert.equal(t.segmentOfSlot(a), 0);
-    assert.equal(t.frequencyOfSlot(-1), 0);
-    assert.equal(t.segmentOfSlot(-1), 0);
-    assert.equal(t.add(1, 9, hashKey('c'), 5), a, 'the freed slot is handed out again');
-    assert.deepEqual([t.slotDb(a), t.slotId(a), t.count], [1, 9, 2]);
-    t.resize(a, 105);
-    assert.deepEqual(t.segBytes, [0, 125, 0, 0]);
-    t.remove(a);
-    t.remove(b);
-    assert.equal(t.pickVictimSlot(), -1);
+    t.setMaxBytes(1);
+    const v = t.pickVictim(); // the window keeps its MRU key: 3/15 drained to probation
+    assert.deepEqual([t.handleDb(v), t.handleId(v)], [3, 15]);
+    t.remove(3, 15);
+    assert.equal(t.segmentOf(3, 15), 0);
+    assert.equal(t.frequencyOf(3, 15), 0);
+    assert.equal(t.segmentOf(1, 0), 0, 'a database without columns');
+    t.add(3, 15, 5);
+    t.resize(3, 15, 105); // in the window; 0/7 was drained to probation by the add
+    assert.deepEqual(t.segBytes, [0, 105, 20, 0]);
+    t.remove(3, 15);
+    t.remove(0, 7);
+    assert.equal(t.pickVictim(), -1);
     assert.deepEqual(t.segBytes, [0, 0, 0, 0]);
   });
 
-  test('adopt enters probation with no access; bytes reports the typed arrays', () => {
+  test('columns grow keeping their state; adopt enters probation with no access; bytes reports columns and sketch', () => {
     const t = new TinyLfu();
-    const empty = t.bytes;
-    assert.equal(empty, 16 * SLOT_BYTES + t.sketch.bytes);
-    const s = t.adopt(0, 1, hashKey('k'), 50);
-    assert.equal(t.segmentOfSlot(s), SEG_PROBATION);
-    assert.equal(t.frequencyOfSlot(s), 0);
-    for (let i = 0; i < 1000; i++) t.add(0, i + 2, hashKey(`k${i}`), 50);
-    // 1001 slots: the columns grew by halves to >= 1001, the sketch to 1024 keys x 8 bytes.
+    const hash = new Uint32Array(2000);
+    for (let i = 0; i < hash.length; i++) hash[i] = hashKey(`k${i}`);
+    t.columns(0, 16, hash);
+    assert.equal(t.bytes, 16 * ID_BYTES + t.sketch.bytes);
+    t.adopt(0, 1, 50);
+    assert.equal(t.segmentOf(0, 1), SEG_PROBATION);
+    assert.equal(t.frequencyOf(0, 1), 0);
+    t.columns(0, 2000, hash);
+    for (let i = 2; i < 1002; i++) t.add(0, i, 50);
+    assert.equal(t.segmentOf(0, 1), SEG_PROBATION, 'kept across the growth');
+    // 1001 keys: the sketch grew to 1024 keys x 8 bytes.
     assert.equal(t.sketch.bytes, 1024 * 8);
-    const slots = (t.bytes - t.sketch.bytes) / SLOT_BYTES;
-    assert.ok(slots >= 1001 && slots < 1001 * 1.5, `${slots} slots`);
+    assert.equal(t.bytes, 2000 * ID_BYTES + t.sketch.bytes);
+    t.setMaxBytes(1);
+    const seen = new Set<number>();
+    for (let v = t.pickVictim(); v >= 0; v = t.pickVictim()) {
+      assert.ok(!seen.has(v));
+      seen.add(v);
+      t.remove(0, t.handleId(v));
+    }
+    assert.equal(seen.size, 1001);
   });
 
   test('a big value evicts several keys, each the loser of a duel with the oldest candidate', () => {
@@ -182,8 +213,8 @@ describe('integer slot API', () => {
 
 type SlotOp = { op: 'add'; db: number; bytes: number } | { op: 'access' | 'remove' | 'evict'; pick: number } | { op: 'resize'; pick: number; bytes: number };
 
-describe('integer slot API model', () => {
-  test('segment bytes, counts and slot fields match a model under any sequence', () => {
+describe('id API model', () => {
+  test('segment bytes, counts and handles match a model under any sequence', () => {
     const op: fc.Arbitrary<SlotOp> = fc.oneof(
       { weight: 5, arbitrary: fc.record({ op: fc.constant('add' as const), db: fc.nat(3), bytes: fc.integer({ min: 1, max: 300 }) }) },
       { weight: 5, arbitrary: fc.record({ op: fc.constant('access' as const), pick: fc.nat() }) },
@@ -195,34 +226,38 @@ describe('integer slot API model', () => {
         const t = new TinyLfu({ adaptive, minSample: 10, sampleFactor: 1 });
         t.random = () => 0;
         t.setMaxBytes(max);
+        const hash = new Uint32Array(400);
+        for (let i = 0; i < hash.length; i++) hash[i] = hashKey(`k${i}`);
+        for (let db = 0; db < 4; db++) t.columns(db, 400, hash);
+        // By handle: database and id (each database's ids counted from 0, as key tables do).
         const model = new Map<number, { db: number; id: number; bytes: number }>();
-        let nextId = 0;
+        const nextId = [0, 0, 0, 0];
         for (const o of ops) {
           const live = [...model.keys()];
           if (o.op === 'add') {
-            const id = nextId++;
-            const s = t.add(o.db, id, hashKey(`k${id}`), o.bytes);
-            assert.ok(!model.has(s), 'a live slot handed out twice');
-            model.set(s, { db: o.db, id, bytes: o.bytes });
+            const id = nextId[o.db]++;
+            t.add(o.db, id, o.bytes);
+            model.set((id << 4) | o.db, { db: o.db, id, bytes: o.bytes });
           } else if (live.length > 0) {
-            const s = o.op === 'evict' ? t.pickVictimSlot() : live[o.pick % live.length];
-            assert.ok(model.has(s), `victim ${s} is not tracked`);
-            if (o.op === 'access') t.onAccess(s);
+            const h = o.op === 'evict' ? t.pickVictim() : live[o.pick % live.length];
+            assert.ok(model.has(h), `victim ${h} is not tracked`);
+            const m = model.get(h)!;
+            assert.deepEqual([t.handleDb(h), t.handleId(h)], [m.db, m.id]);
+            if (o.op === 'access') t.onAccess(m.db, m.id);
             else if (o.op === 'resize') {
-              t.resize(s, o.bytes);
-              model.get(s)!.bytes = o.bytes;
+              t.resize(m.db, m.id, o.bytes);
+              m.bytes = o.bytes;
             } else {
-              t.remove(s);
-              model.delete(s);
+              t.remove(m.db, m.id);
+              model.delete(h);
             }
           } else {
-            assert.equal(t.pickVictimSlot(), -1);
+            assert.equal(t.pickVictim(), -1);
           }
           let bytes = 0;
-          for (const [s, m] of model) {
+          for (const m of model.values()) {
             bytes += m.bytes;
-            assert.deepEqual([t.slotDb(s), t.slotId(s)], [m.db, m.id]);
-            assert.ok(t.segmentOfSlot(s) >= SEG_WINDOW);
+            assert.ok(t.segmentOf(m.db, m.id) >= SEG_WINDOW);
           }
           assert.equal(t.count, model.size);
           assert.equal(t.segBytes[1] + t.segBytes[2] + t.segBytes[3], bytes);
@@ -237,16 +272,16 @@ describe('integer slot API model', () => {
 describe('allkeys-tinylfu eviction', () => {
   test('window admission: a one-hit candidate loses to a frequent victim, a frequent one wins', () => {
     const s = store(4);
-    const t = s.stats.tinylfu!;
+    const t = tinyOf(s)!;
     set(s, 'a');
     get(s, 'a', 3); // a: 4 accesses, in the window
     set(s, 'b'); // a drained to probation
     set(s, 'c');
     set(s, 'd');
     assert.deepEqual(keys(s), ['a', 'b', 'c', 'd']);
-    assert.equal(t.segmentOfSlot(slotOf(s, 'a')), SEG_PROBATION);
-    assert.equal(t.segmentOfSlot(slotOf(s, 'd')), SEG_WINDOW);
-    assert.equal(t.frequencyOfSlot(slotOf(s, 'a')), 4);
+    assert.equal(t.segmentOf(0, idOf(s, 'a')), SEG_PROBATION);
+    assert.equal(t.segmentOf(0, idOf(s, 'd')), SEG_WINDOW);
+    assert.equal(t.frequencyOf(0, idOf(s, 'a')), 4);
     // x pushes d out of the window: d (1) duels a, probation's LRU key (4), and loses.
     set(s, 'x');
     assert.deepEqual(keys(s), ['a', 'b', 'c', 'x']);
@@ -262,10 +297,10 @@ describe('allkeys-tinylfu eviction', () => {
 
   test('a hit in probation promotes to protected; protected overflow is demoted', () => {
     const s = store(10); // protected: 80% of 99% of 10 entries = 7 entries
-    const t = s.stats.tinylfu!;
+    const t = tinyOf(s)!;
     for (let i = 0; i < 10; i++) set(s, `k${i}`);
     for (let i = 0; i < 9; i++) get(s, `k${i}`);
-    const seg = (k: string): number => t.segmentOfSlot(slotOf(s, k));
+    const seg = (k: string): number => t.segmentOf(0, idOf(s, k));
     assert.deepEqual([0, 1].map((i) => seg(`k${i}`)), [SEG_PROBATION, SEG_PROBATION]); // demoted
     assert.deepEqual([2, 3, 4, 5, 6, 7, 8].map((i) => seg(`k${i}`)), Array(7).fill(SEG_PROTECTED));
     assert.equal(seg('k9'), SEG_WINDOW);
@@ -290,8 +325,8 @@ describe('allkeys-tinylfu eviction', () => {
     s.maxmemory = 1 << 30;
     set(s, 'a');
     get(s, 'a', 2);
-    const t = s.stats.tinylfu!;
-    assert.equal(t.frequencyOfSlot(slotOf(s, 'a')), 3);
+    const t = tinyOf(s)!;
+    assert.equal(t.frequencyOf(0, idOf(s, 'a')), 3);
     s.dbs[1].setString('b', 'v', 0);
     assert.equal(t.count, 2);
     s.dbs[0].delete('a');
@@ -301,10 +336,10 @@ describe('allkeys-tinylfu eviction', () => {
     assert.deepEqual(t.segBytes, [0, 0, 0, 0]);
     // Switch away and back with keys held: they are adopted, and eviction works on them.
     s.evictionPolicy = 'allkeys-lru';
-    assert.equal(s.stats.tinylfu, null);
+    assert.equal(tinyOf(s), null);
     for (let i = 0; i < 6; i++) set(s, `k${i}`);
     s.evictionPolicy = 'allkeys-tinylfu';
-    const t2 = s.stats.tinylfu!;
+    const t2 = tinyOf(s)!;
     assert.notEqual(t2, t);
     assert.equal(t2.count, 6);
     s.maxmemory = s.usedMemory - 3 * E;
@@ -365,7 +400,7 @@ describe('allkeys-tinylfu model', () => {
             const e = db.lookupRead(key);
             if (e !== undefined) assert.equal(e.value, model[o.db].get(key));
           }
-          const t = s.stats.tinylfu;
+          const t = tinyOf(s);
           if (t !== null) {
             assert.equal(t.count, s.keyCount);
             assert.equal(t.segBytes[1] + t.segBytes[2] + t.segBytes[3], s.dataBytes);

@@ -20,17 +20,19 @@
 // Budgets are in bytes (each key's byte size, as used_memory counts them); with maxmemory 0 the
 // segments are unbounded (everything stays in the window, in LRU order) until a limit is set.
 //
-// Interface: the engine tracks each key by a slot this class hands out (add/adopt), passing the
-// key's database, its integer id in that database, a 32-bit hash of its bytes and its byte size,
-// and reports accesses, size changes and removals by slot; pickVictimSlot() names the next key to
-// evict. The creating write of a key is part of add(): the engine must not also call onAccess()
-// for it.
+// Interface: the policy keeps its per-key state in columns indexed by the key's own id in its
+// database (the key table's numbering, so no slot of its own and no map from id to slot), one set
+// of columns per database, sized by columns() as the key table grows. The lists link keys of every
+// database, by handle: id << dbBits | database. The key's hash is read from the key table's own
+// hash column (passed to columns()), not copied. The engine reports a key added (add), taken over
+// on a policy switch (adopt), accessed, resized and removed, by database and id; pickVictim()
+// names the next key to evict as a handle. The creating write of a key is part of add(): the
+// engine must not also call onAccess() for it.
 //
-// Memory: per-slot state is a struct of typed arrays, 24 bytes a slot: prev and next links (4 + 4;
-// a free slot's next links the free list), key hash (4), bytes charged (4), database and segment
-// (4), key id (4). The arrays grow by half when full (so up to 1.5x the keys tracked) and never
-// shrink. Plus the sketch, 8 bytes per tracked key rounded up to a power of two. `bytes` totals
-// them: 38-46 bytes per tracked key from 10K to 5M keys.
+// Memory: 13 bytes per id of the key table's capacity: prev and next links (4 + 4), bytes
+// charged (4), segment (1). Plus the sketch, 8 bytes per tracked key rounded up to a power of
+// two. `bytes` totals them. (The first version kept a slot space of its own: 24 bytes a slot
+// with up to 1.5x slack, plus a 4-byte slot column per id: 38-46 bytes per key.)
 
 import { DEFAULT_CLIMBER, HillClimber, type ClimberOptions } from './tinylfu-climber.js';
 import { DEFAULT_SKETCH, FrequencySketch, type SketchOptions } from './tinylfu-sketch.js';
@@ -43,8 +45,10 @@ export const SEG_WINDOW = 1;
 export const SEG_PROBATION = 2;
 export const SEG_PROTECTED = 3;
 
-/** Bytes of typed-array state per slot (the sketch's 8 per key of capacity come on top). */
-export const SLOT_BYTES = 24;
+/** Bytes of column state per id of capacity (the sketch's 8 per key come on top). */
+export const ID_BYTES = 13;
+/** Database bits in a handle by default (16 databases, Redis's default count). */
+export const DEFAULT_DB_BITS = 4;
 /** Protected share of the main space. */
 export const PROTECTED_SHARE = 0.8;
 /** A candidate at least this frequent is admitted on a lost duel with probability 1/128. */
@@ -100,16 +104,17 @@ export class TinyLfu {
   random: () => number = Math.random;
   /** Bytes per segment (index by SEG_*). */
   readonly segBytes = [0, 0, 0, 0];
-  private prev = new Int32Array(16);
-  private next = new Int32Array(16);
-  private hash = new Uint32Array(16);
-  private charged = new Uint32Array(16);
-  /** db << 2 | segment; 0 for a free slot. */
-  private meta = new Uint32Array(16);
-  private ids = new Uint32Array(16);
-  /** Slots ever handed out; slots below it are tracked or on the free list. */
-  private highWater = 0;
-  private freeHead = NIL;
+  /** Per database, by id: links (handles), bytes charged, segment (0: not tracked). */
+  private prevCols: Int32Array[] = [];
+  private nextCols: Int32Array[] = [];
+  private chargedCols: Uint32Array[] = [];
+  private segCols: Uint8Array[] = [];
+  /** Per database: the key table's hash column (read only). */
+  private hashCols: (Int32Array | Uint32Array)[] = [];
+  private readonly dbBits: number;
+  private readonly dbMask: number;
+  /** Ids per database a handle can name. */
+  readonly maxIds: number;
   private readonly head = [NIL, NIL, NIL, NIL];
   private readonly tail = [NIL, NIL, NIL, NIL];
   /** The oldest window key moved to probation and not yet admitted or rejected, or NIL. */
@@ -123,22 +128,44 @@ export class TinyLfu {
   /** Whether the climber is counting (the budget has been reached since it was set). */
   private sampling = false;
 
-  constructor(options: Partial<TinyLfuOptions> = {}) {
+  constructor(options: Partial<TinyLfuOptions> = {}, dbBits = DEFAULT_DB_BITS) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
     this.share = this.options.windowShare;
     this.climber = new HillClimber(this.options.climber);
     this.sketch = new FrequencySketch(16, this.options.sketch);
+    this.dbBits = dbBits;
+    this.dbMask = (1 << dbBits) - 1;
+    this.maxIds = 2 ** (31 - dbBits);
   }
 
-  /** Typed-array bytes held (slot columns and sketch), for used_memory. */
+  /** Bytes of the columns and the sketch, for used_memory. */
   get bytes(): number {
-    return this.prev.byteLength + this.next.byteLength + this.hash.byteLength + this.charged.byteLength +
-      this.meta.byteLength + this.ids.byteLength + this.sketch.bytes;
+    let n = this.sketch.bytes;
+    for (const c of this.segCols) if (c !== undefined) n += c.length * ID_BYTES;
+    return n;
   }
 
   /** The window's current share of maxmemory. */
   get windowShare(): number {
     return this.share;
+  }
+
+  /**
+   * Gives database `db` columns for ids below `capacity` (keeping what they hold: call it again
+   * when the key table grows or shrinks; shrinking only when the database holds no key), and
+   * names the key table's hash column the sketch reads.
+   */
+  columns(db: number, capacity: number, hash: Int32Array | Uint32Array): void {
+    if (db > this.dbMask) throw new RangeError(`allkeys-tinylfu: database ${db} beyond ${this.dbMask}`);
+    if (capacity > this.maxIds) throw new RangeError(`allkeys-tinylfu tracks at most ${this.maxIds} keys per database`);
+    this.hashCols[db] = hash;
+    const old = this.segCols[db];
+    if (old !== undefined && old.length === capacity) return;
+    const keep = old === undefined ? 0 : Math.min(old.length, capacity);
+    this.prevCols[db] = resized(new Int32Array(capacity), this.prevCols[db], keep);
+    this.nextCols[db] = resized(new Int32Array(capacity), this.nextCols[db], keep);
+    this.chargedCols[db] = resized(new Uint32Array(capacity), this.chargedCols[db], keep);
+    this.segCols[db] = resized(new Uint8Array(capacity), old, keep);
   }
 
   /**
@@ -157,86 +184,87 @@ export class TinyLfu {
     this.applyShare();
   }
 
-  /**
-   * A new key: enters the window's MRU end; counts as one access to it and as a miss for the
-   * climber. `keyHash` is any 32-bit hash of the key (signed or not). Returns its slot.
-   */
-  add(db: number, id: number, keyHash: number, bytes: number): number {
+  /** A new key: enters the window's MRU end; counts as one access to it and as a miss for the climber. */
+  add(db: number, id: number, bytes: number): void {
     // Candidates are the keys drained since the store went over its budget: if it is within it,
     // keys drained earlier are plain probation members (as in Caffeine, where a maintenance run's
     // candidates are only the keys that run moved out of the window).
     if (this.segBytes[SEG_WINDOW] + this.segBytes[SEG_PROBATION] + this.segBytes[SEG_PROTECTED] <= this.maxBytes) this.candidate = NIL;
-    const slot = this.track(db, id, keyHash, bytes, SEG_WINDOW);
-    this.linkTail(SEG_WINDOW, slot);
-    this.sketch.increment(this.hash[slot]);
+    const h = this.track(db, id, bytes, SEG_WINDOW);
+    this.linkTail(SEG_WINDOW, h);
+    this.sketch.increment(this.hashCols[db][id]);
     this.climber.misses++;
     this.drainWindow();
     if (this.climber.events >= this.batchSize) this.endBatch();
-    return slot;
   }
 
   /** A key taken over on a policy switch: enters probation, with no access counted. */
-  adopt(db: number, id: number, keyHash: number, bytes: number): number {
-    const slot = this.track(db, id, keyHash, bytes, SEG_PROBATION);
-    this.linkTail(SEG_PROBATION, slot);
-    return slot;
+  adopt(db: number, id: number, bytes: number): void {
+    this.linkTail(SEG_PROBATION, this.track(db, id, bytes, SEG_PROBATION));
   }
 
   /** An access (read or write) to a tracked key: a hit for the climber. */
-  onAccess(a: number): void {
-    this.sketch.increment(this.hash[a]);
+  onAccess(db: number, id: number): void {
+    this.sketch.increment(this.hashCols[db][id]);
     this.climber.hits++;
-    const seg = this.meta[a] & 3;
+    const seg = this.segCols[db][id];
+    const h = (id << this.dbBits) | db;
     if (seg === SEG_PROBATION) {
-      this.move(a, SEG_PROTECTED);
+      this.move(h, SEG_PROTECTED);
       this.demoteProtected();
-    } else if (this.tail[seg] !== a) {
-      this.move(a, seg);
+    } else if (this.tail[seg] !== h) {
+      this.move(h, seg);
     }
     if (this.climber.events >= this.batchSize) this.endBatch();
   }
 
   /** A tracked key's byte size changed. */
-  resize(slot: number, bytes: number): void {
+  resize(db: number, id: number, bytes: number): void {
     const b = Math.min(bytes, 0xffffffff);
-    this.segBytes[this.meta[slot] & 3] += b - this.charged[slot];
-    this.charged[slot] = b;
+    const charged = this.chargedCols[db];
+    this.segBytes[this.segCols[db][id]] += b - charged[id];
+    charged[id] = b;
   }
 
-  /** Stops tracking a key (deleted, expired, evicted, flushed); its slot is reused. */
-  remove(a: number): void {
-    this.unlink(a);
-    this.segBytes[this.meta[a] & 3] -= this.charged[a];
-    this.meta[a] = 0;
-    this.next[a] = this.freeHead;
-    this.freeHead = a;
+  /** Stops tracking a key (deleted, expired, evicted, flushed). */
+  remove(db: number, id: number): void {
+    const h = (id << this.dbBits) | db;
+    this.unlink(h);
+    const seg = this.segCols[db];
+    this.segBytes[seg[id]] -= this.chargedCols[db][id];
+    seg[id] = 0;
     this.count--;
   }
 
-  slotDb(slot: number): number {
-    return this.meta[slot] >>> 2;
+  /** A handle's database. */
+  handleDb(h: number): number {
+    return h & this.dbMask;
   }
 
-  slotId(slot: number): number {
-    return this.ids[slot];
+  /** A handle's id in its database. */
+  handleId(h: number): number {
+    return h >>> this.dbBits;
   }
 
-  /** The sketch's estimate of a tracked key's frequency (OBJECT FREQ), 0-15; 0 for slot < 0. */
-  frequencyOfSlot(slot: number): number {
-    return slot < 0 ? 0 : this.sketch.frequency(this.hash[slot]);
+  /** The sketch's estimate of a tracked key's frequency (OBJECT FREQ), 0-15; 0 if untracked. */
+  frequencyOf(db: number, id: number): number {
+    const seg = this.segCols[db];
+    return seg === undefined || id >= seg.length || seg[id] === 0 ? 0 : this.sketch.frequency(this.hashCols[db][id]);
   }
 
-  /** Which segment holds a key (SEG_*), 0 if untracked (slot < 0 or free). */
-  segmentOfSlot(slot: number): number {
-    return slot < 0 ? 0 : this.meta[slot] & 3;
+  /** Which segment holds a key (SEG_*), 0 if untracked. */
+  segmentOf(db: number, id: number): number {
+    const seg = this.segCols[db];
+    return seg === undefined || id >= seg.length ? 0 : seg[id];
   }
 
   /**
-   * The next key to evict, or -1 when nothing is tracked: the loser of the oldest candidate's
-   * duel with probation's LRU key, else probation's LRU key, else protected's, else the window's.
-   * The caller removes it. Called only while over budget: the first call starts the climber.
+   * The next key to evict as a handle, or -1 when nothing is tracked: the loser of the oldest
+   * candidate's duel with probation's LRU key, else probation's LRU key, else protected's, else
+   * the window's. The caller removes it. Called only while over budget: the first call starts
+   * the climber.
    */
-  pickVictimSlot(): number {
+  pickVictim(): number {
     if (!this.sampling && this.maxBytes !== Infinity && this.options.adaptive) {
       this.sampling = true;
       this.climber.restart();
@@ -249,7 +277,11 @@ export class TinyLfu {
     }
     const cand = this.candidate;
     if (cand === NIL || cand === victim) return victim;
-    return this.admit(this.hash[cand], this.hash[victim]) ? victim : cand;
+    return this.admit(this.hashOf(cand), this.hashOf(victim)) ? victim : cand;
+  }
+
+  private hashOf(h: number): number {
+    return this.hashCols[h & this.dbMask][h >>> this.dbBits];
   }
 
   private admit(candidateHash: number, victimHash: number): boolean {
@@ -294,9 +326,9 @@ export class TinyLfu {
   /** Moves window overflow (all but the MRU key) to probation's MRU end, as candidates. */
   private drainWindow(): void {
     for (let n = 0; n < MAX_TRANSFER && this.segBytes[SEG_WINDOW] > this.windowMax && this.head[SEG_WINDOW] !== this.tail[SEG_WINDOW]; n++) {
-      const slot = this.head[SEG_WINDOW];
-      this.move(slot, SEG_PROBATION);
-      if (this.candidate === NIL) this.candidate = slot;
+      const h = this.head[SEG_WINDOW];
+      this.move(h, SEG_PROBATION);
+      if (this.candidate === NIL) this.candidate = h;
     }
   }
 
@@ -307,62 +339,56 @@ export class TinyLfu {
     }
   }
 
-  private track(db: number, id: number, keyHash: number, bytes: number, seg: number): number {
-    let slot = this.freeHead;
-    if (slot !== NIL) {
-      this.freeHead = this.next[slot];
-    } else {
-      slot = this.highWater++;
-      if (slot >= this.prev.length) this.grow();
-    }
-    this.hash[slot] = keyHash >>> 0;
-    this.ids[slot] = id >>> 0;
-    this.charged[slot] = Math.min(bytes, 0xffffffff);
-    this.meta[slot] = (db << 2) | seg;
-    this.segBytes[seg] += this.charged[slot];
+  private track(db: number, id: number, bytes: number, seg: number): number {
+    const b = Math.min(bytes, 0xffffffff);
+    this.chargedCols[db][id] = b;
+    this.segCols[db][id] = seg;
+    this.segBytes[seg] += b;
     this.count++;
     this.sketch.ensureCapacity(this.count);
-    return slot;
-  }
-
-  private grow(): void {
-    const n = this.prev.length + (this.prev.length >>> 1);
-    const g = <T extends Int32Array | Uint32Array>(a: T, b: T): T => (b.set(a), b);
-    this.prev = g(this.prev, new Int32Array(n));
-    this.next = g(this.next, new Int32Array(n));
-    this.hash = g(this.hash, new Uint32Array(n));
-    this.charged = g(this.charged, new Uint32Array(n));
-    this.meta = g(this.meta, new Uint32Array(n));
-    this.ids = g(this.ids, new Uint32Array(n));
+    return (id << this.dbBits) | db;
   }
 
   /** Unlinks and relinks at segment `seg`'s MRU end, moving the bytes with it. */
-  private move(slot: number, seg: number): void {
-    const from = this.meta[slot] & 3;
-    this.unlink(slot);
-    this.segBytes[from] -= this.charged[slot];
-    this.segBytes[seg] += this.charged[slot];
-    this.meta[slot] = (this.meta[slot] & ~3) | seg;
-    this.linkTail(seg, slot);
+  private move(h: number, seg: number): void {
+    const db = h & this.dbMask;
+    const id = h >>> this.dbBits;
+    const segs = this.segCols[db];
+    const from = segs[id];
+    this.unlink(h);
+    const b = this.chargedCols[db][id];
+    this.segBytes[from] -= b;
+    this.segBytes[seg] += b;
+    segs[id] = seg;
+    this.linkTail(seg, h);
   }
 
-  private unlink(slot: number): void {
-    const seg = this.meta[slot] & 3;
-    const p = this.prev[slot];
-    const n = this.next[slot];
-    if (slot === this.candidate) this.candidate = n;
+  private unlink(h: number): void {
+    const db = h & this.dbMask;
+    const id = h >>> this.dbBits;
+    const seg = this.segCols[db][id];
+    const p = this.prevCols[db][id];
+    const n = this.nextCols[db][id];
+    if (h === this.candidate) this.candidate = n;
     if (p === NIL) this.head[seg] = n;
-    else this.next[p] = n;
+    else this.nextCols[p & this.dbMask][p >>> this.dbBits] = n;
     if (n === NIL) this.tail[seg] = p;
-    else this.prev[n] = p;
+    else this.prevCols[n & this.dbMask][n >>> this.dbBits] = p;
   }
 
-  private linkTail(seg: number, slot: number): void {
+  private linkTail(seg: number, h: number): void {
+    const db = h & this.dbMask;
+    const id = h >>> this.dbBits;
     const t = this.tail[seg];
-    this.prev[slot] = t;
-    this.next[slot] = NIL;
-    if (t === NIL) this.head[seg] = slot;
-    else this.next[t] = slot;
-    this.tail[seg] = slot;
+    this.prevCols[db][id] = t;
+    this.nextCols[db][id] = NIL;
+    if (t === NIL) this.head[seg] = h;
+    else this.nextCols[t & this.dbMask][t >>> this.dbBits] = h;
+    this.tail[seg] = h;
   }
+}
+
+function resized<T extends Int32Array | Uint32Array | Uint8Array>(to: T, from: T | undefined, keep: number): T {
+  if (from !== undefined && keep > 0) to.set(from.subarray(0, keep) as never);
+  return to;
 }

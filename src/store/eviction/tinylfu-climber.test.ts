@@ -53,18 +53,23 @@ function run(cap: number, trace: number[], options: ConstructorParameters<typeof
   const t = new TinyLfu(options);
   t.random = () => 1;
   t.setMaxBytes(cap * 100);
-  const slotOf = new Map<number, number>();
+  let n = 1;
+  for (const k of trace) n = Math.max(n, k + 1);
+  const hash = new Uint32Array(n);
+  for (let k = 0; k < n; k++) hash[k] = hashKey(`k${k}`);
+  t.columns(0, n, hash);
+  const held = new Set<number>();
   for (const k of trace) {
-    const s = slotOf.get(k);
-    if (s !== undefined) {
-      t.onAccess(s);
+    if (held.has(k)) {
+      t.onAccess(0, k);
       continue;
     }
-    slotOf.set(k, t.add(0, k, hashKey(`k${k}`), 100));
+    held.add(k);
+    t.add(0, k, 100);
     while (t.count > cap) {
-      const v = t.pickVictimSlot();
-      slotOf.delete(t.slotId(v));
-      t.remove(v);
+      const v = t.handleId(t.pickVictim());
+      held.delete(v);
+      t.remove(0, v);
     }
   }
   return t;
