@@ -108,6 +108,8 @@ class RedisCli {
   private waiting: { resolve: (line: string) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
   stderr = '';
   redirects = 0;
+  /** Replies redis-cli timed at 500 ms or more. */
+  slowReplies = 0;
 
   constructor(port: number, onUnexpected: (line: string) => void) {
     this.child = spawn('redis-cli', ['-c', '-p', String(port), '--no-raw'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -118,6 +120,8 @@ class RedisCli {
     this.child.stderr!.on('data', (d: Buffer) => void (this.stderr += d.toString()));
     this.child.stdout!.on('data', lineReader((_at, line) => {
       if (line.startsWith('-> Redirected to slot')) return void this.redirects++;
+      // redis-cli's REPL prints "(0.83s)" after a reply that took 500 ms or more: not a reply.
+      if (/^\(\d+\.\d+s\)$/.test(line)) return void this.slowReplies++;
       const w = this.waiting;
       if (w === null) return onUnexpected(line);
       this.waiting = null;
@@ -246,7 +250,7 @@ test('ioredis Cluster, node-redis createCluster and redis-cli -c through RESHARD
       const placement = await settledPlacement(ports, new Set(tallies.flatMap((y) => y.keys())), 10_000);
       for (const p of placement.problems) failures.push(`${label}: placement: ${p}`);
       for (const tally of tallies) {
-        const redirects = tally === cliTally ? `, ${clis.reduce((n, c) => n + c.redirects, 0)} redirects followed` : '';
+        const redirects = tally === cliTally ? `, ${clis.reduce((n, c) => n + c.redirects, 0)} redirects followed, ${clis.reduce((n, c) => n + c.slowReplies, 0)} replies over 500 ms` : '';
         log(`${label}: ${tally.app.name} ${tally.ops} commands${redirects}, ${tally.errors.length} errors, ${tally.wrong.length} wrong reads, ${tally.events.length} error events`);
         const found = [...tally.errors.map((e) => ({ ...e, text: `error: ${e.text}` })), ...tally.wrong.map((e) => ({ ...e, text: `wrong: ${e.text}` }))];
         for (const f of found.slice(0, 10)) failures.push(`${label}: ${tally.app.name}: ${f.text}`);
