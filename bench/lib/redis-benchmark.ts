@@ -1,5 +1,6 @@
-// bench/lib/redis-benchmark.ts — reading redis-benchmark's output, for the corral benchmark
-// harnesses that drive it (server, cluster). Node 20 built-ins only.
+// bench/lib/redis-benchmark.ts — what the corral benchmark harnesses that drive redis-benchmark
+// (server, cluster) share: reading its output, the --keyspaces flag (which -r each run gets and how
+// the warm-up fills that keyspace), and the hit/miss counts of INFO stats. Node 20 built-ins only.
 
 /** The numbers of one redis-benchmark 7.0 `--csv` row (latencies in ms). */
 export interface BenchmarkCsvRow {
@@ -53,4 +54,80 @@ export function benchmarkNoise(out: string, max = 10): string[] {
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('"') && !/^Cluster has \d+ master nodes:$|^Master \d+: /.test(l));
   return noise.length > max ? [...noise.slice(0, max), `... (${noise.length - max} more lines)`] : noise;
+}
+
+// ---- keyspaces ------------------------------------------------------------------------------
+
+/** Both harnesses' default: the 100,000-key figures users will see, and redis-benchmark's one key. */
+export const DEFAULT_KEYSPACES = '1,100000';
+
+/**
+ * The keyspaces to run, from --keyspaces LIST (default DEFAULT_KEYSPACES) or its single-entry
+ * synonym --keyspace N. 1 means redis-benchmark's default single key (no -r); N > 1 adds -r N.
+ * Deduplicated, largest first (the order of the report's tables).
+ */
+export function parseKeyspaces(list: string | undefined, single: string | undefined): number[] {
+  if (list !== undefined && single !== undefined) throw new Error('--keyspace N is a synonym for --keyspaces N: give one of them');
+  const text = single ?? list ?? DEFAULT_KEYSPACES;
+  const ks = text.split(',').map((k) => k.trim()).filter((k) => k !== '').map((k) => {
+    const n = Number(k);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--keyspaces: expected positive integers, got "${k}"`);
+    return n;
+  });
+  if (ks.length === 0) throw new Error('--keyspaces: empty list');
+  return [...new Set(ks)].sort((a, b) => b - a);
+}
+
+/** redis-benchmark's arguments for a keyspace: none for 1 (its single key), else -r N. */
+export function keyspaceArgs(keyspace: number): string[] {
+  return keyspace > 1 ? ['-r', String(keyspace)] : [];
+}
+
+/** A keyspace for people, e.g. "100,000 keys (-r 100000)". */
+export function keyspaceLabel(keyspace: number, singleKey = 'redis-benchmark\'s default single key, no -r'): string {
+  return keyspace > 1 ? `${keyspace.toLocaleString('en-US')} keys (-r ${keyspace})` : `1 key (${singleKey})`;
+}
+
+/**
+ * SETs for the warm-up of a keyspace of `keys` random keys, at least `minimum`. redis-benchmark
+ * draws keys with random() % N, so it cannot fill N keys exactly: after `draws` x N draws a key
+ * is still missing with probability e^-draws (10: ~5 of 100,000, so GETs hit > 99.99%). In
+ * --cluster mode each node has its own N keys but serves an uneven share of the requests (20-45%
+ * on 2 cores), hence more draws there. The hit % columns of the reports show what each run saw.
+ */
+export function warmupRequests(keys: number, minimum: number, draws = 10): number {
+  return keys > 1 ? Math.max(minimum, keys * draws) : minimum;
+}
+
+/**
+ * The key the getmiss test reads: a prefix no test writes, so every GET misses; `tag` is
+ * "{tag}:" in --cluster mode (redis-benchmark puts each node's hash tag there). Without -r,
+ * __rand_int__ stays literal: one key, never set.
+ */
+export function missKey(tag = ''): string {
+  return `miss:${tag}__rand_int__`;
+}
+
+// ---- hits and misses ------------------------------------------------------------------------
+
+/** Lookups counted by INFO stats (keyspace_hits / keyspace_misses). */
+export interface LookupCounts {
+  hits: number;
+  misses: number;
+}
+
+/** keyspace_hits / keyspace_misses from INFO stats text (NaN if absent). */
+export function lookupCounts(infoText: string): LookupCounts {
+  const field = (k: string): number => {
+    const m = new RegExp(`^${k}:(\\d+)`, 'm').exec(infoText);
+    return m ? Number(m[1]) : NaN;
+  };
+  return { hits: field('keyspace_hits'), misses: field('keyspace_misses') };
+}
+
+/** The share of lookups that hit between two readings, in %; NaN when there were none. */
+export function hitPercent(before: LookupCounts, after: LookupCounts): number {
+  const hits = after.hits - before.hits;
+  const lookups = hits + after.misses - before.misses;
+  return lookups > 0 ? (hits / lookups) * 100 : NaN;
 }
