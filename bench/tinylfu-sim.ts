@@ -1,4 +1,4 @@
-// bench/tinylfu-sim.ts — in-process hit-ratio simulator for allkeys-tinylfu (src/store/tinylfu.ts):
+// bench/tinylfu-sim.ts — in-process hit-ratio simulator for allkeys-tinylfu (src/store/eviction/tinylfu.ts):
 // replays the hit-ratio benchmark's cache-aside traces against TinyLfu variants on a byte budget,
 // without a server (`node dist/bench/tinylfu-sim.js`).
 //

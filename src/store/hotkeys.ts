@@ -42,7 +42,7 @@
 // N) a CRC16 of its key through a reused scratch buffer and one array increment; nothing for the
 // others.
 //
-// Why not W-TinyLFU's count-min sketch (tinylfu-sketch.ts): it exists only under allkeys-tinylfu
+// Why not W-TinyLFU's count-min sketch (eviction/tinylfu-sketch.ts): it exists only under allkeys-tinylfu
 // with maxmemory set, holds hashes rather than key names (a top-k must name its keys), and ages
 // by halving after a number of accesses rather than by time, so it gives no rate per second.
 // Space-Saving needs no sketch: its table is both the counter and the list of candidates.
