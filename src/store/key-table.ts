@@ -100,6 +100,8 @@ export class KeyTable {
   cb: Buffer = Buffer.alloc(0);
   cw: Uint32Array = new Uint32Array(0);
   co = 0;
+  /** Grow the columns by an eighth instead of doubling (see growColumns). */
+  tightGrowth = false;
   /** Called when the columns grow, with the new capacity (the keyspace grows its own). */
   onGrow: ((capacity: number) => void) | null = null;
 
@@ -336,17 +338,18 @@ export class KeyTable {
   }
 
   /**
-   * The columns grow by an eighth, not double. They are counted in used_memory and never shrink
-   * (ids in use may be anywhere below the high-water mark), and under maxmemory a store fills to
-   * its limit, grows its columns on the next new key, then evicts down to the limit with the
-   * grown columns: every byte of slack is a key fewer. Doubling left up to half the columns idle
-   * (W-TinyLFU's own columns follow the table's capacity, so twice over). Growing by an eighth
-   * copies each id's columns about eight times over its table's growth instead of twice: a few
-   * hundred ms in all for 5M keys, in steps of the same size as before. The index stays a power
-   * of two (its mask), at most 3/4 full.
+   * Growth: doubling, or by an eighth while `tightGrowth` is set (the store sets it while a
+   * memory limit is). Under a limit the columns count in used_memory and never shrink (ids in use
+   * may be anywhere below the high-water mark): a store fills to its limit, grows its columns on
+   * the next new key, then evicts down to the limit with the grown columns, so every byte of
+   * slack is a key fewer, and a doubling could leave half the columns idle (W-TinyLFU's columns
+   * follow the table's capacity, so twice over). Without a limit doubling is kept: each growth
+   * leaves the old arrays to the collector, and eighths made eight times as many of them, which
+   * held 15-20 B per key of RSS at 1M keys until a full collection.
    */
   private growColumns(): void {
-    const n = this.meta.length + Math.max(INITIAL_IDS, this.meta.length >>> 3);
+    const len = this.meta.length;
+    const n = this.tightGrowth ? len + Math.max(INITIAL_IDS, len >>> 3) : len * 2;
     this.meta = copyInto(new Uint8Array(n), this.meta);
     this.lfu = copyInto(new Uint8Array(n), this.lfu);
     this.access = copyInto(new Uint32Array(n), this.access);

@@ -150,6 +150,7 @@ export class Store implements EvictionHost {
 
   set maxmemory(bytes: number) {
     this.maxBytes = bytes;
+    for (const db of this.dbs) db.table.tightGrowth = bytes > 0;
     this.syncTracker();
   }
 
