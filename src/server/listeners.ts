@@ -41,6 +41,19 @@ export class Listeners {
     return this.plain !== null || this.secure !== null;
   }
 
+  /**
+   * The port peers and clients reach the node at: the TLS port when links to it are TLS
+   * (tls-cluster in cluster mode, tls-replication otherwise) or when it has no plain port, as
+   * Redis announces. Before listening, the configured one.
+   */
+  announcedPort(clustered: boolean): number {
+    const plain = this.port;
+    const secure = this.tlsPort;
+    if (!this.listening) return this.config.int('port') || this.config.int('tls-port');
+    const tlsLinks = this.config.get(clustered ? 'tls-cluster' : 'tls-replication') === true;
+    return secure !== 0 && (tlsLinks || plain === 0) ? secure : plain;
+  }
+
   /** Binds what the configuration asks for; throws (ConfigError-worthy message) when it cannot. */
   async listen(): Promise<void> {
     const host = this.config.str('bind').split(' ')[0];

@@ -1,5 +1,8 @@
-// A corral node: the TCP listener, client connections and their read/execute/write loop, the
-// periodic cron (active expiry, idle timeouts, ops/sec sampling) and graceful shutdown.
+// A corral node: its rooms wired together, client connections and their read/execute/write
+// loop, and graceful shutdown. Beside it: the listeners (listeners.ts), the cron (node-cron.ts:
+// active expiry, defragmentation, idle timeouts, ops/sec samples), the write fence
+// (write-fence.ts), taking a topology (node-topology.ts) and client event records
+// (client-events.ts).
 //
 // The hot path, per chunk read from a socket: feed the parser, run every complete command
 // (replies accumulate in the node's shared ReplyWriter), then hand the socket everything in one
@@ -12,7 +15,6 @@ import { CommandContext } from '../commands/context.js';
 import { CommandTable, type Command, type CommandDef } from '../commands/table.js';
 import { COMMAND_READY, NEED_MORE, PROTOCOL_ERROR, type CommandArgs } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
-import { parseReply } from '../protocol/reply-parser.js';
 import { Store } from '../store/store.js';
 import { CachedClock, systemClock, type Clock } from '../util/clock.js';
 import { attachReader } from './socket-reader.js';
@@ -24,14 +26,15 @@ import { aclFor } from './acl/registry.js';
 import { USER_NOPASS } from './acl/user.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './protected-mode.js';
 import { Listeners } from './listeners.js';
-import { clientTlsOptions, isTlsContextParam } from './tls-config.js';
+import { isTlsContextParam, linkSecurityOf } from './tls-config.js';
 import type { LinkSecurity } from '../util/link-security.js';
 import { call, dispatch, type DispatchHost } from './dispatch.js';
 import { Slowlog } from './slowlog.js';
 import { LATENCY_PARAMS, LatencyMonitor } from './latency-monitor.js';
 import { WatchRegistry } from './watch.js';
-import { ClusterState, logTopologyApplied } from './cluster-state.js';
-import { EventThrottle, clientFields, lineLogger, pinoLevel, safeProtocolReason, silentLogger, type Logger } from '../util/log.js';
+import { ClusterState } from './cluster-state.js';
+import { lineLogger, pinoLevel, silentLogger, type Logger } from '../util/log.js';
+import { ClientEvents } from './client-events.js';
 import { keySlotOf } from '../cluster/slot.js';
 import { reachableHost } from '../util/address.js';
 import { parseClusterNodes, planTopology, type ShardPlan } from '../cluster/plan.js';
@@ -43,7 +46,6 @@ import type { TopologyDoc } from '../cluster/topology.js';
 import type { Dialer, NodeAgent } from '../control/agent.js';
 import { NodeControlPlane } from './control-plane.js';
 import { NodeMigration } from './migration.js';
-import { writeTopologyFrame } from './commands/control.js';
 import { PubSub } from './pubsub.js';
 import { ClientOutput } from './client-output.js';
 import { Tracking } from './tracking.js';
@@ -56,6 +58,10 @@ import { blockingHostFor } from './blocking-host.js';
 import { KeyspaceNotifier } from './keyspace-notify.js';
 import { NodeStats } from './stats.js';
 import type { LogLevel } from './server-core.js';
+import { NodeCron } from './node-cron.js';
+import { WriteFence } from './write-fence.js';
+import { applyTopology } from './node-topology.js';
+import { argsOfWords, keepPushesOnly } from './node-words.js';
 import type { ServerApi } from './server-api.js';
 
 export interface NodeOptions {
@@ -74,10 +80,6 @@ export interface NodeOptions {
    */
   dial?: Dialer;
 }
-
-/** Defragmentation: milliseconds per slice, slices per cron period at most (node.defragStep). */
-const DEFRAG_SLICE_MS = 1;
-const DEFRAG_SLICES = 5;
 
 /** A node; its command handlers see it as ServerApi (server-api.ts), its rooms as their hosts. */
 export class CorralNode implements ServerApi, DispatchHost {
@@ -141,14 +143,16 @@ export class CorralNode implements ServerApi, DispatchHost {
   /** A static topology from the cluster-nodes parameter, applied once listening. */
   private readonly staticShards: ShardPlan[] | null = null;
   private nextClientId = 1;
-  private cron: NodeJS.Timeout | null = null;
-  private defragSlices = 0;
-  private shuttingDown = false;
+  /** Active expiry, defragmentation, ops/sec samples, idle timeouts (node-cron.ts). */
+  private readonly cron: NodeCron;
+  /** The write lease and a manual failover's pause, combined into writeFence (write-fence.ts). */
+  private readonly fence: WriteFence;
+  shuttingDown = false;
   /** The node's structured log (util/log.ts): events on rare paths only, never per command. */
   readonly logger: Logger;
   private readonly log: (line: string) => void;
-  /** Client events (limits, protocol errors) are capped per second: a misbehaving client must not flood the log. */
-  private readonly clientEvents = new EventThrottle(20);
+  /** Log records of clients' limits and protocol errors, capped per second (client-events.ts). */
+  private readonly clientEvents: ClientEvents;
   /** See NodeOptions.dial. */
   readonly dial: Dialer | undefined;
   /** Resolves when the node has stopped (SHUTDOWN or close()). */
@@ -162,6 +166,7 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.logger = options.logger ?? (options.log !== undefined ? lineLogger(options.log) : silentLogger());
     this.logger.level = pinoLevel(this.config.str('loglevel'));
     this.log = (line) => this.logger.info(line);
+    this.clientEvents = new ClientEvents(this.logger, () => this.config.int('maxclients'));
     this.dial = options.dial;
     const clustered = this.config.get('cluster-enabled') === true;
     this.store = new Store({ databases: this.config.int('databases'), clock: this.clock, slotOf: clustered ? keySlotOf : undefined });
@@ -205,7 +210,7 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.pubsub = new PubSub({
       deliver: (client, frame) => this.output.deliver(client, frame),
       closeForOutputLimit: (client) => {
-        this.logClientEvent(client, 'output-buffer');
+        this.clientEvents.log(client, 'output-buffer');
         this.closeClient(client);
       },
       now: () => this.clock.now(),
@@ -227,6 +232,8 @@ export class CorralNode implements ServerApi, DispatchHost {
       applyConfig(this, name, value);
       this.latency.configure(name, value);
     };
+    this.cron = new NodeCron(this);
+    this.fence = new WriteFence(this);
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
 
@@ -235,17 +242,9 @@ export class CorralNode implements ServerApi, DispatchHost {
     return this.listeners.reloadTls();
   }
 
-  /**
-   * The port peers and clients reach this node at: the TLS port when links to it are TLS
-   * (tls-cluster in cluster mode, tls-replication otherwise) or when it has no plain port, as
-   * Redis announces. Before listening, the configured one.
-   */
+  /** The port peers and clients reach this node at (Listeners.announcedPort). */
   get port(): number {
-    const plain = this.listeners.port;
-    const secure = this.listeners.tlsPort;
-    if (!this.listeners.listening) return this.config.int('port') || this.config.int('tls-port');
-    const tlsLinks = this.config.get(this.cluster !== null ? 'tls-cluster' : 'tls-replication') === true;
-    return secure !== 0 && (tlsLinks || plain === 0) ? secure : plain;
+    return this.listeners.announcedPort(this.cluster !== null);
   }
 
   /** The plain TCP port (0: none), INFO's tcp_port. */
@@ -253,19 +252,9 @@ export class CorralNode implements ServerApi, DispatchHost {
     return this.listeners.port;
   }
 
-  /**
-   * How this node's links to other corral processes authenticate and whether they are TLS
-   * (util/link-security.ts): as masteruser with masterauth, else with requirepass as the
-   * default user; TLS when tls-cluster (cluster mode) or tls-replication (replication) is on.
-   */
+  /** How this node's links to other corral processes authenticate and whether they are TLS (tls-config.ts). */
   linkSecurity(kind: 'replication' | 'cluster'): LinkSecurity {
-    const sec: LinkSecurity = {};
-    const user = this.config.str('masteruser');
-    const password = this.config.str('masterauth') || this.config.str('requirepass');
-    if (password !== '') sec.password = password;
-    if (user !== '' && password !== '') sec.user = user;
-    if (this.config.get(kind === 'cluster' ? 'tls-cluster' : 'tls-replication') === true) sec.tls = clientTlsOptions((name) => this.config.get(name));
-    return sec;
+    return linkSecurityOf((name) => this.config.get(name), kind);
   }
 
   /**
@@ -286,9 +275,7 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.scripting ??= await Scripting.create(scriptHostFor(this), this.config.int('lua-memory-limit'));
     this.functions ??= new Functions(this.scripting);
     await this.listeners.listen();
-    const hz = this.config.int('hz');
-    this.cron = setInterval(() => this.runCron(), Math.floor(1000 / hz));
-    this.cron.unref();
+    this.cron.start(this.config.int('hz'));
     if (this.cluster !== null) {
       this.cluster.listening(this.port);
       if (this.staticShards !== null) this.applyTopology(planTopology(this.staticShards));
@@ -306,7 +293,7 @@ export class CorralNode implements ServerApi, DispatchHost {
       this.stats.rejectedConnections++;
       socket.on('error', () => {});
       socket.end('-ERR max number of clients reached\r\n');
-      if (!this.shuttingDown) this.logClientEvent({ addr: formatAddress(socket.remoteAddress, socket.remotePort) }, 'maxclients');
+      if (!this.shuttingDown) this.clientEvents.log({ addr: formatAddress(socket.remoteAddress, socket.remotePort) }, 'maxclients');
       return;
     }
     const acl = aclFor(this);
@@ -368,7 +355,7 @@ export class CorralNode implements ServerApi, DispatchHost {
       if (client.closeAfterReply) break;
       if (this.output.limit > 0 && w.pendingBytes + client.pendingOutput > this.output.limit) {
         w.discard();
-        this.logClientEvent(client, 'output-buffer');
+        this.clientEvents.log(client, 'output-buffer');
         this.replStream?.endRead();
         this.closeClient(client);
         return;
@@ -384,9 +371,9 @@ export class CorralNode implements ServerApi, DispatchHost {
     if (r === PROTOCOL_ERROR) {
       w.error(`ERR ${parser.error}`);
       client.closeAfterReply = true;
-      this.logClientEvent(client, null, parser.error);
+      this.clientEvents.log(client, null, parser.error);
     } else if (r !== NEED_MORE && r !== COMMAND_READY) {
-      this.logClientEvent(client, 'query-buffer');
+      this.clientEvents.log(client, 'query-buffer');
       w.discard();
       this.closeClient(client);
       return;
@@ -492,27 +479,9 @@ export class CorralNode implements ServerApi, DispatchHost {
     return this.output.write(client, buf);
   }
 
-  /** Applies a topology document (if newer) and takes the role it gives this node. */
+  /** Applies a topology document (if newer) and takes the role it gives this node (node-topology.ts). */
   applyTopology(doc: TopologyDoc): boolean {
-    const cluster = this.cluster;
-    const before = cluster === null ? null : { topology: cluster.topology, myShard: cluster.myShard, isPrimary: cluster.isPrimary };
-    if (cluster === null || !cluster.apply(doc)) return false;
-    logTopologyApplied(this.logger, before!, cluster);
-    const t = cluster.topology!;
-    if (cluster.myShard >= 0) {
-      if (cluster.isPrimary) this.replication.becomePrimary();
-      else {
-        const [host, port] = splitAddress(t.primaryAddress[cluster.myShard]);
-        this.replication.becomeReplicaOf(host, port);
-      }
-    }
-    this.migration?.topologyApplied();
-    this.pubsubBus?.topologyApplied();
-    if (this.blocking.active) this.blocking.topologyChanged();
-    this.pubsub.keepShardChannels(t, cluster.myShard);
-    // Not now: a command (CORRAL SETTOPOLOGY) may be writing its client's replies.
-    if (this.topologyWatchers.size !== 0) setImmediate(() => this.pushTopology(this.cluster!.epoch));
-    return true;
+    return applyTopology(this, doc);
   }
 
   /**
@@ -576,53 +545,27 @@ export class CorralNode implements ServerApi, DispatchHost {
     return this.control?.agent ?? null;
   }
 
-  /** The write lease's end (performance.now()), and a manual failover's pause. */
-  private leaseFence = 0;
-  private pausedUntil = 0;
-  private pauseTimer: NodeJS.Timeout | null = null;
-
   /** A grant from the controller: writes are taken until `until` (performance.now()). */
   setLeaseFence(until: number): void {
-    this.leaseFence = until;
-    this.writeFence = this.pausedUntil > performance.now() ? 1 : until;
+    this.fence.setLease(until);
   }
 
   /** Refuses writes for ms (a manual failover's pause; 0 resumes). Returns the offset reached. */
   pauseWrites(ms: number): number {
-    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
-    this.pauseTimer = null;
+    return this.fence.pause(ms);
+  }
+
+  /** The write fence's view of replication (FenceHost). */
+  flushReplication(): void {
     this.replication.source?.flush();
-    if (ms <= 0) {
-      this.pausedUntil = 0;
-      this.writeFence = this.leaseFence;
-    } else {
-      this.pausedUntil = performance.now() + ms;
-      this.writeFence = 1;
-      this.pauseTimer = setTimeout(() => this.pauseWrites(0), ms);
-      this.pauseTimer.unref();
-    }
+  }
+
+  get replicationOffset(): number {
     return this.replication.offset;
   }
 
   /** Connections that asked to be told of topology changes (CORRAL WATCHTOPOLOGY). */
   readonly topologyWatchers = new Set<Client>();
-
-  /** Pushes `topology <epoch>` to every watching connection. */
-  private pushTopology(epoch: number): void {
-    if (this.topologyWatchers.size === 0) return;
-    const w = this.writer;
-    for (const c of this.topologyWatchers) {
-      if (c.closed) {
-        this.topologyWatchers.delete(c);
-        continue;
-      }
-      w.begin();
-      w.resp = c.resp;
-      writeTopologyFrame(w, epoch);
-      const out = w.take();
-      if (out !== null) this.output.write(c, Buffer.from(out));
-    }
-  }
 
   logLine(line: string): void {
     this.logger.info(line);
@@ -645,27 +588,6 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.logger.verbose(line);
   }
 
-  /**
-   * client.limit (kind: output-buffer, query-buffer, maxclients) or, with kind null,
-   * client.protocol_error: the client's id, address, name and user, and the reason, never what
-   * it sent (util/log.ts). At most 20 a second; the next one says how many were left out.
-   */
-  private logClientEvent(client: Client | { addr: string }, kind: 'output-buffer' | 'query-buffer' | 'maxclients' | null, error = ''): void {
-    const suppressed = this.clientEvents.allow();
-    if (suppressed < 0) return;
-    const who = clientFields(client);
-    const more = suppressed > 0 ? { suppressed } : undefined;
-    if (kind === null) {
-      const reason = safeProtocolReason(error);
-      this.logger.info({ event: 'client.protocol_error', ...who, error: reason, ...more }, `closing client id=${who.id} addr=${who.addr}: ${reason}`);
-    } else if (kind === 'maxclients') {
-      this.logger.warn({ event: 'client.limit', kind, ...who, maxclients: this.config.int('maxclients'), ...more }, `refused a connection from ${who.addr}: max number of clients reached`);
-    } else {
-      const what = kind === 'output-buffer' ? 'closed for overcoming of output buffer limits' : 'closed: it reached max query buffer length';
-      this.logger.warn({ event: 'client.limit', kind, ...who, ...more }, `client id=${who.id} addr=${who.addr} ${what}`);
-    }
-  }
-
   closeClient(client: Client): void {
     client.socket.destroy();
     this.dropClient(client);
@@ -684,48 +606,18 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.topologyWatchers.delete(client);
   }
 
-  private runCron(): void {
-    if (this.cronPaused) return;
-    const now = this.clock.refresh();
-    // Active expiry: a quarter of each cron period at most, as Redis's slow cycle; not while a
-    // busy script runs (it sees the keyspace as of its start, apart from its own writes).
-    if (this.activeExpireEnabled && (this.scripting === null || !this.scripting.busy)) {
-      const started = this.latency.thresholdMs !== 0 ? performance.now() : 0;
-      this.store.activeExpireCycle(250 / this.config.int('hz'));
-      if (started !== 0) this.latency.addSampleIfNeeded('expire-cycle', Math.floor(performance.now() - started));
-    }
-    if (this.tracking.active) this.tracking.limitTable();
-    this.defragSlices = 0;
-    this.defragStep();
-    const samples = this.stats.samples;
-    samples.push([now, this.stats.commandsProcessed]);
-    if (samples.length > 16) samples.shift();
-    const timeout = this.config.int('timeout');
-    if (timeout > 0) {
-      for (const c of this.clients.values()) {
-        // Replicas are exempt, as Redis's: a SYNC replica never sends anything.
-        if (!c.replica && now - c.lastInteraction > timeout * 1000) this.closeClient(c);
-      }
-    }
+  /** The cron's view of the node (CronHost). */
+  get scriptBusy(): boolean {
+    return this.scripting !== null && this.scripting.busy;
   }
 
-  /**
-   * Defragmentation in slices of DEFRAG_SLICE_MS, at most DEFRAG_SLICES per cron period, each
-   * after the clients' I/O queued meanwhile (setImmediate): about 5% of a core under churn, and
-   * no stall longer than a slice.
-   */
-  private defragStep(): void {
-    if (this.shuttingDown || !this.store.defragSlice(DEFRAG_SLICE_MS) || ++this.defragSlices >= DEFRAG_SLICES) return;
-    setImmediate(() => this.defragStep());
+  limitTracking(): void {
+    if (this.tracking.active) this.tracking.limitTable();
   }
 
   /** instantaneous_ops_per_sec over the recent cron samples. */
   get opsPerSecond(): number {
-    const s = this.stats.samples;
-    if (s.length < 2) return 0;
-    const [t0, c0] = s[0];
-    const [t1, c1] = s[s.length - 1];
-    return t1 > t0 ? Math.round(((c1 - c0) * 1000) / (t1 - t0)) : 0;
+    return this.cron.opsPerSecond;
   }
 
   /**
@@ -735,7 +627,7 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.scripting?.close();
     if (this.shuttingDown) return this.stopped;
     this.shuttingDown = true;
-    if (this.cron !== null) clearInterval(this.cron);
+    this.cron.stop();
     this.replication.close();
     this.pubsubBus?.close();
     if (this.control !== null) await this.control.stop();
@@ -757,45 +649,8 @@ function announceHost(config: Config): string {
   return reachableHost(config.str('bind').split(' ')[0]);
 }
 
-function splitAddress(addr: string): [string, number] {
-  const i = addr.lastIndexOf(':');
-  return [addr.slice(0, i), Number(addr.slice(i + 1))];
-}
-
 function randomHex(n: number): string {
   let s = '';
   while (s.length < n) s += Math.random().toString(16).slice(2);
   return s.slice(0, n);
-}
-
-/** A command's words as arguments (latin1: binary-safe). */
-function argsOfWords(words: string[]): CommandArgs {
-  const buf = Buffer.from(words.join(''), 'latin1');
-  const start: number[] = [];
-  const end: number[] = [];
-  let pos = 0;
-  for (const w of words) {
-    start.push(pos);
-    pos += w.length;
-    end.push(pos);
-  }
-  return { buf, argc: words.length, start, end };
-}
-
-/**
- * Drops the replies written past `at`, keeping the push frames among them (RESP3 frames that
- * start with '>', and the pub/sub confirmations whose starts the writer recorded).
- */
-function keepPushesOnly(w: ReplyWriter, at: number, pushStarts: number[]): void {
-  const bytes = Buffer.from(w.since(at));
-  const kept: Buffer[] = [];
-  let off = 0;
-  while (off < bytes.length) {
-    const r = parseReply(bytes, off);
-    if (r === null) break;
-    if (bytes[off] === 62 /* '>' */ || pushStarts.includes(at + off)) kept.push(bytes.subarray(off, r[1]));
-    off = r[1];
-  }
-  w.truncate(at);
-  for (const frame of kept) w.raw(frame);
 }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type tls from 'node:tls';
 import type { ConfigValue } from './config.js';
+import type { LinkSecurity } from '../util/link-security.js';
 
 type Get = (name: string) => ConfigValue;
 
@@ -90,6 +91,21 @@ export function serverTlsOptions(get: Get): tls.TlsOptions {
  * else tls-cert-file, as Redis), the CAs to verify the peer with. Peers are verified against
  * the CA but not by host name, as Redis (nodes are often addressed by IP).
  */
+/**
+ * How a node's links to other corral processes authenticate and whether they are TLS
+ * (util/link-security.ts): as masteruser with masterauth, else with requirepass as the default
+ * user; TLS when tls-cluster (cluster links) or tls-replication (replication) is on.
+ */
+export function linkSecurityOf(get: Get, kind: 'replication' | 'cluster'): LinkSecurity {
+  const sec: LinkSecurity = {};
+  const user = get('masteruser') as string;
+  const password = (get('masterauth') as string) || (get('requirepass') as string);
+  if (password !== '') sec.password = password;
+  if (user !== '' && password !== '') sec.user = user;
+  if (get(kind === 'cluster' ? 'tls-cluster' : 'tls-replication') === true) sec.tls = clientTlsOptions(get);
+  return sec;
+}
+
 export function clientTlsOptions(get: Get): tls.ConnectionOptions {
   const own = get('tls-client-cert-file') !== '' ? 'tls-client' : 'tls';
   const opts: tls.ConnectionOptions = {
