@@ -1,18 +1,47 @@
 // The cache's decisions against FakeCacheNode (the lease commands in memory) and FakeTime:
 // no sockets, no sleeping. test/integration/cache-sdk.test.ts runs the same behaviours against
-// real corral nodes.
+// real corral nodes. Every test runs twice: over the plain fake (getOrLoad's flow() with its
+// awaits), and over a fake that can issue settling records as the client does (the hit path of
+// read.ts, where the reply is decided in the reply's turn).
 
-import { test, describe } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCache, type LoaderContext } from './cache.js';
 import { decodeEnvelope, F_EMPTY } from './envelope.js';
 import { BulkheadFullError, CacheClosedError, LoaderTimeoutError } from './errors.js';
 import type { CacheOptions } from './options.js';
 import { FakeCacheNode, FakeTime, settle } from '../../test/support/cache-fake-node.js';
+import type { SettlingCommand } from '../client/command.js';
+
+/** A reply as the client hands it to a record read in latin1 (CacheRead): bulk strings as text. */
+function asLatin1(v: unknown): unknown {
+  if (Buffer.isBuffer(v)) return v.toString('latin1');
+  return Array.isArray(v) ? v.map(asLatin1) : v;
+}
+
+/** FakeCacheNode that settles records as the client's core does (SettlingCommand). */
+class SettlingFakeNode extends FakeCacheNode {
+  settled = 0;
+
+  issueSettling(cmd: SettlingCommand): Promise<unknown> {
+    this.settled++;
+    return this.cacheGet(cmd.args[1], cmd.args[2] as number).then(
+      (v) => cmd.settle(asLatin1(v)),
+      (e: Error) => cmd.settleError(e),
+    );
+  }
+}
+
+/** Which fake the tests of the current describe block run over (set by its before()). */
+let settlingReads = false;
+
+function newNode(time: FakeTime): FakeCacheNode {
+  return settlingReads ? new SettlingFakeNode(time) : new FakeCacheNode(time);
+}
 
 function setup(extra: Partial<CacheOptions> = {}, shared?: { time: FakeTime; node: FakeCacheNode }) {
   const time = shared?.time ?? new FakeTime();
-  const node = shared?.node ?? new FakeCacheNode(time);
+  const node = shared?.node ?? newNode(time);
   const cache = createCache({ client: node, ttl: 1000, jitter: 0, clock: time, timers: time, random: () => 0.5, ...extra });
   return { time, node, cache };
 }
@@ -31,7 +60,11 @@ function slowLoader<T>(time: FakeTime, ms: number, value: (n: number) => T) {
   return l;
 }
 
-describe('cache (fake node)', () => {
+for (const settling of [false, true]) describe(settling ? 'cache (fake node, settling reads)' : 'cache (fake node)', () => {
+  before(() => {
+    settlingReads = settling;
+  });
+
   test('miss loads and stores; hit serves without loading; in-process single flight', async () => {
     const { time, node, cache } = setup();
     const load = slowLoader(time, 20, (n) => ({ n }));
@@ -49,6 +82,7 @@ describe('cache (fake node)', () => {
     assert.equal(cache.stats.misses, 1);
     assert.equal(cache.stats.joined, 49);
     assert.equal(cache.stats.loads, 1);
+    if (settling) assert.equal((node as SettlingFakeNode).settled, 2, 'both CACHE.GETs took the hit path');
     const env = decodeEnvelope(node.data.get('k')!.value)!;
     assert.equal(env.delta, 20, 'load duration recorded for XFetch');
     assert.deepEqual(await cache.get('k'), { n: 1 });
@@ -333,13 +367,28 @@ describe('cache (fake node)', () => {
     assert.equal(load.calls, 2);
     r = 0.5;
     assert.equal(await cache.getOrLoad('k', load), 'v2');
-    const noX = setup({ beta: 0, random: () => 0 }, { time, node: new FakeCacheNode(time) });
+    const noX = setup({ beta: 0, random: () => 0 }, { time, node: newNode(time) });
     const pn = noX.cache.getOrLoad('k', load);
     await time.advance(100);
     await pn;
     await time.advance(899);
     await noX.cache.getOrLoad('k', load);
     assert.equal(noX.cache.stats.earlyRefreshes, 0);
+  });
+
+  test('hits of non-ASCII JSON, and of values written without the ASCII flag, decode exactly', async () => {
+    const { node, cache } = setup();
+    const value = { name: 'Crème brûlée 🍮', n: 1 };
+    await cache.getOrLoad('u', async () => value);
+    assert.deepEqual(await cache.getOrLoad('u', async () => ({ wrong: true })), value);
+    const env = node.data.get('u')!.value;
+    env[2] &= ~0x40; // as an SDK without the flag wrote it (the payload is not ASCII anyway)
+    await cache.getOrLoad('a', async () => ({ plain: 'ascii' }));
+    node.data.get('a')!.value[2] &= ~0x40;
+    assert.deepEqual(await cache.getOrLoad('a', async () => ({ wrong: true })), { plain: 'ascii' });
+    assert.deepEqual(await cache.getOrLoad('u', async () => ({ wrong: true })), value);
+    assert.equal(cache.stats.hits, 3);
+    assert.equal(cache.stats.loads, 2);
   });
 
   test('Buffers pass through; a custom serializer is used for other values', async () => {

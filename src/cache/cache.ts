@@ -41,7 +41,12 @@ export class Cache extends Engine {
       this.stats.joined++;
       return current as Promise<T>;
     }
-    const p = this.flow(k, key, loader as AnyLoader, o);
+    let p: Promise<unknown>;
+    try {
+      p = this.startFlight(k, key, loader as AnyLoader, o);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     this.flights.start(k, p);
     return p as Promise<T>;
   }

@@ -5,6 +5,7 @@
 
 import {
   encodeEnvelope,
+  F_ASCII,
   F_BUFFER,
   F_CUSTOM,
   F_EMPTY,
@@ -52,8 +53,9 @@ export class Codec {
       flags = F_CUSTOM;
       payload = this.serializer.serialize(value);
     } else {
-      flags = F_JSON;
-      payload = jsonSerializer.serialize(value);
+      const text = jsonSerializer.serialize(value) as string;
+      flags = Buffer.byteLength(text, 'utf8') === text.length ? F_JSON | F_ASCII : F_JSON;
+      payload = text;
     }
     const tagged = m.tagVersions !== null;
     return encodeEnvelope(

@@ -60,6 +60,12 @@
 // hits: an invalidate() or invalidateTags() elsewhere reaches this process within the
 // invalidation delivery time.
 //
+// The hit path (read.ts). When nothing needs a turn before the decision (the common case: breaker
+// closed, no cacheTimeout, no near-cache, no tags), getOrLoad sends CACHE.GET as a record the
+// client settles through settleRead() in the reply's turn, and returns the client's promise: a
+// hit is decoded there and resolves it directly; anything else is decided there too and the
+// client's promise adopts the resulting promise. The flight ends where flow()'s `finally` would.
+//
 // Loader errors are rethrown as they are (not wrapped). With staleOnError and a stale value at
 // hand, the stale value is returned instead. After a failed load of a key with no stale copy, its
 // lease is released at once (a 1 ms placeholder written with the token) so the callers waiting
@@ -69,19 +75,14 @@
 // back too.
 
 import type { Arg } from '../client/command.js';
-import type { NearCache } from '../client/near-cache.js';
-import type { Clock } from '../util/clock.js';
-import { Breaker, type BreakerState } from './breaker.js';
-import { Bulkhead } from './bulkhead.js';
-import { Codec } from './codec.js';
-import { decodeEnvelope, F_EMPTY, F_NEGATIVE, F_UNDEFINED, type Envelope } from './envelope.js';
+import { decodeEnvelope, F_EMPTY, F_JSON, F_NEGATIVE, F_UNDEFINED, type Envelope } from './envelope.js';
+import { EngineState, noop } from './engine-state.js';
 import { BulkheadFullError, CacheClosedError } from './errors.js';
-import { Emitter, newStats, type CacheStats } from './events.js';
-import { CacheOps, Status, type Read } from './ops.js';
+import { isInfraFailure, parseRead, Status, type Read } from './ops.js';
 import { raceTimeout } from './race.js';
-import { defaultTimers, jitterTtl, resolveCall, type CacheClient, type CacheOptions, type CallOptions, type Resolved, type Timers } from './options.js';
+import { jitterTtl, type Resolved } from './options.js';
+import { CacheRead, deltaOfText, NOT_PLAIN, plainHit, replyBytes, storedAtOfText, type ReadHost } from './read.js';
 import { runLoader, type Loader } from './run-loader.js';
-import { SingleFlight } from './singleflight.js';
 import { shouldRefreshEarly } from './xfetch.js';
 
 export type { Loader, LoaderContext } from './run-loader.js';
@@ -95,13 +96,6 @@ type AnyLoader = Loader<unknown>;
 /** A stale value at hand (boxed: the value itself may be null or undefined). */
 type StaleRef = { value: unknown } | null;
 
-interface Sleeper {
-  handle: unknown;
-  resolve: () => void;
-}
-
-function noop(): void {}
-
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -113,61 +107,75 @@ function sameVersions(stored: readonly string[], current: ReadonlyArray<string |
   return true;
 }
 
-/** State and flow shared by the public methods (cache.ts); not used directly. */
-export class Engine {
-  readonly stats: CacheStats = newStats();
-  protected readonly events = new Emitter();
-  protected readonly defaults: CallOptions;
-  protected readonly resolvedDefaults: Resolved;
-  protected readonly codec: Codec;
-  protected readonly prefix: string;
-  protected readonly clock: Clock;
-  protected readonly timers: Timers;
-  protected readonly random: () => number;
-  protected readonly breaker: Breaker;
-  readonly bulkhead: Bulkhead;
-  protected readonly ops: CacheOps;
-  protected readonly flights = new SingleFlight<unknown>();
-  /** Keys with a background refresh running in this process. */
-  protected readonly refreshing = new Set<string>();
-  /** errorBackoff: keys whose loader failed recently, until when, and the error. */
-  protected readonly backoffs = new Map<string, { until: number; error: unknown }>();
-  protected readonly tasks = new Set<Promise<void>>();
-  protected readonly controllers = new Set<AbortController>();
-  protected readonly sleepers = new Set<Sleeper>();
-  protected closed = false;
-  /** The client's near-cache, or null. */
-  protected readonly near: NearCache | null;
-
-  constructor(options: CacheOptions) {
-    const { client, serializer, prefix, breaker, bulkhead, cacheTimeout, clock, timers, random, ...call } = options;
-    if (client === undefined || typeof client.sendBuffer !== 'function' || typeof client.cacheGet !== 'function') throw new TypeError('client: a CorralClient is required');
-    this.defaults = call;
-    this.resolvedDefaults = resolveCall(call, undefined, false);
-    this.codec = new Codec(serializer);
-    this.prefix = prefix ?? '';
-    this.clock = clock ?? { now: Date.now };
-    this.timers = timers ?? defaultTimers;
-    this.random = random ?? Math.random;
-    this.breaker = new Breaker(breaker ?? {}, this.clock, (from, to) => this.onBreaker(from, to));
-    this.bulkhead = new Bulkhead(bulkhead);
-    if (cacheTimeout !== undefined && !(cacheTimeout >= 0)) throw new TypeError('cacheTimeout must be >= 0');
-    this.ops = new CacheOps(client as CacheClient, this.prefix, cacheTimeout ?? 0, this.timers, this.breaker);
-    this.near = (client as CacheClient).nearCache ?? null;
-  }
-
-  /** The near-cache's bytes for k if its envelope is still fresh under o (see the header). */
-  protected nearHit(k: string, o: Resolved): Buffer | undefined {
-    const b = this.near!.peek(k);
-    if (b === undefined) return undefined;
-    const env = decodeEnvelope(b);
-    if (env === null || (env.flags & F_EMPTY) !== 0) return undefined;
-    const ttl = (env.flags & (F_NEGATIVE | F_UNDEFINED)) !== 0 ? o.negativeTtl : o.ttl;
-    if (env.storedAt + ttl * (1 - o.jitter) <= this.clock.now()) return undefined;
-    return b;
-  }
-
+/** The flow shared by the public methods (cache.ts); not used directly. */
+export class Engine extends EngineState implements ReadHost {
   // ---- the flow -----------------------------------------------------------------------------
+
+  /** One getOrLoad flight: the hit path (read.ts) when it applies, else flow(). */
+  protected startFlight(k: string, key: string, loader: AnyLoader, o: Resolved): Promise<unknown> {
+    const client = this.settling;
+    if (client === null || o.tags.length > 0 || this.breaker.state !== 'closed') return this.flow(k, key, loader, o);
+    return client.issueSettling(new CacheRead(this, k, key, loader, o));
+  }
+
+  /** CacheRead's reply, in the reply's turn: the value of a plain fresh hit, else decide(). */
+  settleRead(c: CacheRead, reply: unknown): unknown {
+    const k = c.k;
+    try {
+      this.breaker.success();
+      if (typeof reply === 'string') {
+        const o = c.o;
+        const value = plainHit(reply, o);
+        if (value !== NOT_PLAIN) {
+          this.hit(c.key);
+          if (o.beta > 0) this.maybeRefreshEarly(k, c.key, c.loader, o, null, F_JSON, storedAtOfText(reply), deltaOfText(reply), value);
+          this.flights.end(k);
+          return value;
+        }
+      }
+    } catch (e) {
+      this.flights.end(k);
+      throw e;
+    }
+    return this.decideRead(c, replyBytes(reply));
+  }
+
+  /** CacheRead failed (connection, timeout, error reply): as flow() does, fail open. */
+  readFailed(c: CacheRead, error: Error): unknown {
+    if (isInfraFailure(error)) this.breaker.failure();
+    return this.ending(c.k, this.failOpen(c.k, c.key, c.loader, c.o, error));
+  }
+
+  /** The rest of flow() after its read, for a CacheRead reply that is not a plain hit. */
+  protected decideRead(c: CacheRead, reply: unknown): unknown {
+    const { k, key, loader, o } = c;
+    let r: Read;
+    try {
+      r = parseRead(reply);
+    } catch (e) {
+      return this.ending(k, this.failOpen(k, key, loader, o, e));
+    }
+    let out: unknown;
+    try {
+      out = this.decide(k, key, loader, o, r, true);
+    } catch (e) {
+      this.flights.end(k);
+      throw e;
+    }
+    if (out instanceof Promise) return this.ending(k, out.then((x) => (x === WAIT ? this.waitForLease(k, key, loader, o) : x)));
+    if (out === WAIT) return this.ending(k, this.waitForLease(k, key, loader, o));
+    this.flights.end(k);
+    return out;
+  }
+
+  /** p, ending k's flight when it settles (always a turn after the flight was registered). */
+  protected async ending(k: string, p: Promise<unknown>): Promise<unknown> {
+    try {
+      return await p;
+    } finally {
+      this.flights.end(k);
+    }
+  }
 
   /**
    * One getOrLoad flight. It ends its single-flight entry itself: every path awaits at least
@@ -227,7 +235,7 @@ export class Engine {
     }
     if (r.status === Status.Hit) {
       this.hit(key);
-      if (o.beta > 0) this.maybeRefreshEarly(k, key, loader, o, r, env, value);
+      if (o.beta > 0) this.maybeRefreshEarly(k, key, loader, o, r.tagVersions, env.flags, env.storedAt, env.delta, value);
       return value;
     }
     if (r.status === Status.StaleWon && this.backoffFor(k) === undefined) {
@@ -336,14 +344,23 @@ export class Engine {
   }
 
   /** XFetch on a hit: maybe take the lease and refresh before the value goes stale. */
-  protected maybeRefreshEarly(k: string, key: string, loader: AnyLoader, o: Resolved, r: Read, env: Envelope, value: unknown): void {
-    const delta = env.delta;
+  protected maybeRefreshEarly(
+    k: string,
+    key: string,
+    loader: AnyLoader,
+    o: Resolved,
+    tagVersions: Array<string | null> | null,
+    flags: number,
+    storedAt: number,
+    delta: number,
+    value: unknown,
+  ): void {
     if (delta <= 0) return;
     // A hit carries no expiry (the node replies the bare value): the time left is reckoned from
     // when the value was stored and the TTL it was stored for (before jitter: an estimate, and
     // if the value goes stale first, STALE_WON or the miss lease still gives one refresher).
-    const ttl = (env.flags & (F_NEGATIVE | F_UNDEFINED)) !== 0 ? o.negativeTtl : o.ttl;
-    const remaining = env.storedAt + ttl - this.clock.now();
+    const ttl = (flags & (F_NEGATIVE | F_UNDEFINED)) !== 0 ? o.negativeTtl : o.ttl;
+    const remaining = storedAt + ttl - this.hitClock();
     // Far from expiry the chance is below exp(-30) (~1e-13): skip the draw (most hits).
     if (remaining > 30 * delta * o.beta || this.closed || this.refreshing.has(k)) return;
     if (!shouldRefreshEarly(Math.max(0, remaining), delta, o.beta, this.random)) return;
@@ -356,7 +373,7 @@ export class Engine {
         this.stats.earlyRefreshes++;
         this.stats.backgroundRefreshes++;
         if (this.events.has('earlyRefresh')) this.events.emit('earlyRefresh', { key });
-        return this.loadTask(k, key, loader, o, token, r.tagVersions, { value }, true);
+        return this.loadTask(k, key, loader, o, token, tagVersions, { value }, true);
       })
       .finally(() => this.refreshing.delete(k));
     this.track(t);
@@ -461,78 +478,5 @@ export class Engine {
     const buf = this.codec.empty(this.clock.now());
     const t = this.ops.cacheSet(k, buf, token, 1, 0).then(noop, (e) => this.backgroundError(key, e));
     this.track(t);
-  }
-
-  // ---- bookkeeping --------------------------------------------------------------------------
-
-  protected encodeFor(value: unknown, o: Resolved, delta: number, versions: string[] | null): Buffer {
-    return this.codec.encode(value, {
-      storedAt: this.clock.now(),
-      delta,
-      version: o.version,
-      cacheNegative: o.negativeTtl > 0,
-      tags: o.tags,
-      tagVersions: versions,
-    });
-  }
-
-  protected resolve(opts: CallOptions | undefined, needTtl: boolean): Resolved {
-    if (opts === undefined) {
-      if (needTtl && Number.isNaN(this.resolvedDefaults.ttl)) throw new TypeError('ttl is required (on createCache or on the call)');
-      return this.resolvedDefaults;
-    }
-    return resolveCall(this.defaults, opts, needTtl);
-  }
-
-  protected backoffFor(k: string): { until: number; error: unknown } | undefined {
-    if (this.backoffs.size === 0) return undefined;
-    const b = this.backoffs.get(k);
-    if (b === undefined) return undefined;
-    if (this.clock.now() < b.until) return b;
-    this.backoffs.delete(k);
-    return undefined;
-  }
-
-  protected hit(key: string): void {
-    this.stats.hits++;
-    if (this.events.has('hit')) this.events.emit('hit', { key });
-  }
-
-  protected miss(key: string): void {
-    this.stats.misses++;
-    if (this.events.has('miss')) this.events.emit('miss', { key });
-  }
-
-  protected staleServed(key: string, reason: 'grace' | 'soft-timeout' | 'error'): void {
-    this.stats.staleServed++;
-    if (this.events.has('stale')) this.events.emit('stale', { key, reason });
-  }
-
-  protected backgroundError(key: string, error: unknown): void {
-    if (this.events.has('backgroundError')) this.events.emit('backgroundError', { key, error });
-  }
-
-  protected onBreaker(from: BreakerState, to: BreakerState): void {
-    this.stats.breakerState = to;
-    if (to === 'open') this.stats.breakerOpened++;
-    this.events.emit('breaker', { from, to });
-  }
-
-  /** Background work close() and idle() wait for (its errors are handled where it runs). */
-  protected track(p: Promise<unknown>): void {
-    const t = p.then(noop, noop);
-    this.tasks.add(t);
-    void t.then(() => this.tasks.delete(t));
-  }
-
-  protected sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const s: Sleeper = { handle: undefined, resolve };
-      s.handle = this.timers.setTimeout(() => {
-        this.sleepers.delete(s);
-        resolve();
-      }, ms);
-      this.sleepers.add(s);
-    });
   }
 }

@@ -7,7 +7,10 @@
 //   1       1     format version (1)
 //   2       1     flags: NEGATIVE, UNDEFINED (a negative for `undefined`), BUFFER (payload is the
 //                 caller's Buffer), JSON, CUSTOM (the cache's serializer), EMPTY (no value: a
-//                 1 ms placeholder written only to release a lease; read as a miss)
+//                 1 ms placeholder written only to release a lease; read as a miss), ASCII
+//                 (with JSON: every payload byte is below 0x80, so the payload read as latin1
+//                 text is its utf8 text: the hit path of read.ts parses it without a Buffer.
+//                 Readers that do not know the flag ignore it)
 //   3       1     tag count (0-255)
 //   4       6     stored-at, ms since the epoch (u48)
 //   10      4     delta: the last load's duration, ms (u32, saturating): XFetch's recompute cost
@@ -31,6 +34,7 @@ export const F_BUFFER = 0x04;
 export const F_JSON = 0x08;
 export const F_CUSTOM = 0x10;
 export const F_EMPTY = 0x20;
+export const F_ASCII = 0x40;
 
 const U48 = 2 ** 48;
 const U32_MAX = 0xffffffff;

@@ -70,7 +70,8 @@ function statusOf(s: unknown): Status {
   throw new ReplyError(`ERR unexpected CACHE.GET status ${String(s)}`);
 }
 
-function parseGet(r: unknown): Read {
+/** A CACHE.GET reply as a Read (throws ReplyError if it is not one). */
+export function parseRead(r: unknown): Read {
   // A fresh hit is the bare value (the bytes GET would reply); every other state an array.
   if (Buffer.isBuffer(r)) return { status: Status.Hit, value: r, token: null, ms: -1, tagVersions: null };
   if (!Array.isArray(r) || r.length < 4) throw new ReplyError('ERR unexpected CACHE.GET reply');
@@ -97,7 +98,7 @@ export class CacheOps {
   read(key: string, leaseMs: number, tags: readonly string[]): Promise<Read> {
     const sent = this.client.cacheGet(key, leaseMs);
     // The hit path: one reaction (breaker bookkeeping and parsing together) on the reply.
-    const get = this.timeoutMs > 0 ? this.guard('CACHE.GET', sent).then(parseGet) : sent.then(this.okGet, this.fail);
+    const get = this.timeoutMs > 0 ? this.guard('CACHE.GET', sent).then(parseRead) : sent.then(this.okGet, this.fail);
     if (tags.length === 0) return get;
     const versions = this.tagVersions(tags);
     return Promise.all([get, versions]).then(([r, v]) => {
@@ -203,7 +204,7 @@ export class CacheOps {
 
   private readonly okGet = (v: unknown): Read => {
     this.breaker.success();
-    return parseGet(v);
+    return parseRead(v);
   };
 
   private readonly fail = (e: unknown): never => {

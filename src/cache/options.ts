@@ -76,8 +76,11 @@ export interface CallOptions {
   waitPoll?: WaitPollOptions;
 }
 
-/** The commands the SDK sends: the smart client, or anything with the same two methods. */
-export type CacheClient = Pick<CorralClient, 'send' | 'sendBuffer' | 'cacheGet'> & Partial<Pick<CorralClient, 'nearCache'>>;
+/**
+ * The commands the SDK sends: the smart client, or anything with the same methods
+ * (issueSettling, optional, lets getOrLoad take the hit path of read.ts).
+ */
+export type CacheClient = Pick<CorralClient, 'send' | 'sendBuffer' | 'cacheGet'> & Partial<Pick<CorralClient, 'nearCache' | 'issueSettling'>>;
 
 export interface CacheOptions extends CallOptions {
   client: CacheClient;
@@ -133,38 +136,53 @@ function num(name: string, v: number | undefined, dflt: number, min = 0): number
   return v;
 }
 
+/** a unless undefined, else b: a call option over the cache's default. */
+function or<T>(a: T | undefined, b: T | undefined): T | undefined {
+  return a !== undefined ? a : b;
+}
+
+const NO_CALL: CallOptions = Object.freeze({});
+
 /**
- * Merges call options over the defaults. Without a ttl anywhere it throws only when `needTtl`
- * (a read alone does not need one).
+ * Merges call options over the defaults, field by field (a field left out or undefined takes
+ * the default). Without a ttl anywhere it throws only when `needTtl` (a read alone does not need
+ * one). No object spread: getOrLoad resolves per-call options on every call, and spreading them
+ * cost microseconds (measured, Node 20).
  */
 export function resolveCall(defaults: CallOptions, call: CallOptions | undefined, needTtl: boolean): Resolved {
-  const o = call === undefined ? defaults : { ...defaults, ...call, waitPoll: { ...defaults.waitPoll, ...call.waitPoll } };
-  const ttl = o.ttl === undefined ? NaN : num('ttl', o.ttl, 0, 1);
+  const d = defaults;
+  const c = call ?? NO_CALL;
+  const ttlIn = or(c.ttl, d.ttl);
+  const ttl = ttlIn === undefined ? NaN : num('ttl', ttlIn, 0, 1);
   if (needTtl && Number.isNaN(ttl)) throw new TypeError('ttl is required (on createCache or on the call)');
-  const jitter = num('jitter', o.jitter, 0.1);
+  const jitter = num('jitter', or(c.jitter, d.jitter), 0.1);
   if (jitter >= 1) throw new TypeError('jitter must be below 1');
-  const leaseMs = Math.round(num('leaseMs', o.leaseMs, 5000, 1));
+  const leaseMs = Math.round(num('leaseMs', or(c.leaseMs, d.leaseMs), 5000, 1));
   if (leaseMs > 86_400_000) throw new TypeError('leaseMs must be at most 86400000');
-  const tags = o.tags === undefined || o.tags.length === 0 ? NO_TAGS : o.tags;
+  const tagsIn = or(c.tags, d.tags);
+  const tags = tagsIn === undefined || tagsIn.length === 0 ? NO_TAGS : tagsIn;
   if (tags.length > MAX_TAGS) throw new TypeError(`at most ${MAX_TAGS} tags per key`);
   for (const t of tags) if (typeof t !== 'string' || t.length === 0) throw new TypeError('tags must be non-empty strings');
-  const waitMin = num('waitPoll.minDelay', o.waitPoll?.minDelay, 5, 1);
+  const cw = c.waitPoll;
+  const dw = d.waitPoll;
+  const waitMin = num('waitPoll.minDelay', or(cw?.minDelay, dw?.minDelay), 5, 1);
+  const version = or(c.version, d.version);
   return {
     ttl,
     jitter,
-    grace: Math.round(num('grace', o.grace, 0)),
+    grace: Math.round(num('grace', or(c.grace, d.grace), 0)),
     leaseMs,
-    beta: num('beta', o.beta, 1),
-    softTimeout: num('softTimeout', o.softTimeout, 0),
-    hardTimeout: num('hardTimeout', o.hardTimeout, 0),
-    negativeTtl: Math.round(num('negativeTtl', o.negativeTtl, Number.isNaN(ttl) ? 5000 : Math.min(ttl, 5000))),
+    beta: num('beta', or(c.beta, d.beta), 1),
+    softTimeout: num('softTimeout', or(c.softTimeout, d.softTimeout), 0),
+    hardTimeout: num('hardTimeout', or(c.hardTimeout, d.hardTimeout), 0),
+    negativeTtl: Math.round(num('negativeTtl', or(c.negativeTtl, d.negativeTtl), Number.isNaN(ttl) ? 5000 : Math.min(ttl, 5000))),
     tags,
-    version: o.version === undefined ? undefined : String(o.version),
-    staleOnError: o.staleOnError ?? true,
-    errorBackoff: num('errorBackoff', o.errorBackoff, 0),
+    version: version === undefined ? undefined : String(version),
+    staleOnError: or(c.staleOnError, d.staleOnError) ?? true,
+    errorBackoff: num('errorBackoff', or(c.errorBackoff, d.errorBackoff), 0),
     waitMin,
-    waitMax: Math.max(waitMin, num('waitPoll.maxDelay', o.waitPoll?.maxDelay, 50, 1)),
-    waitTimeout: num('waitPoll.timeout', o.waitPoll?.timeout, leaseMs),
+    waitMax: Math.max(waitMin, num('waitPoll.maxDelay', or(cw?.maxDelay, dw?.maxDelay), 50, 1)),
+    waitTimeout: num('waitPoll.timeout', or(cw?.timeout, dw?.timeout), leaseMs),
   };
 }
 

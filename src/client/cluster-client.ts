@@ -50,7 +50,7 @@
 
 import { SLOT_COUNT } from '../cluster/slot.js';
 import { BulkMode, RespError } from '../protocol/reply-decoder.js';
-import { Access, Command, Ctl, Reply, State, promiseOf, safeToResend, shape, type Arg } from './command.js';
+import { Access, Command, Ctl, Reply, State, promiseOf, safeToResend, settleFailure, settleReply, shape, type Arg, type SettlingCommand } from './command.js';
 import { ConnState, Connection, type ConnectionOwner } from './connection.js';
 import {
   ClientClosedError,
@@ -255,7 +255,9 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
       return;
     }
     cmd.state = State.Done;
-    cmd.resolve(cmd.reply === Reply.Raw ? v : shape(cmd.reply, v));
+    if (cmd.reply === Reply.Raw) cmd.resolve(v);
+    else if (cmd.reply === Reply.Settle) settleReply(cmd as SettlingCommand, v);
+    else cmd.resolve(shape(cmd.reply, v));
   }
 
   private onError(conn: Connection, cmd: Command, msg: string): void {
@@ -324,7 +326,8 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
   private fail(cmd: Command, err: Error): void {
     if (cmd.state !== State.Pending) return;
     cmd.state = State.Done;
-    cmd.reject(err);
+    if (cmd.reply === Reply.Settle) settleFailure(cmd as SettlingCommand, err);
+    else cmd.reject(err);
   }
 
   onConnected(conn: Connection, unsent: number): void {

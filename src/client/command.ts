@@ -24,6 +24,8 @@ export const enum Reply {
   IntBool = 3,
   /** Internal command whose reply is dropped (ASKING). */
   Discard = 4,
+  /** A SettlingCommand: the record turns its reply (or failure) into the caller's value. */
+  Settle = 5,
 }
 
 /** Lifecycle of a record. */
@@ -111,6 +113,41 @@ export class Command {
 }
 
 function noop(): void {}
+
+/**
+ * A record that settles itself (a Command subclass created with Reply.Settle), for a layer above
+ * the client that would otherwise chain its own promise on the client's: the cache-aside SDK's
+ * hit path (src/cache/read.ts) returns the client's promise as its own, so a hit costs no
+ * promise, reaction or closure beyond the client's. In the reply's turn the core resolves the
+ * promise with settle(reply); where it would reject, with settleError(error) instead. What they
+ * return may be a promise (adopted, so a rejected one rejects the caller's). Error replies go
+ * through the core first (redirects and retries are followed), so settle() never sees a
+ * RespError. If either throws, the promise rejects with what it threw. (An interface, not a
+ * base class: one constructor less per record.)
+ */
+export interface SettlingCommand extends Command {
+  readonly reply: Reply.Settle;
+  settle(reply: unknown): unknown;
+  settleError(error: Error): unknown;
+}
+
+/** The core's resolve for a SettlingCommand (state already Done). */
+export function settleReply(cmd: SettlingCommand, v: unknown): void {
+  try {
+    cmd.resolve(cmd.settle(v));
+  } catch (e) {
+    cmd.reject(e as Error);
+  }
+}
+
+/** The core's reject for a SettlingCommand (state already Done). */
+export function settleFailure(cmd: SettlingCommand, err: Error): void {
+  try {
+    cmd.resolve(cmd.settleError(err));
+  } catch (e) {
+    cmd.reject(e as Error);
+  }
+}
 
 let binding: Command | null = null;
 

@@ -6,7 +6,7 @@
 import { BulkMode } from '../protocol/reply-decoder.js';
 import { ClusterCore } from './cluster-client.js';
 import type { ClientStats } from './stats.js';
-import { Command, Reply, type Arg } from './command.js';
+import { Command, Reply, type Arg, type SettlingCommand } from './command.js';
 import type { NearCache } from './near-cache.js';
 import type { ClientOptions } from './options.js';
 import { Split, keyIndex, slotOf, splitKind } from './router.js';
@@ -112,6 +112,15 @@ export class CorralClient {
    */
   cacheGet(key: Arg, leaseMs: number): Promise<Buffer | unknown[]> {
     return this.one(Reply.Raw, BulkMode.Buffer, ['CACHE.GET', key, leaseMs], key) as Promise<Buffer | unknown[]>;
+  }
+
+  /**
+   * Sends a self-settling record (SettlingCommand, command.ts), routed by the key at args[1]:
+   * the cache-aside SDK's CACHE.GET, whose promise it returns as its own.
+   */
+  issueSettling(cmd: SettlingCommand): Promise<unknown> {
+    cmd.slot = slotOf(cmd.args[1]);
+    return this.core.issue(cmd);
   }
 
   /** SET: 'OK'; null if NX/XX prevented it; with `get`, the previous value (or null). */
