@@ -2,6 +2,11 @@
 // instead of sampling. It tracks keys only while a memory limit is set: with none it never evicts,
 // and the hot path then pays nothing for it. On starting, it takes every key held over, in
 // probation, with no frequency yet; on stopping it drops its state.
+//
+// Its handles name at most 2^31 / (databases rounded up to a power of two) ids per database
+// (134M with the default 16): keys whose id lies beyond are not tracked, so never chosen as
+// victims; if only such keys are left, eviction finds nothing and writes are refused as under
+// noeviction, rather than the node failing.
 
 import { TinyLfu } from './tinylfu.js';
 import type { EvictedKeyspace, EvictionHost, EvictionPolicy, KeyTracker } from './policy.js';
@@ -17,7 +22,11 @@ export class TinyLfuPolicy implements EvictionPolicy, KeyTracker {
   private readonly byLfuId: EvictedKeyspace[] = [];
   private budget = -1;
 
-  constructor(private readonly host: EvictionHost) {
+  /** `dbBits` (tests): a handle's database bits, instead of those the databases need. */
+  constructor(
+    private readonly host: EvictionHost,
+    private readonly dbBits = -1,
+  ) {
     for (const db of host.dbs) this.byLfuId[db.lfuId] = db;
   }
 
@@ -33,12 +42,13 @@ export class TinyLfuPolicy implements EvictionPolicy, KeyTracker {
     if (this.lfu !== null) return this;
     let bits = 0;
     while (1 << bits < this.byLfuId.length) bits++;
+    if (this.dbBits >= bits) bits = this.dbBits;
     const t = new TinyLfu({}, bits);
     this.budget = -1;
     t.setMaxBytes(maxBytes);
     for (const db of this.byLfuId) {
-      t.columns(db.lfuId, db.idCapacity, db.hashColumn);
-      for (const id of db.ids()) t.adopt(db.lfuId, id, db.costOf(id));
+      t.columns(db.lfuId, Math.min(db.idCapacity, t.maxIds), db.hashColumn);
+      for (const id of db.ids()) if (id < t.maxIds) t.adopt(db.lfuId, id, db.costOf(id));
     }
     this.lfu = t;
     return this;
@@ -65,22 +75,27 @@ export class TinyLfuPolicy implements EvictionPolicy, KeyTracker {
   }
 
   onAdd(db: number, id: number, cost: number): void {
-    this.lfu!.add(db, id, cost);
+    const t = this.lfu!;
+    if (id < t.maxIds) t.add(db, id, cost);
   }
 
   onAccess(db: number, id: number): void {
-    this.lfu!.onAccess(db, id);
+    const t = this.lfu!;
+    if (id < t.maxIds) t.onAccess(db, id);
   }
 
   onResize(db: number, id: number, cost: number): void {
-    this.lfu!.resize(db, id, cost);
+    const t = this.lfu!;
+    if (id < t.maxIds) t.resize(db, id, cost);
   }
 
   onRemove(db: number, id: number): void {
-    this.lfu!.remove(db, id);
+    const t = this.lfu!;
+    if (id < t.maxIds) t.remove(db, id);
   }
 
   onCapacity(db: number, capacity: number, hash: Int32Array): void {
-    this.lfu!.columns(db, capacity, hash);
+    const t = this.lfu!;
+    t.columns(db, Math.min(capacity, t.maxIds), hash);
   }
 }

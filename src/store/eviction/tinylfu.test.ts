@@ -348,6 +348,27 @@ describe('allkeys-tinylfu eviction', () => {
   });
 });
 
+describe('allkeys-tinylfu beyond the ids its handles can name', () => {
+  test('keys past the limit are not tracked; eviction takes the others, then refuses, and nothing throws', () => {
+    const s = new Store({ databases: 1, clock: new ManualClock() });
+    s.policy = new TinyLfuPolicy(s, 27); // 2^(31-27) = 16 ids per database
+    s.maxmemory = 1 << 30;
+    const t = tinyOf(s)!;
+    assert.equal(t.maxIds, 16);
+    for (let i = 0; i < 40; i++) set(s, `k${i}`);
+    assert.equal(t.count, 16);
+    get(s, 'k39', 3); // an untracked key: accesses are ignored
+    s.dbs[0].delete('k30');
+    s.dbs[0].delete('k3');
+    assert.equal(t.count, 15);
+    s.maxmemory = s.usedMemory - 100 * E;
+    assert.equal(s.evictIfNeeded(), false, 'only untracked keys are left to evict');
+    assert.equal(t.count, 0);
+    assert.equal(s.keyCount, 23);
+    assert.ok(keys(s).every((k) => Number(k.slice(1)) >= 16));
+  });
+});
+
 type Op =
   | { op: 'set'; k: number; v: string; db: number }
   | { op: 'get'; k: number; db: number }
