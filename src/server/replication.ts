@@ -85,6 +85,12 @@ export class NodeReplication implements ReplicaHost {
         // ... FLUSH), as Redis's RDB carries them.
         fullCopyPreamble: () => (this.node.functions === null ? null : encodeCommand(['FUNCTION', 'RESTORE', this.node.functions.dump(), 'FLUSH'])),
       });
+      // The history keeps the id the node has reported so far (INFO, the control plane's
+      // renewals), as Redis's server.replid exists from startup: with a fresh id here, a primary
+      // killed after its first replica's copy but before its next renewal left the controller
+      // expecting an id no replica followed, so it blocked the failover and the restarted, empty
+      // primary took the shard back (its replica then copied the empty keyspace).
+      this.source.replid = this.idleReplid;
       // Not inside the replica's batch (REPLCONF ACK): unblocking writes another client's reply.
       this.source.onAck = () => {
         if (this.waiters.length !== 0 && !this.ackCheckQueued) {

@@ -87,6 +87,9 @@ async function fill(c: RawConnection, prefix: string, n: number): Promise<void> 
 test('replication: full copy of every type with TTLs, then the stream; ROLE, INFO, WAIT, read-only replica', async () => {
   const t = await pair();
   try {
+    // The id a primary reports before its first replica is the history that replica follows
+    // (the control plane matches replicas to it).
+    const idBefore = await info(t.pc, 'master_replid');
     await fill(t.pc, 'a', 500);
     await t.pc.call('SELECT', 2);
     await t.pc.call('SET', 'in-db-2', 'yes');
@@ -113,6 +116,7 @@ test('replication: full copy of every type with TTLs, then the stream; ROLE, INF
     assert.equal(await info(t.rc, 'master_port'), String(t.p.port));
     assert.equal(await info(t.rc, 'master_repl_offset'), await info(t.pc, 'master_repl_offset'));
     assert.equal(await info(t.rc, 'master_replid'), await info(t.pc, 'master_replid'));
+    assert.equal(await info(t.pc, 'master_replid'), idBefore);
     // A replica is read-only, as Redis.
     assert.deepEqual(await t.rc.call('SET', 'x', '1'), { error: "READONLY You can't write against a read only replica." });
     assert.equal(await t.rc.call('GET', 'after'), '1');
