@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../util/clock.js';
 import { HotKeys, MAX_KEY_CHARS, SpaceSaving } from './hotkeys.js';
+import { hashBytes } from './key-table.js';
 import { Store } from './store.js';
 
 /** Accesses every key of `keys` once, the tracker's way (skip down, record at 0). */
@@ -174,4 +175,101 @@ test('the store feeds it from reads and writes, on every database, under any pol
     { key: 'nosuch', opsPerSec: 2 },
     { key: 'other', opsPerSec: 2 },
   ]);
+});
+
+/** The table as first written (a Map from key to heap position, swapped per heap step): the model. */
+class ReferenceSpaceSaving {
+  readonly keys: string[] = [];
+  readonly counts: number[] = [];
+  readonly at = new Map<string, number>();
+  constructor(readonly capacity: number) {}
+  add(key: string): void {
+    const i = this.at.get(key);
+    if (i !== undefined) {
+      this.counts[i]++;
+      this.down(i);
+    } else if (this.keys.length < this.capacity) {
+      this.keys.push(key);
+      this.counts.push(1);
+      this.at.set(key, this.keys.length - 1);
+      this.up(this.keys.length - 1);
+    } else {
+      this.at.delete(this.keys[0]);
+      this.keys[0] = key;
+      this.counts[0]++;
+      this.at.set(key, 0);
+      this.down(0);
+    }
+  }
+  count(key: string): number {
+    const i = this.at.get(key);
+    return i === undefined ? 0 : this.counts[i];
+  }
+  private up(i: number): void {
+    while (i > 0 && this.counts[(i - 1) >> 1] > this.counts[i]) {
+      this.swap(i, (i - 1) >> 1);
+      i = (i - 1) >> 1;
+    }
+  }
+  private down(i: number): void {
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.keys.length) return;
+      const least = l + 1 < this.keys.length && this.counts[l + 1] < this.counts[l] ? l + 1 : l;
+      if (this.counts[i] <= this.counts[least]) return;
+      this.swap(i, least);
+      i = least;
+    }
+  }
+  private swap(a: number, b: number): void {
+    [this.keys[a], this.keys[b]] = [this.keys[b], this.keys[a]];
+    [this.counts[a], this.counts[b]] = [this.counts[b], this.counts[a]];
+    this.at.set(this.keys[a], a);
+    this.at.set(this.keys[b], b);
+  }
+}
+
+test('Space-Saving: its slot index keeps every count the reference table keeps, under churn and clears', () => {
+  let seed = 7;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  for (const [capacity, universe] of [
+    [1, 5],
+    [4, 6],
+    [16, 40],
+    [64, 100_000],
+  ]) {
+    const s = new SpaceSaving(capacity);
+    let ref = new ReferenceSpaceSaving(capacity);
+    for (let i = 0; i < 20_000; i++) {
+      // Skewed: low keys often (they stay), the rest churn through the root.
+      const k = `k${rand(4) === 0 ? rand(3) : rand(universe)}`;
+      s.add(k);
+      ref.add(k);
+      if (i % 997 === 0) {
+        for (let j = 0; j < Math.min(universe, 200); j++) assert.equal(s.count(`k${j}`), ref.count(`k${j}`), `k${j} after ${i}`);
+        for (const key of ref.keys) assert.equal(s.count(key), ref.count(key), key);
+        assert.equal(s.size, ref.keys.length);
+      }
+      if (i === 15_000) {
+        s.clear();
+        ref = new ReferenceSpaceSaving(capacity);
+        assert.equal(s.count('k0'), 0);
+      }
+    }
+  }
+});
+
+test('a sample carries the key table hash of its key: the same counts as hashing the string', () => {
+  const a = new SpaceSaving(8);
+  const b = new SpaceSaving(8);
+  for (let i = 0; i < 1000; i++) {
+    const key = `user:${(i * 7919) % 23}\u00e9`;
+    a.add(key);
+    const bytes = Buffer.from(key, 'latin1');
+    b.add(key, hashBytes(bytes, 0, bytes.length));
+  }
+  for (let i = 0; i < 23; i++) assert.equal(a.count(`user:${i}\u00e9`), b.count(`user:${i}\u00e9`));
 });

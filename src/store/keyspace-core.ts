@@ -329,7 +329,7 @@ export abstract class KeyspaceCore implements EntryHost {
     if (this.tracker !== null) this.tracker.onAccess(this.lfuId, id);
     t.access[id] = (this.clock.now() - this.accessBase) >>> 0;
     // Hot keys: one decrement per access; the key is read out only for a sampled one.
-    if (--this.hotKeys.skip === 0) this.hotKeys.record(t.keyString(id));
+    if (--this.hotKeys.skip === 0) this.hotKeys.record(t.keyString(id), t.hash[id]);
   }
 
   /** Bookkeeping for a new id: access time, slot counts, the policy's tracking (its first access). */
@@ -337,7 +337,7 @@ export abstract class KeyspaceCore implements EntryHost {
     this.table.access[id] = (this.clock.now() - this.accessBase) >>> 0;
     if (this.slotCounts !== null) this.linkSlot(id, kb === null ? this.slotOfId(id) : this.slotOf!(kb, ks, ke));
     if (this.tracker !== null) this.tracker.onAdd(this.lfuId, id, this.costOf(id));
-    if (--this.hotKeys.skip === 0) this.hotKeys.record(this.table.keyString(id));
+    if (--this.hotKeys.skip === 0) this.hotKeys.record(this.table.keyString(id), this.table.hash[id]);
   }
 
   /** Replaces a live id's value with string bytes and sets its TTL (0 for none). */
