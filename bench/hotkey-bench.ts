@@ -7,6 +7,9 @@
 //   near        corral's client with its near-cache (default keys: 'hot');
 //   node-redis  node-redis's cluster client with its client-side cache (RESP3 tracking), on the
 //               same cluster;
+//   raw-paced   for reference, the thinnest possible client paced as near-paced: raw sockets,
+//               CLIENT TRACKING with REDIRECT, one string kept (bench/lib/hotkey-worker.ts);
+//               not in the default modes;
 //   near-paced  the near-cache, each process reading once a millisecond: the invalidation delay
 //               of processes that are not saturated (in 'near', 4 CPU-bound processes share 2
 //               cores, and a delay is mostly the wait for the reader's next time slice).
@@ -60,6 +63,8 @@ const concurrency = Number(args.concurrency);
 const writeEvery = Number(args['write-every']);
 const modes = args.modes!.split(',').map((m) => m.trim()) as HotkeyMode[];
 const KEY = 'product:42:price';
+/** The modes whose processes record when an invalidation removed the key. */
+const measuresInvalidation = (mode: HotkeyMode): boolean => mode === 'near' || mode === 'near-paced' || mode === 'raw-paced';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface W {
@@ -168,7 +173,7 @@ async function runMode(mode: HotkeyMode, round: number, workers: W[], cluster: C
   writer.close();
   const all: number[] = [];
   let missing = 0;
-  if (mode === 'near' || mode === 'near-paced') {
+  if (measuresInvalidation(mode)) {
     for (const r of results) {
       const d = delays(sentAt, ackAt, r.removals);
       all.push(...d.delays);
@@ -209,7 +214,7 @@ async function main(): Promise<void> {
       for (const mode of order) {
         const r = await runMode(mode, round, workers, cluster, hot);
         runs.push(r);
-        const inval = mode.startsWith('near') ? `, invalidation p50 ${fmt(percentile(r.invalidationDelaysMs, 50), 3)} p99 ${fmt(percentile(r.invalidationDelaysMs, 99), 3)} ms (${r.invalidationDelaysMs.length} of ${r.writes * nWorkers}; ${r.missingRemovals} unmatched)` : '';
+        const inval = measuresInvalidation(mode) ? `, invalidation p50 ${fmt(percentile(r.invalidationDelaysMs, 50), 3)} p99 ${fmt(percentile(r.invalidationDelaysMs, 99), 3)} ms (${r.invalidationDelaysMs.length} of ${r.writes * nWorkers}; ${r.missingRemovals} unmatched)` : '';
         console.log(`round ${round} ${mode.padEnd(10)} ${fmt(r.readsPerSecPerProcess)} reads/s per process, hot shard CPU ${fmt(r.hotShardCpuPct, 1)}%, errors ${r.errors}${r.firstError !== null ? ` (${r.firstError})` : ''}${inval}`);
       }
     }
@@ -243,10 +248,10 @@ async function main(): Promise<void> {
       fmt(r.hotShardCpuPct, 1),
       plain !== undefined ? fmt(r.hotShardCpuPct / plain.hotShardCpuPct, 3) : '',
       String(r.errors),
-      r.mode.startsWith('near') ? fmt(r.invalidationP50Ms, 3) : '',
-      r.mode.startsWith('near') ? fmt(r.invalidationP99Ms, 3) : '',
-      r.mode.startsWith('near') ? fmt(r.invalidationMaxMs, 3) : '',
-      r.mode.startsWith('near') ? `${r.invalidations} / ${r.unmatched}` : '',
+      measuresInvalidation(r.mode) ? fmt(r.invalidationP50Ms, 3) : '',
+      measuresInvalidation(r.mode) ? fmt(r.invalidationP99Ms, 3) : '',
+      measuresInvalidation(r.mode) ? fmt(r.invalidationMaxMs, 3) : '',
+      measuresInvalidation(r.mode) ? `${r.invalidations} / ${r.unmatched}` : '',
     ]),
   );
   console.log('\n' + md);

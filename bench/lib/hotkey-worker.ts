@@ -7,7 +7,11 @@
 // - node-redis: node-redis's cluster client with its client-side cache (RESP3 CLIENT TRACKING);
 // - near-paced: the near-cache, one read per millisecond (a process that is not saturated), to
 //   measure the invalidation delay itself rather than how long a CPU-bound process (4 of them
-//   on 2 cores) takes to get back to its socket.
+//   on 2 cores) takes to get back to its socket;
+// - raw-paced: the thinnest client there is, paced the same way, for reference: two raw sockets
+//   to the key's node (one subscribed to __redis__:invalidate, one with CLIENT TRACKING
+//   REDIRECT to it) and a string kept while no invalidation came. What it measures is what the
+//   machine's scheduling alone allows, with no client library on the path.
 //
 // For `ms` it keeps `concurrency` reads outstanding (a closed loop per slot), counts them and
 // checks each value is a version string. With the near-cache it also records when each
@@ -15,11 +19,12 @@
 // processes on one machine), so the parent can measure the delay from a SET's acknowledgement
 // to the key's removal in every process.
 
+import net from 'node:net';
 import { createCluster } from 'redis';
 import { createClient } from '../../src/client/index.js';
 import { machineNowMs } from '../../test/support/machine-clock.js';
 
-export type HotkeyMode = 'plain' | 'near' | 'node-redis' | 'near-paced';
+export type HotkeyMode = 'plain' | 'near' | 'node-redis' | 'near-paced' | 'raw-paced';
 
 export type ToHotkeyWorker = { type: 'run'; id: number; mode: HotkeyMode; key: string; ms: number; concurrency: number; startAt: number } | { type: 'exit' };
 
@@ -49,6 +54,7 @@ interface Reader {
 }
 
 async function openReader(mode: HotkeyMode, key: string, removals: number[]): Promise<Reader> {
+  if (mode === 'raw-paced') return openRawReader(key, removals);
   if (mode === 'node-redis') {
     const cluster = createCluster({
       rootNodes: nodes.map((n) => ({ url: `redis://${n}` })),
@@ -77,6 +83,85 @@ async function openReader(mode: HotkeyMode, key: string, removals: number[]): Pr
   };
 }
 
+function connect(addr: string): Promise<net.Socket> {
+  const i = addr.lastIndexOf(':');
+  const socket = net.connect(Number(addr.slice(i + 1)), addr.slice(0, i));
+  socket.setNoDelay(true);
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+const frame = (...words: string[]): string => `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`;
+
+/** The first chunk a socket receives next, as text. */
+const nextChunk = (s: net.Socket): Promise<string> => new Promise((resolve) => s.once('data', (d: Buffer) => resolve(d.toString('latin1'))));
+
+/**
+ * raw-paced's reader: the key's node found by asking each node (MOVED elsewhere), an
+ * invalidation connection (CLIENT ID, SUBSCRIBE __redis__:invalidate) and a data connection
+ * tracking with REDIRECT to it. A GET answer is kept until a message arrives (its time is the
+ * removal); a read while nothing is kept sends one GET and waits for it.
+ */
+async function openRawReader(key: string, removals: number[]): Promise<Reader> {
+  let data: net.Socket | null = null;
+  for (const addr of nodes) {
+    const s = await connect(addr);
+    s.write(frame('GET', key));
+    const reply = await nextChunk(s);
+    if (!reply.startsWith('-MOVED') && !reply.startsWith('-ASK')) {
+      data = s;
+      break;
+    }
+    s.destroy();
+  }
+  if (data === null) throw new Error(`no node serves ${key}`);
+  const addr = `${data.remoteAddress}:${data.remotePort}`;
+  const inv = await connect(addr);
+  inv.write(frame('CLIENT', 'ID'));
+  const id = /^:(\d+)/.exec(await nextChunk(inv))?.[1];
+  if (id === undefined) throw new Error('CLIENT ID failed');
+  inv.write(frame('SUBSCRIBE', '__redis__:invalidate'));
+  await nextChunk(inv);
+  data.write(frame('CLIENT', 'TRACKING', 'on', 'REDIRECT', id));
+  const ok = await nextChunk(data);
+  if (!ok.startsWith('+OK')) throw new Error(`CLIENT TRACKING: ${ok.trim()}`);
+  let kept: string | null = null;
+  let waiting: ((v: string | null) => void) | null = null;
+  inv.on('data', (d: Buffer) => {
+    if (d.includes('\r\nmessage\r\n')) {
+      removals.push(wallNow());
+      kept = null;
+    }
+  });
+  data.on('data', (d: Buffer) => {
+    const text = d.toString('latin1');
+    const nl = text.indexOf('\r\n');
+    const value = text.startsWith('$-1') ? null : text.slice(nl + 2, nl + 2 + Number(text.slice(1, nl)));
+    const w = waiting;
+    waiting = null;
+    w?.(value);
+  });
+  return {
+    get: (k) => {
+      if (kept !== null) return Promise.resolve(kept);
+      return new Promise((resolve) => {
+        waiting = (v) => {
+          kept = v;
+          resolve(v);
+        };
+        data!.write(frame('GET', k));
+      });
+    },
+    close: async () => {
+      inv.destroy();
+      data!.destroy();
+    },
+    nearHits: () => 0,
+  };
+}
+
 async function run(m: Extract<ToHotkeyWorker, { type: 'run' }>): Promise<HotkeyRunResult> {
   const removals: number[] = [];
   const reader = await openReader(m.mode, m.key, removals);
@@ -90,7 +175,7 @@ async function run(m: Extract<ToHotkeyWorker, { type: 'run' }>): Promise<HotkeyR
   const end = Date.now() + m.ms;
   // Near-cache hits resolve without I/O: each loop yields to the event loop every 64 reads, so
   // invalidations (and timers) are handled while it runs.
-  const paced = m.mode === 'near-paced';
+  const paced = m.mode === 'near-paced' || m.mode === 'raw-paced';
   // The clock is read once per 64 reads (with the yield), so the harness costs little beside a
   // near-cache hit.
   const loop = async (): Promise<void> => {
