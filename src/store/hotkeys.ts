@@ -83,9 +83,10 @@ export const SLOTS_PER_RANGE = 16384 / SLOT_RANGES;
  * slot for as long as the key holds it); a min-heap of slots orders them by count (each slot's
  * heap position in `posOf`), and a small open-addressing index finds a key's slot by its hash.
  * At 100,000 keys nearly every sample is a newcomer that replaces the root, so the index sees a
- * delete and an insert per sample: a JS Map, whose deleted entries pile up until it rebuilds
- * its table, cost ~0.5 µs of each sample there (~30 ns per access at the default period); this
- * index deletes by shifting its probe run back (no tombstones) and allocates nothing.
+ * delete and an insert per sample: a JS Map (a set per heap swap, and deleted entries piling up
+ * until it rebuilt its table) made the sampler cost ~120 ns per access there, in the store's
+ * GET and SET (docs/benchmarks.md); this index deletes by shifting its probe run back (no
+ * tombstones), a heap step moves two integers, and nothing is allocated: ~15 ns per access.
  */
 export class SpaceSaving {
   private readonly keyOf: string[] = [];
