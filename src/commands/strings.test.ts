@@ -161,6 +161,31 @@ describe('APPEND, SETRANGE, GETRANGE', () => {
       store.maxStringLength = 512 * 1024 * 1024;
     }
     assert.deepEqual(run('SETRANGE', 'k', '536870912', 'x'), TOO_LONG);
+
+  test('a large string sized at once by SETRANGE reads as zeros where nothing was written, and keeps its bytes as it grows', () => {
+    const { run, accounted } = harness();
+    // Past the slab's largest chunk: the item moves to zeroed memory (slab.alloc) and the grown
+    // bytes are not filled again.
+    run('SET', 'big', 'head', 'PX', '500000');
+    assert.equal(run('SETRANGE', 'big', '999999', 'Z'), 1_000_000);
+    assert.equal(run('GETRANGE', 'big', '0', '5'), 'head\0\0');
+    assert.equal(run('GETRANGE', 'big', '500000', '500003'), '\0\0\0\0');
+    assert.equal(run('GETRANGE', 'big', '999998', '-1'), '\0Z');
+    assert.equal(run('SETRANGE', 'big', '500000', 'mid'), 1_000_000);
+    // Grown again (a second large item): what was written moves with it, the rest stays zero.
+    assert.equal(run('APPEND', 'big', 'tail'), 1_000_004);
+    assert.equal(run('SETRANGE', 'big', '2999999', 'E'), 3_000_000);
+    assert.equal(run('GETRANGE', 'big', '0', '3'), 'head');
+    assert.equal(run('GETRANGE', 'big', '499999', '500003'), '\0mid\0');
+    assert.equal(run('GETRANGE', 'big', '999998', '1000005'), '\0Ztail\0\0');
+    assert.equal(run('GETRANGE', 'big', '2999990', '-1'), '\0\0\0\0\0\0\0\0\0E');
+    assert.ok((run('PTTL', 'big') as number) > 0);
+    // A large item freed and its memory reused for a new large string: no old bytes show.
+    run('DEL', 'big');
+    assert.equal(run('SETRANGE', 'big2', '2999999', 'x'), 3_000_000);
+    assert.equal(run('GETRANGE', 'big2', '999998', '1000005'), '\0\0\0\0\0\0\0\0');
+    accounted();
+  });
   });
 });
 

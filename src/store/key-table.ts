@@ -318,9 +318,9 @@ export class KeyTable {
    * Moves an id's item to a new chunk of `size` bytes (to add a TTL, or off a page being
    * evacuated), copying `copyBytes` of it; returns the new location.
    */
-  relocate(id: number, size: number, copyBytes: number): number {
+  relocate(id: number, size: number, copyBytes: number, zeroed = false): number {
     const from = this.loc[id];
-    const to = this.slab.alloc(size);
+    const to = this.slab.alloc(size, zeroed);
     const src = this.slab.bufferOf(from);
     const so = this.slab.offsetOf(from);
     src.copy(this.slab.bufferOf(to), this.slab.offsetOf(to), so, so + copyBytes);

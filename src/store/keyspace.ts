@@ -161,13 +161,19 @@ export class Keyspace extends KeyspaceCore {
     const klen = t.keyLength(id);
     const need = KeyTable.itemSize(klen, minLen, ttl);
     const held = slab.sizeOf(t.loc[id]);
+    // A large item is moved into zeroed, lazily mapped memory (slab.alloc): the grown bytes are
+    // zeros already and are not touched here, so a string sized at once to its final length (a
+    // big string moved in pieces: big-key-copy.ts) faults its pages in as the pieces fill them,
+    // not all in this command.
+    let zeroed = false;
     if (need > held) {
       let size = need;
       if (need > MAX_CHUNK) size = Math.max(need, Math.min(held + Math.floor(held / 2), KeyTable.itemSize(klen, maxLen, ttl)));
-      t.relocate(id, size, ITEM_HEADER_BYTES + klen + vlen);
+      zeroed = size > MAX_CHUNK;
+      t.relocate(id, size, ITEM_HEADER_BYTES + klen + vlen, zeroed);
     }
     const voff = t.writeHeader(t.loc[id], klen, minLen);
-    t.cb.fill(0, voff + vlen, voff + minLen);
+    if (!zeroed) t.cb.fill(0, voff + vlen, voff + minLen);
     if (ttl) t.writeExpireAt(id, at);
     if (need > held && this.tracker !== null) this.tracker.onResize(this.lfuId, id, this.costOf(id));
   }

@@ -135,9 +135,13 @@ export class SlabAllocator {
     return this.spare.length * PAGE_SIZE;
   }
 
-  /** Allocates room for an item of n bytes; returns its location. */
-  alloc(n: number): number {
-    if (n > MAX_CHUNK) return this.allocLarge(n);
+  /**
+   * Allocates room for an item of n bytes; returns its location. `zeroed`: a large item's bytes
+   * start as zeros, in memory the system maps lazily (calloc), so bytes never written cost no page
+   * faults (a string grown at once to its final size by SETRANGE); chunks are not zeroed.
+   */
+  alloc(n: number, zeroed = false): number {
+    if (n > MAX_CHUNK) return this.allocLarge(n, zeroed);
     const cls = CLASS_OF[(n + 3) >> 2];
     let p = this.classHead[cls];
     if (p < 0) p = this.newPage(cls);
@@ -270,8 +274,8 @@ export class SlabAllocator {
     this.classLive.fill(0);
   }
 
-  private allocLarge(n: number): number {
-    const buf = Buffer.allocUnsafeSlow(n);
+  private allocLarge(n: number, zeroed: boolean): number {
+    const buf = zeroed ? Buffer.alloc(n) : Buffer.allocUnsafeSlow(n);
     let i = this.freeLarge.pop();
     if (i === undefined) {
       i = this.large.length;

@@ -4,8 +4,8 @@
 //
 //     DEL key
 //     SET key <first bytes> [PXAT t]  |  HSET key f v ...  |  RPUSH key e ...  |  SADD key m ...
-//                                     |  ZADD key s m ...   (the first piece, with the TTL)
-//     APPEND key <bytes>  |  HSET / RPUSH / SADD / ZADD ...  (the next pieces, a few per turn)
+//     SETRANGE key <length-1> <last>  |  ZADD key s m ...   (the first piece, with the TTL)
+//     SETRANGE key <offset> <bytes>  |  HSET / RPUSH / SADD / ZADD ...  (the next pieces, a few per turn)
 //
 // Each piece reads the key's current value from where the last one stopped: a Map iterator for
 // a hash, an index for the others. The pieces add up to the value only if the key is not
@@ -18,7 +18,8 @@
 //
 // The TTL goes in the first piece (SET ... PXAT, or PEXPIREAT after a collection's first piece)
 // while the value is small, so the target's replicas, which receive an expiry as the key's whole
-// state, receive a small one; HSET, RPUSH, SADD, ZADD and APPEND keep a key's TTL.
+// state, receive a small one; HSET, RPUSH, SADD, ZADD and SETRANGE keep a key's TTL. A string's second command, the
+// SETRANGE of its last byte, sizes it at once on the target (see stringPieces).
 
 import type { Keyspace } from '../../store/keyspace.js';
 import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STREAM, TYPE_STRING, type CollectionValue } from '../../store/entry.js';
@@ -108,18 +109,34 @@ export class BigKeyCopy {
       t.view(id);
       const from = t.vstart + this.pos;
       const n = Math.min(PIECE_BYTES, total - this.pos);
-      const at = this.pos === 0 ? ks.expireAtOf(id) : 0;
-      out.command(at > 0 ? 5 : 3);
-      out.arg(this.pos === 0 ? 'SET' : 'APPEND');
-      out.arg(this.key);
-      out.argBytes(t.vbuf, from, from + n);
-      if (at > 0) {
-        out.arg('PXAT');
-        out.arg(String(at));
+      if (this.pos === 0) {
+        const at = ks.expireAtOf(id);
+        out.command(at > 0 ? 5 : 3);
+        out.arg('SET');
+        out.arg(this.key);
+        out.argBytes(t.vbuf, from, from + n);
+        if (at > 0) {
+          out.arg('PXAT');
+          out.arg(String(at));
+        }
+        // The value's last byte at once: the target (and its replicas) size the string to its
+        // final length in one step, in zeroed memory they fault in as the pieces fill it, where
+        // growing it piece by piece would copy it, into fresh pages, at every growth step.
+        if (n < total) this.setRange(out, total - 1, t.vbuf, t.vend - 1, t.vend);
+      } else {
+        this.setRange(out, this.pos, t.vbuf, from, from + n);
       }
       this.pos += n;
     }
     return this.pos >= total;
+  }
+
+  private setRange(out: StreamBuffer, offset: number, buf: Buffer, start: number, end: number): void {
+    out.command(4);
+    out.arg('SETRANGE');
+    out.arg(this.key);
+    out.arg(String(offset));
+    out.argBytes(buf, start, end);
   }
 
   /** One command of up to PIECE_ITEMS elements from `pos`; false if none was left. */
