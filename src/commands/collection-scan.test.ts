@@ -6,7 +6,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { collectionScanCommands, parseScanCursor } from './collection-scan.js';
+import { collectionScanCommands, parseScanCursor, scanMapStep } from './collection-scan.js';
+import { HashValue, TABLE_FIELDS } from '../store/hash-value.js';
 import { isIntMember, setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
 import { stringCommands } from './strings.js';
@@ -302,5 +303,27 @@ describe('full iterations (property)', () => {
       }),
       { numRuns: 40, seed: 3 },
     );
+  });
+});
+
+describe('HSCAN over a big hash (hash-value.ts TABLE_FIELDS)', () => {
+  test('HSCAN across the move and edits returns every field present throughout exactly once', () => {
+    const h = new HashValue();
+    for (let i = 0; i < TABLE_FIELDS - 100; i++) h.set(`f${i}`, 'v');
+    const seen = new Map<string, number>();
+    const out: string[] = [];
+    let cursor = 0;
+    let round = 0;
+    do {
+      out.length = 0;
+      cursor = scanMapStep(h, cursor, 50, out);
+      for (let i = 0; i < out.length; i += 2) seen.set(out[i], (seen.get(out[i]) ?? 0) + 1);
+      // Between steps: the hash passes TABLE_FIELDS (its pairs move), fields come and go.
+      for (let k = 0; k < 20; k++) h.set(`new${round}-${k}`, 'n');
+      h.delete(`f${TABLE_FIELDS - 101 - round}`);
+      round++;
+    } while (cursor !== 0);
+    for (let i = 0; i < TABLE_FIELDS - 100 - round; i++) assert.equal(seen.get(`f${i}`), 1, `f${i}`);
+    for (const [f, n] of seen) assert.equal(n, 1, f);
   });
 });

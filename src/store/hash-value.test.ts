@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { HashValue, type BulkSink, LISTPACK_ENTRIES, LISTPACK_VALUE, PACKED_OVERHEAD, TABLE_FIELD_OVERHEAD, TABLE_OVERHEAD } from './hash-value.js';
+import { HashValue, type BulkSink, LISTPACK_ENTRIES, LISTPACK_VALUE, PACKED_OVERHEAD, TABLE_FIELD_OVERHEAD, TABLE_FIELDS, TABLE_OVERHEAD } from './hash-value.js';
 import { DEFAULT_LIMITS, type EncodingLimits } from './encoding-limits.js';
 
 /** A latin1 (binary) string of 0..max bytes. */
@@ -235,6 +235,74 @@ describe('HashValue against a Map model', () => {
       for (let i = 0; i < n * 40; i++) seen.add(h.randomField());
       assert.equal(seen.size, n, `${n} fields (${h.encoding()})`);
     }
+  });
+});
+
+describe('past TABLE_FIELDS fields: the pairs off the heap (field-table.ts)', () => {
+  const sortedPairs = (pairs: Iterable<[string, string]>): Array<[string, string]> => [...pairs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+
+  test('the same contents, lookups, replies and clone as the Map it leaves', () => {
+    const h = new HashValue();
+    const m = new Map<string, string>();
+    let bytesAtMove = 0;
+    for (let i = 0; i < TABLE_FIELDS + 3000; i++) {
+      const f = i % 97 === 0 ? `bin\x00\xff${i}` : `field:${i}`;
+      const v = i % 50 === 0 ? 'L'.repeat(20_000) : `value-${i}`;
+      assert.equal(h.set(f, v), true);
+      m.set(f, v);
+      if (i === TABLE_FIELDS) bytesAtMove = h.bytes;
+    }
+    assert.ok(h.bytes > bytesAtMove, 'bytes grow with the table');
+    for (let i = 0; i < TABLE_FIELDS + 3000; i += 7) {
+      assert.equal(h.set(`field:${i}`, `again-${i}`), m.has(`field:${i}`) ? false : true);
+      m.set(`field:${i}`, `again-${i}`);
+      if (i % 3 === 0) assert.equal(h.delete(`field:${i}`), m.delete(`field:${i}`));
+    }
+    assert.equal(h.delete('absent'), false);
+    assert.equal(h.encoding(), 'hashtable');
+    assert.equal(h.packed, false);
+    assert.equal(h.size, m.size);
+    assert.deepEqual(sortedPairs(h.entries()), sortedPairs(m));
+    const viaForEach: Array<[string, string]> = [];
+    h.forEach((f, v) => viaForEach.push([f, v]));
+    assert.deepEqual(sortedPairs(viaForEach), sortedPairs(m));
+    const sink = new Sink();
+    h.replyPairs(sink, 2);
+    const replied: Array<[string, string]> = [];
+    for (let i = 0; i < sink.out.length; i += 2) replied.push([sink.out[i], sink.out[i + 1]]);
+    assert.deepEqual(sortedPairs(replied), sortedPairs(m));
+    for (const f of ['field:1', 'field:7', 'field:21', `bin\x00\xff97`, 'field:50', 'absent']) {
+      assert.equal(h.get(f), m.get(f));
+      assert.equal(h.has(f), m.has(f));
+      assert.equal(h.strlen(f), m.get(f)?.length ?? 0);
+      const one = new Sink();
+      assert.equal(h.replyValue(f, one), m.has(f));
+      assert.deepEqual(one.out, m.has(f) ? [m.get(f)] : []);
+    }
+    const copy = h.clone();
+    copy.set('only-in-copy', 'x');
+    assert.equal(h.has('only-in-copy'), false);
+    assert.equal(copy.size, h.size + 1);
+    assert.throws(() => h.packedLength, RangeError);
+    const seen = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      const f = h.randomField();
+      assert.ok(m.has(f), f);
+      seen.add(f);
+    }
+    assert.ok(seen.size > 90, 'random fields are spread');
+  });
+
+  test('the encoding Redis would report: a table under raised limits still says listpack until past them', () => {
+    const wide = { ...DEFAULT_LIMITS, hashEntries: TABLE_FIELDS + 100, hashValue: 1000 };
+    const h = new HashValue();
+    for (let i = 0; i < TABLE_FIELDS + 100; i++) h.set(`f${i}`, 'v', wide);
+    assert.equal(h.encoding(), 'listpack');
+    assert.equal(h.clone().encoding(), 'listpack');
+    h.set('f0', 'w'.repeat(999), wide);
+    assert.equal(h.encoding(), 'listpack');
+    h.set('one-more', 'v', wide);
+    assert.equal(h.encoding(), 'hashtable');
   });
 });
 

@@ -1,6 +1,6 @@
 // The hash value (HSET ... HRANDFIELD): small hashes packed into one buffer region, as Redis keeps
-// them in a listpack, and large ones in a Map; the byte estimate and the encoding Redis 7.0 would
-// report.
+// them in a listpack, large ones in a Map, and those past TABLE_FIELDS fields off the heap in a
+// FieldTable (field-table.ts); the byte estimate and the encoding Redis 7.0 would report.
 //
 // Packed format (encoding 'listpack'): the pairs in insertion order, each written as
 //
@@ -31,6 +31,7 @@ import type { CollectionValue } from './entry.js';
 import { EMPTY, allocate, release, trackedSlot, type Slot } from './packed-arena.js';
 import { latin1, writeLatin1 } from '../util/bytes.js';
 import { DEFAULT_LIMITS, type EncodingLimits } from './encoding-limits.js';
+import { FieldTable } from './field-table.js';
 
 /** The packed form's bounds: Redis 7.0's hash-max-listpack-entries and -value defaults. */
 export const LISTPACK_ENTRIES = 512;
@@ -41,6 +42,12 @@ export const PACKED_OVERHEAD = 184;
 export const TABLE_OVERHEAD = 160;
 /** Per field of a hashtable: the Map slot plus two string headers (as entry.ts's FIELD_OVERHEAD). */
 export const TABLE_FIELD_OVERHEAD = 64;
+/**
+ * Past this many fields a hashtable's pairs leave the Map for a FieldTable (field-table.ts: off
+ * the heap, no object per field, growth without a stop of the event loop for every entry at once).
+ * The move itself re-inserts this many pairs (a few ms); it never goes back.
+ */
+export const TABLE_FIELDS = 8192;
 
 // Lengths of a packed hash are one varint byte only while the limit stays below 128.
 if (LISTPACK_VALUE >= 0x80) throw new Error('packed hash lengths must fit one varint byte');
@@ -71,9 +78,11 @@ export class HashValue implements CollectionValue {
    * raised past the packed form's bounds), else 0.
    */
   private count = 0;
-  /** The hashtable, once converted. */
+  /** The hashtable, once converted (null again once it moved to `big`). */
   private map: Map<string, string> | null = null;
   private tableBytes = 0;
+  /** A hashtable of more than TABLE_FIELDS fields (then map is null and count as for a Map). */
+  private big: FieldTable | null = null;
 
   /** A hash of these pairs, set in order (the conversion rules apply as for HSET). */
   static fromPairs(pairs: Iterable<readonly [string, string]>): HashValue {
@@ -127,27 +136,32 @@ export class HashValue implements CollectionValue {
   }
 
   get size(): number {
+    if (this.big !== null) return this.big.size;
     return this.map !== null ? this.map.size : this.count;
   }
 
   get bytes(): number {
+    if (this.big !== null) return TABLE_OVERHEAD + this.big.bytes;
     if (this.map !== null) return this.tableBytes;
     const cap = this.mem.cap;
     return PACKED_OVERHEAD + (cap > this.used ? cap : this.used);
   }
 
   encoding(): string {
-    return this.map === null || this.count !== 0 ? 'listpack' : 'hashtable';
+    return (this.map === null && this.big === null) || this.count !== 0 ? 'listpack' : 'hashtable';
   }
 
   /** Whether the hash is in its packed form (packedLength and writeTo need it). */
   get packed(): boolean {
-    return this.map === null;
+    return this.map === null && this.big === null;
   }
 
   clone(): HashValue {
     const h = new HashValue();
-    if (this.map !== null) {
+    if (this.big !== null) {
+      h.big = this.big.clone();
+      h.count = this.count;
+    } else if (this.map !== null) {
       h.map = new Map(this.map);
       h.tableBytes = this.tableBytes;
       h.count = this.count;
@@ -163,6 +177,7 @@ export class HashValue implements CollectionValue {
   }
 
   get(field: string): string | undefined {
+    if (this.big !== null) return this.big.get(field);
     if (this.map !== null) return this.map.get(field);
     const p = this.locate(field);
     if (p < 0) return undefined;
@@ -172,11 +187,13 @@ export class HashValue implements CollectionValue {
   }
 
   has(field: string): boolean {
+    if (this.big !== null) return this.big.has(field);
     return this.map !== null ? this.map.has(field) : this.locate(field) >= 0;
   }
 
   /** The value's length in bytes, 0 for a missing field (HSTRLEN). */
   strlen(field: string): number {
+    if (this.big !== null) return Math.max(0, this.big.valueLength(field));
     if (this.map !== null) return this.map.get(field)?.length ?? 0;
     const p = this.locate(field);
     const b = this.mem.buf;
@@ -189,6 +206,12 @@ export class HashValue implements CollectionValue {
    */
   set(field: string, value: string, limits: Readonly<EncodingLimits> = DEFAULT_LIMITS): boolean {
     const max = limits.hashValue;
+    const big = this.big;
+    if (big !== null) {
+      const added = big.set(field, value);
+      if (this.count !== 0 && (field.length > max || value.length > max || big.size > limits.hashEntries)) this.count = 0;
+      return added;
+    }
     if (this.map === null) {
       const cap = max < LISTPACK_VALUE ? max : LISTPACK_VALUE;
       if (field.length <= cap && value.length <= cap) {
@@ -202,12 +225,15 @@ export class HashValue implements CollectionValue {
       this.count = 0;
     }
     const added = this.tableSet(field, value);
-    if (this.count !== 0 && this.map!.size > limits.hashEntries) this.count = 0;
+    const size = this.map!.size;
+    if (this.count !== 0 && size > limits.hashEntries) this.count = 0;
+    if (size > TABLE_FIELDS) this.moveToTable();
     return added;
   }
 
   /** Removes field; returns whether it was there. */
   delete(field: string): boolean {
+    if (this.big !== null) return this.big.delete(field);
     const map = this.map;
     if (map !== null) {
       const old = map.get(field);
@@ -227,6 +253,12 @@ export class HashValue implements CollectionValue {
 
   /** Writes field's value as a bulk string and returns true, or returns false if it is missing. */
   replyValue(field: string, w: BulkSink): boolean {
+    const big = this.big;
+    if (big !== null) {
+      if (!big.view(field)) return false;
+      w.bulkBytes(big.vbuf, big.vstart, big.vend);
+      return true;
+    }
     if (this.map !== null) {
       const v = this.map.get(field);
       if (v !== undefined) w.bulk(v);
@@ -245,6 +277,20 @@ export class HashValue implements CollectionValue {
    * insertion order, straight from the packed bytes (HGETALL, HKEYS, HVALS).
    */
   replyPairs(w: BulkSink, part: 0 | 1 | 2): void {
+    const big = this.big;
+    if (big !== null) {
+      for (let id = big.nextLive(0); id >= 0; id = big.nextLive(id + 1)) {
+        if (part !== 1) {
+          big.viewField(id);
+          w.bulkBytes(big.vbuf, big.vstart, big.vend);
+        }
+        if (part !== 0) {
+          big.viewValue(id);
+          w.bulkBytes(big.vbuf, big.vstart, big.vend);
+        }
+      }
+      return;
+    }
     const map = this.map;
     if (map !== null) {
       for (const [f, v] of map) {
@@ -266,6 +312,11 @@ export class HashValue implements CollectionValue {
 
   /** Calls fn for every pair in insertion order; the hash must not be edited meanwhile. */
   forEach(fn: (field: string, value: string) => void): void {
+    const big = this.big;
+    if (big !== null) {
+      for (let id = big.nextLive(0); id >= 0; id = big.nextLive(id + 1)) fn(big.fieldAt(id), big.valueAt(id));
+      return;
+    }
     const map = this.map;
     if (map !== null) {
       for (const [f, v] of map) fn(f, v);
@@ -282,11 +333,12 @@ export class HashValue implements CollectionValue {
   }
 
   /**
-   * The pairs in insertion order. A hashtable's iterator is its Map's: it survives edits and
-   * returns every field present from start to end (HSCAN relies on it). A packed hash must not
-   * be edited while iterated.
+   * The pairs in insertion order (a FieldTable's: in id order). A hashtable's iterator is its Map's
+   * or its FieldTable's: it survives edits and returns every field present from start to end
+   * (HSCAN relies on it). A packed hash must not be edited while iterated.
    */
   entries(): IterableIterator<[string, string]> {
+    if (this.big !== null) return this.big.entries();
     return this.map !== null ? this.map.entries() : this.packedEntries();
   }
 
@@ -296,6 +348,7 @@ export class HashValue implements CollectionValue {
 
   /** A uniformly random field (the hash must not be empty). */
   randomField(): string {
+    if (this.big !== null) return this.big.randomField();
     let k = Math.floor(Math.random() * this.size);
     if (this.map !== null) {
       // A Map has no random access: walk to the k-th key.
@@ -314,13 +367,13 @@ export class HashValue implements CollectionValue {
 
   /** Bytes writeTo writes: the packed form (listpack encoding only). */
   get packedLength(): number {
-    if (this.map !== null) throw new RangeError('a hashtable hash has no packed form');
+    if (!this.packed) throw new RangeError('a hashtable hash has no packed form');
     return this.used;
   }
 
   /** Writes the packed form (listpack encoding only) at buf[offset]; returns the offset after it. */
   writeTo(buf: Buffer, offset: number): number {
-    if (this.map !== null) throw new RangeError('a hashtable hash has no packed form');
+    if (!this.packed) throw new RangeError('a hashtable hash has no packed form');
     this.mem.buf.copy(buf, offset, this.mem.base, this.mem.base + this.used);
     return offset + this.used;
   }
@@ -420,6 +473,15 @@ export class HashValue implements CollectionValue {
     this.map = new Map();
     this.tableBytes = TABLE_OVERHEAD;
     for (let i = 0; i < pairs.length; i += 2) this.tableSet(pairs[i], pairs[i + 1]);
+  }
+
+  /** Moves the Map's pairs to a FieldTable (see TABLE_FIELDS). */
+  private moveToTable(): void {
+    const big = new FieldTable();
+    for (const [f, v] of this.map!) big.set(f, v);
+    this.map = null;
+    this.tableBytes = 0;
+    this.big = big;
   }
 
   private tableSet(field: string, value: string): boolean {
