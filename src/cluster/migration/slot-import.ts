@@ -14,6 +14,7 @@
 
 import type net from 'node:net';
 import { AUTH_HINT, LINK_READY, authNotNeeded, authRefusal, dialLink, sendsAuth, type LinkSecurity } from '../../util/link-security.js';
+import { streamBudget } from '../../util/turn-budget.js';
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import { COMMAND_READY, NEED_MORE, RequestParser } from '../../protocol/request-parser.js';
 import { isWord } from '../replication/link.js';
@@ -87,11 +88,20 @@ export class SlotImport {
         buffer: READ_BUFFER,
         callback: (length: number, buf: Uint8Array): boolean => {
           if (this.socket !== socket) return true;
+          streamBudget.enter();
           this.bytesReceived += length;
           try {
             this.onData(buf as Buffer, length);
           } catch (err) {
             this.fail((err as Error).message);
+          }
+          // The turn's time for streams is spent: the rest waits for the end of the turn
+          // (util/turn-budget.ts), so the node's clients are answered meanwhile.
+          if (this.socket === socket && streamBudget.spent()) {
+            socket.pause();
+            streamBudget.resumeLater(() => {
+              if (this.socket === socket) socket.resume();
+            });
           }
           return true;
         },

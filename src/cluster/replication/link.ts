@@ -16,6 +16,7 @@
 
 import type net from 'node:net';
 import { AUTH_HINT, LINK_READY, authNotNeeded, authRefusal, dialLink, sendsAuth, type LinkSecurity } from '../../util/link-security.js';
+import { streamBudget } from '../../util/turn-budget.js';
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import { COMMAND_READY, NEED_MORE, RequestParser, copyArgs } from '../../protocol/request-parser.js';
 import { parseReply } from '../../protocol/reply-parser.js';
@@ -152,6 +153,7 @@ export class ReplicationLink {
     socket.on('data', (chunk: Buffer) => {
       if (this.socket !== socket) return;
       this.lastIoAt = Date.now();
+      streamBudget.enter();
       try {
         this.onData(chunk);
       } catch (err) {
@@ -159,6 +161,14 @@ export class ReplicationLink {
         if (failure !== this.lastFailure) this.host.log(failure);
         this.lastFailure = failure;
         this.drop(err instanceof AuthRefused ? AUTH_RETRY_MS : undefined);
+      }
+      // The turn's time for streams is spent (a full sync, a burst): the rest of the stream
+      // waits for the end of the turn (util/turn-budget.ts), so clients are answered meanwhile.
+      if (this.socket === socket && streamBudget.spent()) {
+        socket.pause();
+        streamBudget.resumeLater(() => {
+          if (this.socket === socket) socket.resume();
+        });
       }
     });
     const lost = (): void => {
