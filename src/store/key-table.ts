@@ -10,6 +10,14 @@
 // Index: linear probing over a power-of-two Int32Array of id + 1 (0 = empty), at most 3/4 full.
 // A lookup compares the 32-bit hash column before the key bytes. Deletion shifts later members
 // of the probe run back into the hole (no tombstones), so lookups never slow down with churn.
+//
+// Growth is incremental, as Redis rehashes: past 3/4 full a twice larger index takes new keys,
+// and the old one's members move to it MOVE_STEP positions per lookup, insert or removal (a
+// million-key index moved at once stopped the event loop for ~75 ms here). Meanwhile a key is in
+// exactly one of the two; a lookup that misses in the new index probes the old. A position of
+// the old index is moved by deleting its member (backward shift, which may pull a later member
+// of its run into it) until it is empty, so the old index stays a valid probe table: every
+// remaining member's run from its home position is unbroken, none crosses a moved position.
 
 import { latin1 } from '../util/bytes.js';
 import { CHUNK_BITS, CHUNK_MASK, LARGE_BASE, SlabAllocator } from './slab.js';
@@ -74,6 +82,8 @@ function fmix(h: number): number {
 
 const INITIAL_IDS = 16;
 const INITIAL_SLOTS = 32;
+/** Old index positions moved per lookup, insert or removal while the index grows. */
+const MOVE_STEP = 16;
 
 export class KeyTable {
   readonly slab: SlabAllocator;
@@ -85,6 +95,10 @@ export class KeyTable {
   hash = new Int32Array(INITIAL_IDS);
   private slots = new Int32Array(INITIAL_SLOTS);
   private mask = INITIAL_SLOTS - 1;
+  /** While the index grows: the previous index, emptied into `slots` from position moveAt on. */
+  private oldSlots: Int32Array | null = null;
+  private oldMask = 0;
+  private moveAt = 0;
   /** Free ids, chained through their loc column: id + 1 of the first, 0 for none. */
   private freeHead = 0;
   /** Ids ever handed out: every live id is below it. */
@@ -115,7 +129,7 @@ export class KeyTable {
 
   /** Bytes of the index and the columns. */
   get structureBytes(): number {
-    return this.slots.byteLength + this.meta.length * 14;
+    return this.slots.byteLength + (this.oldSlots === null ? 0 : this.oldSlots.byteLength) + this.meta.length * 14;
   }
 
   /** Points cb/cw/co at the item at `loc`. */
@@ -135,12 +149,13 @@ export class KeyTable {
 
   findBytes(buf: Buffer, start: number, end: number): number {
     const h = (this.lastHash = hashBytes(buf, start, end));
+    if (this.oldSlots !== null) this.moveStep();
     const len = end - start;
     const slots = this.slots;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const v = slots[i];
-      if (v === 0) return -1;
+      if (v === 0) return this.oldSlots === null ? -1 : this.findBytesIn(this.oldSlots, this.oldMask, h, buf, start, end);
       const id = v - 1;
       if (this.hash[id] !== h) continue;
       this.locate(this.loc[id]);
@@ -159,12 +174,13 @@ export class KeyTable {
 
   findString(key: string): number {
     const h = (this.lastHash = hashString(key));
+    if (this.oldSlots !== null) this.moveStep();
     const len = key.length;
     const slots = this.slots;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const v = slots[i];
-      if (v === 0) return -1;
+      if (v === 0) return this.oldSlots === null ? -1 : this.findStringIn(this.oldSlots, this.oldMask, h, key);
       const id = v - 1;
       if (this.hash[id] !== h) continue;
       this.locate(this.loc[id]);
@@ -196,33 +212,16 @@ export class KeyTable {
     this.hash[id] = h;
     this.lfu[id] = 5;
     this.count++;
+    if (this.oldSlots !== null) this.moveStep();
     if (this.count * 4 > this.slots.length * 3) this.growIndex();
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = h & mask;
-    while (slots[i] !== 0) i = (i + 1) & mask;
-    slots[i] = id + 1;
+    this.place(id + 1, h);
     return id;
   }
 
   /** Removes a live id from the index and frees its chunk and id. */
   remove(id: number): void {
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = this.hash[id] & mask;
-    while (slots[i] !== id + 1) i = (i + 1) & mask;
-    // Backward-shift deletion: move each later member of the run whose home slot is not in
-    // (hole, its position] into the hole.
-    let hole = i;
-    for (let j = (i + 1) & mask; slots[j] !== 0; j = (j + 1) & mask) {
-      const home = this.hash[slots[j] - 1] & mask;
-      const fits = hole <= j ? home <= hole || home > j : home <= hole && home > j;
-      if (fits) {
-        slots[hole] = slots[j];
-        hole = j;
-      }
-    }
-    slots[hole] = 0;
+    if (this.oldSlots !== null) this.moveStep();
+    if (!this.unlink(this.slots, this.mask, id)) this.unlink(this.oldSlots!, this.oldMask, id);
     this.slab.free(this.loc[id]);
     this.meta[id] = 0;
     this.loc[id] = this.freeHead;
@@ -240,6 +239,7 @@ export class KeyTable {
     this.hash = new Int32Array(INITIAL_IDS);
     this.slots = new Int32Array(INITIAL_SLOTS);
     this.mask = INITIAL_SLOTS - 1;
+    this.oldSlots = null;
     if (this.onGrow !== null) this.onGrow(INITIAL_IDS);
     this.freeHead = 0;
     this.highWater = 0;
@@ -358,19 +358,109 @@ export class KeyTable {
     if (this.onGrow !== null) this.onGrow(n);
   }
 
+  /** Starts moving to an index twice as large (see the file comment). */
   private growIndex(): void {
-    const old = this.slots;
-    const slots = new Int32Array(old.length * 2);
-    const mask = slots.length - 1;
-    for (let k = 0; k < old.length; k++) {
-      const v = old[k];
-      if (v === 0) continue;
-      let i = this.hash[v - 1] & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = v;
+    // Growth outpacing the move (it cannot: the new index takes 3/8 of its size in inserts
+    // before it is 3/4 full, each moving MOVE_STEP old positions) would finish it here.
+    while (this.oldSlots !== null) this.moveStep();
+    this.oldSlots = this.slots;
+    this.oldMask = this.mask;
+    this.moveAt = 0;
+    this.slots = new Int32Array(this.slots.length * 2);
+    this.mask = this.slots.length - 1;
+  }
+
+  /** Moves the members of the next MOVE_STEP positions of the old index to the new one. */
+  private moveStep(): void {
+    const old = this.oldSlots!;
+    const end = Math.min(old.length, this.moveAt + MOVE_STEP);
+    for (let i = this.moveAt; i < end; i++) {
+      for (let v = old[i]; v !== 0; v = old[i]) {
+        this.removeAt(old, this.oldMask, i);
+        this.place(v, this.hash[v - 1]);
+      }
     }
-    this.slots = slots;
-    this.mask = mask;
+    this.moveAt = end;
+    if (end === old.length) this.oldSlots = null;
+  }
+
+  /** Puts id + 1 (`v`) into the new index. */
+  private place(v: number, h: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = h & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = v;
+  }
+
+  /** Removes id from an index; false if it is not there. */
+  private unlink(slots: Int32Array, mask: number, id: number): boolean {
+    for (let i = this.hash[id] & mask; ; i = (i + 1) & mask) {
+      const v = slots[i];
+      if (v === id + 1) {
+        this.removeAt(slots, mask, i);
+        return true;
+      }
+      if (v === 0) return false;
+    }
+  }
+
+  /**
+   * Empties position i of an index by backward-shift deletion: each later member of the run
+   * whose home position is not in (hole, its position] moves into the hole.
+   */
+  private removeAt(slots: Int32Array, mask: number, i: number): void {
+    let hole = i;
+    for (let j = (i + 1) & mask; slots[j] !== 0; j = (j + 1) & mask) {
+      const home = this.hash[slots[j] - 1] & mask;
+      const fits = hole <= j ? home <= hole || home > j : home <= hole && home > j;
+      if (fits) {
+        slots[hole] = slots[j];
+        hole = j;
+      }
+    }
+    slots[hole] = 0;
+  }
+
+  /** findBytes in the old index (while the index grows). */
+  private findBytesIn(slots: Int32Array, mask: number, h: number, buf: Buffer, start: number, end: number): number {
+    const len = end - start;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const v = slots[i];
+      if (v === 0) return -1;
+      const id = v - 1;
+      if (this.hash[id] !== h) continue;
+      this.locate(this.loc[id]);
+      const off = this.co;
+      if (this.cw[off >> 2] !== len) continue;
+      const b = this.cb;
+      let k = off + ITEM_HEADER;
+      let j = start;
+      while (j < end && b[k] === buf[j]) {
+        k++;
+        j++;
+      }
+      if (j === end) return id;
+    }
+  }
+
+  /** findString in the old index (while the index grows). */
+  private findStringIn(slots: Int32Array, mask: number, h: number, key: string): number {
+    const len = key.length;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const v = slots[i];
+      if (v === 0) return -1;
+      const id = v - 1;
+      if (this.hash[id] !== h) continue;
+      this.locate(this.loc[id]);
+      const off = this.co;
+      if (this.cw[off >> 2] !== len) continue;
+      const b = this.cb;
+      const base = off + ITEM_HEADER;
+      let j = 0;
+      while (j < len && b[base + j] === (key.charCodeAt(j) & 0xff)) j++;
+      if (j === len) return id;
+    }
   }
 }
 

@@ -1,0 +1,85 @@
+// Unit tests for the key table's index (key-table.ts): a fast-check model test against a Set
+// through several incremental growths (keys inserted and removed while the old index is still
+// being moved, lookups by bytes and by string), and the index's bytes during and after a move.
+
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ITEM_HEADER, KeyTable, META_LIVE } from './key-table.js';
+import { SlabAllocator } from './slab.js';
+
+function add(t: KeyTable, key: string): number {
+  assert.equal(t.findString(key), -1);
+  const h = t.lastHash;
+  const loc = t.slab.alloc(ITEM_HEADER + key.length);
+  const at = t.writeHeader(loc, key.length, 0) - key.length;
+  t.cb.write(key, at, 'latin1');
+  return t.insert(h, loc, 0);
+}
+
+function findByBytes(t: KeyTable, key: string): number {
+  const buf = Buffer.from(`..${key}..`, 'latin1');
+  return t.findBytes(buf, 2, 2 + key.length);
+}
+
+type Op = { op: 'add' | 'del'; k: number } | { op: 'addRun'; from: number; n: number };
+
+describe('KeyTable index', () => {
+  test('behaves as a set through incremental growth, with inserts, removals and lookups mid-move', () => {
+    const opArb: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 4, arbitrary: fc.record({ op: fc.constant('add' as const), k: fc.nat(3000) }) },
+      { weight: 3, arbitrary: fc.record({ op: fc.constant('del' as const), k: fc.nat(3000) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('addRun' as const), from: fc.nat(3000), n: fc.integer({ min: 1, max: 400 }) }) },
+    );
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 120 }), (ops) => {
+        const t = new KeyTable(new SlabAllocator());
+        const model = new Map<string, number>();
+        const doAdd = (k: number): void => {
+          const key = `key:${k}`;
+          if (model.has(key)) assert.equal(t.findString(key), model.get(key));
+          else model.set(key, add(t, key));
+        };
+        for (const o of ops) {
+          if (o.op === 'add') doAdd(o.k);
+          else if (o.op === 'addRun') for (let k = o.from; k < o.from + o.n; k++) doAdd(k);
+          else {
+            const key = `key:${o.k}`;
+            const id = model.get(key);
+            assert.equal(t.findString(key), id ?? -1);
+            if (id !== undefined) {
+              t.remove(id);
+              model.delete(key);
+              assert.equal(t.findString(key), -1);
+            }
+          }
+          assert.equal(t.count, model.size);
+          // Lookups of present and absent keys, by string and by bytes, mid-move included.
+          for (let k = 0; k < 3000; k += 97) {
+            const key = `key:${k}`;
+            assert.equal(t.findString(key), model.get(key) ?? -1, key);
+            assert.equal(findByBytes(t, key), model.get(key) ?? -1, key);
+          }
+        }
+        for (const [key, id] of model) {
+          assert.equal(findByBytes(t, key), id);
+          assert.equal(t.keyString(id), key);
+          assert.ok((t.meta[id] & META_LIVE) !== 0);
+        }
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  test('a growth moves the old index a step at a time; its bytes count until the move ends', () => {
+    const t = new KeyTable(new SlabAllocator());
+    for (let i = 0; i < 24; i++) add(t, `k${i}`); // 24 of 32 positions: still the first index
+    const before = t.structureBytes;
+    add(t, 'k24'); // past 3/4: a 64-position index, the 32-position one still held
+    const during = t.structureBytes;
+    assert.equal(during, before + 64 * 4, 'the new index beside the old (the columns did not grow: 32 ids)');
+    for (let i = 0; i < 8; i++) t.findString('absent'); // each lookup moves MOVE_STEP positions
+    assert.equal(t.structureBytes, during - 32 * 4, 'the old index is dropped once moved');
+    for (let i = 0; i <= 24; i++) assert.ok(t.findString(`k${i}`) >= 0, `k${i}`);
+  });
+});
