@@ -64,10 +64,11 @@ function keysOf(c: CorralCluster, s: number, n: number, prefix: string): string[
 }
 
 /** The replica's link to its primary, for pausing its socket (an in-process node cannot DEBUG SLEEP alone). */
-function linkSocket(c: CorralCluster, i: number): net.Socket {
-  const link = c.nodes[i].replication.link as unknown as { socket: net.Socket | null } | null;
+/** A replica's link to its primary, to hold (stop reading the stream) and release. */
+function replicaLink(c: CorralCluster, i: number): { hold(): void; release(): void } {
+  const link = c.nodes[i].replication.link as unknown as { socket: net.Socket | null; hold(): void; release(): void } | null;
   assert.ok(link?.socket, 'the replica has a live link');
-  return link.socket;
+  return link;
 }
 
 describe('client on a replicated corral cluster', () => {
@@ -159,8 +160,8 @@ describe('client on a replicated corral cluster', () => {
     await c.set(key, 'old');
     await cluster.waitForReplicas();
     // Both replicas stop reading their primary's stream.
-    const sockets = shard.replicas.map((r) => linkSocket(cluster, r));
-    for (const s of sockets) s.pause();
+    const links = shard.replicas.map((r) => replicaLink(cluster, r));
+    for (const l of links) l.hold();
     try {
       await c.set(key, 'fresh');
       const replicaGets = await Promise.all(shard.replicas.map((r) => calls(cluster, r, 'get')));
@@ -177,7 +178,7 @@ describe('client on a replicated corral cluster', () => {
         raw.close();
       }
     } finally {
-      for (const s of sockets) s.resume();
+      for (const l of links) l.release();
     }
     await cluster.waitForReplicas();
     const before = c.stats.replicaReads;

@@ -111,6 +111,20 @@ export class ReplicationLink {
     return this.state === 'connected';
   }
 
+  /** Whether hold() stopped reading the stream (the turn budget's resume leaves it stopped). */
+  private held = false;
+
+  /** Stops reading the primary's stream until release(): a replica made to lag (tests). */
+  hold(): void {
+    this.held = true;
+    this.socket?.pause();
+  }
+
+  release(): void {
+    this.held = false;
+    this.socket?.resume();
+  }
+
   start(): void {
     this.connect();
     this.ackTimer = setInterval(() => this.tick(), 100);
@@ -167,7 +181,7 @@ export class ReplicationLink {
       if (this.socket === socket && streamBudget.spent()) {
         socket.pause();
         streamBudget.resumeLater(() => {
-          if (this.socket === socket) socket.resume();
+          if (this.socket === socket && !this.held) socket.resume();
         });
       }
     });
