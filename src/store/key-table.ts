@@ -149,49 +149,19 @@ export class KeyTable {
 
   findBytes(buf: Buffer, start: number, end: number): number {
     const h = (this.lastHash = hashBytes(buf, start, end));
-    if (this.oldSlots !== null) this.moveStep();
-    const len = end - start;
-    const slots = this.slots;
-    const mask = this.mask;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const v = slots[i];
-      if (v === 0) return this.oldSlots === null ? -1 : this.findBytesIn(this.oldSlots, this.oldMask, h, buf, start, end);
-      const id = v - 1;
-      if (this.hash[id] !== h) continue;
-      this.locate(this.loc[id]);
-      const off = this.co;
-      if (this.cw[off >> 2] !== len) continue;
-      const b = this.cb;
-      let k = off + ITEM_HEADER;
-      let j = start;
-      while (j < end && b[k] === buf[j]) {
-        k++;
-        j++;
-      }
-      if (j === end) return id;
-    }
+    if (this.oldSlots === null) return this.findBytesIn(this.slots, this.mask, h, buf, start, end);
+    this.moveStep();
+    const id = this.findBytesIn(this.slots, this.mask, h, buf, start, end);
+    // Still growing after the step: a key not in the new index may be in the old.
+    return id >= 0 || this.oldSlots === null ? id : this.findBytesIn(this.oldSlots, this.oldMask, h, buf, start, end);
   }
 
   findString(key: string): number {
     const h = (this.lastHash = hashString(key));
-    if (this.oldSlots !== null) this.moveStep();
-    const len = key.length;
-    const slots = this.slots;
-    const mask = this.mask;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const v = slots[i];
-      if (v === 0) return this.oldSlots === null ? -1 : this.findStringIn(this.oldSlots, this.oldMask, h, key);
-      const id = v - 1;
-      if (this.hash[id] !== h) continue;
-      this.locate(this.loc[id]);
-      const off = this.co;
-      if (this.cw[off >> 2] !== len) continue;
-      const b = this.cb;
-      const base = off + ITEM_HEADER;
-      let j = 0;
-      while (j < len && b[base + j] === (key.charCodeAt(j) & 0xff)) j++;
-      if (j === len) return id;
-    }
+    if (this.oldSlots === null) return this.findStringIn(this.slots, this.mask, h, key);
+    this.moveStep();
+    const id = this.findStringIn(this.slots, this.mask, h, key);
+    return id >= 0 || this.oldSlots === null ? id : this.findStringIn(this.oldSlots, this.oldMask, h, key);
   }
 
   /**
@@ -422,7 +392,7 @@ export class KeyTable {
     slots[hole] = 0;
   }
 
-  /** findBytes in the old index (while the index grows). */
+  /** A key's id by its bytes in one index (the current one, or the old one while it grows), or -1. */
   private findBytesIn(slots: Int32Array, mask: number, h: number, buf: Buffer, start: number, end: number): number {
     const len = end - start;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -444,7 +414,7 @@ export class KeyTable {
     }
   }
 
-  /** findString in the old index (while the index grows). */
+  /** findBytesIn for a latin1 string. */
   private findStringIn(slots: Int32Array, mask: number, h: number, key: string): number {
     const len = key.length;
     for (let i = h & mask; ; i = (i + 1) & mask) {
