@@ -99,6 +99,14 @@ describe('FieldTable', () => {
     assert.deepEqual([...drawn].sort(), ['f77', 'f9999']);
   });
 
+  test('bytes change with sets and deletes only, not with lookups that finish an index growth', () => {
+    const t = new FieldTable();
+    for (let i = 0; i < 25; i++) t.set(`f${i}`, 'v'); // the 25th passes 3/4 of 32 positions: a growth starts
+    const after = t.bytes;
+    for (let i = 0; i < 10; i++) t.get('absent'); // each moves part of the old index; the move ends
+    assert.equal(t.bytes, after);
+  });
+
   test('bytes follow what the table holds: up with fields and large values, down as items go', () => {
     const t = new FieldTable();
     const empty = t.bytes;

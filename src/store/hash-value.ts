@@ -132,6 +132,7 @@ export class HashValue implements CollectionValue {
       p = next;
       h.tableSet(f, v);
     }
+    if (h.map.size > TABLE_FIELDS) h.moveToTable();
     return h;
   }
 
