@@ -108,12 +108,7 @@ export class FieldTable {
     return true;
   }
 
-  /** Ids are below this; live ones have META_LIVE (see isLive). */
-  get idLimit(): number {
-    return this.t.highWater;
-  }
-
-  isLive(id: number): boolean {
+  private isLive(id: number): boolean {
     return (this.t.meta[id] & META_LIVE) !== 0;
   }
 
