@@ -9,25 +9,33 @@
 // before the next poll), so clients' commands interleave with the stream at a bounded delay. The
 // stream loses nothing: paused bytes wait in the kernel (or the socket's buffer).
 
+function performanceNow(): number {
+  return performance.now();
+}
+
 export class TurnBudget {
   /** When the first stream read of this turn started (performance.now()). */
   private turnStart = 0;
   private inTurn = false;
   private readonly resumes: Array<() => void> = [];
 
-  constructor(private readonly ms: number) {}
+  /** `now` is the clock in milliseconds (injected by tests; performance.now() in a node). */
+  constructor(
+    private readonly ms: number,
+    private readonly now: () => number = performanceNow,
+  ) {}
 
   /** Called as a stream read starts being applied. */
   enter(): void {
     if (this.inTurn) return;
     this.inTurn = true;
-    this.turnStart = performance.now();
+    this.turnStart = this.now();
     setImmediate(this.endTurn);
   }
 
   /** Whether this turn's budget is spent (the caller then pauses and calls resumeLater). */
   spent(): boolean {
-    return performance.now() - this.turnStart > this.ms;
+    return this.now() - this.turnStart > this.ms;
   }
 
   /** Runs `resume` at the end of this turn. */
