@@ -704,6 +704,8 @@ interface SyncRound {
   replicaKeys: number | null;
   fullSyncs: number | null;
   load?: Omit<SyncLoadResult, 'slices' | 'sendLag'> & { sendLagP99Us: number };
+  /** The sync window slice by slice: [ms since REPLICAOF, requests, p99 µs, max µs]. */
+  syncTimeline?: Array<[number, number, number, number]>;
 }
 
 interface SyncSummary {
@@ -730,6 +732,19 @@ function windowOf(res: SyncLoadResult, from: number, to: number): Window {
     fromEpochMs: from, toEpochMs: to, requests: h.total,
     p50Us: h.quantile(0.5), p99Us: h.quantile(0.99), p999Us: h.quantile(0.999), maxUs: h.total > 0 ? h.max : NaN,
   };
+}
+
+/** Each slice of [from, to]: where in the window the slow requests were sent. */
+function timelineOf(res: SyncLoadResult, from: number, to: number): Array<[number, number, number, number]> {
+  const first = Math.floor((from - res.originEpochMs) / res.sliceMs);
+  const last = Math.floor((to - res.originEpochMs) / res.sliceMs);
+  const out: Array<[number, number, number, number]> = [];
+  for (const [k, j] of res.slices) {
+    if (k < first || k > last) continue;
+    const h = LogHistogram.fromJSON(j);
+    out.push([Math.round(res.originEpochMs + k * res.sliceMs - from), h.total, h.quantile(0.99), h.max]);
+  }
+  return out;
 }
 
 async function oneSync(system: SystemName, primary: ServerProc, round: number, s: Settings, setup: StandaloneSetup, reg: Registry): Promise<SyncRound> {
@@ -776,6 +791,7 @@ async function oneSync(system: SystemName, primary: ServerProc, round: number, s
     rec.sync = windowOf(res, syncFrom, syncTo);
     rec.after = windowOf(res, syncTo + s.sliceMs, afterTo);
     rec.p99Ratio = rec.sync.p99Us / rec.baseline.p99Us;
+    rec.syncTimeline = timelineOf(res, syncFrom, syncTo);
     const { slices: _s, sendLag, ...rest } = res;
     rec.load = { ...rest, sendLagP99Us: LogHistogram.fromJSON(sendLag).quantile(0.99) };
     const dbsize = await query(replica.port, ['DBSIZE']).catch(() => null);

@@ -39,6 +39,12 @@ export function sendsAuth(sec: LinkSecurity | undefined): boolean {
  * first when sec has a password. The socket emits LINK_READY once usable, for either kind (for
  * TLS after the handshake; a TLS socket's own 'connect' comes before it).
  */
+/**
+ * The read buffer of links that read with Node's onread option (replica links, slot imports):
+ * one for all, since each read is consumed before the event loop reads the next.
+ */
+export const LINK_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 export function dialLink(host: string, port: number, sec: LinkSecurity | undefined, options: { noDelay?: boolean; keepAlive?: boolean; onread?: net.OnReadOpts } = {}): net.Socket {
   let socket: net.Socket;
   if (sec?.tls !== undefined) {

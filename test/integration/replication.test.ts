@@ -144,7 +144,8 @@ test('replication: a full copy taken while writes continue ends identical to the
         await c.call('INCR', `b:ctr:${k}`);
         await c.call('RPUSH', `b:l:${(k % 30) * 10}`, String(i));
         await c.call('HINCRBY', `b:h:${(k % 30) * 10}`, 'n', 1);
-        await c.call('SET', `b:s:${k}`, `w${i}`, 'EX', 100);
+        // Values of a few KB: the stream buffered during the copy spans several drain steps.
+        await c.call('SET', `b:s:${k}`, `w${i}`.padEnd(4000, '.'), 'EX', 100);
         if (i % 7 === 0) await c.call('DEL', `b:s:${(k * 3) % 3000}`);
         if (i % 11 === 0) await c.call('SPOP', `b:set:${(k % 30) * 10}`);
         i++;

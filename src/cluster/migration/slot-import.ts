@@ -13,7 +13,7 @@
 // credentials.
 
 import type net from 'node:net';
-import { AUTH_HINT, LINK_READY, authNotNeeded, authRefusal, dialLink, sendsAuth, type LinkSecurity } from '../../util/link-security.js';
+import { AUTH_HINT, LINK_READ_BUFFER, LINK_READY, authNotNeeded, authRefusal, dialLink, sendsAuth, type LinkSecurity } from '../../util/link-security.js';
 import { streamBudget } from '../../util/turn-budget.js';
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import { COMMAND_READY, NEED_MORE, RequestParser } from '../../protocol/request-parser.js';
@@ -46,8 +46,6 @@ const SPARE_PARSER_BYTES = 256 * 1024;
 const PARSER_LIMITS = { maxBulkLength: 1 << 30, maxQueryBuffer: 2 ** 40 };
 
 const EMPTY = Buffer.alloc(0);
-/** What every import's socket reads into (see start()). */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 export type ImportState = 'connecting' | 'copying' | 'streaming' | 'failed' | 'closed';
 
@@ -85,7 +83,7 @@ export class SlotImport {
     this.authPending = sendsAuth(this.security);
     const socket = dialLink(this.sourceHost, this.sourcePort, this.security, {
       onread: {
-        buffer: READ_BUFFER,
+        buffer: LINK_READ_BUFFER,
         callback: (length: number, buf: Uint8Array): boolean => {
           if (this.socket !== socket) return true;
           streamBudget.enter();
