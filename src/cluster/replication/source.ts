@@ -11,7 +11,7 @@
 // t payload REPLACE ABSTTL`, or `DEL key`).
 //
 // The full copy without fork. A replica asking for a full copy gets `+FULLRESYNC <replid>
-// <offset>`, then every live key as a command (SET/RESTORE, the snapshot), streamed a few
+// <offset>`, then every live key as a command (SET/RESTORE, the snapshot; full-copy.ts), a few
 // milliseconds of work per event-loop turn and only while the socket keeps up, then a `CORRAL
 // SYNCEND` marker, then the stream from <offset> on, which was buffered for it meanwhile. The
 // snapshot is not a point-in-time image: a key may be copied before or after a write made during
@@ -31,7 +31,6 @@
 // a command, which it stores directly; other keys still come as SET/RESTORE. This is the
 // snapshot's bulk of work on both sides, and both share the machine's cores with the clients.
 
-import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { RequestParser, type CommandArgs } from '../../protocol/request-parser.js';
 import type { Command } from '../../commands/table.js';
@@ -39,58 +38,12 @@ import type { Store } from '../../store/store.js';
 import type { Keyspace } from '../../store/keyspace.js';
 import { latin1 } from '../../util/bytes.js';
 import { ReplicationBacklog } from './backlog.js';
-import { loadCommands, stateCommand } from './snapshot-encoding.js';
+import { stateCommand } from './snapshot-encoding.js';
 import { StreamBuffer } from './stream-buffer.js';
-import { SendRing } from './send-ring.js';
+import { FullCopy, type FullCopyHost } from './full-copy.js';
+import { ReplicaPeer, type ReplicaConnection } from './replica-peer.js';
 
-/** A connection to a replica, as the server gives it to the source. */
-export interface ReplicaConnection {
-  readonly id: number;
-  /** The replica's IP as seen from here. */
-  readonly ip: string;
-  /** Writes; returns whether the kernel took every byte at once (buf may then be reused). */
-  write(buf: Buffer): boolean;
-  /** The replica said `REPLCONF capa corral-load`: its full copy may use CORRAL LOAD. */
-  readonly bulkLoad: boolean;
-  /**
-   * A replica that is not corral's: its full copy is this RDB file of the dataset as it is when
-   * called (for the stream from replid/offset on), sent as a bulk. Null for corral's replicas.
-   */
-  readonly rdb: ((replid: string, offset: number) => Buffer) | null;
-  /** Bytes written but not yet taken by the kernel. */
-  readonly pendingBytes: number;
-  close(): void;
-}
-
-export type ReplicaState = 'wait_bgsave' | 'send_bulk' | 'online';
-
-export class ReplicaPeer {
-  state: ReplicaState = 'wait_bgsave';
-  /** Offset the replica acknowledged (REPLCONF ACK). */
-  ackOffset = 0;
-  /** Date.now() of the last acknowledgement. */
-  ackAt = 0;
-  listeningPort = 0;
-  /** The stream produced while its snapshot is sent, sent after it. */
-  pending: Buffer[] = [];
-  pendingBytes = 0;
-  sync: SnapshotJob | null = null;
-
-  constructor(readonly conn: ReplicaConnection) {}
-}
-
-interface SnapshotJob {
-  db: number;
-  cursor: number;
-  keys: number;
-  startedAt: number;
-  /** SYNCEND was sent: the copy's steps now send the stream buffered meanwhile. */
-  ended: boolean;
-  /** How many of peer.pending were sent. */
-  drained: number;
-  /** Reused memory for the pieces written (send-ring.ts). */
-  ring: SendRing;
-}
+export { ReplicaPeer, type ReplicaConnection, type ReplicaState } from './replica-peer.js';
 
 export interface ReplicationSourceOptions {
   store: Store;
@@ -103,20 +56,7 @@ export interface ReplicationSourceOptions {
   fullCopyPreamble?: () => Buffer | null;
 }
 
-const SYNCEND = Buffer.from('*2\r\n$6\r\nCORRAL\r\n$7\r\nSYNCEND\r\n');
 const MULTI = Buffer.from('*1\r\n$5\r\nMULTI\r\n');
-/** Work per event-loop turn while sending a snapshot. */
-const SNAPSHOT_STEP_MS = 1;
-/** Keys per step at most: with a step every millisecond or so, some 200k keys a second. */
-const SNAPSHOT_KEYS_PER_STEP = 256;
-/** Keys looked at per walk of a snapshot step, and so per CORRAL LOAD at most. */
-const LOAD_KEYS_PER_COMMAND = 64;
-/** A snapshot waits while this many bytes are queued on the replica's socket. */
-/** The most bytes of a copy's step that are written from its ring (larger: a buffer of their own). */
-const SNAPSHOT_PIECE_MAX = 1 << 20;
-/** Bytes of the stream buffered during a copy sent per step once the copy is done. */
-const DRAIN_BYTES_PER_STEP = 256 * 1024;
-const SNAPSHOT_SOCKET_HIGH = 4 * 1024 * 1024;
 
 export function newReplicationId(): string {
   return randomBytes(20).toString('hex');
@@ -148,15 +88,24 @@ export class ReplicationSource {
   private txOps = 0;
   private txMark = 0;
   private readonly keyPos: number[] = [];
-  private readonly scratch = new StreamBuffer(4096);
-  /** A snapshot step's ids (snapshotIds) and its [count, next cursor]. */
-  private readonly stepIds = new Int32Array(LOAD_KEYS_PER_COMMAND);
-  private readonly stepResult = new Int32Array(2);
+  /** What a full copy needs of the source (full-copy.ts). */
+  private readonly copyHost: FullCopyHost;
+
   /** Called after acknowledgements arrive (WAIT). */
   onAck: (() => void) | null = null;
 
   constructor(private readonly options: ReplicationSourceOptions, startOffset = 0) {
     this.backlog = new ReplicationBacklog(options.backlogSize, startOffset);
+    this.copyHost = {
+      store: options.store,
+      flush: () => this.flush(),
+      attached: (peer) => this.replicas.includes(peer),
+      copied: (peer, keys, ms) => {
+        peer.state = 'online';
+        this.syncs--;
+        options.log(`full copy to ${peer.conn.ip}:${peer.listeningPort} sent: ${keys} keys in ${ms} ms`);
+      },
+    };
   }
 
   get offset(): number {
@@ -422,7 +371,8 @@ export class ReplicationSource {
     // The stream after the copy starts with a SELECT, whatever the last one was.
     this.streamDb = -1;
     peer.state = 'send_bulk';
-    peer.sync = { db: 0, cursor: 0, keys: 0, startedAt: performance.now(), ended: false, drained: 0, ring: new SendRing(SNAPSHOT_PIECE_MAX, SNAPSHOT_SOCKET_HIGH) };
+    const copy = new FullCopy(this.copyHost, peer);
+    peer.sync = copy;
     this.syncs++;
     this.replicas.push(peer);
     this.options.log(`replica ${conn.ip}:${listeningPort} needs a full copy (asked ${replid} ${wantOffset}); starting at offset ${this.offset}`, {
@@ -432,7 +382,7 @@ export class ReplicationSource {
       replica: `${conn.ip}:${listeningPort}`,
       offset: this.offset,
     });
-    setImmediate(() => this.snapshotStep(peer));
+    copy.start();
     return peer;
   }
 
@@ -460,80 +410,6 @@ export class ReplicationSource {
     let n = 0;
     for (const r of this.replicas) if (r.state === 'online' && r.ackOffset >= offset) n++;
     return n;
-  }
-
-  /** Sends a few milliseconds' worth of snapshot, then yields; ends with SYNCEND and the buffered stream. */
-  private snapshotStep(peer: ReplicaPeer): void {
-    const job = peer.sync;
-    if (job === null || !this.replicas.includes(peer)) return;
-    if (peer.conn.pendingBytes > SNAPSHOT_SOCKET_HIGH) {
-      setTimeout(() => this.snapshotStep(peer), 1);
-      return;
-    }
-    const deadline = performance.now() + SNAPSHOT_STEP_MS;
-    const keysBefore = job.keys;
-    const out = this.scratch;
-    const dbs = this.options.store.dbs;
-    const bulk = peer.conn.bulkLoad;
-    let lastDb = -1;
-    while (job.db < dbs.length && performance.now() < deadline) {
-      const keyspace = dbs[job.db];
-      const db = job.db;
-      if (bulk) {
-        keyspace.snapshotIds(job.cursor, this.stepIds, this.stepResult);
-        job.cursor = this.stepResult[1];
-        const n = this.stepResult[0];
-        if (loadCommands(keyspace, db, this.stepIds, n, out, db !== lastDb)) lastDb = db;
-        job.keys += n;
-      } else {
-        job.cursor = keyspace.snapshotStep(job.cursor, LOAD_KEYS_PER_COMMAND, (key) => {
-          if (lastDb !== db) {
-            out.strings('SELECT', String(db));
-            lastDb = db;
-          }
-          stateCommand(keyspace, key, out);
-          job.keys++;
-        });
-      }
-      if (job.cursor === 0) job.db++;
-      if (out.length > SNAPSHOT_PIECE_MAX / 2 || job.keys - keysBefore >= SNAPSHOT_KEYS_PER_STEP) break;
-    }
-    if (job.db >= dbs.length && !job.ended) {
-      this.flush();
-      out.raw(SYNCEND, 0, SYNCEND.length);
-      job.ended = true;
-    }
-    // The stream buffered during the copy (one buffer per event-loop turn: thousands) goes out in
-    // pieces of at most DRAIN_BYTES_PER_STEP, each one write, paced as the copy. One write per
-    // buffer at once was a syscall each and held the loop for ~60 ms at the copy's end (profile).
-    // The peer stays in send_bulk meanwhile, so what the primary streams now is buffered behind.
-    if (job.ended) {
-      const pending = peer.pending;
-      while (job.drained < pending.length && out.length < DRAIN_BYTES_PER_STEP) {
-        const b = pending[job.drained++];
-        out.raw(b, 0, b.length);
-        peer.pendingBytes -= b.length;
-      }
-    }
-    if (out.length > 0) {
-      const piece = job.ring.piece(out.length);
-      out.buf.copy(piece, 0, 0, out.length);
-      out.clear();
-      peer.conn.write(piece);
-    }
-    if (!job.ended || job.drained < peer.pending.length) {
-      // Paced: a bounded number of keys per millisecond or so, so that the primary keeps serving
-      // its clients and the replica applying the copy does not take a whole core from them
-      // (measured: the primary's p99 during a copy, docs/benchmarks.md).
-      setTimeout(() => this.snapshotStep(peer), SNAPSHOT_STEP_MS);
-      return;
-    }
-    peer.pending = [];
-    peer.pendingBytes = 0;
-    peer.sync = null;
-    peer.state = 'online';
-    this.syncs--;
-    this.options.log(`full copy to ${peer.conn.ip}:${peer.listeningPort} sent: ${job.keys} keys in ${Math.round(performance.now() - job.startedAt)} ms`);
   }
 
   /** Becoming a replica: forget the replicas (they reconnect to us or follow the topology). */
