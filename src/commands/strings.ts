@@ -1,60 +1,29 @@
 // String commands: Redis 7's string family (GET SET ... SETRANGE), plus Valkey 8.1's
-// `SET ... IFEQ value` compare-and-set, and the option/number parsing helpers keys.ts shares.
+// `SET ... IFEQ value` compare-and-set. APPEND/STRLEN/GETRANGE/SETRANGE are in string-ranges.ts,
+// and the option/number parsing helpers keys.ts shares in string-args.ts (re-exported here).
 
 import type { CommandContext } from './context.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
 import {
   ERR_NOT_FLOAT,
   ERR_NOT_INTEGER,
-  ERR_OFFSET_RANGE,
   ERR_OVERFLOW,
   ERR_INCR_NAN,
-  ERR_STRING_TOO_LONG,
   ERR_SYNTAX,
   ERR_WRONGTYPE,
   errInvalidExpire,
   errWrongArity,
 } from './errors.js';
 import { TYPE_STRING, stringBytes, type Entry } from '../store/entry.js';
-import { INT64_MAX, INT64_MIN, latin1, parseInt64Big, parseInt64String, writeLatin1 } from '../util/bytes.js';
+import { INT64_MAX, INT64_MIN, latin1, parseInt64String, writeLatin1 } from '../util/bytes.js';
 import { LD_ZERO, addLongDouble, formatLongDouble, parseLongDouble } from '../util/long-double.js';
 import { NOTIFY_GENERIC, NOTIFY_STRING } from './keyspace-events.js';
+import { int64Arg, optIs, readString } from './string-args.js';
+import { appendCommand, getrangeCommand, setrangeCommand, strlenCommand } from './string-ranges.js';
+
+export { int64Arg, optIs, readString };
 
 const ERR_DECR_OVERFLOW = 'ERR decrement would overflow';
-
-
-/**
- * Argument i equals a lowercase option word the way Redis's strcasecmp sees it: arguments are C
- * strings there, so "nx\0junk" is NX.
- */
-export function optIs(c: CommandContext, i: number, word: string): boolean {
-  const a = c.args;
-  const s = a.start[i];
-  const len = a.end[i] - s;
-  const wl = word.length;
-  if (len < wl) return false;
-  const buf = a.buf;
-  for (let k = 0; k < wl; k++) {
-    let ch = buf[s + k];
-    if (ch >= 65 && ch <= 90) ch += 32;
-    if (ch !== word.charCodeAt(k)) return false;
-  }
-  return len === wl || buf[s + wl] === 0;
-}
-
-/** Argument i as an int64 (string2ll rules): a Number when safe, a bigint past 2^53, or undefined. */
-export function int64Arg(c: CommandContext, i: number): number | bigint | undefined {
-  const n = c.int(i);
-  if (n === undefined || Number.isSafeInteger(n)) return n;
-  const a = c.args;
-  return parseInt64Big(a.buf, a.start[i], a.end[i]);
-}
-
-/** Reads a string key for a reply: writes WRONGTYPE and returns null for other types. */
-export function readString(c: CommandContext, key: string): string | undefined | null {
-  const e = c.readTyped(key, TYPE_STRING);
-  return e == null ? e : (e.value as string);
-}
 
 /**
  * Replies the string value at argument i's key (nil when missing), without making a string or a
@@ -340,59 +309,6 @@ function replaceValue(c: CommandContext, e: Entry, value: string): void {
   c.db.changed(e, delta);
 }
 
-// APPEND and SETRANGE edit the value's bytes in place (Keyspace.openStringBytes): a large value
-// grown piece by piece (a big string moved in pieces, a log appended to) is copied O(log n)
-// times in all, not once per command.
-
-/** The live string id of argument 1 for a write, -1 if missing, or -2 after replying WRONGTYPE. */
-function findStringForWrite(c: CommandContext): number {
-  const a = c.args;
-  const id = c.db.findWrite(a.buf, a.start[1], a.end[1]);
-  if (id >= 0 && c.db.typeOf(id) !== TYPE_STRING) {
-    c.w.error(ERR_WRONGTYPE);
-    return -2;
-  }
-  return id;
-}
-
-/** Copies argument `arg` into the string id's bytes at `offset`, growing it to at least `minLen` first. */
-function writeBytesAt(c: CommandContext, id: number, arg: number, offset: number, minLen: number, created: boolean): void {
-  const a = c.args;
-  const db = c.db;
-  const grew = db.openStringBytes(id, minLen, c.store.maxStringLength);
-  db.markRaw(id); // as Redis's unshared (raw) value
-  const t = db.table;
-  a.buf.copy(t.vbuf, t.vstart + offset, a.start[arg], a.end[arg]);
-  if (!created) db.stringBytesEdited(id, grew);
-}
-
-function appendCommand(c: CommandContext): void {
-  const a = c.args;
-  const id = findStringForWrite(c);
-  if (id === -2) return;
-  const add = a.end[2] - a.start[2];
-  if (id < 0) {
-    c.db.setStringBytes(a.buf, a.start[1], a.end[1], a.buf, a.start[2], a.end[2], 0);
-    c.notifyArg(NOTIFY_STRING, 'append', 1);
-    c.w.integer(add);
-    return;
-  }
-  const vlen = c.db.table.valueLength(id);
-  const total = vlen + add;
-  if (total > c.store.maxStringLength || total > MAX_JS_STRING) {
-    c.w.error(ERR_STRING_TOO_LONG);
-    return;
-  }
-  writeBytesAt(c, id, 2, vlen, total, false);
-  c.notifyArg(NOTIFY_STRING, 'append', 1);
-  c.w.integer(total);
-}
-
-function strlenCommand(c: CommandContext): void {
-  const v = readString(c, c.str(1));
-  if (v !== null) c.w.integer(v === undefined ? 0 : v.length);
-}
-
 /** A stored string as an int64 (string2ll rules): Number when safe, bigint past 2^53, or undefined. */
 function storedInt(s: string): number | bigint | undefined {
   const len = s.length;
@@ -527,68 +443,6 @@ function incrbyfloatCommand(c: CommandContext): void {
   c.w.bulk(text);
   // Replicated as Redis does, as the result: float formatting must not make replicas differ.
   c.replicateAs = ['SET', key, text, 'KEEPTTL'];
-}
-
-/** GETRANGE and SUBSTR: Redis 7.0's index rules, including `0 -100` returning the first byte. */
-function getrangeCommand(c: CommandContext): void {
-  let start = c.int(2);
-  let end = c.int(3);
-  if (start === undefined || end === undefined) {
-    c.w.error(ERR_NOT_INTEGER);
-    return;
-  }
-  const v = readString(c, c.str(1));
-  if (v === null) return;
-  if (v === undefined) {
-    c.w.bulk('');
-    return;
-  }
-  const len = v.length;
-  if (start < 0 && end < 0 && start > end) {
-    c.w.bulk('');
-    return;
-  }
-  if (start < 0) start = len + start;
-  if (end < 0) end = len + end;
-  if (start < 0) start = 0;
-  if (end < 0) end = 0;
-  if (end >= len) end = len - 1;
-  if (start > end || len === 0) c.w.bulk('');
-  else c.w.bulk(v.substring(start, end + 1));
-}
-
-/** The longest string V8 can hold: SETRANGE/APPEND past it would throw, so they are refused. */
-const MAX_JS_STRING = (1 << 29) - 24;
-
-function setrangeCommand(c: CommandContext): void {
-  const offset = c.int(2);
-  if (offset === undefined) {
-    c.w.error(ERR_NOT_INTEGER);
-    return;
-  }
-  if (offset < 0) {
-    c.w.error(ERR_OFFSET_RANGE);
-    return;
-  }
-  const a = c.args;
-  let id = findStringForWrite(c);
-  if (id === -2) return;
-  const vlen = a.end[3] - a.start[3];
-  const olen = id < 0 ? 0 : c.db.table.valueLength(id);
-  if (vlen === 0) {
-    c.w.integer(olen);
-    return;
-  }
-  if (offset + vlen > c.store.maxStringLength || offset + vlen > MAX_JS_STRING) {
-    c.w.error(ERR_STRING_TOO_LONG);
-    return;
-  }
-  const created = id < 0;
-  if (created) id = c.db.setStringBytes(a.buf, a.start[1], a.end[1], a.buf, 0, 0, 0);
-  const total = Math.max(olen, offset + vlen);
-  writeBytesAt(c, id, 3, offset, total, created);
-  c.notifyArg(NOTIFY_STRING, 'setrange', 1);
-  c.w.integer(total);
 }
 
 const STRING_RW = CMD_WRITE | CMD_DENYOOM;

@@ -2,16 +2,8 @@
 // them in a listpack, large ones in a Map, and those past TABLE_FIELDS fields off the heap in a
 // FieldTable (field-table.ts); the byte estimate and the encoding Redis 7.0 would report.
 //
-// Packed format (encoding 'listpack'): the pairs in insertion order, each written as
-//
-//     varint(field length) field bytes varint(value length) value bytes
-//
-// where varint is unsigned LEB128 (7 bits per byte, low group first, the high bit set on every
-// byte but the last). No header, count or terminator: the format's length is packedLength, and
-// fromBytes counts the pairs. A packed hash only holds fields and values of at most
-// LISTPACK_VALUE (64) bytes, so its lengths are single bytes, which the accessors rely on;
-// longer lengths are valid in the format, and fromBytes turns such a hash into a hashtable, as
-// Redis converts a listpack it loads that is over the limits.
+// Packed format (encoding 'listpack'): the pairs in insertion order, each a varint-prefixed
+// field then value; the format and its byte-level readers are in packed-hash.ts.
 //
 // Lookups scan the pairs (at most 512, comparing lengths before bytes), as Redis scans a listpack.
 // An edit shifts the bytes after the changed pair in place when the region has room, else moves
@@ -32,10 +24,10 @@ import { EMPTY, allocate, release, trackedSlot, type Slot } from './packed-arena
 import { latin1, writeLatin1 } from '../util/bytes.js';
 import { DEFAULT_LIMITS, type EncodingLimits } from './encoding-limits.js';
 import { FieldTable } from './field-table.js';
+import { LISTPACK_ENTRIES, LISTPACK_VALUE, forEachPackedPair, itemEnd, packedPairCount, readItem } from './packed-hash.js';
 
-/** The packed form's bounds: Redis 7.0's hash-max-listpack-entries and -value defaults. */
-export const LISTPACK_ENTRIES = 512;
-export const LISTPACK_VALUE = 64;
+export { LISTPACK_ENTRIES, LISTPACK_VALUE };
+
 /** The object, its Slot and the registry's cell for it (measured on Node 20). */
 export const PACKED_OVERHEAD = 184;
 /** The object and its Map, empty (a Map object, plus this object). */
@@ -48,9 +40,6 @@ export const TABLE_FIELD_OVERHEAD = 64;
  * The move itself re-inserts this many pairs (a few ms); it never goes back.
  */
 export const TABLE_FIELDS = 8192;
-
-// Lengths of a packed hash are one varint byte only while the limit stays below 128.
-if (LISTPACK_VALUE >= 0x80) throw new Error('packed hash lengths must fit one varint byte');
 
 /** The Slot of every hash that holds no region (new, emptied, converted). Never written (not
  * frozen, so that all Slots keep one shape). */
@@ -99,26 +88,9 @@ export class HashValue implements CollectionValue {
    * copies. Throws RangeError on malformed bytes. Fields are trusted to be distinct.
    */
   static fromBytes(buf: Buffer, start: number, end: number): HashValue {
-    let p = start;
-    let pairs = 0;
-    let small = true;
-    while (p < end) {
-      for (let k = 0; k < 2; k++) {
-        let len = 0;
-        for (let shift = 0; ; shift += 7) {
-          if (p >= end || shift > 28) throw new RangeError('malformed packed hash');
-          const byte = buf[p++];
-          len += (byte & 0x7f) * 2 ** shift;
-          if (byte < 0x80) break;
-        }
-        if (len > LISTPACK_VALUE) small = false;
-        p += len;
-      }
-      if (p > end) throw new RangeError('malformed packed hash');
-      pairs++;
-    }
+    const pairs = packedPairCount(buf, start, end);
     const h = new HashValue();
-    if (small && pairs <= LISTPACK_ENTRIES) {
+    if (pairs >= 0 && pairs <= LISTPACK_ENTRIES) {
       if (pairs > 0) h.mem = { buf, base: start, cap: 0 };
       h.used = end - start;
       h.count = pairs;
@@ -126,10 +98,10 @@ export class HashValue implements CollectionValue {
     }
     h.map = new Map();
     h.tableBytes = TABLE_OVERHEAD;
-    for (p = start; p < end; ) {
+    for (let p = start; p < end; ) {
       const f = readItem(buf, p);
-      const v = readItem(buf, next);
-      p = next;
+      const v = readItem(buf, itemEnd);
+      p = itemEnd;
       h.tableSet(f, v);
     }
     if (h.map.size > TABLE_FIELDS) h.moveToTable();
@@ -323,14 +295,7 @@ export class HashValue implements CollectionValue {
       for (const [f, v] of map) fn(f, v);
       return;
     }
-    const b = this.mem.buf;
-    const end = this.mem.base + this.used;
-    for (let p = this.mem.base; p < end; ) {
-      const f = readItem(b, p);
-      const v = readItem(b, next);
-      p = next;
-      fn(f, v);
-    }
+    forEachPackedPair(this.mem.buf, this.mem.base, this.mem.base + this.used, fn);
   }
 
   /**
@@ -502,28 +467,9 @@ export class HashValue implements CollectionValue {
     const end = this.mem.base + this.used;
     for (let p = this.mem.base; p < end; ) {
       const f = readItem(b, p);
-      const v = readItem(b, next);
-      p = next;
+      const v = readItem(b, itemEnd);
+      p = itemEnd;
       yield [f, v];
     }
   }
-}
-
-/** Where readItem stopped (a module-level out-parameter: no tuple allocation per item). */
-let next = 0;
-
-/** The varint-prefixed item at b[p] as a latin1 string; sets `next` to the position after it. */
-function readItem(b: Buffer, p: number): string {
-  let len = b[p++];
-  if (len >= 0x80) {
-    // Multi-byte lengths only occur in fromBytes input (see the file comment).
-    len &= 0x7f;
-    for (let shift = 7; ; shift += 7) {
-      const byte = b[p++];
-      len += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) break;
-    }
-  }
-  next = p + len;
-  return latin1(b, p, next);
 }

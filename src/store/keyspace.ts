@@ -6,7 +6,7 @@
 //
 // SCAN walks ids upwards. An id is stable for as long as its key exists, so every key present
 // for the whole scan is returned exactly once; a key added during it may or may not be. A
-// replication snapshot (snapshotStep) walks the same way.
+// replication snapshot (snapshotStep: keyspace-snapshot.ts) walks the same way.
 //
 // Every write a command makes counts in stats.dirty (one increment on the GET/SET paths):
 // setStringBytes, replaceStringBytes, openStringBytes (growth), stringBytesEdited, replaceString,
@@ -16,14 +16,13 @@
 import { latin1, writeLatin1 } from '../util/bytes.js';
 import { Entry, OBJECT_OVERHEAD, TYPE_HASH, TYPE_STRING, objectBytes, type CollectionValue, type HashValue, type ValueType } from './entry.js';
 import { ITEM_HEADER as ITEM_HEADER_BYTES, KeyTable, META_LIVE, META_TTL } from './key-table.js';
-import { KEY_EVENT_EVICTED, KEY_EVENT_MISS, KEY_EVENT_NEW, KeyspaceCore, SCRATCH_MAX, copyBytes, latin1Of } from './keyspace-core.js';
-import { MAX_CHUNK } from './slab.js';
+import { KeyspaceCore, SCRATCH_MAX, copyBytes, latin1Of } from './keyspace-core.js';
+import { KEY_EVENT_EVICTED, KEY_EVENT_MISS, KEY_EVENT_NEW } from './keyspace-hooks.js';
+import { defragmentTable, growString } from './keyspace-memory.js';
+import { walkSnapshot, walkSnapshotIds } from './keyspace-snapshot.js';
 
-export type { KeyEventHook, KeyModifiedHook, KeyRemovedHook, SlotOf } from './keyspace-core.js';
-export { KEY_EVENT_EVICTED, KEY_EVENT_EXPIRED, KEY_EVENT_MISS, KEY_EVENT_NEW } from './keyspace-core.js';
-
-/** Ids a snapshot step looks at per key it may return, at most (bounds a step over sparse ids). */
-const SNAPSHOT_IDS_PER_KEY = 16;
+export type { KeyEventHook, KeyModifiedHook, KeyRemovedHook, SlotOf } from './keyspace-hooks.js';
+export { KEY_EVENT_EVICTED, KEY_EVENT_EXPIRED, KEY_EVENT_MISS, KEY_EVENT_NEW } from './keyspace-hooks.js';
 
 export class Keyspace extends KeyspaceCore {
   // ---- byte-level access (hot commands) ----
@@ -133,7 +132,7 @@ export class Keyspace extends KeyspaceCore {
     if (grow) {
       this.stats.dirty++;
       if (this.leases.size !== 0) this.leases.void(t.keyString(id));
-      this.growString(id, vlen, minLen, maxLen);
+      growString(this, id, vlen, minLen, maxLen);
       // Relocates other items (never this value once viewed): done before the view.
       if (t.slab.wantDefrag) this.defragmentNow();
     }
@@ -150,32 +149,6 @@ export class Keyspace extends KeyspaceCore {
     if (!grew) this.stats.dirty++;
     if (this.staleTimes !== null) this.staleTimes.delete(id);
     if (this.onModified !== null || this.leases.size !== 0) this.signal(this.table.keyString(id));
-  }
-
-  /** openStringBytes' growth: the value goes from vlen to minLen bytes, moving if it must. */
-  private growString(id: number, vlen: number, minLen: number, maxLen: number): void {
-    const t = this.table;
-    const slab = t.slab;
-    const ttl = (t.meta[id] & META_TTL) !== 0;
-    const at = ttl ? t.expireAt(id) : 0;
-    const klen = t.keyLength(id);
-    const need = KeyTable.itemSize(klen, minLen, ttl);
-    const held = slab.sizeOf(t.loc[id]);
-    // A large item is moved into zeroed, lazily mapped memory (slab.alloc): the grown bytes are
-    // zeros already and are not touched here, so a string sized at once to its final length (a
-    // big string moved in pieces: big-key-copy.ts) faults its pages in as the pieces fill them,
-    // not all in this command.
-    let zeroed = false;
-    if (need > held) {
-      let size = need;
-      if (need > MAX_CHUNK) size = Math.max(need, Math.min(held + Math.floor(held / 2), KeyTable.itemSize(klen, maxLen, ttl)));
-      zeroed = size > MAX_CHUNK;
-      t.relocate(id, size, ITEM_HEADER_BYTES + klen + vlen, zeroed);
-    }
-    const voff = t.writeHeader(t.loc[id], klen, minLen);
-    if (!zeroed) t.cb.fill(0, voff + vlen, voff + minLen);
-    if (ttl) t.writeExpireAt(id, at);
-    if (need > held && this.tracker !== null) this.tracker.onResize(this.lfuId, id, this.costOf(id));
   }
 
   // ---- handles (every other command) ----
@@ -369,30 +342,9 @@ export class Keyspace extends KeyspaceCore {
     return this.ttl.earliest();
   }
 
-  /**
-   * Moves the live chunks off slab pages of over-provisioned size classes (see slab.ts) until
-   * `deadline`; returns the number of pages freed.
-   */
+  /** Empties slab pages of over-provisioned size classes until `deadline`; returns the pages freed. */
   defragment(deadline: number, maxPages = Infinity): number {
-    const t = this.table;
-    const slab = t.slab;
-    let freed = 0;
-    while (freed < maxPages && performance.now() < deadline) {
-      const page = slab.evacuationCandidate();
-      if (page < 0) break;
-      const chunks = slab.beginEvacuation(page);
-      for (let c = 0; c < chunks; c++) {
-        const loc = slab.chunkLocation(page, c);
-        if (!slab.isLive(loc)) continue;
-        const id = t.idAt(loc);
-        if (id < 0) continue;
-        const used = t.usedSize(id);
-        t.relocate(id, used, used);
-      }
-      slab.endEvacuation(page);
-      freed++;
-    }
-    return freed;
+    return defragmentTable(this.table, deadline, maxPages);
   }
 
   /** SCAN step over ids from `cursor` (0 starts); returns the next cursor, 0 when done. */
@@ -415,45 +367,14 @@ export class Keyspace extends KeyspaceCore {
     return stop >= t.highWater ? 0 : stop;
   }
 
-  /**
-   * One step of a replication snapshot: visits up to `maxKeys` live keys (logically expired ones
-   * skipped) with ids from `cursor` upwards (0 starts), looking at no more than
-   * maxKeys x SNAPSHOT_IDS_PER_KEY ids, and returns the cursor to continue from, 0 once every id
-   * was looked at. As with SCAN, ids are stable while their key exists, so a key present for the
-   * whole walk is visited exactly once; one added or removed meanwhile may or may not be. The
-   * visitor may read the keyspace (dumpKey) but must not write it.
-   */
+  /** One step of a replication snapshot: up to `maxKeys` live keys from `cursor`; returns the next cursor (0: done). */
   snapshotStep(cursor: number, maxKeys: number, visit: (key: string, id: number) => void): number {
-    const t = this.table;
-    const limit = Math.max(1, maxKeys);
-    const stop = Math.min(t.highWater, cursor + limit * SNAPSHOT_IDS_PER_KEY);
-    let n = 0;
-    let id = cursor;
-    for (; id < stop && n < limit; id++) {
-      if ((t.meta[id] & META_LIVE) === 0 || this.isExpired(id)) continue;
-      n++;
-      visit(t.keyString(id), id);
-    }
-    return id >= t.highWater ? 0 : id;
+    return walkSnapshot(this, cursor, maxKeys, visit);
   }
 
-  /**
-   * snapshotStep without making key strings: writes up to `out.length` live ids into `out` and
-   * returns [the count, the cursor to continue from (0 once every id was looked at)] through
-   * `result`. The same walk and guarantees as snapshotStep.
-   */
+  /** snapshotStep without making key strings: live ids into `out`, [count, next cursor] into `result`. */
   snapshotIds(cursor: number, out: Int32Array, result: Int32Array): void {
-    const t = this.table;
-    const limit = Math.max(1, out.length);
-    const stop = Math.min(t.highWater, cursor + limit * SNAPSHOT_IDS_PER_KEY);
-    let n = 0;
-    let id = cursor;
-    for (; id < stop && n < limit; id++) {
-      if ((t.meta[id] & META_LIVE) === 0 || this.isExpired(id)) continue;
-      out[n++] = id;
-    }
-    result[0] = n;
-    result[1] = id >= t.highWater ? 0 : id;
+    walkSnapshotIds(this, cursor, out, result);
   }
 
   /** Points table.cb at a live id's item and returns where its key bytes start (the key is table.cb[start, start + keyLength)). */
