@@ -26,7 +26,7 @@ export {
 } from './client/index.js';
 export { TopologyError, type TopologyDoc } from './cluster/topology.js';
 export { RestoreError, DumpPayloadError, DumpFormatError, BusyKeyError } from './store/dump.js';
-export { CoordinatorError, type CoordinatorErrorCode } from './control/local-coordinator.js';
+export { CoordinatorError, type CoordinatorErrorCode } from './control/coordinator-shared.js';
 export { ControlLinkError } from './control/control-link.js';
 export type { Coordinator, MemberRecord } from './control/coordinator.js';
 export { planTopology, type ShardPlan } from './cluster/plan.js';

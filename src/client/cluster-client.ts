@@ -5,8 +5,8 @@
 // that node's one connection, whose write buffer collects every command of the current turn;
 // the first command of a turn marks the connection dirty and schedules one flush (setImmediate
 // by default, measured faster than a microtask: see options.ts) that writes each dirty
-// connection's buffer in one socket write. Replies come back through onReply in FIFO order
-// (connection.ts).
+// connection's buffer in one socket write (flusher.ts). Replies come back through onReply in
+// FIFO order (connection.ts).
 //
 // Topology (slot-map.ts). The first command (or ready()) starts discovery: CLUSTER SLOTS on
 // known nodes, then the seeds, first answer wins; a node without cluster support puts the client
@@ -34,23 +34,20 @@
 // and re-sends to the new owner; ASK re-sends once to the target with ASKING written just before
 // it in the same buffer, without touching the map. Both count against maxRedirects.
 //
-// Retries. Connection errors, TRYAGAIN, CLUSTERDOWN and READONLY are retried after an exponential, fully
-// jittered backoff, at most retry.attempts times. A command without a reply when its connection
-// died may have run on the node already: it is re-sent only if it never could have reached the
-// node (the socket never connected) or running it twice is harmless (command.ts safeToResend);
-// INCR and its like fail with ConnectionError instead of risking a double increment. CLUSTERDOWN
-// (a primary that lost its write lease, or paused for a failover) and READONLY (a write that
-// reached a demoted primary) also refresh the map: the shard may have a new primary.
+// Retries. Connection errors, TRYAGAIN, CLUSTERDOWN and READONLY are retried after an
+// exponential, fully jittered backoff, at most retry.attempts times; which error replies are
+// retried or redirected, and which commands a lost connection may re-send, is error-policy.ts's
+// decision. Commands between tries, and those in the offline queue, wait in waiting.ts.
 //
 // Timeouts (deadlines.ts). The deadline covers the whole life of a command (queueing, redirects,
-// retries). One timer sweeps every place a command can wait (each connection's FIFO, the offline queue, the
-// backoff set) at the earliest deadline seen; issue() only compares its deadline with the armed
-// time, so the hot path creates no timer. A timed-out command is marked Done and rejected, and
-// stays in its FIFO until its late reply arrives (see connection.ts for why).
+// retries). One timer sweeps every place a command can wait (each connection's FIFO, the offline
+// queue, the backoff set) at the earliest deadline seen; issue() only compares its deadline with
+// the armed time, so the hot path creates no timer. A timed-out command is marked Done and
+// rejected, and stays in its FIFO until its late reply arrives (see connection.ts for why).
 
 import { SLOT_COUNT } from '../cluster/slot.js';
 import { BulkMode, RespError } from '../protocol/reply-decoder.js';
-import { Access, Command, Ctl, Reply, State, promiseOf, safeToResend, settleFailure, settleReply, shape, type Arg, type SettlingCommand } from './command.js';
+import { Access, Command, Ctl, Reply, State, promiseOf, settleFailure, settleReply, shape, type Arg, type SettlingCommand } from './command.js';
 import { ConnState, Connection, type ConnectionOwner } from './connection.js';
 import {
   ClientClosedError,
@@ -62,6 +59,8 @@ import {
   TooManyRedirectsError,
 } from './errors.js';
 import { Deadlines } from './deadlines.js';
+import { errorStep, mayResend } from './error-policy.js';
+import { Flusher } from './flusher.js';
 import type { NodeEntry } from './nodes.js';
 import { backoffDelay, resolveOptions, type ClientOptions, type Resolved } from './options.js';
 import { HotKeySet } from './hot-reads.js';
@@ -70,8 +69,9 @@ import { NearCache, type NearHost } from './near-cache.js';
 import { isReadOnly } from './router.js';
 import { SlotMap, type ShardInfo, type SlotMapHost } from './slot-map.js';
 import { newStats, type ClientStats } from './stats.js';
-import { address, parseRedirect, type NodeAddress } from './topology.js';
+import { address, type NodeAddress } from './topology.js';
 import { TopologyWatcher, type WatchHost, type WatchState } from './topology-watch.js';
+import { Waiting } from './waiting.js';
 
 const enum Status {
   Idle = 0,
@@ -95,18 +95,18 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
   /** The near-cache; null without the nearCache option. */
   readonly near: NearCache | null;
   private connecting: Promise<void> | null = null;
-  private offline: Command[] = [];
-  /** Commands written into connections that are still connecting (part of the offline count). */
-  private unsent = 0;
-  private readonly waiting = new Set<Command>();
-  private readonly dirty: Connection[] = [];
-  private flushScheduled = false;
+  /** The offline queue and the backoff set. */
+  private readonly waiting: Waiting;
+  /** This turn's dirty connections, flushed together. */
+  private readonly flusher: Flusher;
   private readonly deadlines: Deadlines;
   /** quit() in progress: the connections closing after QUIT are not failures. */
   private quitting = false;
 
   constructor(options: ClientOptions) {
     this.o = resolveOptions(options);
+    this.flusher = new Flusher(this.o.flush);
+    this.waiting = new Waiting({ dispatch: (cmd) => this.dispatch(cmd), fail: (cmd, err) => this.fail(cmd, err), isClosed: () => this.isClosed() }, this.o, this.stats);
     this.hot = this.o.hotReadsFrom === null ? null : new HotKeySet({ primaries: () => this.map.primaries, ask: (e, args, mode) => this.ask(e, args, mode), isOpen: () => this.isOpen() }, this.o.hotReadsMinRate);
     this.reads = this.o.readFrom === 'primary' && this.hot === null ? null : new ReadRouter(this, this.hot);
     this.hot?.start();
@@ -155,15 +155,15 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
   dispatch(cmd: Command): void {
     if (this.status !== Status.Ready) {
       if (this.status === Status.Idle) this.start();
-      this.queueOffline(cmd);
+      this.waiting.queueOffline(cmd);
       return;
     }
     const entry = cmd.slot >= 0 ? this.map.slots[cmd.slot] : this.map.anyNode();
     if (entry === undefined) {
       void this.map.refresh().catch(noop);
-      this.retryLater(cmd, new ClusterDownError(`CLUSTERDOWN slot ${cmd.slot} is not served by any node`));
+      this.waiting.retryLater(cmd, new ClusterDownError(`CLUSTERDOWN slot ${cmd.slot} is not served by any node`));
     } else if (entry.down) {
-      this.queueOffline(cmd);
+      this.waiting.queueOffline(cmd);
     } else if (this.reads !== null) {
       this.reads.route(entry, cmd);
     } else {
@@ -175,11 +175,11 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
     let conn = entry.conn;
     if (conn === null) conn = entry.conn = new Connection(entry.addr, this, this.o, entry);
     if (conn.state !== ConnState.Ready && !cmd.internal) {
-      if (this.offlineCount() >= this.o.offlineQueueLimit) {
+      if (this.waiting.offlineFull()) {
         this.fail(cmd, new OfflineQueueFullError(this.o.offlineQueueLimit));
         return;
       }
-      this.unsent++;
+      this.waiting.unsent++;
     }
     conn.send(cmd);
     // Read-your-writes: a CORRAL OFFSET follows this turn's writes on this connection.
@@ -204,38 +204,14 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
   }
 
   offlineCount(): number {
-    return this.offline.length + this.unsent;
-  }
-
-  private queueOffline(cmd: Command): void {
-    if (this.offlineCount() >= this.o.offlineQueueLimit) this.fail(cmd, new OfflineQueueFullError(this.o.offlineQueueLimit));
-    else this.offline.push(cmd);
-  }
-
-  private drainOffline(): void {
-    const q = this.offline;
-    if (q.length === 0) return;
-    this.offline = [];
-    for (const cmd of q) if (cmd.state === State.Pending) this.dispatch(cmd);
+    return this.waiting.offlineCount();
   }
 
   // ---- pipelining ---------------------------------------------------------------------------
 
   markDirty(conn: Connection): void {
-    conn.dirty = true;
-    this.dirty.push(conn);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    if (this.o.flush === 'immediate') setImmediate(this.flushAll);
-    else queueMicrotask(this.flushAll);
+    this.flusher.markDirty(conn);
   }
-
-  private readonly flushAll = (): void => {
-    this.flushScheduled = false;
-    const list = this.dirty;
-    for (let i = 0; i < list.length; i++) list[i].flush();
-    list.length = 0;
-  };
 
   // ---- replies, redirects, retries --------------------------------------------------------
 
@@ -261,33 +237,17 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
   }
 
   private onError(conn: Connection, cmd: Command, msg: string): void {
-    if (!cmd.internal) {
-      const c = msg.charCodeAt(0);
-      if (c === 77 /* M */ || c === 65 /* A */) {
-        const r = parseRedirect(msg);
-        if (r !== null) {
-          this.redirect(conn, cmd, r.ask, r.slot, r.to.host === '' ? address(conn.addr.host, r.to.port) : r.to, msg);
-          return;
-        }
-      } else if (msg.startsWith('TRYAGAIN')) {
-        this.retryLater(cmd, new ReplyError(msg));
-        return;
-      } else if (msg.startsWith('CLUSTERDOWN')) {
-        // A fenced or paused primary: a failover may be under way; the refresh finds the new one.
-        if (this.map.mode === 'cluster') void this.map.refresh().catch(noop);
-        this.retryLater(cmd, new ClusterDownError(msg));
-        return;
-      } else if (msg.startsWith('READONLY') && this.map.mode === 'cluster') {
-        // A write reached a node that is a replica now: it did not run.
-        void this.map.refresh().catch(noop);
-        this.retryLater(cmd, new ReplyError(msg));
-        return;
-      } else if (msg.startsWith('LOADING') && cmd.access === Access.ReplicaRead) {
-        this.reads!.toPrimary(cmd); // a replica in the middle of a full copy
-        return;
-      }
+    const step = errorStep(msg, cmd, this.map.mode === 'cluster');
+    if (step.kind === 'redirect') {
+      this.redirect(conn, cmd, step.ask, step.slot, step.to.host === '' ? address(conn.addr.host, step.to.port) : step.to, msg);
+    } else if (step.kind === 'retry') {
+      if (step.refresh) void this.map.refresh().catch(noop);
+      this.waiting.retryLater(cmd, step.error);
+    } else if (step.kind === 'primary') {
+      this.reads!.toPrimary(cmd);
+    } else {
+      this.fail(cmd, new ReplyError(msg));
     }
-    this.fail(cmd, new ReplyError(msg));
   }
 
   private redirect(conn: Connection, cmd: Command, ask: boolean, slot: number, to: NodeAddress, msg: string): void {
@@ -305,22 +265,8 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
       if (!map.primaries.includes(entry)) map.primaries.push(entry);
       void map.refresh().catch(noop);
     }
-    if (entry.down) this.queueOffline(cmd);
+    if (entry.down) this.waiting.queueOffline(cmd);
     else this.sendTo(entry, cmd);
-  }
-
-  private retryLater(cmd: Command, err: Error): void {
-    if (cmd.internal || cmd.attempts >= this.o.attempts || this.status === Status.Closed) {
-      this.fail(cmd, err);
-      return;
-    }
-    const delay = backoffDelay(cmd.attempts++, this.o.baseDelayMs, this.o.maxDelayMs, this.o.random);
-    this.stats.retries++;
-    this.waiting.add(cmd);
-    this.o.timers.setTimeout(() => {
-      this.waiting.delete(cmd);
-      if (cmd.state === State.Pending && this.status !== Status.Closed) this.dispatch(cmd);
-    }, delay);
   }
 
   private fail(cmd: Command, err: Error): void {
@@ -331,12 +277,12 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
   }
 
   onConnected(conn: Connection, unsent: number): void {
-    this.unsent -= unsent;
+    this.waiting.unsent -= unsent;
     this.reads?.onConnected(conn);
   }
 
   onLost(conn: Connection, pending: Command[], err: ConnectionError): void {
-    this.unsent -= conn.unsent;
+    this.waiting.unsent -= conn.unsent;
     conn.unsent = 0;
     const e = conn.ref;
     if (e !== null && this.near !== null) this.near.dataLost(e);
@@ -353,7 +299,7 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
     for (const cmd of pending) {
       if (cmd.state !== State.Pending) continue;
       if (closed) this.fail(cmd, new ClientClosedError());
-      else if (!conn.everConnected || cmd.internal || safeToResend(cmd.args)) this.retryLater(cmd, err);
+      else if (mayResend(cmd, conn.everConnected)) this.waiting.retryLater(cmd, err);
       else this.fail(cmd, err);
     }
   }
@@ -370,13 +316,7 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
     };
     let min = Infinity;
     for (const e of this.map.nodes.values()) if (e.conn !== null) min = Math.min(min, e.conn.sweep(expire));
-    for (const list of [this.offline, this.waiting]) {
-      for (const cmd of list) {
-        if (cmd.state !== State.Pending) continue;
-        expire(cmd);
-        if (cmd.state === State.Pending && cmd.deadline < min) min = cmd.deadline;
-      }
-    }
+    min = this.waiting.sweep(expire, min);
     return this.status === Status.Closed ? Infinity : min;
   };
 
@@ -410,15 +350,13 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
           if ((this.status as Status) !== Status.Connecting) throw new ClientClosedError();
           this.status = Status.Ready;
           if (this.map.mode === 'cluster') this.watcher?.start();
-          this.drainOffline();
+          this.waiting.drainOffline();
           return;
         } catch (err) {
           if (this.status === Status.Closed) throw new ClientClosedError();
           if (attempt >= this.o.attempts) {
             this.status = Status.Idle;
-            const q = this.offline;
-            this.offline = [];
-            for (const cmd of q) this.fail(cmd, err as Error);
+            this.waiting.failOffline(err as Error);
             throw err;
           }
           const ms = backoffDelay(attempt, this.o.baseDelayMs, this.o.maxDelayMs, this.o.random);
@@ -446,7 +384,7 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
   }
 
   refreshed(): void {
-    if (this.status === Status.Ready) this.drainOffline();
+    if (this.status === Status.Ready) this.waiting.drainOffline();
   }
 
   applied(): void {
@@ -511,10 +449,7 @@ export class ClusterCore implements ConnectionOwner, SlotMapHost, WatchHost, Nea
     this.reads?.close();
     this.hot?.close();
     this.near?.close();
-    for (const cmd of this.offline) this.fail(cmd, new ClientClosedError());
-    this.offline = [];
-    for (const cmd of this.waiting) this.fail(cmd, new ClientClosedError());
-    this.waiting.clear();
+    this.waiting.close();
     for (const e of this.map.nodes.values()) e.conn?.destroy(new ConnectionError('client closed'));
     this.map.clear();
   }

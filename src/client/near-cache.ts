@@ -1,25 +1,13 @@
 // The client's near-cache (option nearCache): GET replies kept in this process, bounded in bytes
-// (LRU over keys + values), kept coherent by CLIENT TRACKING invalidations from every node
-// (near-invalidation.ts owns the per-node invalidation connections). Only GET (get(),
+// (LRU over keys + values: near-entries.ts), kept coherent by CLIENT TRACKING invalidations from
+// every node (near-invalidation.ts owns the per-node invalidation connections). Only GET (get(),
 // getBuffer(), send('GET', key)) and the cache-aside SDK's reads use it; every other command
 // goes to the nodes as without it. Without nearCache none of this exists (the core holds null).
 //
-// Filling an entry. A GET the near-cache may cache is written on the data connection to the
-// slot's primary as three pipelined commands, after `CLIENT TRACKING ON REDIRECT <id> OPTIN`
-// once per data connection (id: the node's invalidation connection; re-sent when either
-// connection is new):
-//
-//   CLIENT CACHING YES   (Control record: an error poisons the read)
-//   GET key              (the caller's command: its reply resolves the caller at once)
-//   PTTL key             (Control record: on its reply the entry is stored, or not)
-//
-// With OPTIN the node tracks only keys read right after CACHING YES, so it remembers only keys
-// this process may cache. The entry's TTL is min(nearCache.ttl, PTTL) counted from when the read
-// was written (PTTL ran later, so the entry never outlives the key on the node). It is stored
-// only if: CACHING YES answered OK, the GET was answered on its first try on that connection
-// (no redirect, no retry: the reply sits between CACHING's and PTTL's), PTTL answered a number
-// consistent with the value, the read was not poisoned, and neither the node's link generation
-// nor the topology epoch changed since the read was written.
+// Filling an entry (near-fill.ts): a GET the near-cache may cache is written on the data
+// connection to the slot's primary between CLIENT CACHING YES and PTTL (after CLIENT TRACKING ON
+// REDIRECT <id> OPTIN once per data connection); the entry is stored on PTTL's reply, only if
+// nothing made the read unsafe to keep (see there).
 //
 // The race (why an invalidation can never be lost behind a fill). The GET's reply and the
 // invalidations travel on different sockets, so the invalidation of a write made just after the
@@ -70,8 +58,10 @@
 // keys by their bytes; Buffer keys go to the node every time). MGET does not use the near-cache.
 
 import { BulkMode, RespError } from '../protocol/reply-decoder.js';
-import { Command, Ctl, Reply, State, promiseOf, type Arg } from './command.js';
+import { Command, Ctl, Reply, type Arg } from './command.js';
 import type { Connection } from './connection.js';
+import { NearEntries, type Entry } from './near-entries.js';
+import { NearRead, fillExpiry, sendRead, sendTracking, type NearRecord } from './near-fill.js';
 import { InvalidationLink, type LinkOwner } from './near-invalidation.js';
 import type { NodeEntry } from './nodes.js';
 import type { Resolved } from './options.js';
@@ -98,56 +88,14 @@ export interface NearHost {
   isOpen(): boolean;
 }
 
-/** Per-entry bookkeeping overhead counted against maxBytes. */
-const ENTRY_OVERHEAD = 96;
 const HOTKEYS_ARGS = ['CORRAL', 'HOTKEYS', 'COUNT', '32'];
 const MISS: unique symbol = Symbol('miss');
 const noop = (): void => {};
 
-interface Entry {
-  key: string;
-  value: string | Buffer | null;
-  bytes: number;
-  expiresAt: number;
-  link: InvalidationLink;
-  gen: number;
-  topo: number;
-}
-
-/** A Control record that belongs to one read (CLIENT CACHING YES, PTTL) or one link (CLIENT TRACKING). */
-export class NearRecord extends Command {
-  read: NearRead | null = null;
-  link: InvalidationLink | null = null;
-  constructor(args: Arg[], ctl: Ctl) {
-    super(args, -1, Reply.Discard, BulkMode.Utf8);
-    this.state = State.Control;
-    this.internal = true;
-    this.ctl = ctl;
-  }
-}
-
-/** One cacheable GET in flight. */
-export class NearRead {
-  poisoned = false;
-  armed = false;
-  got = false;
-  value: unknown = null;
-  get: Command | null = null;
-  constructor(
-    readonly key: string,
-    readonly link: InvalidationLink,
-    readonly gen: number,
-    readonly topo: number,
-    readonly sentAt: number,
-  ) {}
-}
-
 export class NearCache implements LinkOwner {
   readonly opts: NearResolved;
-  private readonly entries = new Map<string, Entry>();
-  /** The entry at the LRU's recent end (the last stored or served), or null if unknown. */
-  private newest: Entry | null = null;
-
+  /** The entries, a byte-bounded LRU. */
+  private readonly entries: NearEntries;
   private readonly inflight = new Map<string, Set<NearRead>>();
   private readonly links = new Map<string, InvalidationLink>();
   private readonly counter: HotCounter | null;
@@ -156,7 +104,6 @@ export class NearCache implements LinkOwner {
    * measuring invalidation delay; not called for local drops by this client's own writes).
    */
   onInvalidate: ((key: string) => void) | null = null;
-  private bytes = 0;
   /** Bumped when a slot changes primary: entries and reads of an older epoch are void. */
   private topo = 0;
   private lastSlots: Array<NodeEntry | undefined> | null = null;
@@ -171,6 +118,7 @@ export class NearCache implements LinkOwner {
       new InvalidationLink(entry.addr, owner, host.o, hb),
   ) {
     this.opts = resolveNear(options);
+    this.entries = new NearEntries(this.opts.maxBytes, () => this.syncStats());
     this.counter = this.opts.keys === 'hot' ? new HotCounter() : null;
   }
 
@@ -179,7 +127,7 @@ export class NearCache implements LinkOwner {
   }
 
   get heldBytes(): number {
-    return this.bytes;
+    return this.entries.bytes;
   }
 
   /** Keys with a cacheable read in flight. */
@@ -242,7 +190,7 @@ export class NearCache implements LinkOwner {
   private serve(e: Entry, now: number, mode: BulkMode): unknown {
     const link = e.link;
     if (e.gen !== link.gen || e.topo !== this.topo || e.expiresAt <= now) {
-      this.remove(e);
+      this.entries.remove(e);
       return MISS;
     }
     if (!link.fresh(now)) return MISS; // a PING overdue: not served, kept for when it answers
@@ -254,13 +202,7 @@ export class NearCache implements LinkOwner {
         v = v.toString(mode === BulkMode.Latin1 ? 'latin1' : 'utf8');
       }
     }
-    // LRU: most recently used last (already there when it is the newest: a hot key's hits skip
-    // the delete and re-insert).
-    if (this.newest !== e) {
-      this.entries.delete(e.key);
-      this.entries.set(e.key, e);
-      this.newest = e;
-    }
+    this.entries.touch(e);
     return v;
   }
 
@@ -280,34 +222,12 @@ export class NearCache implements LinkOwner {
     const link = this.linkFor(entry);
     if (!link.fresh(now)) return null;
     const conn = entry.conn!;
-    if (link.trackedConn !== conn) {
-      const rec = new NearRecord(['CLIENT', 'TRACKING', 'ON', 'REDIRECT', link.clientId, 'OPTIN'], Ctl.NearTracking);
-      rec.link = link;
-      conn.send(rec);
-      link.trackedConn = conn;
-    }
+    sendTracking(conn, link);
     const read = new NearRead(k, link, link.gen, this.topo, now);
     let set = this.inflight.get(k);
     if (set === undefined) this.inflight.set(k, (set = new Set()));
     set.add(read);
-    const get = new Command(['GET', key], slot, Reply.Raw, mode);
-    read.get = get;
-    const p = promiseOf(get);
-    const resolve = get.resolve;
-    get.resolve = (v: unknown) => {
-      read.value = v;
-      read.got = true;
-      resolve(v);
-    };
-    this.host.stamp(get);
-    const caching = new NearRecord(['CLIENT', 'CACHING', 'YES'], Ctl.NearCaching);
-    caching.read = read;
-    const pttl = new NearRecord(['PTTL', key], Ctl.NearTtl);
-    pttl.read = read;
-    conn.send(caching);
-    conn.send(get);
-    conn.send(pttl);
-    return p;
+    return sendRead(conn, read, key, slot, mode, this.host);
   }
 
   /** Replies to the near-cache's Control records on data connections (the core routes them here). */
@@ -329,44 +249,16 @@ export class NearCache implements LinkOwner {
 
   private finish(read: NearRead, pttl: unknown): void {
     this.forget(read);
-    const get = read.get!;
-    if (read.poisoned || !read.armed || !read.got || get.redirects !== 0 || get.attempts !== 0) return;
     const link = read.link;
     if (this.closed || link.gen !== read.gen || read.topo !== this.topo || !link.ready) return;
-    if (typeof pttl !== 'number') return;
-    const value = read.value;
-    if (value !== null && typeof value !== 'string' && !Buffer.isBuffer(value)) return;
-    // A value with no key (expired in between), or a key where GET saw none: not consistent.
-    if ((value === null) !== (pttl === -2)) return;
-    const ttl = pttl >= 0 ? Math.min(this.opts.ttl, pttl) : this.opts.ttl;
-    const expiresAt = read.sentAt + ttl;
-    if (expiresAt <= this.host.o.clock.now()) return;
-    this.store(read.key, value, expiresAt, link, read.gen);
+    const expiresAt = fillExpiry(read, pttl, this.opts.ttl);
+    if (expiresAt === null || expiresAt <= this.host.o.clock.now()) return;
+    this.store(read.key, read.value as string | Buffer | null, expiresAt, link, read.gen);
   }
 
   /** Stores an entry (replacing the key's), evicting least recently used ones past maxBytes. For tests: store() directly. */
   store(key: string, value: string | Buffer | null, expiresAt: number, link: InvalidationLink, gen: number): void {
-    const size = ENTRY_OVERHEAD + 2 * key.length + (value === null ? 0 : typeof value === 'string' ? 2 * value.length : value.length);
-    if (size > this.opts.maxBytes) return;
-    const old = this.entries.get(key);
-    if (old !== undefined) this.remove(old);
-    const entry: Entry = { key, value, bytes: size, expiresAt, link, gen, topo: this.topo };
-    this.entries.set(key, entry);
-    this.newest = entry;
-    this.bytes += size;
-    for (const e of this.entries.values()) {
-      if (this.bytes <= this.opts.maxBytes) break;
-      this.remove(e);
-    }
-    this.syncStats();
-  }
-
-  private remove(e: Entry): void {
-    if (this.entries.get(e.key) !== e) return;
-    this.entries.delete(e.key);
-    if (this.newest === e) this.newest = null;
-    this.bytes -= e.bytes;
-    this.syncStats();
+    this.entries.add(key, value, expiresAt, link, gen, this.topo);
   }
 
   private forget(read: NearRead): void {
@@ -377,7 +269,7 @@ export class NearCache implements LinkOwner {
   }
 
   private syncStats(): void {
-    this.host.stats.nearBytes = this.bytes;
+    this.host.stats.nearBytes = this.entries.bytes;
     this.host.stats.nearEntries = this.entries.size;
   }
 
@@ -386,7 +278,7 @@ export class NearCache implements LinkOwner {
   /** Drops a key and poisons its reads in flight. */
   drop(key: string): void {
     const e = this.entries.get(key);
-    if (e !== undefined) this.remove(e);
+    if (e !== undefined) this.entries.remove(e);
     const set = this.inflight.get(key);
     if (set !== undefined) for (const r of set) r.poisoned = true;
   }
@@ -440,7 +332,7 @@ export class NearCache implements LinkOwner {
    * connection died never gets its PTTL reply; a poisoned one is never stored anyway).
    */
   private dropLink(link: InvalidationLink): void {
-    for (const e of this.entries.values()) if (e.link === link) this.remove(e);
+    for (const e of this.entries.values()) if (e.link === link) this.entries.remove(e);
     for (const [key, set] of this.inflight) {
       for (const r of set) {
         if (r.link !== link) continue;
@@ -470,9 +362,6 @@ export class NearCache implements LinkOwner {
 
   private dropAll(): void {
     this.entries.clear();
-    this.newest = null;
-    this.bytes = 0;
-    this.syncStats();
     for (const set of this.inflight.values()) for (const r of set) r.poisoned = true;
     this.inflight.clear();
   }

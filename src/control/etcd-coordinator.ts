@@ -16,24 +16,15 @@
 //                 the stored document is ours, which counts as written.
 //   grantLease    LeaseGrant of ceil(ttl / 1 s) seconds (at least 1; etcd raises it to its
 //                 minimum, about 1.5 election timeouts, and says so: ttlMs is what it granted).
-//   keep-alive    one LeaseKeepAlive stream per lease, a request every ttl/3. Responses come back
-//                 in request order on a stream, so each one confirms the oldest request still
-//                 unanswered: its send time is lastConfirmedSentAt(). TTL 0 in a response means
-//                 the lease is gone (onLost). A stream that errors, ends or leaves a request
-//                 unanswered for a whole ttl is dropped and reopened at the next tick; failures to
-//                 reach etcd are never taken for a loss (etcd restores leases when it restarts).
+//   keep-alive    one LeaseKeepAlive stream per lease, a request every ttl/3 (etcd-lease.ts).
 //   register      put members/<id> with the lease.
 //   campaign      txn: if create_revision(controller) == 0 then put it with the lease, else get
 //                 it; true also when the record found is this candidate's (same id and runId).
 //   evict         get; if the record is `expected`: txn delete if value == the value read, then
 //                 revoke the lease named in it (its member record goes with it).
 //   resign        get; if held by the candidate: txn delete if mod_revision == the one read.
-//   watches       a snapshot read at revision R, then an etcd3 watcher from R + 1. etcd3
-//                 reconnects the watch stream by itself and resumes from the last revision seen;
-//                 after each reconnection the state is read again and delivered. Events at or
-//                 below the last snapshot's revision are already in it and skipped; a snapshot
-//                 older than the events applied is skipped. A watch etcd cancels (compaction) is
-//                 started over.
+//   watches       a snapshot read, then an etcd3 watcher from the revision after it, read again
+//                 after each reconnection, started over when etcd cancels it (etcd-watch.ts).
 //   probe         a TCP connect to every endpoint: 'refused' if all refuse, 'unreachable' if none
 //                 connects otherwise; if one connects, 'up' only if a read answers in time.
 //
@@ -46,10 +37,13 @@
 
 import { performance } from 'node:perf_hooks';
 import { Etcd3, EtcdLeaseInvalidError, GRPCDeadlineExceededError, ClientClosedError, isRecoverableError } from 'etcd3';
-import type { IOptions, IKeyValue, IRangeResponse, IDuplexStream, ILeaseKeepAliveRequest, ILeaseKeepAliveResponse, Watcher } from 'etcd3';
+import type { IOptions, IKeyValue, IRangeResponse, Watcher } from 'etcd3';
 import { parseTopology, type TopologyDoc } from '../cluster/topology.js';
 import type { Closable, Coordinator, CoordinatorLease, MemberRecord, Reachability } from './coordinator.js';
-import { CoordinatorError, memberFromJson, memberJson, tcpReach } from './local-coordinator.js';
+import { CoordinatorError, memberJson, tcpReach } from './coordinator-shared.js';
+import { EtcdLease } from './etcd-lease.js';
+import { controllerFromJson, controllerMember, membersOf, sameMember, text } from './etcd-records.js';
+import { EtcdWatch, type WatchRange, type WatchSource } from './etcd-watch.js';
 
 type FaultHandling = NonNullable<IOptions['faultHandling']>;
 
@@ -117,25 +111,7 @@ export function etcdEndpoints(spec: string): { endpoints: string[]; auth?: { use
   return auth === undefined ? { endpoints } : { endpoints, auth };
 }
 
-/** What the controller key holds: the member and the lease it hangs on. */
-interface ControllerValue extends MemberRecord {
-  lease: string;
-}
-
-function controllerFromJson(text: string): ControllerValue | null {
-  try {
-    const v = JSON.parse(text) as Record<string, unknown>;
-    const m = memberFromJson(v);
-    return m === null || typeof v.lease !== 'string' ? null : { ...m, lease: v.lease };
-  } catch {
-    return null;
-  }
-}
-
-const sameMember = (a: MemberRecord, b: MemberRecord): boolean => a.id === b.id && a.runId === b.runId;
-const text = (kv: IKeyValue): string => kv.value.toString('utf8');
-
-export class EtcdCoordinator implements Coordinator {
+export class EtcdCoordinator implements Coordinator, WatchSource {
   readonly description: string;
   private readonly client: Etcd3;
   private readonly timeoutMs: number;
@@ -367,7 +343,7 @@ export class EtcdCoordinator implements Coordinator {
   }
 
   /** Starts a watch of one key or a prefix; `emit` gets the whole state after every change. */
-  private watch(range: { key?: string; prefix?: string }, emit: (state: Map<string, string>) => void): Closable {
+  private watch(range: WatchRange, emit: (state: Map<string, string>) => void): Closable {
     if (this.closed) throw new CoordinatorError('E_COORDINATOR_CLOSED', `${this.description}: closed`);
     const w = new EtcdWatch(this, range, emit, (x) => this.closables.delete(x));
     this.closables.add(w);
@@ -375,12 +351,12 @@ export class EtcdCoordinator implements Coordinator {
   }
 
   /** For EtcdWatch: a snapshot read (with this coordinator's deadline). */
-  snapshot(range: { key?: string; prefix?: string }): Promise<IRangeResponse> {
+  snapshot(range: WatchRange): Promise<IRangeResponse> {
     return this.run('watch read', () => (range.key !== undefined ? this.client.get(range.key).exec() : this.client.getAll().prefix(range.prefix!).exec()));
   }
 
   /** For EtcdWatch: an etcd3 watcher from a revision. */
-  watcher(range: { key?: string; prefix?: string }, fromRevision: bigint): Watcher {
+  watcher(range: WatchRange, fromRevision: bigint): Watcher {
     const b = this.client.watch();
     return (range.key !== undefined ? b.key(range.key) : b.prefix(range.prefix!)).startRevision(fromRevision.toString()).watcher();
   }
@@ -390,222 +366,5 @@ export class EtcdCoordinator implements Coordinator {
     this.closed = true;
     for (const c of [...this.closables]) c.close();
     this.client.close();
-  }
-}
-
-function membersOf(values: string[]): MemberRecord[] {
-  const out: MemberRecord[] = [];
-  for (const v of values) {
-    const m = memberFromJson(v);
-    if (m !== null) out.push(m);
-  }
-  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-function controllerMember(value: string): MemberRecord | null {
-  return controllerFromJson(value) === null ? null : memberFromJson(value);
-}
-
-/**
- * One watch: snapshot at R, watcher from R + 1, a fresh snapshot after every reconnection, all
- * over again after a cancellation. See the header for why events and snapshots are filtered by
- * revision.
- */
-class EtcdWatch implements Closable {
-  private readonly state = new Map<string, string>();
-  /** Highest revision reflected in `state`, and the revision of the last snapshot applied. */
-  private rev = -1n;
-  private snapshotRev = -1n;
-  private watcher: Watcher | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private delayMs = 50;
-  private closed = false;
-
-  constructor(
-    private readonly owner: EtcdCoordinator,
-    private readonly range: { key?: string; prefix?: string },
-    private readonly emit: (state: Map<string, string>) => void,
-    private readonly onClose: (w: EtcdWatch) => void,
-  ) {
-    void this.start();
-  }
-
-  private later(fn: () => void): void {
-    if (this.closed) return;
-    this.timer = setTimeout(fn, this.delayMs);
-    this.delayMs = Math.min(this.delayMs * 2, 1000);
-  }
-
-  private async start(): Promise<void> {
-    if (this.closed) return;
-    let res: IRangeResponse;
-    try {
-      res = await this.owner.snapshot(this.range);
-    } catch {
-      return this.later(() => void this.start());
-    }
-    if (this.closed) return;
-    this.delayMs = 50;
-    this.applySnapshot(res);
-    const w = this.owner.watcher(this.range, BigInt(res.header.revision) + 1n);
-    this.watcher = w;
-    let resync = false;
-    w.on('put', (kv) => this.applyEvent(kv, true));
-    w.on('delete', (kv) => this.applyEvent(kv, false));
-    w.on('disconnected', () => (resync = true));
-    w.on('connected', () => {
-      if (!resync) return;
-      resync = false;
-      void this.resync(w);
-    });
-    w.on('error', () => {
-      // Cancelled by etcd (e.g. its start revision was compacted): start over from a snapshot.
-      if (this.watcher !== w) return;
-      this.watcher = null;
-      w.cancel().catch(() => undefined);
-      this.later(() => void this.start());
-    });
-  }
-
-  /** After a reconnection: read the state again and deliver it (retrying while etcd is away). */
-  private async resync(w: Watcher): Promise<void> {
-    try {
-      const res = await this.owner.snapshot(this.range);
-      if (this.watcher === w && !this.closed) this.applySnapshot(res);
-    } catch {
-      if (this.watcher === w) this.later(() => void this.resync(w));
-    }
-  }
-
-  private applySnapshot(res: IRangeResponse): void {
-    const rev = BigInt(res.header.revision);
-    if (rev < this.rev) return; // the events applied meanwhile are newer
-    this.rev = rev;
-    this.snapshotRev = rev;
-    this.state.clear();
-    for (const kv of res.kvs) this.state.set(kv.key.toString('utf8'), text(kv));
-    this.emit(this.state);
-  }
-
-  private applyEvent(kv: IKeyValue, put: boolean): void {
-    if (this.closed) return;
-    const rev = BigInt(kv.mod_revision);
-    if (rev <= this.snapshotRev) return; // already in the snapshot
-    if (rev > this.rev) this.rev = rev;
-    const key = kv.key.toString('utf8');
-    if (put) this.state.set(key, text(kv));
-    else this.state.delete(key);
-    this.emit(this.state);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.watcher?.cancel().catch(() => undefined);
-    this.watcher = null;
-    this.onClose(this);
-  }
-}
-
-/** A lease kept alive over its own LeaseKeepAlive stream (see the header). */
-class EtcdLease implements CoordinatorLease {
-  onLost: (() => void) | null = null;
-  private confirmedSentAt: number;
-  private stream: IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse> | null = null;
-  /** Send times of the requests on the current stream not answered yet, oldest first. */
-  private unanswered: number[] = [];
-  private opening = false;
-  private stopped = false;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    private readonly client: Etcd3,
-    readonly id: string,
-    readonly ttlMs: number,
-    grantSentAt: number,
-    private readonly onClose: (l: EtcdLease) => void,
-  ) {
-    this.confirmedSentAt = grantSentAt;
-    this.timer = setInterval(() => this.tick(), Math.max(1, Math.floor(ttlMs / 3)));
-  }
-
-  lastConfirmedSentAt(): number {
-    return this.confirmedSentAt;
-  }
-
-  private tick(): void {
-    if (this.stopped) return;
-    const oldest = this.unanswered[0];
-    if (oldest !== undefined && performance.now() - oldest > this.ttlMs) this.drop(); // a stuck stream
-    if (this.stream !== null) return this.send(this.stream);
-    if (this.opening) return;
-    this.opening = true;
-    this.client.leaseClient.leaseKeepAlive().then(
-      (stream) => {
-        this.opening = false;
-        if (this.stopped) return stream.end();
-        this.stream = stream;
-        this.unanswered = [];
-        stream.on('data', (res) => this.onResponse(stream, res));
-        stream.on('error', () => this.drop(stream));
-        stream.on('end', () => this.drop(stream));
-        this.send(stream);
-      },
-      () => {
-        this.opening = false; // etcd away: the next tick tries again
-      },
-    );
-  }
-
-  private send(stream: IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>): void {
-    this.unanswered.push(performance.now());
-    try {
-      stream.write({ ID: this.id });
-    } catch {
-      this.drop(stream);
-    }
-  }
-
-  private onResponse(stream: IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>, res: ILeaseKeepAliveResponse): void {
-    if (stream !== this.stream) return;
-    const sentAt = this.unanswered.shift();
-    if (res.TTL === '0') return this.lost();
-    if (sentAt !== undefined && sentAt > this.confirmedSentAt) this.confirmedSentAt = sentAt;
-  }
-
-  private drop(stream = this.stream): void {
-    if (stream === null || stream !== this.stream) return;
-    this.stream = null;
-    this.unanswered = [];
-    try {
-      stream.cancel();
-    } catch {
-      // already gone
-    }
-  }
-
-  /** etcd says the lease is gone: stop, and tell the holder once. */
-  lost(): void {
-    if (this.stopped) return;
-    this.close();
-    this.onLost?.();
-  }
-
-  /** Stops the keep-alives; the lease lapses ttl after the last one etcd received. */
-  close(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.drop();
-    this.onClose(this);
-  }
-
-  /** Stops the keep-alives and ends the lease now (its records go with it). */
-  async revoke(): Promise<void> {
-    this.close();
-    await this.client.leaseClient.leaseRevoke({ ID: this.id }).catch((err: unknown) => {
-      if (!(err instanceof EtcdLeaseInvalidError)) throw err;
-    });
   }
 }

@@ -48,14 +48,10 @@
 //                                           for good (no restart), or -ERR why. Refused for a
 //                                           node the document still places in a shard
 //
-// Leases: each has a timer set at its expiry (now + ttl, re-armed by every keep-alive), so a
-// lapsed lease is removed within a timer tick of its expiry, not at the next poll. Removing a
-// lease removes the member records and the controller record attached to it, and every change
-// is pushed to the watchers before the command that caused it is answered (or, for an expiry,
-// from the timer callback): a watcher sees changes in the order they happened.
-//
-// Lease ids are random 48-bit numbers, so a client of a server that restarted on the same port
-// (all state lost) gets -NOLEASE for its old lease rather than refreshing someone else's.
+// The state and the rules for changing it (leases, their expiry and what goes with them) are in
+// local-coordinator-state.ts; every change is pushed to the watchers before the command that
+// caused it is answered (or, for an expiry, from the timer callback): a watcher sees changes in
+// the order they happened.
 //
 // Security (options): with a password, a connection must AUTH [<user>] <password> (user: the
 // default one, or options.user) before anything but PING, which stays open for liveness probes
@@ -64,38 +60,16 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { COMMAND_READY, PROTOCOL_ERROR, QUERY_BUFFER_FULL, RequestParser, type CommandArgs } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
-import { parseTopology } from '../cluster/topology.js';
-import type { MemberRecord } from './coordinator.js';
-import { memberFromJson } from './local-coordinator.js';
-
-/** Longest ttl a lease may ask for (a day), and the shortest. */
-const MAX_TTL_MS = 86_400_000;
-const MIN_TTL_MS = 10;
-/** A lease timer this late (ms) says the process was stalled, not that the holder went quiet. */
-const STALL_SLACK_MS = 100;
-
-interface LeaseState {
-  id: string;
-  ttlMs: number;
-  expiresAt: number;
-  /** The current expiry was pushed back once for a stall of this process (reset by keep-alive). */
-  stallForgiven: boolean;
-  timer: NodeJS.Timeout;
-  /** Member ids registered under this lease. */
-  members: Set<string>;
-}
+import { CoordinatorState, MAX_TTL_MS, MIN_TTL_MS, ProtocolReject, type StateSubject } from './local-coordinator-state.js';
 
 interface Subject {
   topology: boolean;
   members: boolean;
   controller: boolean;
 }
-
-class ProtocolReject extends Error {}
 
 /** Runs the node processes (LocalCluster): what COORD INFO, SPAWN and STOPNODE ask of it. */
 export interface NodeSupervisor {
@@ -105,13 +79,6 @@ export interface NodeSupervisor {
   spawn(role: 'primary' | 'replica', port: number): Promise<string | null>;
   /** Stops the node process on the port for good; null once it has exited, else why not. */
   stopNode(port: number): Promise<string | null>;
-}
-
-/** Parses and checks a member record sent by a client. */
-function parseMember(json: string): MemberRecord {
-  const m = memberFromJson(json);
-  if (m === null) throw new ProtocolReject('ERR invalid member record: needs id, host, port, runId');
-  return m;
 }
 
 export interface LocalCoordinatorServerOptions {
@@ -133,10 +100,8 @@ export class LocalCoordinatorServer {
   private readonly writer = new ReplyWriter();
   private readonly pushWriter = new ReplyWriter();
 
-  private topology: { json: Buffer; epoch: number } | null = null;
-  private readonly leases = new Map<string, LeaseState>();
-  private readonly members = new Map<string, { json: Buffer; leaseId: string }>();
-  private controller: { record: MemberRecord; json: Buffer; leaseId: string } | null = null;
+  /** The topology, members, controller and leases; each change is pushed to its watchers. */
+  private readonly state = new CoordinatorState((subject) => this.pushChange(subject));
   /** Starts and stops node processes (COORD SPAWN, STOPNODE); null: this server does not. */
   supervisor: NodeSupervisor | null = null;
 
@@ -158,11 +123,7 @@ export class LocalCoordinatorServer {
 
   /** Stops listening, drops every connection and forgets all state. */
   close(): Promise<void> {
-    for (const lease of this.leases.values()) clearTimeout(lease.timer);
-    this.leases.clear();
-    this.members.clear();
-    this.controller = null;
-    this.topology = null;
+    this.state.clear();
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     this.watchers.clear();
@@ -244,41 +205,35 @@ export class LocalCoordinatorServer {
       switch (verb) {
         case 'TOPOLOGY GET':
           need(3);
-          return this.bulkOrNil(this.topology?.json ?? null);
+          return this.bulkOrNil(this.state.topology?.json ?? null);
         case 'TOPOLOGY CAS':
           need(5);
-          return w.integer(this.casTopology(int(arg(3)), arg(4)) ? 1 : 0);
+          return w.integer(this.state.casTopology(int(arg(3)), arg(4)) ? 1 : 0);
         case 'LEASE GRANT': {
           need(4);
           const ttl = int(arg(3));
           if (ttl < MIN_TTL_MS || ttl > MAX_TTL_MS) throw new ProtocolReject(`ERR ttl must be ${MIN_TTL_MS}-${MAX_TTL_MS} ms`);
-          const lease = this.grant(ttl);
+          const lease = this.state.grant(ttl);
           w.array(2);
           w.bulk(lease.id);
           return w.integer(ttl);
         }
         case 'LEASE KEEPALIVE': {
           need(4);
-          const lease = this.lease(arg(3));
-          this.arm(lease);
+          const lease = this.state.lease(arg(3));
+          this.state.arm(lease);
           return w.integer(lease.ttlMs);
         }
         case 'LEASE REVOKE': {
           need(4);
-          const lease = this.leases.get(arg(3));
-          if (lease !== undefined) this.expire(lease);
+          const lease = this.state.leases.get(arg(3));
+          if (lease !== undefined) this.state.expire(lease);
           return w.integer(lease === undefined ? 0 : 1);
         }
         case 'MEMBER REGISTER': {
           need(5);
-          const lease = this.lease(arg(3));
-          const json = arg(4);
-          const member = parseMember(json);
-          const old = this.members.get(member.id);
-          if (old !== undefined) this.leases.get(old.leaseId)?.members.delete(member.id);
-          this.members.set(member.id, { json: Buffer.from(json, 'utf8'), leaseId: lease.id });
-          lease.members.add(member.id);
-          this.pushMembers();
+          const lease = this.state.lease(arg(3));
+          this.state.register(lease, arg(4));
           return w.ok();
         }
         case 'MEMBER LIST':
@@ -286,30 +241,16 @@ export class LocalCoordinatorServer {
           return this.writeMembers(w);
         case 'CONTROLLER CAMPAIGN': {
           need(5);
-          const lease = this.lease(arg(3));
-          const json = arg(4);
-          const candidate = parseMember(json);
-          if (this.controller !== null) return w.integer(sameMember(this.controller.record, candidate) ? 1 : 0);
-          this.controller = { record: candidate, json: Buffer.from(json, 'utf8'), leaseId: lease.id };
-          this.pushController();
-          return w.integer(1);
+          const lease = this.state.lease(arg(3));
+          return w.integer(this.state.campaign(lease, arg(4)) ? 1 : 0);
         }
         case 'CONTROLLER GET':
           need(3);
-          return this.bulkOrNil(this.controller?.json ?? null);
+          return this.bulkOrNil(this.state.controller?.json ?? null);
         case 'CONTROLLER EVICT':
         case 'CONTROLLER RESIGN': {
           need(5);
-          const c = this.controller;
-          if (c === null || c.record.id !== arg(3) || c.record.runId !== arg(4)) return w.integer(0);
-          this.controller = null;
-          this.pushController();
-          // Evicting a dead controller also ends its lease, so its member record goes too.
-          if (verb === 'CONTROLLER EVICT') {
-            const lease = this.leases.get(c.leaseId);
-            if (lease !== undefined) this.expire(lease);
-          }
-          return w.integer(1);
+          return w.integer(this.state.release(arg(3), arg(4), verb === 'CONTROLLER EVICT') ? 1 : 0);
         }
         case 'WATCH TOPOLOGY':
         case 'WATCH MEMBERS':
@@ -381,7 +322,7 @@ export class LocalCoordinatorServer {
     if (this.supervisor === null) return error(NO_SUPERVISOR);
     const port = Number(arg(args.argc - 1));
     if (!/^\d{1,5}$/.test(arg(args.argc - 1)) || port < 1 || port > 65535) return error('ERR the port must be 1-65535');
-    const placed = this.placement(port);
+    const placed = this.state.placement(port);
     const supervisor = this.supervisor;
     let work: Promise<string | null>;
     if (verb === 'SPAWN') {
@@ -398,113 +339,24 @@ export class LocalCoordinatorServer {
     return work.then(done, (err: Error) => done(err.message));
   }
 
-  /** The place the stored document gives a node on this port: primary, replica, or null. */
-  private placement(port: number): 'primary' | 'replica' | null {
-    if (this.topology === null) return null;
-    const doc = parseTopology(this.topology.json.toString('utf8'));
-    const ids = new Set(doc.nodes.filter((n) => n.port === port).map((n) => n.id));
-    for (const s of doc.shards) {
-      if (ids.has(s.primary)) return 'primary';
-      if (s.replicas.some((r) => ids.has(r))) return 'replica';
-    }
-    return null;
-  }
-
-  private casTopology(expected: number, json: string): boolean {
-    const doc = parseTopology(json); // throws E_TOPOLOGY on an invalid document
-    const stored = this.topology?.epoch ?? 0;
-    if (stored !== expected || !(doc.epoch > expected)) return false;
-    this.topology = { json: Buffer.from(JSON.stringify(doc), 'utf8'), epoch: doc.epoch };
-    this.pushTo('topology', (w) => this.encodeTopologyPush(w));
-    return true;
-  }
-
-  private grant(ttlMs: number): LeaseState {
-    let id: string;
-    do id = String(randomInt(1, 2 ** 48 - 1));
-    while (this.leases.has(id));
-    const lease: LeaseState = { id, ttlMs, expiresAt: 0, stallForgiven: false, timer: undefined as unknown as NodeJS.Timeout, members: new Set() };
-    this.leases.set(id, lease);
-    this.arm(lease);
-    return lease;
-  }
-
-  /** (Re)sets the lease's expiry to now + ttl. */
-  private arm(lease: LeaseState): void {
-    clearTimeout(lease.timer);
-    lease.stallForgiven = false;
-    lease.expiresAt = performance.now() + lease.ttlMs;
-    lease.timer = setTimeout(() => this.onTimer(lease), lease.ttlMs);
-  }
-
-  private onTimer(lease: LeaseState): void {
-    if (this.leases.get(lease.id) !== lease) return;
-    // A timer may fire a little early relative to performance.now(); never expire before time.
-    const now = performance.now();
-    const left = lease.expiresAt - now;
-    if (left > 0) {
-      lease.timer = setTimeout(() => this.onTimer(lease), Math.ceil(left));
-      return;
-    }
-    // A timer that fires well after its time means this process was stalled (a blocked event
-    // loop, a descheduled process). Node runs due timers before it reads sockets, so the
-    // holder's keep-alives sent during the stall are still unread: expiring now would blame the
-    // holder for the coordinator's own silence. The stalled time is given back (never more than
-    // a ttl), so the lease expires only after a ttl in which this process could hear it. Holding
-    // a lease longer than its holder counts on is always safe: holders stop acting on a lease by
-    // their own clocks (agent.ts, controller.ts). Once per keep-alive: a loop that is always
-    // late must not keep a dead holder's lease forever.
-    const late = -left;
-    if (late > STALL_SLACK_MS && !lease.stallForgiven) {
-      lease.stallForgiven = true;
-      lease.expiresAt = now + Math.min(late, lease.ttlMs);
-      lease.timer = setTimeout(() => this.onTimer(lease), Math.ceil(lease.expiresAt - now));
-      return;
-    }
-    this.expire(lease);
-  }
-
-  /** Removes the lease and everything attached to it, and tells the watchers. */
-  private expire(lease: LeaseState): void {
-    clearTimeout(lease.timer);
-    this.leases.delete(lease.id);
-    let membersChanged = false;
-    for (const id of lease.members) {
-      const m = this.members.get(id);
-      if (m !== undefined && m.leaseId === lease.id) {
-        this.members.delete(id);
-        membersChanged = true;
-      }
-    }
-    if (membersChanged) this.pushMembers();
-    if (this.controller !== null && this.controller.leaseId === lease.id) {
-      this.controller = null;
-      this.pushController();
-    }
-  }
-
-  private lease(id: string): LeaseState {
-    const lease = this.leases.get(id);
-    if (lease === undefined) throw new ProtocolReject(`NOLEASE lease ${id} not found`);
-    return lease;
-  }
-
   private bulkOrNil(json: Buffer | null): void {
     if (json === null) this.writer.nil();
     else this.writer.bulkBytes(json);
   }
 
   private writeMembers(w: ReplyWriter): void {
-    const ids = [...this.members.keys()].sort();
+    const members = this.state.members;
+    const ids = [...members.keys()].sort();
     w.array(ids.length);
-    for (const id of ids) w.bulkBytes(this.members.get(id)!.json);
+    for (const id of ids) w.bulkBytes(members.get(id)!.json);
   }
 
   private encodeTopologyPush(w: ReplyWriter): void {
     w.raw(PUSH2);
     w.bulk('topology');
-    if (this.topology === null) w.nil();
-    else w.bulkBytes(this.topology.json);
+    const topology = this.state.topology;
+    if (topology === null) w.nil();
+    else w.bulkBytes(topology.json);
   }
 
   private encodeMembersPush(w: ReplyWriter): void {
@@ -516,16 +368,16 @@ export class LocalCoordinatorServer {
   private encodeControllerPush(w: ReplyWriter): void {
     w.raw(PUSH2);
     w.bulk('controller');
-    if (this.controller === null) w.nil();
-    else w.bulkBytes(this.controller.json);
+    const controller = this.state.controller;
+    if (controller === null) w.nil();
+    else w.bulkBytes(controller.json);
   }
 
-  private pushMembers(): void {
-    this.pushTo('members', (w) => this.encodeMembersPush(w));
-  }
-
-  private pushController(): void {
-    this.pushTo('controller', (w) => this.encodeControllerPush(w));
+  /** The state changed: push it to the connections watching the subject. */
+  private pushChange(subject: StateSubject): void {
+    if (subject === 'topology') this.pushTo('topology', (w) => this.encodeTopologyPush(w));
+    else if (subject === 'members') this.pushTo('members', (w) => this.encodeMembersPush(w));
+    else this.pushTo('controller', (w) => this.encodeControllerPush(w));
   }
 
   /**
@@ -552,8 +404,4 @@ const NO_SUPERVISOR = 'ERR this coordinator does not run the nodes (only `corral
 function int(s: string): number {
   if (!/^-?\d{1,16}$/.test(s)) throw new ProtocolReject('ERR value is not an integer or out of range');
   return Number(s);
-}
-
-function sameMember(a: MemberRecord, b: MemberRecord): boolean {
-  return a.id === b.id && a.runId === b.runId;
 }

@@ -1,15 +1,10 @@
 // The local coordinator's client: implements Coordinator (coordinator.ts) over the RESP protocol
-// that local-coordinator-server.ts serves (its header lists the commands). Also owns what both
-// backends share: the typed CoordinatorError and the member record validator.
+// that local-coordinator-server.ts serves (its header lists the commands). What both backends
+// share (the typed CoordinatorError, the member record validator) is in coordinator-shared.ts.
 //
-// Connections:
-//   - one request connection, opened on demand, one command at a time in FIFO order; every call
-//     has a deadline. A call that times out keeps its place in the FIFO (its late reply is
-//     dropped), so the connection stays in step. When the connection fails, every call in flight
-//     rejects with E_COORDINATOR_UNAVAILABLE and the next call opens a new one.
-//   - one connection per watch, in push mode: the server sends the current state as soon as the
-//     watch is set up and a push after every change. When it is lost, the watch reconnects with
-//     a backoff (50 ms doubling to 1 s) and the server's first push re-delivers the current state.
+// Connections (local-coordinator-links.ts): one request connection, opened on demand, one command
+// at a time in FIFO order, every call with a deadline; and one connection per watch, in push
+// mode, reconnected with a backoff when lost (the server's first push re-delivers the state).
 //
 // Leases: a keep-alive every ttl/3 on the request connection. lastConfirmedSentAt() is the
 // performance.now() at which the last keep-alive the server answered (or the grant) was sent: the
@@ -19,65 +14,17 @@
 // expire by itself; revoke() also ends it at once.
 //
 // Security (options.security, a node's cluster LinkSecurity: util/link-security.ts): every
-// connection is TLS when it says so and sends AUTH first; the request connection consumes AUTH's
-// reply, and a refusal fails the calls in flight (E_COORDINATOR_UNAVAILABLE, naming it). The
+// connection is TLS when it says so and sends AUTH first (local-coordinator-links.ts). The
 // probe's PING needs no AUTH (the server answers it to anyone).
 
-import type net from 'node:net';
-import type tls from 'node:tls';
-import { LINK_READY, authNotNeeded, authRefusal, dialLink, sendsAuth, type LinkSecurity } from '../util/link-security.js';
 import { performance } from 'node:perf_hooks';
+import type { LinkSecurity } from '../util/link-security.js';
 import { encodeCommand, parseReply, type ReplyValue } from '../protocol/reply-parser.js';
 import type { RespValue } from '../protocol/resp-value.js';
 import { parseTopology, type TopologyDoc } from '../cluster/topology.js';
 import type { Closable, Coordinator, CoordinatorLease, MemberRecord, Reachability } from './coordinator.js';
-
-export type CoordinatorErrorCode =
-  /** The coordinator could not be reached, or the connection broke with the call in flight. */
-  | 'E_COORDINATOR_UNAVAILABLE'
-  /** No answer within the call's deadline. */
-  | 'E_COORDINATOR_TIMEOUT'
-  /** The coordinator answered something this client does not understand, or an error. */
-  | 'E_COORDINATOR_REPLY'
-  /** The lease named in the call no longer exists at the coordinator. */
-  | 'E_LEASE_LOST'
-  /** The Coordinator was closed. */
-  | 'E_COORDINATOR_CLOSED';
-
-export class CoordinatorError extends Error {
-  constructor(
-    readonly code: CoordinatorErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CoordinatorError';
-  }
-}
-
-/** Validates an untrusted value (parsed JSON, or its text) as a member record; null if invalid. */
-export function memberFromJson(input: unknown): MemberRecord | null {
-  let v = input;
-  if (typeof v === 'string') {
-    try {
-      v = JSON.parse(v);
-    } catch {
-      return null;
-    }
-  }
-  const o = v as Record<string, unknown>;
-  if (typeof o !== 'object' || o === null) return null;
-  if (typeof o.id !== 'string' || o.id === '' || typeof o.host !== 'string' || o.host === '' || typeof o.runId !== 'string') return null;
-  if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535) return null;
-  const m: MemberRecord = { id: o.id, host: o.host, port: o.port as number, runId: o.runId };
-  if (typeof o.since === 'number' && Number.isFinite(o.since)) m.since = o.since;
-  return m;
-}
-
-/** The JSON a member is stored as (fixed field order, so equal records have equal text). */
-export function memberJson(m: MemberRecord): string {
-  return JSON.stringify(m.since === undefined ? { id: m.id, host: m.host, port: m.port, runId: m.runId } : { id: m.id, host: m.host, port: m.port, runId: m.runId, since: m.since });
-}
+import { CoordinatorError, memberFromJson, memberJson, tcpReach } from './coordinator-shared.js';
+import { PushWatch, RespLink, isError, utf8 } from './local-coordinator-links.js';
 
 /** "host:port" (or "[v6]:port") to its parts. */
 export function splitAddress(address: string): { host: string; port: number } {
@@ -85,198 +32,6 @@ export function splitAddress(address: string): { host: string; port: number } {
   const port = Number(address.slice(i + 1));
   if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`not a host:port address: ${address}`);
   return { host: address.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port };
-}
-
-/**
- * TCP connect (and the TLS handshake, with tlsOptions): 'refused' on ECONNREFUSED, 'unreachable'
- * on timeout or another error.
- */
-export function tcpReach(host: string, port: number, timeoutMs: number, tlsOptions?: tls.ConnectionOptions): Promise<net.Socket | 'refused' | 'unreachable'> {
-  return new Promise((resolve) => {
-    const socket = dialLink(host, port, tlsOptions === undefined ? undefined : { tls: tlsOptions });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve('unreachable');
-    }, timeoutMs);
-    socket.once(LINK_READY, () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(err.code === 'ECONNREFUSED' ? 'refused' : 'unreachable');
-    });
-  });
-}
-
-/** Bulk strings arrive as latin1 code units; records are UTF-8. */
-function utf8(s: string): string {
-  return Buffer.from(s, 'latin1').toString('utf8');
-}
-
-function isError(r: ReplyValue): r is { error: string } {
-  return typeof r === 'object' && r !== null && !Array.isArray(r) && 'error' in r;
-}
-
-interface PendingCall {
-  resolve: (r: ReplyValue) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-  settled: boolean;
-}
-
-/** The request connection: one command at a time, replies matched in FIFO order. */
-class RespLink {
-  private socket: net.Socket | null = null;
-  private readonly pending: PendingCall[] = [];
-  private buf: Buffer = Buffer.alloc(0);
-  private closed = false;
-
-  constructor(
-    private readonly host: string,
-    private readonly port: number,
-    private readonly security: LinkSecurity | undefined,
-  ) {}
-
-  call(args: Array<string | number>, timeoutMs: number): Promise<ReplyValue> {
-    if (this.closed) return Promise.reject(new CoordinatorError('E_COORDINATOR_CLOSED', 'coordinator client closed'));
-    const socket = this.socket ?? this.open();
-    return new Promise((resolve, reject) => {
-      const call: PendingCall = {
-        resolve,
-        reject,
-        settled: false,
-        timer: setTimeout(() => {
-          call.settled = true;
-          reject(new CoordinatorError('E_COORDINATOR_TIMEOUT', `${this.host}:${this.port}: no reply within ${timeoutMs} ms`));
-        }, timeoutMs),
-      };
-      this.pending.push(call);
-      socket.write(encodeCommand(args));
-    });
-  }
-
-  private open(): net.Socket {
-    const socket = dialLink(this.host, this.port, this.security);
-    this.socket = socket;
-    this.buf = Buffer.alloc(0);
-    if (sendsAuth(this.security)) {
-      // dialLink wrote AUTH first: its reply heads the FIFO.
-      const refused = (r: ReplyValue): void => {
-        if (isError(r) && !authNotNeeded(r.error)) this.fail(socket, authRefusal('the coordinator', this.security, r.error));
-      };
-      this.pending.push({ resolve: refused, reject: () => {}, settled: false, timer: undefined as unknown as NodeJS.Timeout });
-    }
-    socket.on('data', (chunk: Buffer) => {
-      if (this.socket !== socket) return;
-      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-      let off = 0;
-      for (;;) {
-        let r: [ReplyValue, number] | null;
-        try {
-          r = parseReply(this.buf, off);
-        } catch (err) {
-          return this.fail(socket, `bad reply: ${(err as Error).message}`);
-        }
-        if (r === null) break;
-        off = r[1];
-        const call = this.pending.shift();
-        if (call === undefined) return this.fail(socket, 'reply to no request');
-        clearTimeout(call.timer);
-        if (!call.settled) call.resolve(r[0]);
-        if (this.socket !== socket) return; // failed (AUTH refused)
-      }
-      this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
-    });
-    socket.on('error', (err) => this.fail(socket, err.message));
-    socket.on('close', () => this.fail(socket, 'connection closed'));
-    return socket;
-  }
-
-  private fail(socket: net.Socket, why: string): void {
-    socket.destroy();
-    if (this.socket !== socket) return;
-    this.socket = null;
-    for (const call of this.pending.splice(0)) {
-      clearTimeout(call.timer);
-      if (!call.settled) call.reject(new CoordinatorError('E_COORDINATOR_UNAVAILABLE', `${this.host}:${this.port}: ${why}`));
-    }
-  }
-
-  close(): void {
-    this.closed = true;
-    if (this.socket !== null) this.fail(this.socket, 'coordinator client closed');
-  }
-}
-
-/** One watch connection: subscribes, hands every push's value on, reconnects when lost. */
-class PushWatch implements Closable {
-  private socket: net.Socket | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private delayMs = 50;
-  private closed = false;
-
-  constructor(
-    private readonly host: string,
-    private readonly port: number,
-    private readonly subject: 'TOPOLOGY' | 'MEMBERS' | 'CONTROLLER',
-    private readonly onPush: (value: RespValue) => void,
-    private readonly onClose: (w: PushWatch) => void,
-    private readonly security: LinkSecurity | undefined,
-  ) {
-    this.connect();
-  }
-
-  private connect(): void {
-    this.timer = null;
-    if (this.closed) return;
-    // AUTH (when sent) is answered +OK, passed over below, or with an error: reconnect later.
-    const socket = dialLink(this.host, this.port, this.security);
-    this.socket = socket;
-    let buf: Buffer = Buffer.alloc(0);
-    socket.once(LINK_READY, () => socket.write(encodeCommand(['COORD', 'WATCH', this.subject])));
-    socket.on('data', (chunk: Buffer) => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      let off = 0;
-      for (;;) {
-        let r: [ReplyValue, number] | null;
-        try {
-          r = parseReply(buf, off);
-        } catch {
-          socket.destroy();
-          return;
-        }
-        if (r === null) break;
-        off = r[1];
-        const v = r[0];
-        if (typeof v === 'object' && v !== null && !Array.isArray(v) && 'push' in v) {
-          this.delayMs = 50; // subscribed: the next loss starts its backoff afresh
-          if (!this.closed) this.onPush(v.push[1]);
-        } else if (isError(v) && !authNotNeeded(v.error)) {
-          socket.destroy();
-          return;
-        }
-      }
-      buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => {
-      if (this.socket !== socket || this.closed) return;
-      this.socket = null;
-      this.timer = setTimeout(() => this.connect(), this.delayMs);
-      this.delayMs = Math.min(this.delayMs * 2, 1000);
-    });
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.socket?.destroy();
-    this.socket = null;
-    this.onClose(this);
-  }
 }
 
 export class LocalLease implements CoordinatorLease {
