@@ -1,8 +1,10 @@
 // A corral node: its rooms wired together, client connections and their read/execute/write
-// loop, and graceful shutdown. Beside it: the listeners (listeners.ts), the cron (node-cron.ts:
-// active expiry, defragmentation, idle timeouts, ops/sec samples), the write fence
-// (write-fence.ts), taking a topology (node-topology.ts) and client event records
-// (client-events.ts).
+// loop. Beside it: what it is made from (node-options.ts), its rooms' views of it
+// (node-hosts.ts), its start and CORRAL JOIN (node-start.ts), the listeners (listeners.ts), the
+// cron (node-cron.ts: active expiry, defragmentation, idle timeouts, ops/sec samples), the write
+// fence (write-fence.ts), taking a topology (node-topology.ts), writes made outside a command's
+// call (node-propagate.ts), client event records (client-events.ts), and closing a client or
+// the node (node-close.ts).
 //
 // The hot path, per chunk read from a socket: feed the parser, run every complete command
 // (replies accumulate in the node's shared ReplyWriter), then hand the socket everything in one
@@ -11,17 +13,16 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { CommandContext } from '../commands/context.js';
-import { CommandTable, type Command, type CommandDef } from '../commands/table.js';
+import type { CommandContext } from '../commands/context.js';
+import { CommandTable, type Command } from '../commands/table.js';
 import { COMMAND_READY, NEED_MORE, PROTOCOL_ERROR, type CommandArgs } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
-import { Store } from '../store/store.js';
-import { CachedClock, systemClock, type Clock } from '../util/clock.js';
+import type { Store } from '../store/store.js';
+import { CachedClock, systemClock } from '../util/clock.js';
 import { attachReader } from './socket-reader.js';
 import { createSocketWriter } from './socket-writer.js';
 import { Client, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, formatAddress } from './client.js';
-import { Config, ConfigError, type ConfigValue } from './config.js';
-import { APPLIED_AT_START, applyConfig } from './config-apply.js';
+import { Config, type ConfigValue } from './config.js';
 import { aclFor } from './acl/registry.js';
 import { USER_NOPASS } from './acl/user.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './protected-mode.js';
@@ -30,21 +31,17 @@ import { isTlsContextParam, linkSecurityOf } from './tls-config.js';
 import type { LinkSecurity } from '../util/link-security.js';
 import { call, dispatch, type DispatchHost } from './dispatch.js';
 import { Slowlog } from './slowlog.js';
-import { LATENCY_PARAMS, LatencyMonitor } from './latency-monitor.js';
+import type { LatencyMonitor } from './latency-monitor.js';
 import { WatchRegistry } from './watch.js';
 import { ClusterState } from './cluster-state.js';
-import { lineLogger, pinoLevel, silentLogger, type Logger } from '../util/log.js';
+import type { Logger } from '../util/log.js';
 import { ClientEvents } from './client-events.js';
-import { keySlotOf } from '../cluster/slot.js';
-import { reachableHost } from '../util/address.js';
-import { parseClusterNodes, planTopology, type ShardPlan } from '../cluster/plan.js';
-import { dataCommands } from '../commands/index.js';
-import { serverCommands } from './commands/index.js';
+import type { ShardPlan } from '../cluster/plan.js';
 import { NodeReplication } from './replication.js';
 import type { ReplicationSource } from '../cluster/replication/source.js';
 import type { TopologyDoc } from '../cluster/topology.js';
 import type { Dialer, NodeAgent } from '../control/agent.js';
-import { NodeControlPlane } from './control-plane.js';
+import type { NodeControlPlane } from './control-plane.js';
 import { NodeMigration } from './migration.js';
 import { PubSub } from './pubsub.js';
 import { ClientOutput } from './client-output.js';
@@ -61,25 +58,15 @@ import type { LogLevel } from './server-core.js';
 import { NodeCron } from './node-cron.js';
 import { WriteFence } from './write-fence.js';
 import { applyTopology } from './node-topology.js';
-import { argsOfWords, keepPushesOnly } from './node-words.js';
+import { keepPushesOnly } from './node-words.js';
 import type { ServerApi } from './server-api.js';
+import { announceHost, commandContextFor, latencyMonitorFor, logAtLevel, nodeLogger, nodeStore, randomHex, registerCommands, staticShardsOf, type NodeOptions } from './node-options.js';
+import { checkAclAtStartup, joinControlPlane, takeStartupRoles } from './node-start.js';
+import { clientClosed, closeAfterReply, stopServing } from './node-close.js';
+import { cronHostFor, fenceHostFor, followConfig, keyModifiedHook, pubSubBusHostFor, pubSubHostFor, trackingHostFor } from './node-hosts.js';
+import { keyRemovedHook, propagateWords } from './node-propagate.js';
 
-export interface NodeOptions {
-  /** Parameters by Redis name, as text (from the command line or a config file). */
-  config?: Record<string, string>;
-  clock?: Clock;
-  /** Extra commands (server-level ones are registered by the caller: see server/commands). */
-  commands?: CommandDef[];
-  /** Where the node's events go (docs/operations.md#logs); its level follows loglevel. */
-  logger?: Logger;
-  /** Without a logger: each record as a text line (`event message key=value ...`); else none. */
-  log?: (line: string) => void;
-  /**
-   * Rewrites the addresses the node connects to, for the control plane and for replication
-   * (tests route them through a fault-injecting proxy).
-   */
-  dial?: Dialer;
-}
+export type { NodeOptions } from './node-options.js';
 
 /** A node; its command handlers see it as ServerApi (server-api.ts), its rooms as their hosts. */
 export class CorralNode implements ServerApi, DispatchHost {
@@ -141,7 +128,7 @@ export class CorralNode implements ServerApi, DispatchHost {
   scriptDenyDisabled = false;
   private readonly listeners: Listeners;
   /** A static topology from the cluster-nodes parameter, applied once listening. */
-  private readonly staticShards: ShardPlan[] | null = null;
+  private readonly staticShards: ShardPlan[] | null;
   private nextClientId = 1;
   /** Active expiry, defragmentation, ops/sec samples, idle timeouts (node-cron.ts). */
   private readonly cron: NodeCron;
@@ -163,77 +150,34 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.config = new Config(options.config ?? {});
     this.clock = new CachedClock(options.clock ?? systemClock);
     this.stats.startedAt = this.clock.now();
-    this.logger = options.logger ?? (options.log !== undefined ? lineLogger(options.log) : silentLogger());
-    this.logger.level = pinoLevel(this.config.str('loglevel'));
+    this.logger = nodeLogger(options, this.config);
     this.log = (line) => this.logger.info(line);
     this.clientEvents = new ClientEvents(this.logger, () => this.config.int('maxclients'));
     this.dial = options.dial;
     const clustered = this.config.get('cluster-enabled') === true;
-    this.store = new Store({ databases: this.config.int('databases'), clock: this.clock, slotOf: clustered ? keySlotOf : undefined });
+    this.store = nodeStore(this.config, this.clock, clustered);
     this.cluster = clustered ? new ClusterState(announceHost(this.config)) : null;
-    const clusterNodes = this.config.str('cluster-nodes');
-    if (clusterNodes !== '') {
-      if (!clustered) throw new ConfigError('cluster-nodes needs cluster-enabled yes');
-      try {
-        this.staticShards = parseClusterNodes(clusterNodes);
-      } catch (err) {
-        throw new ConfigError((err as Error).message);
-      }
-    }
-    this.ctx = new CommandContext(this.store);
-    this.ctx.w = this.writer;
-    this.ctx.owner = this;
+    this.staticShards = staticShardsOf(this.config, clustered);
+    this.ctx = commandContextFor(this.store, this.writer, this);
     this.slowlog = new Slowlog(this.clock);
-    this.latency = new LatencyMonitor(() => Math.floor(this.clock.now() / 1000));
-    for (const name of LATENCY_PARAMS) this.latency.configure(name, this.config.get(name));
+    this.latency = latencyMonitorFor(this.config, this.clock);
     this.watches = new WatchRegistry(this);
     this.slowlogThreshold = this.config.int('slowlog-log-slower-than');
     this.runId = randomHex(40);
-    this.table.register(dataCommands);
-    this.table.register(serverCommands);
-    if (options.commands !== undefined) this.table.register(options.commands);
+    registerCommands(this.table, options.commands);
     this.replication = new NodeReplication(this);
     this.migration = clustered ? new NodeMigration(this, () => this.linkSecurity('cluster')) : null;
-    this.output = new ClientOutput(this.writer, this.stats, (client) => {
-      // Closed both ways once the reply is out, as Redis closes the socket: a half-close would
-      // leave a client that keeps sending (after a protocol error) writing into a connection
-      // no one reads.
-      client.socket.destroySoon();
-      this.dropClient(client);
-    });
-    this.tracking = new Tracking({
-      clientById: (id) => this.clients.get(id),
-      deliver: (client, frame) => this.output.deliver(client, frame),
-      writer: () => this.writer,
-      clients: () => this.clients.values(),
-    });
-    this.pubsub = new PubSub({
-      deliver: (client, frame) => this.output.deliver(client, frame),
-      closeForOutputLimit: (client) => {
-        this.clientEvents.log(client, 'output-buffer');
-        this.closeClient(client);
-      },
-      now: () => this.clock.now(),
-    });
-    this.pubsubBus = clustered
-      ? new PubSubBus({
-          topology: () => this.cluster!.topology,
-          myId: () => this.cluster!.myId,
-          security: () => this.linkSecurity('cluster'),
-          log: (line) => this.log(line),
-        })
-      : null;
+    this.output = new ClientOutput(this.writer, this.stats, (client) => closeAfterReply(this, client));
+    this.tracking = new Tracking(trackingHostFor(this));
+    this.pubsub = new PubSub(pubSubHostFor(this, this.clientEvents));
+    this.pubsubBus = clustered ? new PubSubBus(pubSubBusHostFor(this, this.log)) : null;
     this.keyspaceNotifier = new KeyspaceNotifier(this);
     this.blocking = new Blocking(blockingHostFor(this));
     this.blocking.onActiveChange = () => this.refreshKeyHook();
     this.listeners = new Listeners(this.config, (socket) => this.accept(socket), this.log);
-    for (const name of APPLIED_AT_START) applyConfig(this, name, this.config.get(name));
-    this.config.onChange = (name, value) => {
-      applyConfig(this, name, value);
-      this.latency.configure(name, value);
-    };
-    this.cron = new NodeCron(this);
-    this.fence = new WriteFence(this);
+    followConfig(this);
+    this.cron = new NodeCron(cronHostFor(this));
+    this.fence = new WriteFence(fenceHostFor(this));
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
   }
 
@@ -269,20 +213,12 @@ export class CorralNode implements ServerApi, DispatchHost {
 
   /** Starts listening; resolves with the bound port. */
   async listen(): Promise<number> {
-    // As redis-server, a node whose aclfile cannot be loaded does not start (ACLLoadUsersAtStartup).
-    const aclError = aclFor(this).startupError;
-    if (aclError !== null) throw new ConfigError(`Aborting startup because of ACL errors: ${aclError}`);
+    checkAclAtStartup(this);
     this.scripting ??= await Scripting.create(scriptHostFor(this), this.config.int('lua-memory-limit'));
     this.functions ??= new Functions(this.scripting);
     await this.listeners.listen();
     this.cron.start(this.config.int('hz'));
-    if (this.cluster !== null) {
-      this.cluster.listening(this.port);
-      if (this.staticShards !== null) this.applyTopology(planTopology(this.staticShards));
-    }
-    if (this.cluster !== null && this.config.str('coordinator') !== '') this.startControlPlane();
-    const replicaof = this.config.str('replicaof').trim().split(/\s+/);
-    if (replicaof.length === 2 && this.cluster === null) this.replication.becomeReplicaOf(replicaof[0], Number(replicaof[1]));
+    takeStartupRoles(this, this.staticShards);
     return this.port;
   }
 
@@ -454,18 +390,9 @@ export class CorralNode implements ServerApi, DispatchHost {
     call(this, client, cmd, args);
   }
 
-  /** Replicates a write made outside a command's call, given as a command's words. */
+  /** Replicates a write made outside a command's call, given as a command's words (node-propagate.ts). */
   propagateWords(db: number, words: string[]): void {
-    const stream = this.replStream;
-    // No stream (a primary that never had a replica) may still export a slot: the words' keys go to its importer.
-    const migration = this.migration !== null && this.migration.exporting ? this.migration : null;
-    if (stream === null && migration === null) return;
-    const args = argsOfWords(words);
-    const top = this.table.lookupTop(args);
-    const cmd = top === undefined ? null : CommandTable.resolve(top, args);
-    if (cmd === null) throw new Error(`propagating an unknown command: ${words[0]}`);
-    stream?.propagate(cmd, args, db, false);
-    if (migration !== null) migration.written(cmd, args);
+    propagateWords(this, db, words);
   }
 
   /** Sends a client's replies so far at once (before raw bytes follow them: PSYNC). */
@@ -492,52 +419,16 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.store.setKeyModifiedHook(this.watches.active || this.tracking.active || this.blocking.active ? this.keyModifiedBound : null);
   }
 
-  private readonly keyModifiedBound = (db: number, key: string): void => {
-    this.watches.touched(db, key);
-    this.tracking.keyChanged(key);
-    if (this.blocking.active) this.blocking.keyModified(db, key);
-  };
+  private readonly keyModifiedBound = keyModifiedHook(this);
 
   /** Expiry and eviction reach the replicas (primary) and the importers of exported slots. */
   rewireKeyRemoved(): void {
-    const stream = this.replStream;
-    const migration = this.migration?.exporting === true ? this.migration : null;
-    this.store.onKeyRemoved =
-      stream === null && migration === null
-        ? null
-        : (db, key) => {
-            stream?.keyRemoved(db, key.toString('latin1'));
-            migration?.keyRemoved(db, key);
-          };
+    this.store.onKeyRemoved = keyRemovedHook(this);
   }
 
-  private startControlPlane(): void {
-    this.control = new NodeControlPlane(this);
-    this.control.start();
-  }
-
-  /**
-   * CORRAL JOIN: takes a coordinator at run time (the node was started in cluster mode without
-   * one) and starts the control plane with it. The immutable `coordinator` and `cluster-name`
-   * settings are set as at startup, so CONFIG GET and CORRAL CONTROL show them. Returns null, or
-   * why not (joining the coordinator already in use, under the same name, is not an error).
-   */
+  /** CORRAL JOIN: starts the control plane with a coordinator; null, or why not (node-start.ts). */
   joinControlPlane(spec: string, clusterName: string): string | null {
-    if (this.cluster === null) return 'this node was started without cluster mode (cluster-enabled no)';
-    if (spec === '') return 'the coordinator spec is empty';
-    if (clusterName === '') return 'the cluster name is empty';
-    const current = this.config.str('coordinator');
-    if (current !== '') {
-      if (current !== spec) return `this node already has a coordinator (${current})`;
-      const name = this.config.str('cluster-name');
-      return name === clusterName ? null : `this node is already in cluster '${name}' of that coordinator`;
-    }
-    if (this.config.str('cluster-nodes') !== '') return 'this node follows a static topology (cluster-nodes)';
-    if (!this.listeners.listening || this.shuttingDown) return 'this node is not serving';
-    this.config.setFromText('coordinator', spec, true);
-    this.config.setFromText('cluster-name', clusterName, true);
-    this.startControlPlane();
-    return null;
+    return joinControlPlane(this, this.listeners, spec, clusterName);
   }
 
   /** The control-plane agent, or null without a coordinator. */
@@ -555,15 +446,6 @@ export class CorralNode implements ServerApi, DispatchHost {
     return this.fence.pause(ms);
   }
 
-  /** The write fence's view of replication (FenceHost). */
-  flushReplication(): void {
-    this.replication.source?.flush();
-  }
-
-  get replicationOffset(): number {
-    return this.replication.offset;
-  }
-
   /** Connections that asked to be told of topology changes (CORRAL WATCHTOPOLOGY). */
   readonly topologyWatchers = new Set<Client>();
 
@@ -573,10 +455,7 @@ export class CorralNode implements ServerApi, DispatchHost {
 
   /** A line at a Redis log level: debug and verbose lines only at loglevel verbose or debug (notice: always). */
   logAt(level: LogLevel, line: string): void {
-    if (level === 'warning') this.logger.warn(line);
-    else if (level === 'notice') this.logger.info(line);
-    else if (level === 'verbose') this.logger.verbose(line);
-    else this.logger.debug(line);
+    logAtLevel(this.logger, level, line);
   }
 
   /**
@@ -593,26 +472,9 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.dropClient(client);
   }
 
+  /** The node and its rooms forget a closed client (node-close.ts). */
   private dropClient(client: Client): void {
-    if (client.closed) return;
-    client.closed = true;
-    this.clients.delete(client.id);
-    this.watches.unwatchAll(client);
-    this.pubsub.dropClient(client);
-    this.tracking.disable(client);
-    this.blocking.clientGone(client);
-    if (client.replica) this.replication.replicaGone(client);
-    if (client.exportSlot >= 0) this.migration?.clientGone(client);
-    this.topologyWatchers.delete(client);
-  }
-
-  /** The cron's view of the node (CronHost). */
-  get scriptBusy(): boolean {
-    return this.scripting !== null && this.scripting.busy;
-  }
-
-  limitTracking(): void {
-    if (this.tracking.active) this.tracking.limitTable();
+    clientClosed(this, client);
   }
 
   /** instantaneous_ops_per_sec over the recent cron samples. */
@@ -628,29 +490,7 @@ export class CorralNode implements ServerApi, DispatchHost {
     if (this.shuttingDown) return this.stopped;
     this.shuttingDown = true;
     this.cron.stop();
-    this.replication.close();
-    this.pubsubBus?.close();
-    if (this.control !== null) await this.control.stop();
-    const closed = this.listeners.close();
-    for (const c of this.clients.values()) {
-      c.socket.end();
-      // A client that does not read its last replies must not hold the shutdown forever.
-      setTimeout(() => c.socket.destroy(), 2000).unref();
-    }
-    await closed;
+    await stopServing(this, this.listeners);
     this.resolveStopped();
   }
-}
-
-/** The address other nodes and clients reach this node at: cluster-announce-ip, else the bind address. */
-function announceHost(config: Config): string {
-  const announced = config.str('cluster-announce-ip');
-  if (announced !== '') return announced;
-  return reachableHost(config.str('bind').split(' ')[0]);
-}
-
-function randomHex(n: number): string {
-  let s = '';
-  while (s.length < n) s += Math.random().toString(16).slice(2);
-  return s.slice(0, n);
 }

@@ -1,8 +1,8 @@
 // A node's replication role and its surfaces: which role it plays (primary, or replica of a
 // host:port), the source that streams its writes to replicas (cluster/replication/source.ts),
 // the link that applies its primary's stream (cluster/replication/link.ts), and what clients see
-// of them: PSYNC and REPLCONF from replicas, WAIT, the offset waits behind read-your-writes,
-// ROLE, and INFO's replication section.
+// of them: PSYNC and REPLCONF from replicas, WAIT and the offset waits behind read-your-writes
+// (replication-wait.ts), ROLE and INFO's replication section (replication-report.ts).
 //
 // Roles change in one place (becomePrimary / becomeReplicaOf), whether REPLICAOF asked for it or
 // the cluster's topology did. A demoted primary keeps its replication id and offset and asks its
@@ -24,17 +24,8 @@ import type { Dialer, NodeAgent } from '../control/agent.js';
 import type { Blocking } from './blocking.js';
 import type { Functions } from './scripting/functions.js';
 import type { ServerCore } from './server-core.js';
-
-/** A client blocked until replicas acknowledge an offset (WAIT) or this replica reaches one. */
-interface OffsetWaiter {
-  client: Client;
-  offset: number;
-  /** WAIT: replicas wanted; WAITOFFSET: 0. */
-  replicas: number;
-  /** performance.now() deadline, Infinity for none. */
-  deadline: number;
-  kind: 'wait' | 'waitoffset';
-}
+import { OffsetWaits } from './replication-wait.js';
+import { replicationInfo, writeRole } from './replication-report.js';
 
 /** What replication needs of its node (CorralNode implements it). */
 export interface ReplicationHost extends ServerCore {
@@ -58,15 +49,15 @@ export class NodeReplication implements ReplicaHost {
   source: ReplicationSource | null = null;
   link: ReplicationLink | null = null;
   private readonly masterClient: Client;
-  private readonly waiters: OffsetWaiter[] = [];
+  /** Clients blocked in WAIT or WAITOFFSET (replication-wait.ts). */
+  private readonly waits: OffsetWaits;
   private pingTimer: NodeJS.Timeout | null = null;
-  private ackCheckQueued = false;
-  private waitTimer: NodeJS.Timeout | null = null;
   /** Clients attached as replicas, by client id. */
   private readonly replicaConns = new Map<number, ReplicaConnection>();
 
   constructor(private readonly node: ReplicationHost) {
     this.masterClient = internalClient('master');
+    this.waits = new OffsetWaits(node, this);
   }
 
   /** The source writes go to: set only while this node is a primary. */
@@ -92,15 +83,7 @@ export class NodeReplication implements ReplicaHost {
       // primary took the shard back (its replica then copied the empty keyspace).
       this.source.replid = this.idleReplid;
       // Not inside the replica's batch (REPLCONF ACK): unblocking writes another client's reply.
-      this.source.onAck = () => {
-        if (this.waiters.length !== 0 && !this.ackCheckQueued) {
-          this.ackCheckQueued = true;
-          setImmediate(() => {
-            this.ackCheckQueued = false;
-            this.checkWaiters();
-          });
-        }
-      };
+      this.source.onAck = () => this.waits.checkSoon();
       this.setPropagating();
     }
     return this.source;
@@ -161,7 +144,7 @@ export class NodeReplication implements ReplicaHost {
     this.node.store.replicaMode = true;
     this.stopPings();
     this.setPropagating();
-    this.failWaiters();
+    this.waits.failAll();
     this.node.blocking.roleChanged();
     const to = this.node.dial?.(host, port) ?? { host, port };
     const link = new ReplicationLink(this, to.host, to.port, { replid: s.replid, offset: s.offset }, {
@@ -170,7 +153,7 @@ export class NodeReplication implements ReplicaHost {
       security: this.node.linkSecurity('replication'),
     });
     link.onOffset = () => {
-      if (this.waiters.length !== 0) this.checkWaiters();
+      if (this.waits.pending) this.waits.check();
     };
     this.link = link;
     link.start();
@@ -204,7 +187,7 @@ export class NodeReplication implements ReplicaHost {
   close(): void {
     this.link?.stop();
     this.stopPings();
-    if (this.waitTimer !== null) clearInterval(this.waitTimer);
+    this.waits.close();
   }
 
   // ---- ReplicaHost: applying the primary's stream ----
@@ -302,7 +285,7 @@ export class NodeReplication implements ReplicaHost {
   }
 
   /** The offset whose writes this node has applied: none while a full copy is being loaded. */
-  private get appliedOffset(): number {
+  get appliedOffset(): number {
     return this.link !== null && this.link.state === 'sync' ? -1 : this.offset;
   }
 
@@ -376,92 +359,12 @@ export class NodeReplication implements ReplicaHost {
 
   /** WAIT numreplicas timeout: replies now, or blocks the client until enough acks or the timeout. */
   wait(client: Client, replicas: number, timeoutMs: number): void {
-    const s = this.source;
-    if (this.role === 'slave') {
-      this.node.writer.error('ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.');
-      return;
-    }
-    if (s === null) {
-      this.node.writer.integer(0);
-      return;
-    }
-    s.flush();
-    const offset = s.offset;
-    const acked = s.ackedCount(offset);
-    if (acked >= replicas || (timeoutMs < 0)) {
-      this.node.writer.integer(acked);
-      return;
-    }
-    s.emit('REPLCONF', 'GETACK', '*');
-    this.block({ client, offset, replicas, deadline: timeoutMs === 0 ? Infinity : performance.now() + timeoutMs, kind: 'wait' });
+    this.waits.wait(client, replicas, timeoutMs);
   }
 
-  /**
-   * CORRAL WAITOFFSET offset timeout (read-your-writes on a replica): replies this node's offset
-   * once it has applied `offset`, or STALE at the timeout (or at once on a primary) so the client
-   * reads from the primary.
-   */
+  /** CORRAL WAITOFFSET offset timeout: this node's offset once it applied `offset`, else STALE (replication-wait.ts). */
   waitOffset(client: Client, offset: number, timeoutMs: number): void {
-    // Only a client that takes this node for a replica sends WAITOFFSET. A node that is (or still
-    // believes it is) a primary may be one a failover has just replaced, with none of the new
-    // primary's writes: STALE sends the read to the client's primary instead.
-    if (this.role === 'master') {
-      this.node.writer.error('STALE this node is a primary, not a replica of your primary');
-      return;
-    }
-    if (this.appliedOffset >= offset) {
-      this.node.writer.integer(this.offset);
-      return;
-    }
-    if (timeoutMs <= 0) {
-      this.node.writer.error(`STALE this replica is at offset ${this.offset}, behind ${offset}`);
-      return;
-    }
-    this.block({ client, offset, replicas: 0, deadline: performance.now() + timeoutMs, kind: 'waitoffset' });
-  }
-
-  private block(w: OffsetWaiter): void {
-    this.waiters.push(w);
-    this.node.blockClient(w.client);
-    if (this.waitTimer === null) {
-      this.waitTimer = setInterval(() => this.checkWaiters(), 5);
-      this.waitTimer.unref();
-    }
-  }
-
-  private checkWaiters(): void {
-    const list = this.waiters;
-    if (list.length === 0) return;
-    const now = performance.now();
-    for (let i = 0; i < list.length; i++) {
-      const w = list[i];
-      let reply: ((client: Client) => void) | null = null;
-      if (w.client.closed) {
-        reply = () => {};
-      } else if (w.kind === 'wait') {
-        const acked = this.source?.ackedCount(w.offset) ?? 0;
-        if (acked >= w.replicas || now >= w.deadline) reply = () => this.node.writer.integer(acked);
-      } else if (this.appliedOffset >= w.offset) {
-        const at = this.offset;
-        reply = () => this.node.writer.integer(at);
-      } else if (now >= w.deadline) {
-        const at = this.offset;
-        reply = () => this.node.writer.error(`STALE this replica is at offset ${at}, behind ${w.offset}`);
-      }
-      if (reply === null) continue;
-      list.splice(i--, 1);
-      if (!w.client.closed) this.node.unblockClient(w.client, reply);
-    }
-    if (list.length === 0 && this.waitTimer !== null) {
-      clearInterval(this.waitTimer);
-      this.waitTimer = null;
-    }
-  }
-
-  /** Role change: blocked WAITs answer with what they have. */
-  private failWaiters(): void {
-    for (const w of this.waiters) w.deadline = 0;
-    this.checkWaiters();
+    this.waits.waitOffset(client, offset, timeoutMs);
   }
 
   /**
@@ -483,76 +386,12 @@ export class NodeReplication implements ReplicaHost {
 
   /** INFO's replication section. */
   info(): string {
-    const lines: string[] = [];
-    const s = this.source;
-    if (this.role === 'master') {
-      lines.push('role:master');
-      const replicas = s?.replicas ?? [];
-      lines.push(`connected_slaves:${replicas.length}`);
-      replicas.forEach((r, i) => {
-        const state = r.state === 'online' ? 'online' : r.state;
-        const lag = r.state === 'online' ? Math.floor((Date.now() - r.ackAt) / 1000) : 0;
-        lines.push(`slave${i}:ip=${r.conn.ip},port=${r.listeningPort},state=${state},offset=${r.ackOffset},lag=${lag}`);
-      });
-    } else {
-      const link = this.link!;
-      lines.push('role:slave');
-      lines.push(`master_host:${this.masterHost}`);
-      lines.push(`master_port:${this.masterPort}`);
-      lines.push(`master_link_status:${link.up ? 'up' : 'down'}`);
-      lines.push(`master_last_io_seconds_ago:${link.lastIoAt === 0 ? -1 : Math.floor((Date.now() - link.lastIoAt) / 1000)}`);
-      lines.push(`master_sync_in_progress:${link.state === 'sync' ? 1 : 0}`);
-      lines.push(`slave_read_repl_offset:${Math.max(0, link.offset)}`);
-      lines.push(`slave_repl_offset:${Math.max(0, link.offset)}`);
-      if (link.state === 'sync') {
-        lines.push(`master_sync_total_bytes:-1`);
-        lines.push(`master_sync_read_bytes:0`);
-        lines.push(`master_sync_left_bytes:-1`);
-        lines.push(`master_sync_perc:0.00`);
-        lines.push(`master_sync_last_io_seconds_ago:${Math.floor((Date.now() - link.lastIoAt) / 1000)}`);
-      }
-      if (!link.up) lines.push(`master_link_down_since_seconds:${Math.floor((Date.now() - link.downSince) / 1000)}`);
-      lines.push('slave_priority:100');
-      lines.push(`slave_read_only:${this.node.config.get('replica-read-only') === true ? 1 : 0}`);
-      lines.push('replica_announced:1');
-      lines.push('connected_slaves:0');
-    }
-    lines.push('master_failover_state:no-failover');
-    lines.push(`master_replid:${this.replid}`);
-    lines.push(`master_replid2:${s?.replid2 ?? '0000000000000000000000000000000000000000'}`);
-    lines.push(`master_repl_offset:${this.offset}`);
-    lines.push(`second_repl_offset:${s?.secondReplOffset ?? -1}`);
-    lines.push(`repl_backlog_active:${s === null ? 0 : 1}`);
-    lines.push(`repl_backlog_size:${s?.backlog.size ?? this.node.config.int('repl-backlog-size')}`);
-    lines.push(`repl_backlog_first_byte_offset:${s === null ? 0 : s.backlog.firstOffset}`);
-    lines.push(`repl_backlog_histlen:${s?.backlog.histlen ?? 0}`);
-    return lines.join('\r\n') + '\r\n';
+    return replicationInfo(this, this.node.config);
   }
 
   /** ROLE's reply. */
   writeRole(): void {
-    const w = this.node.writer;
-    if (this.role === 'master') {
-      const replicas = this.source?.replicas.filter((r) => r.state === 'online') ?? [];
-      w.array(3);
-      w.bulk('master');
-      w.integer(this.offset);
-      w.array(replicas.length);
-      for (const r of replicas) {
-        w.array(3);
-        w.bulk(r.conn.ip);
-        w.bulk(String(r.listeningPort));
-        w.bulk(String(r.ackOffset));
-      }
-      return;
-    }
-    const link = this.link!;
-    w.array(5);
-    w.bulk('slave');
-    w.bulk(this.masterHost);
-    w.integer(this.masterPort);
-    w.bulk(link.state === 'connecting' ? 'connecting' : link.state === 'handshake' ? 'handshake' : link.state === 'sync' ? 'sync' : link.state === 'connected' ? 'connected' : 'connect');
-    w.integer(link.state === 'connected' ? Math.max(0, link.offset) : -1);
+    writeRole(this.node.writer, this);
   }
 }
 

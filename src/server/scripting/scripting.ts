@@ -1,5 +1,6 @@
 // The scripting engine: one Lua VM per node, the script cache (EVAL / SCRIPT LOAD, by SHA1) and
-// runs of a script with Redis 7.0's rules (the redis.* API scripts call is redis-api.ts).
+// runs of a script with Redis 7.0's rules (the redis.* API scripts call is redis-api.ts; loading
+// FUNCTION libraries, library-load.ts).
 //
 // A run: the script runs in a coroutine, its commands through the node (ScriptHost.call) as a
 // client of its own, each reply parsed back into Lua (lua-reply.ts). A count hook fires every
@@ -19,7 +20,7 @@ import type { ReplyWriter } from '../../protocol/reply-writer.js';
 import { internalClient, type Client } from '../client.js';
 import { LUA_LIBS_SOURCE } from './lua-libs.js';
 import { LUA_PRELUDE } from './lua-prelude.js';
-import { SMALL_BIGINTS, errorText, isCountedError, pushErrorTable, writeLuaValue, writeScriptError } from './lua-reply.js';
+import { SMALL_BIGINTS, isCountedError, pushErrorTable, writeLuaValue, writeScriptError } from './lua-reply.js';
 import { fastTonumber } from './lua-tonumber.js';
 import { RedisApi } from './redis-api.js';
 import { scriptIsBounded } from './script-bounds.js';
@@ -38,7 +39,8 @@ import {
 } from './script-run.js';
 
 export * from './script-run.js';
-import { LUA_MASKCOUNT, LUA_MASKLINE, LUA_OK, LUA_REGISTRYINDEX, LUA_TSTRING, LUA_YIELD, LuaVm } from './lua-vm.js';
+import { LUA_MASKCOUNT, LUA_MASKLINE, LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, LuaVm } from './lua-vm.js';
+import { LibraryLoader, setSandboxEnv } from './library-load.js';
 
 /** Scripts cached by EVAL (not SCRIPT LOAD) beyond this many are dropped, oldest first. */
 const EVAL_CACHE_MAX = 500;
@@ -66,6 +68,8 @@ export class Scripting {
   private hooked = false;
   /** The redis.* functions scripts call (redis-api.ts). */
   private readonly redis: RedisApi;
+  /** FUNCTION libraries' compiling and loading (library-load.ts). */
+  private readonly libraries: LibraryLoader;
 
   static async create(host: ScriptHost, memoryLimit: number): Promise<Scripting> {
     return new Scripting(host, await LuaVm.create(memoryLimit));
@@ -105,6 +109,7 @@ export class Scripting {
     this.co = api._lua_newthread(L);
     this.coRef = api._luaL_ref(L, LUA_REGISTRYINDEX);
     this.hookPtr = vm.hook((co) => this.onHook(co));
+    this.libraries = new LibraryLoader(vm, this.runnerRef, this.redis, HOOK_INSTRUCTIONS);
   }
 
   /** The libraries chunk, run in the caller's (protected) context: returns its table of libraries. */
@@ -153,7 +158,7 @@ export class Scripting {
       vm.api._lua_settop(L, -2);
       return { error: `ERR Error compiling script (new function): ${msg}` };
     }
-    this.setEnv(L);
+    setSandboxEnv(vm, this.runnerRef, L);
     const bounded = this.isBounded(L);
     const ref = vm.api._luaL_ref(L, LUA_REGISTRYINDEX);
     this.scripts.set(sha, { ref, flags: shebang.flags, body: Buffer.from(body), fromEval, bounded });
@@ -172,68 +177,15 @@ export class Scripting {
     return dump !== null && scriptIsBounded(dump, HOOK_INSTRUCTIONS);
   }
 
-  /**
-   * Compiles code for a FUNCTION library (chunk "@user_function", in the functions' sandbox);
-   * returns its registry reference or Lua's message.
-   */
+  /** Compiles code for a FUNCTION library: its registry reference or Lua's message (library-load.ts). */
   compileLibrary(code: Buffer, start: number): number | string {
-    const vm = this.vm;
-    const L = vm.L;
-    if (vm.load(L, code, start, code.length, '@user_function') !== LUA_OK) {
-      const msg = vm.toLatin1(L, -1) ?? '';
-      vm.api._lua_settop(L, -2);
-      return msg;
-    }
-    this.setEnv(L, 'fenv');
-    return vm.api._luaL_ref(L, LUA_REGISTRYINDEX);
+    return this.libraries.compile(code, start);
   }
 
-  /**
-   * Runs a compiled library's code (FUNCTION LOAD) with `registrar` taking its
-   * redis.register_function calls, for at most timeoutMs (0: no limit). Returns null or the
-   * error's message (Redis's luaExtractErrorInformation).
-   */
+  /** Runs a compiled library's code (FUNCTION LOAD) for at most timeoutMs: null or the error (library-load.ts). */
   runLibrary(ref: number, registrar: (L: number) => number, timeoutMs: number): string | null {
-    const vm = this.vm;
-    const api = vm.api;
-    const L = vm.L;
-    api._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.runnerRef));
-    vm.getField(L, -1, 'load_library');
-    api._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(ref));
-    this.redis.registrar = registrar;
-    const started = performance.now();
-    if (timeoutMs > 0) {
-      this.loadStarted = started;
-      this.loadTimeout = timeoutMs;
-      this.loadHook ??= vm.hook((L) => {
-        if (performance.now() - this.loadStarted <= this.loadTimeout) return;
-        // Raised in the library's code, not in the engine's wrapper around it.
-        if (vm.sourceAt(L, 0) === '=prelude') return;
-        api._lua_sethook(L, this.loadHook!, LUA_MASKLINE, 0);
-        pushErrorTable(vm, L, 'FUNCTION LOAD timeout');
-        api._lua_error(L);
-      });
-      api._lua_sethook(L, this.loadHook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
-    }
-    vm.limitOn = true;
-    const status = api._lua_pcallk(L, 1, 2, 0, 0, 0);
-    vm.limitOn = false;
-    api._lua_sethook(L, 0, 0, 0);
-    this.redis.registrar = null;
-    let error: string | null = null;
-    if (status !== LUA_OK) error = `ERR ${vm.toLatin1(L, -1) ?? ''}`;
-    else if (api._lua_toboolean(L, -2) === 0) {
-      if (api._lua_type(L, -1) === LUA_TSTRING) error = `ERR ${vm.toLatin1(L, -1)}`;
-      else if (api._lua_type(L, -1) === 5 /* table */) error = errorText(vm, L);
-      else error = 'ERR unknown error';
-    }
-    api._lua_settop(L, 0);
-    return error;
+    return this.libraries.run(ref, registrar, timeoutMs);
   }
-
-  private loadHook: number | null = null;
-  private loadStarted = 0;
-  private loadTimeout = 0;
 
   /** Raises an error table from inside a C function (for FUNCTION's registrar). */
   raise(L: number, message: string): number {
@@ -243,17 +195,6 @@ export class Scripting {
   /** Releases a registry reference (a replaced or deleted library's functions). */
   unref(ref: number): void {
     this.vm.api._luaL_unref(this.vm.L, LUA_REGISTRYINDEX, ref);
-  }
-
-  /** Sets a sandbox (the runner's env or fenv) as _ENV of the function on top of the stack. */
-  private setEnv(L: number, envName = 'env'): void {
-    const api = this.vm.api;
-    api._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.runnerRef));
-    this.vm.getField(L, -1, envName);
-    api._lua_rotate(L, -2, 1);
-    api._lua_settop(L, -2);
-    // The main chunk's first upvalue is _ENV.
-    api._lua_setupvalue(L, -2, 1);
   }
 
   private evictOldestEvalScript(): void {
