@@ -41,7 +41,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { parseMemorySize } from './lib/churn.js';
-import { LogHistogram, type HistogramJSON } from './lib/log-histogram.js';
+import { LogHistogram } from './lib/log-histogram.js';
 import { cpuMicros, freePort, machineBusyMicros, onInterrupt, procStatusBytes, sleep, startServer, stopChildren, stopServer, type ServerProc } from './lib/procs.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, positiveIntFlag, writeResult } from './lib/report.js';
 import { RespConn, parseInfo } from './lib/resp.js';

@@ -5,7 +5,6 @@
 // key-modified hook, and the configuration applied at start and on every CONFIG SET.
 
 import type { ReplyWriter } from '../protocol/reply-writer.js';
-import type { Store } from '../store/store.js';
 import type { CachedClock } from '../util/clock.js';
 import type { LinkSecurity } from '../util/link-security.js';
 import type { Blocking } from './blocking.js';
@@ -14,14 +13,12 @@ import type { ClientEvents } from './client-events.js';
 import type { ClientOutput } from './client-output.js';
 import type { ClusterState } from './cluster-state.js';
 import { APPLIED_AT_START, applyConfig, type ConfigTarget } from './config-apply.js';
-import type { Config } from './config.js';
 import type { LatencyMonitor } from './latency-monitor.js';
 import type { CronHost } from './node-cron.js';
 import type { PubSubHost } from './pubsub.js';
 import type { PubSubBusHost } from './pubsub-bus.js';
 import type { NodeReplication } from './replication.js';
 import type { Scripting } from './scripting/scripting.js';
-import type { NodeStats } from './stats.js';
 import type { Tracking, TrackingHost } from './tracking.js';
 import type { WatchRegistry } from './watch.js';
 import type { FenceHost } from './write-fence.js';
@@ -98,21 +95,11 @@ export function keyModifiedHook(node: { readonly watches: WatchRegistry; readonl
   };
 }
 
-/** What the cron reads of the node, its DEBUG switches and shutdown as they are when it runs. */
-export interface CronNode {
-  readonly clock: CachedClock;
-  readonly store: Store;
-  readonly config: Config;
-  readonly stats: NodeStats;
-  readonly latency: LatencyMonitor;
-  readonly clients: Map<number, Client>;
-  readonly activeExpireEnabled: boolean;
-  readonly cronPaused: boolean;
-  readonly shuttingDown: boolean;
+/** What the cron reads of the node: its CronHost but for what this adapter derives. */
+export type CronNode = Omit<CronHost, 'scriptBusy' | 'limitTracking'> & {
   readonly scripting: Scripting | null;
   readonly tracking: Tracking;
-  closeClient(client: Client): void;
-}
+};
 
 export function cronHostFor(node: CronNode): CronHost {
   return {

@@ -13,7 +13,7 @@
 // create, changed, delete of a live key, remove, setExpireAt, setStaleAt, modified and flush.
 // Expiry and eviction do not count; they call onKeyRemoved instead (keyspace-core.ts).
 
-import { latin1, writeLatin1 } from '../util/bytes.js';
+import { writeLatin1 } from '../util/bytes.js';
 import { Entry, OBJECT_OVERHEAD, TYPE_HASH, TYPE_STRING, objectBytes, type CollectionValue, type HashValue, type ValueType } from './entry.js';
 import { ITEM_HEADER as ITEM_HEADER_BYTES, KeyTable, META_LIVE, META_TTL } from './key-table.js';
 import { KeyspaceCore, SCRATCH_MAX, copyBytes, latin1Of } from './keyspace-core.js';

@@ -6,7 +6,7 @@
 
 import { crc64Into } from '../util/crc64.js';
 import { RdbOut as Out, rdbSaveLen as saveLen, rdbSaveBlob as saveBlob, ListpackBuilder } from './rdb-codec.js';
-import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STREAM, TYPE_STRING, TYPE_ZSET, type CollectionValue } from './entry.js';
+import { TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STREAM, TYPE_STRING } from './entry.js';
 import { DEFAULT_LIMITS } from './encoding-limits.js';
 import type { StreamValue } from './stream.js';
 import { encodeStreamObject, type StreamNodeLimits } from './stream-rdb.js';
