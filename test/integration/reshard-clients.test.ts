@@ -12,7 +12,7 @@
 // Each key has one writer, so every read must return exactly what was last written. Fails with
 // every error any client got (a command that threw or answered an error, an 'error' event), every
 // wrong read, and, after each plan (workload stopped), every key not holding its last value or
-// placed wrong (test/support/reshard-checker.ts's placement check). The full consistency checker
+// placed wrong (test/support/reshard-placement.ts's placement check). The full consistency checker
 // (reads racing writes, counters, TTLs, kills) is reshard.test.ts's.
 
 import { test } from 'node:test';

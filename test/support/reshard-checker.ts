@@ -31,492 +31,35 @@
 // that re-sends it (ioredis re-sends on a closed connection), and corral's client fails an INCR
 // in flight with ConnectionError rather than risk that (an error, counted as expected only
 // then). Nothing else is tolerated.
+//
+// This file owns the checker workload (ReshardWorkload: the clients, what it records, verify) and
+// re-exports the rest: reshard-control.ts (replies, the extra node, logs, the control plane),
+// reshard-placement.ts, reshard-kills.ts, reshard-history.ts (the records), reshard-verdicts.ts
+// (the kill tolerance and the read verdict) and reshard-raw-router.ts (RawRouter).
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Cluster, type ClusterOptions } from 'ioredis';
 import { createClient, type ClientOptions, type CorralClient } from '../../src/index.js';
-import { keySlot, SLOT_COUNT } from '../../src/cluster/slot.js';
-import type { TopologyDoc } from '../../src/cluster/topology.js';
-import type { ReplyValue } from '../../src/protocol/reply-parser.js';
-import { CORRAL_MAIN, callOnce, freeRun, nodeView, sleep, until, type CorralUp } from './corral-up.js';
-import { RawConnection } from './servers.js';
+import { keySlot } from '../../src/cluster/slot.js';
+import { sleep } from './corral-up.js';
+import type { Counter, Incr, PhaseReport, Read, Register, Write, WorkloadError } from './reshard-history.js';
+import type { KillWindow } from './reshard-kills.js';
+import { RawRouter } from './reshard-raw-router.js';
+import { atRisk, inFlightAtKill, judge, killOfNamedNode } from './reshard-verdicts.js';
+
+export {
+  errorOf, fieldsOf, coordinatorOf, lineReader, stampedLog, mergeLogs, logAround, startExtraNode, type ExtraNode,
+  newestTopology, controllerPort, reshard, reshardStatus, parseBatch, batchSlots, waitPlanDone, slotsLeft, slotOwners,
+  nodePort, slotsOfShard, type BatchInFlight,
+} from './reshard-control.js';
+export { placementProblems, settledPlacement } from './reshard-placement.js';
+export { killNode, killWindow, type KillWindow } from './reshard-kills.js';
+export type { PhaseReport, WorkloadError } from './reshard-history.js';
+export { LAG_ALLOWANCE_MS } from './reshard-verdicts.js';
+export { RawRouter } from './reshard-raw-router.js';
 
 export const TTL_TOLERANCE_MS = 1500;
-/** How far behind its primary a replica may be at a kill -9 (async replication on one machine). */
-export const LAG_ALLOWANCE_MS = 2000;
-
-// ---- replies --------------------------------------------------------------------------------
-
-export function errorOf(r: ReplyValue | null): string | null {
-  return typeof r === 'object' && r !== null && !Array.isArray(r) && 'error' in r ? String((r as { error: string }).error) : null;
-}
-
-/** A flat field/value array reply as a map (empty for anything else). */
-export function fieldsOf(r: ReplyValue | null): Map<string, string> {
-  const m = new Map<string, string>();
-  if (Array.isArray(r)) for (let i = 0; i + 1 < r.length; i += 2) m.set(String(r[i]), String(r[i + 1]));
-  return m;
-}
-
-// ---- the extra node -------------------------------------------------------------------------
-
-/** The local coordinator's host:port: printed by `corral up`, else CORRAL CONTROL of a node. */
-export async function coordinatorOf(up: CorralUp): Promise<string> {
-  const printed = /\bcoordinator (\d+\.\d+\.\d+\.\d+:\d+)/.exec(up.output());
-  if (printed !== null) return printed[1];
-  for (const p of up.ports) {
-    const f = fieldsOf(await callOnce(p, 'CORRAL', 'CONTROL'));
-    const spec = f.get('coordinator_spec') ?? '';
-    if (spec.startsWith('local:')) return spec.slice('local:'.length);
-    const desc = /^local (\S+)$/.exec(f.get('coordinator') ?? '');
-    if (desc !== null) return desc[1];
-  }
-  throw new Error('no node names the coordinator');
-}
-
-/** A 'data' listener that hands each complete line with the time it arrived (ms). */
-export function lineReader(onLine: (at: number, line: string) => void): (d: Buffer) => void {
-  let partial = '';
-  return (d) => {
-    const at = Date.now();
-    const lines = (partial + d.toString()).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) if (line.trim() !== '') onLine(at, line);
-  };
-}
-
-/** A child's output (stdout and stderr) as it comes, each line as `<ms> <line>` with the time it arrived. */
-export function stampedLog(child: ChildProcess): () => string {
-  let out = '';
-  const take = (at: number, line: string): void => void (out += `${at} ${line}\n`);
-  child.stdout!.on('data', lineReader(take));
-  child.stderr!.on('data', lineReader(take));
-  return () => out;
-}
-
-/** Log texts whose lines start with a time in ms, merged into one list by time. */
-export function mergeLogs(...texts: string[]): string[] {
-  return texts
-    .join('\n')
-    .split('\n')
-    .filter((l) => l !== '')
-    .sort((a, b) => Number(a.slice(0, a.indexOf(' '))) - Number(b.slice(0, b.indexOf(' '))));
-}
-
-/** Of merged log lines, those about `slot` within 1 s of `at`, and the mover's, failovers' and cleanups' within 100 ms. */
-export function logAround(lines: readonly string[], slot: number, at: number): string[] {
-  const slotLine = new RegExp(`slot ${slot}\\b`);
-  const moverLine = /mover|controller: published|removing the keys|failover|promot|killed/;
-  return lines.filter((l) => {
-    const d = Math.abs(Number(l.slice(0, l.indexOf(' '))) - at);
-    return (d <= 1000 && slotLine.test(l)) || (d <= 100 && moverLine.test(l));
-  });
-}
-
-export interface ExtraNode {
-  port: number;
-  child: ChildProcess;
-  /** Its log: each line as `<ms> [port] <line>`, as stampedLog() gives corral up's. */
-  output(): string;
-  kill(): Promise<void>;
-}
-
-/** A node process outside corral up, registered with its coordinator (placed as a replica at first). */
-export async function startExtraNode(coordinator: string): Promise<ExtraNode> {
-  const port = await freeRun(1);
-  const child = spawn(
-    process.execPath,
-    [CORRAL_MAIN, 'server', '--port', String(port), '--cluster-enabled', 'yes', '--coordinator', `local:${coordinator}`, '--cluster-announce-ip', '127.0.0.1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  const take = (at: number, line: string): void => void (out += `${at} [${port}] ${line}\n`);
-  child.stdout!.on('data', lineReader(take));
-  child.stderr!.on('data', lineReader(take));
-  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const node: ExtraNode = {
-    port,
-    child,
-    output: () => out,
-    kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exit;
-    },
-  };
-  try {
-    // Registered: it knows the controller and has applied a topology.
-    await until('the extra node to join the cluster', async () => {
-      const f = fieldsOf(await callOnce(port, 'CORRAL', 'CONTROL'));
-      return (f.get('controller') ?? '') !== '' && Number(f.get('epoch') ?? 0) > 0;
-    }, 20_000, 50);
-  } catch (err) {
-    await node.kill();
-    throw new Error(`${(err as Error).message}\n${out}`);
-  }
-  return node;
-}
-
-// ---- the control plane ----------------------------------------------------------------------
-
-/** The newest topology document any of `ports` has applied. */
-export async function newestTopology(ports: readonly number[]): Promise<TopologyDoc> {
-  const docs = await Promise.all(ports.map((p) => callOnce(p, 'CORRAL', 'TOPOLOGY')));
-  let best: TopologyDoc | null = null;
-  for (const d of docs) {
-    if (typeof d !== 'string') continue;
-    const doc = JSON.parse(d) as TopologyDoc;
-    if (best === null || doc.epoch > best.epoch) best = doc;
-  }
-  if (best === null) throw new Error(`no node of ${ports.join(',')} answered CORRAL TOPOLOGY`);
-  return best;
-}
-
-/** The controller's port, as a node that says it is the controller confirms. */
-export async function controllerPort(ports: readonly number[]): Promise<number> {
-  for (const p of ports) {
-    const f = fieldsOf(await callOnce(p, 'CORRAL', 'CONTROL'));
-    const m = /:(\d+)$/.exec(f.get('controller') ?? '');
-    if (m === null) continue;
-    const port = Number(m[1]);
-    if (fieldsOf(await callOnce(port, 'CORRAL', 'CONTROL')).get('is_controller') === '1') return port;
-  }
-  throw new Error('no controller');
-}
-
-/** CORRAL RESHARD ... on the controller, re-asked while the controller changes (NOTCONTROLLER, no answer). */
-export async function reshard(ports: readonly number[], ...args: Array<string | number>): Promise<ReplyValue> {
-  const end = Date.now() + 15_000;
-  let last: ReplyValue | null = null;
-  for (;;) {
-    try {
-      const port = await controllerPort(ports);
-      last = await callOnce(port, 'CORRAL', 'RESHARD', ...args);
-      if (last !== null && !(errorOf(last) ?? '').startsWith('NOTCONTROLLER')) return last;
-    } catch {
-      /* no controller yet */
-    }
-    if (Date.now() > end) throw new Error(`CORRAL RESHARD ${args.join(' ')}: no controller answered (last: ${JSON.stringify(last)})`);
-    await sleep(100);
-  }
-}
-
-export async function reshardStatus(ports: readonly number[]): Promise<Map<string, string>> {
-  return fieldsOf(await reshard(ports, 'STATUS'));
-}
-
-export interface BatchInFlight {
-  slots: number;
-  firstSlot: number;
-  from: string;
-  to: string;
-  phase: string;
-}
-
-/** STATUS's `batch` field: `N slots from S <from> -> <to> (phase)`. */
-export function parseBatch(text: string): BatchInFlight | null {
-  const m = /^(\d+) slots from (\d+) (\S+) -> (\S+) \((\S+)\)$/.exec(text);
-  return m === null ? null : { slots: Number(m[1]), firstSlot: Number(m[2]), from: m[3], to: m[4], phase: m[5] };
-}
-
-/**
- * The slots of a batch still in `doc`'s plan (none once published): as the mover picks them, the
- * plan's next `slots` slots from `firstSlot` that `from` owns and that go to `to`.
- */
-export function batchSlots(doc: TopologyDoc, b: BatchInFlight): number[] {
-  const owners = slotOwners(doc);
-  const out: number[] = [];
-  for (const [start, end, to] of doc.plan?.moves ?? []) {
-    for (let s = start; s <= end && out.length < b.slots; s++) if ((out.length > 0 || s === b.firstSlot) && to === b.to && owners[s] === b.from) out.push(s);
-  }
-  return out;
-}
-
-/** Waits until the document has no plan; `progress` gets each STATUS seen. */
-export async function waitPlanDone(ports: () => readonly number[], timeoutMs: number, progress?: (status: Map<string, string>) => void): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  let last = new Map<string, string>();
-  for (;;) {
-    try {
-      const doc = await newestTopology(ports());
-      if (doc.plan === undefined) return;
-      last = await reshardStatus(ports());
-      progress?.(last);
-    } catch {
-      /* a node or the controller is changing */
-    }
-    if (Date.now() > end) throw new Error(`the plan did not finish in ${timeoutMs} ms; last status ${JSON.stringify(Object.fromEntries(last))}`);
-    await sleep(250);
-  }
-}
-
-export function slotsLeft(status: Map<string, string>): number {
-  return Number(status.get('slots_left') ?? NaN);
-}
-
-/** Per slot, the id of the shard that owns it in `doc`. */
-export function slotOwners(doc: TopologyDoc): string[] {
-  const owners = new Array<string>(SLOT_COUNT).fill('');
-  for (const [s, e, id] of doc.slots) for (let i = s; i <= e; i++) owners[i] = id;
-  return owners;
-}
-
-export function nodePort(doc: TopologyDoc, id: string): number {
-  const n = doc.nodes.find((x) => x.id === id);
-  if (n === undefined) throw new Error(`node ${id} is not in the document`);
-  return n.port;
-}
-
-/** The slots a shard owns in `doc`. */
-export function slotsOfShard(doc: TopologyDoc, shardId: string): Set<number> {
-  const out = new Set<number>();
-  for (const [s, e, id] of doc.slots) if (id === shardId) for (let i = s; i <= e; i++) out.add(i);
-  return out;
-}
-
-// ---- placement --------------------------------------------------------------------------------
-
-async function keysOf(port: number): Promise<string[] | null> {
-  let c: RawConnection | null = null;
-  try {
-    c = await RawConnection.connect(port);
-    const r = await c.call('KEYS', '*');
-    return Array.isArray(r) ? (r as string[]) : null;
-  } catch {
-    return null;
-  } finally {
-    c?.close();
-  }
-}
-
-/**
- * What is wrong with the cluster's placement now (empty when nothing): CLUSTER SLOTS of every
- * node of the document; every key of `expected` held by exactly one primary, its slot's owner, and
- * no other key anywhere; each replica holding exactly its primary's keys.
- */
-export async function placementProblems(doc: TopologyDoc, expected: ReadonlySet<string>): Promise<string[]> {
-  const problems: string[] = [];
-  const owners = slotOwners(doc);
-  const shardPrimaryPort = new Map(doc.shards.map((s) => [s.id, nodePort(doc, s.primary)]));
-  const members = doc.shards.flatMap((s) => [s.primary, ...s.replicas]).map((id) => nodePort(doc, id));
-  // CLUSTER SLOTS: 16384 slots, each once, served by the document's primary.
-  for (const port of members) {
-    const r = await callOnce(port, 'CLUSTER', 'SLOTS');
-    if (!Array.isArray(r)) {
-      problems.push(`${port}: CLUSTER SLOTS answered ${JSON.stringify(r)}`);
-      continue;
-    }
-    const seen = new Uint8Array(SLOT_COUNT);
-    const wrong: string[] = [];
-    for (const range of r as Array<[number, number, [string, number]]>) {
-      for (let s = range[0]; s <= range[1]; s++) {
-        seen[s]++;
-        if (range[2][1] !== shardPrimaryPort.get(owners[s]) && wrong.length < 3) wrong.push(`slot ${s} on ${range[2][1]}, the document says ${shardPrimaryPort.get(owners[s])}`);
-      }
-    }
-    const missing = seen.reduce((n, x) => n + (x === 0 ? 1 : 0), 0);
-    const twice = seen.reduce((n, x) => n + (x > 1 ? 1 : 0), 0);
-    if (missing > 0 || twice > 0 || wrong.length > 0) problems.push(`${port}: CLUSTER SLOTS leaves ${missing} slots out, lists ${twice} more than once${wrong.length > 0 ? `; ${wrong.join('; ')}` : ''}`);
-  }
-  // Keys, as each primary holds them (KEYS *: every live key it has, served or not).
-  const holders = new Map<string, number[]>();
-  const keysByPort = new Map<number, string[]>();
-  for (const s of doc.shards) {
-    const port = nodePort(doc, s.primary);
-    const keys = await keysOf(port);
-    if (keys === null) {
-      problems.push(`primary ${port}: KEYS * failed`);
-      continue;
-    }
-    keysByPort.set(port, keys);
-    for (const k of keys) {
-      const h = holders.get(k);
-      if (h === undefined) holders.set(k, [port]);
-      else h.push(port);
-    }
-  }
-  const examples = { missing: [] as string[], twice: [] as string[], misplaced: [] as string[], unknown: [] as string[] };
-  const counts = { missing: 0, twice: 0, misplaced: 0, unknown: 0 };
-  const note = (kind: keyof typeof counts, text: string): void => {
-    counts[kind]++;
-    if (examples[kind].length < 5) examples[kind].push(text);
-  };
-  for (const k of expected) {
-    const h = holders.get(k);
-    const slot = keySlot(k);
-    const owner = shardPrimaryPort.get(owners[slot]);
-    if (h === undefined) note('missing', `${k} (slot ${slot}, owner ${owner})`);
-    else if (h.length > 1) note('twice', `${k} (slot ${slot}) on ${h.join(' and ')}, owner ${owner}`);
-    else if (h[0] !== owner) note('misplaced', `${k} (slot ${slot}) on ${h[0]}, owner ${owner}`);
-  }
-  for (const [k, h] of holders) if (!expected.has(k)) note('unknown', `${k} (slot ${keySlot(k)}) on ${h.join(',')}`);
-  for (const kind of Object.keys(counts) as Array<keyof typeof counts>) {
-    if (counts[kind] > 0) problems.push(`${counts[kind]} keys ${kind === 'twice' ? 'on two primaries' : kind === 'unknown' ? 'never written held by a primary' : kind === 'missing' ? 'on no primary' : 'on a primary that does not own their slot'}: ${examples[kind].join('; ')}`);
-  }
-  // Each replica holds exactly its primary's keys.
-  for (const s of doc.shards) {
-    const primaryKeys = keysByPort.get(nodePort(doc, s.primary));
-    if (primaryKeys === undefined) continue;
-    const want = new Set(primaryKeys);
-    for (const r of s.replicas) {
-      const port = nodePort(doc, r);
-      const keys = await keysOf(port);
-      if (keys === null) {
-        problems.push(`replica ${port}: KEYS * failed`);
-        continue;
-      }
-      const extra = keys.filter((k) => !want.has(k));
-      const have = new Set(keys);
-      const lacking = primaryKeys.filter((k) => !have.has(k));
-      if (extra.length > 0 || lacking.length > 0) {
-        problems.push(`replica ${port} of ${nodePort(doc, s.primary)}: ${extra.length} keys its primary does not hold (${extra.slice(0, 3).join(', ')}), ${lacking.length} of its primary's missing (${lacking.slice(0, 3).join(', ')})`);
-      }
-    }
-  }
-  return problems;
-}
-
-/** Polls placementProblems until it finds none or `timeoutMs` passes; the last problems found. */
-export async function settledPlacement(ports: () => readonly number[], expected: ReadonlySet<string>, timeoutMs = 10_000): Promise<{ problems: string[]; doc: TopologyDoc; ms: number }> {
-  const start = Date.now();
-  for (;;) {
-    const doc = await newestTopology(ports());
-    const problems = await placementProblems(doc, expected);
-    if (problems.length === 0 || Date.now() - start > timeoutMs) return { problems, doc, ms: Date.now() - start };
-    await sleep(250);
-  }
-}
-
-// ---- kills ----------------------------------------------------------------------------------
-
-/** A kill -9 of a node: when, and the slots its shard served if it was a primary. */
-export interface KillWindow {
-  label: string;
-  at: number;
-  port: number;
-  pid: number;
-  /** The shard it was the primary of, if it was one; the shard it was in (primary or replica). */
-  shard?: string;
-  memberOf?: string;
-  /** The slots of the killed primary's shard (those of the batch in flight too): empty for a replica. */
-  slots: ReadonlySet<number>;
-}
-
-/** kill -9 of the node process on `port`; the window for the checks. */
-export async function killNode(ports: readonly number[], port: number, label: string, extraSlots: Iterable<number> = []): Promise<KillWindow> {
-  const doc = await newestTopology(ports);
-  const v = await nodeView(port);
-  if (v.pid <= 0) throw new Error(`${port} does not answer: nothing to kill`);
-  const at = Date.now();
-  process.kill(v.pid, 'SIGKILL');
-  return killWindow(doc, port, v.pid, at, label, extraSlots);
-}
-
-/**
- * The window for the checks of a kill -9 of `port` (process `pid`) at `at`, from `doc`, read just
- * before or just after it (a primary's slots: its shard's in `doc`, and `extraSlots`).
- */
-export function killWindow(doc: TopologyDoc, port: number, pid: number, at: number, label: string, extraSlots: Iterable<number> = []): KillWindow {
-  const id = doc.nodes.find((n) => n.port === port)?.id;
-  const shard = doc.shards.find((s) => s.primary === id);
-  const memberOf = doc.shards.find((s) => s.primary === id || (id !== undefined && s.replicas.includes(id)))?.id;
-  const slots = shard === undefined ? new Set<number>() : slotsOfShard(doc, shard.id);
-  if (shard !== undefined) for (const s of extraSlots) slots.add(s);
-  return { label: `${label} (${port}, pid ${pid}, ${shard === undefined ? `a replica in ${memberOf}` : `primary of ${shard.id}, ${slots.size} slots`})`, at, port, pid, shard: shard?.id, memberOf, slots };
-}
 
 // ---- the workload ---------------------------------------------------------------------------
-
-type Outcome = 'ok' | 'unknown';
-
-interface Write {
-  value: string;
-  start: number;
-  end: number;
-  outcome: Outcome;
-  /** SET ... PX: the expiry asked for (ms). */
-  px?: number;
-  /** The absolute expiry, when not [start + px, end + px] (a rebased value keeps its write's). */
-  expiresAt?: readonly [number, number];
-}
-
-/** A register: one writer, unique values. A pair is two keys written by MSET and read by MGET. */
-interface Register {
-  name: string;
-  keys: string[];
-  slot: number;
-  ttl: boolean;
-  writes: Write[];
-  index: Map<string, number>;
-}
-
-interface Read {
-  reg: Register;
-  values: Array<string | null>;
-  start: number;
-  end: number;
-  client: string;
-}
-
-interface Incr {
-  start: number;
-  end: number;
-  outcome: Outcome;
-  /** The replies (one per key); empty when unknown. */
-  replies: number[];
-  /** The raw client's: the port that answered, and the redirects and retries on the way. */
-  node?: number;
-  path?: string;
-}
-
-/** A counter: INCR on one key, or MULTI INCR INCR EXEC on a hash-tagged pair. */
-interface Counter {
-  keys: string[];
-  slot: number;
-  ops: Incr[];
-  /** ops already checked by a verify. */
-  checked: number;
-  /** The value the last verify found; what was counted since: acknowledged, unknown, at risk, in flight at a kill. */
-  base: number;
-  acked: number;
-  unknown: number;
-  risky: number;
-  doubled: number;
-  kills: Set<KillWindow>;
-}
-
-export interface WorkloadError {
-  /** When the command was sent, and when it failed. */
-  start: number;
-  at: number;
-  task: string;
-  op: string;
-  key: string;
-  message: string;
-  /** Explained by a kill: a non-idempotent command in flight on the killed primary's connection. */
-  byKill?: string;
-}
-
-export interface PhaseReport {
-  label: string;
-  ops: Record<string, number>;
-  reads: number;
-  keys: number;
-  /** Must be empty: the first finding of each key (up to 10 keys). */
-  wrong: string[];
-  wrongCount: number;
-  wrongKeys: number;
-  /** For the first keys found wrong: the slot, and when the write that went missing was acknowledged. */
-  evidence: Array<{ key: string; slot: number; at: number }>;
-  /** Documented losses within a kill window: counted, reported. */
-  tolerated: string[];
-  toleratedCount: number;
-  /** Errors the workload got in this phase (all of them). */
-  errors: WorkloadError[];
-  /** Of which not explained by a kill (must be none). */
-  unexplainedErrors: WorkloadError[];
-  ttlDrift: { max: number; keys: number };
-  text: string;
-}
 
 export interface WorkloadOptions {
   seeds: string[];
@@ -748,58 +291,6 @@ export class ReshardWorkload {
 
   // ---- checks -------------------------------------------------------------------------------
 
-  /** A write acknowledged within a kill's lag allowance by the killed primary of its slot. */
-  private atRisk(slot: number, w: { end: number; outcome: Outcome }): KillWindow | null {
-    if (w.outcome !== 'ok') return null;
-    for (const k of this.kills) if (k.slots.has(slot) && w.end >= k.at - LAG_ALLOWANCE_MS && w.end <= k.at + 200) return k;
-    return null;
-  }
-
-  /** A command in flight on the killed primary of its slot at the kill. */
-  private inFlightAtKill(slot: number, op: { start: number; end: number }): KillWindow | null {
-    for (const k of this.kills) if (k.slots.has(slot) && op.start <= k.at + 1000 && op.end >= k.at) return k;
-    return null;
-  }
-
-  /**
-   * A kill of the node a failed command's message names (corral's client and RawRouter name the
-   * node), the command in flight at the kill: a client whose slot map is older than a move sends
-   * to the slot's former owner, which would have answered MOVED had it not been killed.
-   */
-  private killOfNamedNode(message: string, op: { start: number; end: number }): KillWindow | null {
-    for (const k of this.kills) if (new RegExp(`\\b${k.port}\\b`).test(message) && op.start <= k.at + 1000 && op.end >= k.at) return k;
-    return null;
-  }
-
-  /**
-   * Whether `value` may be read from `reg` by a read over [start, end]: 'ok', 'tolerated' (an
-   * older value, every newer acknowledged write before the read being at risk from a kill), or
-   * what is wrong.
-   */
-  private judge(reg: Register, value: string | null, start: number, end: number): { verdict: 'ok' | 'tolerated' | 'wrong'; why: string; lostAt?: number } {
-    const at = value === null ? -1 : (reg.index.get(value) ?? -2);
-    const show = (i: number): string => (i < 0 ? 'nothing' : `${JSON.stringify(reg.writes[i].value)} (${reg.writes[i].outcome}, [${reg.writes[i].start}, ${reg.writes[i].end}])`);
-    if (at === -2) return { verdict: 'wrong', why: `${JSON.stringify(value)} was never written` };
-    if (at >= 0 && reg.writes[at].start > end) return { verdict: 'wrong', why: `${show(at)} was written after the read ended at ${end}` };
-    // The last write acknowledged before the read began.
-    let base = -1;
-    for (let i = reg.writes.length - 1; i >= 0; i--) {
-      const w = reg.writes[i];
-      if (w.outcome === 'ok' && w.end < start) {
-        base = i;
-        break;
-      }
-    }
-    if (at >= base) return { verdict: 'ok', why: '' };
-    // Older than an acknowledged write: tolerated only if each acknowledged write after it was at risk.
-    const newer = reg.writes.slice(at + 1, base + 1).filter((w) => w.outcome === 'ok');
-    const risks = newer.map((w) => this.atRisk(reg.slot, w));
-    const why = `${value === null ? 'nil' : show(at)}, but ${show(base)} was acknowledged before the read began at ${start}`;
-    if (risks.every((r) => r !== null)) return { verdict: 'tolerated', why: `${why} (lost at ${risks[0]!.label})` };
-    // When the first write that went missing was acknowledged: where to look in the logs.
-    return { verdict: 'wrong', why, lostAt: newer[risks.findIndex((r) => r === null)].end };
-  }
-
   /**
    * Checks everything recorded since the last verify, then the final state (the workload must be
    * stopped): every register's value (and TTL), every counter, every static key.
@@ -821,7 +312,7 @@ export class ReshardWorkload {
     for (const r of this.reads) {
       const name = r.reg.keys.length === 2 ? `MGET ${r.reg.keys.join(' ')}` : `GET ${r.reg.keys[0]}`;
       if (r.values.length === 2 && r.values[0] !== r.values[1]) bad(r.reg.keys[0], `${name} by ${r.client}: a torn pair ${JSON.stringify(r.values)}`);
-      const j = this.judge(r.reg, r.values[0], r.start, r.end);
+      const j = judge(this.kills, r.reg, r.values[0], r.start, r.end);
       if (j.verdict === 'wrong') bad(r.reg.keys[0], `${name} by ${r.client} [${r.start}, ${r.end}]: ${j.why}`, j.lostAt ?? r.start);
       else if (j.verdict === 'tolerated') ok(r.reg.keys[0], `${name} by ${r.client}: ${j.why}`);
     }
@@ -836,7 +327,7 @@ export class ReshardWorkload {
       const values = reg.keys.length === 2 ? await this.io.mget(reg.keys[0], reg.keys[1]) : [await this.io.get(reg.keys[0])];
       const end = Date.now();
       if (values.length === 2 && values[0] !== values[1]) bad(reg.keys[0], `final MGET ${reg.keys.join(' ')}: a torn pair ${JSON.stringify(values)}`);
-      const j = this.judge(reg, values[0], start, end);
+      const j = judge(this.kills, reg, values[0], start, end);
       if (j.verdict === 'wrong') bad(reg.keys[0], `final ${reg.keys[0]} (slot ${reg.slot}): ${j.why}`, j.lostAt ?? start);
       else if (j.verdict === 'tolerated') ok(reg.keys[0], `final ${reg.keys[0]}: ${j.why}`);
       // Rebase: the next phase judges from the value found (a loss is reported once).
@@ -869,7 +360,7 @@ export class ReshardWorkload {
       const name = c.keys[0];
       for (let i = c.checked; i < c.ops.length; i++) {
         const op = c.ops[i];
-        const k = this.inFlightAtKill(c.slot, op);
+        const k = inFlightAtKill(this.kills, c.slot, op);
         if (k !== null && !c.kills.has(k)) {
           c.kills.add(k);
           c.doubled++;
@@ -879,7 +370,7 @@ export class ReshardWorkload {
           continue;
         }
         c.acked++;
-        if (this.atRisk(c.slot, op) !== null) c.risky++;
+        if (atRisk(this.kills, c.slot, op) !== null) c.risky++;
         if (op.replies.length === 2 && op.replies[0] !== op.replies[1]) bad(name, `MULTI INCR ${c.keys.join(' INCR ')}: EXEC answered ${JSON.stringify(op.replies)}, not equal`);
         const r = op.replies[0] - c.base;
         if (r < c.acked - c.risky || r > c.acked + c.unknown + c.doubled) {
@@ -909,7 +400,7 @@ export class ReshardWorkload {
     this.errors = [];
     for (const e of errors) {
       if (e.op !== 'INCR' && e.op !== 'MULTI') continue;
-      const k = this.inFlightAtKill(keySlot(e.key), { start: e.start, end: e.at }) ?? this.killOfNamedNode(e.message, { start: e.start, end: e.at });
+      const k = inFlightAtKill(this.kills, keySlot(e.key), { start: e.start, end: e.at }) ?? killOfNamedNode(this.kills, e.message, { start: e.start, end: e.at });
       if (k !== null && /ConnectionError|Connection is closed|connection/i.test(e.message)) e.byKill = k.label;
     }
     const unexplained = errors.filter((e) => e.byKill === undefined);
@@ -963,90 +454,4 @@ function expiryOf(w: Write): readonly [number, number] {
 
 async function inChunks<T>(items: readonly T[], size: number, f: (x: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(f));
-}
-
-/**
- * INCR over raw connections, routed by this test: a slot map from CLUSTER SLOTS, MOVED followed
- * (and the map updated), TRYAGAIN/CLUSTERDOWN retried after 20 ms, a lost connection reconnected
- * (an INCR without a reply is 'unknown'). Records which port answered.
- */
-export class RawRouter {
-  private readonly slots = new Array<number>(SLOT_COUNT).fill(0);
-  private readonly conns = new Map<number, Promise<RawConnection>>();
-  private loaded = false;
-
-  constructor(private readonly seeds: number[]) {}
-
-  private async load(): Promise<void> {
-    for (const p of this.seeds) {
-      const r = await callOnce(p, 'CLUSTER', 'SLOTS');
-      if (!Array.isArray(r)) continue;
-      for (const range of r as Array<[number, number, [string, number]]>) for (let s = range[0]; s <= range[1]; s++) this.slots[s] = range[2][1];
-      this.loaded = true;
-      return;
-    }
-  }
-
-  private conn(port: number): Promise<RawConnection> {
-    let c = this.conns.get(port);
-    if (c === undefined) {
-      c = RawConnection.connect(port);
-      this.conns.set(port, c);
-      c.catch(() => this.conns.delete(port));
-    }
-    return c;
-  }
-
-  async incr(key: string, slot: number, op: { node?: number; path?: string }): Promise<number> {
-    if (!this.loaded) await this.load();
-    const path: string[] = [];
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const port = this.slots[slot];
-      let c: RawConnection;
-      try {
-        c = await this.conn(port);
-        if (c.closed) throw new Error('closed');
-      } catch {
-        this.conns.delete(port);
-        path.push(`${port}:noconn`);
-        await sleep(20);
-        await this.load();
-        continue;
-      }
-      let r: ReplyValue;
-      try {
-        r = await c.call('INCR', key);
-      } catch (err) {
-        this.conns.delete(port);
-        op.path = path.join(' ');
-        throw new Error(`INCR ${key} on ${port}: no reply (${(err as Error).message})`);
-      }
-      if (typeof r === 'number') {
-        path.push(`${port}:${r}`);
-        op.node = port;
-        op.path = path.join(' ');
-        return r;
-      }
-      const e = errorOf(r) ?? JSON.stringify(r);
-      path.push(`${port}:${e.split(' ')[0]}`);
-      const moved = /^MOVED \d+ [^:]*:(\d+)$/.exec(e);
-      if (moved !== null) {
-        this.slots[slot] = Number(moved[1]);
-        continue;
-      }
-      if (e.startsWith('TRYAGAIN') || e.startsWith('CLUSTERDOWN')) {
-        await sleep(20);
-        continue;
-      }
-      op.path = path.join(' ');
-      throw new Error(`INCR ${key} on ${port}: ${e}`);
-    }
-    op.path = path.join(' ');
-    throw new Error(`INCR ${key}: gave up after 200 tries (${op.path})`);
-  }
-
-  close(): void {
-    for (const c of this.conns.values()) void c.then((x) => x.close(), () => {});
-    this.conns.clear();
-  }
 }
