@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { positiveIntFlag } from './report.js';
+import { nonNegIntFlag, positiveIntFlag } from './report.js';
 import type { ClientTuning } from './failover-writers.js';
 import type { SystemName } from './standalone-replication.js';
 
@@ -104,12 +104,6 @@ function list(s: string | undefined, dflt: string): string[] {
   return (s ?? dflt).split(',').map((x) => x.trim()).filter((x) => x !== '');
 }
 
-function nonNegIntFlag(s: string | undefined, what: string, dflt: number): number {
-  if (s === undefined || s === '') return dflt;
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${what}: expected a non-negative integer, got "${s}"`);
-  return n;
-}
 
 export function parseSettings(): Settings | null {
   const str = { type: 'string' } as const;

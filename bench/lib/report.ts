@@ -90,6 +90,14 @@ export function writeResult(dir: string, name: string, content: string): string 
 }
 
 /** A command-line flag that must be a positive integer: its value, `dflt` when absent. */
+/** A flag's value as an integer >= 0 (default when absent or empty); throws naming the flag. */
+export function nonNegIntFlag(s: string | undefined, what: string, dflt: number): number {
+  if (s === undefined || s === '') return dflt;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${what}: expected a non-negative integer, got "${s}"`);
+  return n;
+}
+
 export function positiveIntFlag(s: string | undefined, what: string, dflt: number): number {
   if (s === undefined || s === '') return dflt;
   const n = Number(s);

@@ -3,7 +3,7 @@
 // runs, and corral's default move rate.
 
 import { parseArgs } from 'node:util';
-import { positiveIntFlag } from './report.js';
+import { nonNegIntFlag, positiveIntFlag } from './report.js';
 import type { JoinMode } from './reshard-clusters.js';
 import { parseMemory } from '../../src/server/config.js';
 
@@ -80,12 +80,6 @@ export interface Settings {
   maxRedirections: number | null;
 }
 
-function nonNegIntFlag(s: string | undefined, what: string, dflt: number): number {
-  if (s === undefined || s === '') return dflt;
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${what}: expected a non-negative integer, got "${s}"`);
-  return n;
-}
 
 function shareFlag(s: string | undefined, what: string, dflt: number, allowZero: boolean): number {
   if (s === undefined || s === '') return dflt;
