@@ -114,6 +114,23 @@ export async function startServer(cmd: string | string[], opts: StartOptions): P
 }
 
 /** One raw-TCP `PING\r\n`; true iff the reply starts with +PONG. */
+/** Whether a spawned process is still running. */
+export const alive = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
+
+/**
+ * Waits until the redis-server spawned as `child` on `port` answers PING; throws with its last
+ * output lines (`tail()`) if it exits first, or after `timeoutMs`.
+ */
+export async function waitRedisPing(child: ChildProcess, port: number, tail: () => string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (!alive(child)) throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${tail()}`);
+    if (await pingOnce(port)) return;
+    if (performance.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
 export function pingOnce(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     let buf = '';

@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pingOnce, run, sleep, stopChildren } from './procs.js';
+import { alive, run, stopChildren, waitRedisPing } from './procs.js';
 import { processId, slotMasterPort, waitWhole, wholeProblems, type Expectation } from './cluster-state.js';
 import { clusterPort } from '../../test/support/redis-cluster.js';
 
@@ -31,7 +31,6 @@ export interface RedisReplicatedOptions {
 }
 
 
-const alive = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
 
 export class RedisReplicatedCluster {
   readonly ports: number[] = [];
@@ -79,15 +78,8 @@ export class RedisReplicatedCluster {
     return (this.output.get(port) ?? []).slice(-n).join('\n');
   }
 
-  private async waitPing(port: number, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const child = this.procs.get(port)!;
-      if (!alive(child)) throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${this.tail(port)}`);
-      if (await pingOnce(port)) return;
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`);
-      await sleep(50);
-    }
+  private waitPing(port: number): Promise<void> {
+    return waitRedisPing(this.procs.get(port)!, port, () => this.tail(port));
   }
 
   /** Starts every node, creates the cluster and waits until it is whole. */

@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pingOnce, run, sleep, stopChildren } from './procs.js';
+import { alive, run, sleep, stopChildren, waitRedisPing } from './procs.js';
 import { clusterNodes, clusterSlots, queryOk, waitWhole } from './cluster-state.js';
 import { parseInfo } from './resp.js';
 import { clusterPort } from '../../test/support/redis-cluster.js';
@@ -31,7 +31,6 @@ async function infoOfCluster(port: number): Promise<Record<string, string>> {
   return parseInfo(await queryOk(port, ['CLUSTER', 'INFO']));
 }
 
-const alive = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
 
 export class RedisReshardCluster implements ReshardSystem {
   readonly system = 'redis' as const;
@@ -74,15 +73,8 @@ export class RedisReshardCluster implements ReshardSystem {
     return (this.output.get(port) ?? []).slice(-n).join('\n');
   }
 
-  private async waitPing(port: number, timeoutMs = 10_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const child = this.procs.get(port)!;
-      if (!alive(child)) throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${this.tail(port)}`);
-      if (await pingOnce(port)) return;
-      if (performance.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`);
-      await sleep(50);
-    }
+  private waitPing(port: number): Promise<void> {
+    return waitRedisPing(this.procs.get(port)!, port, () => this.tail(port));
   }
 
   async start(): Promise<void> {
