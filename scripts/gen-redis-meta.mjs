@@ -11,6 +11,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './redis-suite/common.mjs';
 
 const COMMANDS = `
 get set setnx setex psetex getset getdel getex mget mset msetnx append strlen incr decr incrby
@@ -38,18 +39,6 @@ latency
 const here = dirname(fileURLToPath(import.meta.url));
 const outPath = join(here, '..', 'src', 'commands', 'redis-meta.ts');
 const redisBin = process.argv[2] ?? 'redis-server';
-
-// ---- free port ------------------------------------------------------------------------------
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 // ---- RESP3 parser ---------------------------------------------------------------------------
 class Incomplete extends Error {}

@@ -8,19 +8,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { CORRAL_MAIN, LOG_DIR, SUITE_DIR } from './common.mjs';
+import { CORRAL_MAIN, LOG_DIR, SUITE_DIR, freePort } from './common.mjs';
 
 // ---- servers ----------------------------------------------------------------------------------
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function ping(port) {
   return new Promise((resolve) => {
