@@ -21,6 +21,7 @@ import { latin1, parseInteger } from '../util/bytes.js';
 import { SlotExport, type ExportConnection } from '../cluster/migration/slot-export.js';
 import { SlotImport, type ImportHost } from '../cluster/migration/slot-import.js';
 import { ByteThrottle } from '../cluster/migration/byte-throttle.js';
+import { LentBuffers } from '../cluster/migration/lent-buffers.js';
 import { SLOT_COUNT } from '../cluster/slot.js';
 import { internalClient, type Client } from './client.js';
 import type { ServerCore } from './server-core.js';
@@ -46,6 +47,8 @@ export class NodeMigration implements ImportHost {
   private readonly keyPos: number[] = [];
   /** The copy rate of this node's exports (`migration-rate`). */
   readonly throttle: ByteThrottle;
+  /** The exports' encoding buffers, reused once their sockets sent them. */
+  private readonly exportBuffers = new LentBuffers();
   /**
    * Keys and bytes copied by the exports and imports that have ended (a metric: add the running
    * ones' for the total moved). Each is added once, when it leaves `exports` or `imports`.
@@ -93,7 +96,7 @@ export class NodeMigration implements ImportHost {
       // The pause ends when this node applies a topology without the slot, when the mover
       // resumes it (SLOTPAUSE 0), or at its deadline.
       node.rewireKeyRemoved();
-    }, this.throttle);
+    }, this.throttle, this.exportBuffers);
     this.exports.set(slot, exp);
     node.rewireKeyRemoved();
     this.step('copy', slot, { side: 'source', to: client.addr, keys: exp.keysTotal }, `exporting slot ${slot} (${exp.keysTotal} keys) to ${client.addr}`);

@@ -20,7 +20,9 @@
 // and then as its current state, which is also right. Setting a key to a state is idempotent.
 //
 // The copy is paced by the node's byte throttle (byte-throttle.ts) and by the importer's socket;
-// forwarded states are not: they follow the slot's writes as they happen.
+// forwarded states are not: they follow the slot's writes as they happen. A step's bytes are
+// written from the buffer they were encoded in, lent to the socket until it has sent them
+// (lent-buffers.ts), not copied into a fresh buffer.
 //
 // Big keys (big-key-copy.ts) go in pieces, a few hundred KB per turn, both in the copy and when
 // forwarded: a write to one queues (or restarts) its piecewise copy instead of encoding its whole
@@ -33,6 +35,7 @@ import { StreamBuffer } from '../replication/stream-buffer.js';
 import { loadCommands, stateCommand } from '../replication/snapshot-encoding.js';
 import type { ByteThrottle } from './byte-throttle.js';
 import { BigKeyCopy, isBigKey } from './big-key-copy.js';
+import { LentBuffers, type SentBytes } from './lent-buffers.js';
 
 /** What an export writes to: the importer's connection. */
 export interface ExportConnection {
@@ -59,7 +62,7 @@ const BIG_BYTES_PER_TURN = 512 * 1024;
 
 export type ExportState = 'copying' | 'streaming' | 'closed';
 
-export class SlotExport {
+export class SlotExport implements SentBytes {
   state: ExportState = 'copying';
   /** Keys copied so far (not counting forwarded states), and bytes written in all. */
   keysCopied = 0;
@@ -73,7 +76,7 @@ export class SlotExport {
   /** The slot's ids when the copy began, and how far the copy went through them. */
   private readonly ids: Int32Array;
   private pos = 0;
-  private readonly out = new StreamBuffer(16 * 1024);
+  private readonly out: StreamBuffer;
   private readonly stepIds = new Int32Array(IDS_PER_STEP);
   private flushScheduled = false;
   private timer: NodeJS.Timeout | null = null;
@@ -85,7 +88,10 @@ export class SlotExport {
     private readonly onClosed: (e: SlotExport) => void,
     /** The node's copy rate limit, shared by its exports. */
     private readonly throttle: ByteThrottle,
+    /** Encoding buffers, shared by the node's exports. */
+    private readonly buffers: LentBuffers,
   ) {
+    this.out = new StreamBuffer(buffers.take(128 * 1024));
     const n = keyspace.countInSlot(slot);
     this.ids = new Int32Array(n);
     let i = 0;
@@ -133,7 +139,15 @@ export class SlotExport {
     this.state = 'closed';
     if (this.timer !== null) clearTimeout(this.timer);
     this.conn.close();
+    // The socket is destroyed: nothing of the encoding buffer is pending any more.
+    this.buffers.give(this.out.buf);
+    this.out.replace(Buffer.allocUnsafe(64));
     this.onClosed(this);
+  }
+
+  /** SentBytes: whether the socket has sent everything this export wrote up to its count `end`. */
+  hasSent(end: number): boolean {
+    return this.state === 'closed' || this.bytesSent - end >= this.conn.pendingBytes;
   }
 
   /**
@@ -208,11 +222,25 @@ export class SlotExport {
     setImmediate(() => this.flush());
   }
 
+  /**
+   * Writes what was encoded: a buffer filled at least half is lent to the socket and replaced;
+   * a smaller write is copied out. bytesSent counts a write only once it was handed to the socket
+   * (hasSent compares it with the socket's pending bytes).
+   */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.out.length === 0 || this.state === 'closed') return;
-    const b = this.out.take();
-    this.bytesSent += b.length;
-    this.conn.write(b);
+    const out = this.out;
+    const n = out.length;
+    if (n === 0 || this.state === 'closed') return;
+    if (!LentBuffers.worthLending(n, out.buf)) {
+      this.conn.write(out.take());
+      this.bytesSent += n;
+      return;
+    }
+    const buf = out.buf;
+    this.conn.write(buf.subarray(0, n));
+    this.bytesSent += n;
+    this.buffers.lend(buf, this, this.bytesSent);
+    out.replace(this.buffers.take(buf.length));
   }
 }

@@ -8,13 +8,14 @@ export class StreamBuffer {
   buf: Buffer;
   length = 0;
 
-  constructor(initial = 16 * 1024) {
-    this.buf = Buffer.allocUnsafe(initial);
+  /** `initial`: a size to allocate, or a buffer to encode into (grown by replacing it, as any). */
+  constructor(initial: number | Buffer = 16 * 1024) {
+    this.buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
   }
 
   private ensure(n: number): void {
     if (this.length + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(64, this.buf.length * 2);
     while (size < this.length + n) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.length);
@@ -146,6 +147,15 @@ export class StreamBuffer {
   /** Empties the buffer, leaving the bytes written so far to whoever holds a view of them. */
   detach(): void {
     this.buf = Buffer.allocUnsafe(this.buf.length > 1 << 20 ? 16 * 1024 : this.buf.length);
+    this.length = 0;
+  }
+
+  /**
+   * Encodes into `next` from now on, empty: the bytes written so far stay in the old buffer for
+   * whoever holds it (a socket's pending write).
+   */
+  replace(next: Buffer): void {
+    this.buf = next;
     this.length = 0;
   }
 

@@ -1,0 +1,171 @@
+// Lent buffers against a model of FIFO sockets: writers that flush as SlotExport does (lend a
+// buffer filled at least half, copy a smaller write) never get back a buffer whose bytes a socket
+// has not sent yet; the memory lent stays bounded; the free list drains when asked.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { LentBuffers, type SentBytes } from './lent-buffers.js';
+import { StreamBuffer } from '../replication/stream-buffer.js';
+
+/** A socket that sends its writes in order, some bytes at a time; destroy drops what is pending. */
+class ModelSocket {
+  /** Unsent views, oldest first, and how much of the first was sent. */
+  readonly queue: Buffer[] = [];
+  private sentOfFirst = 0;
+  pendingBytes = 0;
+  closed = false;
+
+  write(b: Buffer): void {
+    if (this.closed) return;
+    this.queue.push(b);
+    this.pendingBytes += b.length;
+  }
+
+  send(n: number): void {
+    while (n > 0 && this.queue.length > 0) {
+      const left = this.queue[0].length - this.sentOfFirst;
+      const k = Math.min(n, left);
+      this.sentOfFirst += k;
+      this.pendingBytes -= k;
+      n -= k;
+      if (this.sentOfFirst === this.queue[0].length) {
+        this.queue.shift();
+        this.sentOfFirst = 0;
+      }
+    }
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.queue.length = 0;
+    this.pendingBytes = 0;
+  }
+
+  /** Whether an unsent byte lies in `buf`'s memory. */
+  holds(buf: Buffer): boolean {
+    return this.queue.some((v) => v.buffer === buf.buffer && v.byteOffset < buf.byteOffset + buf.length && buf.byteOffset < v.byteOffset + v.length);
+  }
+}
+
+/** A writer that flushes as SlotExport.flush does. */
+class ModelWriter implements SentBytes {
+  bytesSent = 0;
+  readonly out: StreamBuffer;
+  constructor(
+    readonly socket: ModelSocket,
+    private readonly pool: LentBuffers,
+    private readonly sockets: ModelSocket[],
+  ) {
+    this.out = new StreamBuffer(this.checked(pool.take(64)));
+  }
+
+  hasSent(end: number): boolean {
+    return this.socket.closed || this.bytesSent - end >= this.socket.pendingBytes;
+  }
+
+  /** A buffer from the pool, asserted free of every socket's unsent bytes. */
+  checked(b: Buffer): Buffer {
+    for (const s of this.sockets) assert.ok(!s.holds(b), 'the pool handed out a buffer a socket has not sent');
+    return b;
+  }
+
+  flush(): void {
+    const out = this.out;
+    const n = out.length;
+    if (n === 0 || this.socket.closed) return;
+    if (!LentBuffers.worthLending(n, out.buf)) {
+      this.socket.write(out.take());
+      this.bytesSent += n;
+      return;
+    }
+    const buf = out.buf;
+    this.socket.write(buf.subarray(0, n));
+    this.bytesSent += n;
+    this.pool.lend(buf, this, this.bytesSent);
+    out.replace(this.checked(this.pool.take(buf.length)));
+  }
+}
+
+type Op =
+  | { kind: 'encode'; w: number; bytes: number }
+  | { kind: 'flush'; w: number }
+  | { kind: 'send'; w: number; bytes: number }
+  | { kind: 'other'; w: number; bytes: number }
+  | { kind: 'destroy'; w: number };
+
+const op = fc.oneof(
+  fc.record({ kind: fc.constant('encode' as const), w: fc.nat(2), bytes: fc.integer({ min: 1, max: 5000 }) }),
+  fc.record({ kind: fc.constant('flush' as const), w: fc.nat(2) }),
+  fc.record({ kind: fc.constant('send' as const), w: fc.nat(2), bytes: fc.integer({ min: 1, max: 20000 }) }),
+  fc.record({ kind: fc.constant('other' as const), w: fc.nat(2), bytes: fc.integer({ min: 1, max: 300 }) }),
+  fc.record({ kind: fc.constant('destroy' as const), w: fc.nat(2) }),
+);
+
+test('a buffer comes back only once every socket sent its bytes; all come back once sent', () => {
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+      const pool = new LentBuffers();
+      const sockets = [new ModelSocket(), new ModelSocket(), new ModelSocket()];
+      const writers = sockets.map((s) => new ModelWriter(s, pool, sockets));
+      const payload = Buffer.alloc(5000, 0x61);
+      for (const o of ops) {
+        const w = writers[o.w];
+        if (o.kind === 'encode') w.out.argBytes(payload, 0, o.bytes);
+        else if (o.kind === 'flush') w.flush();
+        else if (o.kind === 'send') w.socket.send(o.bytes);
+        else if (o.kind === 'other') w.socket.write(Buffer.alloc(o.bytes));
+        else w.socket.destroy();
+      }
+      // Once every socket has sent everything, nothing stays lent.
+      for (const s of sockets) s.send(Number.MAX_SAFE_INTEGER);
+      pool.reclaimSent();
+      assert.equal(pool.lentCount, 0);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a buffer written and sent at once is the next one handed out', () => {
+  const pool = new LentBuffers();
+  const socket = new ModelSocket();
+  const w = new ModelWriter(socket, pool, [socket]);
+  w.out.argBytes(Buffer.alloc(100, 1), 0, 100);
+  const first = w.out.buf;
+  w.flush();
+  assert.notEqual(w.out.buf, first, 'the written buffer is lent, not encoded into');
+  socket.send(1 << 20);
+  w.out.argBytes(Buffer.alloc(100, 2), 0, 100);
+  const second = w.out.buf;
+  w.flush();
+  assert.equal(w.out.buf, first, 'the sent buffer came back');
+  assert.equal(pool.lentCount, 1);
+  socket.send(1 << 20);
+  assert.equal(pool.take(64), second, 'and so did the second, once sent');
+  assert.equal(pool.lentCount, 0);
+});
+
+test('free buffers are kept up to a total size: past it, they are dropped', () => {
+  const pool = new LentBuffers();
+  const big = Array.from({ length: 6 }, () => Buffer.allocUnsafe(2 * 1024 * 1024));
+  for (const b of big) pool.give(b);
+  const back = new Set(Array.from({ length: 6 }, () => pool.take(64)));
+  assert.equal(big.filter((b) => back.has(b)).length, 4, '8 MB of free buffers kept, no more');
+  pool.give(Buffer.allocUnsafe(2 * 1024 * 1024 + 1));
+  assert.equal(pool.take(64).length, 64, 'a buffer over 2 MB is not kept');
+});
+
+test('a small write into a large buffer is copied, not lent', () => {
+  const pool = new LentBuffers();
+  const socket = new ModelSocket();
+  const w = new ModelWriter(socket, pool, [socket]);
+  w.out.argBytes(Buffer.alloc(10_000, 1), 0, 10_000);
+  w.flush();
+  socket.send(1 << 20);
+  w.out.argBytes(Buffer.alloc(10, 1), 0, 10);
+  const buf = w.out.buf;
+  w.flush();
+  assert.equal(w.out.buf, buf);
+  assert.equal(pool.lentCount, 1, 'only the first, large write was lent');
+  assert.equal(socket.pendingBytes, 17, 'the small write went out as a copy: $10 CRLF, 10 bytes, CRLF');
+});
