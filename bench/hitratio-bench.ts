@@ -56,6 +56,7 @@ import { pct, renderMarkdown, type CaseResult, type ResultFile, type ServerCaseR
 import { describeMachine, fmt, isoStamp, machineInfo, writeResult } from './lib/report.js';
 import { BatchEncoder, R_BULK, R_ERROR, R_NIL, RespConn, info, loadKeys, type Reply, type ReplyKind } from './lib/resp.js';
 import { buildTrace, permutation, topKPrefix, type TraceSpec } from './lib/traces.js';
+import { NODE_V8_FLAGS } from '../src/util/node-flags.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = path.join(repoRoot, 'bench', 'results');
@@ -132,7 +133,7 @@ function parseSettings(): Settings {
     seed: values.seed ?? 'corral-hitratio-1',
     maxmemoryBasis: basis(values['maxmemory-basis']),
     quick,
-    corralCmd: process.env['CORRAL_CMD'] ?? [process.execPath, corralMain, 'server', '--port', '{port}'],
+    corralCmd: process.env['CORRAL_CMD'] ?? [process.execPath, ...NODE_V8_FLAGS, corralMain, 'server', '--port', '{port}'],
     corralCmdOverridden: process.env['CORRAL_CMD'] !== undefined,
   };
 }

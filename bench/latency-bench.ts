@@ -45,6 +45,7 @@ import { RespConn, info, loadKeys } from './lib/resp.js';
 import { LogHistogram } from './lib/log-histogram.js';
 import type { ClosedResult, FromLatencyWorker, OpenResult, ToLatencyWorker } from './lib/latency-worker.js';
 import { fmtUs, humanCount, summarize, tables, type Measurement, type Percentiles, type ServerName, type Settings } from './lib/latency-report.js';
+import { NODE_V8_FLAGS } from '../src/util/node-flags.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
@@ -209,7 +210,7 @@ async function measureOne(
     server === 'redis'
       ? ['redis-server', '--port', '{port}', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
       : s.corralCmdOverride ??
-        [process.execPath, ...(heapMb !== null ? [`--max-old-space-size=${heapMb}`] : []), corralMain, 'server', '--port', '{port}'];
+        [process.execPath, ...NODE_V8_FLAGS, ...(heapMb !== null ? [`--max-old-space-size=${heapMb}`] : []), corralMain, 'server', '--port', '{port}'];
   const cmdPinned: string | string[] = !s.pin ? cmd : typeof cmd === 'string' ? `taskset -c 0 ${cmd}` : ['taskset', '-c', '0', ...cmd];
   const port = await freePort();
   let proc: ServerProc | null = null;

@@ -48,6 +48,7 @@ import {
   churnMarkdown, churnMemoryNeed, churnTables, describeChurnRun, parseChurnSettings, runChurn, skippedChurnRun, summarizeChurn,
   type ChurnRun, type ChurnSettings, type ServerName,
 } from './lib/churn.js';
+import { NODE_V8_FLAGS } from '../src/util/node-flags.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = path.join(repoRoot, 'bench', 'results');
@@ -209,7 +210,7 @@ async function measureOne(
     server === 'redis'
       ? ['redis-server', '--port', '{port}', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
       : s.corralCmdOverride ??
-        [process.execPath, ...(heapMb !== null ? [`--max-old-space-size=${heapMb}`] : []), corralMain, 'server', '--port', '{port}'];
+        [process.execPath, ...NODE_V8_FLAGS, ...(heapMb !== null ? [`--max-old-space-size=${heapMb}`] : []), corralMain, 'server', '--port', '{port}'];
   const port = await freePort();
   let proc: ServerProc | null = null;
   let conn: RespConn | null = null;

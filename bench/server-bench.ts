@@ -61,6 +61,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { generateDevCertificates, type DevCertificatePaths } from '../src/util/x509.js';
 import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, writeResult, positiveIntFlag } from './lib/report.js';
+import { NODE_V8_FLAGS } from '../src/util/node-flags.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = path.join(repoRoot, 'bench', 'results');
@@ -155,7 +156,7 @@ function parseSettings(): Settings {
     requests,
     requestsOverridden: nAll !== undefined && nAll !== '',
     quick,
-    corralCmd: process.env['CORRAL_CMD'] ?? `'${process.execPath}' '${corralMain}' server --port {port}`,
+    corralCmd: process.env['CORRAL_CMD'] ?? `'${process.execPath}' ${NODE_V8_FLAGS.join(' ')} '${corralMain}' server --port {port}`,
     tls: values.tls === true ? tlsSetup() : null,
   };
 }

@@ -47,6 +47,7 @@ import { describeMachine, fmt, isoStamp, machineInfo, markdownTable, median, pos
 import { RespConn, parseInfo } from './lib/resp.js';
 import { subscribe, type Subscribers } from './lib/subscribers.js';
 import { SOAK_CHANNEL, SOAK_MESSAGE, type FromSoakWorker, type MinuteReport, type SoakWorkerDone, type SoakWorkerStart } from './lib/soak-worker.js';
+import { NODE_V8_FLAGS } from '../src/util/node-flags.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WORKER_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'soak-worker.js');
@@ -163,7 +164,7 @@ function serverCommand(s: Settings): string | string[] {
   }
   const override = process.env['CORRAL_CMD'];
   if (override !== undefined && override !== '') return `${override} --maxmemory ${s.maxmemory}`;
-  return [process.execPath, path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'server', '--port', '{port}', '--maxmemory', String(s.maxmemory)];
+  return [process.execPath, ...NODE_V8_FLAGS, path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'server', '--port', '{port}', '--maxmemory', String(s.maxmemory)];
 }
 
 /** Mean value size of log-uniform 64..8192 bytes: (max - min) / ln(max / min). */

@@ -10,6 +10,7 @@ import { loadPhase, meanValueSize, parsePhases, prng, type Phase } from './churn
 import { freePort, procStatusBytes, sleep, startServer, stopServer, type ServerProc } from './procs.js';
 import { fmt, markdownTable, median } from './report.js';
 import { KEY_LEN, RespConn, info } from './resp.js';
+import { NODE_V8_FLAGS } from '../../src/util/node-flags.js';
 
 export type ServerName = 'redis' | 'corral';
 
@@ -189,7 +190,7 @@ export async function runChurn(
       ? ['redis-server', '--port', '{port}', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...limitFlags]
       : ctx.corralCmdOverride !== null
         ? `${ctx.corralCmdOverride} ${limitFlags.join(' ')}`
-        : [process.execPath, ...(heapMb !== null ? [`--max-old-space-size=${heapMb}`] : []), corralMain, 'server', '--port', '{port}', ...limitFlags];
+        : [process.execPath, ...NODE_V8_FLAGS, ...(heapMb !== null ? [`--max-old-space-size=${heapMb}`] : []), corralMain, 'server', '--port', '{port}', ...limitFlags];
   const port = await freePort();
   let proc: ServerProc | null = null;
   let conn: RespConn | null = null;

@@ -20,6 +20,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { freePort, pingOnce, procStatusBytes, sleep, startServer, stopServer, type ServerProc } from './procs.js';
 import { RespConn, RespError } from './resp.js';
 import { LogHistogram, type HistogramJSON } from './log-histogram.js';
+import { NODE_V8_FLAGS } from '../../src/util/node-flags.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const corralMain = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
@@ -46,7 +47,7 @@ export async function startTarget(system: SystemName, flags: string[] = []): Pro
   const dir = system === 'redis' ? mkdtempSync(path.join(tmpdir(), 'corral-exhaust-redis-')) : null;
   const argv =
     system === 'corral'
-      ? [process.execPath, corralMain, 'server', '--port', '{port}', '--enable-debug-command', 'yes', ...flags]
+      ? [process.execPath, ...NODE_V8_FLAGS, corralMain, 'server', '--port', '{port}', '--enable-debug-command', 'yes', ...flags]
       : ['redis-server', '--port', '{port}', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes', '--dir', dir!, ...flags];
   const proc = await startServer(argv, {
     name: system,

@@ -25,6 +25,7 @@ import { readFileSync } from 'node:fs';
 import { freePortRange, isAlive, sleep, startServer, stopServer, type ServerProc } from './procs.js';
 import { clusterSlots, infoOf, query } from './cluster-state.js';
 import { RespError, type Reply } from './resp.js';
+import { NODE_V8_FLAGS } from '../../src/util/node-flags.js';
 
 export type JoinMode = 'join' | 'coordinator';
 
@@ -189,7 +190,7 @@ export class CorralReshardCluster implements ReshardSystem {
   async startNewNode(): Promise<void> {
     const port = await freePortRange(1);
     this.newPort = port;
-    const args = [process.execPath, this.o.corralMain, 'server', '--port', '{port}', '--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1'];
+    const args = [process.execPath, ...NODE_V8_FLAGS, this.o.corralMain, 'server', '--port', '{port}', '--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1'];
     if (this.o.join === 'coordinator') args.push('--coordinator', this.coordinatorSpec);
     this.extra = await startServer(args, { name: 'corral 4th node', port, cwd: this.o.repoRoot, onSpawn: (p) => (this.extra = p) });
     this.collect(this.extra, `[${port}] `);

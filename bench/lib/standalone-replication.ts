@@ -14,6 +14,7 @@ import { freePort, sleep, startServer, type ServerProc } from './procs.js';
 import { infoOf, query } from './cluster-state.js';
 import { RespError } from './resp.js';
 import type { FromSyncLoadWorker, SyncLoadResult, ToSyncLoadWorker } from './sync-load-worker.js';
+import { NODE_V8_FLAGS } from '../../src/util/node-flags.js';
 
 export type SystemName = 'redis' | 'corral';
 
@@ -38,7 +39,7 @@ export async function startStandalone(system: SystemName, setup: StandaloneSetup
   const cmd =
     system === 'redis'
       ? ['redis-server', '--port', '{port}', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...redisArgs]
-      : [process.execPath, setup.corralMain, 'server', '--port', '{port}'];
+      : [process.execPath, ...NODE_V8_FLAGS, setup.corralMain, 'server', '--port', '{port}'];
   return startServer(cmd, { name, port, cwd: setup.repoRoot, onSpawn: setup.track });
 }
 

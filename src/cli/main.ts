@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
 // The `corral` command: `corral server` runs one node (options as flags or a Redis-style config
 // file), `corral up` a whole local cluster (one node process per shard), `corral ring` shows how
 // the consistent-hash ring places slots, `corral cluster ...` inspects and operates a running
@@ -24,6 +24,7 @@ import { runImport, type ImportCliOptions } from './import.js';
 import { DEFAULT_DASHBOARD_PORT, runDashboard, type DashboardCliOptions } from './dashboard.js';
 import { ringReport } from '../cluster/ring-report.js';
 import { FLASH_SALE_FLAGS, runFlashSaleDemo } from '../demo/index.js';
+import { NODE_V8_FLAGS, hasNodeV8Flags } from '../util/node-flags.js';
 
 const program = new Command();
 program.name('corral').description('A distributed in-memory cache that speaks the Redis protocol').version('0.1.0');
@@ -59,6 +60,12 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
       { event: 'node.started', bind: node.config.str('bind'), port: node.plainPort, tlsPort: node.config.int('tls-port'), version: CORRAL_VERSION, configFile, cluster: node.cluster !== null },
       `corral node listening on ${node.config.str('bind')}:${port} (pid ${process.pid}); connect with: ${connectHint(node)}`,
     );
+    if (!hasNodeV8Flags()) {
+      logger.info(
+        { event: 'node.v8flags', missing: NODE_V8_FLAGS },
+        `node runs without ${NODE_V8_FLAGS.join(' ')} (the corral command passes it): under load, expect a full garbage collection every second or so (docs/operations.md#the-node-process)`,
+      );
+    }
     // The metrics endpoint is optional: a node whose metrics port is taken serves its clients all the same.
     const metrics = await serveNodeMetrics(node).catch((err: Error) => {
       logger.warn({ event: 'metrics.unavailable', port: node.config.int('metrics-port'), error: err.message }, `corral: no metrics endpoint on port ${node.config.int('metrics-port')}: ${err.message}`);
