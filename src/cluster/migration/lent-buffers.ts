@@ -1,8 +1,8 @@
 // Encoding buffers that slot exports write to their importers' sockets without a copy, and get
-// back once the kernel has taken the bytes: so a move does not allocate a fresh buffer per step.
-// A fresh buffer per step (~4 MB/s per source at the default rate) was external memory that made
-// V8 run mark-compacts on the sources: 12-17% of a source's CPU during a move went to the
-// collector (docs/benchmarks.md, online resharding).
+// back once the kernel has taken the bytes: so a move does not allocate a fresh buffer per step
+// (~4 MB/s per source at the default rate) nor regrow one from 16 KB for every slot. (The
+// mark-compacts seen on the sources during a move turned out to be V8's soft limit on a small
+// heap, not these buffers: src/util/node-flags.ts; this change measured no different.)
 //
 // When a lent buffer is free again, without a completion callback per write: a socket's writes
 // complete in order, so the bytes not yet taken by the kernel are always the last `pendingBytes`
@@ -17,8 +17,12 @@
 // pending bytes plus its last write; the free list keeps at most FREE_BYTES bytes, in buffers of
 // at most MAX_POOLED bytes (kept between moves: a node that exported once holds up to that).
 
-/** What a lending writer tells about its socket. */
-export interface SentBytes {
+import type { StreamBuffer } from '../replication/stream-buffer.js';
+
+/** A writer that lends buffers to its socket. */
+export interface LendingWriter {
+  /** Bytes it wrote to its socket so far (flush() adds to it). */
+  bytesSent: number;
   /** Whether every byte it wrote up to its count `end` has left (or the socket is closed). */
   hasSent(end: number): boolean;
 }
@@ -32,7 +36,7 @@ export class LentBuffers {
   private readonly free: Buffer[] = [];
   private freeBytes = 0;
   private readonly lent: Buffer[] = [];
-  private readonly owners: SentBytes[] = [];
+  private readonly owners: LendingWriter[] = [];
   private readonly ends: number[] = [];
 
   /** A buffer to encode into next: one free again, or a fresh one of `size` bytes. */
@@ -44,13 +48,29 @@ export class LentBuffers {
     return b;
   }
 
-  /** Whether a write of `used` bytes of `buf` should lend it (else: copy the bytes out). */
-  static worthLending(used: number, buf: Buffer): boolean {
-    return used * 2 >= buf.length;
+  /**
+   * Writes what `out` holds to `socket` and empties it, counting the bytes in `owner.bytesSent`:
+   * a buffer filled at least half is lent (written as a view, then `out` encodes into another), a
+   * smaller write is copied out. The count grows right after the write, before any lent buffer
+   * is checked against it.
+   */
+  flush(out: StreamBuffer, owner: LendingWriter, socket: { write(buf: Buffer): unknown }): void {
+    const n = out.length;
+    if (n === 0) return;
+    if (n * 2 < out.buf.length) {
+      socket.write(out.take());
+      owner.bytesSent += n;
+      return;
+    }
+    const buf = out.buf;
+    socket.write(buf.subarray(0, n));
+    owner.bytesSent += n;
+    this.lend(buf, owner, owner.bytesSent);
+    out.replace(this.take(buf.length));
   }
 
   /** `buf` was written by `owner`, its last byte at the owner's count `end`: not to be touched until sent. */
-  lend(buf: Buffer, owner: SentBytes, end: number): void {
+  private lend(buf: Buffer, owner: LendingWriter, end: number): void {
     this.lent.push(buf);
     this.owners.push(owner);
     this.ends.push(end);

@@ -35,7 +35,7 @@ import { StreamBuffer } from '../replication/stream-buffer.js';
 import { loadCommands, stateCommand } from '../replication/snapshot-encoding.js';
 import type { ByteThrottle } from './byte-throttle.js';
 import { BigKeyCopy, isBigKey } from './big-key-copy.js';
-import { LentBuffers, type SentBytes } from './lent-buffers.js';
+import type { LentBuffers, LendingWriter } from './lent-buffers.js';
 
 /** What an export writes to: the importer's connection. */
 export interface ExportConnection {
@@ -62,7 +62,7 @@ const BIG_BYTES_PER_TURN = 512 * 1024;
 
 export type ExportState = 'copying' | 'streaming' | 'closed';
 
-export class SlotExport implements SentBytes {
+export class SlotExport implements LendingWriter {
   state: ExportState = 'copying';
   /** Keys copied so far (not counting forwarded states), and bytes written in all. */
   keysCopied = 0;
@@ -145,7 +145,7 @@ export class SlotExport implements SentBytes {
     this.onClosed(this);
   }
 
-  /** SentBytes: whether the socket has sent everything this export wrote up to its count `end`. */
+  /** LendingWriter: whether the socket has sent everything this export wrote up to its count `end`. */
   hasSent(end: number): boolean {
     return this.state === 'closed' || this.bytesSent - end >= this.conn.pendingBytes;
   }
@@ -222,25 +222,10 @@ export class SlotExport implements SentBytes {
     setImmediate(() => this.flush());
   }
 
-  /**
-   * Writes what was encoded: a buffer filled at least half is lent to the socket and replaced;
-   * a smaller write is copied out. bytesSent counts a write only once it was handed to the socket
-   * (hasSent compares it with the socket's pending bytes).
-   */
+  /** Writes what was encoded, from a lent buffer (lent-buffers.ts). */
   private flush(): void {
     this.flushScheduled = false;
-    const out = this.out;
-    const n = out.length;
-    if (n === 0 || this.state === 'closed') return;
-    if (!LentBuffers.worthLending(n, out.buf)) {
-      this.conn.write(out.take());
-      this.bytesSent += n;
-      return;
-    }
-    const buf = out.buf;
-    this.conn.write(buf.subarray(0, n));
-    this.bytesSent += n;
-    this.buffers.lend(buf, this, this.bytesSent);
-    out.replace(this.buffers.take(buf.length));
+    if (this.state === 'closed') return;
+    this.buffers.flush(this.out, this, this.conn);
   }
 }
