@@ -63,7 +63,7 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
     if (!hasNodeV8Flags()) {
       logger.info(
         { event: 'node.v8flags', missing: NODE_V8_FLAGS },
-        `node runs without ${NODE_V8_FLAGS.join(' ')} (the corral command passes it): under load, expect a full garbage collection every second or so (docs/operations.md#the-node-process)`,
+        `node runs without ${NODE_V8_FLAGS.join(' ')} (the corral command passes it): under load, V8 may run a full garbage collection every half second (docs/operations.md#the-node-process)`,
       );
     }
     // The metrics endpoint is optional: a node whose metrics port is taken serves its clients all the same.
