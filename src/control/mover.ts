@@ -13,34 +13,12 @@ import type { TopologyDoc } from '../cluster/topology.js';
 import type { ReplyValue } from '../protocol/reply-parser.js';
 import type { ControlLink } from './control-link.js';
 import { fieldPairs } from './node-link.js';
+import { parseImports } from './import-lines.js';
 import type { ControllerView } from './decisions-view.js';
 import type { Logger } from '../util/log.js';
 import { DEFAULT_RESHARD_PARAMS, abortActions, stepReshard, type ImportReport, type ReshardAction, type ReshardBatch, type ReshardParams } from './decisions-reshard.js';
 
 const CALL_TIMEOUT_MS = 2000;
-
-/** Parses CORRAL MIGRATIONS lines into the imports they list, by slot. */
-export function parseImports(reply: ReplyValue): Map<number, ImportReport> {
-  const out = new Map<number, ImportReport>();
-  if (!Array.isArray(reply)) return out;
-  for (const line of reply) {
-    if (typeof line !== 'string' || !line.startsWith('import ')) continue;
-    const f = new Map<string, string>();
-    for (const m of line.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) f.set(m[1], m[2]);
-    const slot = Number(f.get('slot'));
-    const [keys] = (f.get('keys') ?? '0/0').split('/');
-    let error = f.get('error') ?? '';
-    if (error.startsWith('"')) {
-      try {
-        error = JSON.parse(error) as string;
-      } catch {
-        /* keep it quoted */
-      }
-    }
-    out.set(slot, { state: f.get('state') ?? '', mark: Number(f.get('mark') ?? 0), offset: Number(f.get('offset') ?? 0), keys: Number(keys), bytes: Number(f.get('bytes') ?? 0), error });
-  }
-  return out;
-}
 
 export interface MoverHost {
   /** A link to a node by id (null when the document does not name it). */
