@@ -139,8 +139,10 @@ export class SlotExport implements LendingWriter {
     this.state = 'closed';
     if (this.timer !== null) clearTimeout(this.timer);
     this.conn.close();
-    // The socket is destroyed: nothing of the encoding buffer is pending any more.
+    // The socket is destroyed: nothing of the encoding buffer is pending any more, nor of the
+    // buffers this export lent (reclaimed now, so the pool does not keep the export alive).
     this.buffers.give(this.out.buf);
+    this.buffers.reclaimSent();
     this.out.replace(Buffer.allocUnsafe(64));
     this.onClosed(this);
   }
