@@ -48,10 +48,18 @@ describe('geohash encoding', () => {
     const cellLat = (GEO_LAT_MAX - GEO_LAT_MIN) / 2 ** 26;
     fc.assert(
       fc.property(fc.double({ min: -180, max: 180, noNaN: true }), fc.double({ min: GEO_LAT_MIN, max: GEO_LAT_MAX, noNaN: true }), (lon, lat) => {
-        decodeScore(Number(scoreTextOf(lon, lat)));
+        const score = Number(scoreTextOf(lon, lat));
+        decodeScore(score);
+        // A longitude that rounds to 180 (one past the last cell) sets bit 53, and a double that
+        // large drops bit 0, the latitude's lowest bit: the stored cell is then one below in
+        // latitude (a carry stops at the longitude's zero bit 0), so its centre can be 1.5 cells
+        // away. redis-server 7.0.15 gives the same (GEOADD g 179.99999999999997 0.7128789198188674
+        // then GEOPOS: 180, 0.71287638509770801).
+        const latCells = score >= 2 ** 53 ? 1.5 : 1;
         assert.ok(Math.abs(decodedXY[0] - lon) <= cellLon, `lon ${lon} -> ${decodedXY[0]}`);
-        assert.ok(Math.abs(decodedXY[1] - lat) <= cellLat, `lat ${lat} -> ${decodedXY[1]}`);
+        assert.ok(Math.abs(decodedXY[1] - lat) <= latCells * cellLat, `lat ${lat} -> ${decodedXY[1]}`);
       }),
+      { examples: [[179.99999999999997, 0.7128789198188674]] },
     );
   });
 
