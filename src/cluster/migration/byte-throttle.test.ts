@@ -40,3 +40,17 @@ test('rejects a negative rate', () => {
     new ByteThrottle().rate = -1;
   }, RangeError);
 });
+
+test('waitMs: 0 while bytes are left, else the time the refill takes to pay the debt back', () => {
+  const t = new ByteThrottle();
+  assert.equal(t.waitMs(0), 0, 'no limit: never waits');
+  t.rate = 1000 * 1000; // 1 MB/s: 1,000 bytes a millisecond
+  const start = 1e6;
+  t.allows(start);
+  assert.equal(t.waitMs(start), 0);
+  t.spend(200 * 1000); // 64 KiB of burst at most, so ~135,000 bytes owed
+  const wait = t.waitMs(start);
+  assert.ok(wait > 130 && wait < 140, `wait ${wait}`);
+  assert.equal(t.allows(start + wait - 1), false);
+  assert.equal(t.allows(start + wait + 0.01), true);
+});

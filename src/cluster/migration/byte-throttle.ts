@@ -45,6 +45,13 @@ export class ByteThrottle {
     return this.tokens > 0;
   }
 
+  /** Milliseconds until allows() can be true again (0: it is now). */
+  waitMs(now = performance.now()): number {
+    if (this.bytesPerSec === 0) return 0;
+    this.refill(now);
+    return this.tokens > 0 ? 0 : ((1 - this.tokens) * 1000) / this.bytesPerSec;
+  }
+
   /** Bytes a copy step wrote. */
   spend(bytes: number): void {
     if (this.bytesPerSec !== 0) this.tokens -= bytes;

@@ -20,7 +20,8 @@
 // and then as its current state, which is also right. Setting a key to a state is idempotent.
 //
 // The copy is paced by the node's byte throttle (byte-throttle.ts) and by the importer's socket;
-// forwarded states are not: they follow the slot's writes as they happen. A step's bytes are
+// forwarded states are not: they follow the slot's writes as they happen. Steps come from the
+// node's one export pacer (export-pacer.ts), not from a timer per export. A step's bytes are
 // written from the buffer they were encoded in, lent to the socket until it has sent them
 // (lent-buffers.ts), not copied into a fresh buffer.
 //
@@ -35,6 +36,7 @@ import { StreamBuffer } from '../replication/stream-buffer.js';
 import { loadCommands, stateCommand } from '../replication/snapshot-encoding.js';
 import type { ByteThrottle } from './byte-throttle.js';
 import { BigKeyCopy, isBigKey } from './big-key-copy.js';
+import type { ExportPacer, PacedExport } from './export-pacer.js';
 import type { LentBuffers, LendingWriter } from './lent-buffers.js';
 
 /** What an export writes to: the importer's connection. */
@@ -62,7 +64,7 @@ const BIG_BYTES_PER_TURN = 512 * 1024;
 
 export type ExportState = 'copying' | 'streaming' | 'closed';
 
-export class SlotExport implements LendingWriter {
+export class SlotExport implements LendingWriter, PacedExport {
   state: ExportState = 'copying';
   /** Keys copied so far (not counting forwarded states), and bytes written in all. */
   keysCopied = 0;
@@ -79,7 +81,6 @@ export class SlotExport implements LendingWriter {
   private readonly out: StreamBuffer;
   private readonly stepIds = new Int32Array(IDS_PER_STEP);
   private flushScheduled = false;
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly slot: number,
@@ -90,6 +91,8 @@ export class SlotExport implements LendingWriter {
     private readonly throttle: ByteThrottle,
     /** Encoding buffers, shared by the node's exports. */
     private readonly buffers: LentBuffers,
+    /** Gives the node's exports their steps. */
+    private readonly pacer: ExportPacer,
   ) {
     this.out = new StreamBuffer(buffers.take(128 * 1024));
     const n = keyspace.countInSlot(slot);
@@ -97,7 +100,7 @@ export class SlotExport implements LendingWriter {
     let i = 0;
     for (let id = keyspace.slotFirstId(slot); id >= 0 && i < n; id = keyspace.slotNextId(id)) this.ids[i++] = id;
     conn.write(Buffer.from(`+EXPORT ${slot} ${n}\r\n`));
-    this.timer = setTimeout(() => this.step(), 0);
+    pacer.want(this);
   }
 
   /** Keys the slot held when the copy began. */
@@ -137,7 +140,7 @@ export class SlotExport implements LendingWriter {
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.pacer.forget(this);
     this.conn.close();
     // The socket is destroyed: nothing of the encoding buffer is pending any more, nor of the
     // buffers this export lent (reclaimed now, so the pool does not keep the export alive).
@@ -152,18 +155,20 @@ export class SlotExport implements LendingWriter {
     return this.state === 'closed' || this.bytesSent - end >= this.conn.pendingBytes;
   }
 
+  /** PacedExport: the next step copies (throttled), rather than finishing big keys for a mark. */
+  get throttledWork(): boolean {
+    return (this.state === 'copying' || this.big.size > 0) && this.markWritten === this.mark;
+  }
+
   /**
-   * One step: in the copy, up to KEYS_PER_TURN keys of the listed ids still live in the slot (big
-   * ones queued); then up to BIG_BYTES_PER_TURN of big keys' pieces.
+   * PacedExport: one step: in the copy, up to KEYS_PER_TURN keys of the listed ids still live in
+   * the slot (big ones queued); then up to BIG_BYTES_PER_TURN of big keys' pieces. Returns whether
+   * there is more to do.
    */
-  private step(): void {
-    this.timer = null;
-    if (this.state === 'closed') return;
+  step(): boolean {
+    if (this.state === 'closed') return false;
     const copying = this.state === 'copying';
-    if (this.conn.pendingBytes > SOCKET_HIGH || ((copying || this.big.size > 0) && this.markWritten === this.mark && !this.throttle.allows())) {
-      this.schedule();
-      return;
-    }
+    if (this.conn.pendingBytes > SOCKET_HIGH || (this.throttledWork && !this.throttle.allows())) return true;
     const ks = this.keyspace;
     const out = this.out;
     const start = out.length;
@@ -205,7 +210,7 @@ export class SlotExport implements LendingWriter {
     }
     if (this.big.size === 0 && this.markWritten < this.mark) this.writeMarks();
     this.flush();
-    if (this.state === 'copying' || this.big.size > 0) this.schedule();
+    return this.state === 'copying' || this.big.size > 0;
   }
 
   /** Writes the marks asked for since the last one written. */
@@ -215,7 +220,7 @@ export class SlotExport implements LendingWriter {
   }
 
   private schedule(): void {
-    if (this.timer === null && this.state !== 'closed') this.timer = setTimeout(() => this.step(), 1);
+    if (this.state !== 'closed') this.pacer.want(this);
   }
 
   private scheduleFlush(): void {
