@@ -22,6 +22,7 @@ import { SlotExport, type ExportConnection } from '../cluster/migration/slot-exp
 import { SlotImport, type ImportHost } from '../cluster/migration/slot-import.js';
 import { ByteThrottle } from '../cluster/migration/byte-throttle.js';
 import { LentBuffers } from '../cluster/migration/lent-buffers.js';
+import { ExportPacer } from '../cluster/migration/export-pacer.js';
 import { SLOT_COUNT } from '../cluster/slot.js';
 import { internalClient, type Client } from './client.js';
 import type { ServerCore } from './server-core.js';
@@ -29,6 +30,13 @@ import type { LinkSecurity } from '../util/link-security.js';
 
 /** Keys of a moved-away slot deleted per step (a step about every millisecond). */
 const CLEANUP_KEYS_PER_STEP = 256;
+/**
+ * Imports copying at once; the rest of a batch's wait their turn. The source's byte throttle
+ * lets one export's bytes through at a time anyway, so more at once only opened their
+ * connections together (a burst of accepts on the source and of dials here at every batch's
+ * start) and kept more exports waiting on the throttle.
+ */
+const COPYING_IMPORTS = 4;
 
 /** A held client's reply: none (its command runs again). */
 function noReply(): void {}
@@ -49,6 +57,10 @@ export class NodeMigration implements ImportHost {
   readonly throttle: ByteThrottle;
   /** The exports' encoding buffers, reused once their sockets sent them. */
   private readonly exportBuffers = new LentBuffers();
+  private readonly exportPacer: ExportPacer;
+  /** Imports started and still copying, and those waiting for one of them to end (in order). */
+  private readonly copying = new Set<SlotImport>();
+  private readonly waitingImports: SlotImport[] = [];
   /**
    * Keys and bytes copied by the exports and imports that have ended (a metric: add the running
    * ones' for the total moved). Each is added once, when it leaves `exports` or `imports`.
@@ -62,6 +74,7 @@ export class NodeMigration implements ImportHost {
   ) {
     this.importClient = internalClient('slot-import');
     this.throttle = new ByteThrottle(() => node.config.int('migration-rate'));
+    this.exportPacer = new ExportPacer(this.throttle);
   }
 
   /** Whether any slot is being exported (writes then check their keys' slots). */
@@ -96,7 +109,7 @@ export class NodeMigration implements ImportHost {
       // The pause ends when this node applies a topology without the slot, when the mover
       // resumes it (SLOTPAUSE 0), or at its deadline.
       node.rewireKeyRemoved();
-    }, this.throttle, this.exportBuffers);
+    }, this.throttle, this.exportBuffers, this.exportPacer);
     this.exports.set(slot, exp);
     node.rewireKeyRemoved();
     this.step('copy', slot, { side: 'source', to: client.addr, keys: exp.keysTotal }, `exporting slot ${slot} (${exp.keysTotal} keys) to ${client.addr}`);
@@ -195,7 +208,8 @@ export class NodeMigration implements ImportHost {
     this.dropSlotKeys(slot, Infinity);
     const imp = new SlotImport(slot, host, port, this, this.security());
     this.imports.set(slot, imp);
-    imp.start();
+    this.waitingImports.push(imp);
+    this.startImports();
     this.step('copy', slot, { side: 'target', from: `${host}:${port}` }, `importing slot ${slot} from ${host}:${port}`);
     return null;
   }
@@ -209,6 +223,21 @@ export class NodeMigration implements ImportHost {
     this.imports.delete(slot);
     this.startCleanup(slot);
     return true;
+  }
+
+  /** ImportHost: an import's copy is over; the next waiting one may start. */
+  copyEnded(imp: SlotImport): void {
+    if (this.copying.delete(imp)) this.startImports();
+  }
+
+  /** Starts waiting imports while fewer than COPYING_IMPORTS copy (a closed one is skipped). */
+  private startImports(): void {
+    while (this.copying.size < COPYING_IMPORTS && this.waitingImports.length > 0) {
+      const imp = this.waitingImports.shift()!;
+      if (imp.state !== 'connecting' || this.imports.get(imp.slot) !== imp) continue;
+      this.copying.add(imp);
+      imp.start();
+    }
   }
 
   /** Closes an import leaving `imports` and adds what it copied to `ended`. */

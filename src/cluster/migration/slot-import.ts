@@ -31,11 +31,13 @@ export interface ImportHost {
   /** This node's replication offset (what its replicas must reach to hold what was applied). */
   offset(): number;
   log(line: string): void;
+  /** The import's copy is over (it streams the slot's writes, failed or closed), once. */
+  copyEnded(imp: SlotImport): void;
 }
 
 /**
  * Parsers of finished imports, kept for the next ones: a move imports thousands of slots, each
- * on its own connection (32 at once in a batch), and a new parser grows its accumulation buffer
+ * on its own connection (a batch of 32, four copying at once), and a new parser grows its accumulation buffer
  * in fresh memory: page faults (~3 ms per MB on a VM) that cost the importer ~10% of its CPU
  * during an add-shard.
  */
@@ -67,6 +69,7 @@ export class SlotImport {
   private authPending = false;
   /** Called when the mark moves (the switch waits on it). */
   onMark: (() => void) | null = null;
+  private copyOver = false;
 
   constructor(
     readonly slot: number,
@@ -118,6 +121,13 @@ export class SlotImport {
     this.socket?.destroy();
     this.socket = null;
     this.releaseParser();
+    this.endCopy();
+  }
+
+  private endCopy(): void {
+    if (this.copyOver) return;
+    this.copyOver = true;
+    this.host.copyEnded(this);
   }
 
   private fail(message: string): void {
@@ -128,6 +138,7 @@ export class SlotImport {
     this.socket = null;
     this.releaseParser();
     this.host.log(`import of slot ${this.slot} from ${this.sourceHost}:${this.sourcePort} failed: ${message}`);
+    this.endCopy();
     this.onMark?.();
   }
 
@@ -192,7 +203,10 @@ export class SlotImport {
   private command(a: RequestParser): void {
     if (isWord(a, 0, 'corral') && a.argc >= 2) {
       if (isWord(a, 1, 'load')) this.keysCopied += this.host.load(a);
-      else if (isWord(a, 1, 'exported')) this.state = 'streaming';
+      else if (isWord(a, 1, 'exported')) {
+        this.state = 'streaming';
+        this.endCopy();
+      }
       else if (isWord(a, 1, 'mark') && a.argc === 3) {
         this.mark = Number(a.buf.toString('latin1', a.start[2], a.end[2]));
         this.markOffset = this.host.offset();
