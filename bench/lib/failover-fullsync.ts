@@ -50,8 +50,11 @@ export interface SyncRound {
   replicaKeys: number | null;
   fullSyncs: number | null;
   load?: Omit<SyncLoadResult, 'slices' | 'sendLag'> & { sendLagP99Us: number };
-  /** The sync window slice by slice: [ms since REPLICAOF, requests, p99 µs, max µs]. */
-  syncTimeline?: Array<[number, number, number, number]>;
+  /**
+   * The sync window slice by slice: [ms since REPLICAOF, requests, p99 µs, max µs, requests slower
+   * than twice the baseline's p99 (the target's line)].
+   */
+  syncTimeline?: Array<[number, number, number, number, number]>;
 }
 
 export interface SyncSummary {
@@ -81,14 +84,14 @@ function windowOf(res: SyncLoadResult, from: number, to: number): Window {
 }
 
 /** Each slice of [from, to]: where in the window the slow requests were sent. */
-function timelineOf(res: SyncLoadResult, from: number, to: number): Array<[number, number, number, number]> {
+function timelineOf(res: SyncLoadResult, from: number, to: number, slowUs: number): Array<[number, number, number, number, number]> {
   const first = Math.floor((from - res.originEpochMs) / res.sliceMs);
   const last = Math.floor((to - res.originEpochMs) / res.sliceMs);
-  const out: Array<[number, number, number, number]> = [];
+  const out: Array<[number, number, number, number, number]> = [];
   for (const [k, j] of res.slices) {
     if (k < first || k > last) continue;
     const h = LogHistogram.fromJSON(j);
-    out.push([Math.round(res.originEpochMs + k * res.sliceMs - from), h.total, h.quantile(0.99), h.max]);
+    out.push([Math.round(res.originEpochMs + k * res.sliceMs - from), h.total, h.quantile(0.99), h.max, h.countAbove(slowUs)]);
   }
   return out;
 }
@@ -137,7 +140,7 @@ async function oneSync(system: SystemName, primary: ServerProc, round: number, s
     rec.sync = windowOf(res, syncFrom, syncTo);
     rec.after = windowOf(res, syncTo + s.sliceMs, afterTo);
     rec.p99Ratio = rec.sync.p99Us / rec.baseline.p99Us;
-    rec.syncTimeline = timelineOf(res, syncFrom, syncTo);
+    rec.syncTimeline = timelineOf(res, syncFrom, syncTo, TARGET_SYNC_P99_RATIO * rec.baseline.p99Us);
     const { slices: _s, sendLag, ...rest } = res;
     rec.load = { ...rest, sendLagP99Us: LogHistogram.fromJSON(sendLag).quantile(0.99) };
     const dbsize = await query(replica.port, ['DBSIZE']).catch(() => null);

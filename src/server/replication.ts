@@ -27,6 +27,9 @@ import type { ServerCore } from './server-core.js';
 import { OffsetWaits } from './replication-wait.js';
 import { replicationInfo, writeRole } from './replication-report.js';
 
+/** The most keys a full copy's size hint (CORRAL RESERVE) makes room for in advance. */
+const MAX_RESERVED_KEYS = 1 << 26;
+
 /** What replication needs of its node (CorralNode implements it). */
 export interface ReplicationHost extends ServerCore {
   readonly blocking: Blocking;
@@ -234,6 +237,15 @@ export class NodeReplication implements ReplicaHost {
       keyspace.setStringBytes(b, args.start[i], args.end[i], b, args.start[i + 1], args.end[i + 1], at);
     }
     return (args.argc - 3) / 3;
+  }
+
+  reserve(args: CommandArgs): void {
+    const dbs = this.node.store.dbs;
+    const db = parseInteger(args.buf, args.start[2], args.end[2]);
+    const keys = parseInteger(args.buf, args.start[3], args.end[3]);
+    if (db === undefined || db < 0 || db >= dbs.length || keys === undefined || keys < 0) throw new Error('bad CORRAL RESERVE in the snapshot');
+    // A hint: past the bound the table grows as keys come, as it would without it.
+    dbs[db].reserve(Math.min(keys, MAX_RESERVED_KEYS));
   }
 
   resetDataset(): void {

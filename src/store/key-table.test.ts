@@ -22,7 +22,7 @@ function findByBytes(t: KeyTable, key: string): number {
   return t.findBytes(buf, 2, 2 + key.length);
 }
 
-type Op = { op: 'add' | 'del'; k: number } | { op: 'addRun'; from: number; n: number };
+type Op = { op: 'add' | 'del'; k: number } | { op: 'addRun'; from: number; n: number } | { op: 'reserve'; n: number };
 
 describe('KeyTable index', () => {
   test('behaves as a set through incremental growth, with inserts, removals and lookups mid-move', () => {
@@ -30,6 +30,7 @@ describe('KeyTable index', () => {
       { weight: 4, arbitrary: fc.record({ op: fc.constant('add' as const), k: fc.nat(3000) }) },
       { weight: 3, arbitrary: fc.record({ op: fc.constant('del' as const), k: fc.nat(3000) }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('addRun' as const), from: fc.nat(3000), n: fc.integer({ min: 1, max: 400 }) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('reserve' as const), n: fc.nat(5000) }) },
     );
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 120 }), (ops) => {
@@ -43,6 +44,7 @@ describe('KeyTable index', () => {
         for (const o of ops) {
           if (o.op === 'add') doAdd(o.k);
           else if (o.op === 'addRun') for (let k = o.from; k < o.from + o.n; k++) doAdd(k);
+          else if (o.op === 'reserve') t.reserve(o.n);
           else {
             const key = `key:${o.k}`;
             const id = model.get(key);
@@ -69,6 +71,25 @@ describe('KeyTable index', () => {
       }),
       { numRuns: 120 },
     );
+  });
+
+  test('reserve makes room at once: loading that many keys grows neither the columns nor the index', () => {
+    const t = new KeyTable(new SlabAllocator());
+    const grown: number[] = [];
+    t.onGrow = (n) => grown.push(n);
+    t.reserve(3000);
+    assert.deepEqual(grown, [3000]);
+    assert.equal(t.capacity, 3000);
+    const bytes = t.structureBytes;
+    assert.equal(bytes, 4096 * 4 + 3000 * 14, 'the index 3000 keys reach below 3/4 full: 4096 positions');
+    for (let i = 0; i < 3000; i++) add(t, `k${i}`);
+    assert.deepEqual(grown, [3000], 'the columns did not grow');
+    assert.equal(t.structureBytes, bytes, 'the index did not grow');
+    for (let i = 0; i < 3000; i += 7) assert.equal(t.keyString(findByBytes(t, `k${i}`)), `k${i}`);
+    add(t, 'one more');
+    assert.equal(t.capacity, 6000, 'past the reservation the columns double as before');
+    t.reserve(10);
+    assert.equal(t.capacity, 6000, 'a smaller reservation changes nothing');
   });
 
   test('a growth moves the old index a step at a time; its bytes count until the move ends', () => {

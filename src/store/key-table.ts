@@ -225,6 +225,33 @@ export class KeyTable {
     this.count = 0;
   }
 
+  /**
+   * Makes room for `keys` keys at once, as Redis's RDB loader does on RESIZEDB: the columns take
+   * that many ids and the index the size growth would reach for them, so a bulk load of that many
+   * keys (a replica's full copy) neither doubles the columns nor moves the index on the way. A
+   * table already that large is left as it is. The index is rebuilt at once: meant for an empty
+   * or small table, before the load.
+   */
+  reserve(keys: number): void {
+    if (keys > this.meta.length) {
+      const n = this.tightGrowth ? keys : Math.max(keys, this.meta.length * 2);
+      this.meta = copyInto(new Uint8Array(n), this.meta);
+      this.lfu = copyInto(new Uint8Array(n), this.lfu);
+      this.access = copyInto(new Uint32Array(n), this.access);
+      this.loc = copyInto(new Uint32Array(n), this.loc);
+      this.hash = copyInto(new Int32Array(n), this.hash);
+      if (this.onGrow !== null) this.onGrow(n);
+    }
+    let size = this.slots.length;
+    while (keys * 4 > size * 3) size *= 2;
+    if (size === this.slots.length) return;
+    while (this.oldSlots !== null) this.moveStep();
+    const old = this.slots;
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+    for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.place(old[i], this.hash[old[i] - 1]);
+  }
+
   /** Writes an item's header at loc and points cb/cw/co at it; returns the value's offset. */
   writeHeader(loc: number, keyLen: number, valueLen: number): number {
     this.locate(loc);

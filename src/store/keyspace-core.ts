@@ -450,6 +450,11 @@ export abstract class KeyspaceCore implements EntryHost {
     this.onKeyRemoved!(this.id, t.cb.subarray(start, start + t.cw[t.co >> 2]));
   }
 
+  /** Room for `keys` keys before a bulk load (KeyTable.reserve). */
+  reserve(keys: number): void {
+    this.table.reserve(keys);
+  }
+
   protected grow(capacity: number): void {
     this.ttl.grow(capacity);
     if (this.slotHead !== null) {

@@ -295,7 +295,7 @@ async function rawRdb(port: number): Promise<RdbFile> {
   }
 }
 
-test('replication: a corral replica gets plain strings in CORRAL LOAD bulks, any other replica an RDB file', async () => {
+test('replication: a corral replica gets the size of each database first, plain strings in CORRAL LOAD bulks, any other replica an RDB file', async () => {
   const p = await startCorral({});
   const pc = await RawConnection.connect(p.port);
   try {
@@ -307,9 +307,14 @@ test('replication: a corral replica gets plain strings in CORRAL LOAD bulks, any
     await pc.call('SELECT', 0);
 
     const bulk = await rawSnapshot(p.port);
+    // After the function libraries (FUNCTION RESTORE), the size hints (RDB's RESIZEDB): the
+    // replica sizes its key tables before the keys come.
+    assert.deepEqual(bulk[0]!.slice(0, 2), ['FUNCTION', 'RESTORE']);
+    const firstKey = bulk.findIndex((c, i) => i > 0 && (c[0] !== 'CORRAL' || c[1] !== 'RESERVE'));
+    assert.deepEqual(bulk.slice(1, firstKey), [['CORRAL', 'RESERVE', '0', '152'], ['CORRAL', 'RESERVE', '1', '1']]);
     const loaded = new Map<string, [string, string]>(); // key -> [value, expire-at]
     const dbOf = new Map<string, string>();
-    for (const cmd of bulk.filter((c) => c[0] === 'CORRAL')) {
+    for (const cmd of bulk.slice(firstKey).filter((c) => c[0] === 'CORRAL')) {
       assert.equal(cmd[1], 'LOAD');
       assert.equal((cmd.length - 3) % 3, 0, `CORRAL LOAD of ${cmd.length} words`);
       assert.ok((cmd.length - 3) / 3 <= 64, 'at most 64 keys a command');

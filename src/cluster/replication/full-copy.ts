@@ -1,6 +1,7 @@
-// One corral replica's full copy, sent by its primary: every live key as a command (CORRAL LOAD
-// bulks of plain strings for a replica that announced `capa corral-load`, SET/RESTORE otherwise),
-// then `CORRAL SYNCEND`, then the stream the primary buffered for the replica meanwhile, after
+// One corral replica's full copy, sent by its primary: for a replica that announced `capa
+// corral-load`, first `CORRAL RESERVE <db> <keys>` for each database that has keys (a size hint,
+// as RDB's RESIZEDB), then every live key as a command (CORRAL LOAD bulks of plain strings for
+// such a replica, SET/RESTORE otherwise), then `CORRAL SYNCEND`, then the stream the primary buffered for the replica meanwhile, after
 // which the replica is online. The protocol and why the copy is consistent: source.ts.
 //
 // Paced. Each step does at most SNAPSHOT_KEYS_PER_STEP keys or SNAPSHOT_STEP_MS of work, then the
@@ -57,6 +58,8 @@ export class FullCopy {
   private cursor = 0;
   private keys = 0;
   private readonly startedAt = performance.now();
+  /** The size hints (CORRAL RESERVE) were written. */
+  private reserved = false;
   /** SYNCEND was written: steps now send the stream buffered meanwhile. */
   private ended = false;
   /** How many of the peer's pending buffers were sent. */
@@ -115,6 +118,13 @@ export class FullCopy {
     const dbs = this.host.store.dbs;
     const bulk = this.peer.conn.bulkLoad;
     let lastDb = -1;
+    if (!this.reserved) {
+      // First, as RDB's RESIZEDB: how many keys each database is about to get, so that the
+      // replica sizes its key table once instead of doubling it and moving its index all the
+      // way through the copy (some 8% of its work at 1M keys).
+      this.reserved = true;
+      if (bulk) for (let db = 0; db < dbs.length; db++) if (dbs[db].size > 0) out.strings('CORRAL', 'RESERVE', String(db), String(dbs[db].size));
+    }
     while (this.db < dbs.length && performance.now() < deadline) {
       const keyspace = dbs[this.db];
       const db = this.db;

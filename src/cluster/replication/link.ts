@@ -31,6 +31,8 @@ export interface ReplicaHost {
   load(args: CommandArgs): number;
   /** A full copy starts: drop every key. */
   resetDataset(): void;
+  /** The snapshot's `CORRAL RESERVE <db> <keys>`: how many keys database db is about to get. */
+  reserve(args: CommandArgs): void;
   /** A stream command arrived: its bytes as received (buf[start, end)), for this node's own backlog. */
   applied(buf: Buffer, start: number, end: number, offset: number): void;
   /** The link's state changed (INFO, LOADING replies, the control plane's reports). */
@@ -350,6 +352,7 @@ export class ReplicationLink {
         return;
       }
       if (isWord(a, 0, 'corral') && a.argc >= 3 && isWord(a, 1, 'load')) this.syncKeys += this.host.load(a);
+      else if (isWord(a, 0, 'corral') && a.argc === 4 && isWord(a, 1, 'reserve')) this.host.reserve(a);
       else {
         this.host.apply(a);
         if (!isWord(a, 0, 'select')) this.syncKeys++;

@@ -26,8 +26,9 @@
 // Redis-format RDB file of the dataset instead, taken at once (ReplicaConnection.rdb,
 // server/replica-rdb.ts), then the same stream from the file's offset on.
 //
-// A replica that announces `REPLCONF capa corral-load` (corral's own) gets the snapshot's plain
-// string keys in bulk: `CORRAL LOAD <db> <key> <value> <expire-at-ms or 0> ...`, up to 64 keys
+// A replica that announces `REPLCONF capa corral-load` (corral's own) gets each database's key
+// count first (`CORRAL RESERVE <db> <keys>`: it sizes its key table once), then the snapshot's
+// plain string keys in bulk: `CORRAL LOAD <db> <key> <value> <expire-at-ms or 0> ...`, up to 64 keys
 // a command, which it stores directly; other keys still come as SET/RESTORE. This is the
 // snapshot's bulk of work on both sides, and both share the machine's cores with the clients.
 
