@@ -233,15 +233,7 @@ export class KeyTable {
    * or small table, before the load.
    */
   reserve(keys: number): void {
-    if (keys > this.meta.length) {
-      const n = this.tightGrowth ? keys : Math.max(keys, this.meta.length * 2);
-      this.meta = copyInto(new Uint8Array(n), this.meta);
-      this.lfu = copyInto(new Uint8Array(n), this.lfu);
-      this.access = copyInto(new Uint32Array(n), this.access);
-      this.loc = copyInto(new Uint32Array(n), this.loc);
-      this.hash = copyInto(new Int32Array(n), this.hash);
-      if (this.onGrow !== null) this.onGrow(n);
-    }
+    if (keys > this.meta.length) this.resizeColumns(this.tightGrowth ? keys : Math.max(keys, this.meta.length * 2));
     let size = this.slots.length;
     while (keys * 4 > size * 3) size *= 2;
     if (size === this.slots.length) return;
@@ -355,7 +347,11 @@ export class KeyTable {
    */
   private growColumns(): void {
     const len = this.meta.length;
-    const n = this.tightGrowth ? len + Math.max(INITIAL_IDS, len >>> 3) : len * 2;
+    this.resizeColumns(this.tightGrowth ? len + Math.max(INITIAL_IDS, len >>> 3) : len * 2);
+  }
+
+  /** Columns of n ids (n at least the current length), the current ones copied in. */
+  private resizeColumns(n: number): void {
     this.meta = copyInto(new Uint8Array(n), this.meta);
     this.lfu = copyInto(new Uint8Array(n), this.lfu);
     this.access = copyInto(new Uint32Array(n), this.access);
