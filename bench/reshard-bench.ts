@@ -235,7 +235,10 @@ async function measure(p: Prepared, rate: number, basis: string, s: Settings, ks
         `after ${ms(a.p50Us)}/${ms(a.p99Us)}/${ms(a.p999Us)}; p99 during/before x${fmt(rec.p99Ratio, 2)}; max during ${ms(d.maxUs)} ms; ` +
         `client errors ${rec.clientErrors}${rec.misses > 0 ? `, GET misses ${rec.misses}` : ''}; ` +
         `cores during: old ${fmt(d.cores.old, 2)}, new ${fmt(d.cores.new, 2)}, load ${fmt(d.cores.load, 2)}, other ${fmt(d.cores.other, 2)}; ` +
-        `load send lag p99 before/during ${ms(b.sendLagP99Us)}/${ms(d.sendLagP99Us)} ms`,
+        `load send lag p99 before/during ${ms(b.sendLagP99Us)}/${ms(d.sendLagP99Us)} ms; ` +
+        `during: requests over 5 ms of service ${fmt(d.slowOnMovedSlots + d.slowOnOtherSlots)} ` +
+        `(${fmt((100 * d.slowOnMovedSlots) / Math.max(1, d.onMovedSlots), 2)}% of those on moved slots, ` +
+        `${fmt((100 * d.slowOnOtherSlots) / Math.max(1, d.requests - d.onMovedSlots), 2)}% on the others), ioredis slot refreshes ${d.refreshes}`,
     );
     if (rec.clientErrors > 0) for (const e of res.firstErrors.slice(0, 5)) say(`  error: ${e}`);
   } catch (err) {

@@ -22,12 +22,16 @@
 //   exit
 // Per phase: latency and service histograms (µs), issued / ok / errors / misses (GET of a loaded
 // key answered nil: the key was not where the client was sent) / unanswered, and the error
-// messages with counts. Per second of the run: issued, errors, misses, p50 / p99 / max latency.
+// messages with counts, ioredis's slot-map refreshes, and the requests over 5 ms of service split
+// by whether their slot moved (PhaseStats). Per second of the run: issued, errors, misses, p50 /
+// p99 / max latency.
 
+import { writeFileSync } from 'node:fs';
 import { Cluster, type ClusterOptions } from 'ioredis';
 import { keyName } from './resp.js';
 import { valueSizeOf } from './reshard-keys.js';
 import { LogHistogram, type HistogramJSON } from './log-histogram.js';
+import { keySlot, SLOT_COUNT } from '../../src/cluster/slot.js';
 
 export interface LoadInit {
   seeds: number[];
@@ -76,6 +80,15 @@ export interface PhaseStats {
   sendLag: HistogramJSON;
   /** Error message (digits collapsed) -> count. */
   errorKinds: Record<string, number>;
+  /** Slot-map refreshes ioredis completed in the phase ('refresh' events: one CLUSTER SLOTS each). */
+  refreshes: number;
+  /** Requests whose service time (completion - issue) was over SLOW_SERVICE_US, split by whether
+   *  their key's slot changed owner between the open loop's start and its end (as ioredis saw
+   *  the slot map), and all requests on such slots: slow requests concentrated on moved slots
+   *  point at the move's own steps (pause, redirections), spread ones at the machine. */
+  slowOnMovedSlots: number;
+  slowOnOtherSlots: number;
+  onMovedSlots: number;
 }
 
 export interface SecondStats {
@@ -128,10 +141,14 @@ function send(msg: FromReshardLoad): void {
   process.send?.(msg);
 }
 
+/** The slot of the key of the last request() made. */
+let lastSlot = 0;
+
 /** One request of the mix; resolves with 'ok' | 'miss', rejects with ioredis's error. */
 function request(c: Cluster, o: LoadInit): Promise<'ok' | 'miss'> {
   const id = Math.floor(rand() * o.keys);
   const key = keyName(id);
+  lastSlot = keySlot(key);
   if (rand() < o.setRatio) {
     return c.set(key, value.subarray(0, valueSizeOf(id, o.minSize, o.maxSize))).then(() => 'ok' as const);
   }
@@ -207,7 +224,21 @@ interface PhaseAcc {
   service: LogHistogram;
   sendLag: LogHistogram;
   errorKinds: Map<string, number>;
+  refreshes: number;
+  /** Requests per slot, and slow requests per slot (see PhaseStats.slowOnMovedSlots). */
+  perSlot: Uint32Array;
+  slowPerSlot: Uint32Array;
 }
+
+const SLOW_SERVICE_US = 5000;
+/**
+ * With CORRAL_BENCH_SLOW_LOG=<dir>: every slow request's [issue, completion] (ms since the open
+ * loop's start) and the node it went to, written to <dir>/slowlog-<pid>.json at stop with
+ * `t0HrUs` (the start on the monotonic clock, in µs, as `--cpu-prof` profiles count time), to
+ * line slow requests up with the nodes' profiles. A diagnosis aid; off by default.
+ */
+const SLOW_LOG_DIR = process.env.CORRAL_BENCH_SLOW_LOG;
+const slowLog: [number, number, string][] = [];
 
 interface SecondAcc {
   phase: string;
@@ -234,11 +265,21 @@ function start(rate: number): number {
     const p: PhaseAcc = {
       name, fromEpochMs: now, toEpochMs: NaN, issued: 0, ok: 0, errors: 0, misses: 0, outstanding: 0,
       latency: new LogHistogram(), service: new LogHistogram(), sendLag: new LogHistogram(), errorKinds: new Map(),
+      refreshes: 0, perSlot: new Uint32Array(SLOT_COUNT), slowPerSlot: new Uint32Array(SLOT_COUNT),
     };
     phases.push(p);
     return p;
   };
   let cur = newPhase('warmup');
+  const ownerAt = (): string[] => {
+    const slots = (c as unknown as { slots: (string[] | undefined)[] }).slots;
+    return Array.from({ length: SLOT_COUNT }, (_, i) => slots[i]?.[0] ?? '');
+  };
+  const ownersAtStart = ownerAt();
+  const onRefresh = (): void => {
+    cur.refreshes++;
+  };
+  c.on('refresh', onRefresh);
   let issued = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -264,9 +305,17 @@ function start(rate: number): number {
       sec.issued++;
       ph.sendLag.record((now - sched) * 1000);
       const issuedAt = now;
-      request(c, o).then(
+      const p = request(c, o);
+      const slot = lastSlot;
+      ph.perSlot[slot]++;
+      const owner = (c as unknown as { slots: (string[] | undefined)[] }).slots[slot]?.[0] ?? '';
+      p.then(
         (kind) => {
           const t = performance.now();
+          if ((t - issuedAt) * 1000 > SLOW_SERVICE_US) {
+            ph.slowPerSlot[slot]++;
+            if (SLOW_LOG_DIR !== undefined && slowLog.length < 100_000) slowLog.push([Math.round(issuedAt - t0), Math.round(t - t0), owner]);
+          }
           ph.outstanding--;
           ph.latency.record((t - sched) * 1000);
           ph.service.record((t - issuedAt) * 1000);
@@ -306,12 +355,30 @@ function start(rate: number): number {
       while (phases.some((p) => p.outstanding > 0) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       let unanswered = 0;
       for (const p of phases) unanswered += p.outstanding;
+      c.off('refresh', onRefresh);
+      if (SLOW_LOG_DIR !== undefined) {
+        const t0HrUs = Number(process.hrtime.bigint() / 1000n) - (performance.now() - t0) * 1000;
+        const phaseTimes = phases.map((p) => [p.name, p.fromEpochMs - originEpochMs, p.toEpochMs - originEpochMs]);
+        writeFileSync(`${SLOW_LOG_DIR}/slowlog-${process.pid}.json`, JSON.stringify({ t0Epoch: originEpochMs, t0HrUs, phases: phaseTimes, slowLog }));
+      }
+      const ownersAtEnd = ownerAt();
+      const split = (p: PhaseAcc): { slowOnMovedSlots: number; slowOnOtherSlots: number; onMovedSlots: number } => {
+        const r = { slowOnMovedSlots: 0, slowOnOtherSlots: 0, onMovedSlots: 0 };
+        for (let i = 0; i < SLOT_COUNT; i++) {
+          if (ownersAtStart[i] !== ownersAtEnd[i]) {
+            r.slowOnMovedSlots += p.slowPerSlot[i]!;
+            r.onMovedSlots += p.perSlot[i]!;
+          } else r.slowOnOtherSlots += p.slowPerSlot[i]!;
+        }
+        return r;
+      };
       return {
         rate, originEpochMs, issued, unanswered, clusterEvents: { ...clusterEvents }, firstErrors,
         phases: phases.map((p) => ({
           name: p.name, fromEpochMs: p.fromEpochMs, toEpochMs: p.toEpochMs, issued: p.issued, ok: p.ok, errors: p.errors,
           misses: p.misses, unanswered: p.outstanding, latency: p.latency.toJSON(), service: p.service.toJSON(),
           sendLag: p.sendLag.toJSON(), errorKinds: Object.fromEntries(p.errorKinds),
+          refreshes: p.refreshes, ...split(p),
         })),
         seconds: [...seconds.entries()].sort((a, b) => a[0] - b[0]).map(([s, a]) => ({
           s, phase: a.phase, issued: a.issued, errors: a.errors, misses: a.misses,

@@ -25,6 +25,12 @@ export interface WindowStats {
   serviceP99Us: number;
   sendLagP99Us: number;
   errorKinds: Record<string, number>;
+  /** ioredis slot-map refreshes, and slow requests (service over 5 ms) on moved / other slots
+   *  (PhaseStats). */
+  refreshes: number;
+  slowOnMovedSlots: number;
+  slowOnOtherSlots: number;
+  onMovedSlots: number;
   /** Cores used in the window: the old shards' processes, the new node, the load generator, everything else. */
   cores: { old: number; new: number; load: number; other: number };
 }
@@ -119,5 +125,7 @@ export function windowOf(p: PhaseStats | undefined, cpu: WindowStats['cores']): 
     serviceP99Us: LogHistogram.fromJSON(p.service).quantile(0.99),
     sendLagP99Us: LogHistogram.fromJSON(p.sendLag).quantile(0.99),
     errorKinds: p.errorKinds, cores: cpu,
+    refreshes: p.refreshes, slowOnMovedSlots: p.slowOnMovedSlots, slowOnOtherSlots: p.slowOnOtherSlots,
+    onMovedSlots: p.onMovedSlots,
   };
 }

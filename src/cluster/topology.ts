@@ -8,6 +8,7 @@
 
 import { createHash } from 'node:crypto';
 import { SLOT_COUNT } from './slot.js';
+import { firstOverlap, sortedRanges, type SlotRange } from './slot-ranges.js';
 
 export interface TopologyNodeDoc {
   /** 40 hex characters, as Redis Cluster node ids (see nodeIdFor). */
@@ -82,9 +83,20 @@ export class TopologyError extends Error {
 /** No shard owns the slot. */
 export const UNASSIGNED = 0xffff;
 
+/** Ids computed (the controller asks for every member's on each 25 ms tick); bounded. */
+const nodeIds = new Map<string, string>();
+const NODE_ID_CACHE = 4096;
+
 /** A node id derived from its address, so that every node and tool computes the same one. */
 export function nodeIdFor(host: string, port: number): string {
-  return createHash('sha1').update(`corral-node ${host}:${port}`).digest('hex');
+  const address = `${host}:${port}`;
+  let id = nodeIds.get(address);
+  if (id === undefined) {
+    id = createHash('sha1').update(`corral-node ${address}`).digest('hex');
+    if (nodeIds.size >= NODE_ID_CACHE) nodeIds.clear();
+    nodeIds.set(address, id);
+  }
+  return id;
 }
 
 const ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -133,7 +145,6 @@ export function parseTopology(input: unknown): TopologyDoc {
     shards.push({ id: o.id as string, weight: weight as number, primary: o.primary as string, replicas: replicas as string[] });
   }
   const slots: Array<[number, number, string]> = [];
-  const taken = new Uint8Array(SLOT_COUNT);
   for (const r of d.slots as unknown[]) {
     if (!Array.isArray(r) || r.length !== 3) fail('a slot range is [start, end, shardId]');
     const [start, end, shard] = r as unknown[];
@@ -141,12 +152,11 @@ export function parseTopology(input: unknown): TopologyDoc {
       fail(`bad slot range ${JSON.stringify(r)}`);
     }
     if (typeof shard !== 'string' || !shardIds.has(shard)) fail(`slot range ${JSON.stringify(r)}: unknown shard`);
-    for (let i = start as number; i <= (end as number); i++) {
-      if (taken[i]) fail(`slot ${i} is assigned twice`);
-      taken[i] = 1;
-    }
     slots.push([start as number, end as number, shard as string]);
   }
+  // Overlaps by ranges, not slot by slot (cluster/slot-ranges.ts says why).
+  const twice = firstOverlap(sortedRanges(slots));
+  if (twice >= 0) fail(`slot ${twice} is assigned twice`);
   const migrating: SlotMigrationDoc[] = [];
   for (const m of (d.migrating ?? []) as unknown[]) {
     const o = m as Record<string, unknown>;
@@ -173,18 +183,15 @@ function parsePlan(input: unknown, shardIds: ReadonlySet<string>, fail: (why: st
   if (!Number.isFinite(o.startedAt)) fail('plan: bad startedAt');
   if (!Array.isArray(o.moves)) fail('plan: moves must be an array');
   const moves: Array<[number, number, string]> = [];
-  const seen = new Uint8Array(SLOT_COUNT);
   for (const r of o.moves as unknown[]) {
     if (!Array.isArray(r) || r.length !== 3) fail('plan: a move is [start, end, shardId]');
     const [start, end, shard] = r as unknown[];
     if (!Number.isInteger(start) || !Number.isInteger(end) || (start as number) < 0 || (end as number) >= SLOT_COUNT || (start as number) > (end as number)) fail(`plan: bad move ${JSON.stringify(r)}`);
     if (typeof shard !== 'string' || !shardIds.has(shard)) fail(`plan: move ${JSON.stringify(r)} names an unknown shard`);
-    for (let i = start as number; i <= (end as number); i++) {
-      if (seen[i]) fail(`plan: slot ${i} moves twice`);
-      seen[i] = 1;
-    }
     moves.push([start as number, end as number, shard as string]);
   }
+  const twice = firstOverlap(sortedRanges(moves));
+  if (twice >= 0) fail(`plan: slot ${twice} moves twice`);
   if (o.retire !== undefined && (typeof o.retire !== 'string' || !shardIds.has(o.retire))) fail('plan: retire names an unknown shard');
   const plan: ReshardPlanDoc = { id: o.id as string, kind: o.kind as ReshardPlanDoc['kind'], paused: o.paused as boolean, rate: o.rate as number, moves, total: o.total as number, startedAt: o.startedAt as number };
   if (o.retire !== undefined) plan.retire = o.retire as string;
@@ -210,6 +217,9 @@ export class Topology {
   /** Index of the shard a node belongs to. */
   readonly shardOfNode = new Map<string, number>();
   readonly assignedSlots: number;
+  private indexRanges: Array<[number, number, number]> | null = null;
+  /** The document's slot ranges sorted by start, owners by shard id (cluster/slot-ranges.ts). */
+  readonly ranges: Array<SlotRange<string>>;
 
   constructor(readonly doc: TopologyDoc) {
     this.epoch = doc.epoch;
@@ -230,6 +240,7 @@ export class Topology {
       assigned += end - start + 1;
     }
     this.assignedSlots = assigned;
+    this.ranges = sortedRanges(doc.slots);
   }
 
   get fullCoverage(): boolean {
@@ -242,7 +253,9 @@ export class Topology {
   }
 
   /** Contiguous runs of slots with one owner, in slot order: [start, end, shardIndex]. */
-  slotRanges(): Array<[number, number, number]> {
+  slotRanges(): ReadonlyArray<readonly [number, number, number]> {
+    // Once per topology: CLUSTER SLOTS / SHARDS / NODES ask for it, clients after every MOVED.
+    if (this.indexRanges !== null) return this.indexRanges;
     const out: Array<[number, number, number]> = [];
     const t = this.slotShard;
     let start = 0;
@@ -252,6 +265,7 @@ export class Topology {
         start = i;
       }
     }
+    this.indexRanges = out;
     return out;
   }
 

@@ -15,7 +15,8 @@
 // util/link-security.ts). etcd takes its own credentials, from the endpoints' user:password@.
 
 import { performance } from 'node:perf_hooks';
-import { Topology, UNASSIGNED, type TopologyDoc, type TopologyNodeDoc } from '../cluster/topology.js';
+import type { TopologyDoc, TopologyNodeDoc } from '../cluster/topology.js';
+import { ownerChanges, sortedRanges } from '../cluster/slot-ranges.js';
 import type { Coordinator, CoordinatorLease, MemberRecord } from './coordinator.js';
 import { ControlLink, ControlLinkError, probeNode } from './control-link.js';
 import { Controller, type RenewalReport } from './controller.js';
@@ -64,17 +65,19 @@ export function newOwnersOfMine(current: TopologyDoc, next: TopologyDoc, myId: s
   const ids = new Set<string>();
   const successor = next.shards.find((s) => s.id === mine.id)?.primary;
   if (successor !== undefined && successor !== myId) ids.add(successor);
-  const before = new Topology(current);
-  const after = new Topology(next);
-  const myIndex = current.shards.indexOf(mine);
-  for (let slot = 0; slot < before.slotShard.length; slot++) {
-    if (before.slotShard[slot] !== myIndex) continue;
-    const to = after.slotShard[slot];
-    if (to === UNASSIGNED || next.shards[to].id === mine.id) continue;
-    ids.add(next.shards[to].primary);
+  // By ranges (cluster/slot-ranges.ts): every node runs this at each switch of a slot move.
+  const primaryOf = new Map(next.shards.map((s) => [s.id, s.primary]));
+  for (const [, , from, to] of ownerChanges(sortedRanges(current.slots), sortedRanges(next.slots), sameShard)) {
+    if (from !== mine.id || to === null) continue;
+    const primary = primaryOf.get(to);
+    if (primary !== undefined) ids.add(primary);
   }
   ids.delete(myId);
   return [...ids].map((id) => next.nodes.find((n) => n.id === id)).filter((n): n is TopologyNodeDoc => n !== undefined);
+}
+
+function sameShard(a: string, b: string): boolean {
+  return a === b;
 }
 
 /**

@@ -12,6 +12,7 @@ import { CMD_WRITE, type Command } from '../commands/table.js';
 import type { CommandArgs } from '../protocol/request-parser.js';
 import { keySlotOf } from '../cluster/slot.js';
 import { Topology, UNASSIGNED, nodeIdFor, type TopologyDoc } from '../cluster/topology.js';
+import { ownerChanges } from '../cluster/slot-ranges.js';
 import type { QueuedCommand } from './client.js';
 import type { Logger } from '../util/log.js';
 
@@ -163,10 +164,14 @@ export interface TopologyPlace {
   isPrimary: boolean;
 }
 
+function sameShard(a: string, b: string): boolean {
+  return a === b;
+}
+
 /**
  * Logs a document just applied (docs/operations.md#logs): topology.changed, and
- * failover.promoted / failover.demoted when it changed this node's role in its shard. Runs once
- * per document (rare), so the slot comparison over all 16384 slots is affordable.
+ * failover.promoted / failover.demoted when it changed this node's role in its shard. Runs on
+ * every node at each switch of a slot move, so the slots moved are counted by ranges.
  */
 export function logTopologyApplied(logger: Logger, before: TopologyPlace, cluster: ClusterState): void {
   const next = cluster.topology!;
@@ -177,8 +182,7 @@ export function logTopologyApplied(logger: Logger, before: TopologyPlace, cluste
   let slotsMoved: number | undefined;
   if (prev !== null) {
     slotsMoved = 0;
-    const idOf = (t: Topology, slot: number): string => (t.slotShard[slot] === UNASSIGNED ? '' : t.doc.shards[t.slotShard[slot]].id);
-    for (let slot = 0; slot < next.slotShard.length; slot++) if (idOf(prev, slot) !== idOf(next, slot)) slotsMoved++;
+    for (const [start, end] of ownerChanges(prev.ranges, next.ranges, sameShard)) slotsMoved += end - start + 1;
   }
   logger.info(
     { event: 'topology.changed', epoch: doc.epoch, previousEpoch: prev?.epoch ?? 0, shards: doc.shards.length, nodes: doc.nodes.length, slotsMoved, role, shard: shardId || undefined },
