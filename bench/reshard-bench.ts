@@ -234,7 +234,7 @@ async function measure(p: Prepared, rate: number, basis: string, s: Settings, ks
       `p50/p99/p99.9 ms before ${ms(b.p50Us)}/${ms(b.p99Us)}/${ms(b.p999Us)}, during ${ms(d.p50Us)}/${ms(d.p99Us)}/${ms(d.p999Us)}, ` +
         `after ${ms(a.p50Us)}/${ms(a.p99Us)}/${ms(a.p999Us)}; p99 during/before x${fmt(rec.p99Ratio, 2)}; max during ${ms(d.maxUs)} ms; ` +
         `client errors ${rec.clientErrors}${rec.misses > 0 ? `, GET misses ${rec.misses}` : ''}; ` +
-        `cores during: old ${fmt(d.cores.old, 2)}, new ${fmt(d.cores.new, 2)}, load ${fmt(d.cores.load, 2)}, other ${fmt(d.cores.other, 2)}; ` +
+        `cores during: old ${fmt(d.cores.old, 2)}, new ${fmt(d.cores.new, 2)}, load ${fmt(d.cores.load, 2)}, harness ${fmt(d.cores.harness, 2)}, other ${fmt(d.cores.other, 2)}; ` +
         `load send lag p99 before/during ${ms(b.sendLagP99Us)}/${ms(d.sendLagP99Us)} ms; ` +
         `during: requests over 5 ms of service ${fmt(d.slowOnMovedSlots + d.slowOnOtherSlots)} ` +
         `(${fmt((100 * d.slowOnMovedSlots) / Math.max(1, d.onMovedSlots), 2)}% of those on moved slots, ` +

@@ -31,8 +31,9 @@ export interface WindowStats {
   slowOnMovedSlots: number;
   slowOnOtherSlots: number;
   onMovedSlots: number;
-  /** Cores used in the window: the old shards' processes, the new node, the load generator, everything else. */
-  cores: { old: number; new: number; load: number; other: number };
+  /** Cores used in the window: the old shards' processes, the new node, the load generator, this
+   *  harness, everything else. */
+  cores: { old: number; new: number; load: number; harness: number; other: number };
 }
 
 export interface RunRecord {
@@ -110,7 +111,7 @@ export function snap(sys: ReshardSystem, load: ReshardLoad): CpuSnap {
 export function cores(a: CpuSnap, b: CpuSnap): WindowStats['cores'] {
   const us = (b.at - a.at) * 1000;
   const c = (k: keyof CpuSnap): number => (b[k] - a[k]) / us;
-  return { old: c('old'), new: c('new'), load: c('load'), other: Math.max(0, c('machine') - c('old') - c('new') - c('load') - c('self')) };
+  return { old: c('old'), new: c('new'), load: c('load'), harness: c('self'), other: Math.max(0, c('machine') - c('old') - c('new') - c('load') - c('self')) };
 }
 
 export function windowOf(p: PhaseStats | undefined, cpu: WindowStats['cores']): WindowStats {
