@@ -41,6 +41,7 @@ import { ReshardLoad } from './lib/reshard-load.js';
 import type { OpenResult, PhaseStats } from './lib/reshard-load-worker.js';
 import { CorralReshardCluster, type ReshardSystem } from './lib/reshard-clusters.js';
 import { RedisReshardCluster } from './lib/reshard-redis-cluster.js';
+import { infoOf } from './lib/cluster-state.js';
 import { parseSettings, type Settings, type Variant } from './lib/reshard-settings.js';
 import { cores, snap, windowOf, type RunRecord } from './lib/reshard-records.js';
 import { mb, ms, summarize, tables, targets } from './lib/reshard-summary.js';
@@ -163,6 +164,23 @@ async function prepare(v: Variant, round: number, s: Settings, ks: Keyspace, reg
   return p;
 }
 
+/**
+ * MOVED / ASK / TRYAGAIN replies the nodes sent (INFO errorstats, summed; both systems count
+ * them there), so that the redirections a move costs its clients are seen beside its latency.
+ */
+async function redirectCounts(ports: number[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = { MOVED: 0, ASK: 0, TRYAGAIN: 0 };
+  for (const port of ports) {
+    try {
+      const f = await infoOf(port, 'errorstats');
+      for (const code of Object.keys(out)) out[code] += Number(/count=(\d+)/.exec(f[`errorstat_${code}`] ?? '')?.[1] ?? 0);
+    } catch {
+      /* a node not answering: counted as none */
+    }
+  }
+  return out;
+}
+
 /** The steady load at `rate`, the windows and the move; fills p.rec. */
 async function measure(p: Prepared, rate: number, basis: string, s: Settings, ks: Keyspace): Promise<void> {
   const { rec, sys, say } = p;
@@ -180,12 +198,15 @@ async function measure(p: Prepared, rate: number, basis: string, s: Settings, ks
     if (interrupted) return never();
     await load.phase('during');
     const cB = snap(sys, load);
+    const redirectsBefore = await redirectCounts([...sys.primaryPorts, sys.newPort]);
     const move = await sys.move({
       rate: p.v.rate, timeoutMs: s.moveTimeoutS * 1000, redisPipeline: s.redisPipeline, log: (l) => say(`  ${l}`),
     });
     await load.phase('after');
     const cC = snap(sys, load);
     if (interrupted) return never();
+    const redirectsAfter = await redirectCounts([...sys.primaryPorts, sys.newPort]);
+    rec.redirects = Object.fromEntries(Object.entries(redirectsAfter).map(([k, v]) => [k, v - (redirectsBefore[k] ?? 0)]));
     rec.moveMs = move.ms;
     if (typeof move.detail['knownMs'] === 'number') rec.rebalanceMs = move.ms - move.detail['knownMs'];
     rec.move = move.detail;
@@ -238,7 +259,8 @@ async function measure(p: Prepared, rate: number, basis: string, s: Settings, ks
         `load send lag p99 before/during ${ms(b.sendLagP99Us)}/${ms(d.sendLagP99Us)} ms; ` +
         `during: requests over 5 ms of service ${fmt(d.slowOnMovedSlots + d.slowOnOtherSlots)} ` +
         `(${fmt((100 * d.slowOnMovedSlots) / Math.max(1, d.onMovedSlots), 2)}% of those on moved slots, ` +
-        `${fmt((100 * d.slowOnOtherSlots) / Math.max(1, d.requests - d.onMovedSlots), 2)}% on the others), ioredis slot refreshes ${d.refreshes}`,
+        `${fmt((100 * d.slowOnOtherSlots) / Math.max(1, d.requests - d.onMovedSlots), 2)}% on the others), ioredis slot refreshes ${d.refreshes}; ` +
+        `redirections sent ${Object.entries(rec.redirects ?? {}).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`,
     );
     if (rec.clientErrors > 0) for (const e of res.firstErrors.slice(0, 5)) say(`  error: ${e}`);
   } catch (err) {

@@ -67,6 +67,8 @@ export interface RunRecord {
   newNodeKeys?: number;
   shareOnNewNode?: number;
   dbsizeTotal?: number;
+  /** MOVED / ASK / TRYAGAIN replies the nodes sent during the move (INFO errorstats). */
+  redirects?: Record<string, number>;
   slotsPerNode?: Record<string, number>;
   windows?: { before: WindowStats; during: WindowStats; after: WindowStats };
   clientErrors?: number;
