@@ -69,7 +69,13 @@ export class Controller {
   /** Moves the slots of the resharding plan in the document (mover.ts). */
   readonly mover: Mover;
   /** A resharding request waiting to be published (one at a time), and whom to tell. */
-  private edit: { make: (doc: TopologyDoc) => PlanEdit; done: (r: { doc: TopologyDoc } | { error: string }) => void } | null = null;
+  private edit: {
+    make: (doc: TopologyDoc) => PlanEdit;
+    done: (r: { doc: TopologyDoc } | { error: string }) => void;
+    /** The document the request was checked against, and the edit made of it then. */
+    basis: TopologyDoc;
+    first: PlanEdit;
+  } | null = null;
 
   constructor(private readonly options: ControllerOptions) {
     this.params = { ...DEFAULT_LEASE_PARAMS, ...options.params };
@@ -165,7 +171,9 @@ export class Controller {
     const first = make(doc);
     if ('error' in first) return Promise.resolve({ error: first.error });
     if (this.edit !== null) return Promise.resolve({ error: 'another resharding request is being written; try again' });
-    return new Promise((done) => (this.edit = { make, done }));
+    // The edit made to check the request is kept: when the document is still the same at the
+    // next turn, it is the one published (a plan costs tens of milliseconds to compute).
+    return new Promise((done) => (this.edit = { make, done, basis: doc, first }));
   }
 
   private kicked = false;
@@ -210,7 +218,7 @@ export class Controller {
     if (free && edit !== null) {
       this.edit = null;
       free = false;
-      const r = edit.make(this.doc!);
+      const r = this.doc === edit.basis ? edit.first : edit.make(this.doc!);
       if ('error' in r) edit.done(r);
       else this.publish(r.doc, (ok) => edit.done(ok ? { doc: r.doc } : { error: 'the topology changed meanwhile; try again' }));
     }
