@@ -245,7 +245,12 @@ test('RESHARD ADD with kill -9 of the controller, then of the source primary, mi
       const st = await reshardStatus(ctx.ports());
       ctx.log(`resumed: slots_left ${slotsLeft(st)}, last_error "${st.get('last_error')}"`);
       assert.equal(st.get('plan'), id, 'the new controller follows the same plan');
+      // The plan moves this small data set in a few seconds, and the restart and resync of the
+      // killed node can take longer on a loaded machine: paused meanwhile, the plan is still
+      // mid-move at the second kill.
+      assert.deepEqual(await reshard(ctx.ports(), 'PAUSE'), { simple: 'OK' });
       await until('the killed controller to be back and in sync', up.whole, 30_000, 100);
+      assert.deepEqual(await reshard(ctx.ports(), 'RESUME'), { simple: 'OK' });
 
       // 2. kill -9 of the primary of the batch's source shard.
       let batch = parseBatch('');
