@@ -16,12 +16,13 @@
 //                  that renews but was granted 0 or a short lease (manual failover, capped
 //                  authority) has an expired lease but is healthy, and is not replaced.
 //
-// The candidate is a replica of P's shard in the document that is not marked failed, renews
-// (silent no longer than suspectAfterMs, not proven dead since), reports role 'replica', is not
-// itself a restarted process that has not synced, and follows P's history: its replid equals the
-// one P last reported (for a restarted P, the one its previous process reported; if unknown, any
-// replid). Among those, the highest offset wins, ties going to the lowest node id. Without a
-// candidate the shard stays as it is and is reported as blocked, with the reason.
+// The candidate is a replica of P's shard in the document that renews (silent no longer than
+// suspectAfterMs, not proven dead since), reports role 'replica', is not itself a restarted
+// process that has not synced, is not marked failed unless it renews on the current document
+// (back, its mark not yet cleared: the promotion clears it), and follows P's history: its
+// replid equals the one P last reported (for a restarted P, the one its previous process
+// reported; if unknown, any replid). Among those, the highest offset wins, ties going to the
+// lowest node id. Without a candidate the shard stays as it is and is reported as blocked.
 //
 // The next document: epoch + 1; the candidate is the shard's primary; the old primary is
 // appended to the shard's replicas and marked failed (cleared by planHealth when it comes back
@@ -83,9 +84,13 @@ export function primaryGone(view: ControllerView, shard: TopologyShardDoc): Fail
 
 /** A replica that can safely be promoted and is alive enough to serve: see the header. */
 export function isLiveReplica(view: ControllerView, doc: TopologyDoc, id: string): boolean {
-  if (isFailedIn(doc, id)) return false;
   const s = statusOf(view, id);
-  return !isSilent(view, s) && !isProvenDead(s) && s.restartedAt === undefined && s.role === 'replica' && s.fresh !== true;
+  if (isSilent(view, s) || isProvenDead(s) || s.restartedAt !== undefined || s.role !== 'replica' || s.fresh === true) return false;
+  // A replica marked failed is back once it renews on the current document as a replica that
+  // holds data: planHealth clears the mark only at its next publication, and a primary lost in
+  // between (a controller busy publishing a move's switches took a second here) must not find
+  // the shard without a candidate, or its empty restarted process is kept and wipes the replica.
+  return !isFailedIn(doc, id) || s.epoch === doc.epoch;
 }
 
 /** The replica to promote in place of the shard's primary, or why there is none. */
@@ -118,6 +123,7 @@ export function planFailovers(view: ControllerView): FailoverPlan {
     const target = draft.shards.find((s) => s.id === shard.id)!;
     target.primary = pick.candidate;
     target.replicas = [...shard.replicas.filter((r) => r !== pick.candidate), shard.primary];
+    setFailed(draft, pick.candidate, false);
     setFailed(draft, shard.primary, true);
     plan.changes.push({ shard: shard.id, from: shard.primary, to: pick.candidate, reason });
   }

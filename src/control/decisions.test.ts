@@ -186,7 +186,7 @@ test('a primary proven dead fails over at once, even just after an election', ()
   assert.equal(at(1900, dead(1890, 'alive')).doc, null);
 });
 
-test('candidates: highest offset, ties to the lowest id, same replid, live, not failed', () => {
+test('candidates: highest offset, ties to the lowest id, same replid, live, not failed unless back on the current epoch', () => {
   const pick = (over: Overrides, d: TopologyDoc = DOC7) => {
     const dead = { ...over, a: { probe: { result: 'dead' as const, at: 1001 }, lastRenewalAt: 1000, ...over.a } };
     const plan = planFailovers(view(1001, dead, { doc: d }));
@@ -198,7 +198,8 @@ test('candidates: highest offset, ties to the lowest id, same replid, live, not 
   assert.equal(pick({ a: { replid: null }, c: { replid: 'r0', offset: 999 } }), 'c'); // P's replid unknown: any
   assert.equal(pick({ c: { lastRenewalAt: 700 } }), 'b'); // c silent
   assert.equal(pick({ c: { role: 'none' } }), 'b'); // c not (yet) a replica
-  assert.equal(pick({}, doc(7, ['a', 'b', 'c'], ['d', 'e'], ['c'])), 'b'); // c marked failed
+  assert.equal(pick({ c: { epoch: 6 } }, doc(7, ['a', 'b', 'c'], ['d', 'e'], ['c'])), 'b'); // c marked failed, not back
+  assert.equal(pick({}, doc(7, ['a', 'b', 'c'], ['d', 'e'], ['c'])), 'c'); // c marked failed, but renewing on epoch 7: back
   assert.equal(pick({ b: { lastRenewalAt: 600 }, c: { lastRenewalAt: 700 } }), 'no live replica');
   assert.equal(pick({ b: { replid: 'r0' }, c: { replid: 'r0' } }), 'no live replica follows replid r1');
   assert.equal(pick({}, doc(7, ['a'], ['d', 'e', 'b', 'c'])), 'no replica');
@@ -572,6 +573,7 @@ const randomView = fc
         replid: fc.constantFrom('r1', 'r1', 'r2', null),
         offset: fc.integer({ min: 0, max: 5 }),
         restarted: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
+        epoch: fc.constantFrom(6, 7, 7),
       }),
       { minLength: 5, maxLength: 5 },
     ),
@@ -589,7 +591,7 @@ const randomView = fc
         lastGrantAt: n.granted === null ? -Infinity : now - n.granted.ago,
         grantedMs: n.granted?.ms ?? 0,
         role: n.role,
-        epoch: 7,
+        epoch: n.epoch,
         replid: n.replid,
         offset: n.offset,
         masterLinkUp: true,
@@ -600,7 +602,7 @@ const randomView = fc
     return { now, electedAt, authorityUntil: Infinity, params: P, doc: d, pending: null, nodes: map, members: [], desiredShards: 2, manual: null };
   });
 
-test('property: planFailovers keeps every shard primaried and promotes only live, unmarked replicas', () => {
+test('property: planFailovers keeps every shard primaried and promotes only live replicas, marked failed only if back', () => {
   const seen = { dead: 0, restarted: 0, 'lease-expired': 0, blocked: 0, none: 0 };
   fc.assert(
     fc.property(randomView, (v) => {
@@ -624,7 +626,9 @@ test('property: planFailovers keeps every shard primaried and promotes only live
         const s = v.nodes.get(c.to)!;
         const old = before.shards.find((x) => x.id === c.shard)!;
         assert.ok(old.replicas.includes(c.to) && old.primary === c.from);
-        assert.ok(!before.nodes.find((n) => n.id === c.to)!.failed, 'never promotes a failed node');
+        // A node marked failed only once it renews on the current document (back), and unmarked then.
+        if (before.nodes.find((n) => n.id === c.to)!.failed === true) assert.equal(s.epoch, before.epoch, 'never promotes a failed node that is not back');
+        assert.notEqual(after.nodes.find((n) => n.id === c.to)!.failed, true);
         assert.ok(v.now - s.lastRenewalAt <= P.suspectAfterMs, 'never promotes a silent node');
         assert.ok(s.restartedAt === undefined && s.role === 'replica');
         const p = v.nodes.get(c.from);
