@@ -14,6 +14,11 @@
 /** An inclusive run of slots with one owner. */
 export type SlotRange<T> = [start: number, end: number, owner: T];
 
+/** Owners compared as values (shard ids): ownerChanges' usual `same`. */
+export function sameOwner<T>(a: T, b: T): boolean {
+  return a === b;
+}
+
 /** A copy of `ranges` sorted by start (overlaps are not checked: see firstOverlap). */
 export function sortedRanges<T>(ranges: ReadonlyArray<SlotRange<T>>): Array<SlotRange<T>> {
   const out = ranges.slice();
@@ -122,8 +127,7 @@ export function withoutSlots<T>(ranges: ReadonlyArray<SlotRange<T>>, slots: read
 
 /** Sorted, repeat-free copy of a list of slots. */
 export function sortedSlots(slots: readonly number[]): number[] {
-  const out = Array.from(new Set(slots)).sort((a, b) => a - b);
-  return out;
+  return Array.from(new Set(slots)).sort((a, b) => a - b);
 }
 
 /** Index of the first element of `sorted` not below `x`. */
