@@ -7,8 +7,6 @@ import fc from 'fast-check';
 import { assignSlots, firstOverlap, ownerChanges, sortedRanges, sortedSlots, withoutSlots, type SlotRange } from './slot-ranges.js';
 import { SLOT_COUNT } from './slot.js';
 
-const same = (a: string, b: string): boolean => a === b;
-
 /** The per-slot model: owner of every slot, or null. */
 function table(ranges: ReadonlyArray<SlotRange<string>>): Array<string | null> {
   const t = new Array<string | null>(SLOT_COUNT).fill(null);
@@ -60,20 +58,20 @@ test('sortedRanges sorts a copy; firstOverlap finds the first shared slot', () =
 test('ownerChanges: exact runs, unowned slots as null', () => {
   const before: Array<SlotRange<string>> = [[0, 99, 'a'], [100, 199, 'b']];
   const after: Array<SlotRange<string>> = [[0, 49, 'a'], [50, 149, 'c'], [160, 199, 'b'], [300, 300, 'a']];
-  assert.deepEqual(ownerChanges(before, after, same), [
+  assert.deepEqual(ownerChanges(before, after), [
     [50, 99, 'a', 'c'],
     [100, 149, 'b', 'c'],
     [150, 159, 'b', null],
     [300, 300, null, 'a'],
   ]);
-  assert.deepEqual(ownerChanges(before, before, same), []);
-  assert.deepEqual(ownerChanges([], [[0, SLOT_COUNT - 1, 'a']], same), [[0, SLOT_COUNT - 1, null, 'a']]);
+  assert.deepEqual(ownerChanges(before, before), []);
+  assert.deepEqual(ownerChanges([], [[0, SLOT_COUNT - 1, 'a']]), [[0, SLOT_COUNT - 1, null, 'a']]);
 });
 
 test('ownerChanges agrees with a slot-by-slot comparison', () => {
   fc.assert(
     fc.property(rangeList, rangeList, (x, y) => {
-      const got = ownerChanges(sortedRanges(x), sortedRanges(y), same);
+      const got = ownerChanges(sortedRanges(x), sortedRanges(y));
       const tx = table(x);
       const ty = table(y);
       const changed = new Array<string | null>(SLOT_COUNT).fill(null);

@@ -14,11 +14,6 @@
 /** An inclusive run of slots with one owner. */
 export type SlotRange<T> = [start: number, end: number, owner: T];
 
-/** Owners compared as values (shard ids): ownerChanges' usual `same`. */
-export function sameOwner<T>(a: T, b: T): boolean {
-  return a === b;
-}
-
 /** A copy of `ranges` sorted by start (overlaps are not checked: see firstOverlap). */
 export function sortedRanges<T>(ranges: ReadonlyArray<SlotRange<T>>): Array<SlotRange<T>> {
   const out = ranges.slice();
@@ -35,16 +30,11 @@ export function firstOverlap<T>(sorted: ReadonlyArray<SlotRange<T>>): number {
 }
 
 /**
- * The runs of slots whose owner differs between two sorted range lists, in slot order, as
- * [start, end, owner before or null, owner after or null]; `same` says whether two owners are
- * the same (shard indices of different documents compare by shard id).
+ * The runs of slots whose owner (compared with ===: shard ids) differs between two sorted range
+ * lists, in slot order, as [start, end, owner before or null, owner after or null].
  */
-export function ownerChanges<A, B>(
-  before: ReadonlyArray<SlotRange<A>>,
-  after: ReadonlyArray<SlotRange<B>>,
-  same: (a: A, b: B) => boolean,
-): Array<[number, number, A | null, B | null]> {
-  const out: Array<[number, number, A | null, B | null]> = [];
+export function ownerChanges<T>(before: ReadonlyArray<SlotRange<T>>, after: ReadonlyArray<SlotRange<T>>): Array<[number, number, T | null, T | null]> {
+  const out: Array<[number, number, T | null, T | null]> = [];
   let i = 0;
   let j = 0;
   let s = 0;
@@ -69,8 +59,7 @@ export function ownerChanges<A, B>(
     const end = Math.min(endB, endA);
     const ob = inB ? bi![2] : null;
     const oa = inA ? aj![2] : null;
-    const differ = ob === null || oa === null ? ob !== oa : !same(ob, oa);
-    if (differ) {
+    if (ob !== oa) {
       const last = out[out.length - 1];
       if (last !== undefined && last[1] === s - 1 && last[2] === ob && last[3] === oa) last[1] = end;
       else out.push([s, end, ob, oa]);

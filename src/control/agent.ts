@@ -16,7 +16,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { TopologyDoc, TopologyNodeDoc } from '../cluster/topology.js';
-import { ownerChanges, sameOwner, sortedRanges } from '../cluster/slot-ranges.js';
+import { ownerChanges, sortedRanges } from '../cluster/slot-ranges.js';
 import type { Coordinator, CoordinatorLease, MemberRecord } from './coordinator.js';
 import { ControlLink, ControlLinkError, probeNode } from './control-link.js';
 import { Controller, type RenewalReport } from './controller.js';
@@ -67,7 +67,7 @@ export function newOwnersOfMine(current: TopologyDoc, next: TopologyDoc, myId: s
   if (successor !== undefined && successor !== myId) ids.add(successor);
   // By ranges (cluster/slot-ranges.ts): every node runs this at each switch of a slot move.
   const primaryOf = new Map(next.shards.map((s) => [s.id, s.primary]));
-  for (const [, , from, to] of ownerChanges(sortedRanges(current.slots), sortedRanges(next.slots), sameOwner)) {
+  for (const [, , from, to] of ownerChanges(sortedRanges(current.slots), sortedRanges(next.slots))) {
     if (from !== mine.id || to === null) continue;
     const primary = primaryOf.get(to);
     if (primary !== undefined) ids.add(primary);

@@ -12,7 +12,7 @@ import { CMD_WRITE, type Command } from '../commands/table.js';
 import type { CommandArgs } from '../protocol/request-parser.js';
 import { keySlotOf } from '../cluster/slot.js';
 import { Topology, UNASSIGNED, nodeIdFor, type TopologyDoc } from '../cluster/topology.js';
-import { ownerChanges, sameOwner } from '../cluster/slot-ranges.js';
+import { ownerChanges } from '../cluster/slot-ranges.js';
 import type { QueuedCommand } from './client.js';
 import type { Logger } from '../util/log.js';
 
@@ -178,7 +178,7 @@ export function logTopologyApplied(logger: Logger, before: TopologyPlace, cluste
   let slotsMoved: number | undefined;
   if (prev !== null) {
     slotsMoved = 0;
-    for (const [start, end] of ownerChanges(prev.ranges, next.ranges, sameOwner)) slotsMoved += end - start + 1;
+    for (const [start, end] of ownerChanges(prev.ranges, next.ranges)) slotsMoved += end - start + 1;
   }
   logger.info(
     { event: 'topology.changed', epoch: doc.epoch, previousEpoch: prev?.epoch ?? 0, shards: doc.shards.length, nodes: doc.nodes.length, slotsMoved, role, shard: shardId || undefined },

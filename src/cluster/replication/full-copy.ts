@@ -2,7 +2,8 @@
 // corral-load`, first `CORRAL RESERVE <db> <keys>` for each database that has keys (a size hint,
 // as RDB's RESIZEDB), then every live key as a command (CORRAL LOAD bulks of plain strings for
 // such a replica, SET/RESTORE otherwise), then `CORRAL SYNCEND`, then the stream the primary
-// buffered for the replica meanwhile, after which the replica is online. The protocol and why the copy is consistent: source.ts.
+// buffered for the replica meanwhile, after which the replica is online. The protocol and why
+// the copy is consistent: source.ts.
 //
 // Paced. Each step does at most SNAPSHOT_KEYS_PER_STEP keys or SNAPSHOT_STEP_MS of work, then the
 // next step runs a millisecond later, and none runs while the replica's socket holds more than
