@@ -151,6 +151,8 @@ export class NodeAgent {
     if (this.renewTimer !== null) clearInterval(this.renewTimer);
     for (const w of this.watches) w.close();
     this.controllerLink?.close();
+    for (const link of this.peerLinks.values()) link.close();
+    this.peerLinks.clear();
     const ctl = this.controller;
     this.controller = null;
     ctl?.stop();
@@ -183,24 +185,45 @@ export class NodeAgent {
     if (current !== null && doc.epoch <= current.epoch) return;
     const waitFor = current === null ? [] : newOwnersOfMine(current, doc, this.host.member.id);
     if (waitFor.length > 0) {
-      const links = waitFor.map((n) => this.link(n.host, n.port));
       const until = performance.now() + 500;
-      try {
-        for (const link of links) {
-          while (performance.now() < until && !this.stopped) {
-            const r = await link.call(['CORRAL', 'CONTROL'], 200).catch(() => null);
-            if (Array.isArray(r)) {
-              const i = r.indexOf('epoch');
-              if (i >= 0 && Number(r[i + 1]) >= doc.epoch) break;
-            }
-            await new Promise((res) => setTimeout(res, 2));
+      for (const n of waitFor) {
+        if (this.stopped) break;
+        const link = this.peerLink(n.host, n.port);
+        while (performance.now() < until && !this.stopped) {
+          const r = await link.call(['CORRAL', 'CONTROL'], 200).catch(() => null);
+          if (Array.isArray(r)) {
+            const i = r.indexOf('epoch');
+            if (i >= 0 && Number(r[i + 1]) >= doc.epoch) break;
           }
+          await new Promise((res) => setTimeout(res, 2));
         }
-      } finally {
-        for (const link of links) link.close();
       }
     }
     this.host.applyTopology(doc);
+    for (const [k, link] of this.peerLinks) {
+      if (!doc.nodes.some((n) => `${n.host}:${n.port}` === k)) {
+        link.close();
+        this.peerLinks.delete(k);
+      }
+    }
+  }
+
+  /**
+   * Links to the nodes a document waits for (applyInOrder), kept from one document to the next:
+   * a move's source waits for its target at every switch, hundreds of times, and a connection
+   * (with its AUTH) opened and closed each time was work for both nodes in the switch's busiest
+   * moment. A link to a node no document names any more is closed.
+   */
+  private readonly peerLinks = new Map<string, ControlLink>();
+
+  private peerLink(host: string, port: number): ControlLink {
+    const k = `${host}:${port}`;
+    let link = this.peerLinks.get(k);
+    if (link === undefined) {
+      link = this.link(host, port);
+      this.peerLinks.set(k, link);
+    }
+    return link;
   }
 
   /** The coordinator dropped our lease (expired while unreachable): register again, step down. */

@@ -61,6 +61,7 @@ type Op =
   | { kind: 'get'; key: number }
   | { kind: 'hash'; key: number }
   | { kind: 'advance'; ms: number }
+  | { kind: 'drop-slot'; key: number }
   | { kind: 'flush' };
 
 const keyName = (k: number): string => (k % 7 === 0 ? `{tag}:${k}` : `key:${k}`);
@@ -72,6 +73,7 @@ test('per-slot key lists hold exactly the keys of each slot through writes, expi
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('get' as const), key: fc.integer({ min: 0, max: 3000 }) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('hash' as const), key: fc.integer({ min: 0, max: 3000 }) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 40 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop-slot' as const), key: fc.integer({ min: 0, max: 3000 }) }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'flush' as const }) },
   );
   fc.assert(
@@ -98,6 +100,20 @@ test('per-slot key lists hold exactly the keys of each slot through writes, expi
             store.activeExpireCycle(1000);
             store.defragSlice(1000); // the node's cron: expiry, then defragmentation
             break;
+          case 'drop-slot': {
+            // A moved-away slot's cleanup (server/migration.ts): its listed ids, expired or not.
+            const name = Buffer.from(keyName(o.key));
+            const slot = slotOf(name, 0, name.length);
+            const listed = db.countInSlot(slot);
+            for (let id = db.slotFirstId(slot), n = 0; id >= 0; id = db.slotFirstId(slot), n++) {
+              assert.ok(n < listed, `slot ${slot}: more deletions than listed ids`);
+              const key = Buffer.from(db.deleteListedId(id), 'latin1');
+              assert.equal(slotOf(key, 0, key.length), slot);
+              assert.equal(db.peek(key.toString('latin1')), undefined);
+            }
+            assert.equal(db.countInSlot(slot), 0);
+            break;
+          }
           case 'flush':
             db.flush();
             break;

@@ -244,6 +244,17 @@ export class Keyspace extends KeyspaceCore {
     return true;
   }
 
+  /**
+   * Deletes the key of a slot list's id (slotFirstId: a moved-away slot's cleanup), expired or
+   * not, with no lookup by name; returns its name (for the DEL the replicas get).
+   */
+  deleteListedId(id: number): string {
+    const key = this.table.keyString(id);
+    this.removeId(id);
+    this.modified(key);
+    return key;
+  }
+
   /** Removes an entry that is known to be in this keyspace (no WATCH signal: the caller's job). */
   remove(e: Entry): void {
     if (e.detached) return;
