@@ -188,7 +188,7 @@ export class NodeAgent {
       const until = performance.now() + 500;
       for (const n of waitFor) {
         if (this.stopped) break;
-        const link = this.peerLink(n.host, n.port);
+        const link = this.peerLink(n);
         while (performance.now() < until && !this.stopped) {
           const r = await link.call(['CORRAL', 'CONTROL'], 200).catch(() => null);
           if (Array.isArray(r)) {
@@ -200,28 +200,27 @@ export class NodeAgent {
       }
     }
     this.host.applyTopology(doc);
-    for (const [k, link] of this.peerLinks) {
-      if (!doc.nodes.some((n) => `${n.host}:${n.port}` === k)) {
+    for (const [id, link] of this.peerLinks) {
+      if (!doc.nodes.some((n) => n.id === id)) {
         link.close();
-        this.peerLinks.delete(k);
+        this.peerLinks.delete(id);
       }
     }
   }
 
   /**
-   * Links to the nodes a document waits for (applyInOrder), kept from one document to the next:
-   * a move's source waits for its target at every switch, hundreds of times, and a connection
-   * (with its AUTH) opened and closed each time was work for both nodes in the switch's busiest
-   * moment. A link to a node no document names any more is closed.
+   * Links to the nodes a document waits for (applyInOrder), by node id, kept from one document
+   * to the next: a move's source waits for its target at every switch, hundreds of times, and a
+   * connection (with its AUTH) opened and closed each time was work for both nodes in the
+   * switch's busiest moment. A link to a node the applied document does not name is closed.
    */
   private readonly peerLinks = new Map<string, ControlLink>();
 
-  private peerLink(host: string, port: number): ControlLink {
-    const k = `${host}:${port}`;
-    let link = this.peerLinks.get(k);
+  private peerLink(n: TopologyNodeDoc): ControlLink {
+    let link = this.peerLinks.get(n.id);
     if (link === undefined) {
-      link = this.link(host, port);
-      this.peerLinks.set(k, link);
+      link = this.link(n.host, n.port);
+      this.peerLinks.set(n.id, link);
     }
     return link;
   }
