@@ -258,11 +258,14 @@ function settle(owner: Int32Array, quota: Int32Array, ring: Ring): number {
   // `live` lists the walks whose donor is still over quota, in slot order.
   const { points, owners } = ring;
   const length = points.length;
-  const slots: number[] = [];
-  for (let s = 0; s < SLOT_COUNT; s++) if (count[owner[s]] > quota[owner[s]]) slots.push(s);
+  let over = 0;
+  for (let s = 0; s < SLOT_COUNT; s++) if (count[owner[s]] > quota[owner[s]]) over++;
+  const slots = new Int32Array(over);
+  for (let s = 0, j = 0; s < SLOT_COUNT; s++) if (count[owner[s]] > quota[owner[s]]) slots[j++] = s;
   const walks: Int32Array[] = [];
   const at = new Int32Array(slots.length);
-  const live = Int32Array.from(slots.keys());
+  const live = new Int32Array(slots.length);
+  for (let j = 0; j < live.length; j++) live[j] = j;
   const candidates = new Float64Array(slots.length);
   let liveCount = live.length;
   let moved = 0;
@@ -297,7 +300,9 @@ function settle(owner: Int32Array, quota: Int32Array, ring: Ring): number {
       }
     }
     liveCount = kept;
-    for (const key of candidates.subarray(0, found).sort()) {
+    const sorted = candidates.subarray(0, found).sort();
+    for (let c = 0; c < found; c++) {
+      const key = sorted[c];
       const j = key % SLOT_COUNT;
       const s = slots[j];
       const donor = owner[s];
@@ -334,7 +339,7 @@ export function buildSlotTable(shards: readonly Shard[], opts?: RingOptions): Ui
   const owner = new Int32Array(SLOT_COUNT);
   for (let s = 0; s < SLOT_COUNT; s++) owner[s] = ring.owners[ring.firstVnode[s]];
   settle(owner, quotasOf(shards), ring);
-  return Uint16Array.from(owner);
+  return new Uint16Array(owner);
 }
 
 /**
@@ -370,7 +375,7 @@ export function rebalanceSlotTable(
   const quota = new Int32Array(n + removed);
   quota.set(quotasOf(nextShards, held));
   settle(owner, quota, buildRing(nextShards, opts));
-  return Uint16Array.from(owner);
+  return new Uint16Array(owner);
 }
 
 /** Slots held by each of the n shards a table indexes. */
