@@ -70,15 +70,27 @@ export class DirectWriter {
     private readonly onDrain: () => void,
   ) {}
 
+  /**
+   * The request object the next write uses. A write the kernel takes at once never binds its
+   * request to a native write (StreamBase::Write tries uv_try_write first and returns before it
+   * makes one), so that object serves the next write too; one that completes later belongs to
+   * its native write until then, and the next write gets a new one.
+   */
+  private spare: WriteReq | null = null;
+
   /** Writes data; returns true when the kernel took all of it synchronously. */
   write(data: Buffer): boolean {
-    const req = new this.b.WriteWrap();
-    req.handle = this.handle;
-    req.oncomplete = onWriteComplete;
+    let req = this.spare;
+    if (req === null) {
+      req = new this.b.WriteWrap();
+      req.handle = this.handle;
+      req.oncomplete = onWriteComplete;
+      req.owner = this;
+    }
     req.async = false;
     req.bytes = data.length;
     req.buffer = null;
-    req.owner = this;
+    this.spare = null;
     const err = this.handle.writeBuffer(req, data);
     if (err !== 0) {
       this.fail(err);
@@ -90,6 +102,7 @@ export class DirectWriter {
       this.pendingBytes += data.length;
       return false;
     }
+    this.spare = req;
     return true;
   }
 
