@@ -176,7 +176,9 @@ async function coherenceRun(nodes: string[], keys: string[], ms: number, during?
       assert.equal(res.type, 'done');
       if (res.type !== 'done') continue;
       assert.deepEqual(res.errors, [], 'no command failed');
-      ops.push(...res.ops);
+      // One op at a time: spreading a worker's ops (a hundred thousand or more on a fast machine)
+      // into push's arguments overflows the stack.
+      for (const op of res.ops) ops.push(op);
       stats.push(res.stats);
     }
     return { ops, stats };
