@@ -34,6 +34,12 @@ export interface NodeOptions {
    * (tests route them through a fault-injecting proxy).
    */
   dial?: Dialer;
+  /**
+   * false: no Lua VM (EVAL, FCALL and FUNCTION answer that scripting is not available). For the
+   * warm-up's scratch nodes (cli/warm-up.ts): a VM is ~17 MB of wasm memory, not all of which a
+   * closed node gives back.
+   */
+  scripting?: boolean;
 }
 
 /** The node's logger: the given one, else text lines to options.log, else none; at loglevel's level. */

@@ -114,6 +114,8 @@ export class CorralNode implements ServerApi, DispatchHost {
   writeFence = 0;
   /** The Lua scripting engine (EVAL, FUNCTION), created when the node starts listening. */
   scripting: Scripting | null = null;
+  /** Whether listen() starts the Lua VM (NodeOptions.scripting). */
+  private readonly withScripting: boolean;
   /** FUNCTION libraries, on the scripting engine. */
   functions: Functions | null = null;
   /** The node's seat in the control plane, when it was started with a coordinator. */
@@ -154,6 +156,7 @@ export class CorralNode implements ServerApi, DispatchHost {
     this.log = (line) => this.logger.info(line);
     this.clientEvents = new ClientEvents(this.logger, () => this.config.int('maxclients'));
     this.dial = options.dial;
+    this.withScripting = options.scripting !== false;
     const clustered = this.config.get('cluster-enabled') === true;
     this.store = nodeStore(this.config, this.clock, clustered);
     this.cluster = clustered ? new ClusterState(announceHost(this.config)) : null;
@@ -214,8 +217,10 @@ export class CorralNode implements ServerApi, DispatchHost {
   /** Starts listening; resolves with the bound port. */
   async listen(): Promise<number> {
     checkAclAtStartup(this);
-    this.scripting ??= await Scripting.create(scriptHostFor(this), this.config.int('lua-memory-limit'));
-    this.functions ??= new Functions(this.scripting);
+    if (this.withScripting) {
+      this.scripting ??= await Scripting.create(scriptHostFor(this), this.config.int('lua-memory-limit'));
+      this.functions ??= new Functions(this.scripting);
+    }
     await this.listeners.listen();
     this.cron.start(this.config.int('hz'));
     takeStartupRoles(this, this.staticShards);
