@@ -25,6 +25,7 @@ import { DEFAULT_DASHBOARD_PORT, runDashboard, type DashboardCliOptions } from '
 import { ringReport } from '../cluster/ring-report.js';
 import { FLASH_SALE_FLAGS, runFlashSaleDemo } from '../demo/index.js';
 import { NODE_V8_FLAGS, hasNodeV8Flags } from '../util/node-flags.js';
+import { warmUp } from './warm-up.js';
 
 const program = new Command();
 program.name('corral').description('A distributed in-memory cache that speaks the Redis protocol').version('0.1.0');
@@ -39,6 +40,7 @@ for (const p of PARAMS) {
 }
 server.option('--etcd <urls>', 'join a cluster whose control plane is etcd (comma-separated endpoints); implies --cluster-enabled yes');
 server.option('--cluster <name>', 'the cluster\'s name in etcd (with --etcd)');
+server.option('--warm-up <yes|no>', 'with cluster-enabled: rehearse a slot move on scratch nodes before listening, so that the first real move runs warm code', 'yes');
 server.action(async (configFile: string | undefined, opts: Record<string, string>) => {
   const config: Record<string, string> = { port: '7379' };
   try {
@@ -55,6 +57,7 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
     // Events as JSON lines, or readable lines on a TTY; to the logfile (JSON, appended) when set (docs/operations.md#logs).
     const logger = createLogger({ level: config.loglevel, destination: config.logfile || 'stdout' });
     const node = new CorralNode({ config, logger });
+    if (node.cluster !== null && opts.warmUp !== 'no') await warmUp(logger);
     const port = await node.listen();
     logger.info(
       { event: 'node.started', bind: node.config.str('bind'), port: node.plainPort, tlsPort: node.config.int('tls-port'), version: CORRAL_VERSION, configFile, cluster: node.cluster !== null },

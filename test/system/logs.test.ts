@@ -3,7 +3,8 @@
 // (maxclients, the output buffer) are events naming the client's address and name, never what
 // it sent nor its password; CONFIG SET loglevel changes what is logged at once. A one-shard
 // `corral up` with a replica, whose primary is killed -9, shows the failover and the new
-// topology in its (JSON) output, each node's records tagged with the node.
+// topology in its (JSON) output, each node's records tagged with the node; each node rehearsed
+// a slot move before it listened (node.warmup).
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -206,6 +207,20 @@ describe('corral up: a kill -9 of the primary shows as failover and topology eve
 
   after(async () => {
     await up?.stop();
+  });
+
+  test('node.warmup: each node rehearsed a move (several documents) before it listened', () => {
+    const out = up.output();
+    for (const port of up.ports) {
+      const node = `127.0.0.1:${port}`;
+      const all = records(out).filter((r) => r.node === node);
+      const warm = all.findIndex((r) => r.event === 'node.warmup');
+      assert.ok(warm >= 0, `${node} logged no node.warmup`);
+      const w = all[warm];
+      assert.equal(w.level, 'info', JSON.stringify(w));
+      assert.ok((w.ms as number) > 0 && (w.epochs as number) >= 3, JSON.stringify(w));
+      assert.ok(warm < all.findIndex((r) => r.event === 'node.started'), `${node}: node.warmup after node.started`);
+    }
   });
 
   test('failover.started, failover.promoted, topology.changed, node.exited; every line JSON', { timeout: 45_000 }, async () => {
