@@ -15,9 +15,10 @@
 // Measured (docs/benchmarks.md, "A rehearsal before the first move"): the requests over 5 ms in
 // a move's first 3 s halved, and the p99 of the cluster before any move fell by a tenth.
 //
-// What it costs: ~1.4 s and ~1.2 s of CPU at start, and ~60 MB more resident memory for the
-// node's life (the heap and the allocator keep what the scratch nodes grew; their Lua VMs are
-// not started). `corral server --warm-up no` skips it; a node that is not cluster-enabled never
+// What it costs: ~1.4 s and ~1.2 s of CPU at start, and resident memory: ~40-60 MB more after
+// start, ~25 MB after a load and a move (the heap and the allocator keep what the scratch nodes
+// grew, and a node without the rehearsal grows part of the way when it compiles the same code;
+// the scratch nodes start no Lua VM). `corral server --warm-up no` skips it; a node that is not cluster-enabled never
 // runs it (a standalone node's full copies and requests measured no different).
 
 import { performance } from 'node:perf_hooks';
