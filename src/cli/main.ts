@@ -56,8 +56,9 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
     if (opts.cluster !== undefined) config['cluster-name'] = opts.cluster;
     // Events as JSON lines, or readable lines on a TTY; to the logfile (JSON, appended) when set (docs/operations.md#logs).
     const logger = createLogger({ level: config.loglevel, destination: config.logfile || 'stdout' });
+    if (opts.warmUp !== 'yes' && opts.warmUp !== 'no') throw new ConfigError(`--warm-up: expected yes or no, got '${opts.warmUp}'`);
     const node = new CorralNode({ config, logger });
-    if (node.cluster !== null && opts.warmUp !== 'no') await warmUp(logger);
+    if (node.cluster !== null && opts.warmUp === 'yes') await warmUp(logger);
     const port = await node.listen();
     logger.info(
       { event: 'node.started', bind: node.config.str('bind'), port: node.plainPort, tlsPort: node.config.int('tls-port'), version: CORRAL_VERSION, configFile, cluster: node.cluster !== null },

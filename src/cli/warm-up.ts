@@ -18,8 +18,9 @@
 // What it costs: ~1.4 s and ~1.2 s of CPU at start, and resident memory: ~40-60 MB more after
 // start, ~25 MB after a load and a move (the heap and the allocator keep what the scratch nodes
 // grew, and a node without the rehearsal grows part of the way when it compiles the same code;
-// the scratch nodes start no Lua VM). `corral server --warm-up no` skips it; a node that is not cluster-enabled never
-// runs it (a standalone node's full copies and requests measured no different).
+// the scratch nodes start no Lua VM). `corral server --warm-up no` skips it; a node that is not
+// cluster-enabled never runs it (a standalone node's full copies and requests measured no
+// different).
 
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -38,6 +39,8 @@ const KEYS = 1000;
 const WEIGHT = '0.05';
 /** The scratch nodes' write lease (ms), which is also how long they wait before electing a controller. */
 const LEASE_MS = 400;
+/** The scratch cluster's shards before one is added (the nodes wait for this many to register). */
+const SHARDS = 2;
 /** Give up (and start the node anyway) after this long. */
 const DEADLINE_MS = 15_000;
 
@@ -49,7 +52,7 @@ export interface WarmUpResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function scratchNode(coordinatorPort: number, shards: number): CorralNode {
+function scratchNode(coordinatorPort: number): CorralNode {
   return new CorralNode({
     config: {
       port: '0',
@@ -57,7 +60,7 @@ function scratchNode(coordinatorPort: number, shards: number): CorralNode {
       'cluster-enabled': 'yes',
       'cluster-announce-ip': '127.0.0.1',
       coordinator: `local:127.0.0.1:${coordinatorPort}`,
-      'cluster-shards': String(shards),
+      'cluster-shards': String(SHARDS),
       // A node waits one lease before it campaigns to be the controller (2 s by default).
       'cluster-lease-ms': String(LEASE_MS),
     },
@@ -96,8 +99,8 @@ export async function rehearseMove(): Promise<WarmUpResult> {
   let client: CorralClient | null = null;
   try {
     const cport = await coordinator.start('127.0.0.1', 0);
-    for (let i = 0; i < 2; i++) {
-      const node = scratchNode(cport, 2);
+    for (let i = 0; i < SHARDS; i++) {
+      const node = scratchNode(cport);
       await node.listen();
       nodes.push(node);
     }
@@ -107,7 +110,7 @@ export async function rehearseMove(): Promise<WarmUpResult> {
     const writes: Array<Promise<unknown>> = [];
     for (let i = 0; i < KEYS; i++) writes.push(client.set(`warm:${i}`, `value-${i}-${'x'.repeat(i % 200)}`, i % 3 === 0 ? { px: 600_000 } : undefined));
     await Promise.all(writes);
-    const added = scratchNode(cport, 2);
+    const added = scratchNode(cport);
     await added.listen();
     nodes.push(added);
     await until('the empty node to join', deadline, () => added.cluster!.topology !== null);

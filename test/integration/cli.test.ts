@@ -92,4 +92,10 @@ describe('corral command', () => {
     assert.equal(code, 1);
     assert.match(out, /memory value/);
   });
+
+  test('--warm-up takes yes or no', async () => {
+    const { code, out } = await run(['server', '--port', '0', '--cluster-enabled', 'yes', '--warm-up', 'maybe']);
+    assert.equal(code, 1);
+    assert.match(out, /--warm-up: expected yes or no, got 'maybe'/);
+  });
 });
