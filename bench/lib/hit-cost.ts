@@ -3,6 +3,8 @@
 //   - corral's client GET (the floor: one round trip, a utf8 string),
 //   - corral's client GET + JSON.parse (what a hand-written cache-aside hit does),
 //   - the SDK's getOrLoad on a hit (CACHE.GET, envelope decode, JSON.parse),
+//   - the same with createCache({ freeze: true }) (src/cache/decoded.ts: a hit of unchanged
+//     bytes returns the frozen object decoded before, no JSON.parse),
 //   - ioredis Cluster GET (bentocache's transport, to separate its cost from the library's),
 //   - bentocache getOrSet with only its Redis L2 (ioredis Cluster on the same corral cluster),
 //   - bentocache getOrSet with its memory L1 in front (an in-process hit: for reference).
@@ -52,6 +54,7 @@ export async function hitCost(nodes: string[], rounds: number, roundMs: number, 
   const client = createClient({ nodes });
   await client.ready();
   const cache = createCache({ client, ttl: 3_600_000 });
+  const frozen = createCache({ client, ttl: 3_600_000, freeze: true });
   const seeds = nodes.map((n) => ({ host: n.split(':')[0]!, port: Number(n.split(':')[1]) }));
   const io = new Cluster(seeds);
   const ioForBento = new Cluster(seeds);
@@ -68,12 +71,14 @@ export async function hitCost(nodes: string[], rounds: number, roundMs: number, 
   const both = bento.use('both');
   const raw = (i: number): string => `hit:raw:${i}`;
   const sdk = (i: number): string => `hit:sdk:${i}`;
+  const frz = (i: number): string => `hit:frozen:${i}`;
   const bk = (i: number): string => `hit:bento:${i}`;
   const factory = (): typeof PRODUCT => PRODUCT;
   const maxKeys = Math.max(...SHAPES.map((s) => s.keys));
   for (let i = 0; i < maxKeys; i++) {
     await client.set(raw(i), JSON.stringify(PRODUCT));
     await cache.getOrLoad(sdk(i), factory);
+    await frozen.getOrLoad(frz(i), factory);
     await l2.getOrSet({ key: bk(i), factory, ttl: '1h' });
     await both.getOrSet({ key: bk(i), factory, ttl: '1h' });
   }
@@ -84,6 +89,7 @@ export async function hitCost(nodes: string[], rounds: number, roundMs: number, 
     { name: 'corral client GET', read: (i) => client.get(raw(i)) },
     { name: 'corral client GET + JSON.parse', read: async (i) => JSON.parse((await client.get(raw(i)))!) as unknown },
     { name: 'SDK getOrLoad (hit)', read: (i) => cache.getOrLoad(sdk(i), loaderCalled) },
+    { name: 'SDK getOrLoad (hit), freeze: true', read: (i) => frozen.getOrLoad(frz(i), loaderCalled) },
     { name: 'ioredis Cluster GET', read: (i) => io.get(raw(i)) },
     { name: 'bentocache getOrSet (Redis L2 only)', read: (i) => l2.getOrSet({ key: bk(i), factory, ttl: '1h' }) },
     { name: 'bentocache getOrSet (memory L1 + Redis L2)', read: (i) => both.getOrSet({ key: bk(i), factory, ttl: '1h' }) },
@@ -106,6 +112,7 @@ export async function hitCost(nodes: string[], rounds: number, roundMs: number, 
     }
   } finally {
     await cache.close();
+    await frozen.close();
     await client.quit();
     await bento.disconnectAll().catch(() => undefined);
     io.disconnect();

@@ -68,7 +68,7 @@ export class Cache extends Engine {
     if (typeof ok !== 'boolean') ok = await ok;
     if (ok) {
       try {
-        const v = this.codec.decode(env!) as T | null;
+        const v = this.decodeFor(k, env!) as T | null;
         this.hit(key);
         return v;
       } catch {
@@ -135,6 +135,7 @@ export class Cache extends Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.kept?.clear();
     this.unregisterMetrics?.();
     for (const ac of this.controllers) ac.abort(new CacheClosedError());
     for (const s of this.sleepers) {

@@ -8,7 +8,8 @@ import type { Clock } from '../util/clock.js';
 import { Breaker, type BreakerState } from './breaker.js';
 import { Bulkhead } from './bulkhead.js';
 import { Codec } from './codec.js';
-import { decodeEnvelope, F_EMPTY, F_NEGATIVE, F_UNDEFINED } from './envelope.js';
+import { DecodedValues, DEFAULT_FREEZE_MAX_BYTES, NOT_KEPT } from './decoded.js';
+import { decodeEnvelope, F_EMPTY, F_JSON, F_NEGATIVE, F_UNDEFINED, type Envelope } from './envelope.js';
 import { Emitter, newStats, type CacheStats } from './events.js';
 import { CacheOps } from './ops.js';
 import { defaultTimers, resolveCall, type CacheClient, type CacheOptions, type CallOptions, type Resolved, type Timers } from './options.js';
@@ -46,11 +47,13 @@ export class EngineState {
   protected closed = false;
   /** The client's near-cache, or null. */
   protected readonly near: NearCache | null;
+  /** Frozen values kept by key (the freeze option), or null. */
+  protected readonly kept: DecodedValues | null;
   /** The client, when getOrLoad may take the hit path (read.ts); else null. */
   protected readonly settling: Required<Pick<CacheClient, 'issueSettling'>> | null;
 
   constructor(options: CacheOptions) {
-    const { client, serializer, prefix, breaker, bulkhead, cacheTimeout, clock, timers, random, ...call } = options;
+    const { client, serializer, prefix, breaker, bulkhead, cacheTimeout, clock, timers, random, freeze, freezeMaxBytes, ...call } = options;
     if (client === undefined || typeof client.sendBuffer !== 'function' || typeof client.cacheGet !== 'function') throw new TypeError('client: a CorralClient is required');
     this.defaults = call;
     this.resolvedDefaults = resolveCall(call, undefined, false);
@@ -67,6 +70,23 @@ export class EngineState {
     this.near = c.nearCache ?? null;
     const hitPath = typeof c.issueSettling === 'function' && this.near === null && (cacheTimeout ?? 0) === 0;
     this.settling = hitPath ? (c as Required<Pick<CacheClient, 'issueSettling'>>) : null;
+    if (freeze !== undefined && typeof freeze !== 'boolean') throw new TypeError('freeze must be a boolean');
+    const maxBytes = freezeMaxBytes ?? DEFAULT_FREEZE_MAX_BYTES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new TypeError('freezeMaxBytes must be a non-negative integer');
+    this.kept = freeze === true ? new DecodedValues(maxBytes) : null;
+  }
+
+  /**
+   * The value of a usable envelope read for key k: codec.decode(), or with frozen values
+   * (decoded.ts) the frozen value already decoded from the same bytes, else the decoded one,
+   * frozen and kept. Only JSON payloads are frozen: Buffers and a serializer's values are not.
+   */
+  protected decodeFor(k: string, env: Envelope): unknown {
+    const kept = this.kept;
+    if (kept === null || (env.flags & F_JSON) === 0) return this.codec.decode(env);
+    const text = env.bytes.toString('latin1');
+    const v = kept.lookup(k, text);
+    return v !== NOT_KEPT ? v : kept.keep(k, text, this.codec.decode(env));
   }
 
   /** The near-cache's bytes for k if its envelope is still fresh under o (engine.ts, Near-cache). */

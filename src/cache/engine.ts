@@ -81,7 +81,7 @@ import { BulkheadFullError, CacheClosedError } from './errors.js';
 import { isInfraFailure, parseRead, Status, type Read } from './ops.js';
 import { raceTimeout } from './race.js';
 import { jitterTtl, type Resolved } from './options.js';
-import { CacheRead, deltaOfText, NOT_PLAIN, plainHit, replyBytes, storedAtOfText, type ReadHost } from './read.js';
+import { CacheRead, deltaOfText, NOT_PLAIN, plainHit, plainHitKept, replyBytes, storedAtOfText, type ReadHost } from './read.js';
 import { runLoader, type Loader } from './run-loader.js';
 import { shouldRefreshEarly } from './xfetch.js';
 
@@ -125,7 +125,8 @@ export class Engine extends EngineState implements ReadHost {
       this.breaker.success();
       if (typeof reply === 'string') {
         const o = c.o;
-        const value = plainHit(reply, o);
+        const kept = this.kept;
+        const value = kept === null ? plainHit(reply, o) : plainHitKept(reply, o, k, kept);
         if (value !== NOT_PLAIN) {
           this.hit(c.key);
           if (o.beta > 0) this.maybeRefreshEarly(k, c.key, c.loader, o, null, F_JSON, storedAtOfText(reply), deltaOfText(reply), value);
@@ -229,7 +230,7 @@ export class Engine extends EngineState implements ReadHost {
   protected serve(k: string, key: string, loader: AnyLoader, o: Resolved, r: Read, env: Envelope, first: boolean): unknown {
     let value: unknown;
     try {
-      value = this.codec.decode(env);
+      value = this.decodeFor(k, env);
     } catch {
       return this.unusable(k, key, loader, o, r, first);
     }

@@ -101,6 +101,15 @@ export interface CacheOptions extends CallOptions {
   metrics?: MetricsRegistry;
   /** The `cache` label of this cache's series (default 'default'); unique per registry. */
   metricsName?: string;
+  /**
+   * Frozen values (default false; src/cache/decoded.ts, docs/cache.md). When true, a JSON value
+   * read from the cache (getOrLoad's and get()'s hits, stale values) is deep-frozen, and a hit
+   * whose stored bytes are the ones last decoded for that key returns that same frozen object
+   * without parsing it again. Values returned by the loader are returned as they are.
+   */
+  freeze?: boolean;
+  /** With freeze: the most bytes of stored values kept for reuse, oldest out first (16 MiB). */
+  freezeMaxBytes?: number;
 }
 
 /** A call's options with every default applied. */

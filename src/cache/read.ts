@@ -16,6 +16,7 @@
 
 import { BulkMode } from '../protocol/reply-decoder.js';
 import { Command, Reply, type SettlingCommand } from '../client/command.js';
+import { NOT_KEPT, type DecodedValues } from './decoded.js';
 import { F_ASCII, F_JSON, FORMAT, HEADER, MAGIC } from './envelope.js';
 import type { Resolved } from './options.js';
 import type { Loader } from './run-loader.js';
@@ -64,18 +65,35 @@ export class CacheRead extends Command implements SettlingCommand {
  * then finds the entry unusable).
  */
 export function plainHit(s: string, o: Resolved): unknown {
-  if (
-    s.length < HEADER ||
-    s.charCodeAt(0) !== MAGIC ||
-    s.charCodeAt(1) !== FORMAT ||
-    s.charCodeAt(2) !== PLAIN_JSON ||
-    s.charCodeAt(3) !== 0 ||
-    s.charCodeAt(14) !== 0 ||
-    s.charCodeAt(15) !== 0 ||
-    o.version !== undefined
-  ) {
-    return NOT_PLAIN;
-  }
+  return isPlain(s, o) ? parsePlain(s) : NOT_PLAIN;
+}
+
+/**
+ * plainHit() for a cache with frozen values (decoded.ts): the value already decoded from these
+ * exact bytes for key k if there is one, else the text parsed, deep-frozen and kept.
+ */
+export function plainHitKept(s: string, o: Resolved, k: string, kept: DecodedValues): unknown {
+  if (!isPlain(s, o)) return NOT_PLAIN;
+  const v = kept.lookup(k, s);
+  if (v !== NOT_KEPT) return v;
+  const parsed = parsePlain(s);
+  return parsed === NOT_PLAIN ? NOT_PLAIN : kept.keep(k, s, parsed);
+}
+
+function isPlain(s: string, o: Resolved): boolean {
+  return (
+    s.length >= HEADER &&
+    s.charCodeAt(0) === MAGIC &&
+    s.charCodeAt(1) === FORMAT &&
+    s.charCodeAt(2) === PLAIN_JSON &&
+    s.charCodeAt(3) === 0 &&
+    s.charCodeAt(14) === 0 &&
+    s.charCodeAt(15) === 0 &&
+    o.version === undefined
+  );
+}
+
+function parsePlain(s: string): unknown {
   try {
     return JSON.parse(s.slice(HEADER));
   } catch {

@@ -287,6 +287,23 @@ describe('cache SDK on a corral cluster', () => {
     assert.equal(await pb, 'b');
     assert.ok(Date.now() - t0 < 1000, 'not held until the lease expired');
   });
+
+  test('freeze: hits share one frozen object until another cache writes the key', async () => {
+    const a = cacheOn(client, { freeze: true });
+    const b = cacheOn(client2);
+    const k = key('frozen');
+    const row = { id: 7, name: 'Crème', sizes: [40, 41] };
+    assert.equal(await a.getOrLoad(k, async () => row), row);
+    const h1 = await a.getOrLoad<typeof row>(k, async () => assert.fail('a hit'));
+    const h2 = await a.getOrLoad<typeof row>(k, async () => assert.fail('a hit'));
+    assert.deepEqual(h1, row);
+    assert.equal(h2, h1);
+    assert.ok(Object.isFrozen(h1.sizes));
+    await b.set(k, { id: 7, name: 'changed', sizes: [] });
+    const h3 = await a.getOrLoad<typeof row>(k, async () => assert.fail('a hit'));
+    assert.deepEqual(h3, { id: 7, name: 'changed', sizes: [] }, 'the other process wrote new bytes');
+    assert.ok(Object.isFrozen(h3));
+  });
 });
 
 describe('cache SDK failing open', () => {
