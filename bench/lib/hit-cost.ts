@@ -12,7 +12,8 @@
 //
 // Shapes: 1 loop on one key; 50 loops on one key (the SDK's in-process single flight makes
 // concurrent calls for one key share one CACHE.GET, so it is not a like-for-like per-op cost);
-// 50 loops on 50 keys (one each: no sharing).
+// 50 loops on 50 keys (one each: no sharing); and 50 loops on 50 other keys whose values are a
+// ~3.6 KB object (the product with 50 variants), where JSON.parse costs several GETs.
 
 import { Cluster } from 'ioredis';
 import { BentoCache, bentostore } from 'bentocache';
@@ -26,12 +27,17 @@ export interface HitShape {
   name: string;
   loops: number;
   keys: number;
+  /** Key index of the shape's first key: the large-value keys are LARGE_FROM on. */
+  from: number;
 }
 
+const LARGE_FROM = 1000;
+
 export const SHAPES: HitShape[] = [
-  { name: '1 loop, 1 key', loops: 1, keys: 1 },
-  { name: '50 loops, 1 key', loops: 50, keys: 1 },
-  { name: '50 loops, 50 keys', loops: 50, keys: 50 },
+  { name: '1 loop, 1 key', loops: 1, keys: 1, from: 0 },
+  { name: '50 loops, 1 key', loops: 50, keys: 1, from: 0 },
+  { name: '50 loops, 50 keys', loops: 50, keys: 50, from: 0 },
+  { name: '50 loops, 50 keys, 3.6 KB values', loops: 50, keys: 50, from: LARGE_FROM },
 ];
 
 export interface HitRow {
@@ -49,6 +55,10 @@ interface Target {
 }
 
 const PRODUCT = { id: 1, name: 'Flash-sale sneakers', price: '59.99', stock: 1000, tags: ['shoes', 'sale'] };
+const LARGE = {
+  ...PRODUCT,
+  variants: Array.from({ length: 50 }, (_, i) => ({ sku: `SKU-${i}`, size: 36 + (i % 12), color: ['red', 'blue', 'black'][i % 3], stock: i * 7, price: '59.99' })),
+};
 
 export async function hitCost(nodes: string[], rounds: number, roundMs: number, log: (l: string) => void): Promise<HitRow[]> {
   const client = createClient({ nodes });
@@ -74,13 +84,16 @@ export async function hitCost(nodes: string[], rounds: number, roundMs: number, 
   const frz = (i: number): string => `hit:frozen:${i}`;
   const bk = (i: number): string => `hit:bento:${i}`;
   const factory = (): typeof PRODUCT => PRODUCT;
-  const maxKeys = Math.max(...SHAPES.map((s) => s.keys));
-  for (let i = 0; i < maxKeys; i++) {
-    await client.set(raw(i), JSON.stringify(PRODUCT));
-    await cache.getOrLoad(sdk(i), factory);
-    await frozen.getOrLoad(frz(i), factory);
-    await l2.getOrSet({ key: bk(i), factory, ttl: '1h' });
-    await both.getOrSet({ key: bk(i), factory, ttl: '1h' });
+  for (const shape of SHAPES) {
+    const value = shape.from >= LARGE_FROM ? LARGE : PRODUCT;
+    const load = (): typeof PRODUCT => value;
+    for (let i = shape.from; i < shape.from + shape.keys; i++) {
+      await client.set(raw(i), JSON.stringify(value));
+      await cache.getOrLoad(sdk(i), load);
+      await frozen.getOrLoad(frz(i), load);
+      await l2.getOrSet({ key: bk(i), factory: load, ttl: '1h' });
+      await both.getOrSet({ key: bk(i), factory: load, ttl: '1h' });
+    }
   }
   const loaderCalled = (): never => {
     throw new Error('getOrLoad called its loader: not a hit');
@@ -128,7 +141,7 @@ async function measure(t: Target, shape: HitShape, ms: number): Promise<number> 
     const end = performance.now() + duration;
     await Promise.all(
       Array.from({ length: shape.loops }, async (_, loop) => {
-        const key = loop % shape.keys;
+        const key = shape.from + (loop % shape.keys);
         while (performance.now() < end) {
           await t.read(key);
           ops++;
