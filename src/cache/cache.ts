@@ -123,6 +123,15 @@ export class Cache extends Engine {
     return this;
   }
 
+  /**
+   * With `freeze`: hits that returned an object already decoded (a JSON.parse saved each), and
+   * the values kept for that (entries, and the stored bytes they count); null without `freeze`.
+   */
+  get frozen(): { reused: number; entries: number; bytes: number } | null {
+    const k = this.kept;
+    return k === null ? null : { reused: k.reused, ...k.size };
+  }
+
   get breakerState(): BreakerState {
     return this.breaker.state;
   }

@@ -61,3 +61,29 @@ test('two caches share a registry by label; a repeated name is refused; close re
   await carts.close();
   assert.throws(() => createCache({ ...base, metrics: {} as never }), /prom-client Registry/);
 });
+
+test('freeze: reused hits, entries and bytes kept reach the registry (0 without freeze)', async () => {
+  const time = new FakeTime();
+  const node = new FakeCacheNode(time);
+  const registry = new Registry();
+  const base = { client: node, ttl: 1000, jitter: 0, clock: time, timers: time, metrics: registry };
+  const frozen = createCache({ ...base, metricsName: 'frozen', freeze: true });
+  const plain = createCache({ ...base, metricsName: 'plain' });
+  await frozen.getOrLoad('f', async () => ({ a: 1 }));
+  await frozen.getOrLoad('f', async () => assert.fail('a hit')); // decoded, kept
+  await frozen.getOrLoad('f', async () => assert.fail('a hit')); // reused
+  await frozen.getOrLoad('f', async () => assert.fail('a hit')); // reused
+  await plain.getOrLoad('p', async () => ({ a: 1 }));
+  await plain.getOrLoad('p', async () => assert.fail('a hit'));
+  const bytes = node.data.get('f')!.value.length;
+  assert.deepEqual(frozen.frozen, { reused: 2, entries: 1, bytes });
+  assert.equal(plain.frozen, null);
+  const text = await registry.metrics();
+  assert.equal(sample(text, 'corral_cache_frozen_reused_total{cache="frozen"}'), 2);
+  assert.equal(sample(text, 'corral_cache_frozen_entries{cache="frozen"}'), 1);
+  assert.equal(sample(text, 'corral_cache_frozen_bytes{cache="frozen"}'), bytes);
+  assert.equal(sample(text, 'corral_cache_frozen_reused_total{cache="plain"}'), 0);
+  assert.equal(sample(text, 'corral_cache_frozen_entries{cache="plain"}'), 0);
+  await frozen.close();
+  await plain.close();
+});

@@ -105,6 +105,10 @@ function createSeries(registry: MetricsRegistry): RegistrySeries {
   counter('corral_cache_near_invalidations_total', 'Near-cache invalidations received from the nodes.', (m) => nearStats(m.client)?.nearInvalidations ?? 0);
   gauge('corral_cache_near_entries', 'Entries held in the near-cache.', ['cache'], (m, set) => set({ cache: m.name }, nearStats(m.client)?.nearEntries ?? 0));
   gauge('corral_cache_near_bytes', 'Bytes held in the near-cache.', ['cache'], (m, set) => set({ cache: m.name }, nearStats(m.client)?.nearBytes ?? 0));
+  // Frozen values (createCache's freeze; 0 without it).
+  counter('corral_cache_frozen_reused_total', 'Hits that returned a value already decoded (freeze: true): a JSON.parse saved each.', (m) => m.cache.frozen?.reused ?? 0);
+  gauge('corral_cache_frozen_entries', 'Frozen values kept for reuse (freeze: true).', ['cache'], (m, set) => set({ cache: m.name }, m.cache.frozen?.entries ?? 0));
+  gauge('corral_cache_frozen_bytes', 'Stored bytes of the frozen values kept (freeze: true; at most freezeMaxBytes).', ['cache'], (m, set) => set({ cache: m.name }, m.cache.frozen?.bytes ?? 0));
   const loadSeconds = new p.Histogram({
     name: 'corral_cache_load_duration_seconds',
     help: 'Loader latency, in seconds (successful loads).',
