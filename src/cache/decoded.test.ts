@@ -27,6 +27,24 @@ describe('DecodedValues', () => {
     assert.deepEqual(d.size, { entries: 1, bytes: 4 });
   });
 
+  test('bytes kept as a Buffer: a copy, compared by content; found from text and the other way', () => {
+    const d = new DecodedValues(1000);
+    const buf = Buffer.from([0xc7, 1, 0xe9, 65]);
+    const v = { b: 1 };
+    assert.equal(d.keepBytes('k', buf, v), v);
+    buf[3] = 66; // the caller's buffer reused: the kept copy is not
+    assert.equal(d.lookupBytes('k', buf), NOT_KEPT);
+    assert.equal(d.lookupBytes('k', Buffer.from([0xc7, 1, 0xe9, 65])), v);
+    assert.equal(d.lookup('k', Buffer.from([0xc7, 1, 0xe9, 65]).toString('latin1')), v, 'the same bytes as text');
+    assert.equal(d.lookup('k', 'xxxx'), NOT_KEPT);
+    const w = { t: 1 };
+    d.keep('t', 'ab\u00e9', w);
+    assert.equal(d.lookupBytes('t', Buffer.from('ab\u00e9', 'latin1')), w, 'the same bytes as a Buffer');
+    assert.equal(d.lookupBytes('t', Buffer.from('abc', 'latin1')), NOT_KEPT);
+    assert.deepEqual(d.size, { entries: 2, bytes: 7 });
+    assert.equal(d.reused, 3);
+  });
+
   test('bounded by bytes: the oldest kept go first; a newer decode of a key moves it last', () => {
     const d = new DecodedValues(10);
     d.keep('a', 'aaaa', 1);

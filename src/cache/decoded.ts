@@ -11,7 +11,13 @@
 // gives new bytes and a new decode. Nothing here can return a value for bytes other than the
 // ones it was parsed from, so the table needs no invalidation; it forgets by age.
 //
-// Memory: the entries' texts are counted (one unit per byte, their latin1 length) against
+// The bytes are held as the reply's latin1 text on getOrLoad's hit path (read.ts decodes a
+// CACHE.GET reply that way) and as a copy of the envelope's Buffer on the general path (tags,
+// near-cache, get()), compared with Buffer#equals there: no string is made per hit. An entry
+// kept by one path and read by the other is compared through a latin1 conversion (the same
+// object is found, at the cost of one string).
+//
+// Memory: the entries' bytes are counted (a text's latin1 length, a Buffer's length) against
 // `maxBytes`; past it the oldest entries go first (insertion order: a hit does not move its entry,
 // which would cost a Map delete and insert per hit; a new decode of a key moves it to the back).
 // An envelope longer than maxBytes on its own is decoded and frozen but not kept.
@@ -20,7 +26,11 @@
 export const NOT_KEPT: unique symbol = Symbol('not kept');
 
 interface Kept {
-  text: string;
+  /** The envelope as latin1 text (hit path), or null. */
+  text: string | null;
+  /** A copy of the envelope's bytes (general path), or null. */
+  bytes: Buffer | null;
+  size: number;
   value: unknown;
 }
 
@@ -38,22 +48,41 @@ export class DecodedValues {
   /** The value kept for key k if it was decoded from exactly `text`, else NOT_KEPT. */
   lookup(k: string, text: string): unknown {
     const e = this.kept.get(k);
-    if (e === undefined || e.text !== text) return NOT_KEPT;
+    if (e === undefined) return NOT_KEPT;
+    if (e.text !== null ? e.text !== text : e.size !== text.length || e.bytes!.toString('latin1') !== text) return NOT_KEPT;
+    this.reused++;
+    return e.value;
+  }
+
+  /** lookup() for the envelope's bytes as a Buffer. */
+  lookupBytes(k: string, bytes: Buffer): unknown {
+    const e = this.kept.get(k);
+    if (e === undefined) return NOT_KEPT;
+    if (e.bytes !== null ? !e.bytes.equals(bytes) : e.size !== bytes.length || bytes.toString('latin1') !== e.text) return NOT_KEPT;
     this.reused++;
     return e.value;
   }
 
   /** Deep-freezes `value` (decoded from `text`), keeps it as k's, and returns it. */
   keep(k: string, text: string, value: unknown): unknown {
+    return this.put(k, text, null, text.length, value);
+  }
+
+  /** keep() for bytes held as a Buffer (copied: the caller's may be reused). */
+  keepBytes(k: string, bytes: Buffer, value: unknown): unknown {
+    return this.put(k, null, bytes.length > this.maxBytes ? null : Buffer.from(bytes), bytes.length, value);
+  }
+
+  private put(k: string, text: string | null, bytes: Buffer | null, size: number, value: unknown): unknown {
     deepFreeze(value);
     const old = this.kept.get(k);
     if (old !== undefined) {
       this.kept.delete(k);
-      this.bytes -= old.text.length;
+      this.bytes -= old.size;
     }
-    if (text.length > this.maxBytes) return value;
-    this.kept.set(k, { text, value });
-    this.bytes += text.length;
+    if (size > this.maxBytes) return value;
+    this.kept.set(k, { text, bytes, size, value });
+    this.bytes += size;
     if (this.bytes > this.maxBytes) this.evict();
     return value;
   }
@@ -72,7 +101,7 @@ export class DecodedValues {
     for (const [k, e] of this.kept) {
       if (this.bytes <= this.maxBytes) break;
       this.kept.delete(k);
-      this.bytes -= e.text.length;
+      this.bytes -= e.size;
     }
   }
 }

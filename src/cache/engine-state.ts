@@ -84,9 +84,8 @@ export class EngineState {
   protected decodeFor(k: string, env: Envelope): unknown {
     const kept = this.kept;
     if (kept === null || (env.flags & F_JSON) === 0) return this.codec.decode(env);
-    const text = env.bytes.toString('latin1');
-    const v = kept.lookup(k, text);
-    return v !== NOT_KEPT ? v : kept.keep(k, text, this.codec.decode(env));
+    const v = kept.lookupBytes(k, env.bytes);
+    return v !== NOT_KEPT ? v : kept.keepBytes(k, env.bytes, this.codec.decode(env));
   }
 
   /** The near-cache's bytes for k if its envelope is still fresh under o (engine.ts, Near-cache). */
