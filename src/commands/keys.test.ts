@@ -185,6 +185,17 @@ describe('RENAME and COPY', () => {
     assert.deepEqual(run('COPY', 'h', 'x', 'DB', '16'), { error: 'ERR DB index is out of range' });
     accounted();
   });
+  test('COPY in cluster mode: database 0 only, after the options are checked (as Redis 7.0.15)', () => {
+    const { run } = commandHarness([...stringCommands, ...keyCommands], 16, { slotOf: () => 0 });
+    run('SET', 'a', 'v');
+    const refused = { error: 'ERR Copying to another database is not allowed in cluster mode' };
+    assert.deepEqual(run('COPY', 'a', 'b', 'DB', '1'), refused);
+    assert.deepEqual(run('COPY', 'a', 'a', 'DB', '1'), refused);
+    assert.deepEqual(run('COPY', 'a', 'b', 'DB', '16'), { error: 'ERR DB index is out of range' });
+    assert.deepEqual(run('COPY', 'a', 'b', 'DB', 'x'), { error: 'ERR value is not an integer or out of range' });
+    assert.equal(run('COPY', 'a', 'b', 'DB', '0'), 1);
+    assert.equal(run('GET', 'b'), 'v');
+  });
 });
 
 describe('stats and databases', () => {

@@ -305,6 +305,11 @@ function copyCommand(c: CommandContext): void {
       return;
     }
   }
+  // As Redis: after the options are checked, before the keys are looked at.
+  if (c.store.options.slotOf !== undefined && dst.id !== 0) {
+    c.w.error('ERR Copying to another database is not allowed in cluster mode');
+    return;
+  }
   const from = c.str(1);
   const to = c.str(2);
   if (dst === c.db && from === to) {

@@ -30,7 +30,7 @@ export { EVICTION_POLICIES, type EvictionPolicyName };
 export interface StoreOptions {
   databases: number;
   clock: Clock;
-  /** Given in cluster mode: each database then counts its keys per hash slot. */
+  /** Given in cluster mode: database 0 (the only one cluster mode reaches) then counts its keys per hash slot. */
   slotOf?: SlotOf;
   /** Hot-key detection's sizes (hotkeys.ts); the defaults otherwise. */
   hotKeys?: HotKeysOptions;
@@ -61,8 +61,10 @@ export class Store implements EvictionHost {
   constructor(readonly options: StoreOptions) {
     this.stats = new StoreStats(options.clock);
     this.hotKeys = new HotKeys(options.clock, { ...options.hotKeys, slotOf: options.slotOf });
+    // Cluster mode reaches database 0 only (SELECT, MOVE, SWAPDB and COPY ... DB refuse the
+    // others, as Redis does), so only it keeps the per-slot key lists: 128 KB a database.
     for (let i = 0; i < options.databases; i++) {
-      this.dbs.push(new Keyspace(i, options.clock, this.stats, options.slotOf ?? null, 16384, this.pagePool, this.hotKeys));
+      this.dbs.push(new Keyspace(i, options.clock, this.stats, i === 0 ? (options.slotOf ?? null) : null, 16384, this.pagePool, this.hotKeys));
     }
     this.policy = createPolicy('noeviction', this);
   }

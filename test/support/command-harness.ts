@@ -8,7 +8,7 @@ import { CommandTable, type CommandDef } from '../../src/commands/table.js';
 import { ReplyWriter } from '../../src/protocol/reply-writer.js';
 import type { CommandArgs } from '../../src/protocol/request-parser.js';
 import { parseReply, type ReplyValue } from '../../src/protocol/reply-parser.js';
-import { Store } from '../../src/store/store.js';
+import { Store, type StoreOptions } from '../../src/store/store.js';
 import { ManualClock } from '../../src/util/clock.js';
 
 /** Request arguments as the parser would hand them over: offsets into one buffer. */
@@ -24,9 +24,10 @@ export function argsFrom(argv: Array<string | Buffer>): CommandArgs {
   return { buf: Buffer.concat(parts), argc: parts.length, start, end };
 }
 
-export function commandHarness(commands: CommandDef[], databases = 16) {
+/** `options`: more of the store's options (slotOf: cluster mode). */
+export function commandHarness(commands: CommandDef[], databases = 16, options: Partial<StoreOptions> = {}) {
   const clock = new ManualClock();
-  const store = new Store({ databases, clock });
+  const store = new Store({ ...options, databases, clock });
   const table = new CommandTable();
   table.register(commands);
   const c = new CommandContext(store);
