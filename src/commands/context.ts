@@ -9,6 +9,7 @@ import type { Keyspace } from '../store/keyspace.js';
 import type { Store } from '../store/store.js';
 import { latin1, parseInteger } from '../util/bytes.js';
 import type { KeyspaceEventSink } from './keyspace-events.js';
+import { ERR_POSITIVE } from './errors.js';
 
 const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 
@@ -88,6 +89,25 @@ export class CommandContext {
   int(i: number): number | undefined {
     const a = this.args;
     return parseInteger(a.buf, a.start[i], a.end[i]);
+  }
+
+  /**
+   * The optional count of LPOP, RPOP and SPOP (`key [count]`): -1 when absent; null, with the
+   * error written, when there are more arguments (`tooMany`, which differs between them) or the
+   * count is not a non-negative integer.
+   */
+  optionalCount(tooMany: string): number | null {
+    if (this.argc > 3) {
+      this.w.error(tooMany);
+      return null;
+    }
+    if (this.argc < 3) return -1;
+    const n = this.int(2);
+    if (n === undefined || n < 0) {
+      this.w.error(ERR_POSITIVE);
+      return null;
+    }
+    return n;
   }
 
   /** Case-insensitive comparison of argument i with a lowercase ASCII word, without allocating. */

@@ -3,6 +3,8 @@
 
 export const ERR_SYNTAX = 'ERR syntax error';
 export const ERR_NOT_INTEGER = 'ERR value is not an integer or out of range';
+/** A count that must not be negative (LPOP, RPOP, SPOP, ZRANDMEMBER, ...). */
+export const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 export const ERR_NOT_FLOAT = 'ERR value is not a valid float';
 export const ERR_OVERFLOW = 'ERR increment or decrement would overflow';
 export const ERR_INCR_NAN = 'ERR increment would produce NaN or Infinity';

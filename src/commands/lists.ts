@@ -10,7 +10,6 @@ import { Deque } from '../store/deque.js';
 import { NOTIFY_GENERIC, NOTIFY_LIST } from './keyspace-events.js';
 
 const ERR_INDEX_RANGE = 'ERR index out of range';
-const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 
 /** The list at key for reading; null after replying WRONGTYPE. */
 function readList(c: CommandContext, key: string): Deque | undefined | null {
@@ -73,19 +72,8 @@ function rpushxCommand(c: CommandContext): void {
 
 /** LPOP/RPOP key [count]: a bulk without count; with count an array (null if no key). */
 function pop(c: CommandContext, front: boolean): void {
-  if (c.argc > 3) {
-    c.w.error(errWrongArity(c.name));
-    return;
-  }
-  let count = -1;
-  if (c.argc === 3) {
-    const n = c.int(2);
-    if (n === undefined || n < 0) {
-      c.w.error(ERR_POSITIVE);
-      return;
-    }
-    count = n;
-  }
+  const count = c.optionalCount(errWrongArity(c.name));
+  if (count === null) return;
   const e = writeList(c, c.str(1));
   if (e === null) return;
   if (e === undefined) {

@@ -11,7 +11,6 @@ import { SetValue, isIntMember } from './set-value.js';
 
 export { SET_MEMBER_OVERHEAD, SET_OVERHEAD, SetValue, compareIntStrings, isIntMember } from './set-value.js';
 
-const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 const ERR_COUNT_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
 const ERR_RANGE = 'ERR value is out of range';
 /** SRANDMEMBER with a negative count repeats members: refuse unbounded replies past this. */
@@ -67,19 +66,8 @@ function sremCommand(c: CommandContext): void {
 }
 
 function spopCommand(c: CommandContext): void {
-  if (c.argc > 3) {
-    c.w.error(ERR_SYNTAX);
-    return;
-  }
-  let count = -1;
-  if (c.argc === 3) {
-    const n = c.int(2);
-    if (n === undefined || n < 0) {
-      c.w.error(ERR_POSITIVE);
-      return;
-    }
-    count = n;
-  }
+  const count = c.optionalCount(ERR_SYNTAX);
+  if (count === null) return;
   const e = writeSet(c, c.str(1));
   if (e === null) return;
   if (e === undefined) {

@@ -7,7 +7,7 @@
 
 import type { CommandContext } from './context.js';
 import { CMD_DENYOOM, CMD_FAST, CMD_READONLY, CMD_WRITE, type CommandDef } from './table.js';
-import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX } from './errors.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_POSITIVE, ERR_SYNTAX } from './errors.js';
 import { TYPE_ZSET, type Entry } from '../store/entry.js';
 import { SortedSet, parseBound, parseDouble, parseLex, type LexBound, type ScoreBound, type ZItem } from '../store/sorted-set.js';
 import { formatDouble } from '../protocol/reply-writer.js';
@@ -19,7 +19,6 @@ const ERR_INCR_PAIR = 'ERR INCR option supports a single increment-element pair'
 const ERR_NAN = 'ERR resulting score is not a number (NaN)';
 export const ERR_MINMAX = 'ERR min or max is not a float';
 export const ERR_LEX = 'ERR min or max not valid string range item';
-const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 export const ERR_LIMIT = 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX';
 const ERR_LEX_SCORES = 'ERR syntax error, WITHSCORES not supported in combination with BYLEX';
 
