@@ -12,8 +12,8 @@
 // the tag in the index before it reads anything of the id: a probe past another key costs no
 // access to the columns, and a hit reads the id's location and its item only. That is one cache
 // miss fewer per lookup once the table outgrows the caches (the hash column was read for every
-// probe): at 100,000 keys, GET and SET spent ~18% of their time in the lookup, most of it misses
-// (docs/benchmarks.md, "A tag in the index"). A table of 2^26 ids or more stores the id alone and
+// probe): at 100,000 keys a primary under SET spent ~18% of its busy time in the lookup, most of
+// it waiting for memory (docs/benchmarks.md, "A tag in the index"). A table of 2^26 ids or more stores the id alone and
 // compares the hash column instead (widenIds). Deletion shifts later members of the probe run
 // back into the hole (no tombstones), so lookups never slow down with churn.
 //
