@@ -126,9 +126,12 @@ export class RawConnection {
 
   async readReplies(replies: number, timeoutMs = 5000): Promise<Buffer> {
     const deadline = Date.now() + timeoutMs;
+    // The buffer only grows until this returns, so the replies parsed so far stay parsed: each
+    // read parses only what arrived (re-parsing from the start made a 10 MB read quadratic, and
+    // slow enough on a loaded machine to miss its deadline).
+    let off = 0;
+    let n = 0;
     for (;;) {
-      let off = 0;
-      let n = 0;
       while (n < replies) {
         const r = parseReply(this.buf, off);
         if (r === null) break;
