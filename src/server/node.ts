@@ -229,11 +229,16 @@ export class CorralNode implements ServerApi, DispatchHost {
 
   private accept(socket: net.Socket): void {
     this.stats.connectionsReceived++;
-    // A refused socket still needs an error listener: a peer's reset must not become an uncaught error.
+    // A refused socket still needs an error listener: a peer's reset must not become an uncaught
+    // error. It is closed both ways once its error is out (as Redis closes it), not half-closed: a
+    // peer that never reads would never see the FIN and close its side, and the listener, whose
+    // close() waits for every connection, would keep a shutting-down node open for good (the
+    // controller-stopping test hung once so in CI: a replica's link reconnecting during close()).
     if (this.shuttingDown || this.clients.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
       socket.on('error', () => {});
-      socket.end('-ERR max number of clients reached\r\n');
+      socket.write('-ERR max number of clients reached\r\n');
+      socket.destroySoon();
       if (!this.shuttingDown) this.clientEvents.log({ addr: formatAddress(socket.remoteAddress, socket.remotePort) }, 'maxclients');
       return;
     }
@@ -241,7 +246,8 @@ export class CorralNode implements ServerApi, DispatchHost {
     if (refusedByProtectedMode(this.config.get('protected-mode') === true, (acl.defaultUser.flags & USER_NOPASS) !== 0, socket.remoteAddress)) {
       this.stats.rejectedConnections++;
       socket.on('error', () => {});
-      socket.end(PROTECTED_MODE_DENIED);
+      socket.write(PROTECTED_MODE_DENIED);
+      socket.destroySoon();
       return;
     }
     const client = new Client(

@@ -133,6 +133,22 @@ describe('maxclients', () => {
   });
 });
 
+describe('a refused connection that never reads', () => {
+  test('does not hold the node open: close() resolves (the refusal closes the socket both ways)', async () => {
+    const srv = await startCorral({ maxclients: '1' });
+    const a = await RawConnection.connect(srv.port);
+    assert.equal((await a.sendRaw('PING\r\n')).toString(), '+PONG\r\n');
+    // Refused (maxclients), and never read: it would never see a FIN nor close its side.
+    const refused = await RawConnection.connect(srv.port);
+    refused.socket.pause();
+    await waitFor('the refusal', () => srv.node.stats.rejectedConnections === 1);
+    a.close();
+    // Hangs (the test's timeout) if the refused connection keeps the listener open.
+    await srv.close();
+    refused.socket.destroy();
+  });
+});
+
 describe('timeout', () => {
   let srv: StartedCorral;
   before(async () => {
