@@ -232,8 +232,9 @@ export class CorralNode implements ServerApi, DispatchHost {
     // A refused socket still needs an error listener: a peer's reset must not become an uncaught
     // error. It is closed both ways once its error is out (as Redis closes it), not half-closed: a
     // peer that never reads would never see the FIN and close its side, and the listener, whose
-    // close() waits for every connection, would keep a shutting-down node open for good (the
-    // controller-stopping test hung once so in CI: a replica's link reconnecting during close()).
+    // close() waits for every connection, would keep a shutting-down node open for good
+    // (test/integration/limits.test.ts reproduces it; a likely cause of the one CI run where the
+    // controller-stopping partition test hung inside a node's close()).
     if (this.shuttingDown || this.clients.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
       socket.on('error', () => {});
