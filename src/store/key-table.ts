@@ -108,8 +108,8 @@ export class KeyTable {
   private oldMask = 0;
   private moveAt = 0;
   /** An index entry's tag bits (the key hash's top bits), and its id + 1 bits (see widenIds). */
-  private tagMask: number;
-  private idMask: number;
+  private tagMask = 0;
+  private idMask = 0;
   /** Free ids, chained through their loc column: id + 1 of the first, 0 for none. */
   private freeHead = 0;
   /** Ids ever handed out: every live id is below it. */
@@ -136,8 +136,13 @@ export class KeyTable {
     private readonly idBits = ID_BITS,
   ) {
     this.slab = slab;
-    this.tagMask = ~((1 << idBits) - 1);
-    this.idMask = (1 << idBits) - 1;
+    this.tagEntries();
+  }
+
+  /** Entries hold id + 1 in the low idBits bits and a tag above them (a new or cleared table). */
+  private tagEntries(): void {
+    this.tagMask = ~((1 << this.idBits) - 1);
+    this.idMask = (1 << this.idBits) - 1;
   }
 
   get capacity(): number {
@@ -236,8 +241,7 @@ export class KeyTable {
     this.slots = new Int32Array(INITIAL_SLOTS);
     this.mask = INITIAL_SLOTS - 1;
     this.oldSlots = null;
-    this.tagMask = ~((1 << this.idBits) - 1);
-    this.idMask = (1 << this.idBits) - 1;
+    this.tagEntries();
     if (this.onGrow !== null) this.onGrow(INITIAL_IDS);
     this.freeHead = 0;
     this.highWater = 0;
