@@ -227,28 +227,31 @@ export class CorralNode implements ServerApi, DispatchHost {
     return this.port;
   }
 
+  /**
+   * A refused connection: its error, then closed both ways once that is out (as Redis closes it),
+   * not half-closed: a peer that never reads would never see the FIN and close its side, and the
+   * listener, whose close() waits for every connection, would keep a shutting-down node open for
+   * good (test/integration/limits.test.ts reproduces it; a likely cause of the one CI run where
+   * the controller-stopping partition test hung inside a node's close()). It still needs an error
+   * listener: a peer's reset must not become an uncaught error.
+   */
+  private refuse(socket: net.Socket, reply: string): void {
+    this.stats.rejectedConnections++;
+    socket.on('error', () => {});
+    socket.write(reply);
+    socket.destroySoon();
+  }
+
   private accept(socket: net.Socket): void {
     this.stats.connectionsReceived++;
-    // A refused socket still needs an error listener: a peer's reset must not become an uncaught
-    // error. It is closed both ways once its error is out (as Redis closes it), not half-closed: a
-    // peer that never reads would never see the FIN and close its side, and the listener, whose
-    // close() waits for every connection, would keep a shutting-down node open for good
-    // (test/integration/limits.test.ts reproduces it; a likely cause of the one CI run where the
-    // controller-stopping partition test hung inside a node's close()).
     if (this.shuttingDown || this.clients.size >= this.config.int('maxclients')) {
-      this.stats.rejectedConnections++;
-      socket.on('error', () => {});
-      socket.write('-ERR max number of clients reached\r\n');
-      socket.destroySoon();
+      this.refuse(socket, '-ERR max number of clients reached\r\n');
       if (!this.shuttingDown) this.clientEvents.log({ addr: formatAddress(socket.remoteAddress, socket.remotePort) }, 'maxclients');
       return;
     }
     const acl = aclFor(this);
     if (refusedByProtectedMode(this.config.get('protected-mode') === true, (acl.defaultUser.flags & USER_NOPASS) !== 0, socket.remoteAddress)) {
-      this.stats.rejectedConnections++;
-      socket.on('error', () => {});
-      socket.write(PROTECTED_MODE_DENIED);
-      socket.destroySoon();
+      this.refuse(socket, PROTECTED_MODE_DENIED);
       return;
     }
     const client = new Client(
