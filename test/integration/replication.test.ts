@@ -409,3 +409,67 @@ test('replication: requests that arrive in pieces, pipelined with an incomplete 
     await t.close();
   }
 });
+
+test('replication: a replica keeps its primary stream byte for byte in its backlog when reads cut commands', async () => {
+  // A scripted primary: the handshake, an empty full copy, then a stream cut so that a command
+  // spans two reads and the second read ends inside the next command. The replica parses the
+  // second read from its accumulation buffer, which the incomplete command then compacts: the
+  // backlog must have been given those bytes first. Promoted, the replica then answers a PSYNC
+  // at the stream's first offset with exactly what the primary sent.
+  const replid = 'a'.repeat(40);
+  const stream = Buffer.concat([
+    encodeCommand(['SELECT', '0']),
+    encodeCommand(['SET', 'k1', 'one']),
+    encodeCommand(['SET', 'k2', 'two-' + 'x'.repeat(100)]),
+    encodeCommand(['RPUSH', 'list', 'a', 'b', 'c']),
+    encodeCommand(['SET', 'k3', 'three']),
+  ]);
+  const cuts = [30, 75, 140, stream.length];
+  const { createServer } = await import('node:net');
+  let fed: Promise<void> | null = null;
+  const primary = createServer((sock) => {
+    // The replica sends each handshake request after the previous reply: one read each.
+    sock.on('data', (d) => {
+      const request = d.toString('latin1');
+      if (request.includes('PSYNC')) {
+        sock.write(`+FULLRESYNC ${replid} 0\r\n`);
+        sock.write(encodeCommand(['CORRAL', 'SYNCEND']));
+        fed = (async () => {
+          let from = 0;
+          for (const to of cuts) {
+            await sleep(30);
+            sock.write(stream.subarray(from, to));
+            from = to;
+          }
+        })();
+      } else if (!request.includes('ACK')) sock.write(request.includes('PING') ? '+PONG\r\n' : '+OK\r\n');
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r) => primary.listen(0, '127.0.0.1', () => r()));
+  const r = await startCorral();
+  const rc = await RawConnection.connect(r.port);
+  try {
+    await rc.call('REPLICAOF', '127.0.0.1', (primary.address() as { port: number }).port);
+    await until('the stream applied', async () => (await rc.call('GET', 'k3')) === 'three');
+    await fed;
+    assert.deepEqual(await rc.call('LRANGE', 'list', 0, -1), ['a', 'b', 'c']);
+    // Promoted, the replica serves its old primary's id from the backlog (PSYNC2's replid2).
+    await rc.call('REPLICAOF', 'NO', 'ONE');
+    const sub = await RawConnection.connect(r.port);
+    try {
+      await sub.call('REPLCONF', 'capa', 'eof', 'capa', 'psync2');
+      sub.socket.write(encodeCommand(['PSYNC', replid, 1]));
+      const body = (): Buffer => sub.pending.subarray(sub.pending.indexOf('\r\n') + 2);
+      await until('the backlog sent', () => sub.pending.indexOf('\r\n') > 0 && body().length >= stream.length, 5000);
+      assert.match(sub.pending.subarray(0, sub.pending.indexOf('\r\n')).toString('latin1'), /^\+CONTINUE/);
+      assert.equal(body().subarray(0, stream.length).toString('latin1'), stream.toString('latin1'));
+    } finally {
+      sub.close();
+    }
+  } finally {
+    rc.close();
+    await r.close();
+    primary.close();
+  }
+});

@@ -246,8 +246,9 @@ export class ReplicationLink {
   /**
    * The stream's bytes go into this node's own backlog once per read, not once per command: the
    * commands of one read lie back to back in the parser's buffer, so a run of them is one copy.
-   * (A command split across reads sits in another buffer; the run is then cut there.) The run
-   * is flushed before the read's batch ends, while the parser's buffer still holds it.
+   * Commands parsed from the accumulation buffer (after one that was split across reads) are
+   * copied one by one instead: an incomplete command later in the read moves that buffer's bytes.
+   * The run is flushed before the read's batch ends, while the read's buffer still holds it.
    */
   private appendApplied(src: Buffer, start: number, end: number): void {
     if (src === this.runSource && start === this.runEnd) {
@@ -360,8 +361,15 @@ export class ReplicationLink {
       return;
     }
     this.offset += rawEnd - rawStart;
-    this.appendApplied(a.rawSource, rawStart, rawEnd);
-    this.runOffset = this.offset;
+    if (a.rawInAccumulator) {
+      // The command came in more than one read: its bytes sit in the parser's accumulation
+      // buffer, which the next incomplete command compacts. Copied now, not as part of a run.
+      this.flushApplied();
+      this.host.applied(a.rawSource, rawStart, rawEnd, this.offset);
+    } else {
+      this.appendApplied(a.rawSource, rawStart, rawEnd);
+      this.runOffset = this.offset;
+    }
     if (isWord(a, 0, 'replconf')) {
       if (a.argc >= 2 && isWord(a, 1, 'getack')) this.ackWanted = true;
     } else if (isWord(a, 0, 'ping')) {
