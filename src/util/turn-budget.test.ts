@@ -1,9 +1,9 @@
-// Unit tests for TurnBudget: spent only past its time within one turn, a new turn starts afresh,
+// Unit tests for TurnBudget and BudgetedStream: spent only past its time within one turn, a new turn starts afresh,
 // and what waits to resume runs at the end of the turn.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TurnBudget } from './turn-budget.js';
+import { BudgetedStream, TurnBudget } from './turn-budget.js';
 
 // A clock the test moves by hand: no timed assertion depends on how busy the machine is.
 let clock = 0;
@@ -28,4 +28,56 @@ test('a turn spends its budget; resumes run at its end; the next turn starts afr
   assert.deepEqual(order, ['resumed'], 'resumed at the end of the turn');
   budget.enter();
   assert.equal(budget.spent(), false, 'a new turn');
+});
+
+test('a budgeted stream stops mid-read when the turn is spent, applies the rest at the turn end, then reads again', async () => {
+  const budget = new TurnBudget(5, () => clock);
+  const events: string[] = [];
+  const socket = { pause: () => events.push('pause'), resume: () => events.push('resume') };
+  // Each "command" costs 2 ms of the hand clock; a read of n commands applies until the budget
+  // is spent, keeping the rest, as a parser does (preserve).
+  let left = 0;
+  let live = true;
+  let mayResume = true;
+  const apply = (_chunk: Buffer, length: number): boolean => {
+    left += length;
+    while (left > 0) {
+      left--;
+      busy(2);
+      events.push('cmd');
+      if (budget.spent()) return left > 0;
+    }
+    return false;
+  };
+  const stream = new BudgetedStream(socket, apply, () => live, () => mayResume, budget);
+  stream.read(Buffer.alloc(8), 5);
+  assert.deepEqual(events, ['cmd', 'cmd', 'cmd', 'pause'], 'three commands spend 6 ms of 5: the read stops, the socket pauses');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(events.slice(4), ['cmd', 'cmd', 'resume'], 'at the end of the turn: the rest, then reading again');
+
+  // A read whose commands all fit: no pause.
+  events.length = 0;
+  await new Promise((resolve) => setImmediate(resolve));
+  stream.read(Buffer.alloc(8), 1);
+  assert.deepEqual(events, ['cmd']);
+
+  // A stream that may not read on (a held replica link) keeps its rest until resumed by hand.
+  events.length = 0;
+  await new Promise((resolve) => setImmediate(resolve));
+  mayResume = false;
+  stream.read(Buffer.alloc(8), 4);
+  assert.deepEqual(events, ['cmd', 'cmd', 'cmd', 'pause']);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(events.length, 4, 'nothing applied while it may not resume');
+  mayResume = true;
+  stream.resume();
+  assert.deepEqual(events.slice(4), ['cmd', 'resume']);
+
+  // A stream that ended (its socket failed or was replaced) does nothing more.
+  events.length = 0;
+  await new Promise((resolve) => setImmediate(resolve));
+  stream.read(Buffer.alloc(8), 4);
+  live = false;
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(events, ['cmd', 'cmd', 'cmd', 'pause'], 'no further command and no resume once it is not live');
 });

@@ -14,7 +14,7 @@
 
 import type net from 'node:net';
 import { AUTH_HINT, LINK_READ_BUFFER, LINK_READY, authNotNeeded, authRefusal, dialLink, sendsAuth, type LinkSecurity } from '../../util/link-security.js';
-import { streamBudget } from '../../util/turn-budget.js';
+import { BudgetedStream, streamBudget } from '../../util/turn-budget.js';
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import { COMMAND_READY, NEED_MORE, RequestParser } from '../../protocol/request-parser.js';
 import { isWord } from '../replication/link.js';
@@ -84,26 +84,20 @@ export class SlotImport {
     // hundreds of MB, and a fresh 64 KB Buffer per read was garbage to collect and fresh memory
     // to fault in. Each read is consumed (the parser copies what it keeps) before the next.
     this.authPending = sendsAuth(this.security);
+    const stream: BudgetedStream = new BudgetedStream(
+      { pause: () => socket.pause(), resume: () => socket.resume() },
+      (chunk, length) => this.applyRead(chunk, length),
+      () => this.socket === socket,
+    );
+    // The stream's time per turn is bounded (util/turn-budget.ts), so the node's clients are
+    // answered while a slot's keys arrive.
     const socket = dialLink(this.sourceHost, this.sourcePort, this.security, {
       onread: {
         buffer: LINK_READ_BUFFER,
         callback: (length: number, buf: Uint8Array): boolean => {
           if (this.socket !== socket) return true;
-          streamBudget.enter();
           this.bytesReceived += length;
-          try {
-            this.onData(buf as Buffer, length);
-          } catch (err) {
-            this.fail((err as Error).message);
-          }
-          // The turn's time for streams is spent: the rest waits for the end of the turn
-          // (util/turn-budget.ts), so the node's clients are answered meanwhile.
-          if (this.socket === socket && streamBudget.spent()) {
-            socket.pause();
-            streamBudget.resumeLater(() => {
-              if (this.socket === socket) socket.resume();
-            });
-          }
+          stream.read(buf as Buffer, length);
           return true;
         },
       },
@@ -150,7 +144,17 @@ export class SlotImport {
     if (spareParsers.length < SPARE_PARSERS && p.accumulatorCapacity <= SPARE_PARSER_BYTES) spareParsers.push(p);
   }
 
-  private onData(chunk: Buffer, length: number): void {
+  /** Applies a read (or, with length 0, what the last one left); true if the turn's budget stopped it with commands left. */
+  private applyRead(chunk: Buffer, length: number): boolean {
+    try {
+      return this.onData(chunk, length);
+    } catch (err) {
+      this.fail((err as Error).message);
+      return false;
+    }
+  }
+
+  private onData(chunk: Buffer, length: number): boolean {
     if (this.parser === null) {
       // The first line: +EXPORT <slot> <keys>, or an error. (Only the line is decoded: the
       // chunk's rest, up to 64 KB of the copy, is fed to the parser as it is.)
@@ -162,15 +166,14 @@ export class SlotImport {
       if (eol < 0) {
         if (length > 1024) throw new Error('no reply line from the source');
         this.head = Buffer.from(chunk.subarray(0, length));
-        return;
+        return false;
       }
       const line = chunk.toString('latin1', 0, eol);
       if (this.authPending) {
         this.authPending = false;
         if (line.startsWith('-') && !authNotNeeded(line)) throw new Error(`${authRefusal('the source', this.security, line.slice(1))}: ${AUTH_HINT}`);
         this.head = EMPTY;
-        if (eol + 2 < length) this.onData(chunk.subarray(eol + 2, length), length - eol - 2);
-        return;
+        return eol + 2 < length && this.onData(chunk.subarray(eol + 2, length), length - eol - 2);
       }
       const words = line.split(' ');
       if (words[0] !== '+EXPORT' || Number(words[1]) !== this.slot) throw new Error(`the source answered ${line}`);
@@ -178,26 +181,33 @@ export class SlotImport {
       this.state = 'copying';
       this.parser = spareParsers.pop() ?? new RequestParser(PARSER_LIMITS);
       this.head = EMPTY;
-      if (eol + 2 === length) return;
+      if (eol + 2 === length) return false;
       chunk = chunk.subarray(eol + 2, length);
       length = chunk.length;
     }
     const p = this.parser;
-    p.feed(chunk, length);
+    if (length > 0) p.feed(chunk, length);
     const markBefore = this.mark;
     let r: number;
+    let left = false;
     this.host.beginBatch();
     try {
       while ((r = p.next()) === COMMAND_READY) {
         this.command(p);
         if (this.parser !== p) break; // the command ended the import (its parser is released)
+        if (streamBudget.spent()) {
+          left = true;
+          break;
+        }
       }
     } finally {
       this.host.endBatch();
     }
-    if (this.parser !== p) return;
-    if (r !== NEED_MORE) throw new Error(`bad stream from the source: ${p.error || 'query buffer full'}`);
+    if (this.parser !== p) return false;
+    if (left) p.preserve(); // the read's rest, applied at the end of the turn
+    else if (r !== NEED_MORE) throw new Error(`bad stream from the source: ${p.error || 'query buffer full'}`);
     if (this.mark !== markBefore) this.onMark?.();
+    return left;
   }
 
   private command(a: RequestParser): void {

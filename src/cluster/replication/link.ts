@@ -16,7 +16,7 @@
 
 import type net from 'node:net';
 import { AUTH_HINT, LINK_READ_BUFFER, LINK_READY, authNotNeeded, authRefusal, dialLink, sendsAuth, type LinkSecurity } from '../../util/link-security.js';
-import { streamBudget } from '../../util/turn-budget.js';
+import { BudgetedStream, streamBudget } from '../../util/turn-budget.js';
 import type { CommandArgs } from '../../protocol/request-parser.js';
 import { COMMAND_READY, NEED_MORE, RequestParser, copyArgs } from '../../protocol/request-parser.js';
 import { parseReply } from '../../protocol/reply-parser.js';
@@ -115,6 +115,8 @@ export class ReplicationLink {
 
   /** Whether hold() stopped reading the stream (the turn budget's resume leaves it stopped). */
   private held = false;
+  /** The current connection's reads (util/turn-budget.ts). */
+  private stream: BudgetedStream | null = null;
 
   /** Stops reading the primary's stream until release(): a replica made to lag (tests). */
   hold(): void {
@@ -124,7 +126,7 @@ export class ReplicationLink {
 
   release(): void {
     this.held = false;
-    this.socket?.resume();
+    this.stream?.resume();
   }
 
   start(): void {
@@ -172,26 +174,19 @@ export class ReplicationLink {
     // a full sync reads hundreds of MB, and a fresh 64 KB Buffer per read made V8 run a
     // mark-compact every second or so, pausing this replica and taking the cores from the
     // primary beside it. Each read is consumed before the next (the parser copies what it keeps).
+    // The stream's time per turn is bounded (util/turn-budget.ts: a full sync, a burst), so
+    // clients are answered meanwhile; a link held by hold() reads nothing until release().
+    const stream = new BudgetedStream(
+      socket,
+      (chunk, length) => this.applyRead(chunk, length),
+      () => this.socket === socket,
+      () => !this.held,
+    );
+    this.stream = stream;
     const onRead = (length: number, buf: Uint8Array): boolean => {
       if (this.socket !== socket) return true;
       this.lastIoAt = Date.now();
-      streamBudget.enter();
-      try {
-        this.onData(buf as Buffer, length);
-      } catch (err) {
-        const failure = `replication link to ${this.primaryHost}:${this.primaryPort}: ${(err as Error).message}`;
-        if (failure !== this.lastFailure) this.host.log(failure);
-        this.lastFailure = failure;
-        this.drop(err instanceof AuthRefused ? AUTH_RETRY_MS : undefined);
-      }
-      // The turn's time for streams is spent (a full sync, a burst): the rest of the stream
-      // waits for the end of the turn (util/turn-budget.ts), so clients are answered meanwhile.
-      if (this.socket === socket && streamBudget.spent()) {
-        socket.pause();
-        streamBudget.resumeLater(() => {
-          if (this.socket === socket && !this.held) socket.resume();
-        });
-      }
+      stream.read(buf as Buffer, length);
       return true;
     };
     const lost = (): void => {
@@ -217,30 +212,54 @@ export class ReplicationLink {
     this.retryTimer = setTimeout(() => this.connect(), retryMs);
   }
 
-  /** A read of `length` bytes in `chunk` (a buffer reused by the next read). */
-  private onData(chunk: Buffer, length: number): void {
+  /** Applies a read (or, with length 0, what the last one left); true if the turn's budget stopped it with commands left. */
+  private applyRead(chunk: Buffer, length: number): boolean {
+    try {
+      return this.onData(chunk, length);
+    } catch (err) {
+      const failure = `replication link to ${this.primaryHost}:${this.primaryPort}: ${(err as Error).message}`;
+      if (failure !== this.lastFailure) this.host.log(failure);
+      this.lastFailure = failure;
+      this.drop(err instanceof AuthRefused ? AUTH_RETRY_MS : undefined);
+      return false;
+    }
+  }
+
+  /** A read of `length` bytes in `chunk` (a buffer reused by the next read), or with length 0 what the last read left. */
+  private onData(chunk: Buffer, length: number): boolean {
     if (this.parser === null) {
       // A copy: the handshake's replies may span reads.
       this.handshakeBuf = Buffer.concat([this.handshakeBuf, chunk.subarray(0, length)]);
       const rest = this.handshake();
-      if (rest === null) return;
+      if (rest === null) return false;
       chunk = rest;
       length = rest.length;
     }
     const p = this.parser!;
-    p.feed(chunk, length);
+    if (length > 0) p.feed(chunk, length);
     let r: number;
+    let left = false;
     const offsetBefore = this.toldOffset;
     this.host.beginBatch();
     try {
-      while ((r = p.next()) === COMMAND_READY) this.command(p, p.rawStart, p.rawEnd);
+      while ((r = p.next()) === COMMAND_READY) {
+        this.command(p, p.rawStart, p.rawEnd);
+        if (streamBudget.spent()) {
+          left = true;
+          break;
+        }
+      }
     } finally {
       this.flushApplied();
       this.host.endBatch();
     }
+    // The read's rest is applied at the end of the turn (copied out of the read's buffer, which
+    // the next read reuses, after the backlog took the run that lies in it).
+    if (left) p.preserve();
     if (this.onOffset !== null && this.toldOffset !== offsetBefore) this.onOffset(this.toldOffset);
-    if (r !== NEED_MORE) throw new Error(`bad replication stream: ${p.error || 'query buffer full'}`);
+    if (!left && r !== NEED_MORE) throw new Error(`bad replication stream: ${p.error || 'query buffer full'}`);
     if (this.ackWanted) this.sendAck();
+    return left;
   }
 
   /**
