@@ -35,7 +35,7 @@ export const BIG_COLLECTION_ITEMS = 4096;
 export const BIG_COLLECTION_BYTES = 512 * 1024;
 /** One piece: at most this many bytes of a string, or elements (and about this many bytes) of a collection. */
 const PIECE_BYTES = 128 * 1024;
-const PIECE_ITEMS = 1024;
+const PIECE_ITEMS = 256;
 
 /**
  * Whether a live id's key is big enough to go in pieces. A key with a stale-at time (the SDK's
@@ -77,10 +77,11 @@ export class BigKeyCopy {
   }
 
   /**
-   * Writes pieces until about `budget` bytes went out or the key is complete; returns whether it
-   * is (a key gone meanwhile is complete once its DEL is written).
+   * Writes pieces until about `budget` bytes went out, the key is complete, or (after one piece)
+   * performance.now() passed `deadline`; returns whether the key is complete (a key gone
+   * meanwhile is once its DEL is written).
    */
-  step(ks: Keyspace, out: StreamBuffer, budget: number): boolean {
+  step(ks: Keyspace, out: StreamBuffer, budget: number, deadline = Infinity): boolean {
     const id = ks.table.findString(this.key);
     if (id < 0 || !ks.isLiveForCopy(id)) {
       out.strings('DEL', this.key);
@@ -89,9 +90,9 @@ export class BigKeyCopy {
     const type = ks.typeOf(id);
     const start = out.length;
     if (this.pos === 0) out.strings('DEL', this.key);
-    if (type === TYPE_STRING) return this.stringPieces(ks, id, out, start + budget);
+    if (type === TYPE_STRING) return this.stringPieces(ks, id, out, start + budget, deadline);
     const v = ks.objectOf(id) as CollectionValue;
-    while (out.length < start + budget) {
+    for (let pieces = 0; out.length < start + budget && (pieces === 0 || performance.now() < deadline); pieces++) {
       const first = this.pos === 0;
       if (!this.piece(ks, type, v, out)) return true;
       if (first) {
@@ -102,10 +103,10 @@ export class BigKeyCopy {
     return this.pos >= v.size;
   }
 
-  private stringPieces(ks: Keyspace, id: number, out: StreamBuffer, until: number): boolean {
+  private stringPieces(ks: Keyspace, id: number, out: StreamBuffer, until: number, deadline: number): boolean {
     const t = ks.table;
     const total = t.valueLength(id);
-    while (out.length < until && this.pos < total) {
+    for (let pieces = 0; out.length < until && this.pos < total && (pieces === 0 || performance.now() < deadline); pieces++) {
       t.view(id);
       const from = t.vstart + this.pos;
       const n = Math.min(PIECE_BYTES, total - this.pos);

@@ -141,3 +141,33 @@ test('an export asking for a step from inside a round gets it next round, after 
   timer.fire();
   assert.deepEqual(log, ['a', 'b', 'a', 'b']);
 });
+
+test('a round stops at its time budget; the exports it did not reach go first in the next round', () => {
+  const timer = new HandTimer();
+  const th = new CountingThrottle();
+  let clock = 0;
+  const p = new ExportPacer(th, timer.set, () => clock);
+  const log: string[] = [];
+  const deadlines: number[] = [];
+  // Each step takes 1.5 ms of the hand clock: a round of ROUND_MS (2) runs two of them.
+  const slow = (name: string): PacedExport => ({
+    throttledWork: false,
+    step(deadline: number) {
+      deadlines.push(deadline);
+      log.push(name);
+      clock += 1.5;
+      return true;
+    },
+  });
+  const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(slow);
+  for (const e of [a, b, c, d]) p.want(e);
+  timer.fire();
+  assert.deepEqual(log, ['a', 'b'], 'the round ended once its 2 ms were spent');
+  assert.deepEqual(deadlines, [2, 2], "each step is told the round's deadline");
+  assert.deepEqual(timer.delays, [1, 1], 'the next round a millisecond later');
+  timer.fire();
+  assert.deepEqual(log, ['a', 'b', 'c', 'd'], 'then the ones not reached, ahead of those that asked again');
+  timer.fire();
+  assert.deepEqual(log.slice(4), ['a', 'b']);
+  assert.equal(p.waiting, 4);
+});

@@ -15,6 +15,12 @@
 // switch's pause), which must not wait behind the copy. The next round comes after a millisecond,
 // or, when only throttled exports wait, when the throttle will have bytes again.
 //
+// A round has a time budget (ROUND_MS): each step is told the round's deadline (an export stops
+// its big keys' pieces there, after one piece at least), and once it has passed, the exports not
+// reached yet wait for the next round, ahead of the ones that asked again. Without it, a switch's
+// pause, which runs big keys' pieces unthrottled, gave every export of the batch up to 512 KB of
+// encoding in one round: rounds of 15-60 ms (bench/bigkey-bench.ts).
+//
 // Measured (docs/benchmarks.md, "Batch size, one timer for the exports"): no change in a move's
 // p99 or the source's CPU beyond the runs' spread; the callbacks were cheaper than they looked.
 // Kept for the fewer timers and the round-robin order.
@@ -23,8 +29,11 @@
 export interface PacedExport {
   /** Whether the next step's work is throttled (the copy, or big keys outside a switch). */
   readonly throttledWork: boolean;
-  /** Runs one step; returns whether the export wants another. */
-  step(): boolean;
+  /**
+   * Runs one step, stopping its unbounded work (big keys' pieces) at `deadline` (performance.now()
+   * time) once it did some; returns whether the export wants another.
+   */
+  step(deadline: number): boolean;
 }
 
 /** What the pacer asks of the node's throttle. */
@@ -38,6 +47,12 @@ export type PacerTimer = (run: () => void, ms: number) => unknown;
 
 /** The longest wait for the throttle (a rate lowered meanwhile is read at the next round). */
 const MAX_WAIT_MS = 50;
+/** A round's time: steps after it wait for the next round (a millisecond later). */
+export const ROUND_MS = 2;
+
+function performanceNow(): number {
+  return performance.now();
+}
 
 export class ExportPacer {
   /** The exports that asked for a step, in order; `queued` says which are in it. */
@@ -51,6 +66,7 @@ export class ExportPacer {
   constructor(
     private readonly throttle: PacerThrottle,
     private readonly setTimer: PacerTimer = (run, ms) => setTimeout(run, ms),
+    private readonly now: () => number = performanceNow,
   ) {}
 
   /** Exports waiting for a step. */
@@ -92,12 +108,18 @@ export class ExportPacer {
     const later: PacedExport[] = [];
     this.queue = skipped;
     this.later = later;
+    const deadline = this.now() + ROUND_MS;
     let denied = false;
     let ran = false;
     try {
       for (let i = 0; i < round.length; i++) {
         const e = round[i];
         if (!this.queued.has(e)) continue; // forgotten (closed)
+        if (ran && this.now() >= deadline) {
+          // The round's time is spent: the rest keep their places for the next round.
+          for (let k = i; k < round.length; k++) if (this.queued.has(round[k])) skipped.push(round[k]);
+          break;
+        }
         if (e.throttledWork && (denied || !this.throttle.allows())) {
           denied = true;
           skipped.push(e);
@@ -105,7 +127,7 @@ export class ExportPacer {
         }
         ran = true;
         this.queued.delete(e);
-        if (e.step()) this.want(e);
+        if (e.step(deadline)) this.want(e);
       }
     } finally {
       this.later = null;

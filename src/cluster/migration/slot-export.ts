@@ -162,10 +162,10 @@ export class SlotExport implements LendingWriter, PacedExport {
 
   /**
    * PacedExport: one step: in the copy, up to KEYS_PER_TURN keys of the listed ids still live in
-   * the slot (big ones queued); then up to BIG_BYTES_PER_TURN of big keys' pieces. Returns whether
-   * there is more to do.
+   * the slot (big ones queued); then up to BIG_BYTES_PER_TURN of big keys' pieces, until the
+   * pacer's round `deadline` once one piece went. Returns whether there is more to do.
    */
-  step(): boolean {
+  step(deadline: number): boolean {
     if (this.state === 'closed') return false;
     const copying = this.state === 'copying';
     if (this.conn.pendingBytes > SOCKET_HIGH || (this.throttledWork && !this.throttle.allows())) return true;
@@ -173,7 +173,7 @@ export class SlotExport implements LendingWriter, PacedExport {
     const out = this.out;
     const start = out.length;
     let copied = 0;
-    while (copying && this.pos < this.ids.length && copied < KEYS_PER_TURN && this.throttle.allows()) {
+    while (copying && this.pos < this.ids.length && copied < KEYS_PER_TURN && this.throttle.allows() && (copied === 0 || performance.now() < deadline)) {
       let n = 0;
       let bytes = 0;
       while (this.pos < this.ids.length && n < IDS_PER_STEP && bytes < LOAD_BYTES) {
@@ -199,8 +199,9 @@ export class SlotExport implements LendingWriter, PacedExport {
     const until = start + BIG_BYTES_PER_TURN;
     for (const [key, copy] of this.big) {
       if (out.length >= until || (throttled && !this.throttle.allows())) break;
+      if (out.length > start && performance.now() >= deadline) break;
       const before = out.length;
-      if (copy.step(ks, out, until - out.length)) this.big.delete(key);
+      if (copy.step(ks, out, until - out.length, deadline)) this.big.delete(key);
       if (throttled) this.throttle.spend(out.length - before);
     }
     // Every listed key was sent (big ones may still be going: marks wait for them, not this).
