@@ -43,6 +43,11 @@ export class FieldTable {
     return FIELD_TABLE_OVERHEAD + this.t.settledBytes + this.slab.heldBytes;
   }
 
+  /** Makes room for `fields` fields at once (KeyTable.reserve): meant for an empty table. */
+  reserve(fields: number): void {
+    this.t.reserve(fields);
+  }
+
   get(field: string): string | undefined {
     const id = this.t.findString(field);
     return id < 0 ? undefined : this.t.valueString(id);

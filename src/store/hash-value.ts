@@ -441,9 +441,13 @@ export class HashValue implements CollectionValue {
     for (let i = 0; i < pairs.length; i += 2) this.tableSet(pairs[i], pairs[i + 1]);
   }
 
-  /** Moves the Map's pairs to a FieldTable (see TABLE_FIELDS). */
+  /**
+   * Moves the Map's pairs to a FieldTable (see TABLE_FIELDS), sized at once for twice as many:
+   * growing from empty doubled its columns and moved its index ten times in this one call.
+   */
   private moveToTable(): void {
     const big = new FieldTable();
+    big.reserve(2 * this.map!.size);
     for (const [f, v] of this.map!) big.set(f, v);
     this.map = null;
     this.tableBytes = 0;
