@@ -4,15 +4,21 @@
 // --replicas 1` (CORRAL IMPORT, then SLOTPAUSE and its mark, as the mover does; the move is then
 // called off with IMPORT ABORT), while a probe connection to each of the source primary, the
 // target primary and the target's replica sends PING, one at a time: a reply that takes long is
-// a turn of that node's event loop that did. Beside it, the same two keys moved between two
-// redis-server 7 processes with MIGRATE (what redis-cli --cluster reshard does), probed the same.
+// a turn of that node's event loop that did, or a wait for a core on this machine. So corral's
+// nodes also measure their own turns (bench/lib/turn-sampler.ts: the main thread's CPU time
+// between two callbacks of a 2 ms timer): the turns of the move that ran over 10 ms of CPU are
+// what the issue's target counts. Beside it, the same two keys moved between two redis-server 7
+// processes with MIGRATE (what redis-cli --cluster reshard does), probed the same.
 //
 //   npm run build && node dist/bench/bigkey-bench.js [--fields 1000000] [--mb 100]
 //
 // Prints, per node, the probe's p50 / p99 / max reply time and how many replies took over 10 ms,
-// and the move's duration; writes bench/results/bigkey-<time>.json.
+// for corral's nodes the turns over 10 ms of CPU and the longest, and the move's duration;
+// writes bench/results/bigkey-<time>.json.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -57,14 +63,36 @@ async function fill(c: RespConn, hash: string, str: string, fields: number, mb: 
   for (let i = 0; i < mb; i++) await c.ok('APPEND', str, piece);
 }
 
+/** A turn over this much CPU is one the target ("no event loop blocks for more than 10 ms") counts. */
+const LONG_TURN_MS = 10;
+
+/** A node's turns (turn-sampler.ts) between `from` and `to` (epoch ms): how many ran over LONG_TURN_MS of CPU, and the most CPU one took. */
+function longTurns(dir: string, port: number, from: number, to: number): Record<string, number> {
+  let samples: Array<[number, number, number]>;
+  try {
+    samples = JSON.parse(readFileSync(path.join(dir, `${port}.json`), 'utf8')) as Array<[number, number, number]>;
+  } catch {
+    return {};
+  }
+  const inMove = samples.filter((s) => s[0] - s[1] >= from && s[0] <= to);
+  if (inMove.some((s) => s[2] < 0)) return {};
+  return { turns_over_10ms_cpu: inMove.filter((s) => s[2] > LONG_TURN_MS).length, max_turn_cpu_ms: Math.max(0, ...inMove.map((s) => s[2])) };
+}
+
 async function corralRun(fields: number, mb: number): Promise<Record<string, unknown>> {
   const base = await freePortRange(8);
+  const samples = mkdtempSync(path.join(tmpdir(), 'corral-turns-'));
+  const sampler = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'turn-sampler.js')).href;
   const up = await startServer([process.execPath, path.join(ROOT, 'dist/src/cli/main.js'), 'up', '--dashboard-port', '0', '--shards', '2', '--replicas', '1', '--port', String(base)], {
     name: 'corral up',
     port: base,
     readyLine: /connect with/,
     readyTimeoutMs: 60_000,
+    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${sampler}`.trim(), CORRAL_TURN_SAMPLES: samples },
   });
+  let ports: number[] = [];
+  let window: [number, number] = [0, 0];
+  let result: Record<string, unknown>;
   try {
     await sleep(1000); // the replicas' first sync
     // Which port is which: the first shard's primary owns slot 0's key or not; find a key on `base`.
@@ -83,6 +111,8 @@ async function corralRun(fields: number, mb: number): Promise<Record<string, unk
     for (const p of probes) p.start();
     await sleep(500);
     const target = await RespConn.connect(targetPort);
+    ports = [base, targetPort, targetReplica];
+    const from = Date.now();
     const t0 = performance.now();
     const migrations = async (): Promise<string> => ((await target.ok('CORRAL', 'MIGRATIONS')) as string[]).join('\n');
     await target.ok('CORRAL', 'IMPORT', slot, '127.0.0.1', base);
@@ -92,15 +122,20 @@ async function corralRun(fields: number, mb: number): Promise<Record<string, unk
     const moveMs = performance.now() - t0;
     await probe.ok('CORRAL', 'SLOTPAUSE', slot, 0);
     await sleep(1000); // the target's replica applies the pieces
+    window = [from, Date.now()];
     const results = [];
     for (const p of probes) results.push(await p.stop());
     await target.ok('CORRAL', 'IMPORT', slot, 'ABORT');
     target.close();
     probe.close();
-    return { system: 'corral (pieces)', move_ms: Math.round(moveMs), nodes: results };
+    result = { system: 'corral (pieces)', move_ms: Math.round(moveMs), nodes: results };
   } finally {
     await stopServer(up);
   }
+  // The nodes wrote their turns as they exited.
+  (result.nodes as Array<Record<string, unknown>>).forEach((n, i) => Object.assign(n, longTurns(samples, ports[i]!, window[0], window[1])));
+  rmSync(samples, { recursive: true, force: true });
+  return result;
 }
 
 async function redisRun(fields: number, mb: number): Promise<Record<string, unknown>> {

@@ -95,6 +95,30 @@ describe('KeyTable index', () => {
     assert.equal(t.capacity, 6000, 'a smaller reservation changes nothing');
   });
 
+  test('the columns grow in stages, one column at a time, spread over the last 32nd of their capacity', () => {
+    const t = new KeyTable(new SlabAllocator());
+    const grown: number[] = [];
+    t.onGrow = (n) => grown.push(n);
+    for (let i = 0; i < 496; i++) add(t, `k${i}`); // 512 ids by doubling; 496 starts its last 32nd
+    assert.equal(t.capacity, 512);
+    assert.equal(grown.at(-1), 512);
+    const columns = (): unknown[] => [t.meta, t.lfu, t.access, t.loc, t.hash];
+    let before = columns();
+    const stages: Array<[number, number]> = [];
+    for (let i = 496; i < 512; i++) {
+      add(t, `k${i}`);
+      const now = columns();
+      const n = now.filter((c, k) => c !== before[k]).length;
+      if (n > 0) stages.push([i, n]);
+      before = now;
+    }
+    assert.deepEqual(stages, [[496, 1], [500, 1], [503, 1], [506, 1], [509, 1]], 'meta, lfu, access, loc, then hash: a column every 3-4 keys');
+    assert.equal(grown.at(-1), 1024, "the owner's columns with the last stage");
+    assert.equal(grown.filter((n) => n === 1024).length, 1);
+    assert.equal(t.capacity, 1024);
+    for (let i = 0; i < 512; i++) assert.equal(t.keyString(findByBytes(t, `k${i}`)), `k${i}`);
+  });
+
   test('a growth moves the old index a step at a time; its bytes count until the move ends', () => {
     const t = new KeyTable(new SlabAllocator());
     for (let i = 0; i < 24; i++) add(t, `k${i}`); // 24 of 32 positions: still the first index

@@ -97,6 +97,13 @@ const INITIAL_SLOTS = 32;
 const ID_BITS = 26;
 /** Old index positions moved per lookup, insert or removal while the index grows. */
 const MOVE_STEP = 4;
+/** Stages of a growth of the columns (growNextColumn): meta, lfu, access, loc, then hash with the owner's. */
+const GROW_STAGES = 5;
+
+/** The first new id that starts the staged growth of a capacity reached by doubling: its last 32nd. */
+function stagesFrom(capacity: number): number {
+  return capacity - (capacity >>> 5);
+}
 
 export class KeyTable {
   readonly slab: SlabAllocator;
@@ -134,6 +141,17 @@ export class KeyTable {
   tightGrowth = false;
   /** Called when the columns grow, with the new capacity (the keyspace grows its own). */
   onGrow: ((capacity: number) => void) | null = null;
+  /** Ids every column holds (while they grow in stages, some hold more: see growColumns). */
+  private cap = INITIAL_IDS;
+  /** While the columns grow in stages: the capacity they grow to (0: not growing), and the next stage. */
+  private growTo = 0;
+  private growStage = 0;
+  /**
+   * The first new id that starts a growth: the last 32nd of a capacity reached by doubling, so
+   * that the columns grow in stages spread over it before the ids run out; a reserved capacity
+   * (reserve), which says how many ids will come, grows only once they are all used.
+   */
+  private growFrom = stagesFrom(INITIAL_IDS);
 
   /** `idBits`: ID_BITS, smaller in tests (so that a small table reaches widenIds). */
   constructor(
@@ -151,7 +169,7 @@ export class KeyTable {
   }
 
   get capacity(): number {
-    return this.meta.length;
+    return this.cap;
   }
 
   /** Bytes of the index and the columns. */
@@ -165,7 +183,7 @@ export class KeyTable {
    * made (a big hash: field-table.ts).
    */
   get settledBytes(): number {
-    return this.slots.byteLength + this.meta.length * 14;
+    return this.slots.byteLength + this.cap * 14;
   }
 
   /** Points cb/cw/co at the item at `loc`. */
@@ -211,7 +229,7 @@ export class KeyTable {
       this.freeHead = this.loc[id];
     } else {
       id = this.highWater++;
-      if (id >= this.meta.length) this.growColumns();
+      if (id >= (this.tightGrowth ? this.cap : this.growFrom)) this.growColumns(id);
     }
     this.meta[id] = meta | META_LIVE;
     this.loc[id] = loc;
@@ -246,6 +264,9 @@ export class KeyTable {
     this.slots = new Int32Array(INITIAL_SLOTS);
     this.mask = INITIAL_SLOTS - 1;
     this.oldSlots = null;
+    this.cap = INITIAL_IDS;
+    this.growTo = 0;
+    this.growFrom = stagesFrom(INITIAL_IDS);
     this.tagEntries();
     if (this.onGrow !== null) this.onGrow(INITIAL_IDS);
     this.freeHead = 0;
@@ -261,7 +282,7 @@ export class KeyTable {
    * or small table, before the load.
    */
   reserve(keys: number): void {
-    if (keys > this.meta.length) this.resizeColumns(this.tightGrowth ? keys : Math.max(keys, this.meta.length * 2));
+    if (keys > this.cap) this.resizeColumns(this.tightGrowth ? keys : Math.max(keys, this.cap * 2));
     let size = this.slots.length;
     while (keys * 4 > size * 3) size *= 2;
     if (size === this.slots.length) return;
@@ -373,19 +394,60 @@ export class KeyTable {
    * leaves the old arrays to the collector, and eighths made eight times as many of them, which
    * held 15-20 B per key of RSS at 1M keys until a full collection.
    */
-  private growColumns(): void {
-    const len = this.meta.length;
-    this.resizeColumns(this.tightGrowth ? len + Math.max(INITIAL_IDS, len >>> 3) : len * 2);
+  private growColumns(id: number): void {
+    const len = this.cap;
+    if (this.growTo === 0) {
+      this.growTo = this.tightGrowth ? len + Math.max(INITIAL_IDS, len >>> 3) : len * 2;
+      this.growStage = 0;
+      if (this.growTo > this.idMask) this.widenIds();
+    }
+    // One column at a time, the stages spread evenly over the last 32nd of the capacity, so that
+    // no one command copies them all (14 bytes per id into fresh memory: ~11 ms at half a million
+    // ids on this VM, in one HSET of a big hash's move); every stage left once the ids reach the
+    // capacity (always so when growing by eighths, whose columns count in used_memory and are
+    // not made early).
+    const spacing = Math.max(1, (len - this.growFrom) / GROW_STAGES);
+    while (this.growTo !== 0 && (id >= this.cap || id >= this.growFrom + this.growStage * spacing)) this.growNextColumn();
   }
 
-  /** Columns of n ids (n at least the current length), the current ones copied in. */
+  /** The next stage of the columns' growth to growTo: a column, or last the hash column and the owner's (onGrow). */
+  private growNextColumn(): void {
+    const n = this.growTo;
+    switch (this.growStage++) {
+      case 0:
+        this.meta = copyInto(new Uint8Array(n), this.meta);
+        break;
+      case 1:
+        this.lfu = copyInto(new Uint8Array(n), this.lfu);
+        break;
+      case 2:
+        this.access = copyInto(new Uint32Array(n), this.access);
+        break;
+      case 3:
+        this.loc = copyInto(new Uint32Array(n), this.loc);
+        break;
+      default:
+        // With the owner's columns in the same stage: the eviction policy keeps the hash
+        // column's array, and is handed the new one by onGrow.
+        this.hash = copyInto(new Int32Array(n), this.hash);
+        this.cap = n;
+        this.growTo = 0;
+        this.growFrom = stagesFrom(n);
+        if (this.onGrow !== null) this.onGrow(n);
+    }
+  }
+
+  /** Columns of n ids (n at least the current capacity), the current ones copied in, at once. */
   private resizeColumns(n: number): void {
+    while (this.growTo !== 0) this.growNextColumn();
     if (n > this.idMask) this.widenIds();
     this.meta = copyInto(new Uint8Array(n), this.meta);
     this.lfu = copyInto(new Uint8Array(n), this.lfu);
     this.access = copyInto(new Uint32Array(n), this.access);
     this.loc = copyInto(new Uint32Array(n), this.loc);
     this.hash = copyInto(new Int32Array(n), this.hash);
+    this.cap = n;
+    this.growFrom = n;
     if (this.onGrow !== null) this.onGrow(n);
   }
 
