@@ -84,13 +84,6 @@ export class SlotImport {
     // hundreds of MB, and a fresh 64 KB Buffer per read was garbage to collect and fresh memory
     // to fault in. Each read is consumed (the parser copies what it keeps) before the next.
     this.authPending = sendsAuth(this.security);
-    const stream: BudgetedStream = new BudgetedStream(
-      { pause: () => socket.pause(), resume: () => socket.resume() },
-      (chunk, length) => this.applyRead(chunk, length),
-      () => this.socket === socket,
-    );
-    // The stream's time per turn is bounded (util/turn-budget.ts), so the node's clients are
-    // answered while a slot's keys arrive.
     const socket = dialLink(this.sourceHost, this.sourcePort, this.security, {
       onread: {
         buffer: LINK_READ_BUFFER,
@@ -102,6 +95,13 @@ export class SlotImport {
         },
       },
     });
+    // The stream's time per turn is bounded (util/turn-budget.ts), so the node's clients are
+    // answered while a slot's keys arrive.
+    const stream = new BudgetedStream(
+      socket,
+      (chunk, length) => this.applyRead(chunk, length),
+      () => this.socket === socket,
+    );
     this.socket = socket;
     socket.once(LINK_READY, () => socket.write(`*3\r\n$6\r\nCORRAL\r\n$6\r\nEXPORT\r\n$${String(this.slot).length}\r\n${this.slot}\r\n`));
     socket.once('error', (err) => this.fail(err.message));
