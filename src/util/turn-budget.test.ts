@@ -81,3 +81,19 @@ test('a budgeted stream stops mid-read when the turn is spent, applies the rest 
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(events, ['cmd', 'cmd', 'cmd', 'pause'], 'no further command and no resume once it is not live');
 });
+
+test('spentAfter reads the clock only once 4 KB of commands were applied since it last did', () => {
+  let reads = 0;
+  const budget = new TurnBudget(5, () => {
+    reads++;
+    return clock;
+  });
+  budget.enter();
+  const afterEnter = reads;
+  busy(6);
+  for (let i = 0; i < 100; i++) assert.equal(budget.spentAfter(40), false, 'small commands: no look yet');
+  assert.equal(reads, afterEnter, 'the clock was not read for 4,000 bytes of commands');
+  assert.equal(budget.spentAfter(100), true, 'past 4 KB: a look, and the turn is spent');
+  assert.equal(reads, afterEnter + 1);
+  assert.equal(budget.spentAfter(5000), true, 'a big command is followed by a look at once');
+});

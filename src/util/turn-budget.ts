@@ -19,10 +19,15 @@ function performanceNow(): number {
   return performance.now();
 }
 
+/** Bytes of commands between two looks at the clock (spentAfter). */
+const CHECK_BYTES = 4096;
+
 export class TurnBudget {
   /** When the first stream read of this turn started (performance.now()). */
   private turnStart = 0;
   private inTurn = false;
+  /** Bytes applied since spentAfter last read the clock. */
+  private unchecked = 0;
   private readonly resumes: Array<() => void> = [];
 
   /** `now` is the clock in milliseconds (injected by tests; performance.now() in a node). */
@@ -42,6 +47,18 @@ export class TurnBudget {
   /** Whether this turn's budget is spent (the caller then pauses and calls resumeLater). */
   spent(): boolean {
     return this.now() - this.turnStart > this.ms;
+  }
+
+  /**
+   * After a command of `bytes` bytes: spent(), asked of the clock only once CHECK_BYTES were
+   * applied since it last was, so a stream of small commands (a replica's SETs) does not read the
+   * clock for each, while a big one (a big key's piece, ~5 KB) is followed by a look at once.
+   */
+  spentAfter(bytes: number): boolean {
+    this.unchecked += bytes;
+    if (this.unchecked < CHECK_BYTES) return false;
+    this.unchecked = 0;
+    return this.spent();
   }
 
   /** Runs `resume` at the end of this turn. */

@@ -195,7 +195,7 @@ export class SlotImport {
       while ((r = p.next()) === COMMAND_READY) {
         this.command(p);
         if (this.parser !== p) break; // the command ended the import (its parser is released)
-        if (streamBudget.spent()) {
+        if (streamBudget.spentAfter(p.rawEnd - p.rawStart)) {
           left = true;
           break;
         }

@@ -244,7 +244,7 @@ export class ReplicationLink {
     try {
       while ((r = p.next()) === COMMAND_READY) {
         this.command(p, p.rawStart, p.rawEnd);
-        if (streamBudget.spent()) {
+        if (streamBudget.spentAfter(p.rawEnd - p.rawStart)) {
           left = true;
           break;
         }
