@@ -25,9 +25,30 @@ test('a turn spends its budget; resumes run at its end; the next turn starts afr
   assert.deepEqual(order, []);
   // The budget's end-of-turn callback was queued (setImmediate) before this one.
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(order, ['resumed'], 'resumed at the end of the turn');
+  assert.deepEqual(order, [], 'this turn spent its budget: no resume in its check phase');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(order, ['resumed'], 'resumed at the end of the next turn');
   budget.enter();
   assert.equal(budget.spent(), false, 'a new turn');
+});
+
+test('a resume in the check phase shares the window of its turn with the reads before it', async () => {
+  const budget = new TurnBudget(5, () => clock);
+  const seen: boolean[] = [];
+  budget.enter();
+  busy(6);
+  budget.resumeLater(() => {
+    budget.enter(); // a resume: within the turn's window, not a fresh one
+    busy(3);
+    seen.push(budget.spent());
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, [], 'the spent turn resumes nothing');
+  // The next turn: a read spends 3 ms before its check phase.
+  budget.enter();
+  busy(3);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, [true], '3 ms of reads and 3 ms of the resume spend the 5 ms window');
 });
 
 test('a budgeted stream stops mid-read when the turn is spent, applies the rest at the turn end, then reads again', async () => {
@@ -53,7 +74,9 @@ test('a budgeted stream stops mid-read when the turn is spent, applies the rest 
   stream.read(Buffer.alloc(8), 5);
   assert.deepEqual(events, ['cmd', 'cmd', 'cmd', 'pause'], 'three commands spend 6 ms of 5: the read stops, the socket pauses');
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(events.slice(4), ['cmd', 'cmd', 'resume'], 'at the end of the turn: the rest, then reading again');
+  assert.deepEqual(events.length, 4, 'the turn spent its budget: nothing more in it');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(events.slice(4), ['cmd', 'cmd', 'resume'], 'at the end of the next turn: the rest, then reading again');
 
   // A read whose commands all fit: no pause.
   events.length = 0;
@@ -67,6 +90,7 @@ test('a budgeted stream stops mid-read when the turn is spent, applies the rest 
   mayResume = false;
   stream.read(Buffer.alloc(8), 4);
   assert.deepEqual(events, ['cmd', 'cmd', 'cmd', 'pause']);
+  await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(events.length, 4, 'nothing applied while it may not resume');
   mayResume = true;

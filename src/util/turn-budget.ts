@@ -4,16 +4,17 @@
 // Why it is needed: when a stream arrives faster than the node applies it, libuv reads the socket
 // up to 32 times (64 KB each) in one poll, and each read's commands run before the loop gets on:
 // up to 2 MB of HSETs in one turn, tens to hundreds of milliseconds in which no client is
-// answered. With a budget the link's reader, once the turn has spent `ms` on streams, pauses its
-// socket and resumes it at the end of the turn (setImmediate: after this poll's other callbacks,
-// before the next poll), so clients' commands interleave with the stream at a bounded delay. The
-// stream loses nothing: paused bytes wait in the kernel (or the socket's buffer).
+// answered. With a budget the link's reader, once the turn (one iteration of the loop) has spent
+// `ms` on streams, pauses its socket and resumes it in the check phase of the next turn
+// (setImmediate: after that turn's poll has answered clients), so clients' commands interleave
+// with the stream at a bounded delay. The stream loses nothing: paused bytes wait in the kernel
+// (or the socket's buffer).
 //
 // The budget is checked after each command, not only after each read: one 64 KB read of a big
 // hash's pieces is ~3,000 fields, 10-15 ms of inserts into a table of a million on this VM, so a
 // read-sized step alone held the loop past 10 ms. A stream that stops mid-read keeps the read's
-// rest in its parser (RequestParser.preserve) and applies it at the end of the turn, within a
-// fresh budget, before its socket is resumed (BudgetedStream).
+// rest in its parser (RequestParser.preserve) and applies it at the end of a turn whose budget
+// is not spent, before its socket is resumed (BudgetedStream).
 
 function performanceNow(): number {
   return performance.now();
@@ -23,9 +24,12 @@ function performanceNow(): number {
 const CHECK_BYTES = 4096;
 
 export class TurnBudget {
-  /** When the first stream read of this turn started (performance.now()). */
-  private turnStart = 0;
-  private inTurn = false;
+  /** When this iteration's window of stream work opened (performance.now()). */
+  private windowStart = 0;
+  /** A stream applied commands in this iteration of the loop (closed by endTurn, in its check phase). */
+  private inWindow = false;
+  /** endTurn is queued (setImmediate). */
+  private endQueued = false;
   /** Bytes applied since spentAfter last read the clock. */
   private unchecked = 0;
   private readonly resumes: Array<() => void> = [];
@@ -36,17 +40,21 @@ export class TurnBudget {
     private readonly now: () => number = performanceNow,
   ) {}
 
-  /** Called as a stream read starts being applied. */
+  /** Called as a stream read (or a resume) starts being applied. */
   enter(): void {
-    if (this.inTurn) return;
-    this.inTurn = true;
-    this.turnStart = this.now();
-    setImmediate(this.endTurn);
+    if (!this.inWindow) {
+      this.inWindow = true;
+      this.windowStart = this.now();
+    }
+    if (!this.endQueued) {
+      this.endQueued = true;
+      setImmediate(this.endTurn);
+    }
   }
 
   /** Whether this turn's budget is spent (the caller then pauses and calls resumeLater). */
   spent(): boolean {
-    return this.now() - this.turnStart > this.ms;
+    return this.now() - this.windowStart > this.ms;
   }
 
   /**
@@ -61,15 +69,34 @@ export class TurnBudget {
     return this.spent();
   }
 
-  /** Runs `resume` at the end of this turn. */
+  /** Runs `resume` at the end of this turn, or of the next one if this one's budget is spent. */
   resumeLater(resume: () => void): void {
     this.resumes.push(resume);
   }
 
+  /*
+   * One window of `ms` per iteration of the loop, shared by the poll phase (stream reads) and the
+   * check phase (this callback, where paused streams resume). Were the check phase given a fresh
+   * window, an iteration whose poll spent its budget would run twice the budget before the next
+   * poll answers a client. So when this iteration's window is spent, the waiting streams resume
+   * in the next iteration's check phase (a setImmediate queued from a check callback runs in the
+   * next iteration, after its timers and poll), within that iteration's window.
+   */
   private readonly endTurn = (): void => {
-    this.inTurn = false;
+    this.endQueued = false;
+    if (this.resumes.length > 0 && this.inWindow && this.spent()) {
+      this.inWindow = false;
+      this.endQueued = true;
+      setImmediate(this.endTurn);
+      return;
+    }
+    if (!this.inWindow) {
+      this.inWindow = true;
+      this.windowStart = this.now();
+    }
     const resumes = this.resumes.splice(0);
     for (const resume of resumes) resume();
+    this.inWindow = false;
   };
 }
 
