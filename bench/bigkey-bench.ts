@@ -128,7 +128,7 @@ async function corralRun(fields: number, mb: number): Promise<Record<string, unk
     await target.ok('CORRAL', 'IMPORT', slot, 'ABORT');
     target.close();
     probe.close();
-    result = { system: 'corral (pieces)', move_ms: Math.round(moveMs), nodes: results };
+    result = { system: 'corral (pieces)', move_ms: Math.round(moveMs), window_epoch_ms: window, nodes: results };
   } finally {
     await stopServer(up);
   }
