@@ -1,5 +1,5 @@
 // Lent buffers against a model of FIFO sockets: writers that flush through LentBuffers.flush (lend
-// a buffer filled at least half, copy a smaller write) never get back a buffer whose bytes a socket
+// a buffer filled past half, else encode on into its rest) never get back a buffer whose bytes a socket
 // has not sent yet; all of them come back once sent; the free list is capped in bytes.
 
 import { test } from 'node:test';
@@ -158,17 +158,44 @@ test('free buffers are kept up to a total size: past it, they are dropped', () =
   assert.equal(pool.take(64).length, 64, 'a buffer over 2 MB is not kept');
 });
 
-test('a small write into a large buffer is copied, not lent', () => {
+test('a small write goes out as a view; the writer encodes on into the rest of its buffer', () => {
   const pool = new LentBuffers();
   const socket = new ModelSocket();
   const w = new ModelWriter(socket, pool, [socket]);
   w.out.argBytes(Buffer.alloc(10_000, 1), 0, 10_000);
   w.flush();
   socket.send(1 << 20);
+  const whole = w.out.buf;
   w.out.argBytes(Buffer.alloc(10, 1), 0, 10);
-  const buf = w.out.buf;
   w.flush();
-  assert.equal(w.out.buf, buf);
   assert.equal(pool.lentCount, 1, 'only the first, large write was lent');
-  assert.equal(socket.pendingBytes, 17, 'the small write went out as a copy: $10 CRLF, 10 bytes, CRLF');
+  assert.equal(socket.pendingBytes, 17, 'the small write: $10 CRLF, 10 bytes, CRLF');
+  assert.equal(socket.queue[0]!.buffer, whole.buffer, 'written from the buffer itself, not a copy');
+  assert.equal(w.out.buf.byteOffset, whole.byteOffset + 17, 'encoding goes on right after it');
+  assert.equal(w.out.buf.length, whole.length - 17);
+  // Past half of the buffer written, the whole buffer is lent, and comes back whole once sent.
+  const more = (whole.length >> 1) + 1;
+  w.out.argBytes(Buffer.alloc(more, 2), 0, more);
+  w.flush();
+  assert.notEqual(w.out.buf.buffer, whole.buffer, 'the writer moved to another buffer');
+  socket.send(1 << 20);
+  pool.reclaimSent();
+  assert.equal(pool.take(64), whole, 'the whole buffer came back, not its rest');
+});
+
+test('release gives back the whole buffer a writer encodes into the rest of', () => {
+  const pool = new LentBuffers();
+  const socket = new ModelSocket();
+  const w = new ModelWriter(socket, pool, [socket]);
+  w.out.argBytes(Buffer.alloc(10_000, 1), 0, 10_000);
+  w.flush();
+  socket.send(1 << 20);
+  const whole = w.out.buf;
+  w.out.argBytes(Buffer.alloc(10, 1), 0, 10);
+  w.flush();
+  socket.destroy();
+  pool.release(w.out, w);
+  pool.reclaimSent();
+  const back = new Set([pool.take(64), pool.take(64)]);
+  assert.ok(back.has(whole), 'the whole buffer is free again');
 });

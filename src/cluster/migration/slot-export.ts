@@ -144,7 +144,7 @@ export class SlotExport implements LendingWriter, PacedExport {
     this.conn.close();
     // The socket is destroyed: nothing of the encoding buffer is pending any more, nor of the
     // buffers this export lent (reclaimed now, so the pool does not keep the export alive).
-    this.buffers.give(this.out.buf);
+    this.buffers.release(this.out, this);
     this.buffers.reclaimSent();
     this.out.replace(Buffer.allocUnsafe(64));
     this.onClosed(this);
