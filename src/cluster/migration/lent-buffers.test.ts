@@ -158,7 +158,8 @@ test('free buffers are kept up to a total size: past it, they are dropped', () =
   assert.equal(pool.take(64).length, 64, 'a buffer over 2 MB is not kept');
 });
 
-test('a small write goes out as a view; the writer encodes on into the rest of its buffer', () => {
+/** A writer whose first, large write was lent and sent, then whose small write went out of `whole`. */
+function afterSmallWrite(): { pool: LentBuffers; socket: ModelSocket; w: ModelWriter; whole: Buffer } {
   const pool = new LentBuffers();
   const socket = new ModelSocket();
   const w = new ModelWriter(socket, pool, [socket]);
@@ -168,6 +169,11 @@ test('a small write goes out as a view; the writer encodes on into the rest of i
   const whole = w.out.buf;
   w.out.argBytes(Buffer.alloc(10, 1), 0, 10);
   w.flush();
+  return { pool, socket, w, whole };
+}
+
+test('a small write goes out as a view; the writer encodes on into the rest of its buffer', () => {
+  const { pool, socket, w, whole } = afterSmallWrite();
   assert.equal(pool.lentCount, 1, 'only the first, large write was lent');
   assert.equal(socket.pendingBytes, 17, 'the small write: $10 CRLF, 10 bytes, CRLF');
   assert.equal(socket.queue[0]!.buffer, whole.buffer, 'written from the buffer itself, not a copy');
@@ -184,15 +190,7 @@ test('a small write goes out as a view; the writer encodes on into the rest of i
 });
 
 test('release gives back the whole buffer a writer encodes into the rest of', () => {
-  const pool = new LentBuffers();
-  const socket = new ModelSocket();
-  const w = new ModelWriter(socket, pool, [socket]);
-  w.out.argBytes(Buffer.alloc(10_000, 1), 0, 10_000);
-  w.flush();
-  socket.send(1 << 20);
-  const whole = w.out.buf;
-  w.out.argBytes(Buffer.alloc(10, 1), 0, 10);
-  w.flush();
+  const { pool, socket, w, whole } = afterSmallWrite();
   socket.destroy();
   pool.release(w.out, w);
   pool.reclaimSent();
