@@ -84,7 +84,11 @@ export class TurnBudget {
    */
   private readonly endTurn = (): void => {
     this.endQueued = false;
-    if (this.resumes.length > 0 && this.inWindow && this.spent()) {
+    if (this.resumes.length === 0) {
+      this.inWindow = false;
+      return;
+    }
+    if (this.inWindow && this.spent()) {
       this.inWindow = false;
       this.endQueued = true;
       setImmediate(this.endTurn);
