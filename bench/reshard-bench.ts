@@ -312,7 +312,7 @@ async function main(): Promise<void> {
     `${fmt(s.keys)} keys of 16 B, values ${s.minSize}..${s.maxSize} B uniform (mean ${fmt(ks.meanValueSize)} B), ${mb(ks.totalBytes)} MB of keys + values`,
     `3 shards x ${s.replicas} replicas (the new shard: none); corral's 4th node joins by ${s.join === 'join' ? 'CORRAL JOIN after RESHARD ADD' : '--coordinator (a replica first, synced before the measurement)'}`,
     `load: ioredis Cluster in a forked process, ${fmt((1 - s.setRatio) * 100)}% GET / ${fmt(s.setRatio * 100)}% SET of uniformly random keys; peak = closed loop with ${s.peakConcurrency} in flight over ${s.peakS} s; ` +
-      `steady open loop at ${loadDesc}; latency = completion - scheduled time`,
+      `steady open loop at ${loadDesc}; latency = completion - scheduled time (service: completion - send; send lag: send - scheduled)`,
     `windows: ${s.warmupS} s warm-up (not counted), ${s.beforeS} s before, the move, ${s.afterS} s after`,
     `redis: add-node + rebalance --cluster-use-empty-masters, --cluster-pipeline ${s.redisPipeline ?? 'default (10)'}; ioredis commandTimeout ${s.commandTimeoutMs || 'none'}, maxRedirections ${s.maxRedirections ?? 'default (16)'}`,
   ];

@@ -32,6 +32,12 @@ export interface Summary {
   p99: [number, number, number];
   p999: [number, number, number];
   p99Ratio: number;
+  /**
+   * The p99 of service (completion - send) and of the load's send lag (send - schedule): the
+   * nodes' part of the latency and the load generator's own, which shares the machine's cores.
+   */
+  serviceP99: [number, number, number];
+  sendLagP99: [number, number, number];
 }
 
 export function summarize(runs: RunRecord[], variants: Variant[]): Summary[] {
@@ -48,6 +54,7 @@ export function summarize(runs: RunRecord[], variants: Variant[]): Summary[] {
       shareMoved: m((r) => r.shareMoved!), shareOnNewNode: m((r) => r.shareOnNewNode!),
       clientErrors: ok.reduce((a, r) => a + r.clientErrors!, 0), misses: ok.reduce((a, r) => a + r.misses!, 0),
       p50: tri((w) => w.p50Us), p99: tri((w) => w.p99Us), p999: tri((w) => w.p999Us), p99Ratio: m((r) => r.p99Ratio!),
+      serviceP99: tri((w) => w.serviceP99Us), sendLagP99: tri((w) => w.sendLagP99Us),
     };
   });
 }
@@ -62,8 +69,8 @@ export function tables(sum: Summary[]): string {
   );
   const tri = (x: [number, number, number]): string => x.map(ms).join(' / ');
   const latTable = markdownTable(
-    ['system', 'p50 ms before / during / after', 'p99 ms before / during / after', 'p99.9 ms before / during / after', 'p99 during/before'],
-    sum.map((r) => [r.label, tri(r.p50), tri(r.p99), tri(r.p999), fmt(r.p99Ratio, 2)]),
+    ['system', 'p50 ms before / during / after', 'p99 ms before / during / after', 'p99.9 ms before / during / after', 'p99 during/before', 'p99 service ms before / during', 'p99 load send lag ms before / during'],
+    sum.map((r) => [r.label, tri(r.p50), tri(r.p99), tri(r.p999), fmt(r.p99Ratio, 2), `${ms(r.serviceP99[0])} / ${ms(r.serviceP99[1])}`, `${ms(r.sendLagP99[0])} / ${ms(r.sendLagP99[1])}`]),
   );
   return `${moveTable}\n\n${latTable}`;
 }
