@@ -195,6 +195,37 @@ describe('topology epochs', () => {
     c.close();
     await lone.close();
   });
+
+  test('SLOTS is the same bytes every time for a topology, each protocol its own, and changes with the topology', async () => {
+    // The reply is encoded once per topology and protocol (server/commands/cluster.ts).
+    const c2 = await conn(2);
+    const c3 = await conn(2);
+    await c3.callRaw('HELLO', '3');
+    const resp2 = await c2.callRaw('CLUSTER', 'SLOTS');
+    const resp3 = await c3.callRaw('CLUSTER', 'SLOTS');
+    assert.deepEqual(await c2.callRaw('CLUSTER', 'SLOTS'), resp2);
+    assert.deepEqual(await c3.callRaw('CLUSTER', 'SLOTS'), resp3);
+    // Each node's metadata is an empty map: *0 in RESP2, %0 in RESP3; nothing else differs.
+    assert.equal(resp2.toString().split('*0\r\n').length - 1, cluster.topology.slots.length);
+    assert.equal(resp3.toString().split('%0\r\n').length - 1, cluster.topology.slots.length);
+    assert.equal(resp3.toString().replaceAll('%0\r\n', '*0\r\n'), resp2.toString());
+    const doc = cluster.topology;
+    const epoch = JSON.parse(String(await c2.call('CORRAL', 'TOPOLOGY'))).epoch as number;
+    // A newer topology that gives slot 0 to another shard: its own range in the next reply.
+    const other = (ownerOf(doc, 0) + 1) % doc.shards.length;
+    const next: TopologyDoc = { ...structuredClone(doc), epoch: epoch + 1 };
+    next.slots = next.slots.flatMap(([s, e, shard]): Array<[number, number, string]> =>
+      s === 0 ? [[0, 0, doc.shards[other].id], ...(e > 0 ? [[1, e, shard] as [number, number, string]] : [])] : [[s, e, shard]],
+    );
+    assert.equal(await c2.call('CORRAL', 'SETTOPOLOGY', JSON.stringify(next)), 1);
+    const after = (await c2.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, string, unknown]]>;
+    assert.deepEqual(after[0].slice(0, 2), [0, 0]);
+    assert.equal(after[0][2][1], cluster.ports[other]);
+    assert.notDeepEqual(await c3.callRaw('CLUSTER', 'SLOTS'), resp3);
+    // Back to the shared topology for the other tests, at a newer epoch.
+    await cluster.publish({ ...doc, epoch: epoch + 2 });
+    assert.equal(((await c2.call('CLUSTER', 'SLOTS')) as unknown[]).length, doc.slots.length);
+  });
 });
 
 describe('cluster clients', () => {

@@ -41,9 +41,33 @@ function topologyOrEmpty(c: CommandContext): Topology | null {
   return cluster.topology;
 }
 
+/**
+ * Encoded CLUSTER SLOTS replies of a topology, RESP2 and RESP3 (they differ in one map header
+ * per node). An applied topology never changes (a new document is a new Topology), and every
+ * client asks for this reply after every MOVED: during a move, all of a cluster's clients at
+ * each slot switch. Built once (a few hundred ranges on a ring with virtual nodes: ~0.25 ms),
+ * copied after (a few µs).
+ */
+const slotsReplies = new WeakMap<Topology, { resp2?: Buffer; resp3?: Buffer }>();
+
 function slotsCommand(c: CommandContext): void {
   const t = topologyOrEmpty(c);
   if (t === null) return;
+  let cached = slotsReplies.get(t);
+  if (cached === undefined) slotsReplies.set(t, (cached = {}));
+  const hit = c.w.resp === 3 ? cached.resp3 : cached.resp2;
+  if (hit !== undefined) {
+    c.w.raw(hit);
+    return;
+  }
+  const at = c.w.pendingBytes;
+  writeSlots(c, t);
+  const bytes = Buffer.from(c.w.since(at));
+  if (c.w.resp === 3) cached.resp3 = bytes;
+  else cached.resp2 = bytes;
+}
+
+function writeSlots(c: CommandContext, t: Topology): void {
   const ranges = t.slotRanges();
   c.w.array(ranges.length);
   for (const [start, end, shard] of ranges) {
