@@ -54,7 +54,9 @@ function slotsCommand(c: CommandContext): void {
   const t = topologyOrEmpty(c);
   if (t === null) return;
   let cached = slotsReplies.get(t);
-  if (cached === undefined) slotsReplies.set(t, (cached = {}));
+  // Both fields from the start: one object shape (an empty object that gains them deoptimized
+  // this function in a move: --log-deopt, docs/benchmarks.md).
+  if (cached === undefined) slotsReplies.set(t, (cached = { resp2: undefined, resp3: undefined }));
   const hit = c.w.resp === 3 ? cached.resp3 : cached.resp2;
   if (hit !== undefined) {
     c.w.raw(hit);
