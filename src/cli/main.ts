@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=128
+#!/usr/bin/env -S node --initial-old-space-size=128 --single-threaded-gc
 // The `corral` command: `corral server` runs one node (options as flags or a Redis-style config
 // file), `corral up` a whole local cluster (one node process per shard), `corral ring` shows how
 // the consistent-hash ring places slots, `corral cluster ...` inspects and operates a running
@@ -26,6 +26,7 @@ import { ringReport } from '../cluster/ring-report.js';
 import { FLASH_SALE_FLAGS, runFlashSaleDemo } from '../demo/index.js';
 import { NODE_V8_FLAGS, hasNodeV8Flags } from '../util/node-flags.js';
 import { warmUp } from './warm-up.js';
+import { keepHelperThreadsNice } from '../util/helper-threads.js';
 
 const program = new Command();
 program.name('corral').description('A distributed in-memory cache that speaks the Redis protocol').version('0.1.0');
@@ -41,6 +42,7 @@ for (const p of PARAMS) {
 server.option('--etcd <urls>', 'join a cluster whose control plane is etcd (comma-separated endpoints); implies --cluster-enabled yes');
 server.option('--cluster <name>', 'the cluster\'s name in etcd (with --etcd)');
 server.option('--warm-up <yes|no>', 'with cluster-enabled: rehearse a slot move on scratch nodes before listening, so that the first real move runs warm code', 'yes');
+server.option('--helper-threads-nice <0-19>', "the nice value of the node's helper threads (V8's compiler and workers, libuv's pool; Linux): they yield the CPU to the request path; 0 leaves them alone", '19');
 server.action(async (configFile: string | undefined, opts: Record<string, string>) => {
   const config: Record<string, string> = { port: '7379' };
   try {
@@ -57,6 +59,9 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
     // Events as JSON lines, or readable lines on a TTY; to the logfile (JSON, appended) when set (docs/operations.md#logs).
     const logger = createLogger({ level: config.loglevel, destination: config.logfile || 'stdout' });
     if (opts.warmUp !== 'yes' && opts.warmUp !== 'no') throw new ConfigError(`--warm-up: expected yes or no, got '${opts.warmUp}'`);
+    const helperNice = Number(opts.helperThreadsNice);
+    if (!/^\d+$/.test(opts.helperThreadsNice) || helperNice > 19) throw new ConfigError(`--helper-threads-nice: expected 0 to 19, got '${opts.helperThreadsNice}'`);
+    keepHelperThreadsNice(helperNice);
     const node = new CorralNode({ config, logger });
     if (node.cluster !== null && opts.warmUp === 'yes') await warmUp(logger);
     const port = await node.listen();

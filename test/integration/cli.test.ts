@@ -4,7 +4,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,5 +97,37 @@ describe('corral command', () => {
     const { code, out } = await run(['server', '--port', '0', '--cluster-enabled', 'yes', '--warm-up', 'maybe']);
     assert.equal(code, 1);
     assert.match(out, /--warm-up: expected yes or no, got 'maybe'/);
+  });
+
+  test("a node's helper threads run at nice 19, its JavaScript thread as started", { skip: process.platform !== 'linux' }, async () => {
+    const niceOf = (pid: number, tid: string): number => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    // A child starts at its parent's nice value (0 unless the tests run under `nice`).
+    const base = niceOf(process.pid, String(process.pid));
+    for (const [args, helpers] of [[[], Math.max(19, base)], [['--helper-threads-nice', '0'], base]] as const) {
+      const srv = await startServer(['--port', '0', ...args]);
+      try {
+        const pid = srv.child.pid!;
+        // A thread started after the node's first scan is found by the next one, 5 s later.
+        const wrong = (): string[] =>
+          readdirSync(`/proc/${pid}/task`).filter((tid) => niceOf(pid, tid) !== (Number(tid) === pid ? base : helpers)).map((tid) => `${tid}: ${niceOf(pid, tid)}`);
+        for (let i = 0; i < 70 && wrong().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.ok(readdirSync(`/proc/${pid}/task`).length > 1);
+        assert.deepEqual(wrong(), [], `threads of ${pid} (${args.join(' ')}) not at ${helpers} (main ${base})`);
+      } finally {
+        srv.child.kill('SIGTERM');
+        await srv.exit;
+      }
+    }
+  });
+
+  test('--helper-threads-nice takes 0 to 19', async () => {
+    for (const bad of ['20', '-1', 'low']) {
+      const { code, out } = await run(['server', '--port', '0', '--helper-threads-nice', bad]);
+      assert.equal(code, 1);
+      assert.match(out, new RegExp(`--helper-threads-nice: expected 0 to 19, got '${bad}'`));
+    }
   });
 });
