@@ -52,11 +52,9 @@ export function niceHelperThreads(nice: number, pid = process.pid): number {
   return changed;
 }
 
-/** Keeps this process's helper threads at `nice` (0: leaves them alone); returns a stop function. */
-export function keepHelperThreadsNice(nice: number): () => void {
-  if (nice <= 0 || process.platform !== 'linux') return () => {};
+/** Keeps this process's helper threads at `nice` for as long as it runs (0: leaves them alone). */
+export function keepHelperThreadsNice(nice: number): void {
+  if (nice <= 0 || process.platform !== 'linux') return;
   niceHelperThreads(nice);
-  const timer = setInterval(() => niceHelperThreads(nice), RESCAN_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  setInterval(() => niceHelperThreads(nice), RESCAN_MS).unref();
 }
