@@ -22,8 +22,13 @@ const PAUSE_READ_AT = 1024 * 1024;
 export class ClientOutput {
   /** client-output-buffer-limit's normal hard limit (0: none). */
   limit = 0;
-  /** Connections with bytes to write at the end of this turn. */
-  private readonly queue: Client[] = [];
+  /**
+   * Connections with bytes to write at the end of this turn: the first `queued` entries. The
+   * array is reused and never shortened: `length = 0` is a call into V8's runtime on every turn
+   * (JSArray::SetLength, ~0.4 µs a turn in a profile at one request per turn).
+   */
+  private readonly queue: (Client | null)[] = [];
+  private queued = 0;
   /** Every write since the writer's markBatch() was taken by the kernel at once (see flush). */
   private batchTaken = true;
 
@@ -107,12 +112,14 @@ export class ClientOutput {
   private enqueue(client: Client): void {
     if (client.flushQueued) return;
     client.flushQueued = true;
-    if (this.queue.length === 0) {
+    if (this.queued === 0) {
       this.writer.markBatch();
       this.batchTaken = true;
       setImmediate(this.flushBound);
     }
-    this.queue.push(client);
+    if (this.queued === this.queue.length) this.queue.push(client);
+    else this.queue[this.queued] = client;
+    this.queued++;
   }
 
   private readonly flushBound = (): void => this.flush();
@@ -120,14 +127,16 @@ export class ClientOutput {
   /** Writes every queued connection's bytes; ends the sockets that asked to close. */
   private flush(): void {
     const queue = this.queue;
-    for (let i = 0; i < queue.length; i++) {
-      const client = queue[i];
+    // `queued` is read on every pass: a client queued while this runs is written in this pass.
+    for (let i = 0; i < this.queued; i++) {
+      const client = queue[i]!;
+      queue[i] = null;
       client.flushQueued = false;
       const out = this.takePending(client);
       if (out !== null && !client.closed) this.write(client, out);
       if (client.closeAfterReply && !client.closed) this.closeAfterReply(client);
     }
-    queue.length = 0;
+    this.queued = 0;
     // The kernel took every byte written since markBatch() synchronously (spilled replies and a
     // second read's replies written before this flush included): the slab bytes can be reused.
     if (this.batchTaken) this.writer.reuseBatch();
