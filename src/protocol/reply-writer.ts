@@ -103,10 +103,28 @@ export class ReplyWriter {
     }
     if (this.pos === this.mark) return null;
     const out = this.slab.subarray(this.mark, this.pos);
+    this.takenSlab = this.slab;
+    this.takenAt = this.mark;
     this.mark = this.pos;
     // Leave room for the next connection without an immediate reallocation.
     if (this.pos > SLAB_SIZE - 4096) this.newSlab(0);
     return out;
+  }
+
+  /** The slab and position of the last take() (see reuseTaken). */
+  private takenSlab: Buffer | null = null;
+  private takenAt = 0;
+
+  /**
+   * The buffer the last take() returned was fully handed to the kernel, and nothing was written
+   * since: its bytes can be reused (a reply written as soon as its read was processed).
+   */
+  reuseTaken(): void {
+    if (this.takenSlab === this.slab && this.mark === this.pos) {
+      this.pos = this.takenAt;
+      this.mark = this.pos;
+    }
+    this.takenSlab = null;
   }
 
   /** Where the current batch of connections' replies starts (see reuseBatch). */

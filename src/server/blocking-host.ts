@@ -42,8 +42,6 @@ export function blockingHostFor(node: BlockingHostSource): BlockingHost {
       node.stats.countError(w.slabView, w.slabIndex(0), w.slabIndex(w.pendingBytes));
     },
     redirectFor: (key) => (node.cluster === null ? null : node.cluster.redirectForKey(key)),
-    closeAfterReply: (client) => {
-      client.closeAfterReply = true;
-    },
+    closeAfterReply: (client) => node.output.closeAfterWrite(client),
   };
 }
