@@ -30,6 +30,7 @@ import { callNode } from '../control/node-link.js';
 import { createClient, type CorralClient } from '../client/index.js';
 import { keySlot } from '../cluster/slot.js';
 import { TABLE_FIELDS } from '../store/hash-value.js';
+import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { Logger } from '../util/log.js';
 
 /** Keys the rehearsal's shards hold before the move (a third with a TTL). */
@@ -174,6 +175,7 @@ export async function warmUp(logger: Logger): Promise<void> {
   // V8 drops the bytecode (and with it the type feedback) of a function not run for 5 full
   // collections; a cluster's first move may come days after its nodes started.
   v8.setFlagsFromString('--no-flush-bytecode');
+  ReplyWriter.rehearseRollovers();
   try {
     const r = await rehearseMove();
     logger.info({ event: 'node.warmup', ms: Math.round(r.ms), epochs: r.epochs }, `warmed up: rehearsed a slot move on scratch nodes in ${Math.round(r.ms)} ms`);

@@ -45,6 +45,16 @@ export class ReplyWriter {
   private spilled: Buffer[] | null = null;
   private spilledBytes = 0;
 
+  constructor() {
+    // `slab` is assigned twice on purpose. V8 treats a field stored once as a constant and
+    // embeds its value in optimized code; the first slab rollover (newSlab) then invalidates
+    // every function that inlined a writer method: the whole request path at once, on whatever
+    // turn first needs a new slab (`--log-deopt` in a move: dispatch, runCommands, the string
+    // commands and the writer, deoptimized together mid-move once replies were written per read
+    // and the slab stopped rolling over during the warm-up).
+    this.slab = Buffer.allocUnsafe(SLAB_SIZE);
+  }
+
   /** Starts collecting replies for one connection (replies not taken before are dropped). */
   begin(): void {
     this.mark = this.pos;
@@ -72,6 +82,22 @@ export class ReplyWriter {
     this.spilled = null;
     this.spilledBytes = 0;
     return chunks;
+  }
+
+  /**
+   * Rolls the slab over many times, through take() and through a reply that does not fit: the
+   * rollover branches then have type feedback before the code is optimized (run by a cluster
+   * node's rehearsal, src/cli/warm-up.ts; otherwise the first rollover of a long-running node
+   * deoptimizes the request path that inlined them).
+   */
+  static rehearseRollovers(): void {
+    const w = new ReplyWriter();
+    const value = Buffer.alloc(SLAB_SIZE / 8);
+    for (let i = 0; i < 4000; i++) {
+      w.begin();
+      w.bulkBytes(value, 0, (i * 997) % value.length);
+      w.take();
+    }
   }
 
   /** The collected bytes (a view of the slab: index with slabIndex). */
