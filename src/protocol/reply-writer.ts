@@ -23,13 +23,15 @@ const SLAB_SIZE = 256 * 1024;
 /** A connection's replies past this many bytes are spilled at the next spill(). */
 const SPILL_AT = 1024 * 1024;
 const CRLF = 0x0a0d;
+/** `slab`'s value until the constructor stores the first slab (see the constructor). */
+const NO_SLAB = Buffer.alloc(0);
 
 export type RespVersion = 2 | 3;
 
 export class ReplyWriter {
   /** Protocol of the client being served; set by the dispatcher before each command. */
   resp: RespVersion = 2;
-  private slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
+  private slab: Buffer = NO_SLAB;
   private pos = 0;
   /** Where the current connection's pending replies begin. */
   private mark = 0;
@@ -46,7 +48,7 @@ export class ReplyWriter {
   private spilledBytes = 0;
 
   constructor() {
-    // `slab` is assigned twice on purpose. V8 treats a field stored once as a constant and
+    // `slab` is assigned twice on purpose (NO_SLAB, then its first slab). V8 treats a field stored once as a constant and
     // embeds its value in optimized code; the first slab rollover (newSlab) then invalidates
     // every function that inlined a writer method: the whole request path at once, on whatever
     // turn first needs a new slab (`--log-deopt` in a move: dispatch, runCommands, the string
