@@ -81,7 +81,25 @@ function fewest(counts: readonly number[]): number {
   return best;
 }
 
+/** Whether the document names `id` in a shard or as retired. */
+function isPlaced(doc: TopologyDoc, id: string): boolean {
+  for (const s of doc.shards) if (s.primary === id || s.replicas.includes(id)) return true;
+  return doc.retired !== undefined && doc.retired.includes(id);
+}
+
+/**
+ * Whether some member would join: not placed, and placeable. The controller asks every tick (40
+ * a second) and the answer is nearly always no; this answers it without the sets and copies of
+ * the plan itself (which, run that rarely per call, V8 never optimizes: it was half of an idle
+ * controller's decisions).
+ */
+function hasNewcomer(members: readonly MemberRecord[], doc: TopologyDoc): boolean {
+  for (const m of members) if (!isPlaced(doc, m.id) && m.id === nodeIdFor(m.host, m.port)) return true;
+  return false;
+}
+
 export function planMembership(view: ControllerView): MembershipPlan | null {
+  if (view.doc !== null && (view.doc.shards.length === 0 || !hasNewcomer(view.members, view.doc))) return null;
   const members = placeableMembers(view.members);
   const doc = view.doc;
   if (doc === null) {

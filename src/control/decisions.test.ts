@@ -399,6 +399,12 @@ test('joins: each newcomer becomes a replica of the shard with the fewest non-fa
   const failedE = planMembership(view(0, {}, { members: [f, g], doc: doc(7, ['a', 'b', 'c'], ['d', 'e'], ['e']) }))!;
   assert.deepEqual(failedE.joined.map((j) => j.shard), ['s2', 's2']);
   assert.equal(planMembership(view(0, {}, { members: [] })), null);
+  // Members already in the document, or whose id is not their address's, do not join.
+  const placed = (id: string): MemberRecord => ({ id, host: '10.0.0.9', port: 7000, runId: 'r' });
+  assert.equal(planMembership(view(0, {}, { members: [placed('a'), placed('e')] })), null);
+  assert.equal(planMembership(view(0, {}, { members: [placed('a'), { ...f, id: 'x' }] })), null);
+  // A placed member listed before a newcomer does not hide it.
+  assert.deepEqual(planMembership(view(0, {}, { members: [placed('b'), g] }))!.joined, [{ node: g.id, shard: 's2' }]);
 });
 
 // ---------------------------------------------------------------- manual failover
