@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from 'ioredis';
 import { RawConnection } from '../support/servers.js';
-import { canListen, freeRun } from '../support/corral-up.js';
+import { UP_READY_MS, canListen, freeRun } from '../support/corral-up.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'corral-cli-cluster-'));
@@ -36,7 +36,11 @@ function start(args: string[], ready: RegExp): Promise<Proc> {
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     void exit.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-    setTimeout(() => reject(new Error(`not ready after 20 s: ${out}`)), 20_000).unref();
+    setTimeout(() => {
+      // `corral up` stops its nodes on SIGTERM; left running, they would hold the test file open.
+      child.kill('SIGTERM');
+      reject(new Error(`not ready after ${UP_READY_MS / 1000} s: ${out}`));
+    }, UP_READY_MS).unref();
   });
 }
 

@@ -29,6 +29,15 @@ export async function freeRun(count: number): Promise<number> {
   }
 }
 
+/**
+ * How long a test waits for `corral up` to print that it is ready. Each node rehearses a move
+ * before it listens (src/cli/warm-up.ts: ~1.4 s alone, up to its own 15 s deadline when six
+ * nodes rehearse at once on two cores beside another test file), so a cluster of six can take
+ * ~20 s to come up in CI. A wait limit, not a measurement: the tests assert what the cluster
+ * does once up.
+ */
+export const UP_READY_MS = 60_000;
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000, everyMs = 25): Promise<void> {
@@ -110,7 +119,13 @@ export async function startCorralUp(shards: number, replicas: number, extra: str
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await until('corral up to be ready', () => /Ctrl-C stops the cluster/.test(out) || child.exitCode !== null, 30_000);
+  try {
+    await until('corral up to be ready', () => /Ctrl-C stops the cluster/.test(out) || child.exitCode !== null, UP_READY_MS);
+  } catch (err) {
+    // Its node processes would otherwise outlive the test file and hold it open.
+    child.kill('SIGTERM');
+    throw new Error(`${(err as Error).message}: ${out}`);
+  }
   if (child.exitCode !== null) throw new Error(`corral up exited: ${out}`);
   const ports = Array.from({ length: count }, (_, i) => port + i);
   const views = (): Promise<NodeView[]> => Promise.all(ports.map((p) => nodeView(p)));

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keySlot } from '../../src/cluster/slot.js';
+import { UP_READY_MS } from '../support/corral-up.js';
 
 const run = promisify(execFile);
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
@@ -54,7 +55,7 @@ before(async () => {
     up.stdout!.on('data', onData);
     up.stderr!.on('data', onData);
     void exited.then((code) => reject(new Error(`corral up exited ${code}: ${output}`)));
-    setTimeout(() => reject(new Error(`corral up not ready after 20 s: ${output}`)), 20_000).unref();
+    setTimeout(() => reject(new Error(`corral up not ready after ${UP_READY_MS / 1000} s: ${output}`)), UP_READY_MS).unref();
   });
 });
 
