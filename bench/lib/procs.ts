@@ -7,6 +7,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { nodeProcessEnv } from '../../src/util/node-flags.js';
 
 /** Ask the kernel for a free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -42,6 +43,12 @@ export interface StartOptions {
   name: string;
   port: number;
   cwd?: string;
+  /**
+   * Default: this process's, with the glibc tunable a corral node runs with (nodeProcessEnv, as
+   * `corral up` and the `corral` command start nodes). redis-server allocates with jemalloc and
+   * turns transparent huge pages off for itself (`disable-thp yes`), so the tunable leaves it as
+   * its own defaults have it.
+   */
   env?: NodeJS.ProcessEnv;
   /** ms to wait for +PONG (default 15000). */
   readyTimeoutMs?: number;
@@ -65,7 +72,7 @@ export async function startServer(cmd: string | string[], opts: StartOptions): P
     typeof cmd === 'string' ? ['/bin/sh', ['-c', 'exec ' + sub(cmd)]] : [sub(cmd[0]!), cmd.slice(1).map(sub)];
   const child = spawn(file, args, {
     cwd: opts.cwd,
-    env: opts.env ?? process.env,
+    env: opts.env ?? nodeProcessEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=128 --single-threaded-gc
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:${GLIBC_TUNABLES} node --initial-old-space-size=128 --single-threaded-gc
 // The `corral` command: `corral server` runs one node (options as flags or a Redis-style config
 // file), `corral up` a whole local cluster (one node process per shard), `corral ring` shows how
 // the consistent-hash ring places slots, `corral cluster ...` inspects and operates a running
@@ -24,7 +24,7 @@ import { runImport, type ImportCliOptions } from './import.js';
 import { DEFAULT_DASHBOARD_PORT, runDashboard, type DashboardCliOptions } from './dashboard.js';
 import { ringReport } from '../cluster/ring-report.js';
 import { FLASH_SALE_FLAGS, runFlashSaleDemo } from '../demo/index.js';
-import { NODE_V8_FLAGS, hasNodeV8Flags } from '../util/node-flags.js';
+import { NODE_GLIBC_TUNABLE, NODE_V8_FLAGS, hasNodeV8Flags, setsHugetlb } from '../util/node-flags.js';
 import { warmUp } from './warm-up.js';
 import { keepHelperThreadsNice } from '../util/helper-threads.js';
 
@@ -73,6 +73,12 @@ server.action(async (configFile: string | undefined, opts: Record<string, string
       logger.info(
         { event: 'node.v8flags', missing: NODE_V8_FLAGS },
         `node runs without ${NODE_V8_FLAGS.join(' ')} (the corral command passes it): under load, V8 may run a full garbage collection every half second (docs/operations.md#the-node-process)`,
+      );
+    }
+    if (process.platform === 'linux' && !setsHugetlb()) {
+      logger.info(
+        { event: 'node.hugepages', missing: NODE_GLIBC_TUNABLE },
+        `node runs without GLIBC_TUNABLES=${NODE_GLIBC_TUNABLE} (the corral command sets it): its keys and values are in 4 KB pages, not transparent huge pages (docs/operations.md#the-node-process)`,
       );
     }
     // The metrics endpoint is optional: a node whose metrics port is taken serves its clients all the same.

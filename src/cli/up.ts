@@ -27,7 +27,7 @@ import { createLogger, nodeLineRelay } from '../util/log.js';
 import { startDashboard, type Dashboard } from '../dashboard/server.js';
 import { DEFAULT_DASHBOARD_PORT } from './dashboard.js';
 import { linkSecurityFromFlags } from './node-call.js';
-import { NODE_V8_FLAGS } from '../util/node-flags.js';
+import { NODE_V8_FLAGS, nodeProcessEnv } from '../util/node-flags.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
 
@@ -76,7 +76,7 @@ export async function runUp(opts: Record<string, string | undefined>): Promise<n
       port,
       host,
       restart: true,
-      nodeCommand: { file: process.execPath, args: [...NODE_V8_FLAGS, MAIN, 'server'] },
+      nodeCommand: { file: process.execPath, args: [...NODE_V8_FLAGS, MAIN, 'server'], env: nodeProcessEnv() },
       nodeFlags,
       vnodes: opts.vnodes === undefined ? undefined : Number(opts.vnodes),
       metricsPortOffset: metricsPort === 0 ? undefined : metricsOffset,

@@ -38,8 +38,8 @@ export interface LocalClusterOptions {
   /** Port of the first node; the others follow consecutively. */
   port: number;
   host: string;
-  /** How to start a node: the executable and the arguments before node flags (`server`). */
-  nodeCommand: { file: string; args: string[] };
+  /** How to start a node: the executable, the arguments before node flags (`server`), and its environment (default: this process's). */
+  nodeCommand: { file: string; args: string[]; env?: NodeJS.ProcessEnv };
   /** Extra `--name value` flags for every node (maxmemory, policy...). */
   nodeFlags?: string[];
   vnodes?: number;
@@ -246,7 +246,7 @@ export class LocalCluster implements NodeSupervisor {
   }
 
   private spawnNode(bind: string, host: string, port: number, existing?: LocalNodeProcess, starting = false): LocalNodeProcess {
-    const child = spawn(this.options.nodeCommand.file, this.nodeArgs(bind, host, port), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.options.nodeCommand.file, this.nodeArgs(bind, host, port), { stdio: ['ignore', 'pipe', 'pipe'], env: this.options.nodeCommand.env ?? process.env });
     const node: LocalNodeProcess = existing ?? { host, port, child, exited: false, restarts: 0, starting };
     node.child = child;
     node.exited = false;

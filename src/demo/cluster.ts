@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '../control/local-cluster.js';
-import { NODE_V8_FLAGS } from '../util/node-flags.js';
+import { NODE_V8_FLAGS, nodeProcessEnv } from '../util/node-flags.js';
 
 /** dist/src/cli/main.js, beside this file's dist/src/demo/. */
 export const CORRAL_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
@@ -104,7 +104,7 @@ export async function openCluster(opts: ClusterOptions = {}): Promise<CacheClust
     shards,
     port,
     host,
-    nodeCommand: { file: process.execPath, args: [...NODE_V8_FLAGS, CORRAL_MAIN, 'server'] },
+    nodeCommand: { file: process.execPath, args: [...NODE_V8_FLAGS, CORRAL_MAIN, 'server'], env: nodeProcessEnv() },
     nodeFlags: opts.nodeFlags,
     log: opts.log ?? (() => undefined),
   });

@@ -1,6 +1,6 @@
-// The V8 flags a corral node process runs with: the one list that `corral up`, the demo, the
-// benchmarks and the `corral` command's own first line (main.ts's shebang, checked by a test)
-// start nodes with.
+// The V8 flags and the environment a corral node process runs with: the one list that `corral
+// up`, the demo, the benchmarks and the `corral` command's own first line (main.ts's shebang,
+// checked by a test) start nodes with.
 //
 // Why `--initial-old-space-size`. A node keeps its data off the V8 heap, so its heap stays small
 // (~20 MB) while its young generation grows to its maximum under load. V8 starts incremental
@@ -29,3 +29,40 @@ export const NODE_V8_FLAGS: readonly string[] = [`--initial-old-space-size=${INI
 export function hasNodeV8Flags(execArgv: readonly string[] = process.execArgv): boolean {
   return NODE_V8_FLAGS.every((f) => execArgv.includes(f));
 }
+
+/*
+ * Why transparent huge pages (glibc's `glibc.malloc.hugetlb=1` tunable: malloc asks the kernel for
+ * huge pages, madvise(MADV_HUGEPAGE), on the heap it grows; the slab's 64 KB pages and the key
+ * index come from there). A cache's memory is read at random, a page at a time, across the whole
+ * dataset. With 4 KB pages that is a TLB miss on nearly every key (a page-table walk, twice as
+ * long in a VM), and it is work for the kernel wherever something scans page tables: on this
+ * project's benchmark host a memory monitor (DAMON's kdamond) walks every mapped 4 KB page's
+ * access bit twice a second and takes one of the two cores for 10-40 ms each time, so every
+ * process waits behind it; with the data in 2 MB pages its walks are a fraction as long
+ * (docs/benchmarks.md, "Huge pages"). Redis turns THP off for itself (`disable-thp`) because a
+ * write after fork() copies a whole huge page; a corral node never forks. The cost is resident
+ * memory in 2 MB steps: a few percent more RSS for the same keys. Where THP is `never` the
+ * tunable does nothing; where it is `always` the heap had huge pages already. A user's own
+ * GLIBC_TUNABLES setting of hugetlb wins (0 turns this off).
+ */
+
+/** The glibc tunable a node process runs with. */
+export const NODE_GLIBC_TUNABLE = 'glibc.malloc.hugetlb=1';
+
+/** Whether `env`'s GLIBC_TUNABLES sets glibc's hugetlb tunable (to anything: the user's choice stands). */
+export function setsHugetlb(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /(^|:)glibc\.malloc\.hugetlb=/.test(env['GLIBC_TUNABLES'] ?? '');
+}
+
+/**
+ * The environment to start a node process with: `env` with NODE_GLIBC_TUNABLE put first in
+ * GLIBC_TUNABLES (glibc applies them in order, so a hugetlb setting already there wins).
+ */
+export function nodeProcessEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (setsHugetlb(env)) return env;
+  const tunables = env['GLIBC_TUNABLES'];
+  return { ...env, GLIBC_TUNABLES: tunables === undefined || tunables === '' ? NODE_GLIBC_TUNABLE : `${NODE_GLIBC_TUNABLE}:${tunables}` };
+}
+
+/** The `corral` command's first line: env sets the tunable (the user's GLIBC_TUNABLES after it) and starts node with NODE_V8_FLAGS. */
+export const CORRAL_SHEBANG = `#!/usr/bin/env -S GLIBC_TUNABLES=${NODE_GLIBC_TUNABLE}:\${GLIBC_TUNABLES} node ${NODE_V8_FLAGS.join(' ')}`;
