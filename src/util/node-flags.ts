@@ -34,11 +34,11 @@ export function hasNodeV8Flags(execArgv: readonly string[] = process.execArgv): 
  * Why transparent huge pages (glibc's `glibc.malloc.hugetlb=1` tunable: malloc asks the kernel for
  * huge pages, madvise(MADV_HUGEPAGE), on the heap it grows; the slab's 64 KB pages and the key
  * index come from there). A cache's memory is read at random, a page at a time, across the whole
- * dataset. With 4 KB pages that is a TLB miss on nearly every key (a page-table walk, twice as
- * long in a VM), and it is work for the kernel wherever something scans page tables: on this
- * project's benchmark host a memory monitor (DAMON's kdamond) walks every mapped 4 KB page's
- * access bit twice a second and takes one of the two cores for 10-40 ms each time, so every
- * process waits behind it; with the data in 2 MB pages its walks are a fraction as long
+ * dataset. With 4 KB pages that is a TLB miss on nearly every key (a page-table walk, longer in
+ * a VM), and work for the kernel wherever something scans page tables: on this project's
+ * benchmark host a memory monitor (DAMON's kdamond) checks and clears pages' accessed bits every
+ * ~0.5 s and holds one of the two cores for 10-40 ms each time, so every process waits behind
+ * it; with a node's data in 2 MB pages it has a 512th as many pages to visit there
  * (docs/benchmarks.md, "Huge pages"). Redis turns THP off for itself (`disable-thp`) because a
  * write after fork() copies a whole huge page; a corral node never forks. The cost is resident
  * memory in 2 MB steps: a few percent more RSS for the same keys. Where THP is `never` the
