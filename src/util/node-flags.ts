@@ -40,8 +40,8 @@ export function hasNodeV8Flags(execArgv: readonly string[] = process.execArgv): 
  * ~0.5 s and holds one of the two cores for 10-40 ms each time, so every process waits behind
  * it; with a node's data in 2 MB pages it has a 512th as many pages to visit there
  * (docs/benchmarks.md, "Huge pages"). Redis turns THP off for itself (`disable-thp`) because a
- * write after fork() copies a whole huge page; a corral node never forks. The cost is resident
- * memory in 2 MB steps: a few percent more RSS for the same keys. Where THP is `never` the
+ * write after fork() copies a whole huge page; a corral node never forks. Resident memory grows
+ * in 2 MB steps (at 1M keys no difference in RSS per key was read). Where THP is `never` the
  * tunable does nothing; where it is `always` the heap had huge pages already. A user's own
  * GLIBC_TUNABLES setting of hugetlb wins (0 turns this off).
  */
